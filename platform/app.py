@@ -1,0 +1,64 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, jsonify
+
+from gridgov import config as config_module
+from gridgov.core.db import db_session, make_engine
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Create the gridgov WSGI app; ``overrides`` replace settings (used by tests)."""
+    instance_path = (overrides or {}).get("INSTANCE_PATH") or os.environ.get(
+        "GRIDGOV_INSTANCE_PATH"
+    )
+    # gridgov is a namespace package (platform/ has no __init__.py, see DESIGN.md), so Flask
+    # cannot find its folders by itself: name them.
+    app = Flask(
+        "gridgov",
+        root_path=os.path.dirname(os.path.abspath(__file__)),
+        instance_path=os.path.abspath(instance_path or "instance"),
+        static_folder="portal/static",
+        template_folder="portal/templates",
+    )
+    app.config.update(config_module.load_config(app.instance_path, overrides))
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["gridgov.engine"] = engine
+    db_session.configure(bind=engine)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        db_session.remove()
+
+    from gridgov import api, i18n, portal
+    from gridgov.extensions import csrf, limiter, login_manager
+
+    i18n.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+    portal.init_app(app)
+
+    from gridgov.cli import register_cli
+
+    register_cli(app)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        from sqlalchemy import text
+
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return jsonify(status="ready")
+
+    return app

@@ -1,0 +1,154 @@
+"""Users, operators, their assignments to hierarchy nodes and their API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gridgov.core.db import Base, TenantScoped, utcnow
+
+
+class Role(StrEnum):
+    """Roles of county staff (DOMAIN.md "Who uses the platform"). Operators are not users."""
+
+    COUNTY_ADMIN = "county_admin"  # 综治办 / 网格化管理服务中心
+    TOWNSHIP_STAFF = "township_staff"  # 乡镇/街道 网格化管理服务所
+    STATION_STAFF = "station_staff"  # 社区网格化管理服务站
+    SUPERVISOR = "supervisor"  # 督导员
+    GRID_WORKER = "grid_worker"  # 网格员
+    VOLUNTEER = "volunteer"  # 信息员 / 楼栋长 / 志愿者
+    DEPARTMENT_OFFICER = "department_officer"  # 职能部门
+    AUDIT_ADMIN = "audit_admin"  # 审计管理员 (三员分立): reads the audit log, changes nothing
+
+
+class Credentials:
+    """Login state shared by county users and platform operators."""
+
+    password_hash: Mapped[str | None] = mapped_column(String(255), comment="argon2id; None: no login")
+    failed_logins: Mapped[int] = mapped_column(default=0, comment="consecutive failures")
+    locked_until: Mapped[dt.datetime | None] = mapped_column()
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(comment="None: never logged in")
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column()
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def is_locked(self, now: dt.datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+class User(Credentials, TenantScoped, Base):
+    """A member of a county's staff (or a volunteer), seeing only the subtrees assigned to them."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), comment="real name, e.g. 王建国")
+    role: Mapped[str] = mapped_column(String(32), comment="a Role value")
+    phone: Mapped[str | None] = mapped_column(
+        String(32), comment="work phone shown on the grid's notice board (公示板) if allowed"
+    )
+    locale: Mapped[str | None] = mapped_column(String(8), comment="zh_CN (default) or en")
+
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Assignment.id"
+    )
+
+    # Flask-Login's user protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"user:{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class Assignment(TenantScoped, Base):
+    """A user attached to a node. ``is_responsible`` marks the one grid worker of a grid."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "node_id"),
+        Index("ix_assignments_tenant_id_node_id", "tenant_id", "node_id"),
+        # 一格一员: at most one responsible grid worker per basic grid, enforced by the database.
+        Index(
+            "uq_assignments_responsible_per_node",
+            "tenant_id",
+            "node_id",
+            unique=True,
+            sqlite_where=text("is_responsible"),
+            postgresql_where=text("is_responsible"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
+    is_responsible: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="assignments")
+
+
+class Operator(Credentials, Base):
+    """A platform operator (平台运维): manages tenants, belongs to none, sees no county's data."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    def get_id(self) -> str:
+        return f"operator:{self.id}"
+
+
+class ApiToken(TenantScoped, Base):
+    """An OAuth 2 bearer token of a county user. Only a hash of the token is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "token_hash"),
+        Index("ix_api_tokens_tenant_id_user_id", "tenant_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), comment="sha256 hex of the token")
+    scope: Mapped[str] = mapped_column(String(500), comment="space-separated OAuth scopes")
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class OperatorToken(Base):
+    """A bearer token of a platform operator, for the operator API (/api/v1/…)."""
+
+    __tablename__ = "operator_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column()
+
+    operator: Mapped[Operator] = relationship()

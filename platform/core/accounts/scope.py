@@ -1,0 +1,64 @@
+"""A user's scope: the subtrees of the hierarchy they may see.
+
+County administrators and audit administrators see the whole county; everyone else sees the
+subtrees of the nodes they are assigned to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.hierarchy.models import Node
+
+COUNTY_WIDE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """``paths`` are materialized paths of the roots of visible subtrees; ``everything`` wins."""
+
+    everything: bool = False
+    paths: tuple[str, ...] = ()
+
+    def contains(self, node: Node) -> bool:
+        return self.everything or any(node.path.startswith(p) for p in self.paths)
+
+    def contains_path(self, path: str) -> bool:
+        return self.everything or any(path.startswith(p) for p in self.paths)
+
+    def node_filter(self) -> Any:
+        """A WHERE clause on ``Node`` selecting the nodes in scope."""
+        if self.everything:
+            return Node.id.is_not(None)
+        if not self.paths:
+            return false()
+        return or_(*(Node.path.startswith(p, autoescape=True) for p in self.paths))
+
+    def is_ancestor_of_scope(self, node: Node) -> bool:
+        """True when ``node`` lies above one of the scope's roots (shown as context only)."""
+        return any(p.startswith(node.path) and p != node.path for p in self.paths)
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    """The scope of ``user``; an inactive user sees nothing."""
+    if not user.is_active:
+        return Scope()
+    if user.role in COUNTY_WIDE_ROLES:
+        return Scope(everything=True)
+    paths = session.scalars(
+        select(Node.path)
+        .join(Assignment, Assignment.node_id == Node.id)
+        .where(Assignment.user_id == user.id, Node.retired_at.is_(None))
+    ).all()
+    # Drop roots already covered by another root, so filters stay short.
+    roots = sorted(set(paths), key=len)
+    kept: list[str] = []
+    for path in roots:
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return Scope(paths=tuple(kept))

@@ -1,0 +1,449 @@
+"""Use cases of accounts: staff users and their node assignments, logging in with lockout,
+platform operators, and API bearer tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts.models import (
+    ApiToken,
+    Assignment,
+    Operator,
+    OperatorToken,
+    Role,
+    User,
+)
+from gridgov.core.accounts.passwords import check_strength, hash_password, needs_rehash, verify_password
+from gridgov.core.audit import service as audit
+from gridgov.core.audit.service import Actor
+from gridgov.core.db import current_tenant_id, utcnow
+from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.core.tenancy.models import Tenant
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+# Roles that may only be attached to basic grids, and the one of them that is responsible.
+GRID_ONLY_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR})
+
+# OAuth scopes a county user's token may carry. Writes need their own scope.
+USER_SCOPES = ("hierarchy:read", "hierarchy:write", "users:read", "users:write", "audit:read")
+OPERATOR_SCOPES = ("tenants:read", "tenants:write")
+
+
+class LoginFailed(DomainError):
+    """Wrong username or password, or locked; one message for all, so nothing is revealed."""
+
+    status = 401
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """The user with this id in the current tenant, or NotFound."""
+    user = session.get(User, user_id)
+    if user is None or user.tenant_id != current_tenant_id(session):
+        raise NotFound(_("没有这个用户"))
+    return user
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    """The user with this username in the current tenant, or None."""
+    return session.scalar(select(User).where(User.username == username))
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    name: str,
+    role: str,
+    phone: str | None = None,
+    password: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """Create a staff account in the current tenant; without a password it cannot log in yet."""
+    username = _clean_username(username)
+    if get_user_by_username(session, username) is not None:
+        raise Conflict(_("用户名 %(u)s 已存在", u=username), field="username")
+    user = User(
+        username=username,
+        name=_clean_person_name(name),
+        role=_clean_role(role),
+        phone=_clean_phone(phone),
+        locale=locale,
+    )
+    if password is not None:
+        check_strength(password, username=username)
+        user.password_hash = hash_password(password)
+        user.password_changed_at = utcnow()
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.create", "user", user.id, after=_snapshot(user))
+    return user
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    phone: Any = ...,
+    is_active: bool | None = None,
+    locale: Any = ...,
+) -> User:
+    """Change a user's name, role, phone, locale or whether the account is active."""
+    before = _snapshot(user)
+    if name is not None:
+        user.name = _clean_person_name(name)
+    if role is not None and role != user.role:
+        new_role = _clean_role(role)
+        if new_role in GRID_ONLY_ROLES:
+            _check_grid_only(session, user, new_role, [a.node_id for a in user.assignments])
+        user.role = new_role
+        _sync_responsibility(session, user)
+    if phone is not ...:
+        user.phone = _clean_phone(phone)
+    if locale is not ...:
+        user.locale = locale
+    if is_active is not None:
+        user.is_active = is_active
+    after = _snapshot(user)
+    if after != before:
+        audit.record(session, actor, "user.update", "user", user.id, before=before, after=after)
+    return user
+
+
+def set_password(session: Session, actor: Actor, user: User | Operator, password: str) -> None:
+    """Set a new password (complexity checked) and lift any lockout."""
+    check_strength(password, username=user.username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    if isinstance(user, User):
+        audit.record(session, actor, "user.set_password", "user", user.id)
+
+
+def assign(session: Session, actor: Actor, tenant: Tenant, user: User, node: Node) -> Assignment:
+    """Attach ``user`` to ``node``. A grid worker becomes the responsible worker of the grid and
+    a grid can have only one (一格一员); grid workers and supervisors attach to basic grids."""
+    if node.is_retired:
+        raise DomainError(_("节点 %(name)s 已撤销", name=node.name), field="nodes")
+    existing = session.scalar(
+        select(Assignment).where(Assignment.user_id == user.id, Assignment.node_id == node.id)
+    )
+    if existing is not None:
+        return existing
+    if user.role in GRID_ONLY_ROLES and node.level != tenant.grid_level:
+        raise DomainError(
+            _("%(role)s 只能分配到最低一级（%(level)s）", role=role_label(user.role),
+              level=tenant.level_names[-1]),
+            field="nodes",
+        )
+    responsible = user.role == Role.GRID_WORKER
+    if responsible:
+        holder = session.scalar(
+            select(User)
+            .join(Assignment, Assignment.user_id == User.id)
+            .where(Assignment.node_id == node.id, Assignment.is_responsible.is_(True))
+        )
+        if holder is not None:
+            raise Conflict(
+                _("网格 %(grid)s 已有网格员 %(name)s（一格一员）", grid=node.name, name=holder.name),
+                field="nodes",
+            )
+    assignment = Assignment(user_id=user.id, node_id=node.id, is_responsible=responsible)
+    session.add(assignment)
+    user.assignments.append(assignment)
+    session.flush()
+    audit.record(session, actor, "assignment.create", "user", user.id,
+                 after={"node": node.code, "is_responsible": responsible})
+    return assignment
+
+
+def unassign(session: Session, actor: Actor, user: User, node: Node) -> None:
+    """Detach ``user`` from ``node`` (nothing happens if they were not attached)."""
+    assignment = session.scalar(
+        select(Assignment).where(Assignment.user_id == user.id, Assignment.node_id == node.id)
+    )
+    if assignment is None:
+        return
+    user.assignments.remove(assignment)
+    session.delete(assignment)
+    audit.record(session, actor, "assignment.end", "user", user.id,
+                 before={"node": node.code, "is_responsible": assignment.is_responsible})
+
+
+def set_assignments(
+    session: Session, actor: Actor, tenant: Tenant, user: User, nodes: Sequence[Node]
+) -> None:
+    """Make ``nodes`` exactly the nodes ``user`` is attached to."""
+    wanted = {n.id: n for n in nodes}
+    for assignment in list(user.assignments):
+        if assignment.node_id not in wanted:
+            node = session.get(Node, assignment.node_id)
+            assert node is not None
+            unassign(session, actor, user, node)
+    for node in nodes:
+        assign(session, actor, tenant, user, node)
+
+
+def responsible_worker(session: Session, node: Node) -> User | None:
+    """The grid worker responsible for ``node`` (一格一员), or None while the grid is vacant."""
+    return session.scalar(
+        select(User)
+        .join(Assignment, Assignment.user_id == User.id)
+        .where(Assignment.node_id == node.id, Assignment.is_responsible.is_(True))
+    )
+
+
+def staff_of(session: Session, node: Node) -> list[User]:
+    """Everyone attached to ``node`` itself, responsible worker first."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(Assignment, Assignment.user_id == User.id)
+            .where(Assignment.node_id == node.id)
+            .order_by(Assignment.is_responsible.desc(), User.role, User.name)
+        )
+    )
+
+
+def role_label(role: str) -> str:
+    """The role's name as the UI shows it."""
+    return str(ROLE_LABELS.get(role, role))
+
+
+ROLE_LABELS = {
+    Role.COUNTY_ADMIN: _("县级管理员"),
+    Role.TOWNSHIP_STAFF: _("乡镇（街道）工作人员"),
+    Role.STATION_STAFF: _("社区工作站人员"),
+    Role.SUPERVISOR: _("督导员"),
+    Role.GRID_WORKER: _("网格员"),
+    Role.VOLUNTEER: _("信息员"),
+    Role.DEPARTMENT_OFFICER: _("职能部门人员"),
+    Role.AUDIT_ADMIN: _("审计管理员"),
+}
+
+
+# --- logging in ------------------------------------------------------------------------------
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    max_failures: int,
+    lockout: dt.timedelta,
+    operator: bool = False,
+) -> User | Operator:
+    """The active account with these credentials, or LoginFailed. Counts failures and locks the
+    account for ``lockout`` after ``max_failures`` in a row; records the time of a good login."""
+    account: User | Operator | None
+    if operator:
+        account = session.scalar(select(Operator).where(Operator.username == username))
+    else:
+        account = get_user_by_username(session, username)
+    now = utcnow()
+    ok = verify_password(account.password_hash if account else None, password)
+    if account is None or not account.is_active:
+        raise LoginFailed(_("用户名或密码错误"))
+    if account.is_locked(now):
+        raise LoginFailed(_("登录失败次数过多，账号已锁定，请稍后再试或联系管理员"))
+    if not ok:
+        account.failed_logins += 1
+        if account.failed_logins >= max_failures:
+            account.locked_until = now + lockout
+            account.failed_logins = 0
+            if isinstance(account, User):
+                audit.record(session, None, "user.locked", "user", account.id)
+        raise LoginFailed(_("用户名或密码错误"))
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    if account.password_hash and needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    return account
+
+
+# --- operators -------------------------------------------------------------------------------
+
+
+def create_operator(session: Session, *, username: str, name: str, password: str) -> Operator:
+    """Create a platform operator account."""
+    username = _clean_username(username)
+    if session.scalar(select(Operator).where(Operator.username == username)) is not None:
+        raise Conflict(_("用户名 %(u)s 已存在", u=username), field="username")
+    check_strength(password, username=username)
+    operator = Operator(username=username, name=_clean_person_name(name),
+                        password_hash=hash_password(password), password_changed_at=utcnow())
+    session.add(operator)
+    session.flush()
+    return operator
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    # Tokens are 256-bit random strings, so a plain SHA-256 is enough (no KDF needed): it only
+    # keeps a database reader from using the stored value as a token.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_tenant_slug(token: str) -> str | None:
+    """The tenant a token string names (``ggv_<slug>_<secret>``), or None if it names none."""
+    if not token.startswith("ggv_"):
+        return None
+    slug, sep, _secret = token[4:].rpartition("_")
+    return slug if sep else None
+
+
+def create_token(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    user: User,
+    *,
+    scopes: Sequence[str] | None = None,
+    description: str = "",
+    expires_in: dt.timedelta | None = None,
+) -> tuple[str, ApiToken]:
+    """Mint a bearer token for ``user``; returns the token (shown once) and its stored record.
+
+    The token string names its tenant, so a token presented at another tenant's URL is refused
+    as 404 without ever being looked up there.
+    """
+    scopes = list(scopes or USER_SCOPES)
+    bad = sorted(set(scopes) - set(USER_SCOPES))
+    if bad:
+        raise DomainError(_("未知的权限范围：%(s)s", s=" ".join(bad)), field="scope")
+    token = f"ggv_{tenant.slug}_{secrets.token_urlsafe(32)}"
+    record = ApiToken(
+        user_id=user.id,
+        token_hash=token_hash(token),
+        scope=" ".join(scopes),
+        description=description,
+        expires_at=utcnow() + expires_in if expires_in else None,
+    )
+    session.add(record)
+    session.flush()
+    audit.record(session, actor, "token.create", "user", user.id,
+                 after={"token_id": record.id, "scope": record.scope})
+    return token, record
+
+
+def create_operator_token(
+    session: Session, operator: Operator, *, scopes: Sequence[str] | None = None,
+    description: str = "", expires_in: dt.timedelta | None = None,
+) -> tuple[str, OperatorToken]:
+    """Mint a bearer token for the operator API."""
+    token = f"ggo_{secrets.token_urlsafe(32)}"
+    record = OperatorToken(
+        operator_id=operator.id, token_hash=token_hash(token),
+        scope=" ".join(scopes or OPERATOR_SCOPES), description=description,
+        expires_at=utcnow() + expires_in if expires_in else None,
+    )
+    session.add(record)
+    session.flush()
+    return token, record
+
+
+def find_token(session: Session, token: str) -> ApiToken | None:
+    """The current tenant's token record for this token string, or None."""
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+
+
+def find_operator_token(session: Session, token: str) -> OperatorToken | None:
+    """The operator token record for this token string, or None."""
+    return session.scalar(
+        select(OperatorToken).where(OperatorToken.token_hash == token_hash(token))
+    )
+
+
+# --- internals -------------------------------------------------------------------------------
+
+
+def _check_grid_only(session: Session, user: User, role: str, node_ids: list[int]) -> None:
+    from gridgov.core.tenancy.service import current_tenant
+
+    tenant = current_tenant(session)
+    for node in session.scalars(select(Node).where(Node.id.in_(node_ids))):
+        if node.level != tenant.grid_level:
+            raise DomainError(
+                _("%(role)s 只能分配到最低一级，请先取消 %(name)s 的分配",
+                  role=role_label(role), name=node.name),
+                field="role",
+            )
+
+
+def _sync_responsibility(session: Session, user: User) -> None:
+    """After a role change, a grid worker is responsible for their grids and nobody else is."""
+    for assignment in user.assignments:
+        should = user.role == Role.GRID_WORKER
+        if assignment.is_responsible == should:
+            continue
+        if should and session.scalar(
+            select(Assignment.id).where(
+                Assignment.node_id == assignment.node_id,
+                Assignment.is_responsible.is_(True),
+                Assignment.id != assignment.id,
+            )
+        ):
+            raise Conflict(_("该网格已有网格员（一格一员）"), field="role")
+        assignment.is_responsible = should
+
+
+def _clean_username(username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise DomainError(
+            _("用户名为 2–64 位字母、数字、下划线、点或连字符"), field="username"
+        )
+    return username
+
+
+def _clean_person_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise DomainError(_("姓名不能为空，最长 100 个字符"), field="name")
+    return name
+
+
+def _clean_role(role: str) -> str:
+    try:
+        return Role(role).value
+    except ValueError:
+        raise DomainError(
+            _("未知角色：%(role)s", role=role), field="role"
+        ) from None
+
+
+def _clean_phone(phone: str | None) -> str | None:
+    if phone is None or not str(phone).strip():
+        return None
+    phone = str(phone).strip().replace(" ", "")
+    if not PHONE_RE.match(phone):
+        raise DomainError(_("电话号码格式不对（手机 11 位，或带区号的固定电话）"), field="phone")
+    return phone
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return {"username": user.username, "name": user.name, "role": user.role,
+            "phone": user.phone, "is_active": user.is_active}

@@ -1,0 +1,218 @@
+"""Database plumbing: the declarative base, the session and the tenant scope applied to it.
+
+The tenant filter lives here and only here (SQLAlchemy's "Adding global WHERE / ON criteria"
+recipe): every ORM SELECT/UPDATE/DELETE touching a `TenantScoped` model gets
+``tenant_id = <current tenant>`` added, and a query on such a model with no tenant set raises
+instead of reading every county's rows. On PostgreSQL the same tenant is handed to row-level
+security with ``set_config('gridgov.tenant_id', …, true)`` at the start of every transaction,
+so a Core/``text()`` query or a forgotten path still cannot cross tenants.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.types import TypeDecorator
+
+TENANT_SETTING = "gridgov.tenant_id"
+
+# Named constraints so that Alembic migrations are stable and errors are readable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps stored as UTC and always handed back timezone-aware.
+
+    SQLite has no time zones and returns naive datetimes; this keeps both databases alike.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class TenantScoped:
+    """Mixin for every row a county owns. The tenant filter and RLS key on ``tenant_id``.
+
+    Each model using it must also declare an index whose first column is ``tenant_id``
+    (tests/core/test_schema.py checks).
+    """
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(
+            ForeignKey("tenants.id", ondelete="RESTRICT"),
+            nullable=False,
+            comment="the county (tenant) owning this row",
+        )
+
+
+class MissingTenant(RuntimeError):
+    """A tenant-owned table was queried with no tenant set: a bug, never an unfiltered read."""
+
+
+SessionFactory = sessionmaker(expire_on_commit=False)
+# One session per thread (and so per request under the dev server and gunicorn sync workers);
+# the app removes it at teardown.
+db_session: scoped_session[Session] = scoped_session(SessionFactory)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the per-dialect settings gridgov relies on."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+# --- the tenant of a session ----------------------------------------------------------------
+
+_TENANT_KEY = "tenant_id"
+
+
+def current_tenant_id(session: Session) -> int | None:
+    """The tenant this session is scoped to, or None outside any tenant."""
+    return session.info.get(_TENANT_KEY)
+
+
+def set_tenant(session: Session, tenant_id: int | None) -> None:
+    """Scope ``session`` to one tenant (None: platform level, tenant tables are refused)."""
+    session.info[_TENANT_KEY] = tenant_id
+    if session.in_transaction():
+        for connection in _open_connections(session):
+            _hand_tenant_to_database(connection, tenant_id)
+
+
+@contextlib.contextmanager
+def tenant_scope(session: Session, tenant_id: int | None) -> Iterator[Session]:
+    """Run a block scoped to ``tenant_id`` and restore the previous scope afterwards."""
+    previous = session.info.get(_TENANT_KEY)
+    set_tenant(session, tenant_id)
+    try:
+        yield session
+    finally:
+        set_tenant(session, previous)
+
+
+def _open_connections(session: Session) -> list[Connection]:
+    transaction = session.get_transaction()
+    if transaction is None:
+        return []
+    return [conn for conn, *_ in transaction._connections.values()]
+
+
+def _hand_tenant_to_database(connection: Connection, tenant_id: int | None) -> None:
+    # set_config(..., true) is local to the transaction: a pooled connection cannot carry a
+    # tenant over to its next user, which a plain SET would.
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT set_config(:name, :value, true)"),
+            {"name": TENANT_SETTING, "value": "" if tenant_id is None else str(tenant_id)},
+        )
+
+
+@event.listens_for(Session, "after_begin")
+def _tenant_to_new_transaction(session: Session, _transaction: Any, connection: Connection) -> None:
+    _hand_tenant_to_database(connection, session.info.get(_TENANT_KEY))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_by_tenant(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria added to the parent statement propagate to these loads
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if not any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return
+    tenant_id = state.session.info.get(_TENANT_KEY)
+    if tenant_id is None:
+        raise MissingTenant("query on a tenant-owned table with no tenant set on the session")
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant_on_new_rows(session: Session, _context: Any, _instances: Any) -> None:
+    tenant_id = session.info.get(_TENANT_KEY)
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise MissingTenant(f"new {type(obj).__name__} with no tenant set on the session")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id:
+            raise MissingTenant(
+                f"{type(obj).__name__} of tenant {obj.tenant_id} written in tenant {tenant_id}"
+            )

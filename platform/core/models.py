@@ -1,0 +1,20 @@
+"""Every core model, imported in one place so that ``Base.metadata`` knows all tables
+(Alembic, the schema tests and ``create_all`` rely on this)."""
+
+from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
+from gridgov.core.audit.models import AuditEvent
+from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
+from gridgov.core.tenancy.models import Tenant
+
+__all__ = [
+    "ApiToken",
+    "Assignment",
+    "AuditEvent",
+    "Node",
+    "NodeLineage",
+    "NodeVersion",
+    "Operator",
+    "OperatorToken",
+    "Tenant",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Tenancy: one county (or district, banner) per tenant."""

@@ -1,0 +1,42 @@
+"""The tenant: a county and its settings. Not itself tenant-scoped (it *is* the tenant)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gridgov.core.db import Base, utcnow
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(
+        String(63), unique=True, comment="URL name: /t/<slug>/; lowercase letters, digits, -"
+    )
+    name: Mapped[str] = mapped_column(String(200), comment="e.g. 长山县")
+    level_names: Mapped[list[str]] = mapped_column(
+        comment="names of the hierarchy levels, top first, e.g. 区/街道/社区/网格"
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="county settings")
+    modules: Mapped[list[str]] = mapped_column(
+        default=list, comment="department modules the county intends to use (before admission)"
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def depth(self) -> int:
+        return len(self.level_names)
+
+    @property
+    def grid_level(self) -> int:
+        """Index of the basic grid level (the lowest one)."""
+        return len(self.level_names) - 1
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"

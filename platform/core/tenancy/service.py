@@ -1,0 +1,134 @@
+"""Use cases of tenancy: create and change counties, find the tenant of a request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridgov.core.audit import service as audit
+from gridgov.core.audit.service import Actor
+from gridgov.core.db import current_tenant_id, tenant_scope
+from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.service import validate_level_names
+from gridgov.core.i18n import _
+from gridgov.core.tenancy.models import Tenant
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+# Slugs that would clash with platform URLs or read as something they are not.
+RESERVED_SLUGS = frozenset({"api", "static", "admin", "operator", "public", "www", "healthz"})
+
+
+def get_by_slug(session: Session, slug: str) -> Tenant | None:
+    """The active tenant with this slug, or None."""
+    return session.scalar(select(Tenant).where(Tenant.slug == slug, Tenant.is_active.is_(True)))
+
+
+def get_tenant(session: Session, tenant_id: int) -> Tenant:
+    """The tenant with this id, or NotFound."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(_("没有这个租户"))
+    return tenant
+
+
+def current_tenant(session: Session) -> Tenant:
+    """The tenant the session is scoped to (a bug to call outside one)."""
+    tenant_id = current_tenant_id(session)
+    if tenant_id is None:
+        raise RuntimeError("no tenant set on the session")
+    return get_tenant(session, tenant_id)
+
+
+def list_tenants(session: Session) -> Any:
+    """SELECT of all tenants, by slug (operators only)."""
+    return select(Tenant).order_by(Tenant.slug)
+
+
+def create_tenant(
+    session: Session,
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    level_names: Sequence[str],
+    settings: dict[str, Any] | None = None,
+    modules: Sequence[str] = (),
+) -> Tenant:
+    """Create a county tenant with its hierarchy levels; the tree is filled in afterwards."""
+    slug = (slug or "").strip()
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise DomainError(
+            _("标识须以小写字母开头，由小写字母、数字和连字符组成（2–63 位）"), field="slug"
+        )
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise Conflict(_("标识 %(slug)s 已被使用", slug=slug), field="slug")
+    tenant = Tenant(
+        slug=slug,
+        name=_clean_name(name),
+        level_names=validate_level_names(level_names),
+        settings=dict(settings or {}),
+        modules=list(modules),
+    )
+    session.add(tenant)
+    session.flush()
+    with tenant_scope(session, tenant.id):
+        audit.record(session, actor, "tenant.create", "tenant", tenant.id, after=_snapshot(tenant))
+        session.flush()
+    return tenant
+
+
+def update_tenant(
+    session: Session,
+    actor: Actor,
+    tenant: Tenant,
+    *,
+    name: str | None = None,
+    level_names: Sequence[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    modules: Sequence[str] | None = None,
+    is_active: bool | None = None,
+) -> Tenant:
+    """Change a tenant. The number of levels can change only while no node would be lost."""
+    before = _snapshot(tenant)
+    if name is not None:
+        tenant.name = _clean_name(name)
+    if level_names is not None:
+        names = validate_level_names(level_names)
+        if len(names) != len(tenant.level_names):
+            with tenant_scope(session, tenant.id):
+                if session.scalar(select(func.count()).select_from(Node)):
+                    raise DomainError(
+                        _("已有节点时不能改变层级数，只能改层级名称"), field="level_names"
+                    )
+        tenant.level_names = names
+    if settings is not None:
+        tenant.settings = dict(settings)
+    if modules is not None:
+        tenant.modules = list(modules)
+    if is_active is not None:
+        tenant.is_active = is_active
+    after = _snapshot(tenant)
+    if after != before:
+        with tenant_scope(session, tenant.id):
+            audit.record(session, actor, "tenant.update", "tenant", tenant.id,
+                         before=before, after=after)
+            session.flush()
+    return tenant
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise DomainError(_("名称不能为空，最长 200 个字符"), field="name")
+    return name
+
+
+def _snapshot(tenant: Tenant) -> dict[str, Any]:
+    return {"slug": tenant.slug, "name": tenant.name, "level_names": list(tenant.level_names),
+            "modules": list(tenant.modules), "is_active": tenant.is_active,
+            "settings": dict(tenant.settings)}

@@ -1,0 +1,121 @@
+"""Shared fixtures: the app on the test database, a session rolled back after each test, and
+helpers to build counties.
+
+The database under test is SQLite unless GRIDGOV_TEST_DATABASE_URL names a PostgreSQL database
+(the application's role) and GRIDGOV_TEST_MIGRATION_DATABASE_URL the role that owns the schema.
+Tests that need PostgreSQL, Redis or Chromium whatever the main database is use the
+``postgres_urls``, ``redis_url`` and ``browser`` fixtures: they skip when the service is missing,
+except under CI=true, where a missing service is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from gridgov.app import create_app
+from gridgov.core.db import db_session, make_engine, set_tenant
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip the test when ``what`` is unavailable — but fail under CI, where it must run."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true but is not available")
+    pytest.skip(f"{what} not available")
+
+
+def reset_postgres_schema(owner_url: str, app_url: str) -> None:
+    """Empty the test database (as the schema owner) and let the app role use the schema."""
+    engine = make_engine(owner_url)
+    app_role = make_url(app_url).username
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{app_role}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(owner URL, application URL) of the database under test, migrated to head."""
+    from gridgov.migrations import upgrade
+
+    app_url = os.environ.get("GRIDGOV_TEST_DATABASE_URL")
+    if app_url:
+        owner_url = os.environ.get("GRIDGOV_TEST_MIGRATION_DATABASE_URL", app_url)
+        if app_url.startswith("postgresql"):
+            reset_postgres_schema(owner_url, app_url)
+    else:
+        path = tmp_path_factory.mktemp("db") / "gridgov.db"
+        app_url = owner_url = f"sqlite:///{path}"
+    upgrade(owner_url, app_url)
+    return owner_url, app_url
+
+
+@pytest.fixture(scope="session")
+def app(database_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    owner_url, app_url = database_urls
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": app_url,
+            "MIGRATION_DATABASE_URL": owner_url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "test-secret-key",
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": None,
+        }
+    )
+    yield app
+    app.extensions["gridgov.engine"].dispose()
+    shutil.rmtree(instance, ignore_errors=True)
+
+
+@pytest.fixture
+def connection(app: Flask) -> Iterator[Connection]:
+    """One connection in a transaction that is rolled back after the test: what the app commits
+    during the test only releases a savepoint."""
+    engine = app.extensions["gridgov.engine"]
+    conn = engine.connect()
+    outer = conn.begin()
+    db_session.remove()
+    db_session.configure(bind=conn, join_transaction_mode="create_savepoint")
+    try:
+        yield conn
+    finally:
+        db_session.remove()
+        outer.rollback()
+        conn.close()
+        db_session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def session(app: Flask, connection: Connection) -> Iterator[Session]:
+    """The app's session, inside an app context, with no tenant set yet."""
+    with app.app_context():
+        s = db_session()
+        set_tenant(s, None)
+        yield s
+
+
+@pytest.fixture
+def client(app: Flask, connection: Connection):  # noqa: ANN201
+    return app.test_client()
+
+
+@pytest.fixture
+def files_dir(tmp_path: Path) -> Path:
+    return tmp_path / "files"
