@@ -47,6 +47,21 @@ def reset_postgres_schema(owner_url: str, app_url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id with minimal cost: the real parameters spend ~0.1 s per hash on purpose, which
+    would dominate a suite that creates hundreds of accounts. Same algorithm, same code path."""
+    from argon2 import PasswordHasher
+
+    from gridgov.core.accounts import passwords
+
+    real = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not a password of anyone")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = real
+
+
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """(owner URL, application URL) of the database under test, migrated to head."""
