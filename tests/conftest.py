@@ -80,7 +80,9 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(
+    database_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
     owner_url, app_url = database_urls
     instance = tmp_path_factory.mktemp("instance")
     app = create_app(
@@ -127,7 +129,7 @@ def session(app: Flask, connection: Connection) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(app: Flask, connection: Connection):  # noqa: ANN201
+def client(app: Flask, connection: Connection):
     return app.test_client()
 
 

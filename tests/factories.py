@@ -84,32 +84,53 @@ def build_county(
     tenant = TenantFactory(slug=slug, name=f"{slug}县")
     set_tenant(session, tenant.id)
     prefix = slug[:3].upper()
-    top = hierarchy.create_node(session, tenant, None, parent=None, code=f"{prefix}", name=f"{slug}县")
+    top = hierarchy.create_node(
+        session, tenant, None, parent=None, code=f"{prefix}", name=f"{slug}县"
+    )
     county = County(tenant=tenant, top=top)
     for t in range(townships):
-        town = hierarchy.create_node(session, tenant, None, parent=top, code=f"{prefix}-T{t}",
-                                     name=f"{slug}第{t}镇")
+        town = hierarchy.create_node(
+            session, tenant, None, parent=top, code=f"{prefix}-T{t}", name=f"{slug}第{t}镇"
+        )
         county.townships.append(town)
         for c in range(communities):
-            comm = hierarchy.create_node(session, tenant, None, parent=town,
-                                         code=f"{prefix}-T{t}C{c}", name=f"第{t}镇第{c}社区")
+            comm = hierarchy.create_node(
+                session,
+                tenant,
+                None,
+                parent=town,
+                code=f"{prefix}-T{t}C{c}",
+                name=f"第{t}镇第{c}社区",
+            )
             county.communities.append(comm)
             for g in range(grids):
-                county.grids.append(hierarchy.create_node(
-                    session, tenant, None, parent=comm, code=f"{prefix}-T{t}C{c}G{g}",
-                    name=f"第{t}镇第{c}社区第{g}网格"))
+                county.grids.append(
+                    hierarchy.create_node(
+                        session,
+                        tenant,
+                        None,
+                        parent=comm,
+                        code=f"{prefix}-T{t}C{c}G{g}",
+                        name=f"第{t}镇第{c}社区第{g}网格",
+                    )
+                )
     county.admin = UserFactory(username=f"{slug}-admin", role=Role.COUNTY_ADMIN.value)
     county.auditor = UserFactory(username=f"{slug}-audit", role=Role.AUDIT_ADMIN.value)
-    county.township_staff = UserFactory(username=f"{slug}-town", role=Role.TOWNSHIP_STAFF.value,
-                                        nodes=[county.townships[0]])
-    county.station_staff = UserFactory(username=f"{slug}-station", role=Role.STATION_STAFF.value,
-                                       nodes=[county.communities[0]])
-    county.supervisor = UserFactory(username=f"{slug}-super", role=Role.SUPERVISOR.value,
-                                    nodes=county.grids[:2])
-    county.volunteer = UserFactory(username=f"{slug}-vol", role=Role.VOLUNTEER.value,
-                                   nodes=[county.communities[0]])
+    county.township_staff = UserFactory(
+        username=f"{slug}-town", role=Role.TOWNSHIP_STAFF.value, nodes=[county.townships[0]]
+    )
+    county.station_staff = UserFactory(
+        username=f"{slug}-station", role=Role.STATION_STAFF.value, nodes=[county.communities[0]]
+    )
+    county.supervisor = UserFactory(
+        username=f"{slug}-super", role=Role.SUPERVISOR.value, nodes=county.grids[:2]
+    )
+    county.volunteer = UserFactory(
+        username=f"{slug}-vol", role=Role.VOLUNTEER.value, nodes=[county.communities[0]]
+    )
     for i, grid in enumerate(county.grids):
-        county.workers.append(UserFactory(username=f"{slug}-w{i}", role=Role.GRID_WORKER.value,
-                                          nodes=[grid]))
+        county.workers.append(
+            UserFactory(username=f"{slug}-w{i}", role=Role.GRID_WORKER.value, nodes=[grid])
+        )
     session.flush()
     return county

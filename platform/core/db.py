@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -79,7 +79,7 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
         list[str]: JSON(),
@@ -142,7 +142,14 @@ def current_tenant_id(session: Session) -> int | None:
 
 
 def set_tenant(session: Session, tenant_id: int | None) -> None:
-    """Scope ``session`` to one tenant (None: platform level, tenant tables are refused)."""
+    """Scope ``session`` to one tenant (None: platform level, tenant tables are refused).
+
+    Pending changes are flushed first, under the tenant they were made in.
+    """
+    if session.info.get(_TENANT_KEY) != tenant_id and (
+        session.new or session.dirty or session.deleted
+    ):
+        session.flush()
     session.info[_TENANT_KEY] = tenant_id
     if session.in_transaction():
         for connection in _open_connections(session):

@@ -27,7 +27,9 @@ class Role(StrEnum):
 class Credentials:
     """Login state shared by county users and platform operators."""
 
-    password_hash: Mapped[str | None] = mapped_column(String(255), comment="argon2id; None: no login")
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255), comment="argon2id; None: no login"
+    )
     failed_logins: Mapped[int] = mapped_column(default=0, comment="consecutive failures")
     locked_until: Mapped[dt.datetime | None] = mapped_column()
     last_login_at: Mapped[dt.datetime | None] = mapped_column(comment="None: never logged in")

@@ -21,7 +21,12 @@ from gridgov.core.accounts.models import (
     Role,
     User,
 )
-from gridgov.core.accounts.passwords import check_strength, hash_password, needs_rehash, verify_password
+from gridgov.core.accounts.passwords import (
+    check_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor
 from gridgov.core.db import current_tenant_id, utcnow
@@ -151,8 +156,11 @@ def assign(session: Session, actor: Actor, tenant: Tenant, user: User, node: Nod
         return existing
     if user.role in GRID_ONLY_ROLES and node.level != tenant.grid_level:
         raise DomainError(
-            _("%(role)s 只能分配到最低一级（%(level)s）", role=role_label(user.role),
-              level=tenant.level_names[-1]),
+            _(
+                "%(role)s 只能分配到最低一级（%(level)s）",
+                role=role_label(user.role),
+                level=tenant.level_names[-1],
+            ),
             field="nodes",
         )
     responsible = user.role == Role.GRID_WORKER
@@ -164,15 +172,25 @@ def assign(session: Session, actor: Actor, tenant: Tenant, user: User, node: Nod
         )
         if holder is not None:
             raise Conflict(
-                _("网格 %(grid)s 已有网格员 %(name)s（一格一员）", grid=node.name, name=holder.name),
+                _(
+                    "网格 %(grid)s 已有网格员 %(name)s（一格一员）",
+                    grid=node.name,
+                    name=holder.name,
+                ),
                 field="nodes",
             )
     assignment = Assignment(user_id=user.id, node_id=node.id, is_responsible=responsible)
     session.add(assignment)
     user.assignments.append(assignment)
     session.flush()
-    audit.record(session, actor, "assignment.create", "user", user.id,
-                 after={"node": node.code, "is_responsible": responsible})
+    audit.record(
+        session,
+        actor,
+        "assignment.create",
+        "user",
+        user.id,
+        after={"node": node.code, "is_responsible": responsible},
+    )
     return assignment
 
 
@@ -185,8 +203,14 @@ def unassign(session: Session, actor: Actor, user: User, node: Node) -> None:
         return
     user.assignments.remove(assignment)
     session.delete(assignment)
-    audit.record(session, actor, "assignment.end", "user", user.id,
-                 before={"node": node.code, "is_responsible": assignment.is_responsible})
+    audit.record(
+        session,
+        actor,
+        "assignment.end",
+        "user",
+        user.id,
+        before={"node": node.code, "is_responsible": assignment.is_responsible},
+    )
 
 
 def set_assignments(
@@ -291,8 +315,12 @@ def create_operator(session: Session, *, username: str, name: str, password: str
     if session.scalar(select(Operator).where(Operator.username == username)) is not None:
         raise Conflict(_("用户名 %(u)s 已存在", u=username), field="username")
     check_strength(password, username=username)
-    operator = Operator(username=username, name=_clean_person_name(name),
-                        password_hash=hash_password(password), password_changed_at=utcnow())
+    operator = Operator(
+        username=username,
+        name=_clean_person_name(name),
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+    )
     session.add(operator)
     session.flush()
     return operator
@@ -302,8 +330,8 @@ def create_operator(session: Session, *, username: str, name: str, password: str
 
 
 def token_hash(token: str) -> str:
-    # Tokens carry 43 random characters (~256 bits), so a plain SHA-256 is enough (no KDF needed): it only
-    # keeps a database reader from using the stored value as a token.
+    # Tokens carry 43 random characters (~256 bits), so a plain SHA-256 is enough, no KDF:
+    # it only keeps a database reader from using the stored value as a token.
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -344,20 +372,32 @@ def create_token(
     )
     session.add(record)
     session.flush()
-    audit.record(session, actor, "token.create", "user", user.id,
-                 after={"token_id": record.id, "scope": record.scope})
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        "user",
+        user.id,
+        after={"token_id": record.id, "scope": record.scope},
+    )
     return token, record
 
 
 def create_operator_token(
-    session: Session, operator: Operator, *, scopes: Sequence[str] | None = None,
-    description: str = "", expires_in: dt.timedelta | None = None,
+    session: Session,
+    operator: Operator,
+    *,
+    scopes: Sequence[str] | None = None,
+    description: str = "",
+    expires_in: dt.timedelta | None = None,
 ) -> tuple[str, OperatorToken]:
     """Mint a bearer token for the operator API."""
     token = f"ggo_{generate_token(43)}"
     record = OperatorToken(
-        operator_id=operator.id, token_hash=token_hash(token),
-        scope=" ".join(scopes or OPERATOR_SCOPES), description=description,
+        operator_id=operator.id,
+        token_hash=token_hash(token),
+        scope=" ".join(scopes or OPERATOR_SCOPES),
+        description=description,
         expires_at=utcnow() + expires_in if expires_in else None,
     )
     session.add(record)
@@ -387,8 +427,11 @@ def _check_grid_only(session: Session, user: User, role: str, node_ids: list[int
     for node in session.scalars(select(Node).where(Node.id.in_(node_ids))):
         if node.level != tenant.grid_level:
             raise DomainError(
-                _("%(role)s 只能分配到最低一级，请先取消 %(name)s 的分配",
-                  role=role_label(role), name=node.name),
+                _(
+                    "%(role)s 只能分配到最低一级，请先取消 %(name)s 的分配",
+                    role=role_label(role),
+                    name=node.name,
+                ),
                 field="role",
             )
 
@@ -413,9 +456,7 @@ def _sync_responsibility(session: Session, user: User) -> None:
 def _clean_username(username: str) -> str:
     username = (username or "").strip()
     if not USERNAME_RE.match(username):
-        raise DomainError(
-            _("用户名为 2–64 位字母、数字、下划线、点或连字符"), field="username"
-        )
+        raise DomainError(_("用户名为 2–64 位字母、数字、下划线、点或连字符"), field="username")
     return username
 
 
@@ -430,9 +471,7 @@ def _clean_role(role: str) -> str:
     try:
         return Role(role).value
     except ValueError:
-        raise DomainError(
-            _("未知角色：%(role)s", role=role), field="role"
-        ) from None
+        raise DomainError(_("未知角色：%(role)s", role=role), field="role") from None
 
 
 def _clean_phone(phone: str | None) -> str | None:
@@ -445,5 +484,10 @@ def _clean_phone(phone: str | None) -> str | None:
 
 
 def _snapshot(user: User) -> dict[str, Any]:
-    return {"username": user.username, "name": user.name, "role": user.role,
-            "phone": user.phone, "is_active": user.is_active}
+    return {
+        "username": user.username,
+        "name": user.name,
+        "role": user.role,
+        "phone": user.phone,
+        "is_active": user.is_active,
+    }

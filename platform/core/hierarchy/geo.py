@@ -36,7 +36,9 @@ def validate_boundary(value: Any) -> dict[str, Any] | None:
     try:
         geometry = shapely.geometry.shape(value)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise DomainError(_("边界坐标无法解析：%(reason)s", reason=str(exc)), field="boundary") from exc
+        raise DomainError(
+            _("边界坐标无法解析：%(reason)s", reason=str(exc)), field="boundary"
+        ) from exc
     if geometry.is_empty:
         raise DomainError(_("边界为空"), field="boundary")
     min_x, min_y, max_x, max_y = geometry.bounds

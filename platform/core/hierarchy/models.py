@@ -42,7 +42,9 @@ class Node(TenantScoped, Base):
         comment="四至界限: GeoJSON Polygon or MultiPolygon geometry (WGS 84)"
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    retired_at: Mapped[dt.datetime | None] = mapped_column(comment="set when retired, split, merged")
+    retired_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="set when retired, split, merged"
+    )
 
     parent: Mapped[Node | None] = relationship(remote_side=[id])
 

@@ -101,30 +101,31 @@ def counts_below(session: Session, nodes: Sequence[Node], grid_level: int) -> di
             .group_by(Node.parent_id)
         ).all()
     )
-    # Attribute every active grid / staff assignment below to the node on its path. The paths
-    # are short strings; this reads one row per grid under the nodes, not per person.
+    # Attribute every active grid and staff assignment below to the node on its path: one row
+    # per grid and per assignment under the nodes, never one per person or record.
     prefixes = [n.path for n in nodes]
     in_any = _under_any(prefixes)
     grid_paths = session.scalars(
         select(Node.path).where(in_any, Node.level == grid_level, Node.retired_at.is_(None))
     ).all()
     staff_rows = session.execute(
-        select(Node.path, func.count(func.distinct(Assignment.user_id)))
+        select(Node.path, Assignment.user_id)
         .join(Assignment, Assignment.node_id == Node.id)
         .where(in_any, Node.retired_at.is_(None))
-        .group_by(Node.path)
     ).all()
     by_prefix = {n.path: n.id for n in nodes}
     grids: Counter[int] = Counter()
-    staff: Counter[int] = Counter()
+    staff: dict[int, set[int]] = {n.id: set() for n in nodes}
     for path in grid_paths:
         for owner in _owners(path, by_prefix):
             grids[owner] += 1
-    for path, count in staff_rows:
+    for path, user_id in staff_rows:
         for owner in _owners(path, by_prefix):
-            staff[owner] += count
+            staff[owner].add(user_id)  # a supervisor of three grids is one person
     return {
-        n.id: NodeCounts(children=child_counts.get(n.id, 0), grids=grids[n.id], staff=staff[n.id])
+        n.id: NodeCounts(
+            children=child_counts.get(n.id, 0), grids=grids[n.id], staff=len(staff[n.id])
+        )
         for n in nodes
     }
 
@@ -222,14 +223,22 @@ def create_node(
         raise DomainError(_("上级节点已撤销"), field="parent_id")
     if level > tenant.grid_level:
         raise DomainError(
-            _("%(name)s 是最低一级（%(level)s），不能再往下建节点",
-              name=parent.name if parent else "", level=tenant.level_names[-1]),
+            _(
+                "%(name)s 是最低一级（%(level)s），不能再往下建节点",
+                name=parent.name if parent else "",
+                level=tenant.level_names[-1],
+            ),
             field="parent_id",
         )
     code, name = _clean_code(code), _clean_name(name)
     _ensure_code_free(session, code)
-    node = Node(code=code, name=name, level=level, parent_id=parent.id if parent else None,
-                boundary=validate_boundary(boundary))
+    node = Node(
+        code=code,
+        name=name,
+        level=level,
+        parent_id=parent.id if parent else None,
+        boundary=validate_boundary(boundary),
+    )
     session.add(node)
     session.flush()  # the path is made of ids
     node.path = f"{parent.path if parent else '/'}{node.id}/"
@@ -268,7 +277,9 @@ def update_node(
     if NodeChange.RENAME in changes:
         _close_version(session, node)
         _open_version(session, node, NodeChange.RENAME)
-    audit.record(session, actor, "node.update", "node", node.id, before=before, after=_snapshot(node))
+    audit.record(
+        session, actor, "node.update", "node", node.id, before=before, after=_snapshot(node)
+    )
     return node
 
 
@@ -339,15 +350,23 @@ def split_node(
     parent = session.get(Node, node.parent_id) if node.parent_id else None
     made: list[Node] = []
     for part in parts:
-        new = create_node(session, tenant, actor, parent=parent, code=part.code, name=part.name,
-                          boundary=part.boundary)
+        new = create_node(
+            session,
+            tenant,
+            actor,
+            parent=parent,
+            code=part.code,
+            name=part.name,
+            boundary=part.boundary,
+        )
         for code in part.children:
             move_node(session, actor, current_children[code], new)
         session.add(NodeLineage(predecessor_id=node.id, successor_id=new.id, change="split"))
         made.append(new)
     _retire(session, actor, node, NodeChange.SPLIT)
-    audit.record(session, actor, "node.split", "node", node.id,
-                 after={"into": [n.code for n in made]})
+    audit.record(
+        session, actor, "node.split", "node", node.id, after={"into": [n.code for n in made]}
+    )
     return made
 
 
@@ -369,15 +388,17 @@ def merge_nodes(
     if len({n.parent_id for n in nodes}) != 1 or len({n.level for n in nodes}) != 1:
         raise DomainError(_("只能合并同一上级下的同级节点"), field="node_ids")
     parent = session.get(Node, nodes[0].parent_id) if nodes[0].parent_id else None
-    merged = create_node(session, tenant, actor, parent=parent, code=code, name=name,
-                         boundary=boundary)
+    merged = create_node(
+        session, tenant, actor, parent=parent, code=code, name=name, boundary=boundary
+    )
     for node in nodes:
         for child in children(session, node):
             move_node(session, actor, child, merged)
         session.add(NodeLineage(predecessor_id=node.id, successor_id=merged.id, change="merge"))
         _retire(session, actor, node, NodeChange.MERGE)
-    audit.record(session, actor, "node.merge", "node", merged.id,
-                 after={"from": [n.code for n in nodes]})
+    audit.record(
+        session, actor, "node.merge", "node", merged.id, after={"from": [n.code for n in nodes]}
+    )
     return merged
 
 
@@ -399,24 +420,49 @@ def _retire(session: Session, actor: Actor, node: Node, change: NodeChange) -> N
     node.retired_at = now
     # Staff leave a retired node; their assignment history is in the audit log.
     for assignment in session.scalars(select(Assignment).where(Assignment.node_id == node.id)):
-        audit.record(session, actor, "assignment.end", "user", assignment.user_id,
-                     before={"node": node.code, "is_responsible": assignment.is_responsible})
+        audit.record(
+            session,
+            actor,
+            "assignment.end",
+            "user",
+            assignment.user_id,
+            before={"node": node.code, "is_responsible": assignment.is_responsible},
+        )
         session.delete(assignment)
     _close_version(session, node, now)
     _open_version(session, node, change, retired=True, at=now)
-    audit.record(session, actor, f"node.{change.value}", "node", node.id, before=before,
-                 after=_snapshot(node))
+    audit.record(
+        session,
+        actor,
+        f"node.{change.value}",
+        "node",
+        node.id,
+        before=before,
+        after=_snapshot(node),
+    )
 
 
 def _open_version(
-    session: Session, node: Node, change: NodeChange, *, retired: bool = False,
+    session: Session,
+    node: Node,
+    change: NodeChange,
+    *,
+    retired: bool = False,
     at: dt.datetime | None = None,
 ) -> None:
-    session.add(NodeVersion(
-        tenant_id=node.tenant_id, node_id=node.id, code=node.code, name=node.name,
-        parent_id=node.parent_id, level=node.level, change=change.value,
-        valid_from=at or utcnow(), is_retired=retired,
-    ))
+    session.add(
+        NodeVersion(
+            tenant_id=node.tenant_id,
+            node_id=node.id,
+            code=node.code,
+            name=node.name,
+            parent_id=node.parent_id,
+            level=node.level,
+            change=change.value,
+            valid_from=at or utcnow(),
+            is_retired=retired,
+        )
+    )
 
 
 def _close_version(session: Session, node: Node, at: dt.datetime | None = None) -> None:
@@ -459,6 +505,11 @@ def _clean_name(name: str) -> str:
 
 
 def _snapshot(node: Node) -> dict[str, Any]:
-    return {"code": node.code, "name": node.name, "level": node.level,
-            "parent_id": node.parent_id, "retired": node.is_retired,
-            "has_boundary": node.boundary is not None}
+    return {
+        "code": node.code,
+        "name": node.name,
+        "level": node.level,
+        "parent_id": node.parent_id,
+        "retired": node.is_retired,
+        "has_boundary": node.boundary is not None,
+    }

@@ -115,8 +115,9 @@ def update_tenant(
     after = _snapshot(tenant)
     if after != before:
         with tenant_scope(session, tenant.id):
-            audit.record(session, actor, "tenant.update", "tenant", tenant.id,
-                         before=before, after=after)
+            audit.record(
+                session, actor, "tenant.update", "tenant", tenant.id, before=before, after=after
+            )
             session.flush()
     return tenant
 
@@ -129,6 +130,11 @@ def _clean_name(name: str) -> str:
 
 
 def _snapshot(tenant: Tenant) -> dict[str, Any]:
-    return {"slug": tenant.slug, "name": tenant.name, "level_names": list(tenant.level_names),
-            "modules": list(tenant.modules), "is_active": tenant.is_active,
-            "settings": dict(tenant.settings)}
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "level_names": list(tenant.level_names),
+        "modules": list(tenant.modules),
+        "is_active": tenant.is_active,
+        "settings": dict(tenant.settings),
+    }
