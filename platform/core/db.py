@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     MetaData,
+    Table,
     create_engine,
     event,
     text,
@@ -36,6 +37,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
 TENANT_SETTING = "gridgov.tenant_id"
@@ -195,17 +197,35 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
         return  # the criteria added to the parent statement propagate to these loads
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if not any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
-        return
     tenant_id = state.session.info.get(_TENANT_KEY)
     if tenant_id is None:
-        raise MissingTenant("query on a tenant-owned table with no tenant set on the session")
+        if _reads_tenant_tables(state.statement):
+            raise MissingTenant("query on a tenant-owned table with no tenant set on the session")
+        return
+    # Added to every statement: it is a no-op for entities that are not TenantScoped. Deciding
+    # from state.all_mappers instead would miss e.g. select(func.count()).select_from(Node).
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped,
             lambda cls: cls.tenant_id == tenant_id,
             include_aliases=True,
         )
+    )
+
+
+def _reads_tenant_tables(statement: Any) -> bool:
+    tenant_tables = _tenant_table_names()
+    return any(
+        isinstance(element, Table) and element.name in tenant_tables
+        for element in visitors.iterate(statement)
+    )
+
+
+def _tenant_table_names() -> frozenset[str]:
+    return frozenset(
+        mapper.local_table.name
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, TenantScoped)
     )
 
 

@@ -1,0 +1,99 @@
+"""The tenant filter applied once in gridgov.core.db, for every ORM statement."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
+
+from gridgov.core.accounts.models import Assignment, User
+from gridgov.core.db import MissingTenant, set_tenant, tenant_scope
+from gridgov.core.hierarchy.models import Node
+from tests.factories import build_county
+
+
+@pytest.fixture
+def two_counties(session):
+    a = build_county(session, "county-a")
+    b = build_county(session, "county-b")
+    session.flush()
+    return a, b
+
+
+def test_select_sees_only_the_current_tenant(session, two_counties):
+    a, _b = two_counties
+    set_tenant(session, a.tenant.id)
+    tenants = set(session.scalars(select(Node.tenant_id)))
+    assert tenants == {a.tenant.id}
+
+
+def test_aliases_and_joins_are_filtered_too(session, two_counties):
+    a, _b = two_counties
+    set_tenant(session, a.tenant.id)
+    parent = aliased(Node)
+    rows = session.execute(
+        select(Node.tenant_id, parent.tenant_id).join(parent, Node.parent_id == parent.id)
+    ).all()
+    assert rows and {r for row in rows for r in row} == {a.tenant.id}
+    users = session.scalars(select(User).join(Assignment)).all()
+    assert {u.tenant_id for u in users} == {a.tenant.id}
+
+
+def test_count_of_another_tenant_is_not_reachable(session, two_counties):
+    a, b = two_counties
+    set_tenant(session, b.tenant.id)
+    assert session.scalar(select(func.count()).select_from(Node).where(Node.id == a.top.id)) == 0
+
+
+def test_bulk_update_touches_only_the_current_tenant(session, two_counties):
+    a, b = two_counties
+    set_tenant(session, a.tenant.id)
+    session.execute(update(Node).values(name="改名"))
+    set_tenant(session, b.tenant.id)
+    session.expire_all()
+    assert "改名" not in set(session.scalars(select(Node.name)))
+
+
+def test_bulk_delete_touches_only_the_current_tenant(session, two_counties):
+    a, b = two_counties
+    set_tenant(session, a.tenant.id)
+    session.execute(delete(Assignment))
+    set_tenant(session, b.tenant.id)
+    assert session.scalar(select(func.count()).select_from(Assignment)) > 0
+
+
+def test_writing_a_row_of_another_tenant_is_refused(session, two_counties):
+    a, b = two_counties
+    set_tenant(session, a.tenant.id)
+    session.add(Node(tenant_id=b.tenant.id, code="X", name="越界", level=1, path="/x/"))
+    with pytest.raises(MissingTenant):
+        session.flush()
+
+
+def test_new_rows_take_the_current_tenant(session, two_counties):
+    a, _b = two_counties
+    set_tenant(session, a.tenant.id)
+    node = Node(code="NEW", name="新", level=1, parent_id=a.top.id, path="/new/")
+    session.add(node)
+    session.flush()
+    assert node.tenant_id == a.tenant.id
+
+
+def test_tenant_scope_restores_the_previous_tenant(session, two_counties):
+    a, b = two_counties
+    set_tenant(session, a.tenant.id)
+    with tenant_scope(session, b.tenant.id):
+        assert set(session.scalars(select(Node.tenant_id))) == {b.tenant.id}
+    assert set(session.scalars(select(Node.tenant_id))) == {a.tenant.id}
+
+
+def test_timestamps_come_back_timezone_aware(session, two_counties):
+    a, _b = two_counties
+    session.expire(a.top)
+    assert a.top.created_at.tzinfo is not None
+
+
+def test_core_select_of_a_tenant_table_without_tenant_raises(session, two_counties):
+    set_tenant(session, None)
+    with pytest.raises(MissingTenant):
+        session.execute(select(func.count()).select_from(Node))
