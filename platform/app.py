@@ -31,6 +31,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["gridgov.engine"] = engine
     db_session.configure(bind=engine)
 
+    from gridgov.core.plugins.manager import get_plugin_host
+
+    # Department modules installed in this deployment; broken ones are logged and skipped.
+    app.extensions["gridgov.plugins"] = get_plugin_host()
+
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
         db_session.remove()
