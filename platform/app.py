@@ -29,7 +29,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["gridgov.engine"] = engine
-    db_session.configure(bind=engine)
 
     from gridgov.core.plugins.manager import get_plugin_host
 

@@ -38,6 +38,9 @@ def current_tenant() -> Tenant:
 
 def add_slug(endpoint: str, values: dict[str, Any]) -> None:
     """``url_defaults``: ``url_for`` inside a tenant's pages fills in the slug by itself."""
-    if "slug" not in values and getattr(g, "tenant", None) is not None:
-        if current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
-            values["slug"] = g.tenant.slug
+    if (
+        "slug" not in values
+        and getattr(g, "tenant", None) is not None
+        and current_app.url_map.is_endpoint_expecting(endpoint, "slug")
+    ):
+        values["slug"] = g.tenant.slug

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
-from gridgov.core.db import db_session, make_engine, set_tenant
+from gridgov.core.db import db_session, make_engine, sessions_bound_to, set_tenant
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -108,15 +108,12 @@ def connection(app: Flask) -> Iterator[Connection]:
     engine = app.extensions["gridgov.engine"]
     conn = engine.connect()
     outer = conn.begin()
-    db_session.remove()
-    db_session.configure(bind=conn, join_transaction_mode="create_savepoint")
     try:
-        yield conn
+        with sessions_bound_to(conn):
+            yield conn
     finally:
-        db_session.remove()
         outer.rollback()
         conn.close()
-        db_session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
 
 
 @pytest.fixture

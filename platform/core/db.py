@@ -109,9 +109,38 @@ class MissingTenant(RuntimeError):
 
 
 SessionFactory = sessionmaker(expire_on_commit=False)
+
+# Tests bind every new session to one connection held in an outer transaction (see
+# ``sessions_bound_to``); otherwise a session binds to the engine of the app in context.
+_test_binding: dict[str, Any] = {}
+
+
+def _new_session() -> Session:
+    if _test_binding:
+        return SessionFactory(**_test_binding)
+    from flask import current_app
+
+    # Each app has its own engine (tests and a live server may hold two apps in one process),
+    # so the bind is looked up when a session is made rather than configured globally.
+    return SessionFactory(bind=current_app.extensions["gridgov.engine"])
+
+
 # One session per thread (and so per request under the dev server and gunicorn sync workers);
 # the app removes it at teardown.
-db_session: scoped_session[Session] = scoped_session(SessionFactory)
+db_session: scoped_session[Session] = scoped_session(_new_session)
+
+
+@contextlib.contextmanager
+def sessions_bound_to(connection: Connection) -> Iterator[None]:
+    """Tests: sessions made in the block use ``connection``, and what they commit only releases a
+    savepoint, so the test's outer transaction can roll everything back."""
+    db_session.remove()
+    _test_binding.update(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        db_session.remove()
+        _test_binding.clear()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
