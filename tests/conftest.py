@@ -133,3 +133,49 @@ def client(app: Flask, connection: Connection):
 @pytest.fixture
 def files_dir(tmp_path: Path) -> Path:
     return tmp_path / "files"
+
+
+# --- PostgreSQL and Redis whatever the main test database is ----------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_urls() -> tuple[str, str]:
+    """(owner URL, application URL) of a PostgreSQL database of its own, emptied and migrated to
+    head: for the row-level-security and schema tests, which run whatever the main database is.
+
+    GRIDGOV_TEST_POSTGRES_OWNER_URL names the role that owns the schema and runs migrations,
+    GRIDGOV_TEST_POSTGRES_URL the application's role (NOSUPERUSER, NOBYPASSRLS, not the owner).
+    """
+    from gridgov.migrations import upgrade
+
+    app_url = os.environ.get("GRIDGOV_TEST_POSTGRES_URL")
+    owner_url = os.environ.get("GRIDGOV_TEST_POSTGRES_OWNER_URL")
+    need(
+        bool(app_url and owner_url),
+        "PostgreSQL (GRIDGOV_TEST_POSTGRES_URL and GRIDGOV_TEST_POSTGRES_OWNER_URL)",
+    )
+    assert app_url and owner_url
+    reset_postgres_schema(owner_url, app_url)
+    upgrade(owner_url, app_url)
+    return owner_url, app_url
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """URL of a Redis database that is emptied before and after the test (GRIDGOV_TEST_REDIS_URL;
+    give it a database number of its own, e.g. redis://localhost:6379/15)."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    url = os.environ.get("GRIDGOV_TEST_REDIS_URL")
+    need(bool(url), "Redis (GRIDGOV_TEST_REDIS_URL)")
+    assert url
+    connection = Redis.from_url(url)
+    try:
+        connection.ping()
+    except RedisConnectionError:
+        need(False, f"Redis at {url}")
+    connection.flushdb()
+    yield url
+    connection.flushdb()
+    connection.close()

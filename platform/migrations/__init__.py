@@ -8,8 +8,10 @@ then granted what it needs and nothing more (shared/DESIGN.md, "RLS done right")
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import make_url, text
@@ -23,6 +25,9 @@ SCRIPT_LOCATION = str(Path(__file__).resolve().parent)
 APPEND_ONLY_TABLES = ("audit_events",)
 # Alembic's bookkeeping: the application reads it (``gridgov db current``), never changes it.
 READ_ONLY_TABLES = ("alembic_version",)
+
+# How autogenerate compares the models with a database; env.py and the schema test share it.
+COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True}
 
 
 def alembic_config(database_url: str, connection: Connection | None = None) -> Config:
@@ -76,6 +81,16 @@ def current_revision(database_url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+def schema_differences(connection: Connection) -> list[Any]:
+    """What autogenerate would change to make the database match the models: [] when the
+    migrations and the models agree."""
+    from gridgov.core import models  # noqa: F401  (registers every table on Base.metadata)
+    from gridgov.core.db import Base
+
+    context = MigrationContext.configure(connection, opts=COMPARE_OPTIONS)
+    return compare_metadata(context, Base.metadata)
 
 
 def grant_application_role(connection: Connection, role: str) -> None:

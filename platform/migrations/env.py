@@ -10,6 +10,7 @@ from alembic.autogenerate.api import AutogenContext
 
 from gridgov.core import models  # noqa: F401  (registers every table on Base.metadata)
 from gridgov.core.db import Base, UTCDateTime, make_engine
+from gridgov.migrations import COMPARE_OPTIONS
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,7 +28,7 @@ def _configure(connection: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        compare_type=True,
+        **COMPARE_OPTIONS,
         # SQLite cannot ALTER most things: batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
