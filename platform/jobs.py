@@ -80,15 +80,27 @@ _inline_job: contextvars.ContextVar[InlineJob | None] = contextvars.ContextVar(
 def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Job | InlineJob:
     """Run ``func(*args, **kwargs)`` in the background: on the RQ queue "gridgov" if the app has
     a REDIS_URL, else inline, now. Returns the RQ job, or an ``InlineJob`` that has finished."""
-    for value in (*args, *kwargs.values()):
-        if isinstance(value, Base):
-            raise TypeError(
-                f"pass ids to jobs, not ORM objects: got a {type(value).__name__} for {func}"
-            )
+    found = _orm_object_in((*args, *kwargs.values()))
+    if found is not None:
+        raise TypeError(f"pass ids to jobs, not ORM objects: got a {type(found).__name__}")
     redis_url = current_app.config.get("REDIS_URL") if has_app_context() else None
     if redis_url:
         return queue(redis_url).enqueue(func, *args, **kwargs)
     return _run_inline(func, args, kwargs)
+
+
+def _orm_object_in(value: Any) -> Base | None:
+    """The first ORM object in ``value`` (looking into lists, tuples, sets and dicts), if any."""
+    if isinstance(value, Base):
+        return value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            found = _orm_object_in(item)
+            if found is not None:
+                return found
+    return None
 
 
 def queue(redis_url: str) -> Queue:
