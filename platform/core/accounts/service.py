@@ -180,7 +180,8 @@ def assign(session: Session, actor: Actor, tenant: Tenant, user: User, node: Nod
                 field="nodes",
             )
     assignment = Assignment(user_id=user.id, node_id=node.id, is_responsible=responsible)
-    session.add(assignment)
+    # Append (the cascade adds it to the session) rather than add first: touching the collection
+    # lazy-loads it, and the autoflush of an already added assignment listed it twice.
     user.assignments.append(assignment)
     session.flush()
     audit.record(
