@@ -1,0 +1,575 @@
+"""Tenant manifests: line-numbered refusals, idempotent apply through the services, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.audit.models import AuditEvent
+from gridgov.core.db import set_tenant, utcnow
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.tenancy import service as tenancy
+from gridgov.core.tenancy.manifest import (
+    ManifestError,
+    apply_manifest,
+    issue_initial_passwords,
+    load_manifest,
+    parse_manifest,
+)
+from gridgov.core.tenancy.models import Tenant
+
+TENANTS_DIR = Path(__file__).resolve().parents[3] / "tenants"
+
+SQUARE = (
+    "{type: Polygon, coordinates: "
+    "[[[111.6, 40.8], [111.61, 40.8], [111.61, 40.81], [111.6, 40.81], [111.6, 40.8]]]}"
+)
+
+HILL = f"""\
+slug: hill
+name: 小山县
+levels: [县, 乡镇, 社区, 网格]
+nodes:
+  - code: H
+    name: 小山县
+    children:
+      - code: H-01
+        name: 城关镇
+        children:
+          - code: H-01-01
+            name: 东街社区
+            children:
+              - code: H-01-01-01
+                name: 东街第一网格
+                boundary: {SQUARE}
+              - code: H-01-01-02
+                name: 东街第二网格
+      - code: H-02
+        name: 河口镇
+        children:
+          - code: H-02-01
+            name: 河口社区
+            children:
+              - code: H-02-01-01
+                name: 河口第一网格
+users:
+  - username: admin
+    name: 王建国
+    role: county_admin
+    nodes: [H]
+  - username: w1
+    name: 李红
+    role: grid_worker
+    nodes: [H-01-01-01]
+    phone: "13800000001"
+  - username: w2
+    name: 张伟
+    role: grid_worker
+    nodes: [H-01-01-02]
+  - username: sup
+    name: 赵敏
+    role: supervisor
+    nodes: [H-01-01-01, H-01-01-02]
+modules: [fire_safety]
+settings:
+  map: {{zoom: 13}}
+"""
+
+
+def line_of(text: str, marker: str, occurrence: int = 1) -> int:
+    """The 1-based line of the ``occurrence``-th line containing ``marker``."""
+    hits = [i for i, line in enumerate(text.splitlines(), start=1) if marker in line]
+    return hits[occurrence - 1]
+
+
+def apply_text(session, text: str, **kwargs):
+    return apply_manifest(session, parse_manifest(text, source="hill.yaml"), **kwargs)
+
+
+def refusal(text: str) -> ManifestError:
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(text, source="bad.yaml")
+    return caught.value
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def in_hill(session) -> Tenant:
+    tenant = tenancy.get_by_slug(session, "hill")
+    set_tenant(session, tenant.id)
+    return tenant
+
+
+# --- applying --------------------------------------------------------------------------------
+
+
+def test_apply_creates_tenant_nodes_users_and_assignments(session):
+    plan = apply_text(session, HILL)
+    tenant = in_hill(session)
+    assert tenant.name == "小山县"
+    assert tenant.level_names == ["县", "乡镇", "社区", "网格"]
+    assert tenant.modules == ["fire_safety"]
+    assert tenant.settings == {"map": {"zoom": 13}}
+    assert count(session, Node) == 8
+    grid = hierarchy.get_node_by_code(session, "H-01-01-01")
+    assert grid.level == 3 and grid.boundary["type"] == "Polygon"
+    assert accounts.responsible_worker(session, grid).username == "w1"
+    assert accounts.get_user_by_username(session, "w1").phone == "13800000001"
+    sup = accounts.get_user_by_username(session, "sup")
+    assert len(sup.assignments) == 2 and not any(a.is_responsible for a in sup.assignments)
+    assert "+ node H-01-01-02 东街第二网格 (under H-01-01)" in plan.lines()
+    assert [u.username for u in plan.created_users] == ["admin", "w1", "w2", "sup"]
+
+
+def test_applying_twice_gives_an_empty_plan_and_no_new_audit_events(session):
+    apply_text(session, HILL)
+    tenant = in_hill(session)
+    events = count(session, AuditEvent)
+    set_tenant(session, None)
+    again = apply_text(session, HILL)
+    assert again.is_empty, again.lines()
+    assert again.created_users == []
+    set_tenant(session, tenant.id)
+    assert count(session, AuditEvent) == events
+
+
+def test_apply_writes_the_audit_log_through_the_services(session):
+    apply_text(session, HILL)
+    in_hill(session)
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"tenant.create", "node.create", "user.create", "assignment.create"} <= actions
+
+
+def test_dry_run_reports_the_plan_and_changes_nothing(session):
+    plan = apply_text(session, HILL, dry_run=True)
+    assert "+ tenant hill 小山县 (levels 县/乡镇/社区/网格)" in plan.lines()
+    assert sum(1 for c in plan.changes if c.kind == "node") == 8
+    assert plan.tenant is None and plan.created_users == []
+    assert tenancy.get_by_slug(session, "hill") is None
+    assert session.scalar(select(func.count()).select_from(Tenant)) == 0
+
+
+def test_dry_run_of_a_change_leaves_the_old_state(session):
+    apply_text(session, HILL)
+    set_tenant(session, None)
+    plan = apply_text(session, HILL.replace("东街第二网格", "东街新网格"), dry_run=True)
+    assert plan.lines() == ["~ node H-01-01-02 name 东街第二网格 → 东街新网格"]
+    in_hill(session)
+    assert hierarchy.get_node_by_code(session, "H-01-01-02").name == "东街第二网格"
+
+
+def test_new_users_get_an_initial_password_that_logs_in(session):
+    plan = apply_text(session, HILL)
+    issued = dict((u.username, pw) for u, pw in issue_initial_passwords(session, plan))
+    assert set(issued) == {"admin", "w1", "w2", "sup"}
+    assert len(set(issued.values())) == 4  # each one random
+    in_hill(session)
+    user = accounts.authenticate(
+        session, "w1", issued["w1"], max_failures=5, lockout=dt.timedelta(minutes=1)
+    )
+    assert user.username == "w1"
+
+
+def test_rename_in_the_manifest_keeps_the_old_name_at_the_old_date(session):
+    apply_text(session, HILL)
+    before = utcnow()
+    set_tenant(session, None)
+    plan = apply_text(session, HILL.replace("东街社区", "东街道社区"))
+    assert plan.lines() == ["~ node H-01-01 name 东街社区 → 东街道社区"]
+    in_hill(session)
+    node = hierarchy.get_node_by_code(session, "H-01-01")
+    assert node.name == "东街道社区"
+    assert hierarchy.version_at(session, node, before).name == "东街社区"
+
+
+HEKOU_COMMUNITY = """\
+          - code: H-02-01
+            name: 河口社区
+            children:
+              - code: H-02-01-01
+                name: 河口第一网格
+"""
+# 河口社区 moved from 河口镇 (H-02) to 城关镇 (H-01), its grid with it
+MOVED = HILL.replace("        children:\n" + HEKOU_COMMUNITY, "").replace(
+    "                name: 东街第二网格\n", "                name: 东街第二网格\n" + HEKOU_COMMUNITY
+)
+assert MOVED.count("H-02-01") == 2 and MOVED != HILL
+
+
+def test_move_in_the_manifest_moves_the_subtree_and_keeps_history(session):
+    apply_text(session, HILL)
+    in_hill(session)
+    old_parent = hierarchy.get_node_by_code(session, "H-02")
+    before = utcnow()
+    set_tenant(session, None)
+    plan = apply_text(session, MOVED)
+    assert plan.lines() == ["~ node H-02-01 moved H-02 → H-01"]
+    in_hill(session)
+    community = hierarchy.get_node_by_code(session, "H-02-01")
+    town = hierarchy.get_node_by_code(session, "H-01")
+    grid = hierarchy.get_node_by_code(session, "H-02-01-01")
+    assert grid.path.startswith(town.path)
+    assert hierarchy.version_at(session, community, before).parent_id == old_parent.id
+
+
+def test_nodes_missing_from_the_manifest_are_kept_and_reported(session):
+    apply_text(session, HILL)
+    set_tenant(session, None)
+    without = HILL.replace(
+        """              - code: H-01-01-02
+                name: 东街第二网格
+""",
+        "",
+    ).replace("[H-01-01-01, H-01-01-02]", "[H-01-01-01]")
+    w2_user = "  - username: w2\n    name: 张伟\n    role: grid_worker\n    nodes: [H-01-01-02]\n"
+    without = without.replace(w2_user, "")
+    plan = apply_text(session, without)
+    assert plan.lines() == [
+        "~ user sup nodes -H-01-01-02",
+        "= node H-01-01-02 东街第二网格: not in manifest, kept",
+        "= user w2 张伟 (grid_worker): not in manifest, kept",
+    ]
+    assert plan.is_empty is False
+    in_hill(session)
+    grid = hierarchy.get_node_by_code(session, "H-01-01-02")
+    assert not grid.is_retired
+    assert accounts.responsible_worker(session, grid).username == "w2"
+    # and with --prune the grid is retired (kept for the records), its worker released
+    set_tenant(session, None)
+    plan = apply_text(session, without, prune=True)
+    assert plan.lines()[0] == "- node H-01-01-02 东街第二网格 retired (not in manifest)"
+    in_hill(session)
+    session.refresh(grid)
+    assert grid.is_retired
+    assert accounts.responsible_worker(session, grid) is None
+
+
+def test_prune_retires_a_whole_absent_branch_deepest_first(session):
+    apply_text(session, HILL)
+    set_tenant(session, None)
+    plan = apply_text(
+        session,
+        MOVED.replace("          - code: H-02-01\n", "          - code: H-03-01\n"),
+        prune=True,
+    )
+    assert plan.lines() == [
+        "+ node H-03-01 河口社区 (under H-01)",
+        "~ node H-02-01-01 moved H-02-01 → H-03-01",
+        "- node H-02-01 河口社区 retired (not in manifest)",
+    ]
+
+
+def test_grid_workers_can_swap_grids_in_one_apply(session):
+    apply_text(session, HILL)
+    swapped = HILL.replace("nodes: [H-01-01-01]\n    phone", "nodes: [X]\n    phone")
+    swapped = swapped.replace("nodes: [H-01-01-02]", "nodes: [H-01-01-01]")
+    swapped = swapped.replace("nodes: [X]", "nodes: [H-01-01-02]")
+    set_tenant(session, None)
+    apply_text(session, swapped)
+    in_hill(session)
+    first = hierarchy.get_node_by_code(session, "H-01-01-01")
+    second = hierarchy.get_node_by_code(session, "H-01-01-02")
+    assert accounts.responsible_worker(session, first).username == "w2"
+    assert accounts.responsible_worker(session, second).username == "w1"
+
+
+def test_role_name_and_phone_changes_apply_and_left_out_phone_is_kept(session):
+    apply_text(session, HILL)
+    changed = HILL.replace(
+        "name: 赵敏\n    role: supervisor\n    nodes: [H-01-01-01, H-01-01-02]",
+        "name: 赵敏敏\n    role: station_staff\n    nodes: [H-01-01]",
+    ).replace('    phone: "13800000001"\n', "")
+    set_tenant(session, None)
+    plan = apply_text(session, changed)
+    assert plan.lines() == [
+        "~ user sup name 赵敏 → 赵敏敏",
+        "~ user sup role supervisor → station_staff",
+        "~ user sup nodes +H-01-01 -H-01-01-01 -H-01-01-02",
+    ]
+    in_hill(session)
+    assert accounts.get_user_by_username(session, "w1").phone == "13800000001"
+    set_tenant(session, None)
+    plan = apply_text(
+        session, changed.replace("nodes: [H-01-01-01]", "nodes: [H-01-01-01]\n    phone: null")
+    )
+    assert plan.lines() == ["~ user w1 phone 138****0001 → -"]
+
+
+def test_boundary_left_out_is_kept_and_null_clears_it(session):
+    apply_text(session, HILL)
+    set_tenant(session, None)
+    assert apply_text(session, HILL.replace(f"boundary: {SQUARE}", "")).is_empty
+    plan = apply_text(session, HILL.replace(f"boundary: {SQUARE}", "boundary: null"))
+    assert plan.lines() == ["~ node H-01-01-01 boundary cleared"]
+
+
+def test_settings_left_out_are_kept(session):
+    apply_text(session, HILL)
+    set_tenant(session, None)
+    assert apply_text(session, HILL.replace("settings:\n  map: {zoom: 13}\n", "")).is_empty
+
+
+def test_error_found_halfway_through_applying_changes_nothing(session):
+    apply_text(session, HILL)
+    in_hill(session)
+    nodes, events = count(session, Node), count(session, AuditEvent)
+    # w1 stays on the grid (users the file leaves out are kept), so giving the grid to a new
+    # worker can only fail when the services assign it — after the new node was created.
+    text = HILL.replace(
+        "  - username: w1\n    name: 李红\n    role: grid_worker\n    nodes: [H-01-01-01]\n"
+        '    phone: "13800000001"\n',
+        "  - username: newcomer\n    name: 钱进\n    role: grid_worker\n    nodes: [H-01-01-01]\n",
+    ).replace(
+        "                name: 河口第一网格\n",
+        "                name: 河口第一网格\n              - code: H-02-01-02\n"
+        "                name: 河口第二网格\n",
+    )
+    set_tenant(session, None)
+    with pytest.raises(ManifestError) as caught:
+        apply_text(session, text)
+    expected = line_of(text, "newcomer") + 3
+    assert caught.value.lines() == [
+        f"hill.yaml:{expected}: users[1].nodes[0]: 网格 东街第一网格 已有网格员 李红（一格一员）"
+    ]
+    in_hill(session)
+    assert count(session, Node) == nodes
+    assert count(session, AuditEvent) == events
+    assert hierarchy.get_node_by_code(session, "H-02-01-02") is None
+    assert accounts.get_user_by_username(session, "newcomer") is None
+
+
+def test_dry_run_finds_what_only_the_services_check(session):
+    apply_text(session, HILL)
+    # Three levels where four are already built: only update_tenant can tell.
+    text = (
+        "slug: hill\nname: 小山县\nlevels: [县, 乡镇, 网格]\nnodes:\n  - {code: H, name: 小山县}\n"
+    )
+    set_tenant(session, None)
+    with pytest.raises(ManifestError) as caught:
+        apply_text(session, text, dry_run=True)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.path) == (3, "levels")
+    assert "不能改变层级数" in problem.message
+
+
+def test_reusing_the_code_of_a_retired_node_is_refused(session):
+    apply_text(session, HILL)
+    tenant = in_hill(session)
+    hierarchy.retire_node(session, None, hierarchy.get_node_by_code(session, "H-02-01-01"))
+    assert tenant.id
+    set_tenant(session, None)
+    with pytest.raises(ManifestError) as caught:
+        apply_text(session, HILL)
+    (problem,) = caught.value.problems
+    assert problem.line == line_of(HILL, "code: H-02-01-01")
+    assert "已撤销" in problem.message
+
+
+# --- refusing bad files ----------------------------------------------------------------------
+
+BAD_FILES = {
+    "unknown top-level key": (HILL + "owner: 综治办\n", "owner: 综治办", "owner", "未知的键"),
+    "unknown key in a node": (
+        HILL.replace("name: 河口社区\n", "name: 河口社区\n            households: 300\n"),
+        "households: 300",
+        "nodes[0].children[1].children[0].households",
+        "未知的键",
+    ),
+    "unknown key in a user": (
+        HILL.replace("name: 张伟\n", "name: 张伟\n    password: Secret-123\n"),
+        "password: Secret-123",
+        "users[2].password",
+        "未知的键",
+    ),
+    "unknown role": (
+        HILL.replace(
+            "role: grid_worker\n    nodes: [H-01-01-02]",
+            "role: gridworker\n    nodes: [H-01-01-02]",
+        ),
+        "role: gridworker",
+        "users[2].role",
+        "未知角色 'gridworker'",
+    ),
+    "duplicate node code": (
+        HILL.replace("code: H-02-01-01", "code: H-01-01-02"),
+        ("code: H-01-01-02", 2),  # the second use is blamed
+        "nodes[0].children[1].children[0].children[0].code",
+        "编码 H-01-01-02 重复",
+    ),
+    "unknown node code in users": (
+        HILL.replace("nodes: [H-01-01-01, H-01-01-02]", "nodes: [H-01-01-01, H-09]"),
+        "nodes: [H-01-01-01, H-09]",
+        "users[3].nodes[1]",
+        "没有编码为 H-09 的节点",
+    ),
+    "two grid workers on one grid": (
+        HILL.replace("nodes: [H-01-01-02]", "nodes: [H-01-01-01]"),
+        ("nodes: [H-01-01-01]", 2),
+        "users[2].nodes[0]",
+        "一格一员",
+    ),
+    "grid worker on a community": (
+        HILL.replace("nodes: [H-01-01-02]", "nodes: [H-01-01]"),
+        "nodes: [H-01-01]",
+        "users[2].nodes[0]",
+        "只能分配到最低一级",
+    ),
+    "node deeper than the levels": (
+        HILL.replace(
+            "                name: 河口第一网格\n",
+            "                name: 河口第一网格\n                children:\n"
+            "                  - code: H-02-01-01-01\n                    name: 责任区\n",
+        ),
+        "code: H-02-01-01-01",
+        "nodes[0].children[1].children[0].children[0].children[0]",
+        "只有 4 级",
+    ),
+    "too many levels": (
+        HILL.replace(
+            "levels: [县, 乡镇, 社区, 网格]", "levels: [市, 县, 乡镇, 社区, 网格, 责任区]"
+        ),
+        "levels:",
+        "levels",
+        "层级数须在 2 到 5 之间",
+    ),
+    "bad boundary": (
+        HILL.replace(
+            f"boundary: {SQUARE}",
+            "boundary: {type: Polygon, coordinates: [[[111.6, 40.8], [111.61, 40.81], "
+            "[111.61, 40.8], [111.6, 40.81], [111.6, 40.8]]]}",
+        ),
+        "boundary:",
+        "nodes[0].children[0].children[0].children[0].boundary",
+        "边界多边形无效",
+    ),
+    "boundary of the wrong type": (
+        HILL.replace(f"boundary: {SQUARE}", "boundary: {type: Point, coordinates: [111.6, 40.8]}"),
+        "boundary:",
+        "nodes[0].children[0].children[0].children[0].boundary",
+        "Polygon 或 MultiPolygon",
+    ),
+    "yaml syntax error": (
+        HILL.replace("modules: [fire_safety]", "modules: [fire_safety"),
+        "settings:",
+        "",
+        "YAML 语法错误",
+    ),
+    "duplicate key": (
+        HILL.replace(
+            "name: 东街第二网格\n", "name: 东街第二网格\n                name: 又一个名字\n"
+        ),
+        "name: 又一个名字",
+        "",
+        "YAML 语法错误",
+    ),
+    "unquoted numeric code": (
+        HILL.replace("code: H-02-01-01", "code: 0201"),
+        "code: 0201",
+        "nodes[0].children[1].children[0].children[0].code",
+        "请加引号",
+    ),
+    "missing name": (
+        HILL.replace("    name: 张伟\n", ""),
+        "username: w2",
+        "users[2].name",
+        "缺少必填项",
+    ),
+    "bad phone": (
+        HILL.replace('phone: "13800000001"', 'phone: "1380000"'),
+        'phone: "1380000"',
+        "users[1].phone",
+        "电话号码格式不对",
+    ),
+    "duplicate username": (
+        HILL.replace("username: w2", "username: w1"),
+        ("username: w1", 2),
+        "users[2].username",
+        "用户名 w1 重复",
+    ),
+    "bad slug": (HILL.replace("slug: hill", "slug: Hill County"), "slug:", "slug", "标识须"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES), ids=lambda c: c.replace(" ", "-"))
+def test_bad_file_is_refused_with_line_and_reason(case):
+    text, marker, path, reason = BAD_FILES[case]
+    error = refusal(text)
+    marker, nth = marker if isinstance(marker, tuple) else (marker, 1)
+    expected = line_of(text, marker, nth)
+    matching = [p for p in error.problems if p.path == path and reason in p.message]
+    assert matching, error.lines()
+    assert matching[0].line == expected, error.lines()
+    assert error.lines()[0].startswith("bad.yaml:")
+
+
+def test_every_problem_of_a_file_is_reported_at_once():
+    text = HILL.replace("role: county_admin", "role: boss").replace(
+        "nodes: [H-01-01-02]", "nodes: [H-99]"
+    )
+    error = refusal(text)
+    assert [p.path for p in error.problems] == ["users[0].role", "users[2].nodes[0]"]
+    assert error.lines()[0] == (
+        f"bad.yaml:{line_of(text, 'role: boss')}: users[0].role: "
+        "未知角色 'boss'（可用：county_admin, township_staff, station_staff, supervisor, "
+        "grid_worker, volunteer, department_officer, audit_admin）"
+    )
+
+
+def test_a_refused_file_changes_nothing_in_the_database(session, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_FILES["unknown role"][0], encoding="utf-8")
+    with pytest.raises(ManifestError):
+        apply_manifest(session, load_manifest(bad))
+    assert session.scalar(select(func.count()).select_from(Tenant)) == 0
+
+
+def test_top_level_must_be_a_mapping():
+    error = refusal("- slug: hill\n")
+    assert error.lines() == ["bad.yaml:1: 清单的顶层应为映射（键: 值）"]
+
+
+# --- the shipped manifests -------------------------------------------------------------------
+
+
+SHIPPED = sorted(TENANTS_DIR.glob("*.yaml"))
+
+
+def test_the_repository_ships_manifests():
+    assert {p.name for p in SHIPPED} >= {"demo.yaml", "demo-banner.yaml"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_manifest_validates_and_applies_idempotently(session, path):
+    manifest = load_manifest(path)
+    plan = apply_manifest(session, manifest)
+    assert plan.created_users
+    set_tenant(session, None)
+    assert apply_manifest(session, manifest).is_empty
+
+
+def test_demo_county_is_of_real_size_with_every_role(session):
+    manifest = load_manifest(TENANTS_DIR / "demo.yaml")
+    apply_manifest(session, manifest)
+    tenant = tenancy.get_by_slug(session, manifest.slug)
+    set_tenant(session, tenant.id)
+    assert len(tenant.level_names) == 4
+    levels = dict(session.execute(select(Node.level, func.count()).group_by(Node.level)).all())
+    assert levels[0] == 1 and levels[1] >= 2 and levels[2] >= 6 and levels[3] >= 40
+    grids = session.scalars(select(Node).where(Node.level == tenant.grid_level)).all()
+    vacant = [g.code for g in grids if accounts.responsible_worker(session, g) is None]
+    assert vacant == []
+    assert sum(1 for g in grids if g.boundary) >= len(grids) // 2
+    roles = set(session.scalars(select(User.role)))
+    assert roles == {r.value for r in Role}
+    supervisors = session.scalars(select(User).where(User.role == Role.SUPERVISOR)).all()
+    assert all(2 <= len(s.assignments) <= 3 for s in supervisors)
+    phones = [p for p in session.scalars(select(User.phone)) if p]
+    assert all(accounts.PHONE_RE.match(p) for p in phones) and len(set(phones)) == len(phones)
