@@ -83,7 +83,8 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Job | Inline
     found = _orm_object_in((*args, *kwargs.values()))
     if found is not None:
         raise TypeError(f"pass ids to jobs, not ORM objects: got a {type(found).__name__}")
-    redis_url = current_app.config.get("REDIS_URL") if has_app_context() else None
+    with _app_context():
+        redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
         return queue(redis_url).enqueue(func, *args, **kwargs)
     return _run_inline(func, args, kwargs)
