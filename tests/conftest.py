@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import make_url, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
@@ -179,3 +179,19 @@ def redis_url() -> Iterator[str]:
     yield url
     connection.flushdb()
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_owner_engine(postgres_urls: tuple[str, str]) -> Iterator[Engine]:
+    """An engine on the ``postgres_urls`` database as the schema owner."""
+    engine = make_engine(postgres_urls[0])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_app_engine(postgres_urls: tuple[str, str]) -> Iterator[Engine]:
+    """An engine on the ``postgres_urls`` database as the application's role."""
+    engine = make_engine(postgres_urls[1])
+    yield engine
+    engine.dispose()

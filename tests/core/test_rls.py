@@ -26,17 +26,13 @@ TABLES_WITH_ROWS = ("nodes", "users", "audit_events")
 
 
 @pytest.fixture(scope="module")
-def owner_engine(postgres_urls: tuple[str, str]) -> Iterator[Engine]:
-    engine = make_engine(postgres_urls[0])
-    yield engine
-    engine.dispose()
+def owner_engine(postgres_owner_engine: Engine) -> Engine:
+    return postgres_owner_engine
 
 
 @pytest.fixture(scope="module")
-def app_engine(postgres_urls: tuple[str, str]) -> Iterator[Engine]:
-    engine = make_engine(postgres_urls[1])
-    yield engine
-    engine.dispose()
+def app_engine(postgres_app_engine: Engine) -> Engine:
+    return postgres_app_engine
 
 
 @pytest.fixture(scope="module")

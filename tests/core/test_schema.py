@@ -71,17 +71,10 @@ def test_every_tenant_table_of_the_test_database_has_an_index_led_by_tenant_id(
 # --- PostgreSQL: RLS enabled, forced, with a policy that checks writes too --------------------
 
 
-@pytest.fixture(scope="module")
-def owner_engine(postgres_urls: tuple[str, str]) -> Iterator[Engine]:
-    engine = make_engine(postgres_urls[0])
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
-def owner_connection(owner_engine: Engine) -> Iterator[Connection]:
+def owner_connection(postgres_owner_engine: Engine) -> Iterator[Connection]:
     """The owner's connection; whatever a test leaves uncommitted is rolled back."""
-    with owner_engine.connect() as connection:
+    with postgres_owner_engine.connect() as connection:
         yield connection
 
 
