@@ -1,12 +1,41 @@
 """The REST API (flask-smorest): tenant APIs under /t/<slug>/api/v1/, the operator API under
-/api/v1/, OpenAPI at /api/openapi.json."""
+/api/v1/, OpenAPI at /api/openapi.json and its UI at /api/docs (served from vendored files)."""
 
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.exceptions import HTTPException
 
-from gridgov.extensions import api
+from gridgov.api import audit, county, errors, nodes, tenants, users
+from gridgov.api.blueprint import SECURITY_SCHEMES
+from gridgov.extensions import api, csrf
+
+BLUEPRINTS = (
+    tenants.blp,
+    county.tenant_blp,
+    county.me_blp,
+    nodes.blp,
+    users.blp,
+    audit.blp,
+)
+
+API_DESCRIPTION = (
+    "gridgov 网格化服务管理平台接口。县级接口在 /t/<slug>/api/v1/ 下，用该县用户的令牌"
+    "（Authorization: Bearer ggv_…）；平台运维接口在 /api/v1/ 下，用运维令牌（ggo_…）。"
+    "错误统一为 JSON：code、status、message，字段错误在 errors.json 下；"
+    "列表分页参数 page、page_size，分页信息在响应头 X-Pagination 中。"
+)
 
 
 def init_app(app: Flask) -> None:
+    # Swagger UI's validator badge would call validator.swagger.io: counties run offline.
+    app.config.setdefault("OPENAPI_SWAGGER_UI_CONFIG", {"validatorUrl": None})
+    app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": API_DESCRIPTION}})
     api.init_app(app)
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    # flask-smorest answers every HTTP error of the app in JSON; keep that for the API only.
+    app.register_error_handler(HTTPException, errors.http_error_anywhere)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them

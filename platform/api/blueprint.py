@@ -1,0 +1,107 @@
+"""What every API blueprint shares: the tenant from the URL, the token check and the scope it
+declares in the OpenAPI spec, JSON errors, and pagination done in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, ClassVar, TypeVar
+
+import flask_smorest
+from flask import current_app
+from flask_smorest import abort
+from flask_smorest.pagination import PaginationParameters
+from sqlalchemy import Select, func, select
+from werkzeug.exceptions import HTTPException
+
+from gridgov.api import auth, errors
+from gridgov.core.db import db_session
+from gridgov.core.errors import DomainError
+from gridgov.core.i18n import _
+from gridgov.web import add_slug, bind_tenant
+
+COUNTY_SCHEME = "countyToken"
+OPERATOR_SCHEME = "operatorToken"
+
+SECURITY_SCHEMES = {
+    COUNTY_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "ggv_<slug>_<secret>",
+        "description": "县级用户的访问令牌（gridgov tokens create --tenant SLUG --user NAME），"
+        "只能用于该县 /t/<slug>/api/v1/ 下的接口。每个接口所需的权限范围见其 x-scope。",
+    },
+    OPERATOR_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "ggo_<secret>",
+        "description": "平台运维的访问令牌，只能用于 /api/v1/ 下的运维接口。",
+    },
+}
+
+# Matches the API_PAGE_SIZE_MAX default; a deployment may set that lower (checked per request).
+MAX_PAGE_SIZE = 500
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint of the tenant API (``operator=False``: the URL starts with
+    ``/t/<slug>/`` and the county is bound from it) or of the operator API."""
+
+    DEFAULT_PAGINATION_PARAMETERS: ClassVar[dict[str, int]] = {
+        "page": 1,
+        "page_size": 50,
+        "max_page_size": MAX_PAGE_SIZE,
+    }
+
+    def __init__(self, *args: Any, operator: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_operator_api = operator
+        if not operator:
+            self.url_value_preprocessor(bind_tenant)
+            self.url_defaults(add_slug)
+        # Blueprint handlers win over any the portal registers for the whole app.
+        self.register_error_handler(HTTPException, errors.http_error)
+        self.register_error_handler(DomainError, errors.domain_error)
+
+    def requires(self, scope: str | None) -> Callable[[F], F]:
+        """Decorator: the endpoint needs a valid bearer token carrying ``scope`` (None: any
+        valid token). Put it above the other decorators so the token is checked first."""
+        scheme = OPERATOR_SCHEME if self.is_operator_api else COUNTY_SCHEME
+        authenticate = (
+            auth.authenticate_operator if self.is_operator_api else auth.authenticate_county_user
+        )
+
+        def decorator(func: F) -> F:
+            @wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                authenticate(scope)
+                return func(*args, **kwargs)
+
+            documented = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
+            if scope:
+                documented = self.alt_response(403, response="FORBIDDEN")(documented)
+            return self.doc(security=[{scheme: []}], **{"x-scope": scope or ""})(documented)
+
+        return decorator
+
+
+def page_of(items: Select[Any] | Sequence[T], params: PaginationParameters) -> list[Any]:
+    """One page of ``items``: a SELECT is counted and sliced in the database, a list (always
+    short: children of one node, versions of one node) in memory."""
+    limit = current_app.config.get("API_PAGE_SIZE_MAX", MAX_PAGE_SIZE)
+    if params.page_size > limit:
+        abort(
+            422,
+            errors={"query": {"page_size": [str(_("每页最多 %(n)d 条", n=limit))]}},
+        )
+    if isinstance(items, Select):
+        session = db_session()
+        params.item_count = session.scalar(
+            select(func.count()).select_from(items.order_by(None).subquery())
+        )
+        return list(session.scalars(items.limit(params.page_size).offset(params.first_item)))
+    params.item_count = len(items)
+    return list(items[params.first_item : params.first_item + params.page_size])

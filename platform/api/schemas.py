@@ -1,0 +1,349 @@
+"""Marshmallow schemas of the REST API: what each endpoint accepts and answers.
+
+Field names are the identifiers of DOMAIN.md. Validation here is about shape (types, required
+fields); the rules (codes, boundaries, roles, passwords) are checked by the services, which
+name the field at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import marshmallow as ma
+from flask import g
+from marshmallow import fields, validate
+
+from gridgov.core.accounts.models import Role
+from gridgov.core.accounts.service import role_label
+from gridgov.core.i18n import _
+
+# marshmallow's messages in Chinese. Made plain text when a schema is built: marshmallow
+# formats and collects only real strings.
+_FIELD_MESSAGES: list[tuple[type[fields.Field], dict[str, Any]]] = [
+    (
+        fields.Field,
+        {"required": _("缺少此字段"), "null": _("不能为 null"), "validator_failed": _("取值无效")},
+    ),
+    (fields.String, {"invalid": _("必须是文本")}),
+    (fields.Number, {"invalid": _("必须是数字"), "too_large": _("数值过大")}),
+    (fields.Integer, {"invalid": _("必须是整数")}),
+    (fields.Boolean, {"invalid": _("必须是 true 或 false")}),
+    (fields.Mapping, {"invalid": _("必须是 JSON 对象")}),
+    (fields.List, {"invalid": _("必须是列表")}),
+    (fields.DateTime, {"invalid": _("必须是 ISO 8601 日期时间，如 2024-05-01T08:00:00+08:00")}),
+    (fields.Nested, {"type": _("必须是 JSON 对象")}),
+]
+
+
+def _translate(field: fields.Field) -> None:
+    for kind, messages in _FIELD_MESSAGES:
+        if isinstance(field, kind):
+            field.error_messages.update({key: str(text) for key, text in messages.items()})
+    if isinstance(field, fields.List):
+        _translate(field.inner)
+
+
+class ApiSchema(ma.Schema):
+    """Base of every API schema: unknown fields are refused (a typo must not be dropped
+    silently) and messages are in Chinese."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    error_messages: ClassVar[dict[str, Any]] = {
+        "type": str(_("请求体必须是 JSON 对象")),
+        "unknown": str(_("未知字段")),
+    }
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        _translate(field_obj)
+
+
+class QueryArgsSchema(ApiSchema):
+    """Query string arguments: other parameters (page, page_size) are read elsewhere."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+def _level_name(level: int) -> str | None:
+    names = g.tenant.level_names
+    return names[level] if 0 <= level < len(names) else None
+
+
+# --- tenants (operator API) and the county ---------------------------------------------------
+
+
+class TenantSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    slug = fields.String(dump_only=True, metadata={"description": "URL 标识：/t/<slug>/"})
+    name = fields.String(dump_only=True)
+    level_names = fields.List(fields.String(), dump_only=True)
+    settings = fields.Dict(dump_only=True)
+    modules = fields.List(fields.String(), dump_only=True)
+    is_active = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class TenantCreateSchema(ApiSchema):
+    slug = fields.String(required=True, metadata={"description": "小写字母开头，2–63 位"})
+    name = fields.String(required=True, metadata={"description": "如 长山县"})
+    level_names = fields.List(
+        fields.String(), required=True, metadata={"description": "层级名称，自上而下，2–5 级"}
+    )
+    settings = fields.Dict(load_default=dict)
+    modules = fields.List(fields.String(), load_default=list)
+
+
+class TenantUpdateSchema(ApiSchema):
+    name = fields.String()
+    level_names = fields.List(fields.String())
+    settings = fields.Dict()
+    modules = fields.List(fields.String())
+    is_active = fields.Boolean()
+
+
+class CountySchema(ApiSchema):
+    """The county as its own users see it."""
+
+    slug = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    level_names = fields.List(fields.String(), dump_only=True)
+    modules = fields.List(fields.String(), dump_only=True)
+
+
+# --- hierarchy -------------------------------------------------------------------------------
+
+
+class NodeRefSchema(ApiSchema):
+    """A node named in passing (breadcrumbs)."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    level = fields.Integer(dump_only=True)
+
+
+class CountsSchema(ApiSchema):
+    children = fields.Integer(dump_only=True, metadata={"description": "直接下级（在用）"})
+    grids = fields.Integer(dump_only=True, metadata={"description": "下辖网格数"})
+    staff = fields.Integer(dump_only=True, metadata={"description": "下辖在岗人员数"})
+
+
+class UserRefSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    phone = fields.String(dump_only=True, metadata={"description": "工作电话（公示用）"})
+
+
+class NodeSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    level = fields.Integer(dump_only=True, metadata={"description": "0 为最高一级"})
+    level_name = fields.Function(lambda node: _level_name(node.level), dump_only=True)
+    parent_id = fields.Integer(dump_only=True, allow_none=True)
+    boundary = fields.Dict(
+        dump_only=True, allow_none=True, metadata={"description": "GeoJSON Polygon/MultiPolygon"}
+    )
+    is_retired = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    retired_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class NodeWithCountsSchema(NodeSchema):
+    counts = fields.Nested(CountsSchema, dump_only=True)
+
+
+class NodeDetailSchema(NodeWithCountsSchema):
+    ancestors = fields.List(
+        fields.Nested(NodeRefSchema), dump_only=True, metadata={"description": "上级，自上而下"}
+    )
+    responsible_worker = fields.Nested(
+        UserRefSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "本网格的网格员（一格一员）；非网格或空缺时为 null"},
+    )
+
+
+class NodeVersionSchema(ApiSchema):
+    """What a node was called and where it hung during a period."""
+
+    node_id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    parent_id = fields.Integer(dump_only=True, allow_none=True)
+    level = fields.Integer(dump_only=True)
+    change = fields.String(
+        dump_only=True, metadata={"description": "create/rename/move/split/merge/retire"}
+    )
+    valid_from = fields.DateTime(dump_only=True)
+    valid_to = fields.DateTime(dump_only=True, allow_none=True)
+    is_retired = fields.Boolean(dump_only=True)
+
+
+class NodeListArgsSchema(QueryArgsSchema):
+    include_retired = fields.Boolean(load_default=False)
+
+
+class AsOfArgsSchema(QueryArgsSchema):
+    at = fields.DateTime(
+        required=True,
+        metadata={"description": "ISO 8601；不带时区时按本县时区（默认 Asia/Shanghai）"},
+    )
+
+
+_BOUNDARY_DOC = {"description": "四至界限：GeoJSON Polygon 或 MultiPolygon（WGS 84 经纬度）"}
+
+
+class NodeCreateSchema(ApiSchema):
+    parent_id = fields.Integer(
+        load_default=None, allow_none=True, metadata={"description": "null：最高一级"}
+    )
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
+
+
+class NodeUpdateSchema(ApiSchema):
+    code = fields.String()
+    name = fields.String()
+    boundary = fields.Dict(
+        allow_none=True, metadata={"description": _BOUNDARY_DOC["description"] + "；null 清除"}
+    )
+
+
+class NodeMoveSchema(ApiSchema):
+    parent_id = fields.Integer(required=True, metadata={"description": "新的上级（高一级）"})
+
+
+class PartSchema(ApiSchema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
+    children = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={"description": "划给这个新节点的原下级节点的编码"},
+    )
+
+
+class NodeSplitSchema(ApiSchema):
+    parts = fields.List(fields.Nested(PartSchema), required=True)
+
+
+class NodeMergeSchema(ApiSchema):
+    node_ids = fields.List(
+        fields.Integer(), required=True, metadata={"description": "同一上级下的同级节点"}
+    )
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+ROLE_VALUES = [role.value for role in Role]
+
+
+class AssignmentSchema(ApiSchema):
+    node_id = fields.Integer(dump_only=True)
+    is_responsible = fields.Boolean(
+        dump_only=True, metadata={"description": "是否本网格的责任网格员"}
+    )
+
+
+class UserSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    role = fields.String(dump_only=True, metadata={"enum": ROLE_VALUES})
+    role_label = fields.Function(lambda user: role_label(user.role), dump_only=True)
+    phone = fields.String(dump_only=True, allow_none=True)
+    locale = fields.String(dump_only=True, allow_none=True)
+    is_active = fields.Boolean(dump_only=True)
+    last_login_at = fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "null：从未登录"}
+    )
+    created_at = fields.DateTime(dump_only=True)
+    assignments = fields.List(fields.Nested(AssignmentSchema), dump_only=True)
+
+
+class UserCreateSchema(ApiSchema):
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": ROLE_VALUES})
+    phone = fields.String(load_default=None, allow_none=True)
+    password = fields.String(
+        load_default=None,
+        allow_none=True,
+        load_only=True,
+        metadata={"description": "不填则暂不能登录"},
+    )
+    locale = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["zh_CN", "en"], error=str(_("只能是 zh_CN 或 en"))),
+    )
+
+
+class UserUpdateSchema(ApiSchema):
+    name = fields.String()
+    role = fields.String(metadata={"enum": ROLE_VALUES})
+    phone = fields.String(allow_none=True)
+    is_active = fields.Boolean()
+    locale = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["zh_CN", "en"], error=str(_("只能是 zh_CN 或 en"))),
+    )
+
+
+class AssignmentsSchema(ApiSchema):
+    node_ids = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "该用户负责的全部节点；未列出的分配将被取消"},
+    )
+
+
+class UserListArgsSchema(QueryArgsSchema):
+    role = fields.String(
+        validate=validate.OneOf(ROLE_VALUES, error=str(_("未知角色：{input}"))),
+    )
+    node_id = fields.Integer(metadata={"description": "分配在该节点或其下级的人员"})
+    is_active = fields.Boolean()
+
+
+class MeSchema(ApiSchema):
+    user = fields.Nested(UserSchema, dump_only=True)
+    county = fields.Nested(CountySchema, dump_only=True)
+    scopes = fields.List(fields.String(), dump_only=True, metadata={"description": "令牌的权限"})
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+_MASKED = {"description": "个人信息已脱敏"}
+
+
+class AuditEventSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    at = fields.DateTime(dump_only=True)
+    actor_type = fields.String(dump_only=True, metadata={"description": "user/operator/system"})
+    actor_id = fields.Integer(dump_only=True, allow_none=True)
+    actor_name = fields.String(dump_only=True)
+    action = fields.String(dump_only=True, metadata={"description": "如 node.split"})
+    object_type = fields.String(dump_only=True)
+    object_id = fields.String(dump_only=True)
+    before = fields.Dict(dump_only=True, allow_none=True, metadata=_MASKED)
+    after = fields.Dict(dump_only=True, allow_none=True, metadata=_MASKED)
+    ip = fields.String(dump_only=True, allow_none=True)
+
+
+class AuditArgsSchema(QueryArgsSchema):
+    object_type = fields.String(metadata={"description": "如 node、user、tenant"})
+    object_id = fields.String()
+    action = fields.String(metadata={"description": "前缀匹配，如 node. 或 node.split"})

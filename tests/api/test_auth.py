@@ -1,0 +1,167 @@
+"""Bearer tokens: Authlib's resource protector in front of every API endpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from gridgov.core.accounts import service as accounts
+from gridgov.core.db import db_session, tenant_scope, utcnow
+from tests.api.bearer import bearer, url
+
+
+def _assert_error(response, code: int) -> dict:
+    assert response.status_code == code, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["code"] == code
+    assert body["status"]
+    assert body["message"]
+    return body
+
+
+def test_a_call_without_a_token_is_refused_with_401_and_a_bearer_challenge(client, county):
+    response = client.get(url(county, "/nodes"))
+    body = _assert_error(response, 401)
+    assert "Bearer" in body["message"]
+    assert response.headers["WWW-Authenticate"].lower().startswith("bearer realm=")
+
+
+def test_a_token_of_another_type_than_bearer_is_refused(client, county):
+    _assert_error(
+        client.get(url(county, "/nodes"), headers={"Authorization": "Basic dXNlcjpwdw=="}), 401
+    )
+
+
+def test_an_unknown_token_naming_the_right_county_is_refused(client, county):
+    forged = "ggv_changshan_" + "x" * 43
+    _assert_error(client.get(url(county, "/nodes"), headers=bearer(forged)), 401)
+
+
+def test_a_valid_token_reads_the_county(client, county, mint):
+    token = mint(county, county.admin)
+    response = client.get(url(county, "/tenant"), headers=bearer(token))
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "slug": "changshan",
+        "name": "changshan县",
+        "level_names": ["县", "乡镇", "社区", "网格"],
+        "modules": [],
+    }
+
+
+def test_a_token_of_another_county_answers_404_not_401(client, county, other, mint):
+    token_b = mint(other, other.admin)
+    body = _assert_error(client.get(url(county, "/nodes"), headers=bearer(token_b)), 404)
+    assert "errors" not in body
+
+
+def test_an_expired_token_is_refused(client, county, mint):
+    token = mint(county, county.admin, expires_in=dt.timedelta(seconds=-1))
+    _assert_error(client.get(url(county, "/me"), headers=bearer(token)), 401)
+
+
+def test_a_revoked_token_is_refused(client, county, mint):
+    token = mint(county, county.admin)
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        accounts.find_token(session, token).revoked_at = utcnow()
+    session.commit()
+    _assert_error(client.get(url(county, "/me"), headers=bearer(token)), 401)
+
+
+def test_the_token_of_a_deactivated_user_stops_working_at_once(client, county, mint):
+    token = mint(county, county.workers[0])
+    assert client.get(url(county, "/me"), headers=bearer(token)).status_code == 200
+    admin_token = mint(county, county.admin)
+    response = client.patch(
+        url(county, f"/users/{county.workers[0].id}"),
+        json={"is_active": False},
+        headers=bearer(admin_token),
+    )
+    assert response.status_code == 200
+    _assert_error(client.get(url(county, "/me"), headers=bearer(token)), 401)
+
+
+def test_a_token_without_the_scope_is_refused_with_403_naming_it(client, county, mint):
+    token = mint(county, county.admin, scopes=["hierarchy:read"])
+    assert client.get(url(county, "/nodes"), headers=bearer(token)).status_code == 200
+    body = _assert_error(
+        client.post(url(county, "/nodes"), json={"code": "X", "name": "X"}, headers=bearer(token)),
+        403,
+    )
+    assert "hierarchy:write" in body["message"]
+
+
+def test_using_a_token_records_when_it_was_last_used(client, county, mint):
+    token = mint(county, county.supervisor)
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        assert accounts.find_token(session, token).last_used_at is None
+    before = utcnow()
+    assert client.get(url(county, "/me"), headers=bearer(token)).status_code == 200
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        used = accounts.find_token(session, token).last_used_at
+    assert used is not None and used >= before - dt.timedelta(seconds=1)
+
+
+def test_me_names_the_user_the_county_and_the_token_scopes(client, county, mint):
+    token = mint(county, county.station_staff, scopes=["hierarchy:read", "users:read"])
+    body = client.get(url(county, "/me"), headers=bearer(token)).get_json()
+    assert body["user"]["username"] == "changshan-station"
+    assert body["user"]["role"] == "station_staff"
+    assert body["user"]["assignments"] == [
+        {"node_id": county.communities[0].id, "is_responsible": False}
+    ]
+    assert body["county"]["slug"] == "changshan"
+    assert body["scopes"] == ["hierarchy:read", "users:read"]
+
+
+def test_an_operator_token_does_not_open_a_county_api(client, county, operator_token):
+    _assert_error(client.get(url(county, "/nodes"), headers=bearer(operator_token)), 401)
+
+
+def test_a_county_token_does_not_open_the_operator_api(client, county, mint):
+    token = mint(county, county.admin)
+    _assert_error(client.get("/api/v1/tenants", headers=bearer(token)), 401)
+
+
+def test_the_api_needs_no_csrf_token_for_writes(client, county, mint, app):
+    # Bearer tokens are not sent by browsers on their own, so CSRF protection does not apply.
+    assert app.config.get("WTF_CSRF_ENABLED", True) is not False
+    token = mint(county, county.admin)
+    response = client.post(
+        url(county, "/nodes"),
+        json={"parent_id": county.top.id, "code": "CHA-T9", "name": "新区"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def _api_rules(app):
+    for rule in app.url_map.iter_rules():
+        if re.match(r"^/(api/v1|t/<slug>/api/v1)/", rule.rule):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def test_every_api_endpoint_refuses_a_call_without_a_token(app, client, county):
+    checked = 0
+    for rule, method in _api_rules(app):
+        path = rule.rule.replace("<slug>", "changshan")
+        path = re.sub(r"<int:\w+>", str(county.grids[0].id), path)
+        response = client.open(path, method=method, json={})
+        assert response.status_code == 401, f"{method} {rule.rule}: {response.status_code}"
+        assert response.get_json()["code"] == 401
+        checked += 1
+    assert checked >= 20  # the whole API, not an empty loop
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/tenants", "/api/v1/tenants/1", "/t/changshan/api/v1/nodes"]
+)
+def test_an_empty_bearer_token_is_refused(client, county, path):
+    response = client.get(path, headers={"Authorization": "Bearer "})
+    assert response.status_code == 401
