@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask_babel import format_datetime
 
 
 def init_app(app: Flask) -> None:
-    pass
+    # The view modules register their routes on the blueprint when imported.
+    from gridgov.portal import audit, auth, hierarchy, home, users  # noqa: F401
+    from gridgov.portal.shell import bp
+
+    app.register_blueprint(bp)
+
+    @app.template_filter("when")
+    def _when(value: Any) -> str:
+        """A timestamp in the county's time zone, to the minute."""
+        return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""

@@ -1,0 +1,86 @@
+"""The home page, one per role: the county at a glance for its administrators, "my grids" with
+their notice for a grid worker, the subtrees they look after for everyone else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.db import db_session
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.portal.shell import ADMIN_ROLES, bp, me, scope_roots
+from gridgov.web import current_tenant
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    user = me()
+    if user.role in ADMIN_ROLES:
+        return render_template("home/admin.html", **_county_figures())
+    if user.role == Role.AUDIT_ADMIN:
+        return render_template("home/auditor.html")
+    if user.role == Role.GRID_WORKER:
+        return render_template("home/grid_worker.html", grids=_my_grids(user))
+    roots = scope_roots()
+    counts = hierarchy.counts_below(db_session(), roots, current_tenant().grid_level)
+    return render_template("home/staff.html", roots=roots, counts=counts)
+
+
+def _county_figures() -> dict[str, Any]:
+    session = db_session()
+    tenant = current_tenant()
+    per_level = dict(
+        session.execute(
+            select(Node.level, func.count()).where(Node.retired_at.is_(None)).group_by(Node.level)
+        ).all()
+    )
+    levels = [
+        (name, per_level.get(index, 0))
+        for index, name in enumerate(tenant.level_names)
+        if index > 0 or per_level.get(0, 0) > 1
+    ]
+    staff = session.scalar(select(func.count()).select_from(User).where(User.is_active.is_(True)))
+    never = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.is_active.is_(True), User.last_login_at.is_(None))
+    )
+    vacant = session.scalar(
+        select(func.count())
+        .select_from(Node)
+        .where(
+            Node.level == tenant.grid_level,
+            Node.retired_at.is_(None),
+            ~select(Assignment.id)
+            .where(Assignment.node_id == Node.id, Assignment.is_responsible.is_(True))
+            .exists(),
+        )
+    )
+    return {"levels": levels, "staff": staff, "never_logged_in": never, "vacant_grids": vacant}
+
+
+def _my_grids(user: User) -> list[dict[str, Any]]:
+    """Each grid the worker is responsible for, with what its notice board (公示板) shows."""
+    session = db_session()
+    grids = session.scalars(
+        select(Node)
+        .join(Assignment, Assignment.node_id == Node.id)
+        .where(Assignment.user_id == user.id, Node.retired_at.is_(None))
+        .order_by(Node.code)
+    ).all()
+    return [
+        {
+            "node": grid,
+            "trail": hierarchy.ancestors(session, grid),
+            "worker": accounts.responsible_worker(session, grid),
+            "others": [u for u in accounts.staff_of(session, grid) if u.id != user.id],
+        }
+        for grid in grids
+    ]

@@ -1,0 +1,205 @@
+"""What every portal page shares: the blueprint under ``/t/<slug>/``, who the user is in this
+county, what part of the hierarchy they may see and change, and how pages answer errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, abort, g, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from wtforms import Form
+
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.scope import Scope, scope_of
+from gridgov.core.accounts.service import role_label
+from gridgov.core.db import db_session
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.portal.forms import show_domain_error
+from gridgov.web import add_slug, bind_tenant, current_tenant
+
+bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
+bp.url_value_preprocessor(bind_tenant)
+bp.url_defaults(add_slug)
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+# Roles that administer the whole county's structure and staff.
+ADMIN_ROLES = frozenset({Role.COUNTY_ADMIN})
+AUDIT_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
+# Township staff manage the communities and grids below their township (DOMAIN.md).
+SUBTREE_EDITOR_ROLES = frozenset({Role.TOWNSHIP_STAFF})
+
+
+def me() -> User:
+    """The logged-in user (only ever a user of this request's county)."""
+    return cast(User, current_user._get_current_object())
+
+
+def roles_required(roles: frozenset[Role]) -> Callable[[View], View]:
+    """Log in first; a user without one of ``roles`` gets 404, as if the page did not exist."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if me().role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return cast(View, wrapper)
+
+    return decorate
+
+
+def user_scope() -> Scope:
+    """The subtrees the logged-in user may see, worked out once per request."""
+    if "portal_scope" not in g:
+        g.portal_scope = scope_of(db_session(), me())
+    return g.portal_scope
+
+
+def scope_roots() -> list[Node]:
+    """The top nodes of what the user sees: the county's roots, or the nodes they work at."""
+    session = db_session()
+    scope = user_scope()
+    if scope.everything:
+        return hierarchy.roots(session)
+    nodes = session.scalars(select(Node).where(Node.path.in_(scope.paths))).all()
+    return sorted(nodes, key=lambda n: (n.level, n.code))
+
+
+def visible_node(node_id: int) -> Node:
+    """The node, if it is in this county and in the user's scope; otherwise 404."""
+    try:
+        node = hierarchy.get_node(db_session(), node_id)
+    except NotFound:
+        abort(404)
+    scope = user_scope()
+    # A retired node is outside every assignment; those who see its successors may see it.
+    if not scope.contains(node) and not (node.is_retired and _sees_a_successor(node, scope)):
+        abort(404)
+    return node
+
+
+def _sees_a_successor(node: Node, scope: Scope) -> bool:
+    return any(scope.contains(n) for n in hierarchy.successors(db_session(), node))
+
+
+def may_add_child(node: Node) -> bool:
+    """County admins anywhere; township staff at their township and below."""
+    role = me().role
+    if node.is_retired or node.level >= current_tenant().grid_level:
+        return False
+    if role in ADMIN_ROLES:
+        return True
+    return role in SUBTREE_EDITOR_ROLES and user_scope().contains(node)
+
+
+def may_change(node: Node) -> bool:
+    """Rename, move, retire, split, merge: county admins anywhere; township staff strictly
+    below the node they are assigned to (their own township is the county's to change)."""
+    role = me().role
+    if node.is_retired:
+        return False
+    if role in ADMIN_ROLES:
+        return True
+    scope = user_scope()
+    return role in SUBTREE_EDITOR_ROLES and scope.contains(node) and node.path not in scope.paths
+
+
+def level_name(node: Node) -> str:
+    names = current_tenant().level_names
+    return names[node.level] if node.level < len(names) else str(node.level)
+
+
+def describe_scope() -> list[list[Node]]:
+    """Each scope root with the nodes above it, for the line that tells the user what they see."""
+    session = db_session()
+    return [[*hierarchy.ancestors(session, root), root] for root in scope_roots()]
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def _error_page(status: int, title: object, detail: object = "") -> tuple[str, int]:
+    return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+@bp.errorhandler(404)
+def _not_found(_error: HTTPException) -> Any:
+    return _error_page(404, _("页面不存在"), _("您要找的内容不存在，或不在您的查看范围内。"))
+
+
+@bp.errorhandler(403)
+def _forbidden(_error: HTTPException) -> Any:
+    return _error_page(403, _("没有权限"), _("您可以查看这里，但不能做这项修改。"))
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(_error: CSRFError) -> Any:
+    return _error_page(
+        400, _("页面已过期"), _("为了安全，表单已失效。请返回上一页，刷新后重新提交。")
+    )
+
+
+@bp.errorhandler(NotFound)
+def _domain_not_found(_error: NotFound) -> Any:
+    return _not_found(cast(HTTPException, None))
+
+
+def login_url() -> str:
+    """Where an anonymous visitor of this page is sent, coming back here afterwards."""
+    target = request.full_path if request.query_string else request.path
+    return url_for("portal.login", next=target)
+
+
+def run_change(
+    form: Form, change: Callable[[], Any], aliases: Mapping[str, str] | None = None
+) -> bool:
+    """Run a service call and commit it; on a DomainError roll back and mark the form.
+
+    Returns whether the change was stored, so the view either redirects or shows the form
+    again with what was typed and the problem next to its field.
+    """
+    session = db_session()
+    try:
+        change()
+        session.commit()
+    except DomainError as error:
+        session.rollback()
+        show_domain_error(form, error, aliases)
+        return False
+    return True
+
+
+@bp.context_processor
+def _shell_context() -> dict[str, Any]:
+    """What the layout needs on every page: the county, the user, their scope, the locale."""
+    tenant = g.get("tenant")
+    logged_in = tenant is not None and current_user.is_authenticated
+    role = me().role if logged_in else None
+    return {
+        "tenant": tenant,
+        "user": me() if logged_in else None,
+        "role_label": role_label,
+        "level_name": level_name,
+        "scope_trails": describe_scope() if logged_in else [],
+        "sees_everything": logged_in and user_scope().everything,
+        "may_admin": role in ADMIN_ROLES,
+        "may_audit": role in AUDIT_ROLES,
+        "locale": str(get_locale() or ""),
+        "here": request.full_path if request.query_string else request.path,
+    }

@@ -1,0 +1,235 @@
+"""User management for county administrators: find staff by role and node, create accounts,
+change them, attach them to nodes (一格一员 shown where it bites), set passwords, deactivate."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import Assignment, User
+from gridgov.core.db import db_session
+from gridgov.core.errors import DomainError
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.portal.forms import (
+    AssignForm,
+    PasswordForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+    split_codes,
+)
+from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required, run_change
+from gridgov.web import current_tenant
+
+PAGE_SIZE = 50
+
+
+@bp.get("/users")
+@roles_required(ADMIN_ROLES)
+def users() -> Any:
+    form = UserFilterForm(request.args)
+    session = db_session()
+    query = select(User)
+    if form.role.data:
+        query = query.where(User.role == form.role.data)
+    if form.status.data:
+        query = query.where(User.is_active.is_(form.status.data == "active"))
+    if form.q.data and form.q.data.strip():
+        pattern = f"%{form.q.data.strip()}%"
+        query = query.where(or_(User.name.like(pattern), User.username.like(pattern)))
+    if form.node.data and form.node.data.strip():
+        node = hierarchy.get_node_by_code(session, form.node.data.strip())
+        if node is None:
+            form.node.errors = [str(_("没有编码为 %(code)s 的节点", code=form.node.data.strip()))]
+            query = query.where(User.id.is_(None))
+        else:
+            under = (
+                select(Assignment.user_id)
+                .join(Node, Node.id == Assignment.node_id)
+                .where(Node.path.startswith(node.path, autoescape=True))
+            )
+            query = query.where(User.id.in_(under))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found = list(
+        session.scalars(
+            query.order_by(User.role, User.username).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    status = 422 if form.node.errors else 200
+    page_html = render_template(
+        "users/list.html",
+        form=form,
+        users=found,
+        nodes_of=_nodes_of(found),
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        args={k: v for k, v in request.args.items() if k != "page"},
+    )
+    return page_html, status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(ADMIN_ROLES)
+def new_user() -> Any:
+    form = UserCreateForm()
+    created: list[User] = []
+
+    def create() -> None:
+        session = db_session()
+        user = accounts.create_user(
+            session,
+            me(),
+            username=form.username.data,
+            name=form.name.data,
+            role=form.role.data,
+            phone=form.phone.data,
+            password=form.password.data or None,
+        )
+        accounts.set_assignments(session, me(), current_tenant(), user, _nodes(form.nodes.data))
+        created.append(user)
+
+    if form.validate_on_submit() and run_change(form, create):
+        flash(_("已创建用户 %(name)s。", name=created[0].name), "success")
+        return redirect(url_for("portal.user", user_id=created[0].id))
+    if request.method == "POST":
+        form.password.data = ""
+        return render_template("users/new.html", form=form), 422
+    return render_template("users/new.html", form=form)
+
+
+@bp.get("/users/<int:user_id>")
+@roles_required(ADMIN_ROLES)
+def user(user_id: int) -> Any:
+    return _user_page(_get(user_id))
+
+
+@bp.post("/users/<int:user_id>")
+@roles_required(ADMIN_ROLES)
+def edit_user(user_id: int) -> Any:
+    account = _get(user_id)
+    form = UserEditForm(prefix="edit")
+    if form.validate_on_submit() and run_change(
+        form,
+        lambda: accounts.update_user(
+            db_session(),
+            me(),
+            account,
+            name=form.name.data,
+            role=form.role.data,
+            phone=form.phone.data,
+        ),
+    ):
+        flash(_("已保存。"), "success")
+        return redirect(url_for("portal.user", user_id=account.id))
+    return _user_page(account, edit=form), 422
+
+
+@bp.post("/users/<int:user_id>/nodes")
+@roles_required(ADMIN_ROLES)
+def assign_nodes(user_id: int) -> Any:
+    account = _get(user_id)
+    form = AssignForm(prefix="assign")
+    if form.validate_on_submit() and run_change(
+        form,
+        lambda: accounts.set_assignments(
+            db_session(), me(), current_tenant(), account, _nodes(form.nodes.data)
+        ),
+    ):
+        flash(_("已更新负责的节点。"), "success")
+        return redirect(url_for("portal.user", user_id=account.id))
+    return _user_page(account, assign=form), 422
+
+
+@bp.post("/users/<int:user_id>/password")
+@roles_required(ADMIN_ROLES)
+def set_password(user_id: int) -> Any:
+    account = _get(user_id)
+    form = PasswordForm(prefix="password")
+    if form.validate_on_submit() and run_change(
+        form, lambda: accounts.set_password(db_session(), me(), account, form.password.data)
+    ):
+        flash(_("已设置新密码。"), "success")
+        return redirect(url_for("portal.user", user_id=account.id))
+    # Never send a password back to the browser, not even the one just typed.
+    form.password.data = form.confirm.data = ""
+    return _user_page(account, password=form), 422
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles_required(ADMIN_ROLES)
+def set_active(user_id: int) -> Any:
+    account = _get(user_id)
+    form = FlaskForm()
+    active = request.form.get("active") == "1"
+    if not form.validate_on_submit():
+        abort(400)
+    if account.id == me().id and not active:
+        flash(_("不能停用自己的账号。"), "error")
+        return redirect(url_for("portal.user", user_id=account.id))
+    if run_change(
+        form, lambda: accounts.update_user(db_session(), me(), account, is_active=active)
+    ):
+        flash(_("账号已启用。") if active else _("账号已停用，该用户不能再登录。"), "success")
+    return redirect(url_for("portal.user", user_id=account.id))
+
+
+def _get(user_id: int) -> User:
+    try:
+        return accounts.get_user(db_session(), user_id)
+    except DomainError:
+        abort(404)
+
+
+def _nodes(text: str | None) -> list[Node]:
+    """The nodes whose codes were typed, or a DomainError on the ``nodes`` field."""
+    session = db_session()
+    codes = split_codes(text)
+    found = {n.code: n for n in session.scalars(select(Node).where(Node.code.in_(codes)))}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise DomainError(_("没有编码为 %(code)s 的节点", code="、".join(missing)), field="nodes")
+    return [found[code] for code in codes]
+
+
+def _nodes_of(users: list[User]) -> dict[int, list[tuple[Node, bool]]]:
+    """Each user's nodes (and whether they are its responsible worker), in one query."""
+    if not users:
+        return {}
+    rows = db_session().execute(
+        select(Assignment.user_id, Node, Assignment.is_responsible)
+        .join(Node, Node.id == Assignment.node_id)
+        .where(Assignment.user_id.in_([u.id for u in users]))
+        .order_by(Node.code)
+    )
+    found: dict[int, list[tuple[Node, bool]]] = defaultdict(list)
+    for user_id, node, responsible in rows:
+        found[user_id].append((node, responsible))
+    return found
+
+
+def _user_page(account: User, **submitted: FlaskForm) -> str:
+    nodes = _nodes_of([account]).get(account.id, [])
+    edit = submitted.get("edit") or UserEditForm(prefix="edit", formdata=None, obj=account)
+    assign = submitted.get("assign") or AssignForm(
+        prefix="assign", formdata=None, data={"nodes": " ".join(n.code for n, _r in nodes)}
+    )
+    password = submitted.get("password") or PasswordForm(prefix="password", formdata=None)
+    return render_template(
+        "users/edit.html",
+        account=account,
+        nodes=nodes,
+        edit=edit,
+        assign=assign,
+        password=password,
+        toggle=FlaskForm(formdata=None),
+        open_form=next(iter(submitted), None),
+    )
