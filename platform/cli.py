@@ -1,19 +1,418 @@
-"""The ``gridgov`` command line."""
+"""The ``gridgov`` command line: schema, worker, tenant manifests, accounts, tokens and the demo.
+
+Commands hang on the app's own CLI group (``register_cli``), so ``gridgov …`` and Flask's
+``app.test_cli_runner()`` see the same commands. Each command works in the app's scoped session
+and commits once at the end: a refusal anywhere leaves the database as it was.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
-from flask.cli import FlaskGroup
+import datetime as dt
+import os
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import Operator, Role, User
+from gridgov.core.db import db_session, tenant_scope
+from gridgov.core.errors import DomainError
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.tenancy import service as tenancy
+from gridgov.core.tenancy.manifest import (
+    Manifest,
+    ManifestError,
+    Plan,
+    apply_manifest,
+    issue_initial_passwords,
+    load_manifest,
+)
+from gridgov.core.tenancy.models import Tenant
+
+# Shared by every demo account, printed by `gridgov demo`: the demo tenants are for trying the
+# product on a laptop, never for real data.
+DEMO_PASSWORD = "Demo-2026-grid"  # noqa: S105 (documented, demo tenants only)
+DEMO_SLUG_PREFIX = "demo"
+
+# Order in which the demo's login table lists roles: from the county down to the volunteers.
+ROLE_ORDER = [
+    Role.COUNTY_ADMIN,
+    Role.AUDIT_ADMIN,
+    Role.TOWNSHIP_STAFF,
+    Role.STATION_STAFF,
+    Role.SUPERVISOR,
+    Role.GRID_WORKER,
+    Role.VOLUNTEER,
+    Role.DEPARTMENT_OFFICER,
+]
 
 
 def register_cli(app: Flask) -> None:
-    pass
+    """Attach gridgov's commands to ``app.cli``."""
+    from gridgov.jobs import worker
+    from gridgov.migrations.commands import db
+
+    for command in (db, worker, tenants, tokens, operators, users, demo):
+        app.cli.add_command(command)
 
 
-def _create_app():  # noqa: ANN202
+def _create_app() -> Flask:
     from gridgov.app import create_app
 
     return create_app()
 
 
-main = FlaskGroup(create_app=_create_app, help="gridgov: grid governance platform")
+main = FlaskGroup(
+    create_app=_create_app,
+    help="gridgov: grid governance platform (网格化服务管理平台).",
+)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _session() -> Session:
+    return db_session()
+
+
+def _fail(message: object) -> click.ClickException:
+    return click.ClickException(str(message))
+
+
+def _tenant(session: Session, slug: str) -> Tenant:
+    tenant = tenancy.get_by_slug(session, slug)
+    if tenant is None:
+        raise _fail(f"没有标识为 {slug} 的租户 (no active tenant '{slug}')")
+    return tenant
+
+
+def _read_password(password_stdin: bool, username: str) -> str:
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            f"Password for {username}", hide_input=True, confirmation_prompt=True
+        )
+    return password
+
+
+def _echo_plan(plan: Plan) -> None:
+    for line in plan.lines():
+        colour = {"+": "green", "~": "yellow", "-": "red"}.get(line[0])
+        click.secho(line, fg=colour)
+    verb = "would change" if plan.dry_run else "changed"
+    if plan.is_empty:
+        click.echo(f"{plan.slug}: up to date, nothing to change")
+    else:
+        click.echo(f"{plan.summary()} ({verb})")
+
+
+def _apply(session: Session, path: Path, *, dry_run: bool, prune: bool) -> tuple[Manifest, Plan]:
+    try:
+        manifest = load_manifest(path)
+        return manifest, apply_manifest(session, manifest, dry_run=dry_run, prune=prune)
+    except ManifestError as exc:
+        session.rollback()
+        for line in exc.lines():
+            click.secho(line, fg="red", err=True)
+        click.echo(f"{path}: refused, nothing changed (清单有误，未做任何修改)", err=True)
+        raise click.exceptions.Exit(1) from exc
+
+
+# --- tenants ---------------------------------------------------------------------------------
+
+tenants = AppGroup("tenants", help="County tenants and their manifests (tenants/<slug>.yaml).")
+
+
+@tenants.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the plan, change nothing.")
+@click.option("--prune", is_flag=True, help="Retire nodes that are not in the manifest.")
+def apply_command(file: Path, dry_run: bool, prune: bool) -> None:
+    """Create or update the tenant FILE describes; applying it twice changes nothing."""
+    session = _session()
+    _manifest, plan = _apply(session, file, dry_run=dry_run, prune=prune)
+    issued = issue_initial_passwords(session, plan)
+    session.commit()
+    _echo_plan(plan)
+    if issued:
+        click.echo("")
+        click.echo("Initial passwords of the new accounts — shown once, hand them over in person;")
+        click.echo("新账号的初始密码只显示这一次，请当面交给本人:")
+        for user, password in issued:
+            click.echo(f"  {user.username:<20} {_pad(user.name, 8)} {user.role:<20} {password}")
+
+
+@tenants.command("list")
+def list_command() -> None:
+    """List the tenants with their levels and sizes."""
+    session = _session()
+    rows = session.scalars(tenancy.list_tenants(session)).all()
+    if not rows:
+        click.echo("no tenants yet: gridgov tenants apply tenants/<slug>.yaml")
+        return
+    click.echo(f"{'slug':<20} {'name':<12} {'levels':<20} {'nodes':>6} {'users':>6}  active")
+    for tenant in rows:
+        with tenant_scope(session, tenant.id):
+            nodes = session.scalar(
+                select(func.count()).select_from(Node).where(Node.retired_at.is_(None))
+            )
+            people = session.scalar(select(func.count()).select_from(User))
+        levels = "/".join(tenant.level_names)
+        active = "yes" if tenant.is_active else "no"
+        click.echo(
+            f"{tenant.slug:<20} {_pad(tenant.name, 12)} {_pad(levels, 20)} {nodes:>6} {people:>6}"
+            f"  {active}"
+        )
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+tokens = AppGroup("tokens", help="API bearer tokens for scripts.")
+
+
+@tokens.command("create")
+@click.option("--tenant", "slug", help="The county (tenant) slug of the user.")
+@click.option("--user", "username", help="The user the token acts as.")
+@click.option("--operator", "operator_name", help="A platform operator instead of a user.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help=f"Repeatable. User scopes: {', '.join(accounts.USER_SCOPES)}; operator scopes: "
+    f"{', '.join(accounts.OPERATOR_SCOPES)}. Default: all of them.",
+)
+@click.option("--expires-days", type=click.IntRange(min=1), help="Default: never expires.")
+@click.option("--description", default="", help="What the token is for.")
+def create_token(
+    slug: str | None,
+    username: str | None,
+    operator_name: str | None,
+    scopes: tuple[str, ...],
+    expires_days: int | None,
+    description: str,
+) -> None:
+    """Mint a token and print only the token on stdout (it is shown once)."""
+    session = _session()
+    expires_in = dt.timedelta(days=expires_days) if expires_days else None
+    scopes_list = [s for scope in scopes for s in scope.split()]
+    if operator_name and not (slug or username):
+        operator = session.scalar(select(Operator).where(Operator.username == operator_name))
+        if operator is None or not operator.is_active:
+            raise _fail(f"no active operator '{operator_name}'")
+        bad = sorted(set(scopes_list) - set(accounts.OPERATOR_SCOPES))
+        if bad:
+            raise _fail(f"unknown operator scope: {' '.join(bad)}")
+        token, record = accounts.create_operator_token(
+            session,
+            operator,
+            scopes=scopes_list or None,
+            description=description,
+            expires_in=expires_in,
+        )
+    elif slug and username and not operator_name:
+        tenant = _tenant(session, slug)
+        with tenant_scope(session, tenant.id):
+            user = accounts.get_user_by_username(session, username)
+            if user is None or not user.is_active:
+                raise _fail(f"no active user '{username}' in {slug}")
+            try:
+                token, record = accounts.create_token(
+                    session,
+                    None,
+                    tenant,
+                    user,
+                    scopes=scopes_list or None,
+                    description=description,
+                    expires_in=expires_in,
+                )
+            except DomainError as exc:
+                raise _fail(exc.message) from exc
+    else:
+        raise click.UsageError("give either --tenant SLUG --user NAME, or --operator NAME")
+    session.commit()
+    expires = record.expires_at.isoformat(timespec="minutes") if record.expires_at else "never"
+    click.echo(f"token {record.id}: scopes {record.scope}; expires {expires}", err=True)
+    click.echo(token)
+
+
+# --- operators and users ---------------------------------------------------------------------
+
+operators = AppGroup("operators", help="Platform operators (平台运维), who manage tenants.")
+
+
+@operators.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="The operator's real name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def create_operator(username: str, name: str, password_stdin: bool) -> None:
+    """Create a platform operator account."""
+    session = _session()
+    password = _read_password(password_stdin, username)
+    try:
+        operator = accounts.create_operator(
+            session, username=username, name=name, password=password
+        )
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    session.commit()
+    click.echo(f"operator {operator.username} created")
+
+
+users = AppGroup("users", help="County staff accounts.")
+
+
+@users.command("set-password")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def set_password(slug: str, username: str, password_stdin: bool) -> None:
+    """Set a user's password (and lift a lockout)."""
+    session = _session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        user = accounts.get_user_by_username(session, username)
+        if user is None:
+            raise _fail(f"no user '{username}' in {slug}")
+        password = _read_password(password_stdin, username)
+        try:
+            accounts.set_password(session, None, user, password)
+        except DomainError as exc:
+            raise _fail(exc.message) from exc
+        session.commit()
+    click.echo(f"password of {username} in {slug} set")
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+def _default_tenants_dir() -> Path:
+    """``tenants/`` of the working directory (``make demo`` runs at the repository root), else
+    the one next to this package's folder in a source checkout."""
+    here = Path.cwd() / "tenants"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "tenants"
+
+
+def _demo_manifests(folder: Path) -> Iterator[Path]:
+    # The main demo county first, then the others by name.
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: (p.stem != DEMO_SLUG_PREFIX, p.name)):
+        try:
+            manifest = load_manifest(path)
+        except ManifestError as exc:
+            if path.stem.startswith(DEMO_SLUG_PREFIX):
+                raise
+            click.echo(f"skipped {path}: {exc.problems[0].message}", err=True)
+            continue
+        if manifest.slug.startswith(DEMO_SLUG_PREFIX):
+            yield path
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up the demo and exit without serving.")
+@click.option(
+    "--tenants-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of tenant manifests (default: ./tenants).",
+)
+def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None:
+    """Migrate, load the demo counties, print the logins and serve the portal."""
+    from gridgov.migrations import upgrade
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    os.makedirs(app.instance_path, exist_ok=True)
+    click.echo(f"database: {_redacted(app.config['DATABASE_URL'])}")
+    upgrade(app.config["MIGRATION_DATABASE_URL"], app.config["DATABASE_URL"])
+
+    folder = tenants_dir or _default_tenants_dir()
+    session = _session()
+    loaded: list[Plan] = []
+    try:
+        paths = list(_demo_manifests(folder))
+    except ManifestError as exc:
+        for line in exc.lines():
+            click.secho(line, fg="red", err=True)
+        raise click.exceptions.Exit(1) from exc
+    if not paths:
+        raise _fail(f"no demo manifests (slug demo…) in {folder}")
+    for path in paths:
+        _manifest, plan = _apply(session, path, dry_run=False, prune=False)
+        issue_initial_passwords(session, plan, password=DEMO_PASSWORD)
+        loaded.append(plan)
+    session.commit()
+
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    click.echo("")
+    for plan in loaded:
+        state = "up to date" if plan.is_empty else plan.summary()
+        click.echo(f"{plan.source}: {state}")
+    click.echo("")
+    click.echo("gridgov demo — 演示环境 (demo data only: invented places, people and phones)")
+    for plan in loaded:
+        assert plan.tenant is not None
+        click.echo(f"  portal   {_pad(plan.tenant.name, 8)} {base}/t/{plan.tenant.slug}/login")
+    click.echo(f"  API docs {base}/api/docs")
+    click.echo("")
+    click.secho(
+        f"Demo password of every demo account: {DEMO_PASSWORD}   "
+        "(演示专用，所有演示账号同一密码；切勿用于真实数据)",
+        fg="yellow",
+    )
+    for plan in loaded:
+        assert plan.tenant is not None
+        _echo_logins(session, plan.tenant)
+    db_session.remove()  # the server's threads open their own sessions
+
+    if no_serve:
+        return
+    from werkzeug.serving import run_simple
+
+    # Flask's app.run refuses to start under the `flask`/FlaskGroup CLI, so call werkzeug directly.
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _echo_logins(session: Session, tenant: Tenant, per_role: int = 3) -> None:
+    """A table of demo logins: the first few accounts of each role, and how many more."""
+    with tenant_scope(session, tenant.id):
+        everyone = session.scalars(select(User).order_by(User.id)).all()
+        codes = dict(session.execute(select(Node.id, Node.code)).all())
+        names = dict(session.execute(select(Node.id, Node.name)).all())
+        click.echo("")
+        click.echo(f"{tenant.name} ({tenant.slug}) — {len(everyone)} demo accounts")
+        click.echo(f"  {'username':<16} {'role':<20} {_pad('name', 8)} node")
+        for role in ROLE_ORDER:
+            of_role = [u for u in everyone if u.role == role]
+            for user in of_role[:per_role]:
+                ids = [a.node_id for a in user.assignments]
+                # One node: its code and name; several (a supervisor's grids): their codes.
+                where = (
+                    f"{codes[ids[0]]} {names[ids[0]]}"
+                    if len(ids) == 1
+                    else ", ".join(codes[i] for i in ids)
+                )
+                click.echo(
+                    f"  {user.username:<16} {user.role:<20} {_pad(user.name, 8)} {where or '-'}"
+                )
+            if len(of_role) > per_role:
+                click.echo(f"  … and {len(of_role) - per_role} more {role.value} accounts")
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns: a Chinese character takes two."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - used, 0)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
