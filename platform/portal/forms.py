@@ -19,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -40,9 +41,9 @@ def split_codes(text: str | None) -> list[str]:
     return list(seen)
 
 
-def role_choices(*, with_any: bool = False) -> list[tuple[str, object]]:
-    choices: list[tuple[str, object]] = [(role.value, ROLE_LABELS[role]) for role in Role]
-    return [("", _("全部角色")), *choices] if with_any else choices
+def role_choices(*, with_any: bool = False) -> list[SelectChoice]:
+    choices = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
+    return [SelectChoice("", _("全部角色")), *choices] if with_any else choices
 
 
 def show_domain_error(
@@ -122,7 +123,11 @@ class UserFilterForm(FlaskForm):
     node = StringField(_("所在节点编码（含下级）"))
     status = SelectField(
         _("状态"),
-        choices=[("", _("全部")), ("active", _("启用")), ("inactive", _("已停用"))],
+        choices=[
+            SelectChoice("", _("全部")),
+            SelectChoice("active", _("启用")),
+            SelectChoice("inactive", _("已停用")),
+        ],
         default="",
     )
 
@@ -163,10 +168,10 @@ class AuditFilterForm(FlaskForm):
     object_type = SelectField(
         _("对象类型"),
         choices=[
-            ("", _("全部")),
-            ("node", _("节点")),
-            ("user", _("用户")),
-            ("tenant", _("租户")),
+            SelectChoice("", _("全部")),
+            SelectChoice("node", _("节点")),
+            SelectChoice("user", _("用户")),
+            SelectChoice("tenant", _("租户")),
         ],
         default="",
     )

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.db import db_session
@@ -258,7 +259,7 @@ def merge(node_id: int) -> Any:
     merged: list[Node] = []
     if form.validate_on_submit():
         session = db_session()
-        allowed = {value for value, _label in form.node_ids.choices}
+        allowed = {choice.value for choice in form.node_ids.choices}
         chosen = [i for i in form.node_ids.data or [] if i in allowed]
         if not chosen:
             form.node_ids.errors.append(str(_("请至少选择一个同级节点")))
@@ -292,7 +293,7 @@ def _may_move_under(target: Node) -> bool:
     return user_scope().contains(target) and may_add_child(target)
 
 
-def _merge_choices(node: Node) -> list[tuple[int, str]]:
+def _merge_choices(node: Node) -> list[SelectChoice]:
     if node.parent_id is None:
         siblings = hierarchy.roots(db_session())
     else:

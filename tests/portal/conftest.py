@@ -17,8 +17,10 @@ from gridgov.core.db import db_session, set_tenant
 from gridgov.extensions import limiter
 from tests.factories import PASSWORD, County, build_county
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                     r'type="hidden" name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"'
+)
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +55,7 @@ def csrf_token(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def login(client: FlaskClient, slug: str, username: str, password: str = PASSWORD,
-          **extra: str):
+def login(client: FlaskClient, slug: str, username: str, password: str = PASSWORD, **extra: str):
     page = client.get(f"/t/{slug}/login")
     token = csrf_token(page.get_data(as_text=True))
     return client.post(
@@ -67,8 +68,9 @@ def post_form(client: FlaskClient, page_url: str, action_url: str, data: dict[st
     """Open the page holding a form, then submit it with that page's CSRF token."""
     page = client.get(page_url)
     assert page.status_code == 200, page.status_code
-    return client.post(action_url, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                                         **data})
+    return client.post(
+        action_url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data}
+    )
 
 
 @pytest.fixture

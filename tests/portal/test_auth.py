@@ -1,0 +1,204 @@
+"""Logging in and out of the portal: credentials, lockout, rate limit, CSRF, sessions bound to
+one county."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from gridgov.app import create_app
+from gridgov.core.accounts.models import User
+from gridgov.core.audit.models import AuditEvent
+from gridgov.core.db import db_session, set_tenant
+from gridgov.extensions import limiter
+from tests.portal.conftest import csrf_token, login
+
+
+def stored_user(app, tenant_id: int, username: str) -> User:
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, tenant_id)
+        user = session.scalar(select(User).where(User.username == username))
+        session.expunge(user)
+        return user
+
+
+def test_good_login_lands_on_home_and_records_the_login(app, client, county):
+    response = login(client, "changshan", county.admin.username)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/t/changshan/"
+    home = client.get("/t/changshan/")
+    assert home.status_code == 200
+    assert county.admin.name in home.get_data(as_text=True)
+    user = stored_user(app, county.tenant.id, county.admin.username)
+    assert user.last_login_at is not None
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.object_id == str(user.id))
+        ).all()
+    assert "user.login" in actions
+
+
+def test_wrong_password_shows_one_message_and_keeps_the_username(client, county):
+    response = login(client, "changshan", county.admin.username, "Wrong-Pass-123")
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert "用户名或密码错误" in page
+    assert f'value="{county.admin.username}"' in page
+    unknown = login(client, "changshan", "nobody-here", "Wrong-Pass-123")
+    # the same answer whether or not the account exists
+    assert "用户名或密码错误" in unknown.get_data(as_text=True)
+    assert client.get("/t/changshan/").status_code == 302
+
+
+def test_empty_fields_are_marked_next_to_the_field(client, county):
+    response = login(client, "changshan", "", "")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="username-error"' in page and "请填写用户名" in page
+    assert 'id="password-error"' in page and "请填写密码" in page
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(app, client, county):
+    limit = app.config["GRIDGOV_MAX_FAILED_LOGINS"]
+    for _ in range(limit):
+        assert (
+            login(client, "changshan", county.admin.username, "Wrong-Pass-123").status_code == 401
+        )
+    user = stored_user(app, county.tenant.id, county.admin.username)
+    assert user.locked_until is not None and user.locked_until > dt.datetime.now(dt.UTC)
+    locked = login(client, "changshan", county.admin.username)
+    assert locked.status_code == 401
+    assert "用户名或密码错误" in locked.get_data(as_text=True)
+    assert client.get("/t/changshan/").status_code == 302
+
+
+def test_failures_are_counted_across_requests(app, client, county):
+    login(client, "changshan", county.admin.username, "Wrong-Pass-123")
+    login(client, "changshan", county.admin.username, "Wrong-Pass-123")
+    assert stored_user(app, county.tenant.id, county.admin.username).failed_logins == 2
+
+
+def test_login_posts_are_rate_limited(app, county):
+    # The shared app runs with the limiter off; this one has it on, with a small limit.
+    limited = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "INSTANCE_PATH": app.instance_path,
+            "SECRET_KEY": "test-secret-key",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "GRIDGOV_LOGIN_RATE_LIMIT": "3 per minute",
+            "GRIDGOV_MAX_FAILED_LOGINS": 100,
+        }
+    )
+    limiter.reset()
+    try:
+        client = limited.test_client()
+        answers = [
+            login(client, "changshan", "nobody", "Wrong-Pass-123").status_code for _ in range(4)
+        ]
+        assert answers == [401, 401, 401, 429]
+        blocked = login(client, "changshan", county.admin.username)
+        assert blocked.status_code == 429
+        assert "过于频繁" in blocked.get_data(as_text=True)
+        # reading the login page is not limited, only attempts are
+        assert client.get("/t/changshan/login").status_code == 200
+    finally:
+        limiter.reset()
+        limited.extensions["gridgov.engine"].dispose()
+
+
+def test_login_without_csrf_token_is_refused(client, county):
+    response = client.post(
+        "/t/changshan/login",
+        data={"username": county.admin.username, "password": "Grid-Test-2026"},
+    )
+    assert response.status_code == 400
+    assert client.get("/t/changshan/").status_code == 302
+
+
+def test_login_starts_a_fresh_permanent_session(client, county):
+    page = client.get("/t/changshan/login")
+    before = csrf_token(page.get_data(as_text=True))
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    client.post(
+        "/t/changshan/login",
+        data={
+            "csrf_token": before,
+            "username": county.admin.username,
+            "password": "Grid-Test-2026",
+        },
+    )
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.permanent
+        assert session.get("csrf_token") is None  # the pre-login token is gone
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None
+
+
+def test_session_ends_after_the_idle_timeout(app, client, county, monkeypatch):
+    login(client, "changshan", county.admin.username)
+    assert client.get("/t/changshan/").status_code == 200
+    # Flask checks the cookie's signed timestamp against the lifetime on every request.
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", dt.timedelta(seconds=-1))
+    assert client.get("/t/changshan/").status_code == 302
+
+
+def test_logout_is_a_post_and_ends_the_session(client, county):
+    login(client, "changshan", county.admin.username)
+    assert client.get("/t/changshan/logout").status_code == 405
+    page = client.get("/t/changshan/").get_data(as_text=True)
+    response = client.post("/t/changshan/logout", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/t/changshan/login"
+    assert client.get("/t/changshan/").status_code == 302
+
+
+def test_next_goes_back_to_the_page_asked_for_but_never_off_site(client, county):
+    asked = client.get("/t/changshan/hierarchy")
+    assert asked.headers["Location"] == "/t/changshan/login?next=/t/changshan/hierarchy"
+    ok = login(client, "changshan", county.admin.username, next="/t/changshan/hierarchy")
+    assert ok.headers["Location"] == "/t/changshan/hierarchy"
+    client.post(
+        "/t/changshan/logout",
+        data={"csrf_token": csrf_token(client.get("/t/changshan/").get_data(as_text=True))},
+    )
+    evil = login(client, "changshan", county.admin.username, next="//evil.example/t/changshan/")
+    assert evil.headers["Location"] == "/t/changshan/"
+
+
+def test_a_deactivated_user_cannot_log_in_and_is_logged_out(app, client, county):
+    login(client, "changshan", county.workers[0].username)
+    assert client.get("/t/changshan/").status_code == 200
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        session.get(User, county.workers[0].id).is_active = False
+        session.commit()
+    assert client.get("/t/changshan/").status_code == 302
+    assert login(client, "changshan", county.workers[0].username).status_code == 401
+
+
+def test_a_session_of_another_county_is_not_logged_in_here(client, county, other_county):
+    assert login(client, "lishui", other_county.admin.username).status_code == 302
+    assert client.get("/t/lishui/").status_code == 200
+    for path in ("/", "/hierarchy", f"/nodes/{county.top.id}", "/users", "/audit"):
+        response = client.get(f"/t/changshan{path}")
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/t/changshan/login"), path
+
+
+def test_a_user_of_another_county_cannot_log_in_here(client, county, other_county):
+    response = login(client, "changshan", other_county.admin.username)
+    assert response.status_code == 401
+
+
+def test_an_unknown_county_is_404(client):
+    assert client.get("/t/no-such-county/login").status_code == 404
