@@ -65,3 +65,16 @@ def operator_token(session: Session) -> str:
 @pytest.fixture
 def operator(session: Session, operator_token: str) -> Operator:
     return session.query(Operator).filter_by(username="ops").one()
+
+
+@pytest.fixture
+def admin_view(client, county: County, mint: Mint) -> Callable[[str], Any]:
+    """Read a county A resource as its county admin: to check what a refused call left."""
+    headers = {"Authorization": f"Bearer {mint(county, county.admin)}"}
+
+    def _view(path: str) -> Any:
+        response = client.get(f"/t/{county.tenant.slug}/api/v1{path}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return _view

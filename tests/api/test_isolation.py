@@ -1,0 +1,161 @@
+"""Tenant isolation through the API: county B's token opens nothing of county A, and county A's
+URLs never reach county B's rows. Every tenant endpoint is tried, so a new one is covered."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.api.bearer import bearer, url
+
+AT = "at=2030-01-01T00:00:00Z"
+
+
+def _tenant_endpoints(app):
+    """(method, rule) of every tenant API endpoint."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/t/<slug>/api/v1/"):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule.rule
+
+
+def _path(rule: str, slug: str, node_id: int, user_id: int) -> str:
+    path = rule.replace("<slug>", slug)
+    path = path.replace("<int:node_id>", str(node_id)).replace("<int:user_id>", str(user_id))
+    assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
+    return path + (f"?{AT}" if path.endswith("/as-of") else "")
+
+
+def _body(method: str, rule: str, county) -> dict | None:
+    """A body that would be valid in county A, so only the tenant check can stop the call."""
+    if method == "GET" or rule.endswith("/retire"):
+        return None
+    bodies = {
+        ("POST", "/nodes"): {
+            "parent_id": county.communities[0].id,
+            "code": "ISO-1",
+            "name": "越界",
+        },
+        ("PATCH", "/nodes/<int:node_id>"): {"name": "越界"},
+        ("POST", "/nodes/<int:node_id>/move"): {"parent_id": county.communities[1].id},
+        ("POST", "/nodes/<int:node_id>/split"): {
+            "parts": [{"code": "ISO-2", "name": "甲"}, {"code": "ISO-3", "name": "乙"}]
+        },
+        ("POST", "/nodes/merge"): {
+            "node_ids": [county.grids[0].id, county.grids[1].id],
+            "code": "ISO-4",
+            "name": "越界",
+        },
+        ("POST", "/users"): {"username": "iso", "name": "越界", "role": "volunteer"},
+        ("PATCH", "/users/<int:user_id>"): {"name": "越界"},
+        ("PUT", "/users/<int:user_id>/assignments"): {"node_ids": [county.grids[0].id]},
+    }
+    key = (method, rule.removeprefix("/t/<slug>/api/v1"))
+    assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"
+    return bodies[key]
+
+
+def test_every_tenant_endpoint_of_county_a_is_404_with_a_token_of_county_b(
+    app, client, county, other, mint, admin_view
+):
+    token_b = bearer(mint(other, other.admin))
+    tried = 0
+    for method, rule in _tenant_endpoints(app):
+        path = _path(rule, "changshan", county.grids[0].id, county.workers[0].id)
+        response = client.open(
+            path, method=method, json=_body(method, rule, county), headers=token_b
+        )
+        assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+        assert response.get_json()["code"] == 404
+        tried += 1
+    assert tried >= 18
+    # and nothing of A was touched
+    assert admin_view(f"/nodes/{county.grids[0].id}")["name"] == "第0镇第0社区第0网格"
+    assert admin_view(f"/nodes/{county.communities[0].id}")["is_retired"] is False
+
+
+def test_county_a_urls_with_ids_of_county_b_are_404_for_a_county_a_admin(
+    app, client, county, other, mint
+):
+    token_a = bearer(mint(county, county.admin))
+    tried = 0
+    for method, rule in _tenant_endpoints(app):
+        if "<int:" not in rule:
+            continue
+        path = _path(rule, "changshan", other.grids[0].id, other.workers[0].id)
+        response = client.open(
+            path, method=method, json=_body(method, rule, county), headers=token_a
+        )
+        assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+        tried += 1
+    assert tried >= 12
+
+
+@pytest.mark.parametrize(
+    "body_of",
+    [
+        lambda b: {"parent_id": b.communities[0].id, "code": "X1", "name": "甲"},  # create under B
+        lambda b: {
+            "node_ids": [b.grids[0].id, b.grids[1].id],
+            "code": "X2",
+            "name": "乙",
+        },  # merge B
+    ],
+)
+def test_ids_of_county_b_in_a_body_are_404(client, county, other, mint, body_of):
+    token_a = bearer(mint(county, county.admin))
+    path = "/nodes/merge" if "node_ids" in body_of(other) else "/nodes"
+    response = client.post(url(county, path), json=body_of(other), headers=token_a)
+    assert response.status_code == 404
+
+
+def test_moving_a_node_of_county_a_under_a_node_of_county_b_is_404(client, county, other, mint):
+    token_a = bearer(mint(county, county.admin))
+    response = client.post(
+        url(county, f"/nodes/{county.grids[0].id}/move"),
+        json={"parent_id": other.communities[0].id},
+        headers=token_a,
+    )
+    assert response.status_code == 404
+
+
+def test_lists_of_county_a_never_show_county_b(client, county, other, mint):
+    token_a = bearer(mint(county, county.admin))
+    b_node_ids = {n.id for n in [other.top, *other.townships, *other.communities, *other.grids]}
+    subtree = client.get(
+        url(county, f"/nodes/{county.top.id}/subtree?page_size=500"), headers=token_a
+    )
+    assert subtree.get_json() and not {n["id"] for n in subtree.get_json()} & b_node_ids
+    users = client.get(url(county, "/users?page_size=500"), headers=token_a).get_json()
+    assert users and all(u["username"].startswith("changshan-") for u in users)
+    events = client.get(url(county, "/audit?page_size=500"), headers=token_a).get_json()
+    assert events and not any("baishui" in (e["actor_name"] + str(e["after"])) for e in events)
+    roots = client.get(url(county, "/nodes"), headers=token_a).get_json()
+    assert [n["code"] for n in roots] == ["CHA"]
+
+
+def test_a_county_b_code_is_free_in_county_a(client, county, other, mint):
+    # Codes are unique per county; B's code must not clash (nor reveal that B has it).
+    token_a = bearer(mint(county, county.admin))
+    response = client.post(
+        url(county, "/nodes"),
+        json={"parent_id": county.communities[0].id, "code": other.grids[0].code, "name": "同码"},
+        headers=token_a,
+    )
+    assert response.status_code == 201
+
+
+def test_a_token_forged_with_county_a_in_its_name_but_minted_in_b_is_refused(
+    client, county, other, mint
+):
+    token_b = mint(other, other.admin)
+    forged = re.sub(r"^ggv_baishui_", "ggv_changshan_", token_b)
+    response = client.get(url(county, "/nodes"), headers=bearer(forged))
+    assert response.status_code == 401
+
+
+def test_an_unknown_county_is_404_before_any_token_check(client):
+    response = client.get("/t/nowhere/api/v1/nodes")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == 404

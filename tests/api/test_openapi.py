@@ -1,0 +1,110 @@
+"""The OpenAPI description and its UI, served from vendored files (offline intranets)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+from tests.conftest import need
+
+EXPECTED_PATHS = {
+    "/api/v1/tenants": {"get", "post"},
+    "/api/v1/tenants/{tenant_id}": {"get", "patch"},
+    "/t/{slug}/api/v1/tenant": {"get"},
+    "/t/{slug}/api/v1/me": {"get"},
+    "/t/{slug}/api/v1/nodes": {"get", "post"},
+    "/t/{slug}/api/v1/nodes/{node_id}": {"get", "patch"},
+    "/t/{slug}/api/v1/nodes/{node_id}/children": {"get"},
+    "/t/{slug}/api/v1/nodes/{node_id}/subtree": {"get"},
+    "/t/{slug}/api/v1/nodes/{node_id}/history": {"get"},
+    "/t/{slug}/api/v1/nodes/{node_id}/successors": {"get"},
+    "/t/{slug}/api/v1/nodes/{node_id}/as-of": {"get"},
+    "/t/{slug}/api/v1/nodes/{node_id}/move": {"post"},
+    "/t/{slug}/api/v1/nodes/{node_id}/split": {"post"},
+    "/t/{slug}/api/v1/nodes/merge": {"post"},
+    "/t/{slug}/api/v1/nodes/{node_id}/retire": {"post"},
+    "/t/{slug}/api/v1/users": {"get", "post"},
+    "/t/{slug}/api/v1/users/{user_id}": {"get", "patch"},
+    "/t/{slug}/api/v1/users/{user_id}/assignments": {"put"},
+    "/t/{slug}/api/v1/audit": {"get"},
+}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _spec(client) -> dict:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def test_the_spec_lists_every_path_and_method(client):
+    spec = _spec(client)
+    assert spec["openapi"].startswith("3.")
+    found = {path: set(ops) & HTTP_METHODS for path, ops in spec["paths"].items()}
+    assert found == EXPECTED_PATHS
+
+
+def test_every_operation_declares_its_bearer_scheme_and_scope(client):
+    spec = _spec(client)
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["countyToken"]["scheme"] == "bearer"
+    assert schemes["operatorToken"]["scheme"] == "bearer"
+    for path, operations in spec["paths"].items():
+        expected = "operatorToken" if path.startswith("/api/") else "countyToken"
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            assert operation["security"] == [{expected: []}], (method, path)
+            assert "401" in operation["responses"], (method, path)
+            scope = operation["x-scope"]
+            if method != "get":
+                assert scope.endswith(":write"), (method, path, scope)
+            elif scope:
+                assert scope.endswith(":read"), (method, path, scope)
+
+
+def test_lists_document_page_parameters_and_the_pagination_header(client):
+    spec = _spec(client)
+    nodes_get = spec["paths"]["/t/{slug}/api/v1/nodes/{node_id}/subtree"]["get"]
+    names = {p["name"] for p in nodes_get["parameters"]}
+    assert {"page", "page_size", "include_retired"} <= names
+    assert "X-Pagination" in nodes_get["responses"]["200"]["headers"]
+
+
+def test_the_spec_is_valid_openapi(client):
+    need(importlib.util.find_spec("openapi_spec_validator") is not None, "openapi-spec-validator")
+    from openapi_spec_validator import validate
+
+    validate(_spec(client))
+
+
+def test_the_docs_page_loads_swagger_ui_from_our_own_static_files(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html), "a CDN or external URL"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sorted(assets) == [
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+    ]
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200, asset
+        assert len(served.data) > 10_000, asset
+        served.close()
+    assert '"/api/openapi.json"' in html
+    # Swagger UI's validator badge would call validator.swagger.io
+    assert '"validatorUrl": null' in html
+
+
+def test_the_vendored_ui_records_its_version_and_licence(client):
+    version = client.get("/static/vendor/swagger-ui/VERSION")
+    text = version.get_data(as_text=True)
+    version.close()
+    assert re.search(r"swagger-ui-dist \d+\.\d+\.\d+ — Apache-2.0", text)
+    licence = client.get("/static/vendor/swagger-ui/LICENSE")
+    assert "Apache License" in licence.get_data(as_text=True)
+    licence.close()
