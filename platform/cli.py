@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -324,6 +324,7 @@ def _demo_manifests(folder: Path) -> Iterator[Path]:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of tenant manifests (default: ./tenants).",
 )
+@with_appcontext
 def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None:
     """Migrate, load the demo counties, print the logins and serve the portal."""
     from gridgov.migrations import upgrade

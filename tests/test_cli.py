@@ -1,0 +1,315 @@
+"""The ``gridgov`` command line as an operator runs it: manifests, tokens, accounts, the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gridgov.app import create_app
+from gridgov.cli import DEMO_PASSWORD
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.db import db_session, set_tenant
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.tenancy import service as tenancy
+from gridgov.core.tenancy.models import Tenant
+from tests.factories import build_county
+
+TENANTS_DIR = Path(__file__).resolve().parent.parent / "tenants"
+LOCKOUT = dt.timedelta(minutes=15)
+
+RIVER = """\
+slug: river
+name: 河西县
+levels: [县, 乡镇, 村]
+nodes:
+  - code: R
+    name: 河西县
+    children:
+      - code: R-01
+        name: 河西镇
+        children:
+          - {code: R-01-01, name: 东村}
+          - {code: R-01-02, name: 西村}
+users:
+  - {username: admin, name: 王建国, role: county_admin, nodes: [R]}
+  - {username: w1, name: 李红, role: grid_worker, nodes: [R-01-01], phone: "13800000001"}
+modules: [fire_safety]
+"""
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def river(tmp_path: Path) -> Path:
+    path = tmp_path / "river.yaml"
+    path.write_text(RIVER, encoding="utf-8")
+    return path
+
+
+def login(session, username: str, password: str, **kwargs):
+    return accounts.authenticate(
+        session, username, password, max_failures=5, lockout=LOCKOUT, **kwargs
+    )
+
+
+def in_tenant(session, slug: str) -> Tenant:
+    set_tenant(session, None)
+    tenant = tenancy.get_by_slug(session, slug)
+    assert tenant is not None
+    set_tenant(session, tenant.id)
+    return tenant
+
+
+# --- tenants ---------------------------------------------------------------------------------
+
+
+def test_tenants_apply_prints_the_plan_and_one_time_passwords_that_log_in(session, runner, river):
+    result = runner.invoke(args=["tenants", "apply", str(river)])
+    assert result.exit_code == 0, result.output
+    assert "+ tenant river 河西县 (levels 县/乡镇/村)" in result.output
+    assert "+ node R-01-02 西村 (under R-01)" in result.output
+    assert "+ user w1 李红 (grid_worker) at R-01-01" in result.output
+    password = re.search(r"^\s+w1\s.*grid_worker\s+(\S+)$", result.output, re.M).group(1)
+    in_tenant(session, "river")
+    assert login(session, "w1", password).username == "w1"
+
+
+def test_tenants_apply_twice_reports_up_to_date(session, runner, river):
+    runner.invoke(args=["tenants", "apply", str(river)])
+    again = runner.invoke(args=["tenants", "apply", str(river)])
+    assert again.exit_code == 0
+    assert again.output.strip() == "river: up to date, nothing to change"
+
+
+def test_tenants_apply_dry_run_prints_the_plan_and_changes_nothing(session, runner, river):
+    result = runner.invoke(args=["tenants", "apply", "--dry-run", str(river)])
+    assert result.exit_code == 0, result.output
+    assert "+ node R-01-01 东村 (under R-01)" in result.output
+    assert "(would change)" in result.output
+    assert "Initial passwords" not in result.output
+    assert session.scalar(select(func.count()).select_from(Tenant)) == 0
+
+
+def test_bad_manifest_exits_1_with_the_line_and_changes_nothing(session, runner, river):
+    assert runner.invoke(args=["tenants", "apply", str(river)]).exit_code == 0
+    in_tenant(session, "river")
+    nodes = session.scalar(select(func.count()).select_from(Node))
+    # a new village first, then a user whose role is misspelt
+    river.write_text(
+        RIVER.replace(
+            "          - {code: R-01-02, name: 西村}\n",
+            "          - {code: R-01-02, name: 西村}\n          - {code: R-01-03, name: 南村}\n",
+        ).replace("role: grid_worker", "role: gridworker"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["tenants", "apply", str(river)])
+    assert result.exit_code == 1
+    line = (
+        RIVER.splitlines().index(next(x for x in RIVER.splitlines() if "username: w1" in x)) + 2
+    )  # one line was added above it
+    assert f"{river}:{line}: users[1].role: 未知角色 'gridworker'" in result.output
+    assert "nothing changed" in result.output
+    in_tenant(session, "river")
+    assert session.scalar(select(func.count()).select_from(Node)) == nodes
+
+
+def test_error_found_while_applying_exits_1_and_rolls_everything_back(session, runner, river):
+    assert runner.invoke(args=["tenants", "apply", str(river)]).exit_code == 0
+    # w1 keeps 东村 (users left out are kept), so giving it to a newcomer fails only when the
+    # services assign it, after the new village was created.
+    river.write_text(
+        RIVER.replace(
+            "          - {code: R-01-02, name: 西村}\n",
+            "          - {code: R-01-02, name: 西村}\n          - {code: R-01-03, name: 南村}\n",
+        ).replace("username: w1, name: 李红", "username: w9, name: 钱进"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["tenants", "apply", str(river)])
+    assert result.exit_code == 1
+    assert "users[1].nodes[0]: 网格 东村 已有网格员 李红（一格一员）" in result.output
+    in_tenant(session, "river")
+    assert hierarchy.get_node_by_code(session, "R-01-03") is None
+    assert accounts.get_user_by_username(session, "w9") is None
+
+
+def test_tenants_apply_prune_retires_nodes_left_out(session, runner, river):
+    runner.invoke(args=["tenants", "apply", str(river)])
+    river.write_text(RIVER.replace("          - {code: R-01-02, name: 西村}\n", ""), "utf-8")
+    kept = runner.invoke(args=["tenants", "apply", str(river)])
+    assert "= node R-01-02 西村: not in manifest, kept" in kept.output
+    pruned = runner.invoke(args=["tenants", "apply", "--prune", str(river)])
+    assert "- node R-01-02 西村 retired (not in manifest)" in pruned.output
+    in_tenant(session, "river")
+    assert hierarchy.get_node_by_code(session, "R-01-02").is_retired
+
+
+def test_tenants_list_shows_each_tenant_with_its_size(session, runner, river):
+    runner.invoke(args=["tenants", "apply", str(river)])
+    result = runner.invoke(args=["tenants", "list"])
+    assert result.exit_code == 0
+    (row,) = [line for line in result.output.splitlines() if line.startswith("river ")]
+    assert row.split()[1:] == ["河西县", "县/乡镇/村", "4", "2", "yes"]
+
+
+# --- tokens, operators, passwords ------------------------------------------------------------
+
+
+def test_tokens_create_prints_only_a_token_that_authenticates(session, runner):
+    county = build_county(session, "changshan")
+    result = runner.invoke(
+        args=[
+            "tokens",
+            "create",
+            "--tenant",
+            "changshan",
+            "--user",
+            county.admin.username,
+            "--scope",
+            "hierarchy:read",
+            "--expires-days",
+            "30",
+            "--description",
+            "夜间同步",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    assert "\n" not in token and token.startswith("ggv_changshan_")
+    in_tenant(session, "changshan")
+    record = accounts.find_token(session, token)
+    assert record.user_id == county.admin.id
+    assert record.scope == "hierarchy:read"
+    assert record.description == "夜间同步"
+    assert dt.timedelta(days=29) < record.expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(30)
+
+
+def test_tokens_create_refuses_an_unknown_scope(session, runner):
+    county = build_county(session, "changshan")
+    result = runner.invoke(
+        args=[
+            "tokens",
+            "create",
+            "--tenant",
+            "changshan",
+            "--user",
+            county.admin.username,
+            "--scope",
+            "everything",
+        ]
+    )
+    assert result.exit_code == 1
+    assert "everything" in result.output and "ggv_" not in result.output
+
+
+def test_tokens_create_for_an_unknown_user_fails(session, runner):
+    build_county(session, "changshan")
+    result = runner.invoke(args=["tokens", "create", "--tenant", "changshan", "--user", "nobody"])
+    assert result.exit_code == 1
+    assert "nobody" in result.output
+
+
+def test_operator_created_from_stdin_gets_an_operator_token(session, runner):
+    created = runner.invoke(
+        args=["operators", "create", "ops1", "--name", "运维甲", "--password-stdin"],
+        input="Ops-Pass-2026\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert login(session, "ops1", "Ops-Pass-2026", operator=True).name == "运维甲"
+    minted = runner.invoke(args=["tokens", "create", "--operator", "ops1"])
+    assert minted.exit_code == 0, minted.output
+    record = accounts.find_operator_token(session, minted.stdout.strip())
+    assert record.operator.username == "ops1"
+    assert record.scope == " ".join(accounts.OPERATOR_SCOPES)
+
+
+def test_operator_with_a_weak_password_is_refused(session, runner):
+    result = runner.invoke(
+        args=["operators", "create", "ops2", "--name", "运维乙", "--password-stdin"],
+        input="short\n",
+    )
+    assert result.exit_code == 1
+    assert "密码至少" in result.output
+
+
+def test_users_set_password_prompts_twice_and_the_new_one_logs_in(session, runner):
+    county = build_county(session, "changshan")
+    username = county.workers[0].username
+    result = runner.invoke(
+        args=["users", "set-password", "--tenant", "changshan", username],
+        input="New-Pass-2026\nNew-Pass-2026\n",
+    )
+    assert result.exit_code == 0, result.output
+    in_tenant(session, "changshan")
+    assert login(session, username, "New-Pass-2026").id == county.workers[0].id
+
+
+def test_every_command_group_is_registered(runner):
+    result = runner.invoke(args=["--help"])
+    listed = set(re.findall(r"^  (\S+)", result.output, re.M))
+    assert {"db", "worker", "tenants", "tokens", "operators", "users", "demo"} <= listed
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_app(tmp_path: Path):
+    """An app on a database of its own that nothing has migrated yet, as on a fresh clone."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret-key",
+        }
+    )
+    yield app
+    app.extensions["gridgov.engine"].dispose()
+
+
+def test_demo_sets_up_an_empty_database_prints_the_logins_and_is_idempotent(empty_app):
+    args = ["demo", "--no-serve", "--tenants-dir", str(TENANTS_DIR)]
+    first = empty_app.test_cli_runner().invoke(args=args)
+    assert first.exit_code == 0, first.output
+    assert "http://127.0.0.1:5000/t/demo/login" in first.output
+    assert "http://127.0.0.1:5000/t/demo-banner/login" in first.output
+    assert "http://127.0.0.1:5000/api/docs" in first.output
+    assert DEMO_PASSWORD in first.output
+    for role in Role:
+        assert re.search(rf"^  \S+\s+{role.value}\s", first.output, re.M), role
+    assert re.search(r"^  wg010101\s+grid_worker\s+\S+\s+CS-01-01-01 ", first.output, re.M)
+
+    with empty_app.app_context():
+        session = db_session()
+        set_tenant(session, tenancy.get_by_slug(session, "demo").id)
+        assert login(session, "wg010101", DEMO_PASSWORD).role == Role.GRID_WORKER
+        users = session.scalar(select(func.count()).select_from(User))
+
+    second = empty_app.test_cli_runner().invoke(args=args)
+    assert second.exit_code == 0, second.output
+    assert "demo.yaml: up to date" in second.output
+    assert "demo-banner.yaml: up to date" in second.output
+    with empty_app.app_context():
+        session = db_session()
+        set_tenant(session, tenancy.get_by_slug(session, "demo").id)
+        assert session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_demo_without_demo_manifests_fails_clearly(empty_app, tmp_path):
+    folder = tmp_path / "tenants"
+    folder.mkdir()
+    (folder / "river.yaml").write_text(RIVER, encoding="utf-8")
+    result = empty_app.test_cli_runner().invoke(
+        args=["demo", "--no-serve", "--tenants-dir", str(folder)]
+    )
+    assert result.exit_code == 1
+    assert "no demo manifests" in result.output
