@@ -255,11 +255,12 @@ def split(node_id: int) -> Any:
 def merge(node_id: int) -> Any:
     node = _changeable(node_id)
     form = MergeForm(prefix="merge")
-    form.node_ids.choices = _merge_choices(node)
+    choices = _merge_choices(node)
+    form.node_ids.choices = choices
     merged: list[Node] = []
     if form.validate_on_submit():
         session = db_session()
-        allowed = {choice.value for choice in form.node_ids.choices}
+        allowed = {choice.value for choice in choices}
         chosen = [i for i in form.node_ids.data or [] if i in allowed]
         if not chosen:
             form.node_ids.errors.append(str(_("请至少选择一个同级节点")))
@@ -300,7 +301,11 @@ def _merge_choices(node: Node) -> list[SelectChoice]:
         siblings = hierarchy.children(
             db_session(), hierarchy.get_node(db_session(), node.parent_id)
         )
-    return [(s.id, f"{s.name}（{s.code}）") for s in siblings if s.id != node.id and may_change(s)]
+    return [
+        SelectChoice(s.id, f"{s.name}（{s.code}）")
+        for s in siblings
+        if s.id != node.id and may_change(s)
+    ]
 
 
 def _parent_suggestions(node: Node) -> list[Node]:
