@@ -79,11 +79,12 @@ def test_county_a_urls_with_ids_of_county_b_are_404_for_a_county_a_admin(
     app, client, county, other, mint
 ):
     token_a = bearer(mint(county, county.admin))
+    b_grid, b_worker = other.grids[0].id, other.workers[0].id  # B's rows are invisible from A
     tried = 0
     for method, rule in _tenant_endpoints(app):
         if "<int:" not in rule:
             continue
-        path = _path(rule, "changshan", other.grids[0].id, other.workers[0].id)
+        path = _path(rule, "changshan", b_grid, b_worker)
         response = client.open(
             path, method=method, json=_body(method, rule, county), headers=token_a
         )
