@@ -164,12 +164,15 @@ def _text(max_length: int, **kwargs: Any) -> fields.String:
     )
 
 
+UNKNOWN_KEY = str(_("未知的键（拼写错误，或清单不支持这一项）"))
+
+
 class _StrictSchema(Schema):
     class Meta:
         unknown = RAISE
 
     error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
-        "unknown": str(_("未知的键（拼写错误，或清单不支持这一项）")),
+        "unknown": UNKNOWN_KEY,
         "type": str(_("应为映射（键: 值）")),
     }
 
@@ -231,16 +234,19 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
     if not isinstance(document, CommentedMap):
         raise ManifestError(source, [Problem(1, "", str(_("清单的顶层应为映射（键: 值）")))])
 
+    plain = _plain(document)
+    problems: list[Problem] = []
     try:
-        data = ManifestSchema().load(_plain(document))
+        data = ManifestSchema().load(plain)
     except ValidationError as exc:
-        raise ManifestError(
-            source,
-            [
-                Problem(_line_of(document, path), format_path(path), message)
-                for path, message in _flatten_errors(exc.messages)
-            ],
-        ) from exc
+        found = list(_flatten_errors(exc.messages))
+        problems = [Problem(_line_of(document, p), format_path(p), m) for p, m in found]
+        if any(message != UNKNOWN_KEY for _path, message in found):
+            raise ManifestError(source, problems) from exc
+        # Only misspelt keys: check the rest of the file too, so that one run lists everything.
+        for path, _message in found:
+            _drop(plain, path)
+        data = ManifestSchema().load(plain)
 
     manifest = Manifest(
         source=source,
@@ -253,7 +259,6 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         settings=data.get("settings"),
         document=document,
     )
-    problems: list[Problem] = []
     manifest.nodes = [
         _node_spec(manifest, raw, level=0, parent=None, path=("nodes", i), problems=problems)
         for i, raw in enumerate(data["nodes"])
@@ -448,6 +453,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     return value
+
+
+def _drop(data: Any, path: Path_) -> None:
+    """Remove the value at ``path`` from plain ``data``."""
+    *parents, last = path
+    for part in parents:
+        data = data[part]
+    del data[last]
 
 
 def _line_of(document: Any, path: Path_) -> int:

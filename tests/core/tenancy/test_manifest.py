@@ -511,11 +511,17 @@ def test_bad_file_is_refused_with_line_and_reason(case):
 
 
 def test_every_problem_of_a_file_is_reported_at_once():
-    text = HILL.replace("role: county_admin", "role: boss").replace(
-        "nodes: [H-01-01-02]", "nodes: [H-99]"
+    text = (
+        HILL.replace("role: county_admin", "role: boss")
+        .replace("nodes: [H-01-01-02]", "nodes: [H-99]")
+        .replace("name: 张伟\n", "name: 张伟\n    office: 综治办\n")
     )
     error = refusal(text)
-    assert [p.path for p in error.problems] == ["users[0].role", "users[2].nodes[0]"]
+    assert [p.path for p in error.problems] == [
+        "users[0].role",
+        "users[2].office",
+        "users[2].nodes[0]",
+    ]
     assert error.lines()[0] == (
         f"bad.yaml:{line_of(text, 'role: boss')}: users[0].role: "
         "未知角色 'boss'（可用：county_admin, township_staff, station_staff, supervisor, "
