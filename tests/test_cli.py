@@ -43,6 +43,13 @@ modules: [fire_safety]
 """
 
 
+def with_south_village(text: str) -> str:
+    return text.replace(
+        "          - {code: R-01-02, name: 西村}\n",
+        "          - {code: R-01-02, name: 西村}\n          - {code: R-01-03, name: 南村}\n",
+    )
+
+
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
@@ -59,6 +66,10 @@ def login(session, username: str, password: str, **kwargs):
     return accounts.authenticate(
         session, username, password, max_failures=5, lockout=LOCKOUT, **kwargs
     )
+
+
+def mint_for(username: str) -> list[str]:
+    return ["tokens", "create", "--tenant", "changshan", "--user", username]
 
 
 def in_tenant(session, slug: str) -> Tenant:
@@ -104,18 +115,11 @@ def test_bad_manifest_exits_1_with_the_line_and_changes_nothing(session, runner,
     in_tenant(session, "river")
     nodes = session.scalar(select(func.count()).select_from(Node))
     # a new village first, then a user whose role is misspelt
-    river.write_text(
-        RIVER.replace(
-            "          - {code: R-01-02, name: 西村}\n",
-            "          - {code: R-01-02, name: 西村}\n          - {code: R-01-03, name: 南村}\n",
-        ).replace("role: grid_worker", "role: gridworker"),
-        encoding="utf-8",
-    )
+    text = with_south_village(RIVER).replace("role: grid_worker", "role: gridworker")
+    river.write_text(text, encoding="utf-8")
     result = runner.invoke(args=["tenants", "apply", str(river)])
     assert result.exit_code == 1
-    line = (
-        RIVER.splitlines().index(next(x for x in RIVER.splitlines() if "username: w1" in x)) + 2
-    )  # one line was added above it
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if "username: w1" in x)
     assert f"{river}:{line}: users[1].role: 未知角色 'gridworker'" in result.output
     assert "nothing changed" in result.output
     in_tenant(session, "river")
@@ -126,13 +130,8 @@ def test_error_found_while_applying_exits_1_and_rolls_everything_back(session, r
     assert runner.invoke(args=["tenants", "apply", str(river)]).exit_code == 0
     # w1 keeps 东村 (users left out are kept), so giving it to a newcomer fails only when the
     # services assign it, after the new village was created.
-    river.write_text(
-        RIVER.replace(
-            "          - {code: R-01-02, name: 西村}\n",
-            "          - {code: R-01-02, name: 西村}\n          - {code: R-01-03, name: 南村}\n",
-        ).replace("username: w1, name: 李红", "username: w9, name: 钱进"),
-        encoding="utf-8",
-    )
+    text = with_south_village(RIVER).replace("username: w1, name: 李红", "username: w9, name: 钱进")
+    river.write_text(text, encoding="utf-8")
     result = runner.invoke(args=["tenants", "apply", str(river)])
     assert result.exit_code == 1
     assert "users[1].nodes[0]: 网格 东村 已有网格员 李红（一格一员）" in result.output
@@ -165,22 +164,8 @@ def test_tenants_list_shows_each_tenant_with_its_size(session, runner, river):
 
 def test_tokens_create_prints_only_a_token_that_authenticates(session, runner):
     county = build_county(session, "changshan")
-    result = runner.invoke(
-        args=[
-            "tokens",
-            "create",
-            "--tenant",
-            "changshan",
-            "--user",
-            county.admin.username,
-            "--scope",
-            "hierarchy:read",
-            "--expires-days",
-            "30",
-            "--description",
-            "夜间同步",
-        ]
-    )
+    options = ["--scope", "hierarchy:read", "--expires-days", "30", "--description", "夜间同步"]
+    result = runner.invoke(args=[*mint_for(county.admin.username), *options])
     assert result.exit_code == 0, result.output
     token = result.stdout.strip()
     assert "\n" not in token and token.startswith("ggv_changshan_")
@@ -194,25 +179,14 @@ def test_tokens_create_prints_only_a_token_that_authenticates(session, runner):
 
 def test_tokens_create_refuses_an_unknown_scope(session, runner):
     county = build_county(session, "changshan")
-    result = runner.invoke(
-        args=[
-            "tokens",
-            "create",
-            "--tenant",
-            "changshan",
-            "--user",
-            county.admin.username,
-            "--scope",
-            "everything",
-        ]
-    )
+    result = runner.invoke(args=[*mint_for(county.admin.username), "--scope", "everything"])
     assert result.exit_code == 1
     assert "everything" in result.output and "ggv_" not in result.output
 
 
 def test_tokens_create_for_an_unknown_user_fails(session, runner):
     build_county(session, "changshan")
-    result = runner.invoke(args=["tokens", "create", "--tenant", "changshan", "--user", "nobody"])
+    result = runner.invoke(args=mint_for("nobody"))
     assert result.exit_code == 1
     assert "nobody" in result.output
 
