@@ -28,7 +28,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
@@ -557,19 +557,20 @@ def apply_manifest(
     try:
         _Applier(session, manifest, plan, actor, prune).run()
         session.flush()
+        if dry_run:
+            savepoint.rollback()
+            # Running it for real is how a dry run finds what only the services check (a grid
+            # whose worker is not in the file, …); what it made is gone now.
+            plan.tenant = tenancy.get_by_slug(session, manifest.slug)
+            plan.created_users = []
+        else:
+            savepoint.commit()
     except BaseException:
-        savepoint.rollback()
-        set_tenant(session, previous_tenant)
+        if savepoint.is_active:
+            savepoint.rollback()
         raise
-    if dry_run:
-        savepoint.rollback()
-        # Running it for real is how a dry run finds what only the services check (a grid
-        # whose worker is not in the file, …); what it made is gone now.
-        plan.tenant = tenancy.get_by_slug(session, manifest.slug)
-        plan.created_users = []
-    else:
-        savepoint.commit()
-    set_tenant(session, previous_tenant)
+    finally:
+        set_tenant(session, previous_tenant)
     return plan
 
 
@@ -723,7 +724,10 @@ class _Applier:
     # users
 
     def apply_users(self, tenant: Tenant) -> None:
-        existing = {u.username: u for u in self.session.scalars(select(User))}
+        existing = {
+            u.username: u
+            for u in self.session.scalars(select(User).options(selectinload(User.assignments)))
+        }
         codes_by_id = {n.id: code for code, n in self.nodes.items()}
         current: dict[str, set[str]] = {
             name: {codes_by_id[a.node_id] for a in user.assignments}
