@@ -31,6 +31,9 @@ def init_app(app: Flask) -> None:
     # Swagger UI's validator badge would call validator.swagger.io: counties run offline.
     app.config.setdefault("OPENAPI_SWAGGER_UI_CONFIG", {"validatorUrl": None})
     app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": API_DESCRIPTION}})
+    # Flask >= 2.3 ignores the JSON_AS_ASCII setting; without this, Chinese comes out as
+    # \uXXXX escapes, valid but unreadable for the county IT staff using curl.
+    app.json.ensure_ascii = app.config.get("JSON_AS_ASCII", True)  # type: ignore[attr-defined]
     api.init_app(app)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)

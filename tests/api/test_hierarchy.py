@@ -106,6 +106,7 @@ def test_a_duplicate_code_is_a_409_naming_the_code_field(client, county, admin):
     body = response.get_json()
     assert body["status"] == "Conflict"
     assert body["errors"]["json"]["code"] == ["编码 CHA-T0C0G0 已被使用"]
+    assert "已被使用" in response.get_data(as_text=True)  # readable, not \uXXXX escapes
 
 
 @pytest.mark.parametrize(
