@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import Form
 
 from gridgov.core.accounts.models import Role, User
-from gridgov.core.accounts.scope import Scope, scope_of
+from gridgov.core.accounts.scope import COUNTY_WIDE_ROLES, Scope, scope_of
 from gridgov.core.accounts.service import role_label
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
@@ -191,15 +191,39 @@ def _shell_context() -> dict[str, Any]:
     tenant = g.get("tenant")
     logged_in = tenant is not None and current_user.is_authenticated
     role = me().role if logged_in else None
+    sees_everything = logged_in and user_scope().everything
     return {
         "tenant": tenant,
         "user": me() if logged_in else None,
         "role_label": role_label,
         "level_name": level_name,
-        "scope_trails": describe_scope() if logged_in else [],
-        "sees_everything": logged_in and user_scope().everything,
+        "sees_everything": sees_everything,
+        "scope_trails": describe_scope() if logged_in and not sees_everything else [],
+        "county_wide_roles": COUNTY_WIDE_ROLES,
         "may_admin": role in ADMIN_ROLES,
         "may_audit": role in AUDIT_ROLES,
         "locale": str(get_locale() or ""),
         "here": request.full_path if request.query_string else request.path,
     }
+
+
+# Pages only load what our own server sends (every asset is vendored); htmx's indicator
+# styles are switched off in the layout so that no inline style is needed either.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # Pages carry staff names and phones: a shared phone or a proxy must not keep them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    # The same address answers a fragment to htmx and a redirect to a plain visit.
+    response.vary.add("HX-Request")
+    return response

@@ -195,3 +195,13 @@ def test_audit_page_shows_and_filters_events(as_admin, county):
 
 def test_audit_page_has_no_way_to_change_the_log(as_admin):
     assert as_admin.post("/t/changshan/audit").status_code == 405
+
+
+def test_pages_forbid_outside_assets_framing_and_caching(as_admin):
+    response = as_admin.get("/t/changshan/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    page = response.get_data(as_text=True)
+    assert "http://" not in page and "https://" not in page  # every asset is our own
