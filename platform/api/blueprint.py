@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import flask_smorest
 from flask import current_app
 from flask_smorest import abort
 from flask_smorest.pagination import PaginationParameters
+from marshmallow import ValidationError
 from sqlalchemy import Select, func, select
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from gridgov.api import auth, errors
@@ -46,6 +48,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, answering a body that is not JSON at all in Chinese too."""
+
+    def _handle_invalid_json_error(
+        self, error: Exception, req: Any, *args: Any, **kwargs: Any
+    ) -> NoReturn:
+        abort(400, errors={"json": [str(_("请求体不是有效的 JSON"))]})
+
+
+class PaginationParser(ArgumentsParser):
+    """Parses ``page`` and ``page_size``; flask-smorest's schema for them speaks English, so
+    its messages are replaced by ours."""
+
+    MESSAGES: ClassVar[dict[str, Any]] = {
+        "page": _("页码须为不小于 1 的整数"),
+        "page_size": _("每页条数须为 1 到 %(n)d 之间的整数", n=MAX_PAGE_SIZE),
+    }
+
+    def handle_error(self, error: ValidationError, *args: Any, **kwargs: Any) -> NoReturn:
+        if isinstance(error.messages, dict):
+            for location, fields in error.messages.items():
+                if isinstance(fields, dict):
+                    error.messages[location] = {
+                        name: [str(self.MESSAGES[name])] if name in self.MESSAGES else messages
+                        for name, messages in fields.items()
+                    }
+        super().handle_error(error, *args, **kwargs)
+
+
 class ApiBlueprint(flask_smorest.Blueprint):
     """A flask-smorest blueprint of the tenant API (``operator=False``: the URL starts with
     ``/t/<slug>/`` and the county is bound from it) or of the operator API."""
@@ -55,6 +86,9 @@ class ApiBlueprint(flask_smorest.Blueprint):
         "page_size": 50,
         "max_page_size": MAX_PAGE_SIZE,
     }
+
+    ARGUMENTS_PARSER = ArgumentsParser()
+    PAGINATION_ARGUMENTS_PARSER = PaginationParser()
 
     def __init__(self, *args: Any, operator: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
