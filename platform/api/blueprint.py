@@ -117,6 +117,8 @@ class ApiBlueprint(flask_smorest.Blueprint):
             documented = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
             if scope:
                 documented = self.alt_response(403, response="FORBIDDEN")(documented)
+            # OpenAPI 3.0 lets only oauth2 schemes list scopes, and ours are plain bearer
+            # tokens minted by the CLI: the scope goes in an extension field ("" = any token).
             return self.doc(security=[{scheme: []}], **{"x-scope": scope or ""})(documented)
 
         return decorator

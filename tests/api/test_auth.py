@@ -165,3 +165,24 @@ def test_every_api_endpoint_refuses_a_call_without_a_token(app, client, county):
 def test_an_empty_bearer_token_is_refused(client, county, path):
     response = client.get(path, headers={"Authorization": "Bearer "})
     assert response.status_code == 401
+
+
+def test_every_tenant_endpoint_enforces_the_scope_its_spec_declares(client, county, mint):
+    spec = client.get("/api/openapi.json").get_json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/t/"):
+            continue
+        concrete = path.replace("{slug}", "changshan")
+        concrete = re.sub(r"\{\w+_id\}", str(county.grids[0].id), concrete)
+        for method, operation in operations.items():
+            scope = operation.get("x-scope") if isinstance(operation, dict) else None
+            if not scope:
+                continue
+            others = [s for s in accounts.USER_SCOPES if s != scope]
+            token = mint(county, county.admin, scopes=others)
+            response = client.open(concrete, method=method.upper(), json={}, headers=bearer(token))
+            assert response.status_code == 403, (method, path)
+            assert scope in response.get_json()["message"]
+            checked += 1
+    assert checked >= 17
