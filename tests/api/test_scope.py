@@ -178,3 +178,32 @@ def test_township_staff_list_only_people_working_in_their_township(client, count
         "changshan-w2",
         "changshan-w3",
     }
+
+
+def test_the_worker_of_a_merged_grid_may_look_back_at_the_grids_it_came_from(client, county, mint):
+    admin = bearer(mint(county, county.admin))
+    a, b = county.grids[0], county.grids[1]
+    merged = client.post(
+        url(county, "/nodes/merge"),
+        json={"node_ids": [a.id, b.id], "code": "CHA-T0C0-M", "name": "合并网格"},
+        headers=admin,
+    ).get_json()
+    assigned = client.put(
+        url(county, f"/users/{county.workers[0].id}/assignments"),
+        json={"node_ids": [merged["id"]]},
+        headers=admin,
+    )
+    assert assigned.status_code == 200
+    worker = bearer(mint(county, county.workers[0]))
+    old = client.get(url(county, f"/nodes/{b.id}"), headers=worker)
+    assert old.status_code == 200 and old.get_json()["is_retired"] is True
+    history = client.get(url(county, f"/nodes/{b.id}/history"), headers=worker).get_json()
+    assert history[-1]["change"] == "merge"
+    # not a licence to change it, nor to see the neighbours
+    assert (
+        client.patch(url(county, f"/nodes/{b.id}"), json={"name": "X"}, headers=worker).status_code
+        == 403
+    )
+    assert (
+        client.get(url(county, f"/nodes/{county.grids[2].id}"), headers=worker).status_code == 404
+    )
