@@ -63,15 +63,8 @@ MAX_PARENT_SUGGESTIONS = 500
 @login_required
 def tree() -> Any:
     """The top of what the user sees, each with its children listed and counted."""
-    session = db_session()
-    roots = scope_roots()
-    kids = {root.id: hierarchy.children(session, root) for root in roots}
-    everyone = roots + [child for group in kids.values() for child in group]
-    counts = hierarchy.counts_below(session, everyone, current_tenant().grid_level)
-    form = _root_form() if me().role in ADMIN_ROLES else None
-    return render_template(
-        "hierarchy/tree.html", roots=roots, kids=kids, counts=counts, root_form=form
-    )
+    form = NodeForm(prefix="root", formdata=None) if me().role in ADMIN_ROLES else None
+    return _tree_page(form)
 
 
 @bp.get("/hierarchy/nodes/<int:node_id>/children")
@@ -90,7 +83,7 @@ def tree_children(node_id: int) -> Any:
 @bp.post("/hierarchy/roots")
 @roles_required(ADMIN_ROLES)
 def add_root() -> Any:
-    form = _root_form(submitted=True)
+    form = NodeForm(prefix="root")
     created: list[Node] = []
     if form.validate_on_submit() and run_change(
         form,
@@ -108,19 +101,18 @@ def add_root() -> Any:
     ):
         flash(_("已新建 %(name)s。", name=created[0].name), "success")
         return redirect(url_for("portal.node", node_id=created[0].id))
+    return _tree_page(form), 422
+
+
+def _tree_page(root_form: NodeForm | None) -> str:
     session = db_session()
     roots = scope_roots()
     kids = {root.id: hierarchy.children(session, root) for root in roots}
     everyone = roots + [child for group in kids.values() for child in group]
     counts = hierarchy.counts_below(session, everyone, current_tenant().grid_level)
-    page = render_template(
-        "hierarchy/tree.html", roots=roots, kids=kids, counts=counts, root_form=form
+    return render_template(
+        "hierarchy/tree.html", roots=roots, kids=kids, counts=counts, root_form=root_form
     )
-    return page, 422
-
-
-def _root_form(*, submitted: bool = False) -> NodeForm:
-    return NodeForm(prefix="root") if submitted else NodeForm(prefix="root", formdata=None)
 
 
 # --- the node page ---------------------------------------------------------------------------

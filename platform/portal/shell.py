@@ -138,9 +138,18 @@ def _error_page(status: int, title: object, detail: object = "") -> tuple[str, i
     return render_template("error.html", status=status, title=title, detail=detail), status
 
 
+def _not_found_page() -> tuple[str, int]:
+    return _error_page(404, _("页面不存在"), _("您要找的内容不存在，或不在您的查看范围内。"))
+
+
 @bp.errorhandler(404)
 def _not_found(_error: HTTPException) -> Any:
-    return _error_page(404, _("页面不存在"), _("您要找的内容不存在，或不在您的查看范围内。"))
+    return _not_found_page()
+
+
+@bp.errorhandler(NotFound)
+def _domain_not_found(_error: NotFound) -> Any:
+    return _not_found_page()
 
 
 @bp.errorhandler(403)
@@ -153,11 +162,6 @@ def _csrf_failed(_error: CSRFError) -> Any:
     return _error_page(
         400, _("页面已过期"), _("为了安全，表单已失效。请返回上一页，刷新后重新提交。")
     )
-
-
-@bp.errorhandler(NotFound)
-def _domain_not_found(_error: NotFound) -> Any:
-    return _not_found(cast(HTTPException, None))
 
 
 def login_url() -> str:

@@ -43,7 +43,7 @@ def users() -> Any:
         query = query.where(User.is_active.is_(form.status.data == "active"))
     if form.q.data and form.q.data.strip():
         pattern = f"%{form.q.data.strip()}%"
-        query = query.where(or_(User.name.like(pattern), User.username.like(pattern)))
+        query = query.where(or_(User.name.ilike(pattern), User.username.ilike(pattern)))
     if form.node.data and form.node.data.strip():
         node = hierarchy.get_node_by_code(session, form.node.data.strip())
         if node is None:
