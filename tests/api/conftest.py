@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import Operator, User
+from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session, tenant_scope
+from tests.api.bearer import bearer, url
 from tests.factories import PASSWORD, County, build_county
 
 Mint = Callable[..., str]
@@ -63,17 +64,12 @@ def operator_token(session: Session) -> str:
 
 
 @pytest.fixture
-def operator(session: Session, operator_token: str) -> Operator:
-    return session.query(Operator).filter_by(username="ops").one()
-
-
-@pytest.fixture
 def admin_view(client, county: County, mint: Mint) -> Callable[[str], Any]:
     """Read a county A resource as its county admin: to check what a refused call left."""
-    headers = {"Authorization": f"Bearer {mint(county, county.admin)}"}
+    headers = bearer(mint(county, county.admin))
 
     def _view(path: str) -> Any:
-        response = client.get(f"/t/{county.tenant.slug}/api/v1{path}", headers=headers)
+        response = client.get(url(county, path), headers=headers)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
+from gridgov.core.accounts import service as accounts
 from tests.api.bearer import bearer
+from tests.factories import PASSWORD
 
 
 @pytest.fixture
@@ -89,9 +91,6 @@ def test_an_unknown_county_is_404(client, ops):
 
 
 def test_an_operator_token_without_write_scope_cannot_create(client, session):
-    from gridgov.core.accounts import service as accounts
-    from tests.factories import PASSWORD
-
     reader = accounts.create_operator(session, username="reader", name="只读", password=PASSWORD)
     token, _record = accounts.create_operator_token(session, reader, scopes=["tenants:read"])
     session.commit()
