@@ -3,6 +3,8 @@ everyone else; what a page shows stays inside the reader's scope."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gridgov.core.accounts import service as accounts
@@ -205,3 +207,23 @@ def test_pages_forbid_outside_assets_framing_and_caching(as_admin):
     assert response.headers["X-Frame-Options"] == "DENY"
     page = response.get_data(as_text=True)
     assert "http://" not in page and "https://" not in page  # every asset is our own
+
+
+def test_every_asset_the_layout_names_is_served_from_here(as_admin):
+    page = as_admin.get("/t/changshan/").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    assert any("htmx.min.js" in a for a in assets) and any("portal.css" in a for a in assets)
+    for asset in assets:
+        response = as_admin.get(asset)
+        assert response.status_code == 200, asset
+        response.close()
+
+
+def test_node_and_user_pages_link_to_their_audit_trail(as_admin, county):
+    grid = county.grids[0]
+    page = as_admin.get(f"/t/changshan/nodes/{grid.id}").get_data(as_text=True)
+    assert f"/t/changshan/audit?object_type=node&amp;object_id={grid.id}" in page
+    trail = as_admin.get(f"/t/changshan/audit?object_type=node&object_id={grid.id}")
+    html = trail.get_data(as_text=True)
+    assert '<strong class="action">node.create</strong>' in html
+    assert '<strong class="action">user.create</strong>' not in html
