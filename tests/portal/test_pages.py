@@ -189,10 +189,13 @@ def test_users_page_lists_and_filters_staff(as_admin, county):
 
 def test_audit_page_shows_and_filters_events(as_admin, county):
     page = as_admin.get("/t/changshan/audit").get_data(as_text=True)
-    assert "user.login" in page and "node.create" in page
+    assert '<strong class="action">user.login</strong>' in page
+    assert '<strong class="action">node.create</strong>' in page
     only_users = as_admin.get("/t/changshan/audit?object_type=user&action=user.create")
     html = only_users.get_data(as_text=True)
-    assert "user.create" in html and "node.create" not in html
+    assert '<strong class="action">user.create</strong>' in html
+    assert '<strong class="action">node.create</strong>' not in html
+    assert '<strong class="action">assignment.create</strong>' not in html
 
 
 def test_audit_page_has_no_way_to_change_the_log(as_admin):
