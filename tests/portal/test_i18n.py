@@ -27,6 +27,13 @@ def english_catalogue():
         return read_po(po, locale="en")
 
 
+def translations_of(message) -> tuple[str, ...]:
+    """A message's translation(s): plural forms come as a tuple."""
+    if message is None:
+        return ("",)
+    return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
 def source_messages(folder: str) -> set[str]:
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     keywords = {"_": None, "_n": (1, 2), "gettext": None, "ngettext": (1, 2)}
@@ -42,7 +49,7 @@ def source_messages(folder: str) -> set[str]:
 def test_every_message_of_the_core_and_the_portal_has_an_english_translation(folder):
     catalogue = english_catalogue()
     untranslated = sorted(
-        m for m in source_messages(folder) if not (catalogue.get(m) and catalogue.get(m).string)
+        m for m in source_messages(folder) if not all(translations_of(catalogue.get(m)))
     )
     assert untranslated == [], (
         "translate these in platform/portal/translations/en/LC_MESSAGES/messages.po "
@@ -52,10 +59,11 @@ def test_every_message_of_the_core_and_the_portal_has_an_english_translation(fol
 
 def test_translations_keep_every_placeholder():
     for message in english_catalogue():
-        if message.id and message.string:
-            assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
-                PLACEHOLDER.findall(message.string)
-            ), message.id
+        if not message.id:
+            continue
+        source = message.id[0] if isinstance(message.id, tuple) else message.id
+        for text in translations_of(message):
+            assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(text)), source
 
 
 def test_compiled_catalogues_are_generated_not_committed(app, tmp_path):
