@@ -208,6 +208,7 @@ def test_clearing_a_boundary_with_null(client, county, admin):
 
 def test_moving_a_community_to_another_township_moves_its_grids(client, county, admin):
     community, target = county.communities[0], county.townships[1]
+    before = dt.datetime.now(dt.UTC)
     response = client.post(
         url(county, f"/nodes/{community.id}/move"), json={"parent_id": target.id}, headers=admin
     )
@@ -217,6 +218,18 @@ def test_moving_a_community_to_another_township_moves_its_grids(client, county, 
     assert [a["code"] for a in grid["ancestors"]] == ["CHA", "CHA-T1", "CHA-T0C0"]
     subtree = client.get(url(county, f"/nodes/{target.id}/subtree"), headers=admin).get_json()
     assert "CHA-T0C0G0" in [n["code"] for n in subtree]
+    # where it hung before the move is kept
+    history = client.get(url(county, f"/nodes/{community.id}/history"), headers=admin).get_json()
+    assert [(v["change"], v["parent_id"]) for v in history] == [
+        ("create", county.townships[0].id),
+        ("move", target.id),
+    ]
+    was = client.get(
+        url(county, f"/nodes/{community.id}/as-of"),
+        query_string={"at": before.isoformat()},
+        headers=admin,
+    ).get_json()
+    assert was["parent_id"] == county.townships[0].id
 
 
 def test_moving_to_a_parent_on_the_wrong_level_is_refused(client, county, admin):
