@@ -152,3 +152,31 @@ def test_a_grid_worker_on_a_phone_sees_their_grid_notice(
     assert county.grids[0].name in text and "13800138000" in text
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(tmp_path / "worker-home.png"), full_page=True)
+
+
+def test_admin_pages_fit_a_phone_screen(live_server: LiveServer, phone, tmp_path: Path) -> None:
+    county = live_server.county
+    errors: list[str] = []
+    phone.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    phone.goto(f"{live_server.url}/t/changshan/login")
+    phone.fill("#username", county.admin.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button.primary")
+    phone.wait_for_url("**/t/changshan/")
+    pages = {
+        "home": "/",
+        "tree": "/hierarchy",
+        "community": f"/nodes/{county.communities[0].id}",
+        "users": "/users",
+        "user": f"/users/{county.workers[0].id}",
+        "new-user": "/users/new",
+        "audit": "/audit",
+    }
+    for name, path in pages.items():
+        phone.goto(f"{live_server.url}/t/changshan{path}")
+        for opener in phone.locator("details.action > summary").all():
+            opener.click()  # open every form: they must fit too
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (name, width)
+        phone.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    assert errors == []
