@@ -113,6 +113,15 @@ def _echo_plan(plan: Plan) -> None:
         click.echo(f"{plan.summary()} ({verb})")
 
 
+def _announce_passwords(plan: Plan) -> None:
+    # Hashing is slow on purpose (argon2id, a fraction of a second each): say why we wait.
+    if plan.created_users:
+        click.echo(
+            f"{plan.slug}: setting the passwords of {len(plan.created_users)} new accounts…",
+            err=True,
+        )
+
+
 def _apply(session: Session, path: Path, *, dry_run: bool, prune: bool) -> tuple[Manifest, Plan]:
     try:
         manifest = load_manifest(path)
@@ -138,6 +147,7 @@ def apply_command(file: Path, dry_run: bool, prune: bool) -> None:
     """Create or update the tenant FILE describes; applying it twice changes nothing."""
     session = _session()
     _manifest, plan = _apply(session, file, dry_run=dry_run, prune=prune)
+    _announce_passwords(plan)
     issued = issue_initial_passwords(session, plan)
     session.commit()
     _echo_plan(plan)
@@ -347,6 +357,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
         raise _fail(f"no demo manifests (slug demo…) in {folder}")
     for path in paths:
         _manifest, plan = _apply(session, path, dry_run=False, prune=False)
+        _announce_passwords(plan)
         issue_initial_passwords(session, plan, password=DEMO_PASSWORD)
         loaded.append(plan)
     session.commit()
