@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 import flask_smorest
-from flask import current_app
+from flask import Response, current_app
 from flask_smorest import abort
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import ValidationError
@@ -99,6 +99,7 @@ class ApiBlueprint(flask_smorest.Blueprint):
         # Blueprint handlers win over any the portal registers for the whole app.
         self.register_error_handler(HTTPException, errors.http_error)
         self.register_error_handler(DomainError, errors.domain_error)
+        self.after_request(_no_store)
 
     def requires(self, scope: str | None) -> Callable[[F], F]:
         """Decorator: the endpoint needs a valid bearer token carrying ``scope`` (None: any
@@ -122,6 +123,13 @@ class ApiBlueprint(flask_smorest.Blueprint):
             return self.doc(security=[{scheme: []}], **{"x-scope": scope or ""})(documented)
 
         return decorator
+
+
+def _no_store(response: Response) -> Response:
+    # Answers carry staff names and phones: no shared cache or proxy may keep them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def page_of(items: Select[Any] | Sequence[T], params: PaginationParameters) -> list[Any]:

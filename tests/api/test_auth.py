@@ -186,3 +186,13 @@ def test_every_tenant_endpoint_enforces_the_scope_its_spec_declares(client, coun
             assert scope in response.get_json()["message"]
             checked += 1
     assert checked >= 17
+
+
+def test_answers_are_not_kept_by_caches(client, county, mint):
+    token = mint(county, county.admin)
+    for response in (
+        client.get(url(county, "/users"), headers=bearer(token)),
+        client.get(url(county, "/users")),  # errors too
+    ):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
