@@ -6,9 +6,11 @@ Rules a county can rely on:
 - nodes and users are matched by ``code`` and ``username``; applying a file twice changes
   nothing the second time;
 - an optional field left out (``boundary``, ``phone``, ``settings``) is left as it is in the
-  database, so the portal may maintain it; write ``null`` to clear it;
+  database, so the portal may maintain it; ``null`` clears a boundary or phone, ``{}`` the
+  settings;
 - nodes in the database that the file does not mention are kept and reported, and retired only
-  when the caller asks to prune; users it does not mention are kept;
+  when the caller asks to prune; users it does not mention are kept, and a user it lists is
+  attached to exactly the nodes it lists; whether an account is active is the portal's business;
 - passwords never come from the file: new users get theirs from ``issue_initial_passwords``.
 """
 
@@ -45,7 +47,7 @@ from gridgov.core.tenancy.models import Tenant
 
 MISSING: Any = ...  # an optional key the file leaves out: keep what the database has
 
-Path_ = tuple[str | int, ...]  # where a value sits in the file: ("users", 3, "role")
+KeyPath = tuple[str | int, ...]  # where a value sits in the file: ("users", 3, "role")
 
 MODULE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
@@ -78,7 +80,7 @@ class ManifestError(Exception):
         return [p.format(self.source) for p in self.problems]
 
 
-def format_path(path: Path_) -> str:
+def format_path(path: KeyPath) -> str:
     """``("users", 3, "role")`` -> ``users[3].role``."""
     text = ""
     for part in path:
@@ -96,7 +98,7 @@ class NodeSpec:
     level: int  # depth in the file: 0 = top level
     parent_code: str | None
     boundary: Any  # GeoJSON geometry, None to clear, MISSING to keep
-    path: Path_
+    path: KeyPath
     children: list[NodeSpec] = field(default_factory=list)
 
 
@@ -107,7 +109,7 @@ class UserSpec:
     role: str
     nodes: list[str]
     phone: Any  # str, None to clear, MISSING to keep
-    path: Path_
+    path: KeyPath
 
 
 @dataclass
@@ -132,10 +134,10 @@ class Manifest:
             yield spec
             stack.extend(reversed(spec.children))
 
-    def line_of(self, path: Path_) -> int | None:
+    def line_of(self, path: KeyPath) -> int | None:
         return _line_of(self.document, path) if self.document is not None else None
 
-    def problem(self, path: Path_, message: object) -> Problem:
+    def problem(self, path: KeyPath, message: object) -> Problem:
         return Problem(self.line_of(path), format_path(path), str(message))
 
 
@@ -286,7 +288,7 @@ def _node_spec(
     *,
     level: int,
     parent: str | None,
-    path: Path_,
+    path: KeyPath,
     problems: list[Problem],
 ) -> NodeSpec:
     boundary = raw.get("boundary", MISSING)
@@ -323,7 +325,7 @@ def _check(manifest: Manifest) -> list[Problem]:
     """The rules the shape cannot express: names, codes, roles and who sits where."""
     problems: list[Problem] = []
 
-    def add(path: Path_, message: object) -> None:
+    def add(path: KeyPath, message: object) -> None:
         problems.append(manifest.problem(path, message))
 
     if not tenancy.SLUG_RE.match(manifest.slug) or manifest.slug in tenancy.RESERVED_SLUGS:
@@ -360,7 +362,7 @@ def _check(manifest: Manifest) -> list[Problem]:
             )
 
     grid_level = len(manifest.levels) - 1
-    usernames: dict[str, Path_] = {}
+    usernames: dict[str, KeyPath] = {}
     responsible: dict[str, UserSpec] = {}
     for user in manifest.users:
         if user.username in usernames:
@@ -455,7 +457,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _drop(data: Any, path: Path_) -> None:
+def _drop(data: Any, path: KeyPath) -> None:
     """Remove the value at ``path`` from plain ``data``."""
     *parents, last = path
     for part in parents:
@@ -463,7 +465,7 @@ def _drop(data: Any, path: Path_) -> None:
     del data[last]
 
 
-def _line_of(document: Any, path: Path_) -> int:
+def _line_of(document: Any, path: KeyPath) -> int:
     """The 1-based line of ``path`` in the document, or of its deepest part that exists."""
     line = 1
     current = document
@@ -481,7 +483,7 @@ def _line_of(document: Any, path: Path_) -> int:
     return line
 
 
-def _flatten_errors(messages: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
+def _flatten_errors(messages: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
     if isinstance(messages, dict):
         for key, value in messages.items():
             # "_schema" errors belong to the mapping itself
@@ -588,7 +590,7 @@ class _Applier:
         self.prune = prune
         self.nodes: dict[str, Node] = {}
 
-    def refuse(self, path: Path_, exc: DomainError) -> ManifestError:
+    def refuse(self, path: KeyPath, exc: DomainError) -> ManifestError:
         return ManifestError(self.manifest.source, [self.manifest.problem(path, exc.message)])
 
     def change(self, action: str, kind: str, key: str, detail: str = "") -> None:
@@ -815,7 +817,7 @@ _TENANT_KEYS = {
 _USER_KEYS = frozenset({"username", "name", "role", "phone", "nodes"})
 
 
-def _field_path(spec: UserSpec, exc: DomainError) -> Path_:
+def _field_path(spec: UserSpec, exc: DomainError) -> KeyPath:
     return (*spec.path, exc.field) if exc.field in _USER_KEYS else spec.path
 
 
