@@ -26,7 +26,6 @@ from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.manifest import (
-    Manifest,
     ManifestError,
     Plan,
     apply_manifest,
@@ -77,10 +76,6 @@ main = FlaskGroup(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _session() -> Session:
-    return db_session()
-
-
 def _fail(message: object) -> click.ClickException:
     return click.ClickException(str(message))
 
@@ -94,12 +89,8 @@ def _tenant(session: Session, slug: str) -> Tenant:
 
 def _read_password(password_stdin: bool, username: str) -> str:
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
-    else:
-        password = click.prompt(
-            f"Password for {username}", hide_input=True, confirmation_prompt=True
-        )
-    return password
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return click.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
 
 
 def _echo_plan(plan: Plan) -> None:
@@ -122,10 +113,10 @@ def _announce_passwords(plan: Plan) -> None:
         )
 
 
-def _apply(session: Session, path: Path, *, dry_run: bool, prune: bool) -> tuple[Manifest, Plan]:
+def _apply(session: Session, path: Path, *, dry_run: bool, prune: bool) -> Plan:
+    """Apply the manifest at ``path``; on refusal print every problem and exit with status 1."""
     try:
-        manifest = load_manifest(path)
-        return manifest, apply_manifest(session, manifest, dry_run=dry_run, prune=prune)
+        return apply_manifest(session, load_manifest(path), dry_run=dry_run, prune=prune)
     except ManifestError as exc:
         session.rollback()
         for line in exc.lines():
@@ -145,8 +136,8 @@ tenants = AppGroup("tenants", help="County tenants and their manifests (tenants/
 @click.option("--prune", is_flag=True, help="Retire nodes that are not in the manifest.")
 def apply_command(file: Path, dry_run: bool, prune: bool) -> None:
     """Create or update the tenant FILE describes; applying it twice changes nothing."""
-    session = _session()
-    _manifest, plan = _apply(session, file, dry_run=dry_run, prune=prune)
+    session = db_session()
+    plan = _apply(session, file, dry_run=dry_run, prune=prune)
     _announce_passwords(plan)
     issued = issue_initial_passwords(session, plan)
     session.commit()
@@ -162,7 +153,7 @@ def apply_command(file: Path, dry_run: bool, prune: bool) -> None:
 @tenants.command("list")
 def list_command() -> None:
     """List the tenants with their levels and sizes."""
-    session = _session()
+    session = db_session()
     rows = session.scalars(tenancy.list_tenants(session)).all()
     if not rows:
         click.echo("no tenants yet: gridgov tenants apply tenants/<slug>.yaml")
@@ -209,7 +200,7 @@ def create_token(
     description: str,
 ) -> None:
     """Mint a token and print only the token on stdout (it is shown once)."""
-    session = _session()
+    session = db_session()
     expires_in = dt.timedelta(days=expires_days) if expires_days else None
     scopes_list = [s for scope in scopes for s in scope.split()]
     if operator_name and not (slug or username):
@@ -263,7 +254,7 @@ operators = AppGroup("operators", help="Platform operators (平台运维), who m
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def create_operator(username: str, name: str, password_stdin: bool) -> None:
     """Create a platform operator account."""
-    session = _session()
+    session = db_session()
     password = _read_password(password_stdin, username)
     try:
         operator = accounts.create_operator(
@@ -284,7 +275,7 @@ users = AppGroup("users", help="County staff accounts.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def set_password(slug: str, username: str, password_stdin: bool) -> None:
     """Set a user's password (and lift a lockout)."""
-    session = _session()
+    session = db_session()
     tenant = _tenant(session, slug)
     with tenant_scope(session, tenant.id):
         user = accounts.get_user_by_username(session, username)
@@ -345,7 +336,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
     upgrade(app.config["MIGRATION_DATABASE_URL"], app.config["DATABASE_URL"])
 
     folder = tenants_dir or _default_tenants_dir()
-    session = _session()
+    session = db_session()
     loaded: list[Plan] = []
     try:
         paths = list(_demo_manifests(folder))
@@ -356,7 +347,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
     if not paths:
         raise _fail(f"no demo manifests (slug demo…) in {folder}")
     for path in paths:
-        _manifest, plan = _apply(session, path, dry_run=False, prune=False)
+        plan = _apply(session, path, dry_run=False, prune=False)
         _announce_passwords(plan)
         issue_initial_passwords(session, plan, password=DEMO_PASSWORD)
         loaded.append(plan)
