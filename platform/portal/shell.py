@@ -11,10 +11,10 @@ from flask import Blueprint, Response, abort, g, render_template, request, url_f
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from wtforms import Form
 
+from gridgov.core.accounts import access
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import COUNTY_WIDE_ROLES, Scope, scope_of
 from gridgov.core.accounts.service import role_label
@@ -32,11 +32,9 @@ bp.url_defaults(add_slug)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-# Roles that administer the whole county's structure and staff.
-ADMIN_ROLES = frozenset({Role.COUNTY_ADMIN})
-AUDIT_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
-# Township staff manage the communities and grids below their township (DOMAIN.md).
-SUBTREE_EDITOR_ROLES = frozenset({Role.TOWNSHIP_STAFF})
+# Roles that administer the whole county's structure and staff; roles that read the audit log.
+ADMIN_ROLES = access.ACCOUNT_ADMIN_ROLES
+AUDIT_ROLES = access.AUDIT_READER_ROLES
 
 
 def me() -> User:
@@ -69,51 +67,26 @@ def user_scope() -> Scope:
 
 def scope_roots() -> list[Node]:
     """The top nodes of what the user sees: the county's roots, or the nodes they work at."""
-    session = db_session()
-    scope = user_scope()
-    if scope.everything:
-        return hierarchy.roots(session)
-    nodes = session.scalars(select(Node).where(Node.path.in_(scope.paths))).all()
-    return sorted(nodes, key=lambda n: (n.level, n.code))
+    return access.scope_roots(db_session(), user_scope())
 
 
 def visible_node(node_id: int) -> Node:
     """The node, if it is in this county and in the user's scope; otherwise 404."""
     try:
-        node = hierarchy.get_node(db_session(), node_id)
+        return access.visible_node(db_session(), user_scope(), node_id)
     except NotFound:
         abort(404)
-    scope = user_scope()
-    # A retired node is outside every assignment; those who see its successors may see it.
-    if not scope.contains(node) and not (node.is_retired and _sees_a_successor(node, scope)):
-        abort(404)
-    return node
-
-
-def _sees_a_successor(node: Node, scope: Scope) -> bool:
-    return any(scope.contains(n) for n in hierarchy.successors(db_session(), node))
 
 
 def may_add_child(node: Node) -> bool:
     """County admins anywhere; township staff at their township and below."""
-    role = me().role
-    if node.is_retired or node.level >= current_tenant().grid_level:
-        return False
-    if role in ADMIN_ROLES:
-        return True
-    return role in SUBTREE_EDITOR_ROLES and user_scope().contains(node)
+    return access.may_add_child(me(), user_scope(), current_tenant(), node)
 
 
 def may_change(node: Node) -> bool:
     """Rename, move, retire, split, merge: county admins anywhere; township staff strictly
     below the node they are assigned to (their own township is the county's to change)."""
-    role = me().role
-    if node.is_retired:
-        return False
-    if role in ADMIN_ROLES:
-        return True
-    scope = user_scope()
-    return role in SUBTREE_EDITOR_ROLES and scope.contains(node) and node.path not in scope.paths
+    return not node.is_retired and access.may_change(me(), user_scope(), node)
 
 
 def level_name(node: Node) -> str:

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
+from gridgov.core.accounts import access
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Assignment, User
 from gridgov.core.db import db_session
@@ -25,7 +26,7 @@ from gridgov.portal.forms import (
     UserFilterForm,
     split_codes,
 )
-from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required, run_change
+from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required, run_change, user_scope
 from gridgov.web import current_tenant
 
 PAGE_SIZE = 50
@@ -36,31 +37,27 @@ PAGE_SIZE = 50
 def users() -> Any:
     form = UserFilterForm(request.args)
     session = db_session()
-    query = select(User)
-    if form.role.data:
-        query = query.where(User.role == form.role.data)
-    if form.status.data:
-        query = query.where(User.is_active.is_(form.status.data == "active"))
-    if form.q.data and form.q.data.strip():
-        pattern = f"%{form.q.data.strip()}%"
-        query = query.where(or_(User.name.ilike(pattern), User.username.ilike(pattern)))
+    node = None
     if form.node.data and form.node.data.strip():
         node = hierarchy.get_node_by_code(session, form.node.data.strip())
         if node is None:
             form.node.errors = [str(_("没有编码为 %(code)s 的节点", code=form.node.data.strip()))]
-            query = query.where(User.id.is_(None))
-        else:
-            under = (
-                select(Assignment.user_id)
-                .join(Node, Node.id == Assignment.node_id)
-                .where(Node.path.startswith(node.path, autoescape=True))
-            )
-            query = query.where(User.id.in_(under))
+    status_filter = form.status.data == "active" if form.status.data else None
+    query = access.visible_users(
+        me(), user_scope(), role=form.role.data or None, node=node, is_active=status_filter
+    )
+    if form.node.errors:
+        query = query.where(User.id.is_(None))
+    if form.q.data and form.q.data.strip():
+        pattern = f"%{form.q.data.strip()}%"
+        query = query.where(or_(User.name.ilike(pattern), User.username.ilike(pattern)))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     found = list(
         session.scalars(
-            query.order_by(User.role, User.username).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            query.order_by(None)
+            .order_by(User.role, User.username)
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
     )
     status = 422 if form.node.errors else 200

@@ -1,0 +1,166 @@
+"""Who may see and change what: the access rules both the API and the portal apply.
+
+Reading follows the user's scope (``scope.py``): anything outside it is NotFound, exactly like
+another county's object, so a user cannot even learn that it exists. Changing needs a role on
+top: county administrators re-grid the whole county, township staff only the nodes strictly
+inside their township (the township node itself is the county's to change), and only county
+administrators manage accounts. The audit log is for county and audit administrators (三员分立).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.errors import Forbidden, NotFound
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.core.tenancy.models import Tenant
+
+ACCOUNT_ADMIN_ROLES = frozenset({Role.COUNTY_ADMIN})
+AUDIT_READER_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
+# Township staff manage the communities and grids below their township (DOMAIN.md).
+SUBTREE_EDITOR_ROLES = frozenset({Role.TOWNSHIP_STAFF})
+
+NO_REGRID = _(
+    "无权调整这个节点：县级管理员可调整全县，乡镇（街道）工作人员只能调整本辖区以内的下级节点"
+)
+
+
+# --- the hierarchy ---------------------------------------------------------------------------
+
+
+def visible_node(session: Session, scope: Scope, node_id: int) -> Node:
+    """The node with this id if ``scope`` sees it, else NotFound (never Forbidden)."""
+    node = hierarchy.get_node(session, node_id)
+    if scope.contains(node):
+        return node
+    # A retired grid lies outside every assignment (its staff were detached), but whoever
+    # works on what it became may look back at it: records filed under it are theirs now.
+    if node.is_retired and any(
+        scope.contains(successor) for successor in hierarchy.successors(session, node)
+    ):
+        return node
+    raise NotFound(_("没有这个节点"))
+
+
+def scope_roots(session: Session, scope: Scope) -> list[Node]:
+    """The tops of what ``scope`` sees: the county's top nodes for county-wide roles,
+    otherwise the nodes the user is assigned to (minus those inside another of them)."""
+    if scope.everything:
+        return hierarchy.roots(session)
+    if not scope.paths:
+        return []
+    nodes = session.scalars(select(Node).where(Node.path.in_(scope.paths))).all()
+    return sorted(nodes, key=lambda n: (n.level, n.code))
+
+
+def may_change(user: User, scope: Scope, node: Node) -> bool:
+    """Whether ``user``'s role and scope allow re-gridding ``node``. A retired node passes here;
+    the hierarchy service then refuses the change with a message that says why."""
+    if user.role in ACCOUNT_ADMIN_ROLES:
+        return True
+    return user.role in SUBTREE_EDITOR_ROLES and any(
+        node.path.startswith(p) and node.path != p for p in scope.paths
+    )
+
+
+def may_place_under(user: User, scope: Scope, parent: Node | None) -> bool:
+    """Whether ``user`` may create or move a node under ``parent`` (None: the top level)."""
+    if user.role in ACCOUNT_ADMIN_ROLES:
+        return True
+    return user.role in SUBTREE_EDITOR_ROLES and parent is not None and scope.contains(parent)
+
+
+def may_add_child(user: User, scope: Scope, tenant: Tenant, node: Node) -> bool:
+    """Whether a child can be added under ``node`` by ``user`` (it is active, above the grid
+    level, and placing under it is allowed)."""
+    if node.is_retired or node.level >= tenant.grid_level:
+        return False
+    return may_place_under(user, scope, node)
+
+
+def changeable_node(session: Session, user: User, scope: Scope, node_id: int) -> Node:
+    """The node if ``user`` may change it: NotFound outside their scope, Forbidden when they
+    see it but their role may not change it."""
+    node = visible_node(session, scope, node_id)
+    if not may_change(user, scope, node):
+        raise Forbidden(NO_REGRID)
+    return node
+
+
+def check_may_place_under(user: User, scope: Scope, parent: Node | None) -> None:
+    """Raise Forbidden unless ``user`` may create or move a node under ``parent``."""
+    if not may_place_under(user, scope, parent):
+        raise Forbidden(NO_REGRID)
+
+
+# --- accounts and audit ----------------------------------------------------------------------
+
+
+def may_manage_users(user: User) -> bool:
+    return user.role in ACCOUNT_ADMIN_ROLES
+
+
+def check_may_manage_users(user: User) -> None:
+    """Only county administrators create and change accounts and their assignments."""
+    if not may_manage_users(user):
+        raise Forbidden(_("只有县级管理员可以管理账号"))
+
+
+def may_read_audit(user: User) -> bool:
+    return user.role in AUDIT_READER_ROLES
+
+
+def check_may_read_audit(user: User) -> None:
+    """The audit log is for county administrators and the audit administrator (三员分立)."""
+    if not may_read_audit(user):
+        raise Forbidden(_("只有县级管理员和审计管理员可以查看审计日志"))
+
+
+def _assigned_in(scope: Scope, user_id: Any) -> Any:
+    """EXISTS: the user has an assignment to a node inside ``scope``."""
+    return exists(
+        select(Assignment.id)
+        .join(Node, Node.id == Assignment.node_id)
+        .where(Assignment.user_id == user_id, scope.node_filter())
+    )
+
+
+def visible_users(
+    user: User,
+    scope: Scope,
+    *,
+    role: str | None = None,
+    node: Node | None = None,
+    is_active: bool | None = None,
+) -> Any:
+    """SELECT of the accounts ``user`` may see, by username: everyone for county-wide roles,
+    otherwise those attached somewhere inside the scope, and the user. ``node`` keeps those
+    attached to it or below it."""
+    query = select(User).options(selectinload(User.assignments)).order_by(User.username)
+    if not scope.everything:
+        query = query.where(_assigned_in(scope, User.id) | (User.id == user.id))
+    if node is not None:
+        query = query.where(_assigned_in(Scope(paths=(node.path,)), User.id))
+    if role is not None:
+        query = query.where(User.role == role)
+    if is_active is not None:
+        query = query.where(User.is_active.is_(is_active))
+    return query
+
+
+def visible_user(session: Session, user: User, scope: Scope, user_id: int) -> User:
+    """The account with this id if ``user`` may see it, else NotFound."""
+    other = accounts.get_user(session, user_id)
+    if scope.everything or other.id == user.id:
+        return other
+    if session.scalar(select(_assigned_in(scope, other.id))):
+        return other
+    raise NotFound(_("没有这个用户"))
