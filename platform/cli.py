@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,7 +90,7 @@ def _tenant(session: Session, slug: str) -> Tenant:
 
 def _read_password(password_stdin: bool, username: str) -> str:
     if password_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")
     return click.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
 
 
