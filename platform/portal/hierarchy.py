@@ -84,6 +84,14 @@ def tree_children(node_id: int) -> Any:
 @roles_required(ADMIN_ROLES)
 def add_root() -> Any:
     form = NodeForm(prefix="root")
+    created = _create_node(form, parent=None)
+    if created is not None:
+        return redirect(url_for("portal.node", node_id=created.id))
+    return _tree_page(form), 422
+
+
+def _create_node(form: NodeForm, parent: Node | None) -> Node | None:
+    """Create the node the form describes under ``parent``; None (errors on the form) if not."""
     created: list[Node] = []
     if form.validate_on_submit() and run_change(
         form,
@@ -92,7 +100,7 @@ def add_root() -> Any:
                 db_session(),
                 current_tenant(),
                 me(),
-                parent=None,
+                parent=parent,
                 code=form.code.data,
                 name=form.name.data,
             )
@@ -100,8 +108,8 @@ def add_root() -> Any:
         aliases={"parent_id": ""},
     ):
         flash(_("已新建 %(name)s。", name=created[0].name), "success")
-        return redirect(url_for("portal.node", node_id=created[0].id))
-    return _tree_page(form), 422
+        return created[0]
+    return None
 
 
 def _tree_page(root_form: NodeForm | None) -> str:
@@ -131,22 +139,7 @@ def add_child(node_id: int) -> Any:
     if not may_add_child(parent):
         abort(403)
     form = NodeForm(prefix="add")
-    created: list[Node] = []
-    if form.validate_on_submit() and run_change(
-        form,
-        lambda: created.append(
-            hierarchy.create_node(
-                db_session(),
-                current_tenant(),
-                me(),
-                parent=parent,
-                code=form.code.data,
-                name=form.name.data,
-            )
-        ),
-        aliases={"parent_id": ""},
-    ):
-        flash(_("已新建 %(name)s。", name=created[0].name), "success")
+    if _create_node(form, parent=parent) is not None:
         return redirect(url_for("portal.node", node_id=parent.id))
     return _node_page(parent, add=form), 422
 
