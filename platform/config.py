@@ -72,5 +72,5 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout already bounds it
         "JSON_AS_ASCII": False,
     }
-    config.update({k: v for k, v in overrides.items() if k not in config or k in overrides})
+    config.update(overrides)
     return config

@@ -34,6 +34,7 @@ from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.service import current_tenant
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -422,8 +423,6 @@ def find_operator_token(session: Session, token: str) -> OperatorToken | None:
 
 
 def _check_grid_only(session: Session, user: User, role: str, node_ids: list[int]) -> None:
-    from gridgov.core.tenancy.service import current_tenant
-
     tenant = current_tenant(session)
     for node in session.scalars(select(Node).where(Node.id.in_(node_ids))):
         if node.level != tenant.grid_level:
