@@ -4,17 +4,41 @@
 from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
+from gridgov.core.registry.models import (
+    Building,
+    Compound,
+    Dwelling,
+    Household,
+    Person,
+    PersonTag,
+    RecordChange,
+    Rental,
+    RentalOccupant,
+    Site,
+    Visit,
+)
 from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
     "ApiToken",
     "Assignment",
     "AuditEvent",
+    "Building",
+    "Compound",
+    "Dwelling",
+    "Household",
     "Node",
     "NodeLineage",
     "NodeVersion",
     "Operator",
     "OperatorToken",
+    "Person",
+    "PersonTag",
+    "RecordChange",
+    "Rental",
+    "RentalOccupant",
+    "Site",
     "Tenant",
     "User",
+    "Visit",
 ]

@@ -4,8 +4,10 @@ modules declare more through the plugin host (``gridgov_tags``), with the same t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class TagSubject(StrEnum):
@@ -50,3 +52,22 @@ CORE_TAGS: tuple[TagDefinition, ...] = (
     ),
     TagDefinition("family_planning", "计生对象", "Family-planning target"),
 )
+
+
+def tag_catalogue(extra: Iterable[TagDefinition] = ()) -> dict[str, TagDefinition]:
+    """Every known tag by code: the core's, then ``extra`` (the plugin host passes the tags of
+    the modules a county has enabled). A code declared twice is a programming error."""
+    catalogue: dict[str, TagDefinition] = {}
+    for definition in (*CORE_TAGS, *extra):
+        if definition.code in catalogue:
+            raise ValueError(f"tag {definition.code!r} is declared twice")
+        catalogue[definition.code] = definition
+    return catalogue
+
+
+def visit_interval(definition: TagDefinition, settings: Mapping[str, Any]) -> int | None:
+    """Days between visits of someone with this tag: the county's override in its settings
+    (``registry.visit_intervals.<code>``; 0 switches the schedule off) or the tag's default."""
+    overrides = settings.get("registry", {}).get("visit_intervals", {})
+    days = overrides.get(definition.code, definition.visit_interval_days)
+    return days or None

@@ -1,0 +1,177 @@
+"""Protected personal data (个人信息保护): citizens' ID numbers and phones.
+
+Values are validated here, encrypted at rest with AES-GCM (authenticated: a changed or moved
+ciphertext fails to decrypt), found again by exact value through an HMAC "search hash", and
+masked for display. Both keys are derived with HKDF from GRIDGOV_DATA_KEY, which lives in the
+configuration and never in the database. The ciphertext and the search hash are bound to the
+county and the field: the same ID number in two counties has unrelated hashes, so the tables
+cannot be joined across counties, and a ciphertext copied to another column does not decrypt.
+
+Unmasking is a permission of a few roles (``UNMASK_ROLES``) and the caller must give a reason;
+the registry service writes each unmask to the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+from gridgov.core.accounts.models import Role
+from gridgov.core.errors import DomainError
+from gridgov.core.i18n import _
+
+NONCE_BYTES = 12
+
+
+class PersonalField(StrEnum):
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+
+
+# Who may see a value unmasked (always with a reason, always audited). Grid workers and the
+# community station phone residents daily, so they may reveal phones of people in their scope;
+# the full ID number is needed only for certificates and case files, handled by the station and
+# the county. Everyone else (supervisors, volunteers, department officers, the audit
+# administrator) works with masked values.
+UNMASK_ROLES: dict[PersonalField, frozenset[str]] = {
+    PersonalField.ID_NUMBER: frozenset({Role.COUNTY_ADMIN, Role.STATION_STAFF}),
+    PersonalField.PHONE: frozenset(
+        {Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.STATION_STAFF, Role.GRID_WORKER}
+    ),
+}
+
+
+def may_unmask(role: str, field: PersonalField) -> bool:
+    return role in UNMASK_ROLES[field]
+
+
+# --- validation ------------------------------------------------------------------------------
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def clean_id_number(value: str, *, field: str = "id_number") -> str:
+    """The 18-character ID number (居民身份证号) in canonical form, or DomainError(field=…).
+
+    GB 11643 via python-stdnum: checksum, a real area code and a valid birth date.
+    """
+    text = str(value).strip().upper().replace(" ", "")
+    if len(text) != 18:
+        raise DomainError(_("公民身份号码应为 18 位"), field=field)
+    try:
+        return ric.validate(text)
+    except ValidationError:
+        raise DomainError(
+            _("公民身份号码无效（校验位、地区码或出生日期不对）"), field=field
+        ) from None
+
+
+def clean_phone(value: str, *, field: str = "phone") -> str:
+    """A mobile number (11 digits, 1[3-9]…) or a landline with its area code, or DomainError."""
+    text = re.sub(r"[\s()（）]", "", str(value))
+    if text.startswith("+86"):
+        text = text[3:]
+    if MOBILE_RE.match(text) or LANDLINE_RE.match(text):
+        return text
+    raise DomainError(_("电话号码无效：手机号为 1 开头的 11 位数字，固话须带区号"), field=field)
+
+
+def birth_date_of(id_number: str) -> dt.date:
+    """The birth date written in a (valid) ID number."""
+    return ric.get_birth_date(id_number)
+
+
+def sex_of(id_number: str) -> str:
+    """ "male" or "female": GB 11643's order code is odd for men and even for women."""
+    return "male" if int(id_number[16]) % 2 else "female"
+
+
+# --- masking ---------------------------------------------------------------------------------
+
+
+def mask(field: PersonalField | str, value: str | None) -> str | None:
+    """The masked form shown by default: ID 4201**********1234, phone 138****5678."""
+    if value is None:
+        return None
+    if field == PersonalField.ID_NUMBER:
+        return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}" if len(value) > 8 else "****"
+    return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else "****"
+
+
+# --- encryption and the search hash ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataKeys:
+    """The two keys derived from GRIDGOV_DATA_KEY: one encrypts, one makes search hashes."""
+
+    cipher: AESGCM
+    search_key: bytes
+
+    @classmethod
+    def derive(cls, data_key: str) -> DataKeys:
+        master = _decode_key(data_key)
+        return cls(
+            cipher=AESGCM(_hkdf(master, b"gridgov personal data: encryption v1")),
+            search_key=_hkdf(master, b"gridgov personal data: search hash v1"),
+        )
+
+    def encrypt(self, tenant_id: int, field: PersonalField, value: str) -> bytes:
+        """nonce ‖ AES-GCM ciphertext of ``value``, bound to the county and the field."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self.cipher.encrypt(nonce, value.encode(), _context(tenant_id, field))
+
+    def decrypt(self, tenant_id: int, field: PersonalField, blob: bytes) -> str:
+        """The plain value; raises cryptography's InvalidTag if the blob was tampered with."""
+        nonce, ciphertext = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+        return self.cipher.decrypt(nonce, ciphertext, _context(tenant_id, field)).decode()
+
+    def search_hash(self, tenant_id: int, field: PersonalField, value: str) -> str:
+        """HMAC-SHA256 (hex) of the canonical value, for exact search and deduplication."""
+        message = _context(tenant_id, field) + b"\x00" + value.encode()
+        return hmac.new(self.search_key, message, hashlib.sha256).hexdigest()
+
+
+def _context(tenant_id: int, field: PersonalField) -> bytes:
+    return f"{tenant_id}:{field}".encode()
+
+
+def _hkdf(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+def _decode_key(data_key: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(data_key.encode() + b"=" * (-len(data_key) % 4))
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        # Said without the value: the key must never reach a log.
+        raise RuntimeError("GRIDGOV_DATA_KEY must be at least 32 bytes, urlsafe base64")
+    return key
+
+
+@functools.lru_cache(maxsize=4)
+def _keys_for(data_key: str) -> DataKeys:
+    return DataKeys.derive(data_key)
+
+
+def data_keys() -> DataKeys:
+    """The keys of the app in context (derived once per key)."""
+    from flask import current_app
+
+    return _keys_for(current_app.config["GRIDGOV_DATA_KEY"])
