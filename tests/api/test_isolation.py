@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.api.bearer import bearer, url
+from tests.api.test_registry import registry_bodies
 
 AT = "at=2030-01-01T00:00:00Z"
 
@@ -23,6 +24,7 @@ def _tenant_endpoints(app):
 def _path(rule: str, slug: str, node_id: int, user_id: int) -> str:
     path = rule.replace("<slug>", slug)
     path = path.replace("<int:node_id>", str(node_id)).replace("<int:user_id>", str(user_id))
+    path = re.sub(r"<int:\w+_id>", str(node_id), path).replace("<tag>", "disabled")  # registry
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
     return path + (f"?{AT}" if path.endswith("/as-of") else "")
 
@@ -50,6 +52,7 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/users"): {"username": "iso", "name": "越界", "role": "volunteer"},
         ("PATCH", "/users/<int:user_id>"): {"name": "越界"},
         ("PUT", "/users/<int:user_id>/assignments"): {"node_ids": [county.grids[0].id]},
+        **registry_bodies(county),
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"

@@ -44,6 +44,7 @@ GRID_ONLY_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR})
 
 # OAuth scopes a county user's token may carry. Writes need their own scope.
 USER_SCOPES = ("hierarchy:read", "hierarchy:write", "users:read", "users:write", "audit:read")
+USER_SCOPES += ("registry:read", "registry:write", "registry:unmask")  # people and places
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 
 

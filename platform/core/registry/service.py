@@ -364,6 +364,42 @@ def create_site(
     return site
 
 
+def get_site(session: Session, site_id: int) -> Site:
+    """The site with this id in the current tenant, or NotFound."""
+    site = session.scalar(select(Site).where(Site.id == site_id))
+    if site is None:
+        raise NotFound(_("没有这个单位场所"))
+    return site
+
+
+def sites_query(
+    scope: Scope, *, grid_id: int | None = None, is_key: bool | None = None
+) -> Select[Any]:
+    """SELECT of the sites ``scope`` sees, by name."""
+    query = select(Site)
+    if not scope.everything:
+        query = query.join(Node, Node.id == Site.node_id).where(scope.node_filter())
+    if grid_id is not None:
+        query = query.where(Site.node_id == grid_id)
+    if is_key is not None:
+        query = query.where(Site.is_key.is_(is_key))
+    return query.order_by(Site.name, Site.id)
+
+
+def dwellings_query(
+    scope: Scope, *, grid_id: int | None = None, q: str | None = None
+) -> Select[Any]:
+    """SELECT of the dwellings ``scope`` sees, by address; ``q`` is an address fragment."""
+    query = select(Dwelling)
+    if not scope.everything:
+        query = query.join(Node, Node.id == Dwelling.node_id).where(scope.node_filter())
+    if grid_id is not None:
+        query = query.where(Dwelling.node_id == grid_id)
+    if q:
+        query = query.where(Dwelling.address.contains(q, autoescape=True))
+    return query.order_by(Dwelling.address, Dwelling.id)
+
+
 def create_rental(
     session: Session,
     actor: Actor,
@@ -434,6 +470,18 @@ def create_household(
         after={"dwelling_id": dwelling.id},
     )
     return household
+
+
+def households_of(session: Session, dwelling: Dwelling) -> list[Household]:
+    """The households of a dwelling with their members, oldest first."""
+    return list(
+        session.scalars(
+            select(Household)
+            .where(Household.dwelling_id == dwelling.id)
+            .options(selectinload(Household.members).selectinload(Person.tags))
+            .order_by(Household.id)
+        )
+    )
 
 
 def get_household(session: Session, household_id: int) -> Household:

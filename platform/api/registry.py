@@ -1,0 +1,437 @@
+"""The registry API: people, dwellings, households, visits and sites of the caller's scope.
+
+ID numbers and phones are answered masked; ``POST /people/<id>/unmask`` gives one clear value
+to a role allowed to see it, with a reason, and writes the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask.views import MethodView
+
+from gridgov.api.access import Caller, current_caller
+from gridgov.api.blueprint import ApiBlueprint, page_of
+from gridgov.api.registry_schemas import (
+    ChangeSchema,
+    DueArgsSchema,
+    DueVisitSchema,
+    DwellingArgsSchema,
+    DwellingCreateSchema,
+    DwellingDetailSchema,
+    DwellingMoveSchema,
+    DwellingSchema,
+    GridChangesSchema,
+    HouseholdCreateSchema,
+    HouseholdSchema,
+    MergeSchema,
+    PeopleArgsSchema,
+    PeriodArgsSchema,
+    PersonCreateSchema,
+    PersonSchema,
+    PersonUpdateSchema,
+    SiteArgsSchema,
+    SiteCreateSchema,
+    SiteSchema,
+    TagSchema,
+    UnmaskedSchema,
+    UnmaskSchema,
+    VisitSchema,
+)
+from gridgov.core.db import db_session, utcnow
+from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import access
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.models import Dwelling, Household, Person
+from gridgov.core.registry.service import PersonInput
+from gridgov.web import current_tenant
+
+blp = ApiBlueprint(
+    "registry",
+    __name__,
+    url_prefix="/t/<slug>/api/v1",
+    description="人口与房屋：实有人口、房屋、户、走访、单位场所（身份证号与电话脱敏，查看原文须说明理由并留痕）",
+)
+
+
+def _reader() -> Caller:
+    caller = current_caller()
+    access.check_may_read(caller.user)
+    return caller
+
+
+def _editor() -> Caller:
+    caller = current_caller()
+    access.check_may_edit(caller.user)
+    return caller
+
+
+def _person_input(data: dict[str, Any]) -> PersonInput:
+    return PersonInput(**{k: data.get(k) for k in PersonInput.__dataclass_fields__})
+
+
+def _grid(caller: Caller, grid_id: int | None) -> Any:
+    if grid_id is None:
+        return None
+    return access.editable_grid(db_session(), caller.user, caller.scope, grid_id)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+@blp.route("/people")
+class People(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(PeopleArgsSchema, location="query")
+    @blp.response(200, PersonSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Person]:
+        """People the caller may see, by name
+
+        ``q`` is a name prefix, or a whole ID number or phone (exact match through the search
+        hash). Filter by ``grid_id``, ``tag`` and ``dwelling_id``. Values are masked.
+        """
+        session, caller = db_session(), _reader()
+        filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id") if k in args}
+        if args.get("q"):
+            query = registry.search_people(session, caller.scope, args["q"], **filters)
+        else:
+            query = registry.people_query(caller.scope, **filters)
+        return page_of(query, pagination_parameters)
+
+    @blp.requires("registry:write")
+    @blp.arguments(PersonCreateSchema)
+    @blp.response(201, PersonSchema)
+    def post(self, data: dict[str, Any]) -> Person:
+        """Register a person
+
+        In a household (give ``relation``), a dwelling or a grid. An ID number already
+        registered in the county answers 409: open the existing record instead.
+        """
+        session, caller = db_session(), _editor()
+        household = dwelling = None
+        if "household_id" in data:
+            household = access.visible_household(
+                session, caller.user, caller.scope, data["household_id"]
+            )
+        elif "dwelling_id" in data:
+            dwelling = access.visible_dwelling(
+                session, caller.user, caller.scope, data["dwelling_id"]
+            )
+        person = registry.create_person(
+            session,
+            current_tenant(),
+            caller.user,
+            _person_input(data),
+            grid=_grid(caller, data.get("grid_id")),
+            dwelling=dwelling,
+            household=household,
+        )
+        session.commit()
+        return person
+
+
+@blp.route("/people/<int:person_id>")
+class PersonById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, PersonSchema)
+    def get(self, person_id: int) -> Person:
+        """A person (ID number and phone masked)"""
+        caller = _reader()
+        return access.visible_person(db_session(), caller.user, caller.scope, person_id)
+
+    @blp.requires("registry:write")
+    @blp.arguments(PersonUpdateSchema)
+    @blp.response(200, PersonSchema)
+    def patch(self, data: dict[str, Any], person_id: int) -> Person:
+        """Change a person's fields; each change is kept in the history"""
+        session, caller = db_session(), _editor()
+        person = access.visible_person(session, caller.user, caller.scope, person_id)
+        household = None
+        if "household_id" in data:
+            household = access.visible_household(
+                session, caller.user, caller.scope, data["household_id"]
+            )
+        registry.update_person(
+            session, current_tenant(), caller.user, person, _person_input(data), household=household
+        )
+        session.commit()
+        return person
+
+
+@blp.route("/people/<int:person_id>/unmask")
+class PersonUnmask(MethodView):
+    @blp.requires("registry:unmask")
+    @blp.arguments(UnmaskSchema)
+    @blp.response(200, UnmaskedSchema)
+    def post(self, data: dict[str, Any], person_id: int) -> dict[str, Any]:
+        """Show one personal value in clear (audited)
+
+        Only for roles allowed to (ID number: county admin, station staff; phone: also township
+        staff and grid workers), with a reason; each call is written to the audit log.
+        """
+        session, caller = db_session(), _reader()
+        person = access.visible_person(session, caller.user, caller.scope, person_id)
+        field = PersonalField(data["field"])
+        value = registry.reveal(session, caller.user, person, field, data["reason"])
+        session.commit()
+        return {"field": field.value, "value": value}
+
+
+@blp.route("/people/<int:person_id>/tags")
+class PersonTags(MethodView):
+    @blp.requires("registry:write")
+    @blp.arguments(TagSchema)
+    @blp.response(201, PersonSchema)
+    def post(self, data: dict[str, Any], person_id: int) -> Person:
+        """Tag a person (a special-population tag of the catalogue)"""
+        session, caller = db_session(), _editor()
+        person = access.visible_person(session, caller.user, caller.scope, person_id)
+        registry.tag_person(session, caller.user, person, data["tag"])
+        session.commit()
+        return person
+
+
+@blp.route("/people/<int:person_id>/tags/<tag>")
+class PersonTag(MethodView):
+    @blp.requires("registry:write")
+    @blp.response(204)
+    def delete(self, person_id: int, tag: str) -> None:
+        """Take a tag off a person"""
+        session, caller = db_session(), _editor()
+        person = access.visible_person(session, caller.user, caller.scope, person_id)
+        registry.untag_person(session, caller.user, person, tag)
+        session.commit()
+
+
+@blp.route("/people/<int:person_id>/history")
+class PersonHistory(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, ChangeSchema(many=True))
+    @blp.paginate()
+    def get(self, person_id: int, pagination_parameters: Any) -> Any:
+        """The changes of a person, oldest first (personal values masked)"""
+        session, caller = db_session(), _reader()
+        person = access.visible_person(session, caller.user, caller.scope, person_id)
+        return page_of(registry.history(session, "person", person.id), pagination_parameters)
+
+
+@blp.route("/people/merge")
+class PeopleMerge(MethodView):
+    @blp.requires("registry:write")
+    @blp.arguments(MergeSchema)
+    @blp.response(200, PersonSchema)
+    def post(self, data: dict[str, Any]) -> Person:
+        """Merge a duplicate record into the one kept"""
+        session, caller = db_session(), _editor()
+        keep = access.visible_person(session, caller.user, caller.scope, data["keep_id"])
+        duplicate = access.visible_person(session, caller.user, caller.scope, data["duplicate_id"])
+        registry.merge_people(session, current_tenant(), caller.user, keep, duplicate)
+        session.commit()
+        return keep
+
+
+# --- dwellings and households ----------------------------------------------------------------
+
+
+def _dwelling_detail(dwelling: Dwelling) -> dict[str, Any]:
+    households = registry.households_of(db_session(), dwelling)
+    return {**DwellingSchema().dump(dwelling), "households": households}
+
+
+@blp.route("/dwellings")
+class Dwellings(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(DwellingArgsSchema, location="query")
+    @blp.response(200, DwellingSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Dwellings the caller may see, by address (filter by ``grid_id``, address ``q``)"""
+        caller = _reader()
+        query = registry.dwellings_query(caller.scope, grid_id=args.get("grid_id"), q=args.get("q"))
+        return page_of(query, pagination_parameters)
+
+    @blp.requires("registry:write")
+    @blp.arguments(DwellingCreateSchema)
+    @blp.response(201, DwellingSchema)
+    def post(self, data: dict[str, Any]) -> Dwelling:
+        """Register a dwelling in a basic grid"""
+        session, caller = db_session(), _editor()
+        dwelling = registry.create_dwelling(
+            session,
+            current_tenant(),
+            caller.user,
+            grid=_grid(caller, data["grid_id"]),
+            address=data["address"],
+            unit=data["unit"],
+            number=data["number"],
+            is_rental=data["is_rental"],
+        )
+        session.commit()
+        return dwelling
+
+
+@blp.route("/dwellings/<int:dwelling_id>")
+class DwellingById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, DwellingDetailSchema)
+    def get(self, dwelling_id: int) -> dict[str, Any]:
+        """A dwelling with its households and their members"""
+        caller = _reader()
+        dwelling = access.visible_dwelling(db_session(), caller.user, caller.scope, dwelling_id)
+        return _dwelling_detail(dwelling)
+
+
+@blp.route("/dwellings/<int:dwelling_id>/move")
+class DwellingMove(MethodView):
+    @blp.requires("registry:write")
+    @blp.arguments(DwellingMoveSchema)
+    @blp.response(200, DwellingSchema)
+    def post(self, data: dict[str, Any], dwelling_id: int) -> Dwelling:
+        """Move a dwelling to another grid (re-gridding); its people follow, history kept"""
+        session, caller = db_session(), _editor()
+        dwelling = access.visible_dwelling(session, caller.user, caller.scope, dwelling_id)
+        grid = _grid(caller, data["grid_id"])
+        registry.move_dwelling(session, current_tenant(), caller.user, dwelling, grid)
+        session.commit()
+        return dwelling
+
+
+@blp.route("/households")
+class Households(MethodView):
+    @blp.requires("registry:write")
+    @blp.arguments(HouseholdCreateSchema)
+    @blp.response(201, HouseholdSchema)
+    def post(self, data: dict[str, Any]) -> Household:
+        """Open a household in a dwelling"""
+        session, caller = db_session(), _editor()
+        dwelling = access.visible_dwelling(session, caller.user, caller.scope, data["dwelling_id"])
+        household = registry.create_household(
+            session, caller.user, dwelling=dwelling, number=data["number"]
+        )
+        session.commit()
+        return household
+
+
+@blp.route("/households/<int:household_id>")
+class HouseholdById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, HouseholdSchema)
+    def get(self, household_id: int) -> Household:
+        """A household and its members"""
+        caller = _reader()
+        return access.visible_household(db_session(), caller.user, caller.scope, household_id)
+
+
+@blp.route("/households/<int:household_id>/visits")
+class HouseholdVisits(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, VisitSchema(many=True))
+    @blp.paginate()
+    def get(self, household_id: int, pagination_parameters: Any) -> Any:
+        """The visits of a household, newest first"""
+        session, caller = db_session(), _reader()
+        household = access.visible_household(session, caller.user, caller.scope, household_id)
+        return page_of(registry.visits_of(session, household), pagination_parameters)
+
+    @blp.requires("registry:write")
+    @blp.arguments(VisitSchema)
+    @blp.response(201, VisitSchema)
+    def post(self, data: dict[str, Any], household_id: int) -> Any:
+        """Record a household visit (入户走访); the members' next visits fall due from it"""
+        session, caller = db_session(), _editor()
+        household = access.visible_household(session, caller.user, caller.scope, household_id)
+        visit = registry.record_visit(
+            session,
+            caller.user,
+            household,
+            notes=data["notes"],
+            visited_at=_county_time(data["visited_at"]) if data.get("visited_at") else None,
+        )
+        session.commit()
+        return visit
+
+
+@blp.route("/visits/due")
+class DueVisits(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(DueArgsSchema, location="query")
+    @blp.response(200, DueVisitSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """People whose tag's visit schedule makes a visit due today, most overdue first"""
+        session, caller = db_session(), _reader()
+        due = registry.due_visits(
+            session,
+            current_tenant(),
+            caller.scope,
+            today=utcnow().date(),
+            grid_id=args.get("grid_id"),
+        )
+        return page_of(due, pagination_parameters)
+
+
+# --- sites and figures -----------------------------------------------------------------------
+
+
+@blp.route("/sites")
+class Sites(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(SiteArgsSchema, location="query")
+    @blp.response(200, SiteSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Sites the caller may see (filter by ``grid_id``, key sites with ``is_key``)"""
+        caller = _reader()
+        query = registry.sites_query(
+            caller.scope, grid_id=args.get("grid_id"), is_key=args.get("is_key")
+        )
+        return page_of(query, pagination_parameters)
+
+    @blp.requires("registry:write")
+    @blp.arguments(SiteCreateSchema)
+    @blp.response(201, SiteSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register a site (单位场所) in a basic grid"""
+        session, caller = db_session(), _editor()
+        site = registry.create_site(
+            session,
+            current_tenant(),
+            caller.user,
+            grid=_grid(caller, data.pop("grid_id")),
+            **data,
+        )
+        session.commit()
+        return site
+
+
+@blp.route("/sites/<int:site_id>")
+class SiteById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, SiteSchema)
+    def get(self, site_id: int) -> Any:
+        """A site"""
+        caller = _reader()
+        return access.visible_site(db_session(), caller.user, caller.scope, site_id)
+
+
+@blp.route("/registry/changes")
+class RegistryChanges(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(PeriodArgsSchema, location="query")
+    @blp.response(200, GridChangesSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """How many person/household/dwelling records changed in [start, end), per grid"""
+        session, caller = db_session(), _reader()
+        start, end = (_county_time(args[k]) for k in ("start", "end"))
+        return registry.changes_by_grid(session, start, end, caller.scope)
+
+
+def _county_time(at: dt.datetime) -> dt.datetime:
+    # A time given without a zone is the county's local time, as elsewhere in the API.
+    if at.tzinfo is None:
+        return at.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return at

@@ -1,0 +1,205 @@
+"""Marshmallow schemas of the registry API. ID numbers and phones are always answered masked;
+the clear value comes only from the unmask endpoint (a reason, a permission, an audit event)."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from gridgov.api.schemas import ApiSchema, QueryArgsSchema
+from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.models import Relation, ResidenceType, Sex, SiteKind
+
+_ID_DOC = {"description": "公民身份号码（18 位，GB 11643 校验）；返回时脱敏，如 4201**********1234"}
+_PHONE_DOC = {"description": "手机号或带区号的固话；返回时脱敏，如 138****5678"}
+
+
+def _choices(enum: type) -> list[str]:
+    return [e.value for e in enum]
+
+
+class TagRefSchema(ApiSchema):
+    tag = fields.String(dump_only=True)
+
+
+class PersonSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    residence_type = fields.String(
+        dump_only=True, metadata={"description": "registered 户籍 / floating 流动"}
+    )
+    sex = fields.String(dump_only=True, allow_none=True)
+    birth_date = fields.Date(dump_only=True, allow_none=True)
+    id_number = fields.Function(
+        lambda p: registry.masked_value(p, PersonalField.ID_NUMBER), metadata=_ID_DOC
+    )
+    phone = fields.Function(
+        lambda p: registry.masked_value(p, PersonalField.PHONE), metadata=_PHONE_DOC
+    )
+    grid_id = fields.Integer(attribute="node_id", dump_only=True)
+    dwelling_id = fields.Integer(dump_only=True, allow_none=True)
+    household_id = fields.Integer(dump_only=True, allow_none=True)
+    relation = fields.String(dump_only=True, allow_none=True)
+    tags = fields.Function(lambda p: [t.tag for t in p.tags], dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class PersonFieldsSchema(ApiSchema):
+    """What may be set on a person; every value is checked by the service."""
+
+    name = fields.String()
+    residence_type = fields.String(validate=validate.OneOf(_choices(ResidenceType)))
+    id_number = fields.String(metadata=_ID_DOC)
+    phone = fields.String(metadata=_PHONE_DOC)
+    sex = fields.String(validate=validate.OneOf(_choices(Sex)))
+    birth_date = fields.Date()
+    relation = fields.String(validate=validate.OneOf(_choices(Relation)))
+
+
+class PersonCreateSchema(PersonFieldsSchema):
+    name = fields.String(required=True)
+    grid_id = fields.Integer(
+        metadata={"description": "所在网格；给了 household_id 或 dwelling_id 时可省"}
+    )
+    dwelling_id = fields.Integer()
+    household_id = fields.Integer(metadata={"description": "加入这一户，须同时给 relation"})
+
+
+class PersonUpdateSchema(PersonFieldsSchema):
+    household_id = fields.Integer(metadata={"description": "迁入这一户（连同房屋与网格）"})
+
+
+class PeopleArgsSchema(QueryArgsSchema):
+    q = fields.String(metadata={"description": "姓名前缀，或完整的公民身份号码、电话（精确匹配）"})
+    grid_id = fields.Integer()
+    tag = fields.String()
+    dwelling_id = fields.Integer()
+
+
+class UnmaskSchema(ApiSchema):
+    field = fields.String(required=True, validate=validate.OneOf(_choices(PersonalField)))
+    reason = fields.String(required=True, metadata={"description": "查看理由，写入审计日志"})
+
+
+class UnmaskedSchema(ApiSchema):
+    field = fields.String(dump_only=True)
+    value = fields.String(dump_only=True, allow_none=True)
+
+
+class TagSchema(ApiSchema):
+    tag = fields.String(required=True, metadata={"description": "标签代码，如 empty_nest_elderly"})
+
+
+class MergeSchema(ApiSchema):
+    keep_id = fields.Integer(required=True)
+    duplicate_id = fields.Integer(required=True)
+
+
+class ChangeSchema(ApiSchema):
+    object_type = fields.String(dump_only=True)
+    object_id = fields.Integer(dump_only=True)
+    action = fields.String(dump_only=True)
+    field = fields.String(dump_only=True, allow_none=True)
+    old_value = fields.String(dump_only=True, allow_none=True)
+    new_value = fields.String(dump_only=True, allow_none=True)
+    actor_name = fields.String(dump_only=True)
+    at = fields.DateTime(dump_only=True)
+
+
+class DwellingSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    grid_id = fields.Integer(attribute="node_id", dump_only=True)
+    building_id = fields.Integer(dump_only=True, allow_none=True)
+    unit = fields.String(dump_only=True)
+    number = fields.String(dump_only=True)
+    address = fields.String(dump_only=True)
+    is_rental = fields.Boolean(dump_only=True)
+
+
+class HouseholdSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    dwelling_id = fields.Integer(dump_only=True)
+    number = fields.String(dump_only=True)
+    members = fields.List(fields.Nested(PersonSchema), dump_only=True)
+
+
+class DwellingDetailSchema(DwellingSchema):
+    households = fields.List(fields.Nested(HouseholdSchema), dump_only=True)
+
+
+class DwellingCreateSchema(ApiSchema):
+    grid_id = fields.Integer(required=True)
+    address = fields.String(required=True)
+    unit = fields.String(load_default="")
+    number = fields.String(load_default="")
+    is_rental = fields.Boolean(load_default=False)
+
+
+class DwellingMoveSchema(ApiSchema):
+    grid_id = fields.Integer(required=True)
+
+
+class DwellingArgsSchema(QueryArgsSchema):
+    grid_id = fields.Integer()
+    q = fields.String(metadata={"description": "地址中的一段"})
+
+
+class HouseholdCreateSchema(ApiSchema):
+    dwelling_id = fields.Integer(required=True)
+    number = fields.String(load_default="")
+
+
+class VisitSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    household_id = fields.Integer(dump_only=True)
+    visited_by_name = fields.String(dump_only=True)
+    visited_at = fields.DateTime()
+    notes = fields.String(load_default="")
+
+
+class DueVisitSchema(ApiSchema):
+    person = fields.Nested(PersonSchema, dump_only=True)
+    tag = fields.Function(lambda d: d.tag.code, dump_only=True)
+    last_visit = fields.DateTime(dump_only=True, allow_none=True)
+    due_on = fields.Date(
+        dump_only=True, allow_none=True, metadata={"description": "null：从未走访"}
+    )
+
+
+class DueArgsSchema(QueryArgsSchema):
+    grid_id = fields.Integer()
+
+
+class SiteSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    grid_id = fields.Integer(attribute="node_id", dump_only=True)
+    name = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True)
+    address = fields.String(dump_only=True)
+    contact_name = fields.String(dump_only=True)
+    is_key = fields.Boolean(dump_only=True, metadata={"description": "重点单位场所"})
+
+
+class SiteCreateSchema(ApiSchema):
+    grid_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(_choices(SiteKind)))
+    address = fields.String(load_default="")
+    contact_name = fields.String(load_default="")
+    contact_phone = fields.String(load_default=None, allow_none=True, metadata=_PHONE_DOC)
+    is_key = fields.Boolean(load_default=False)
+
+
+class SiteArgsSchema(QueryArgsSchema):
+    grid_id = fields.Integer()
+    is_key = fields.Boolean()
+
+
+class PeriodArgsSchema(QueryArgsSchema):
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+
+
+class GridChangesSchema(ApiSchema):
+    grid_id = fields.Integer(attribute="node_id", dump_only=True)
+    records = fields.Integer(dump_only=True, metadata={"description": "变更过的人、户、房记录数"})

@@ -1,0 +1,298 @@
+"""The registry API: masked personal data, audited unmasking, dedup, visits, and scope and
+tenant isolation of every registry endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from gridgov.core.audit.models import AuditEvent
+from gridgov.core.db import db_session, tenant_scope
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.service import PersonInput
+from tests.api.bearer import bearer, url
+from tests.core.registry.conftest import id_number
+from tests.factories import County
+
+API = "/t/<slug>/api/v1"
+
+
+@dataclass
+class Records:
+    """One of each registry record in a grid."""
+
+    person: int
+    dwelling: int
+    household: int
+    site: int
+
+
+def seed(county: County, grid_index: int, n: int) -> Records:
+    """A dwelling, household, head of household (with phone) and site in one grid."""
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        grid = county.grids[grid_index]
+        dwelling = registry.create_dwelling(
+            session, county.tenant, None, grid=grid, address=f"示例路 {n} 号"
+        )
+        household = registry.create_household(session, None, dwelling=dwelling)
+        person = registry.create_person(
+            session,
+            county.tenant,
+            None,
+            PersonInput(
+                name=f"示例{n}", id_number=id_number(n), phone="13812345678", relation="head"
+            ),
+            household=household,
+        )
+        site = registry.create_site(
+            session, county.tenant, None, grid=grid, name=f"示例商铺{n}", kind="shop"
+        )
+        records = Records(person.id, dwelling.id, household.id, site.id)
+    session.commit()
+    return records
+
+
+@pytest.fixture
+def mine(county) -> Records:
+    """Records in grid 0 of county A (grid worker 0's grid)."""
+    return seed(county, 0, 1)
+
+
+@pytest.fixture
+def elsewhere(county, mine) -> Records:
+    """Records in grid 3 of county A: outside grid worker 0's scope."""
+    return seed(county, 3, 2)
+
+
+def registry_bodies(county: County) -> dict[tuple[str, str], dict]:
+    """Valid bodies of the registry's write endpoints (test_isolation uses them too)."""
+    grid = county.grids[0].id
+    return {
+        ("POST", "/people"): {"name": "越界", "grid_id": grid},
+        ("PATCH", "/people/<int:person_id>"): {"name": "越界"},
+        ("POST", "/people/<int:person_id>/unmask"): {"field": "phone", "reason": "核实"},
+        ("POST", "/people/<int:person_id>/tags"): {"tag": "disabled"},
+        ("DELETE", "/people/<int:person_id>/tags/<tag>"): None,
+        ("POST", "/people/merge"): {"keep_id": 1, "duplicate_id": 2},
+        ("POST", "/dwellings"): {"grid_id": grid, "address": "越界路 1 号"},
+        ("POST", "/dwellings/<int:dwelling_id>/move"): {"grid_id": grid},
+        ("POST", "/households"): {"dwelling_id": 1},
+        ("POST", "/households/<int:household_id>/visits"): {"notes": "越界"},
+        ("POST", "/sites"): {"grid_id": grid, "name": "越界", "kind": "shop"},
+    }
+
+
+def registry_endpoints(app):
+    """(method, rule relative to the API) of every registry endpoint with an object id."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("registry.") and "_id>" in rule.rule:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule.rule.removeprefix(API)
+
+
+def fill(rule: str, records: Records) -> str:
+    return (
+        rule.replace("<int:person_id>", str(records.person))
+        .replace("<int:dwelling_id>", str(records.dwelling))
+        .replace("<int:household_id>", str(records.household))
+        .replace("<int:site_id>", str(records.site))
+        .replace("<tag>", "disabled")
+    )
+
+
+def body(method: str, rule: str, county: County, records: Records) -> dict | None:
+    if method in ("GET", "DELETE"):
+        return None
+    data = dict(registry_bodies(county)[(method, rule)])
+    if rule == "/people/merge":
+        data = {"keep_id": records.person, "duplicate_id": records.person}
+    return data
+
+
+def test_a_grid_worker_gets_404_for_every_record_outside_their_grid(
+    app, client, county, mine, elsewhere, mint
+):
+    token = bearer(mint(county, county.workers[0]))
+    tried = 0
+    for method, rule in registry_endpoints(app):
+        response = client.open(
+            url(county, fill(rule, elsewhere)),
+            method=method,
+            json=body(method, rule, county, elsewhere),
+            headers=token,
+        )
+        assert response.status_code == 404, f"{method} {rule}: {response.status_code}"
+        tried += 1
+    assert tried >= 12
+
+
+def test_county_a_urls_with_registry_ids_of_county_b_are_404(
+    app, client, county, other, mine, mint
+):
+    theirs = seed(other, 0, 5)
+    token = bearer(mint(county, county.admin))
+    for method, rule in registry_endpoints(app):
+        response = client.open(
+            url(county, fill(rule, theirs)),
+            method=method,
+            json=body(method, rule, county, theirs),
+            headers=token,
+        )
+        assert response.status_code == 404, f"{method} {rule}: {response.status_code}"
+
+
+def test_a_grid_worker_lists_only_the_people_dwellings_and_sites_of_their_grid(
+    client, county, mine, elsewhere, mint
+):
+    token = bearer(mint(county, county.workers[0]))
+    for path, expected in (
+        ("/people", mine.person),
+        ("/dwellings", mine.dwelling),
+        ("/sites", mine.site),
+    ):
+        listed = client.get(url(county, path), headers=token).get_json()
+        assert [item["id"] for item in listed] == [expected], path
+
+
+def test_lists_of_county_a_never_show_county_b_people(client, county, other, mine, mint):
+    seed(other, 0, 5)
+    token = bearer(mint(county, county.admin))
+    listed = client.get(url(county, "/people"), headers=token).get_json()
+    assert [p["id"] for p in listed] == [mine.person]
+    found = client.get(url(county, f"/people?q={id_number(5)}"), headers=token).get_json()
+    assert found == []
+
+
+def test_people_are_answered_with_masked_id_number_and_phone(client, county, mine, mint):
+    token = bearer(mint(county, county.supervisor))
+    person = client.get(url(county, f"/people/{mine.person}"), headers=token).get_json()
+    number = id_number(1)
+    assert person["id_number"] == f"{number[:4]}**********{number[-4:]}"
+    assert person["phone"] == "138****5678"
+
+
+def test_a_person_is_found_by_exact_id_number(client, county, mine, mint):
+    token = bearer(mint(county, county.workers[0]))
+    found = client.get(url(county, f"/people?q={id_number(1)}"), headers=token).get_json()
+    assert [p["id"] for p in found] == [mine.person]
+
+
+def test_a_role_without_the_right_cannot_unmask(client, county, mine, mint):
+    token = bearer(mint(county, county.supervisor))
+    response = client.post(
+        url(county, f"/people/{mine.person}/unmask"),
+        json={"field": "phone", "reason": "核实"},
+        headers=token,
+    )
+    assert response.status_code == 403
+
+
+def test_a_token_without_the_unmask_scope_cannot_unmask(client, county, mine, mint):
+    token = bearer(mint(county, county.admin, scopes=["registry:read", "registry:write"]))
+    response = client.post(
+        url(county, f"/people/{mine.person}/unmask"),
+        json={"field": "id_number", "reason": "核实"},
+        headers=token,
+    )
+    assert response.status_code == 403
+
+
+def test_unmasking_answers_the_value_and_writes_who_and_why_to_the_audit_log(
+    client, county, mine, mint
+):
+    token = bearer(mint(county, county.admin))
+    response = client.post(
+        url(county, f"/people/{mine.person}/unmask"),
+        json={"field": "id_number", "reason": "办理低保核实"},
+        headers=token,
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {"field": "id_number", "value": id_number(1)}
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "person.unmask")
+        ).one()
+        assert (event.actor_id, event.object_id) == (county.admin.id, str(mine.person))
+        assert event.after == {"field": "id_number", "reason": "办理低保核实"}
+
+
+def test_an_invalid_id_number_is_a_field_error_and_nothing_is_stored(client, county, mint):
+    token = bearer(mint(county, county.workers[0]))
+    response = client.post(
+        url(county, "/people"),
+        json={"name": "错号", "grid_id": county.grids[0].id, "id_number": "110101198001011233"},
+        headers=token,
+    )
+    assert response.status_code == 422
+    assert "id_number" in response.get_json()["errors"]["json"]
+    assert client.get(url(county, "/people"), headers=token).get_json() == []
+
+
+def test_an_id_number_already_registered_is_409(client, county, mine, mint):
+    token = bearer(mint(county, county.workers[0]))
+    response = client.post(
+        url(county, "/people"),
+        json={"name": "重复", "grid_id": county.grids[0].id, "id_number": id_number(1)},
+        headers=token,
+    )
+    assert response.status_code == 409
+    assert "id_number" in response.get_json()["errors"]["json"]
+
+
+def test_a_grid_worker_adds_a_member_tags_them_and_records_a_visit(client, county, mine, mint):
+    token = bearer(mint(county, county.workers[0]))
+    member = client.post(
+        url(county, "/people"),
+        json={
+            "name": "示例老人",
+            "household_id": mine.household,
+            "relation": "parent",
+            "id_number": id_number(9, year=1940),
+        },
+        headers=token,
+    )
+    assert member.status_code == 201, member.get_json()
+    person_id = member.get_json()["id"]
+    tagged = client.post(
+        url(county, f"/people/{person_id}/tags"), json={"tag": "empty_nest_elderly"}, headers=token
+    )
+    assert tagged.get_json()["tags"] == ["empty_nest_elderly"]
+    due = client.get(url(county, "/visits/due"), headers=token).get_json()
+    assert [d["person"]["id"] for d in due] == [person_id]
+    visit = client.post(
+        url(county, f"/households/{mine.household}/visits"),
+        json={"notes": "身体硬朗"},
+        headers=token,
+    )
+    assert visit.status_code == 201
+    assert client.get(url(county, "/visits/due"), headers=token).get_json() == []
+    dwelling = client.get(url(county, f"/dwellings/{mine.dwelling}"), headers=token).get_json()
+    assert {m["name"] for m in dwelling["households"][0]["members"]} == {"示例1", "示例老人"}
+
+
+def test_volunteers_see_no_residents(client, county, mine, mint):
+    token = bearer(mint(county, county.volunteer))
+    assert client.get(url(county, "/people"), headers=token).status_code == 403
+
+
+def test_history_of_a_person_shows_masked_old_and_new_phone(client, county, mine, mint):
+    token = bearer(mint(county, county.workers[0]))
+    client.patch(
+        url(county, f"/people/{mine.person}"), json={"phone": "13900001111"}, headers=token
+    )
+    changes = client.get(url(county, f"/people/{mine.person}/history"), headers=token).get_json()
+    phone = [c for c in changes if c["field"] == "phone"]
+    assert [(c["old_value"], c["new_value"]) for c in phone] == [("138****5678", "139****1111")]
+
+
+def test_changed_records_are_counted_per_grid(client, county, mine, elsewhere, mint):
+    token = bearer(mint(county, county.workers[0]))
+    counts = client.get(
+        url(county, "/registry/changes?start=2000-01-01T00:00:00&end=2100-01-01T00:00:00"),
+        headers=token,
+    ).get_json()
+    assert counts == [{"grid_id": county.grids[0].id, "records": 3}]
