@@ -1,0 +1,190 @@
+"""Importing people, dwellings and sites from .xlsx: bad rows reported and handed back, good rows
+stored, strict mode, dedup across imports, nothing stored lost."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from gridgov.core.accounts.scope import scope_of
+from gridgov.core.errors import DomainError
+from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import imports
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.models import Dwelling, Household, Person, Site
+from gridgov.core.registry.spreadsheet import write_workbook
+from tests.core.registry.conftest import id_number
+
+HEADERS = [
+    "姓名",
+    "公民身份号码",
+    "联系电话",
+    "人口类型",
+    "网格编码",
+    "房屋地址",
+    "户号",
+    "与户主关系",
+    "人员标签",
+]
+
+
+def xlsx(rows, headers=HEADERS) -> bytes:
+    return write_workbook(headers, rows, "people")
+
+
+def person_row(county, n, *, grid=0, phone="13812345678", **overrides):
+    row = {
+        "姓名": f"示例{n}",
+        "公民身份号码": id_number(n),
+        "联系电话": phone,
+        "人口类型": "户籍",
+        "网格编码": county.grids[grid].code,
+        "房屋地址": "",
+        "户号": "",
+        "与户主关系": "",
+        "人员标签": "",
+    } | overrides
+    return [row[h] for h in HEADERS]
+
+
+def run(session, county, data, *, user=None, **kwargs):
+    user = user or county.admin
+    return imports.import_file(
+        session,
+        county.tenant,
+        user,
+        scope_of(session, user),
+        kwargs.pop("kind", "people"),
+        data,
+        **kwargs,
+    )
+
+
+def count(session, model=Person):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_an_import_with_ten_percent_bad_rows_stores_exactly_the_good_ones(session, county):
+    rows = [person_row(county, n) for n in range(18)]
+    rows.insert(4, person_row(county, 100, **{"公民身份号码": "110101198001011233"}))
+    rows.insert(12, person_row(county, 101, phone="12345"))
+    report = run(session, county, xlsx(rows))
+    assert (report.created, report.rejected_rows, report.stored) == (18, 2, True)
+    assert [(e.row, e.column) for e in report.errors] == [(6, "公民身份号码"), (14, "联系电话")]
+    assert count(session) == 18
+    assert registry.find_by_id_number(session, id_number(100)) is None
+
+
+def test_the_rejected_rows_come_back_as_a_workbook_with_row_and_reason(session, county):
+    rows = [person_row(county, 1), person_row(county, 2, phone="12345")]
+    report = run(session, county, xlsx(rows))
+    sheet = load_workbook(io.BytesIO(imports.rejected_workbook(report))).active
+    values = list(sheet.values)
+    assert values[0][-2:] == ("行号", "错误原因")
+    assert len(values) == 2 and values[1][0] == "示例2" and values[1][-2] == 3
+    assert values[1][-1].startswith("联系电话:")
+
+
+def test_a_dry_run_reports_every_bad_row_and_stores_nothing(session, county):
+    rows = [
+        person_row(county, 1),
+        person_row(county, 2, phone="1"),
+        person_row(county, 3, **{"姓名": ""}),
+    ]
+    report = run(session, county, xlsx(rows), dry_run=True)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "联系电话"), (4, "姓名")]
+    assert not report.stored and count(session) == 0
+
+
+def test_strict_mode_stores_nothing_when_one_row_is_bad(session, county):
+    rows = [person_row(county, n) for n in range(9)] + [person_row(county, 50, phone="0")]
+    report = run(session, county, xlsx(rows), strict=True)
+    assert not report.stored and report.rejected_rows == 1
+    assert count(session) == 0 and count(session, Dwelling) == 0
+
+
+def test_strict_mode_stores_everything_when_all_rows_are_good(session, county):
+    report = run(session, county, xlsx([person_row(county, n) for n in range(3)]), strict=True)
+    assert report.stored and count(session) == 3
+
+
+def test_the_same_id_number_in_a_second_import_updates_only_the_given_values(session, county):
+    run(session, county, xlsx([person_row(county, 1, **{"人员标签": "残疾人"})]))
+    second = run(session, county, xlsx([person_row(county, 1, phone="", **{"姓名": "改名"})]))
+    assert (second.created, second.updated) == (0, 1)
+    person = registry.find_by_id_number(session, id_number(1))
+    assert person.name == "改名"
+    assert registry.plain_value(person, PersonalField.PHONE) == "13812345678"  # empty cell kept it
+    assert [t.tag for t in person.tags] == ["disabled"]
+    assert count(session) == 1
+
+
+def test_the_same_id_number_twice_in_one_file_rejects_the_later_row(session, county):
+    report = run(session, county, xlsx([person_row(county, 1), person_row(county, 1)]))
+    assert report.created == 1
+    assert [(e.row, e.reason) for e in report.errors] == [(3, "与第 2 行的公民身份号码重复")]
+
+
+def test_rows_in_a_grid_outside_the_importers_scope_are_rejected(session, county):
+    rows = [person_row(county, 1, grid=0), person_row(county, 2, grid=7)]
+    report = run(session, county, xlsx(rows), user=county.township_staff)
+    assert report.created == 1 and [e.row for e in report.errors] == [3]
+
+
+def test_an_id_number_stored_by_excel_as_a_number_is_refused(session, county):
+    rows = [person_row(county, 1, **{"公民身份号码": 110101195001011234.0})]
+    report = run(session, county, xlsx(rows))
+    assert report.created == 0 and report.errors[0].column == "公民身份号码"
+
+
+def test_households_and_dwellings_are_made_from_address_and_household_number(session, county):
+    rows = [
+        person_row(county, 1, **{"房屋地址": "幸福路 8 号", "户号": "A1", "与户主关系": "户主"}),
+        person_row(county, 2, **{"房屋地址": "幸福路 8 号", "户号": "A1", "与户主关系": "配偶"}),
+    ]
+    run(session, county, xlsx(rows), kind="households")
+    household = session.scalars(select(Household)).one()
+    assert sorted(p.relation for p in registry.get_household(session, household.id).members) == [
+        "head",
+        "spouse",
+    ]
+    assert count(session, Dwelling) == 1
+
+
+def test_a_county_can_map_its_own_headers(session, county):
+    headers = ["名字", *HEADERS[1:]]
+    data = xlsx([person_row(county, 1)], headers=headers)
+    with pytest.raises(DomainError):
+        run(session, county, data)
+    report = run(session, county, data, mapping={"名字": "name"})
+    assert report.created == 1
+
+
+def test_dwellings_and_sites_are_imported(session, county):
+    dwellings = write_workbook(
+        ["网格编码", "房屋地址", "单元", "房号", "是否出租"],
+        [[county.grids[0].code, "和平路 1 号", "1单元", "101", "是"]],
+        "d",
+    )
+    sites = write_workbook(
+        ["网格编码", "单位名称", "单位类型", "联系电话", "重点单位"],
+        [
+            [county.grids[0].code, "示例小学", "学校", "13812345678", "是"],
+            [county.grids[0].code, "示例", "太空站", "", ""],
+        ],
+        "s",
+    )
+    assert run(session, county, dwellings, kind="dwellings").created == 1
+    report = run(session, county, sites, kind="sites")
+    assert report.created == 1 and report.errors[0].column == "单位类型"
+    assert session.scalars(select(Site)).one().is_key
+    assert session.scalars(select(Dwelling)).one().is_rental
+
+
+def test_a_file_that_is_not_a_workbook_is_a_field_error(session, county):
+    with pytest.raises(DomainError) as refused:
+        run(session, county, b"not a spreadsheet")
+    assert refused.value.field == "file"
