@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from gridgov.api import audit, county, errors, nodes, registry, tenants, users
+from gridgov.api import audit, county, departments, errors, nodes, registry, tenants, users
 from gridgov.api.blueprint import SECURITY_SCHEMES
 from gridgov.extensions import api, csrf
 
@@ -18,6 +18,7 @@ BLUEPRINTS = (
     users.blp,
     audit.blp,
     registry.blp,
+    departments.blp,
 )
 
 API_DESCRIPTION = (

@@ -3,6 +3,8 @@
 
 from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
 from gridgov.core.audit.models import AuditEvent
+from gridgov.core.departments.models import Department, DepartmentOfficer
+from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
 from gridgov.core.registry.models import (
     Building,
@@ -25,6 +27,8 @@ __all__ = [
     "AuditEvent",
     "Building",
     "Compound",
+    "Department",
+    "DepartmentOfficer",
     "Dwelling",
     "Household",
     "Node",
@@ -38,6 +42,7 @@ __all__ = [
     "Rental",
     "RentalOccupant",
     "Site",
+    "StoredFile",
     "Tenant",
     "User",
     "Visit",

@@ -43,8 +43,18 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 GRID_ONLY_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR})
 
 # OAuth scopes a county user's token may carry. Writes need their own scope.
-USER_SCOPES = ("hierarchy:read", "hierarchy:write", "users:read", "users:write", "audit:read")
-USER_SCOPES += ("registry:read", "registry:write", "registry:unmask")  # people and places
+USER_SCOPES = (
+    "hierarchy:read",
+    "hierarchy:write",
+    "users:read",
+    "users:write",
+    "audit:read",
+    "departments:read",
+    "departments:write",
+    "registry:read",
+    "registry:write",
+    "registry:unmask",
+)
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 
 
@@ -89,7 +99,7 @@ def create_user(
         username=username,
         name=_clean_person_name(name),
         role=_clean_role(role),
-        phone=_clean_phone(phone),
+        phone=clean_phone(phone),
         locale=locale,
     )
     if password is not None:
@@ -124,7 +134,7 @@ def update_user(
         user.role = new_role
         _sync_responsibility(session, user)
     if phone is not ...:
-        user.phone = _clean_phone(phone)
+        user.phone = clean_phone(phone)
     if locale is not ...:
         user.locale = locale
     if is_active is not None:
@@ -475,7 +485,8 @@ def _clean_role(role: str) -> str:
         raise DomainError(_("未知角色：%(role)s", role=role), field="role") from None
 
 
-def _clean_phone(phone: str | None) -> str | None:
+def clean_phone(phone: str | None) -> str | None:
+    """A staff or office phone in its stored form (None when blank); DomainError on "phone"."""
     if phone is None or not str(phone).strip():
         return None
     phone = str(phone).strip().replace(" ", "")
