@@ -7,10 +7,12 @@ to a role allowed to see it, with a reason, and writes the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import io
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, send_file
 from flask.views import MethodView
 
 from gridgov.api.access import Caller, current_caller
@@ -24,9 +26,13 @@ from gridgov.api.registry_schemas import (
     DwellingDetailSchema,
     DwellingMoveSchema,
     DwellingSchema,
+    ExportArgsSchema,
     GridChangesSchema,
     HouseholdCreateSchema,
     HouseholdSchema,
+    ImportFileSchema,
+    ImportFormSchema,
+    ImportRunSchema,
     MergeSchema,
     PeopleArgsSchema,
     PeriodArgsSchema,
@@ -42,12 +48,18 @@ from gridgov.api.registry_schemas import (
     VisitSchema,
 )
 from gridgov.core.db import db_session, utcnow
+from gridgov.core.errors import NotFound
+from gridgov.core.files import service as files
+from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
-from gridgov.core.registry import access
+from gridgov.core.registry import access, exports, imports
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Dwelling, Household, Person
+from gridgov.core.registry.models import Dwelling, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
+from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = ApiBlueprint(
     "registry",
@@ -435,3 +447,108 @@ def _county_time(at: dt.datetime) -> dt.datetime:
     if at.tzinfo is None:
         return at.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
     return at
+
+
+# --- import and export -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunView:
+    """An import run with its progress (read from the job while it runs)."""
+
+    run: ImportRun
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.run, name)
+
+    @property
+    def progress(self) -> dict[str, int] | None:
+        return imports.run_progress(self.run)
+
+
+@blp.route("/registry/imports")
+class Imports(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, ImportRunSchema(many=True))
+    def get(self) -> list[RunView]:
+        """The latest imports (a county administrator sees all, others their own)"""
+        caller = current_caller()
+        access.check_may_import(caller.user)
+        return [RunView(r) for r in imports.import_runs(db_session(), caller.user)]
+
+    @blp.requires("registry:write")
+    @blp.arguments(ImportFormSchema, location="query")
+    @blp.arguments(ImportFileSchema, location="files")
+    @blp.response(202, ImportRunSchema)
+    def post(self, form: dict[str, Any], upload: dict[str, Any]) -> RunView:
+        """Import an .xlsx of people, households, dwellings or sites (runs as a job)
+
+        Chinese headers by default (姓名, 公民身份号码, 联系电话, 网格编码 …). Follow the run at
+        ``/registry/imports/<id>``; the rejected rows come back as an .xlsx.
+        """
+        session, caller = db_session(), current_caller()
+        access.check_may_import(caller.user)
+        file = upload["file"]
+        run = imports.start_import(
+            session,
+            caller.user,
+            kind=form["kind"],
+            name=file.filename or "import.xlsx",
+            data=file.stream,
+            dry_run=form["dry_run"],
+            strict=form["strict"],
+        )
+        session.commit()
+        queued = enqueue(imports.run_import, current_tenant().id, run.id)
+        run.job_id = queued.id
+        session.commit()
+        session.refresh(run)
+        return RunView(run)
+
+
+@blp.route("/registry/imports/<int:run_id>")
+class ImportById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, ImportRunSchema)
+    def get(self, run_id: int) -> RunView:
+        """An import: its status, progress while it runs, and its report"""
+        caller = current_caller()
+        access.check_may_import(caller.user)
+        return RunView(imports.visible_import_run(db_session(), caller.user, run_id))
+
+
+@blp.route("/registry/imports/<int:run_id>/rejected")
+class ImportRejected(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
+    def get(self, run_id: int) -> Any:
+        """The rejected rows of an import as .xlsx (with row number and reason)"""
+        session, caller = db_session(), current_caller()
+        access.check_may_import(caller.user)
+        run = imports.visible_import_run(session, caller.user, run_id)
+        if run.rejected_file_id is None:
+            raise NotFound(_("这次导入没有被拒绝的行"))
+        stored = files.get_file(session, run.rejected_file_id)
+        return send_file(files.file_path(stored), mimetype=XLSX, download_name=stored.name)
+
+
+@blp.route("/people/export")
+class PeopleExport(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(ExportArgsSchema, location="query")
+    @blp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The people of a filtered list as .xlsx, masked per role
+
+        Same filters as ``GET /people``. With ``reason``, roles allowed to unmask get clear
+        ID numbers / phones; the export is written to the audit log.
+        """
+        session, caller = db_session(), _reader()
+        filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id") if k in args}
+        if args.get("q"):
+            query = registry.search_people(session, caller.scope, args["q"], **filters)
+        else:
+            query = registry.people_query(caller.scope, **filters)
+        data = exports.export_people(session, caller.user, query, reason=args.get("reason"))
+        session.commit()
+        return send_file(io.BytesIO(data), mimetype=XLSX, download_name="people.xlsx")

@@ -203,3 +203,38 @@ class PeriodArgsSchema(QueryArgsSchema):
 class GridChangesSchema(ApiSchema):
     grid_id = fields.Integer(attribute="node_id", dump_only=True)
     records = fields.Integer(dump_only=True, metadata={"description": "变更过的人、户、房记录数"})
+
+
+class ImportFileSchema(ApiSchema):
+    class Meta:
+        unknown = "exclude"
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class ImportFormSchema(QueryArgsSchema):
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["people", "households", "dwellings", "sites"])
+    )
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "只检查，不保存"})
+    strict = fields.Boolean(load_default=False, metadata={"description": "有一行错就全部不保存"})
+
+
+class ImportRunSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "queued/running/done/failed"})
+    is_dry_run = fields.Boolean(dump_only=True)
+    is_strict = fields.Boolean(dump_only=True)
+    progress = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "done/total"})
+    report = fields.Dict(dump_only=True, allow_none=True)
+    error = fields.String(dump_only=True, allow_none=True)
+    has_rejected_file = fields.Function(lambda r: r.rejected_file_id is not None, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    finished_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class ExportArgsSchema(PeopleArgsSchema):
+    reason = fields.String(
+        metadata={"description": "给出理由时，有权的角色导出完整号码（写入审计日志）"}
+    )

@@ -28,9 +28,10 @@ def _ids(county) -> dict[str, int]:
         "user_id": county.workers[0].id,
         "department_id": county.department.id,
         # registry records: tests/api/test_registry.py tries real ones of both counties
-        **{
-            f"{kind}_id": county.grids[0].id for kind in ("person", "dwelling", "household", "site")
-        },
+        **dict.fromkeys(
+            ("person_id", "dwelling_id", "household_id", "site_id"), county.grids[0].id
+        ),
+        "run_id": county.grids[0].id,
     }
 
 

@@ -25,6 +25,10 @@ REGISTRY_PATHS = {
     "/sites": {"get", "post"},
     "/sites/{site_id}": {"get"},
     "/registry/changes": {"get"},
+    "/registry/imports": {"get", "post"},
+    "/registry/imports/{run_id}": {"get"},
+    "/registry/imports/{run_id}/rejected": {"get"},
+    "/people/export": {"get"},
 }
 EXPECTED_PATHS = {
     "/api/v1/tenants": {"get", "post"},

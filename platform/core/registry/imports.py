@@ -20,15 +20,20 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from gridgov.core import personal_data
-from gridgov.core.accounts.models import User
-from gridgov.core.accounts.scope import Scope
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
-from gridgov.core.errors import DomainError
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import service as files
+from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
@@ -36,6 +41,8 @@ from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import (
     Dwelling,
     Household,
+    ImportRun,
+    ImportStatus,
     Person,
     PersonTag,
     RecordChange,
@@ -55,6 +62,7 @@ from gridgov.core.registry.spreadsheet import (
 )
 from gridgov.core.registry.tags import TagDefinition, tag_catalogue
 from gridgov.core.tenancy.models import Tenant
+from gridgov.jobs import job, progress, queue, report_progress
 
 BATCH = 5000
 KINDS: dict[str, tuple[Column, ...]] = {
@@ -717,3 +725,125 @@ def bulk_insert(
         cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
         return
     session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+# --- imports as jobs -------------------------------------------------------------------------
+
+UPLOAD_PURPOSE = "registry_import"
+REJECTED_PURPOSE = "registry_import_rejected"
+
+
+def start_import(
+    session: Session,
+    actor: User,
+    *,
+    kind: str,
+    name: str,
+    data: bytes | IO[bytes],
+    dry_run: bool = False,
+    strict: bool = False,
+) -> ImportRun:
+    """Store the upload and queue its import; commit, then ``enqueue(run_import, …)``."""
+    if kind not in KINDS:
+        raise DomainError(_("不支持的导入类型"), field="kind")
+    stored = files.store_file(
+        session, actor, name=name, data=data, kinds={FileKind.SPREADSHEET}, purpose=UPLOAD_PURPOSE
+    )
+    run = ImportRun(
+        kind=kind,
+        file_id=stored.id,
+        is_dry_run=dry_run,
+        is_strict=strict,
+        status=ImportStatus.QUEUED.value,
+        created_by_id=actor.id,
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "registry.import.start",
+        "import_run",
+        run.id,
+        after={"kind": kind, "file_id": stored.id},
+    )
+    return run
+
+
+@job
+def run_import(session: Session, run_id: int) -> dict[str, Any]:
+    """The job: import the run's file as its author, keep the report and the rejected rows."""
+    run = session.scalars(select(ImportRun).where(ImportRun.id == run_id)).one()
+    actor = session.get(User, run.created_by_id) if run.created_by_id else None
+    tenant = session.get(Tenant, run.tenant_id)
+    scope = scope_of(session, actor) if actor is not None else Scope(everything=True)
+    run.status = ImportStatus.RUNNING.value
+    try:
+        with files.open_file(files.get_file(session, run.file_id)) as source:
+            report = import_file(
+                session,
+                tenant,
+                actor,
+                scope,
+                run.kind,
+                source,
+                dry_run=run.is_dry_run,
+                strict=run.is_strict,
+                progress=report_progress,
+            )
+    except DomainError as error:
+        run.status, run.error, run.finished_at = (
+            ImportStatus.FAILED.value,
+            str(error.message),
+            utcnow(),
+        )
+        return {"status": run.status, "error": run.error}
+    if report.rejected:
+        rejected = files.store_file(
+            session,
+            actor,
+            name=f"rejected-{run.id}.xlsx",
+            data=rejected_workbook(report),
+            kinds={FileKind.SPREADSHEET},
+            purpose=REJECTED_PURPOSE,
+        )
+        run.rejected_file_id = rejected.id
+    run.report, run.status, run.finished_at = report.as_dict(), ImportStatus.DONE.value, utcnow()
+    return {"status": run.status, **run.report}
+
+
+def get_import_run(session: Session, run_id: int) -> ImportRun:
+    """The import run with this id in the current tenant, or NotFound."""
+    run = session.scalar(select(ImportRun).where(ImportRun.id == run_id))
+    if run is None:
+        raise NotFound(_("没有这次导入"))
+    return run
+
+
+def import_runs(session: Session, actor: User) -> list[ImportRun]:
+    """The latest imports: all of them for a county administrator, else the actor's own."""
+    query = select(ImportRun).order_by(ImportRun.created_at.desc(), ImportRun.id.desc()).limit(50)
+    if actor.role != Role.COUNTY_ADMIN:
+        query = query.where(ImportRun.created_by_id == actor.id)
+    return list(session.scalars(query))
+
+
+def visible_import_run(session: Session, actor: User, run_id: int) -> ImportRun:
+    """A run its author or a county administrator may follow; NotFound for anyone else."""
+    run = get_import_run(session, run_id)
+    if actor.role != Role.COUNTY_ADMIN and run.created_by_id != actor.id:
+        raise NotFound(_("没有这次导入"))
+    return run
+
+
+def run_progress(run: ImportRun) -> dict[str, int] | None:
+    """How far a queued or running import is (from its RQ job), or None if unknown."""
+    if run.job_id is None or run.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return None
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        return None
+    try:
+        return progress(Job.fetch(run.job_id, connection=queue(redis_url).connection))
+    except NoSuchJobError:
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -291,3 +292,33 @@ class RecordChange(TenantScoped, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(120))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportRun(TenantScoped, Base):
+    """One import of a spreadsheet: the uploaded file, how it went, the rejected rows file."""
+
+    __tablename__ = "import_runs"
+    __table_args__ = (Index("ix_import_runs_tenant_id_created_at", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), comment="people, households, dwellings, sites")
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+    rejected_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="RESTRICT"), comment="the rejected rows, .xlsx"
+    )
+    is_dry_run: Mapped[bool] = mapped_column(default=False)
+    is_strict: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued", comment="ImportStatus")
+    job_id: Mapped[str | None] = mapped_column(String(64), comment="RQ job id, for progress")
+    report: Mapped[dict[str, Any] | None] = mapped_column(comment="counts and bad rows")
+    error: Mapped[str | None] = mapped_column(String(300), comment="why the file was refused")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()

@@ -35,6 +35,7 @@ TENANT_TABLES = (
     "sites",
     "rentals",
     "rental_occupants",
+    "import_runs",
 )
 
 
@@ -240,12 +241,40 @@ def upgrade() -> None:
     sa.UniqueConstraint('tenant_id', 'rental_id', 'person_id', name=op.f('uq_rental_occupants_tenant_id_rental_id_person_id'))
     )
     # A new table with a tenant_id column: protect_tenant_table("<name>") here (RLS policy).
+    op.create_table('import_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False, comment='people, households, dwellings, sites'),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('rejected_file_id', sa.Integer(), nullable=True, comment='the rejected rows, .xlsx'),
+    sa.Column('is_dry_run', sa.Boolean(), nullable=False),
+    sa.Column('is_strict', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False, comment='ImportStatus'),
+    sa.Column('job_id', sa.String(length=64), nullable=True, comment='RQ job id, for progress'),
+    sa.Column('report', sa.JSON(), nullable=True, comment='counts and bad rows'),
+    sa.Column('error', sa.String(length=300), nullable=True, comment='why the file was refused'),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False, comment='the county (tenant) owning this row'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_import_runs_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_files.id'], name=op.f('fk_import_runs_file_id_stored_files'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['rejected_file_id'], ['stored_files.id'], name=op.f('fk_import_runs_rejected_file_id_stored_files'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_import_runs_tenant_id_tenants'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_runs'))
+    )
+    with op.batch_alter_table('import_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_import_runs_tenant_id_created_at', ['tenant_id', 'created_at'], unique=False)
+
     for table in TENANT_TABLES:
         protect_tenant_table(table)
 
 
 def downgrade() -> None:
     # Dropping a table drops its policies with it.
+    with op.batch_alter_table('import_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_import_runs_tenant_id_created_at')
+
+    op.drop_table('import_runs')
     op.drop_table('rental_occupants')
     with op.batch_alter_table('rentals', schema=None) as batch_op:
         batch_op.drop_index('ix_rentals_tenant_id_dwelling_id')

@@ -1,0 +1,120 @@
+"""Importing and exporting through the API: the import runs as a job, reports its rows and
+hands back the rejected ones; exports are masked unless an allowed role gives a reason."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from gridgov.core.registry.spreadsheet import write_workbook
+from tests.api.bearer import bearer, url
+from tests.core.registry.conftest import id_number
+
+HEADERS = ["姓名", "公民身份号码", "联系电话", "网格编码"]
+
+
+def upload(client, county, token, rows, **form):
+    data = write_workbook(HEADERS, rows, "people")
+    return client.post(
+        url(county, "/registry/imports"),
+        query_string={"kind": "people", **form},
+        data={"file": (io.BytesIO(data), "人口.xlsx")},
+        headers=token,
+        content_type="multipart/form-data",
+    )
+
+
+def rows(county):
+    grid = county.grids[0].code
+    return [
+        ["示例甲", id_number(1), "13812345678", grid],
+        ["示例乙", "110101198001011233", "13812345678", grid],
+        ["示例丙", id_number(3), "", grid],
+    ]
+
+
+def test_an_import_reports_its_rows_and_hands_back_the_rejected_ones(
+    client, county, mint, files_dir, app
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    token = bearer(mint(county, county.admin))
+    response = upload(client, county, token, rows(county))
+    assert response.status_code == 202, response.get_json()
+    run = client.get(
+        url(county, f"/registry/imports/{response.get_json()['id']}"), headers=token
+    ).get_json()
+    assert run["status"] == "done"
+    assert (run["report"]["created"], run["report"]["rejected"]) == (2, 1)
+    assert run["report"]["errors"][0] == {
+        "row": 3,
+        "column": "公民身份号码",
+        "reason": run["report"]["errors"][0]["reason"],
+    }
+    rejected = client.get(url(county, f"/registry/imports/{run['id']}/rejected"), headers=token)
+    sheet = load_workbook(io.BytesIO(rejected.data)).active
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["示例乙"]
+    people = client.get(url(county, "/people"), headers=token).get_json()
+    assert sorted(p["name"] for p in people) == ["示例丙", "示例甲"]
+
+
+def test_a_strict_import_with_a_bad_row_stores_nothing(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    token = bearer(mint(county, county.admin))
+    response = upload(client, county, token, rows(county), strict="true")
+    assert response.get_json()["report"]["stored"] is False
+    assert client.get(url(county, "/people"), headers=token).get_json() == []
+
+
+def test_a_file_that_is_not_xlsx_is_a_field_error(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    token = bearer(mint(county, county.admin))
+    response = client.post(
+        url(county, "/registry/imports?kind=people"),
+        data={"file": (io.BytesIO(b"name,id\n"), "people.xlsx")},
+        headers=token,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "file" in response.get_json()["errors"]["json"]
+
+
+def test_grid_workers_cannot_import(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    token = bearer(mint(county, county.workers[0]))
+    assert upload(client, county, token, rows(county)).status_code == 403
+
+
+def test_an_import_of_another_user_or_county_is_404(client, county, other, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    run_id = upload(client, county, bearer(mint(county, county.admin)), rows(county)).get_json()[
+        "id"
+    ]
+    township = bearer(mint(county, county.township_staff))
+    assert (
+        client.get(url(county, f"/registry/imports/{run_id}"), headers=township).status_code == 404
+    )
+    theirs = bearer(mint(other, other.admin))
+    assert client.get(url(other, f"/registry/imports/{run_id}"), headers=theirs).status_code == 404
+
+
+def test_an_export_is_masked_for_a_role_without_the_right(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    upload(client, county, bearer(mint(county, county.admin)), rows(county))
+    supervisor = bearer(mint(county, county.supervisor))
+    refused = client.get(url(county, "/people/export?reason=核实"), headers=supervisor)
+    assert refused.status_code == 422
+    exported = client.get(url(county, "/people/export"), headers=supervisor)
+    values = list(load_workbook(io.BytesIO(exported.data)).active.values)
+    assert values[1][1].count("*") == 10 and values[1][2] in ("138****5678", None)
+    assert id_number(1) not in str(values)
+
+
+def test_an_export_with_a_reason_is_clear_for_an_allowed_role(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    admin = bearer(mint(county, county.admin))
+    upload(client, county, admin, rows(county))
+    exported = client.get(url(county, "/people/export?reason=年度核查"), headers=admin)
+    assert id_number(1) in str(list(load_workbook(io.BytesIO(exported.data)).active.values))
+    events = client.get(url(county, "/audit?action=person.export"), headers=admin).get_json()
+    assert events[0]["after"]["reason"] == "年度核查"
