@@ -57,9 +57,11 @@ def register_cli(app: Flask) -> None:
     """Attach gridgov's commands to ``app.cli``."""
     from gridgov.jobs import worker
     from gridgov.migrations.commands import db
+    from gridgov.registry_commands import registry_cli
 
     for command in (db, worker, tenants, tokens, operators, users, demo):
         app.cli.add_command(command)
+    app.cli.add_command(registry_cli)
 
 
 def _create_app() -> Flask:
