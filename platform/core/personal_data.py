@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.errors import DomainError
@@ -67,17 +66,34 @@ LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 def clean_id_number(value: str, *, field: str = "id_number") -> str:
     """The 18-character ID number (居民身份证号) in canonical form, or DomainError(field=…).
 
-    GB 11643 via python-stdnum: checksum, a real area code and a valid birth date.
+    GB 11643 as python-stdnum's ``cn.ric.validate`` checks it: checksum, a valid birth date and
+    an area code that existed in the birth year. Done here in steps, with the area lookup cached
+    per (area, year): stdnum's general-purpose cleaning and database search cost ~60 µs a
+    number, which dominated an import of a million people.
     """
     text = str(value).strip().upper().replace(" ", "")
     if len(text) != 18:
         raise DomainError(_("公民身份号码应为 18 位"), field=field)
+    if not (ID_BODY_RE.match(text) and ric.calc_check_digit(text) == text[17]):
+        raise DomainError(_("公民身份号码无效（校验位、地区码或出生日期不对）"), field=field)
     try:
-        return ric.validate(text)
-    except ValidationError:
-        raise DomainError(
-            _("公民身份号码无效（校验位、地区码或出生日期不对）"), field=field
-        ) from None
+        birth = birth_date_of(text)
+    except ValueError:
+        birth = None
+    if birth is None or not _area_existed(text[:6], birth.year):
+        raise DomainError(_("公民身份号码无效（校验位、地区码或出生日期不对）"), field=field)
+    return text
+
+
+ID_BODY_RE = re.compile(r"^\d{17}[\dX]$")
+
+
+@functools.lru_cache(maxsize=65536)
+def _area_existed(area: str, year: int) -> bool:
+    # Any valid number with this area and birth year answers stdnum's area question.
+    probe = f"{area}{year:04d}0101001"
+    probe += ric.calc_check_digit(probe + "0")
+    return ric.is_valid(probe)
 
 
 def clean_phone(value: str, *, field: str = "phone") -> str:
@@ -91,8 +107,8 @@ def clean_phone(value: str, *, field: str = "phone") -> str:
 
 
 def birth_date_of(id_number: str) -> dt.date:
-    """The birth date written in a (valid) ID number."""
-    return ric.get_birth_date(id_number)
+    """The birth date written in an ID number (ValueError if it is not a date)."""
+    return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
 
 
 def sex_of(id_number: str) -> str:

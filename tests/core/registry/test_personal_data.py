@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from stdnum.cn import ric
 
 from gridgov.core import personal_data
 from gridgov.core.errors import DomainError
@@ -121,3 +123,21 @@ def test_only_some_roles_may_unmask():
     assert not personal_data.may_unmask("grid_worker", PersonalField.ID_NUMBER)
     assert not personal_data.may_unmask("volunteer", PersonalField.PHONE)
     assert not personal_data.may_unmask("audit_admin", PersonalField.ID_NUMBER)
+
+
+def test_the_fast_check_agrees_with_python_stdnum_on_random_numbers():
+    rng = random.Random(11643)
+    areas = ["110101", "110105", "420102", "990101", "310104", "120101"]
+    for _ in range(3000):
+        body = (
+            rng.choice(areas)
+            + f"{rng.randrange(1890, 2030):04d}{rng.randrange(0, 14):02d}{rng.randrange(0, 33):02d}"
+            + f"{rng.randrange(1000):03d}"
+        )
+        number = body + rng.choice([ric.calc_check_digit(body + "0"), "0", "X"])
+        try:
+            personal_data.clean_id_number(number)
+            ours = True
+        except DomainError:
+            ours = False
+        assert ours == ric.is_valid(number), number

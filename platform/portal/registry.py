@@ -1,0 +1,397 @@
+"""People and places in the portal: a grid worker on a phone finds a person by name or ID,
+opens a dwelling, adds a household member, tags a person and records a visit; county staff
+import spreadsheets and watch the import's progress, and export lists (masked per role).
+
+Records outside the user's scope answer 404, like the rest of the portal; roles that see no
+residents (volunteers, the audit administrator) get 404 for every page here.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from gridgov.core.db import db_session, utcnow
+from gridgov.core.errors import NotFound
+from gridgov.core.files import service as files
+from gridgov.core.i18n import _
+from gridgov.core.personal_data import PersonalField, may_unmask
+from gridgov.core.registry import access, exports, imports
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.models import Dwelling, Household, ImportRun, Person
+from gridgov.core.registry.service import PersonInput
+from gridgov.core.registry.tags import tag_catalogue
+from gridgov.jobs import enqueue
+from gridgov.portal.shell import bp, is_htmx, me, roles_required, run_change, user_scope
+from gridgov.web import current_tenant
+
+PAGE_SIZE = 30
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+RELATION_LABELS = {
+    "head": _("户主"),
+    "spouse": _("配偶"),
+    "child": _("子女"),
+    "parent": _("父母"),
+    "grandchild": _("孙子女"),
+    "grandparent": _("祖父母"),
+    "sibling": _("兄弟姐妹"),
+    "other": _("其他"),
+}
+RESIDENCE_LABELS = {"registered": _("户籍人口"), "floating": _("流动人口")}
+FIELD_LABELS = {PersonalField.ID_NUMBER: _("公民身份号码"), PersonalField.PHONE: _("联系电话")}
+KIND_LABELS = {
+    "people": _("人口"),
+    "households": _("户（含成员）"),
+    "dwellings": _("房屋"),
+    "sites": _("单位场所"),
+}
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+
+class MemberForm(FlaskForm):
+    name = StringField(_("姓名"), validators=[DataRequired(_("请填写姓名")), Length(max=100)])
+    id_number = StringField(_("公民身份号码"), validators=[Optional()])
+    phone = StringField(_("联系电话"), validators=[Optional()])
+    relation = SelectField(
+        _("与户主关系"), choices=lambda: [SelectChoice(k, v) for k, v in RELATION_LABELS.items()]
+    )
+    residence_type = SelectField(
+        _("人口类型"), choices=lambda: [SelectChoice(k, v) for k, v in RESIDENCE_LABELS.items()]
+    )
+
+
+class VisitForm(FlaskForm):
+    notes = TextAreaField(_("走访记录"), validators=[Length(max=2000)])
+
+
+class TagForm(FlaskForm):
+    tag = SelectField(
+        _("标签"),
+        choices=lambda: [SelectChoice(d.code, d.label) for d in tag_catalogue().values()],
+    )
+
+
+class UnmaskForm(FlaskForm):
+    field = SelectField(
+        _("查看"), choices=lambda: [SelectChoice(f.value, FIELD_LABELS[f]) for f in PersonalField]
+    )
+    reason = StringField(_("理由（写入审计日志）"), validators=[DataRequired(_("请说明理由"))])
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(
+        _("导入内容"), choices=lambda: [SelectChoice(k, v) for k, v in KIND_LABELS.items()]
+    )
+    file = FileField(_("Excel 文件（.xlsx）"), validators=[FileRequired(_("请选择文件"))])
+    dry_run = BooleanField(_("只检查，不保存"))
+    strict = BooleanField(_("严格模式：有一行错误就全部不保存"))
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def _reader() -> None:
+    if not access.may_read(me()):
+        abort(404)
+
+
+def _editor() -> None:
+    if not access.may_edit(me()):
+        abort(404)
+
+
+def _person(person_id: int) -> Person:
+    _reader()
+    try:
+        return access.visible_person(db_session(), me(), user_scope(), person_id)
+    except NotFound:
+        abort(404)
+
+
+def _dwelling(dwelling_id: int) -> Dwelling:
+    _reader()
+    try:
+        return access.visible_dwelling(db_session(), me(), user_scope(), dwelling_id)
+    except NotFound:
+        abort(404)
+
+
+def _household(household_id: int) -> Household:
+    _reader()
+    try:
+        return access.visible_household(db_session(), me(), user_scope(), household_id)
+    except NotFound:
+        abort(404)
+
+
+def masked(person: Person, field: str) -> str:
+    return registry.masked_value(person, PersonalField(field)) or ""
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+class SearchForm(FlaskForm):
+    q = StringField(_("姓名、公民身份号码或电话"))
+
+
+# The search is a POST: an ID number or phone typed into it must not end up in a URL, where
+# access logs, proxies and the browser history would keep it. Paging through names uses GET.
+@bp.route("/people", methods=["GET", "POST"])
+@roles_required(access.READER_ROLES)
+def people() -> Any:
+    session, form = db_session(), SearchForm()
+    q = (form.q.data if form.validate_on_submit() else request.args.get("q") or "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = (
+        registry.search_people(session, user_scope(), q)
+        if q
+        else registry.people_query(user_scope())
+    )
+    found = session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template(
+        "registry/people.html",
+        people=found[:PAGE_SIZE],
+        has_more=len(found) > PAGE_SIZE,
+        page=page,
+        q=q,
+        form=form,
+        masked=masked,
+        residence_labels=RESIDENCE_LABELS,
+    )
+
+
+@bp.get("/people/export.xlsx")
+@roles_required(access.READER_ROLES)
+def people_export() -> Any:
+    session, q = db_session(), (request.args.get("q") or "").strip()
+    query = (
+        registry.search_people(session, user_scope(), q)
+        if q
+        else registry.people_query(user_scope())
+    )
+    data = exports.export_people(session, me(), query)
+    session.commit()
+    return send_file(
+        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="people.xlsx"
+    )
+
+
+@bp.get("/people/<int:person_id>")
+@roles_required(access.READER_ROLES)
+def person(person_id: int) -> Any:
+    return _person_page(_person(person_id))
+
+
+@bp.post("/people/<int:person_id>/tags")
+@roles_required(access.EDITOR_ROLES)
+def person_tag(person_id: int) -> Any:
+    found, form = _person(person_id), TagForm(prefix="tag")
+    if form.validate_on_submit() and run_change(
+        form, lambda: registry.tag_person(db_session(), me(), found, form.tag.data)
+    ):
+        flash(_("已加标签。"), "success")
+        return redirect(url_for("portal.person", person_id=found.id))
+    return _person_page(found, tag_form=form), 422
+
+
+@bp.post("/people/<int:person_id>/unmask")
+@roles_required(access.READER_ROLES)
+def person_unmask(person_id: int) -> Any:
+    found, form = _person(person_id), UnmaskForm(prefix="unmask")
+    if not any(may_unmask(me().role, f) for f in PersonalField):
+        abort(404)
+    shown: dict[str, Any] = {}
+
+    def reveal() -> None:
+        field = PersonalField(form.field.data)
+        shown[field] = registry.reveal(db_session(), me(), found, field, form.reason.data)
+
+    if form.validate_on_submit() and run_change(form, reveal):
+        return _person_page(found, revealed=shown)
+    return _person_page(found, unmask_form=form), 422
+
+
+def _person_page(found: Person, *, revealed: dict[str, Any] | None = None, **forms: Any) -> str:
+    session = db_session()
+    catalogue = tag_catalogue()
+    return render_template(
+        "registry/person.html",
+        person=found,
+        masked=masked,
+        revealed=revealed or {},
+        tags=[catalogue[t.tag].label if t.tag in catalogue else t.tag for t in found.tags],
+        history=registry.history(session, "person", found.id)[-20:],
+        may_edit=access.may_edit(me()),
+        may_unmask=any(may_unmask(me().role, f) for f in PersonalField),
+        tag_form=forms.get("tag_form") or TagForm(prefix="tag", formdata=None),
+        unmask_form=forms.get("unmask_form") or UnmaskForm(prefix="unmask", formdata=None),
+        relation_labels=RELATION_LABELS,
+        residence_labels=RESIDENCE_LABELS,
+    )
+
+
+# --- dwellings, households, visits -----------------------------------------------------------
+
+
+@bp.get("/dwellings/<int:dwelling_id>")
+@roles_required(access.READER_ROLES)
+def dwelling(dwelling_id: int) -> Any:
+    return _dwelling_page(_dwelling(dwelling_id))
+
+
+@bp.post("/households/<int:household_id>/members")
+@roles_required(access.EDITOR_ROLES)
+def household_member(household_id: int) -> Any:
+    household = _household(household_id)
+    form = MemberForm(prefix=f"member{household.id}")
+
+    def add() -> None:
+        registry.create_person(
+            db_session(),
+            current_tenant(),
+            me(),
+            PersonInput(
+                name=form.name.data,
+                id_number=form.id_number.data or None,
+                phone=form.phone.data or None,
+                relation=form.relation.data,
+                residence_type=form.residence_type.data,
+            ),
+            household=household,
+        )
+
+    if form.validate_on_submit() and run_change(form, add):
+        flash(_("已添加户成员 %(name)s。", name=form.name.data), "success")
+        return redirect(url_for("portal.dwelling", dwelling_id=household.dwelling_id))
+    return _dwelling_page(household.dwelling, forms={f"member{household.id}": form}), 422
+
+
+@bp.post("/households/<int:household_id>/visits")
+@roles_required(access.EDITOR_ROLES)
+def household_visit(household_id: int) -> Any:
+    household = _household(household_id)
+    form = VisitForm(prefix=f"visit{household.id}")
+    if form.validate_on_submit() and run_change(
+        form,
+        lambda: registry.record_visit(db_session(), me(), household, notes=form.notes.data or ""),
+    ):
+        flash(_("已记录走访。"), "success")
+        return redirect(url_for("portal.dwelling", dwelling_id=household.dwelling_id))
+    return _dwelling_page(household.dwelling, forms={f"visit{household.id}": form}), 422
+
+
+def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -> str:
+    session, forms = db_session(), forms or {}
+    households = registry.households_of(session, found)
+    for household in households:
+        key = f"member{household.id}"
+        forms.setdefault(key, MemberForm(prefix=key, formdata=None))
+        key = f"visit{household.id}"
+        forms.setdefault(key, VisitForm(prefix=key, formdata=None))
+    return render_template(
+        "registry/dwelling.html",
+        dwelling=found,
+        households=households,
+        visits={h.id: registry.visits_of(session, h)[:3] for h in households},
+        forms=forms,
+        masked=masked,
+        may_edit=access.may_edit(me()),
+        relation_labels=RELATION_LABELS,
+    )
+
+
+@bp.get("/visits/due")
+@roles_required(access.READER_ROLES)
+def due_visits() -> Any:
+    due = registry.due_visits(db_session(), current_tenant(), user_scope(), today=utcnow().date())
+    return render_template("registry/due.html", due=due[:200], total=len(due))
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+@bp.get("/registry/imports")
+@roles_required(access.IMPORTER_ROLES)
+def registry_imports() -> Any:
+    return _imports_page(ImportForm(formdata=None))
+
+
+@bp.post("/registry/imports")
+@roles_required(access.IMPORTER_ROLES)
+def new_registry_import() -> Any:
+    form = ImportForm()
+    started: list[ImportRun] = []
+
+    def start() -> None:
+        upload = form.file.data
+        started.append(
+            imports.start_import(
+                db_session(),
+                me(),
+                kind=form.kind.data,
+                name=upload.filename or "import.xlsx",
+                data=upload.stream,
+                dry_run=form.dry_run.data,
+                strict=form.strict.data,
+            )
+        )
+
+    if form.validate_on_submit() and run_change(form, start):
+        run = started[0]
+        session = db_session()
+        run.job_id = enqueue(imports.run_import, current_tenant().id, run.id).id
+        session.commit()
+        return redirect(url_for("portal.registry_import", run_id=run.id))
+    return _imports_page(form), 422
+
+
+@bp.get("/registry/imports/<int:run_id>")
+@roles_required(access.IMPORTER_ROLES)
+def registry_import(run_id: int) -> Any:
+    run = _run(run_id)
+    template = "registry/_import_status.html" if is_htmx() else "registry/import.html"
+    return render_template(
+        template,
+        run=run,
+        progress=imports.run_progress(run),
+        kind_labels=KIND_LABELS,
+    )
+
+
+@bp.get("/registry/imports/<int:run_id>/rejected.xlsx")
+@roles_required(access.IMPORTER_ROLES)
+def registry_import_rejected(run_id: int) -> Any:
+    run = _run(run_id)
+    if run.rejected_file_id is None:
+        abort(404)
+    stored = files.get_file(db_session(), run.rejected_file_id)
+    return send_file(
+        files.file_path(stored), mimetype=XLSX, as_attachment=True, download_name=stored.name
+    )
+
+
+def _run(run_id: int) -> ImportRun:
+    try:
+        return imports.visible_import_run(db_session(), me(), run_id)
+    except NotFound:
+        abort(404)
+
+
+def _imports_page(form: ImportForm) -> str:
+    return render_template(
+        "registry/imports.html",
+        form=form,
+        runs=imports.import_runs(db_session(), me()),
+        kind_labels=KIND_LABELS,
+    )

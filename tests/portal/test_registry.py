@@ -1,0 +1,229 @@
+"""Registry pages: a grid worker finds a person, opens their dwelling, adds a member, tags and
+visits; out-of-scope and other counties' records are 404; values masked; unmask audited;
+a county administrator imports a spreadsheet and sees how it went."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from gridgov.core.audit.models import AuditEvent
+from gridgov.core.db import db_session, set_tenant
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.service import PersonInput
+from gridgov.core.registry.spreadsheet import write_workbook
+from tests.core.registry.conftest import id_number
+from tests.portal.conftest import csrf_token, login, make_county, post_form
+
+BASE = "/t/changshan"
+
+
+@dataclass
+class Home:
+    person: int
+    dwelling: int
+    household: int
+
+
+def seed(app, county, grid_index: int, n: int) -> Home:
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        dwelling = registry.create_dwelling(
+            session, county.tenant, None, grid=county.grids[grid_index], address=f"幸福路 {n} 号"
+        )
+        household = registry.create_household(session, None, dwelling=dwelling)
+        person = registry.create_person(
+            session,
+            county.tenant,
+            None,
+            PersonInput(
+                name=f"王示例{n}", id_number=id_number(n), phone="13812345678", relation="head"
+            ),
+            household=household,
+        )
+        session.commit()
+        return Home(person.id, dwelling.id, household.id)
+
+
+@pytest.fixture
+def mine(app, county) -> Home:
+    return seed(app, county, 0, 1)
+
+
+@pytest.fixture
+def elsewhere(app, county, mine) -> Home:
+    return seed(app, county, 3, 2)
+
+
+def audit_actions(app, county) -> list[tuple[str, dict]]:
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        return [
+            (e.action, e.after) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+
+
+def test_a_grid_worker_finds_a_person_by_name_or_id_number_and_sees_them_masked(
+    client, county, mine, elsewhere
+):
+    login(client, "changshan", county.workers[0].username)
+    by_name = client.get(f"{BASE}/people?q=王示例").get_data(as_text=True)
+    assert "王示例1" in by_name and "王示例2" not in by_name
+    by_id = post_form(client, f"{BASE}/people", f"{BASE}/people", {"q": id_number(1)})
+    by_id = by_id.get_data(as_text=True)
+    assert "王示例1" in by_id
+    assert by_id.count(id_number(1)) == 1  # only in the search box, never in a link
+    assert f"{id_number(1)[:4]}**********{id_number(1)[-4:]}" in by_id
+    assert "138****5678" in client.get(f"{BASE}/people/{mine.person}").get_data(as_text=True)
+
+
+def test_records_outside_the_grid_workers_scope_are_404(client, county, mine, elsewhere):
+    login(client, "changshan", county.workers[0].username)
+    for path in (f"/people/{elsewhere.person}", f"/dwellings/{elsewhere.dwelling}"):
+        assert client.get(BASE + path).status_code == 404, path
+    page = f"{BASE}/dwellings/{mine.dwelling}"
+    for action, data in (
+        (
+            f"/households/{elsewhere.household}/visits",
+            {f"visit{elsewhere.household}-notes": "越界"},
+        ),
+        (
+            f"/households/{elsewhere.household}/members",
+            {f"member{elsewhere.household}-name": "越界"},
+        ),
+        (f"/people/{elsewhere.person}/tags", {"tag-tag": "disabled"}),
+    ):
+        assert post_form(client, page, BASE + action, data).status_code == 404, action
+
+
+def test_another_countys_records_are_404(app, client, county, mine):
+    other = make_county(app, "lishui")
+    theirs = seed(app, other, 0, 5)
+    login(client, "changshan", county.admin.username)
+    assert client.get(f"{BASE}/people/{theirs.person}").status_code == 404
+    assert client.get(f"{BASE}/dwellings/{theirs.dwelling}").status_code == 404
+    assert "王示例5" not in client.get(f"{BASE}/people?q=王").get_data(as_text=True)
+
+
+def test_volunteers_see_no_resident_pages(client, county, mine):
+    login(client, "changshan", county.volunteer.username)
+    assert client.get(f"{BASE}/people").status_code == 404
+    assert client.get(f"{BASE}/dwellings/{mine.dwelling}").status_code == 404
+
+
+def test_a_grid_worker_adds_a_member_tags_them_and_records_a_visit(app, client, county, mine):
+    login(client, "changshan", county.workers[0].username)
+    page = f"{BASE}/dwellings/{mine.dwelling}"
+    prefix = f"member{mine.household}"
+    added = post_form(
+        client,
+        page,
+        f"{BASE}/households/{mine.household}/members",
+        {
+            f"{prefix}-name": "王老人",
+            f"{prefix}-id_number": id_number(9, 1940),
+            f"{prefix}-relation": "parent",
+            f"{prefix}-residence_type": "registered",
+        },
+    )
+    assert added.status_code == 302
+    assert "王老人" in client.get(page).get_data(as_text=True)
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        elder = registry.find_by_id_number(session, id_number(9, 1940)).id
+    tagged = post_form(
+        client,
+        f"{BASE}/people/{elder}",
+        f"{BASE}/people/{elder}/tags",
+        {"tag-tag": "empty_nest_elderly"},
+    )
+    assert tagged.status_code == 302
+    assert "王老人" in client.get(f"{BASE}/visits/due").get_data(as_text=True)
+    visited = post_form(
+        client,
+        page,
+        f"{BASE}/households/{mine.household}/visits",
+        {f"visit{mine.household}-notes": "身体好"},
+    )
+    assert visited.status_code == 302
+    assert "王老人" not in client.get(f"{BASE}/visits/due").get_data(as_text=True)
+
+
+def test_a_bad_id_number_is_marked_on_the_member_form(client, county, mine):
+    login(client, "changshan", county.workers[0].username)
+    prefix = f"member{mine.household}"
+    response = post_form(
+        client,
+        f"{BASE}/dwellings/{mine.dwelling}",
+        f"{BASE}/households/{mine.household}/members",
+        {
+            f"{prefix}-name": "错号",
+            f"{prefix}-id_number": "110101198001011233",
+            f"{prefix}-relation": "child",
+            f"{prefix}-residence_type": "registered",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="{prefix}-id_number-error"' in html and "110101198001011233" in html
+
+
+def test_a_supervisor_cannot_unmask_and_an_admin_unmasks_with_a_reason_that_is_audited(
+    app, client, county, mine
+):
+    login(client, "changshan", county.supervisor.username)
+    page = f"{BASE}/people/{mine.person}"
+    assert "查看完整号码" not in client.get(page).get_data(as_text=True)
+    refused = post_form(
+        client, f"{BASE}/people", f"{page}/unmask", {"unmask-field": "phone", "unmask-reason": "核实"}
+    )
+    assert refused.status_code == 404
+    client = app.test_client()
+    login(client, "changshan", county.admin.username)
+    shown = post_form(
+        client, page, f"{page}/unmask", {"unmask-field": "id_number", "unmask-reason": "低保核实"}
+    )
+    assert shown.status_code == 200 and id_number(1) in shown.get_data(as_text=True)
+    assert ("person.unmask", {"field": "id_number", "reason": "低保核实"}) in audit_actions(
+        app, county
+    )
+
+
+def test_an_admin_imports_a_workbook_and_sees_the_result_and_the_rejected_rows(
+    app, client, county, files_dir
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    login(client, "changshan", county.admin.username)
+    data = write_workbook(
+        ["姓名", "公民身份号码", "网格编码"],
+        [["示例甲", id_number(1), county.grids[0].code], ["示例乙", "123", county.grids[0].code]],
+        "people",
+    )
+    page = client.get(f"{BASE}/registry/imports").get_data(as_text=True)
+    started = client.post(
+        f"{BASE}/registry/imports",
+        data={
+            "csrf_token": csrf_token(page),
+            "kind": "people",
+            "file": (io.BytesIO(data), "人口.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert started.status_code == 302
+    status = client.get(started.headers["Location"], headers={"HX-Request": "true"})
+    html = status.get_data(as_text=True)
+    assert "新增 1" in html and "拒绝 1" in html and "hx-get" not in html
+    assert "第 3 行" in html
+    rejected = client.get(started.headers["Location"] + "/rejected.xlsx")
+    assert rejected.status_code == 200 and rejected.mimetype.endswith("sheet")
+
+
+def test_grid_workers_have_no_import_page(client, county):
+    login(client, "changshan", county.workers[0].username)
+    assert client.get(f"{BASE}/registry/imports").status_code == 404
