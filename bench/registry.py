@@ -207,7 +207,8 @@ def searches(session, tenant, grids, worker, count: int, repeat: int = 200) -> N
         action(0)
         samples = timed(action, repeat)
         log(
-            f"  {label}: p95 {p95(samples):.1f} ms, median {statistics.median(samples) * 1000:.1f} ms"
+            f"  {label}: p95 {p95(samples):.1f} ms,"
+            f" median {statistics.median(samples) * 1000:.1f} ms"
         )
 
 
@@ -231,7 +232,8 @@ def bench(database: str, owner_url: str, app_url: str, count: int, workdir: Path
             log(f"  writing {path.name} (openpyxl write-only): {write_xlsx(path, count):.1f} s")
         parse = parse_only(path)
         log(
-            f"  parsing the .xlsx alone (python-calamine): {parse:.1f} s, {count / parse:,.0f} rows/s"
+            f"  parsing the .xlsx alone (python-calamine): {parse:.1f} s,"
+            f" {count / parse:,.0f} rows/s"
         )
         elapsed, report = run_import(session, tenant, path)
         log(
@@ -244,10 +246,12 @@ def bench(database: str, owner_url: str, app_url: str, count: int, workdir: Path
         if database == "postgresql":
             copy = raw_copy(owner_url, session, tenant.id, count)
             log(
-                f"  raw COPY of the same rows (pre-encrypted, owner, no RLS): {copy:.1f} s, {count / copy:,.0f} rows/s"
+                f"  raw COPY of the same rows (pre-encrypted, owner, no RLS): {copy:.1f} s,"
+                f" {count / copy:,.0f} rows/s"
             )
             log(
-                f"  import / COPY speed: {copy / elapsed:.0%} (without parsing: {copy / pipeline:.0%})"
+                f"  import / COPY speed: {copy / elapsed:.0%}"
+                f" (without parsing: {copy / pipeline:.0%})"
             )
             session.execute(text("ANALYZE persons"))
             session.commit()

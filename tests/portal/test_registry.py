@@ -181,7 +181,10 @@ def test_a_supervisor_cannot_unmask_and_an_admin_unmasks_with_a_reason_that_is_a
     page = f"{BASE}/people/{mine.person}"
     assert "查看完整号码" not in client.get(page).get_data(as_text=True)
     refused = post_form(
-        client, f"{BASE}/people", f"{page}/unmask", {"unmask-field": "phone", "unmask-reason": "核实"}
+        client,
+        f"{BASE}/people",
+        f"{page}/unmask",
+        {"unmask-field": "phone", "unmask-reason": "核实"},
     )
     assert refused.status_code == 404
     client = app.test_client()
