@@ -331,6 +331,7 @@ def _demo_manifests(folder: Path) -> Iterator[Path]:
 @with_appcontext
 def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None:
     """Migrate, load the demo counties, print the logins and serve the portal."""
+    from gridgov.core.registry.demo import load_demo_registry
     from gridgov.migrations import upgrade
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -353,6 +354,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
         plan = _apply(session, path, dry_run=False, prune=False)
         _announce_passwords(plan)
         issue_initial_passwords(session, plan, password=DEMO_PASSWORD)
+        load_demo_registry(session, plan.tenant)
         loaded.append(plan)
     session.commit()
 
