@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, send_file
 from flask.views import MethodView
 
+from gridgov.api import access as api_access
 from gridgov.api.access import Caller, current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.registry_schemas import (
@@ -39,6 +40,8 @@ from gridgov.api.registry_schemas import (
     PersonCreateSchema,
     PersonSchema,
     PersonUpdateSchema,
+    QualityArgsSchema,
+    QualitySchema,
     SiteArgsSchema,
     SiteCreateSchema,
     SiteSchema,
@@ -52,7 +55,7 @@ from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
-from gridgov.core.registry import access, exports, imports
+from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
@@ -552,3 +555,15 @@ class PeopleExport(MethodView):
         data = exports.export_people(session, caller.user, query, reason=args.get("reason"))
         session.commit()
         return send_file(io.BytesIO(data), mimetype=XLSX, download_name="people.xlsx")
+
+
+@blp.route("/registry/quality")
+class RegistryQuality(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(QualityArgsSchema, location="query")
+    @blp.response(200, QualitySchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Data-quality figures of a node's subtree and of each child (准确率、匹配率)"""
+        session, caller = db_session(), _reader()
+        node = api_access.visible_node(session, caller, args["node_id"])
+        return quality.quality(session, node)

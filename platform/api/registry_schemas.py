@@ -238,3 +238,29 @@ class ExportArgsSchema(PeopleArgsSchema):
     reason = fields.String(
         metadata={"description": "给出理由时，有权的角色导出完整号码（写入审计日志）"}
     )
+
+
+class QualityArgsSchema(QueryArgsSchema):
+    node_id = fields.Integer(required=True, metadata={"description": "该节点及其下级的数据质量"})
+
+
+class QualityFiguresSchema(ApiSchema):
+    node_id = fields.Function(lambda q: q.node.id, dump_only=True)
+    node_name = fields.Function(lambda q: q.node.name, dump_only=True)
+    people = fields.Integer(dump_only=True)
+    completeness = fields.Float(
+        dump_only=True, allow_none=True, metadata={"description": "身份证号、电话、房屋齐全的比例"}
+    )
+    id_number_rate = fields.Float(
+        dump_only=True, allow_none=True, metadata={"description": "有有效身份证号的比例"}
+    )
+    match_rate = fields.Float(
+        dump_only=True, allow_none=True, metadata={"description": "匹配到房屋的比例（匹配率）"}
+    )
+    duplicates = fields.Integer(
+        dump_only=True, metadata={"description": "同名同生日的疑似重复记录数"}
+    )
+
+
+class QualitySchema(QualityFiguresSchema):
+    children = fields.List(fields.Nested(QualityFiguresSchema), dump_only=True)

@@ -29,6 +29,7 @@ REGISTRY_PATHS = {
     "/registry/imports/{run_id}": {"get"},
     "/registry/imports/{run_id}/rejected": {"get"},
     "/people/export": {"get"},
+    "/registry/quality": {"get"},
 }
 EXPECTED_PATHS = {
     "/api/v1/tenants": {"get", "post"},

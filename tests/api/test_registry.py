@@ -301,3 +301,11 @@ def test_changed_records_are_counted_per_grid(client, county, mine, elsewhere, m
         headers=token,
     ).get_json()
     assert counts == [{"grid_id": county.grids[0].id, "records": 3}]
+
+
+def test_quality_figures_are_404_for_a_node_outside_the_callers_scope(client, county, mine, mint):
+    token = bearer(mint(county, county.workers[0]))
+    ok = client.get(url(county, f"/registry/quality?node_id={county.grids[0].id}"), headers=token)
+    assert ok.status_code == 200 and ok.get_json()["people"] == 1
+    other = client.get(url(county, f"/registry/quality?node_id={county.top.id}"), headers=token)
+    assert other.status_code == 404

@@ -1,0 +1,41 @@
+"""Data-quality figures per grid and summed up the hierarchy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gridgov.core.registry import quality
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.service import PersonInput
+from tests.core.registry.conftest import id_number
+
+
+def test_rates_and_duplicates_are_counted_per_grid_and_summed_up(session, home):
+    county = home.county
+    tenant, admin = county.tenant, county.admin
+    registry.create_person(
+        session,
+        tenant,
+        admin,
+        PersonInput(name="甲", id_number=id_number(1), phone="13812345678", relation="head"),
+        household=home.household,
+    )
+    registry.create_person(session, tenant, admin, PersonInput(name="乙"), grid=county.grids[0])
+    registry.create_person(
+        session, tenant, admin, PersonInput(name="丙", id_number=id_number(2)), grid=county.grids[2]
+    )
+    registry.create_person(
+        session,
+        tenant,
+        admin,
+        PersonInput(name="丙", birth_date=dt.date(1950, 1, 1)),
+        grid=county.grids[2],
+    )
+    figures = quality.quality(session, county.top)
+    assert (figures.people, figures.duplicates) == (4, 1)
+    assert figures.completeness == 0.25 and figures.id_number_rate == 0.5
+    assert figures.match_rate == 0.25
+    grid0 = quality.quality(session, county.communities[0]).children[0]
+    assert (grid0.node.id, grid0.people, grid0.completeness) == (county.grids[0].id, 2, 0.5)
+    town = {q.node.id: q.people for q in figures.children}
+    assert town == {county.townships[0].id: 4}
