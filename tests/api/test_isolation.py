@@ -101,11 +101,13 @@ def test_county_a_urls_with_ids_of_county_b_are_404_for_a_county_a_admin(
     app, client, county, other, mint
 ):
     token_a = bearer(mint(county, county.admin))
+    # Taken before any call: PostgreSQL's RLS rightly hides B's rows once A's requests ran.
+    ids_of_b = _ids(other)
     tried = 0
     for method, rule in _tenant_endpoints(app):
         if "<int:" not in rule:
             continue
-        path = _path(rule, "changshan", _ids(other))  # B's rows are invisible from A
+        path = _path(rule, "changshan", ids_of_b)
         response = client.open(
             path, method=method, json=_body(method, rule, county), headers=token_a
         )
