@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, send_file
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from gridgov.api import access as api_access
 from gridgov.api.access import Caller, current_caller
@@ -88,6 +89,11 @@ def _person_input(data: dict[str, Any]) -> PersonInput:
     return PersonInput(**{k: data.get(k) for k in PersonInput.__dataclass_fields__})
 
 
+def _people(session: Session, caller: Caller, args: dict[str, Any]) -> Any:
+    filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id") if k in args}
+    return registry.search_people(session, caller.scope, args.get("q", ""), **filters)
+
+
 def _grid(caller: Caller, grid_id: int | None) -> Any:
     if grid_id is None:
         return None
@@ -110,11 +116,7 @@ class People(MethodView):
         hash). Filter by ``grid_id``, ``tag`` and ``dwelling_id``. Values are masked.
         """
         session, caller = db_session(), _reader()
-        filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id") if k in args}
-        if args.get("q"):
-            query = registry.search_people(session, caller.scope, args["q"], **filters)
-        else:
-            query = registry.people_query(caller.scope, **filters)
+        query = _people(session, caller, args)
         return page_of(query, pagination_parameters)
 
     @blp.requires("registry:write")
@@ -547,11 +549,7 @@ class PeopleExport(MethodView):
         ID numbers / phones; the export is written to the audit log.
         """
         session, caller = db_session(), _reader()
-        filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id") if k in args}
-        if args.get("q"):
-            query = registry.search_people(session, caller.scope, args["q"], **filters)
-        else:
-            query = registry.people_query(caller.scope, **filters)
+        query = _people(session, caller, args)
         data = exports.export_people(session, caller.user, query, reason=args.get("reason"))
         session.commit()
         return send_file(io.BytesIO(data), mimetype=XLSX, download_name="people.xlsx")

@@ -153,11 +153,7 @@ def people() -> Any:
     session, form = db_session(), SearchForm()
     q = (form.q.data if form.validate_on_submit() else request.args.get("q") or "").strip()
     page = max(request.args.get("page", 1, type=int), 1)
-    query = (
-        registry.search_people(session, user_scope(), q)
-        if q
-        else registry.people_query(user_scope())
-    )
+    query = registry.search_people(session, user_scope(), q)
     found = session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "registry/people.html",
@@ -175,11 +171,7 @@ def people() -> Any:
 @roles_required(access.READER_ROLES)
 def people_export() -> Any:
     session, q = db_session(), (request.args.get("q") or "").strip()
-    query = (
-        registry.search_people(session, user_scope(), q)
-        if q
-        else registry.people_query(user_scope())
-    )
+    query = registry.search_people(session, user_scope(), q)
     data = exports.export_people(session, me(), query)
     session.commit()
     return send_file(

@@ -712,8 +712,8 @@ def people_query(
 
 def search_people(session: Session, scope: Scope, q: str, **filters: Any) -> Select[Any]:
     """People matching ``q``: an ID number or a phone (exact, through the search hash), else a
-    name prefix. Filters as in ``people_query``."""
-    q = q.strip()
+    name prefix; everyone in scope when ``q`` is empty. Filters as in ``people_query``."""
+    q = (q or "").strip()
     if len(q) == 18 and q[:17].isdigit():
         try:
             clean = personal_data.clean_id_number(q)
