@@ -150,7 +150,7 @@ def upgrade() -> None:
     op.create_table('persons',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('node_id', sa.Integer(), nullable=False, comment='the basic grid the person lives in'),
-    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('name', sa.String(length=100).with_variant(sa.String(length=100, collation='C'), 'postgresql'), nullable=False),
     sa.Column('residence_type', sa.String(length=16), nullable=False, comment='a ResidenceType value'),
     sa.Column('sex', sa.String(length=8), nullable=True, comment='a Sex value'),
     sa.Column('birth_date', sa.Date(), nullable=True),
@@ -175,7 +175,7 @@ def upgrade() -> None:
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.create_index('ix_persons_tenant_id_dwelling_id', ['tenant_id', 'dwelling_id'], unique=False)
         batch_op.create_index('ix_persons_tenant_id_household_id', ['tenant_id', 'household_id'], unique=False)
-        batch_op.create_index('ix_persons_tenant_id_name', ['tenant_id', 'name'], unique=False, postgresql_ops={'name': 'text_pattern_ops'})
+        batch_op.create_index('ix_persons_tenant_id_name', ['tenant_id', 'name'], unique=False)
         batch_op.create_index('ix_persons_tenant_id_node_id', ['tenant_id', 'node_id', 'name'], unique=False)
         batch_op.create_index('ix_persons_tenant_id_phone_hash', ['tenant_id', 'phone_hash'], unique=False)
         batch_op.create_index('uq_persons_tenant_id_id_number_hash', ['tenant_id', 'id_number_hash'], unique=True)
@@ -292,7 +292,7 @@ def downgrade() -> None:
         batch_op.drop_index('uq_persons_tenant_id_id_number_hash')
         batch_op.drop_index('ix_persons_tenant_id_phone_hash')
         batch_op.drop_index('ix_persons_tenant_id_node_id')
-        batch_op.drop_index('ix_persons_tenant_id_name', postgresql_ops={'name': 'text_pattern_ops'})
+        batch_op.drop_index('ix_persons_tenant_id_name')
         batch_op.drop_index('ix_persons_tenant_id_household_id')
         batch_op.drop_index('ix_persons_tenant_id_dwelling_id')
 
