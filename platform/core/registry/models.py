@@ -137,7 +137,7 @@ class Person(TenantScoped, Base):
     __tablename__ = "persons"
     __table_args__ = (
         Index("ix_persons_tenant_id_node_id", "tenant_id", "node_id", "name"),
-        Index("ix_persons_tenant_id_name", "tenant_id", "name"),
+        Index("ix_persons_tenant_id_name", "tenant_id", "name", "id"),  # prefix search, in order
         Index(
             "uq_persons_tenant_id_id_number_hash",
             "tenant_id",

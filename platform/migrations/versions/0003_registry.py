@@ -175,7 +175,7 @@ def upgrade() -> None:
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.create_index('ix_persons_tenant_id_dwelling_id', ['tenant_id', 'dwelling_id'], unique=False)
         batch_op.create_index('ix_persons_tenant_id_household_id', ['tenant_id', 'household_id'], unique=False)
-        batch_op.create_index('ix_persons_tenant_id_name', ['tenant_id', 'name'], unique=False)
+        batch_op.create_index('ix_persons_tenant_id_name', ['tenant_id', 'name', 'id'], unique=False)
         batch_op.create_index('ix_persons_tenant_id_node_id', ['tenant_id', 'node_id', 'name'], unique=False)
         batch_op.create_index('ix_persons_tenant_id_phone_hash', ['tenant_id', 'phone_hash'], unique=False)
         batch_op.create_index('uq_persons_tenant_id_id_number_hash', ['tenant_id', 'id_number_hash'], unique=True)
