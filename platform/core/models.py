@@ -6,6 +6,7 @@ from gridgov.core.audit.models import AuditEvent
 from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
+from gridgov.core.tasks import models as task_models
 from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "StoredFile",
     "Tenant",
     "User",
+    "task_models",
 ]
