@@ -97,7 +97,7 @@ def _add(session: Session, tenant_id: Any, key: dict[str, Any], tasks: int, seco
 
 def recount(session: Session) -> dict[tuple[Any, ...], tuple[int, int]]:
     """The counters as the tasks say they should be: {key: (tasks, handling seconds)}."""
-    levels = dict(session.execute(select(Node.id, Node.level)).tuples())
+    levels = {node_id: level for node_id, level in session.execute(select(Node.id, Node.level))}
     figures: dict[tuple[Any, ...], list[int]] = {}
     for task in session.scalars(select(Task)).yield_per(1000):
         share = share_of(task, levels[task.current_node_id])
