@@ -150,8 +150,11 @@ class Period:
         return clauses
 
 
+ANY_TIME = Period()
+
+
 def totals_by(
-    session: Session, node_ids: Iterable[int], dimension: str, period: Period = Period()
+    session: Session, node_ids: Iterable[int], dimension: str, period: Period = ANY_TIME
 ) -> list[tuple[Any, int, int]]:
     """(value of ``dimension``, tasks, handling seconds) summed over the rows of ``node_ids``."""
     column = getattr(TaskCounter, dimension)
@@ -165,7 +168,7 @@ def totals_by(
 
 
 def totals_by_child(
-    session: Session, node: Node, period: Period = Period()
+    session: Session, node: Node, period: Period = ANY_TIME
 ) -> list[tuple[Node, int]]:
     """Each active child of ``node`` with its number of tasks (the breakdown by level/grid)."""
     child = aliased(Node)

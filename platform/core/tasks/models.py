@@ -75,7 +75,13 @@ class Task(TenantScoped, Base):
         ),
         Index("ix_tasks_tenant_id_current_node_id_state", "tenant_id", "current_node_id", "state"),
         Index("ix_tasks_tenant_id_is_open_due_at", "tenant_id", "is_open", "due_at"),
-        Index("ix_tasks_tenant_id_card", "tenant_id", "card"),
+        Index(
+            "ix_tasks_tenant_id_card_filed_path",
+            "tenant_id",
+            "card",
+            "filed_path",
+            postgresql_ops={"filed_path": "text_pattern_ops"},
+        ),
         Index("ix_tasks_tenant_id_department_id", "tenant_id", "department_id"),
     )
 

@@ -372,7 +372,12 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.create_index("ix_tasks_tenant_id_card", ["tenant_id", "card"], unique=False)
+        batch_op.create_index(
+            "ix_tasks_tenant_id_card_filed_path",
+            ["tenant_id", "card", "filed_path"],
+            unique=False,
+            postgresql_ops={"filed_path": "text_pattern_ops"},
+        )
         batch_op.create_index(
             "ix_tasks_tenant_id_current_node_id_state",
             ["tenant_id", "current_node_id", "state"],
@@ -695,7 +700,9 @@ def downgrade() -> None:
             "ix_tasks_tenant_id_current_path", postgresql_ops={"current_path": "text_pattern_ops"}
         )
         batch_op.drop_index("ix_tasks_tenant_id_current_node_id_state")
-        batch_op.drop_index("ix_tasks_tenant_id_card")
+        batch_op.drop_index(
+            "ix_tasks_tenant_id_card_filed_path", postgresql_ops={"filed_path": "text_pattern_ops"}
+        )
 
     op.drop_table("tasks")
     op.drop_table("notice_board_entries")
