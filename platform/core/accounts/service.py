@@ -44,6 +44,7 @@ GRID_ONLY_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR})
 
 # OAuth scopes a county user's token may carry. Writes need their own scope.
 USER_SCOPES = ("hierarchy:read", "hierarchy:write", "users:read", "users:write", "audit:read")
+USER_SCOPES += ("tasks:read", "tasks:write", "tasks:intake")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 
 

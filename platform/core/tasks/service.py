@@ -19,22 +19,26 @@ from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import counters
-from gridgov.core.tasks.calendar import WorkCalendar, work_calendar
+from gridgov.core.tasks.calendar import COUNTY_ZONE, WorkCalendar, local_date, work_calendar
 from gridgov.core.tasks.models import (
     Card,
     Notification,
+    Patrol,
     Rating,
     SlaLimit,
     Source,
     Supervision,
     Task,
+    TaskAttachment,
     TaskCard,
     TaskLink,
     TaskTransition,
     Track,
+    WorkerLog,
 )
 from gridgov.core.tasks.workflow import (
     DEFAULT_TYPE,
@@ -941,3 +945,125 @@ def _snapshot(task: Task) -> dict[str, Any]:
         "department_id": task.department_id,
         "rating": task.rating,
     }
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+# Roles that report tasks (the audit administrator only reads the audit log, 三员分立).
+REPORTER_ROLES = frozenset(role.value for role in Role) - {Role.AUDIT_ADMIN}
+
+
+def check_may_report(user: User, scope: Scope, node: Node) -> None:
+    """A task is filed by staff (not the audit role) under a node of their scope."""
+    if not scope.contains(node):
+        raise NotFound(_("没有这个节点"), field="node_id")
+    if user.role not in REPORTER_ROLES:
+        raise Forbidden(_("您的角色不能上报事件"))
+
+
+def attach_file(session: Session, actor: User, task: Task, stored: StoredFile) -> TaskAttachment:
+    """Attach a stored file (a photo, a document) to ``task``."""
+    attachment = TaskAttachment(task_id=task.id, file_id=stored.id)
+    session.add(attachment)
+    session.flush()
+    audit.record(session, actor, "task.attach", "task", task.id, after={"file_id": stored.id})
+    return attachment
+
+
+def attachments(session: Session, task: Task) -> list[StoredFile]:
+    """The files attached to ``task``, oldest first."""
+    return list(
+        session.scalars(
+            select(StoredFile)
+            .join(TaskAttachment, TaskAttachment.file_id == StoredFile.id)
+            .where(TaskAttachment.task_id == task.id)
+            .order_by(TaskAttachment.id)
+        )
+    )
+
+
+def attachment(session: Session, task: Task, file_id: int) -> StoredFile:
+    """One file of ``task``; a file not attached to it is NotFound."""
+    found = session.scalar(
+        select(StoredFile)
+        .join(TaskAttachment, TaskAttachment.file_id == StoredFile.id)
+        .where(TaskAttachment.task_id == task.id, StoredFile.id == file_id)
+    )
+    if found is None:
+        raise NotFound(_("没有这个附件"))
+    return found
+
+
+# --- the grid worker's day -----------------------------------------------------------------
+
+
+def check_in(
+    session: Session,
+    user: User,
+    scope: Scope,
+    node: Node,
+    *,
+    place: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    note: str = "",
+) -> Patrol:
+    """Record a patrol (一日双巡) of ``user`` in ``node`` now."""
+    if not scope.contains(node):
+        raise NotFound(_("没有这个节点"), field="node_id")
+    if (latitude is None) != (longitude is None):
+        raise DomainError(_("经度和纬度须同时填写"), field="latitude")
+    patrol = Patrol(
+        user_id=user.id,
+        node_id=node.id,
+        at=utcnow(),
+        place=place.strip()[:300],
+        latitude=latitude,
+        longitude=longitude,
+        note=note.strip(),
+    )
+    session.add(patrol)
+    session.flush()
+    return patrol
+
+
+def patrols_of(session: Session, user: User, day: dt.date) -> list[Patrol]:
+    """The user's patrols of one (county) day, in order."""
+    start = dt.datetime.combine(day, dt.time(0), COUNTY_ZONE)
+    return list(
+        session.scalars(
+            select(Patrol)
+            .where(
+                Patrol.user_id == user.id,
+                Patrol.at >= start,
+                Patrol.at < start + dt.timedelta(days=1),
+            )
+            .order_by(Patrol.at)
+        )
+    )
+
+
+def write_log(session: Session, user: User, day: dt.date, text: str) -> WorkerLog:
+    """Write (or rewrite) the user's daily log (网格员日志) of ``day``."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("日志不能为空"), field="text")
+    if day > local_date(utcnow()):
+        raise DomainError(_("不能填写将来的日志"), field="day")
+    entry = session.scalar(
+        select(WorkerLog).where(WorkerLog.user_id == user.id, WorkerLog.day == day)
+    )
+    if entry is None:
+        entry = WorkerLog(user_id=user.id, day=day, text=text)
+        session.add(entry)
+    entry.text = text
+    entry.updated_at = utcnow()
+    session.flush()
+    return entry
+
+
+def log_of(session: Session, user: User, day: dt.date) -> WorkerLog | None:
+    """The user's daily log of ``day``, or None."""
+    return session.scalar(
+        select(WorkerLog).where(WorkerLog.user_id == user.id, WorkerLog.day == day)
+    )
