@@ -1,0 +1,114 @@
+// The report form on a phone: fills in the location, and keeps a report typed without a network
+// as a draft in IndexedDB (more than one at a time, photo included), sending each draft when the
+// network returns. Every draft carries its own idempotency key, so a draft sent twice (the
+// answer lost on a weak network) still makes one task on the server.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-offline-report]");
+  if (!form) return;
+  var DB = "gridgov-drafts", STORE = "reports";
+  var keyField = form.querySelector("[name=idempotency_key]");
+  var counter = document.querySelector("[data-testid=drafts]");
+
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+  if (!keyField.value) keyField.value = newKey();
+
+  if (navigator.geolocation) {
+    navigator.geolocation.getCurrentPosition(function (position) {
+      form.querySelector("[name=latitude]").value = position.coords.latitude.toFixed(6);
+      form.querySelector("[name=longitude]").value = position.coords.longitude.toFixed(6);
+    }, function () {}, { timeout: 10000, maximumAge: 60000 });
+  }
+
+  function open(then) {
+    if (!window.indexedDB) return;
+    var request = window.indexedDB.open(DB, 1);
+    request.onupgradeneeded = function () {
+      request.result.createObjectStore(STORE, { keyPath: "key" });
+    };
+    request.onsuccess = function () { then(request.result); };
+  }
+
+  function store(mode, work) {
+    open(function (db) {
+      var tx = db.transaction(STORE, mode);
+      work(tx.objectStore(STORE), tx);
+    });
+  }
+
+  function fields() {
+    var data = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token") data[name] = value;
+    });
+    return data;
+  }
+
+  function showCount() {
+    store("readonly", function (drafts) {
+      var request = drafts.count();
+      request.onsuccess = function () {
+        counter.hidden = request.result === 0;
+        counter.querySelector("[data-drafts-count]").textContent = request.result;
+      };
+    });
+  }
+
+  function send(draft, done) {
+    var body = new FormData();
+    body.append("csrf_token", form.querySelector("[name=csrf_token]").value);
+    Object.keys(draft.fields).forEach(function (name) {
+      var value = draft.fields[name];
+      if (value instanceof Blob && value.size === 0) return;
+      body.append(name, value, value instanceof File ? value.name : undefined);
+    });
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        // 422: the server refused the draft's content; keep it for the worker to see.
+        if (response.ok) done(response.url);
+      })
+      .catch(function () {});
+  }
+
+  function sendDrafts() {
+    if (!navigator.onLine) return;
+    store("readonly", function (drafts) {
+      var request = drafts.getAll();
+      request.onsuccess = function () {
+        request.result.forEach(function (draft) {
+          send(draft, function () {
+            store("readwrite", function (writable) { writable.delete(draft.key); });
+            showCount();
+          });
+        });
+      };
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (navigator.onLine || !window.indexedDB) return;
+    event.preventDefault();
+    var draft = { key: keyField.value, fields: fields(), at: Date.now() };
+    store("readwrite", function (drafts, tx) {
+      drafts.put(draft);
+      tx.oncomplete = function () {
+        form.reset();
+        keyField.value = newKey();
+        showCount();
+      };
+    });
+  });
+
+  window.addEventListener("online", sendDrafts);
+  showCount();
+  sendDrafts();
+
+  if ("serviceWorker" in navigator && form.getAttribute("data-worker")) {
+    navigator.serviceWorker.register(form.getAttribute("data-worker"), {
+      scope: form.getAttribute("data-worker-scope")
+    }).catch(function () {});
+  }
+})();
