@@ -30,13 +30,23 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
+from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
 from gridgov.core.tasks.models import Task
-from gridgov.portal.shell import bp, me, run_change, scope_roots, user_scope, visible_node
+from gridgov.portal.shell import (
+    bp,
+    me,
+    roles_required,
+    run_change,
+    scope_roots,
+    user_scope,
+    visible_node,
+)
 from gridgov.portal.tasks_forms import (
     ActionForm,
     LogForm,
+    NoticeBoardForm,
     PatrolForm,
     ReportForm,
     SupervisionForm,
@@ -332,6 +342,40 @@ def my_day() -> Any:
         today=today,
     )
     return page, status
+
+
+@bp.route("/tasks/notice-board", methods=["GET", "POST"])
+@roles_required(frozenset({Role.GRID_WORKER}))
+def my_notice_board() -> Any:
+    session, user = db_session(), me()
+    form = NoticeBoardForm()
+    grids = _reporting_nodes(session)
+    if form.is_submitted():
+
+        def save() -> None:
+            photo = None
+            upload = form.photo.data
+            if upload and upload.filename:
+                photo = files.store_file(
+                    session,
+                    user,
+                    name=upload.filename,
+                    data=upload.stream,
+                    kinds={FileKind.IMAGE},
+                    purpose="notice_board_photo",
+                    field="photo",
+                )
+            public.set_notice_board(session, user, shows_phone=form.shows_phone.data, photo=photo)
+
+        if form.validate() and run_change(form, save, {"file": "photo"}):
+            return redirect(url_for("portal.my_notice_board"))
+        status = 422
+    else:
+        status = 200
+        if grids:
+            form.shows_phone.data = public.notice_board(session, grids[0]).phone is not None
+    boards = [public.notice_board(session, grid) for grid in grids]
+    return render_template("tasks/notice_board.html", form=form, boards=boards), status
 
 
 def _board() -> dashboards.Dashboard:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     FloatField,
     HiddenField,
@@ -70,3 +71,8 @@ class SupervisionForm(FlaskForm):
     due_at = DateTimeLocalField(
         _("督办期限"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_("请填写期限"))]
     )
+
+
+class NoticeBoardForm(FlaskForm):
+    shows_phone = BooleanField(_("在网格公示牌上显示我的电话"))
+    photo = FileField(_("公示照片"))

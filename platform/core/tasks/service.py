@@ -961,7 +961,9 @@ def check_may_report(user: User, scope: Scope, node: Node) -> None:
         raise Forbidden(_("您的角色不能上报事件"))
 
 
-def attach_file(session: Session, actor: User, task: Task, stored: StoredFile) -> TaskAttachment:
+def attach_file(
+    session: Session, actor: User | None, task: Task, stored: StoredFile
+) -> TaskAttachment:
     """Attach a stored file (a photo, a document) to ``task``."""
     attachment = TaskAttachment(task_id=task.id, file_id=stored.id)
     session.add(attachment)
