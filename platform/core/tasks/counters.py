@@ -70,21 +70,26 @@ def apply(session: Session, before: Share | None, after: Share | None) -> None:
         for node_id in share.node_ids:
             deltas[(node_id, *share.key)] += sign
             seconds[(node_id, *share.key)] += sign * share.handling_seconds
-    tenant_id = current_tenant_id(session)
-    for key in sorted(deltas.keys() | seconds.keys()):
-        if deltas[key] == 0 and seconds[key] == 0:
-            continue
-        _add(
-            session, tenant_id, dict(zip(KEY_COLUMNS, key, strict=True)), deltas[key], seconds[key]
-        )
+    rows = [
+        {
+            "tenant_id": current_tenant_id(session),
+            **dict(zip(KEY_COLUMNS, key, strict=True)),
+            "tasks": deltas[key],
+            "handling_seconds": seconds[key],
+        }
+        for key in sorted(deltas.keys() | seconds.keys())
+        if deltas[key] or seconds[key]
+    ]
+    if rows:
+        _add(session, rows)
 
 
-def _add(session: Session, tenant_id: Any, key: dict[str, Any], tasks: int, seconds: int) -> None:
+def _add(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add the rows' figures to the stored ones: one multi-row upsert (a round trip per
+    transition, not one per counter row)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(TaskCounter).values(
-        tenant_id=tenant_id, tasks=tasks, handling_seconds=seconds, **key
-    )
+    statement = insert(TaskCounter).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["tenant_id", *KEY_COLUMNS],
         set_={

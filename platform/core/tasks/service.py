@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import Assignment, Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
-from gridgov.core.db import utcnow
+from gridgov.core.db import current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node
@@ -736,16 +736,22 @@ def _give_cards(
     ).all()
     if not changed:
         return 0
-    session.add_all(
-        TaskCard(
-            task_id=row.id,
-            color=color.value,
-            state=row.state,
-            node_id=row.current_node_id,
-            due_at=row.due_at,
-            at=now,
-        )
-        for row in changed
+    tenant_id = current_tenant_id(session)
+    # Bulk inserts (executemany), not ORM objects: a sweep may card thousands of tasks at once.
+    session.execute(
+        insert(TaskCard),
+        [
+            {
+                "tenant_id": tenant_id,
+                "task_id": row.id,
+                "color": color.value,
+                "state": row.state,
+                "node_id": row.current_node_id,
+                "due_at": row.due_at,
+                "at": now,
+            }
+            for row in changed
+        ],
     )
     nodes = {
         node.id: node
@@ -753,15 +759,25 @@ def _give_cards(
             select(Node).where(Node.id.in_({row.current_node_id for row in changed}))
         )
     }
-    for row in changed:
-        node = nodes[row.current_node_id]
-        _notify_ids(
-            session,
-            row.id,
-            f"card.{color.value}",
-            _card_message(color, row.code),
-            _staff_at(session, node) + _staff_above(session, node),
-        )
+    # Whoever the task waits on and the level above, worked out once per node.
+    recipients = {
+        node_id: list(dict.fromkeys(_staff_at(session, node) + _staff_above(session, node)))
+        for node_id, node in nodes.items()
+    }
+    notes = [
+        {
+            "tenant_id": tenant_id,
+            "user_id": user_id,
+            "task_id": row.id,
+            "kind": f"card.{color.value}",
+            "message": str(_card_message(color, row.code))[:300],
+            "created_at": now,
+        }
+        for row in changed
+        for user_id in recipients[row.current_node_id]
+    ]
+    if notes:
+        session.execute(insert(Notification), notes)
     session.flush()
     return len(changed)
 
