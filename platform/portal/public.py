@@ -27,7 +27,6 @@ from wtforms.validators import DataRequired, Length
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind
 from gridgov.core.i18n import _
 from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
@@ -35,6 +34,7 @@ from gridgov.core.tasks.models import Task
 from gridgov.extensions import limiter
 from gridgov.portal.forms import show_domain_error
 from gridgov.portal.shell import CONTENT_SECURITY_POLICY
+from gridgov.portal.tasks import stored_photo
 from gridgov.portal.tasks_forms import RATING_CHOICES
 from gridgov.web import add_slug, bind_tenant, current_tenant
 
@@ -128,17 +128,8 @@ def report(code: str) -> Any:
                 track="coordinate",
             ),
         )
-        upload = form.photo.data
-        if upload and upload.filename:
-            stored = files.store_file(
-                session,
-                None,
-                name=upload.filename,
-                data=upload.stream,
-                kinds={FileKind.IMAGE},
-                purpose="task_attachment",
-                field="photo",
-            )
+        stored = stored_photo(None, form.photo.data)
+        if stored is not None:
             tasks.attach_file(session, None, task, stored)
         session.commit()
     except DomainError as error:

@@ -21,7 +21,7 @@ from flask import (
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from gridgov.core.accounts.models import Assignment, Role
+from gridgov.core.accounts.models import Assignment, Role, User
 from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
@@ -162,19 +162,26 @@ def new_task() -> Any:
     return redirect(url_for("portal.task", task_id=made["task"].id))
 
 
-def _attach_upload(task: Task, upload: Any) -> None:
+def stored_photo(actor: User | None, upload: Any, purpose: str = "task_attachment") -> Any:
+    """The uploaded photo stored (its type judged from the content, its size bounded), or
+    None when no file was chosen."""
     if not upload or not upload.filename:
-        return
-    stored = files.store_file(
+        return None
+    return files.store_file(
         db_session(),
-        me(),
+        actor,
         name=upload.filename,
         data=upload.stream,
         kinds={FileKind.IMAGE},
-        purpose="task_attachment",
+        purpose=purpose,
         field="photo",
     )
-    tasks.attach_file(db_session(), me(), task, stored)
+
+
+def _attach_upload(task: Task, upload: Any) -> None:
+    stored = stored_photo(me(), upload)
+    if stored is not None:
+        tasks.attach_file(db_session(), me(), task, stored)
 
 
 def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200) -> Any:
@@ -353,18 +360,7 @@ def my_notice_board() -> Any:
     if form.is_submitted():
 
         def save() -> None:
-            photo = None
-            upload = form.photo.data
-            if upload and upload.filename:
-                photo = files.store_file(
-                    session,
-                    user,
-                    name=upload.filename,
-                    data=upload.stream,
-                    kinds={FileKind.IMAGE},
-                    purpose="notice_board_photo",
-                    field="photo",
-                )
+            photo = stored_photo(user, form.photo.data, "notice_board_photo")
             public.set_notice_board(session, user, shows_phone=form.shows_phone.data, photo=photo)
 
         if form.validate() and run_change(form, save, {"file": "photo"}):
