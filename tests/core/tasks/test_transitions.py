@@ -228,3 +228,31 @@ def test_an_unknown_category_is_refused_on_its_field(report):
 def test_a_county_may_add_its_own_categories(session, county, report):
     county.tenant.settings = {**county.tenant.settings, "task_categories": ["环境卫生"]}
     assert report(category="环境卫生").category == "环境卫生"
+
+
+def test_a_task_dispatched_to_a_department_is_for_its_officers(session, county, report, act):
+    from gridgov.core.departments import service as departments
+
+    fire = departments.create_department(
+        session, county.admin, code="XF", name="县消防救援大队", node=county.top
+    )
+    officer = UserFactory(username="xf-officer", role=Role.DEPARTMENT_OFFICER.value)
+    departments.add_officer(session, county.admin, fire, officer)
+    task = act(county.station_staff, report(track="coordinate"), "accept")
+    task = act(county.station_staff, task, "dispatch", department_id=fire.id)
+    assert (task.department_id, task.current_node_id) == (fire.id, county.top.id)
+    scope = scope_of(session, officer)
+    assert tasks.visible_task(session, officer, scope, task.id) is task
+    assert list(session.scalars(tasks.waiting_on(session, officer, scope))) == [task]
+    notified = session.scalars(
+        select(Notification.user_id).where(Notification.kind == "dispatched")
+    )
+    assert officer.id in list(notified)
+    with pytest.raises(Forbidden):
+        act(county.station_staff, task, "handle", comment="我来处理")
+    task = act(officer, task, "handle", comment="已排除隐患")
+    assert (task.state, task.department_id, task.current_node_id) == (
+        "handled",
+        None,
+        county.communities[0].id,
+    )
