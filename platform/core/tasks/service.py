@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -770,7 +771,7 @@ def _give_cards(
             "user_id": user_id,
             "task_id": row.id,
             "kind": f"card.{color.value}",
-            "message": str(_card_message(color, row.code))[:300],
+            "message": _stored_text(_card_message(color, row.code)),
             "created_at": now,
         }
         for row in changed
@@ -942,12 +943,18 @@ def _notify(session: Session, user: User, task: Task, kind: str, message: Any) -
 def _notify_ids(
     session: Session, task_id: int, kind: str, message: Any, user_ids: Sequence[int]
 ) -> None:
-    # Stored in Chinese, the county's language: a notification is read long after it is made.
-    text = str(message)[:300]
+    text = _stored_text(message)
     session.add_all(
         Notification(user_id=user_id, task_id=task_id, kind=kind, message=text)
         for user_id in dict.fromkeys(user_ids)
     )
+
+
+def _stored_text(message: Any) -> str:
+    """A notification's text in Chinese, the county's language, whatever the locale of the
+    request that caused it: it is read later, by someone else."""
+    with force_locale("zh_CN"):
+        return str(message)[:300]
 
 
 def _snapshot(task: Task) -> dict[str, Any]:
