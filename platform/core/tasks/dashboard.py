@@ -99,11 +99,13 @@ def dashboard(
 
 
 def overdue_count(session: Session, node: Node) -> int:
-    """Open tasks with a red card filed in ``node``'s subtree (an index range, no scan)."""
+    """Open tasks with a red card filed in ``node``'s subtree (an index range, no scan).
+
+    Only open tasks carry a card (every new stage, closing included, clears it), so the
+    (tenant, card, filed path) index answers this alone."""
     return (
         session.scalar(
             select(func.count(Task.id)).where(
-                Task.is_open.is_(True),
                 Task.card == Card.RED.value,
                 Task.filed_path.startswith(node.path, autoescape=True),
             )
