@@ -61,3 +61,33 @@ def test_a_grid_worker_reports_a_task_with_a_photo_and_closes_it(
     phone.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
     assert hosts == {"127.0.0.1"}
     assert errors == []
+
+
+def test_a_report_typed_offline_is_kept_and_sent_once_when_the_network_returns(
+    live_server: LiveServer,  # noqa: F811
+    phone,  # noqa: F811
+) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    county = live_server.county
+    phone.goto(f"{live_server.url}/t/changshan/login")
+    phone.fill("#username", county.workers[1].username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button.primary")
+    phone.wait_for_url("**/t/changshan/")
+    phone.goto(f"{live_server.url}/t/changshan/tasks/new")
+    phone.context.set_offline(True)
+    for title in ("离线一：路面塌陷", "离线二：护栏损坏"):
+        phone.fill("#title", title)
+        phone.get_by_role("button", name="上报").click()
+        expect(phone.locator("#title")).to_have_value("")
+    expect(phone.locator("[data-drafts-count]")).to_have_text("2")
+    phone.context.set_offline(False)
+    # A second "online" on top of the browser's own: the drafts must still go once each.
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.get_by_test_id("drafts")).to_be_hidden(timeout=10000)
+    # The page is opened again (as after a weak network dropped the answers): nothing is resent.
+    phone.reload()
+    phone.wait_for_timeout(500)
+    phone.goto(f"{live_server.url}/t/changshan/tasks?list=mine")
+    titles = phone.locator("[data-testid=task-list] a.row-main").all_inner_texts()
+    assert sorted(titles) == ["离线一：路面塌陷", "离线二：护栏损坏"]

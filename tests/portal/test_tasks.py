@@ -123,3 +123,27 @@ def test_patrol_check_in_and_daily_log(as_worker, county):
 def test_the_service_worker_is_served_under_the_task_pages(client, county):
     response = client.get("/t/changshan/tasks/sw.js")
     assert response.status_code == 200 and response.mimetype == "text/javascript"
+
+
+def test_a_task_of_another_county_is_404_on_every_task_page(app, client, county, other_county):
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, other_county.tenant.id):
+            task, _ = tasks.report_task(
+                session,
+                other_county.workers[0],
+                other_county.grids[0],
+                tasks.Report(category="民生事项", title="别县的事"),
+            )
+            task_id = task.id
+        session.commit()
+    login(client, county.tenant.slug, county.admin.username)
+    assert client.get(f"/t/changshan/tasks/{task_id}").status_code == 404
+    assert client.get(f"/t/changshan/tasks/{task_id}/files/1").status_code == 404
+    page = client.get("/t/changshan/tasks?list=all").get_data(as_text=True)
+    assert "别县的事" not in page
+    assert client.get(f"/t/lishui/public/track/{task.code}").status_code == 200
+    assert client.get(f"/t/changshan/public/track/{task.code}").status_code == 404

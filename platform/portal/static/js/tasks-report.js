@@ -57,32 +57,48 @@
     });
   }
 
-  function send(draft, done) {
+  // Resolves true when the server took the draft (a new task, or the one it already made).
+  function send(draft) {
     var body = new FormData();
     body.append("csrf_token", form.querySelector("[name=csrf_token]").value);
     Object.keys(draft.fields).forEach(function (name) {
       var value = draft.fields[name];
-      if (value instanceof Blob && value.size === 0) return;
-      body.append(name, value, value instanceof File ? value.name : undefined);
+      if (value instanceof File) {
+        if (value.size > 0) body.append(name, value, value.name);
+      } else {
+        body.append(name, value);
+      }
     });
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
-      .then(function (response) {
-        // 422: the server refused the draft's content; keep it for the worker to see.
-        if (response.ok) done(response.url);
-      })
-      .catch(function () {});
+    return fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+      // 422: the server refused the draft's content; it stays for the worker to see.
+      .then(function (response) { return response.ok; })
+      .catch(function () { return false; });
   }
 
+  function forget(draft) {
+    return new Promise(function (resolve) {
+      store("readwrite", function (drafts, tx) {
+        drafts.delete(draft.key);
+        tx.oncomplete = resolve;
+      });
+    });
+  }
+
+  // One draft at a time, and one run at a time: the "online" event may fire twice.
+  var sending = false;
   function sendDrafts() {
-    if (!navigator.onLine) return;
+    if (!navigator.onLine || sending) return;
+    sending = true;
     store("readonly", function (drafts) {
       var request = drafts.getAll();
       request.onsuccess = function () {
-        request.result.forEach(function (draft) {
-          send(draft, function () {
-            store("readwrite", function (writable) { writable.delete(draft.key); });
-            showCount();
+        request.result.reduce(function (previous, draft) {
+          return previous.then(function () {
+            return send(draft).then(function (taken) { return taken && forget(draft); });
           });
+        }, Promise.resolve()).then(function () {
+          sending = false;
+          showCount();
         });
       };
     });
