@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from gridgov.api import audit, county, errors, nodes, tasks, tenants, users
+from gridgov.api import audit, county, departments, errors, nodes, tasks, tenants, users
 from gridgov.api.blueprint import SECURITY_SCHEMES
 from gridgov.extensions import api, csrf
 
@@ -17,6 +17,7 @@ BLUEPRINTS = (
     nodes.blp,
     users.blp,
     audit.blp,
+    departments.blp,
     tasks.blp,
 )
 

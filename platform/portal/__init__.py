@@ -10,7 +10,7 @@ from flask_babel import format_datetime
 
 def init_app(app: Flask) -> None:
     # The view modules register their routes on the blueprint when imported.
-    from gridgov.portal import audit, auth, hierarchy, home, public, tasks, users  # noqa: F401
+    from gridgov.portal import audit, auth, departments, hierarchy, home, public, tasks, users  # noqa: F401
     from gridgov.portal.shell import bp
 
     app.register_blueprint(bp)

@@ -27,6 +27,9 @@ EXPECTED_PATHS = {
     "/t/{slug}/api/v1/users/{user_id}": {"get", "patch"},
     "/t/{slug}/api/v1/users/{user_id}/assignments": {"put"},
     "/t/{slug}/api/v1/audit": {"get"},
+    "/t/{slug}/api/v1/departments": {"get", "post"},
+    "/t/{slug}/api/v1/departments/{department_id}": {"get", "patch"},
+    "/t/{slug}/api/v1/departments/{department_id}/officers": {"put"},
     **{
         f"/t/{{slug}}/api/v1/tasks{path}": methods
         for path, methods in {

@@ -43,7 +43,15 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 GRID_ONLY_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR})
 
 # OAuth scopes a county user's token may carry. Writes need their own scope.
-USER_SCOPES = ("hierarchy:read", "hierarchy:write", "users:read", "users:write", "audit:read")
+USER_SCOPES = (
+    "hierarchy:read",
+    "hierarchy:write",
+    "users:read",
+    "users:write",
+    "audit:read",
+    "departments:read",
+    "departments:write",
+)
 USER_SCOPES += ("tasks:read", "tasks:write", "tasks:intake")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 
