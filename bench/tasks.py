@@ -175,7 +175,7 @@ def _tasks(conn: Any, tenant_id: int, count: int) -> None:
             s AS (
                 SELECT i, (i * 7919) % 100 AS r,
                        now() - ((i * 104729) % 31536000) * interval '1 second' AS at
-                FROM generate_series(1, :count) i
+                FROM generate_series(1::bigint, :count) i
             )
             INSERT INTO tasks (tenant_id, code, task_type, category, source, track, state, is_open,
                 node_id, filed_path, current_node_id, current_path, title, description,
@@ -228,6 +228,20 @@ def _counters(conn: Any, tenant_id: int) -> None:
         ),
         {"t": tenant_id},
     )
+
+
+def clear_cards(owner_url: str) -> None:
+    """Take back the cards an earlier run gave, so the sweep has the same work to do again."""
+    engine = make_engine(owner_url)
+    with engine.begin() as conn:
+        for tenant_id in conn.execute(text("SELECT id FROM tenants")).scalars():
+            conn.execute(
+                text("SELECT set_config('gridgov.tenant_id', :t, true)"), {"t": str(tenant_id)}
+            )
+            conn.execute(text("UPDATE tasks SET card = 'none' WHERE card <> 'none'"))
+            conn.execute(text("DELETE FROM notifications"))
+            conn.execute(text("DELETE FROM task_cards"))
+    engine.dispose()
 
 
 # --- timing -----------------------------------------------------------------------------------
@@ -335,7 +349,9 @@ def main() -> None:
     parser.add_argument("--no-load", action="store_true", help="reuse the data already loaded")
     args = parser.parse_args()
     owner_url, app_url = os.environ["BENCH_OWNER"], os.environ["BENCH_APP"]
-    if not args.no_load:
+    if args.no_load:
+        clear_cards(owner_url)
+    else:
         reset(owner_url, app_url)
         load(owner_url, args.tasks)
     with tempfile.TemporaryDirectory() as instance:

@@ -127,6 +127,7 @@ class Task(TenantScoped, Base):
     yellow_at: Mapped[dt.datetime | None] = mapped_column(comment="the stage's yellow threshold")
     due_at: Mapped[dt.datetime | None] = mapped_column(comment="the stage's limit (SLA)")
     card: Mapped[str] = mapped_column(String(8), default=Card.NONE.value)
+    card_at: Mapped[dt.datetime | None] = mapped_column(comment="when the current card was given")
     is_supervised: Mapped[bool] = mapped_column(default=False, comment="督办: under supervision")
     rating: Mapped[str | None] = mapped_column(String(16), comment="a Rating value")
     rating_comment: Mapped[str] = mapped_column(Text, default="")

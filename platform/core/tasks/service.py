@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import force_locale
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, literal, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gridgov.core.accounts.models import Assignment, Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
-from gridgov.core.db import current_tenant_id, utcnow
+from gridgov.core.db import UTCDateTime, current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node
@@ -59,6 +59,8 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 # Who supervises (督办): the county and the townships.
 SUPERVISOR_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF})
+# Who hears of a task at a level: the staff working there (county administrators at the top).
+NOTIFIED_STAFF = (Role.STATION_STAFF.value, Role.TOWNSHIP_STAFF.value, Role.GRID_WORKER.value)
 
 _registry: TaskTypeRegistry = task_types()
 
@@ -158,7 +160,11 @@ def visible_tasks(session: Session, user: User, scope: Scope, filters: TaskFilte
 
 def my_tasks(session: Session, user: User) -> Any:
     """A grid worker's open tasks: filed in their grids or waiting on them, by deadline."""
-    grid_ids = select(Assignment.node_id).where(Assignment.user_id == user.id)
+    # The ids first (a worker has one grid or a few): with literal ids PostgreSQL combines the
+    # two indexes; with a subquery it scanned every open task of the county.
+    grid_ids = list(
+        session.scalars(select(Assignment.node_id).where(Assignment.user_id == user.id))
+    )
     return (
         select(Task)
         .where(
@@ -696,6 +702,7 @@ def _start_stage(
 ) -> None:
     task.stage_started_at = now
     task.card = Card.NONE.value
+    task.card_at = None
     hours = stage_limit_hours(session, task_type, task.state, node.level) if task.is_open else None
     if hours is None:
         task.yellow_at = task.due_at = None
@@ -728,65 +735,91 @@ def sweep_cards(session: Session, now: dt.datetime | None = None) -> SweepResult
 def _give_cards(
     session: Session, color: Card, due: Any, from_cards: list[Card], now: dt.datetime
 ) -> int:
+    # Set-based from start to end: one UPDATE, then the card history and the notifications
+    # as INSERT … SELECT over the rows carded at ``now``; a sweep may card tens of thousands of
+    # tasks at once, and row-by-row inserts from Python took seconds per ten thousand.
+    tenant_id = current_tenant_id(session)
     changed = session.execute(
         update(Task)
-        .where(Task.is_open.is_(True), due, Task.card.in_([c.value for c in from_cards]))
-        .values(card=color.value)
-        .returning(Task.id, Task.state, Task.current_node_id, Task.due_at, Task.code, Task.title)
+        .where(
+            Task.tenant_id == tenant_id,
+            Task.is_open.is_(True),
+            due,
+            Task.card.in_([c.value for c in from_cards]),
+        )
+        .values(card=color.value, card_at=now)
         .execution_options(synchronize_session=False)
-    ).all()
+    ).rowcount
     if not changed:
         return 0
-    tenant_id = current_tenant_id(session)
-    # Bulk inserts (executemany), not ORM objects: a sweep may card thousands of tasks at once.
+    carded = and_(Task.tenant_id == tenant_id, Task.card == color.value, Task.card_at == now)
     session.execute(
-        insert(TaskCard),
-        [
-            {
-                "tenant_id": tenant_id,
-                "task_id": row.id,
-                "color": color.value,
-                "state": row.state,
-                "node_id": row.current_node_id,
-                "due_at": row.due_at,
-                "at": now,
-            }
-            for row in changed
-        ],
-    )
-    nodes = {
-        node.id: node
-        for node in session.scalars(
-            select(Node).where(Node.id.in_({row.current_node_id for row in changed}))
+        insert(TaskCard).from_select(
+            ["tenant_id", "task_id", "color", "state", "node_id", "due_at", "at"],
+            select(
+                Task.tenant_id,
+                Task.id,
+                literal(color.value),
+                Task.state,
+                Task.current_node_id,
+                Task.due_at,
+                literal(now, UTCDateTime()),
+            ).where(carded),
         )
-    }
-    # Whoever the task waits on and the level above, worked out once per node.
-    recipients = {
-        node_id: list(dict.fromkeys(_staff_at(session, node) + _staff_above(session, node)))
-        for node_id, node in nodes.items()
-    }
-    notes = [
-        {
-            "tenant_id": tenant_id,
-            "user_id": user_id,
-            "task_id": row.id,
-            "kind": f"card.{color.value}",
-            "message": _stored_text(_card_message(color, row.code)),
-            "created_at": now,
-        }
-        for row in changed
-        for user_id in recipients[row.current_node_id]
-    ]
-    if notes:
-        session.execute(insert(Notification), notes)
-    session.flush()
-    return len(changed)
+    )
+    message = func.substr(
+        func.replace(literal(_stored_text(_card_message(color))), "%(code)s", Task.code), 1, 300
+    )
+    columns = (
+        Task.tenant_id,
+        User.id,
+        Task.id,
+        literal(f"card.{color.value}"),
+        message,
+        literal(now, UTCDateTime()),
+    )
+    waiting_on = aliased(Node)
+    above = aliased(Node)
+    # Staff at the level the task waits on and at the level above it …
+    staff = (
+        select(*columns)
+        .join(waiting_on, waiting_on.id == Task.current_node_id)
+        .join(
+            Assignment,
+            (Assignment.node_id == Task.current_node_id)
+            | (Assignment.node_id == waiting_on.parent_id),
+        )
+        .join(User, User.id == Assignment.user_id)
+        .where(carded, User.is_active.is_(True), User.role.in_(NOTIFIED_STAFF))
+    )
+    # … and the county's administrators when either of those is the county itself.
+    county = (
+        select(*columns)
+        .join(waiting_on, waiting_on.id == Task.current_node_id)
+        .outerjoin(above, above.id == waiting_on.parent_id)
+        .join(User, User.role == Role.COUNTY_ADMIN.value)
+        .where(
+            carded,
+            User.is_active.is_(True),
+            User.tenant_id == tenant_id,
+            waiting_on.parent_id.is_(None) | above.parent_id.is_(None),
+        )
+    )
+    session.execute(
+        insert(Notification).from_select(
+            ["tenant_id", "user_id", "task_id", "kind", "message", "created_at"],
+            union(staff, county),
+        )
+    )
+    return changed
 
 
-def _card_message(color: Card, code: str) -> Any:
+def _card_message(color: Card) -> Any:
+    """The card's message with a ``%(code)s`` slot: translated once per sweep, then filled in
+    per task (translating per task costs more than the rest of a large sweep)."""
     if color == Card.RED:
-        return _("红牌：事件 %(code)s 已超过办理时限", code=code)
-    return _("黄牌：事件 %(code)s 即将超过办理时限", code=code)
+        return _("红牌：事件 %(code)s 已超过办理时限")
+    return _("黄牌：事件 %(code)s 即将超过办理时限")
 
 
 # --- supervision ---------------------------------------------------------------------------
@@ -905,9 +938,7 @@ def _staff_at(session: Session, node: Node, role: str | None = None) -> list[int
     if role is not None:
         query = query.where(User.role == role)
     else:
-        query = query.where(
-            User.role.in_([Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.GRID_WORKER])
-        )
+        query = query.where(User.role.in_(NOTIFIED_STAFF))
     ids = list(session.scalars(query))
     if node.parent_id is None and role is None:
         ids += list(

@@ -308,6 +308,12 @@ def upgrade() -> None:
             "due_at", sa.DateTime(timezone=True), nullable=True, comment="the stage's limit (SLA)"
         ),
         sa.Column("card", sa.String(length=8), nullable=False),
+        sa.Column(
+            "card_at",
+            sa.DateTime(timezone=True),
+            nullable=True,
+            comment="when the current card was given",
+        ),
         sa.Column("is_supervised", sa.Boolean(), nullable=False, comment="督办: under supervision"),
         sa.Column("rating", sa.String(length=16), nullable=True, comment="a Rating value"),
         sa.Column("rating_comment", sa.Text(), nullable=False),
