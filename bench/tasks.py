@@ -94,8 +94,16 @@ def load(owner_url: str, big_tasks: int) -> None:
         if big:
             took = time.perf_counter() - started
             print(f"loaded the big county: {big_tasks:,} tasks in {took:.0f} s")
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    vacuum(owner_url)
+
+
+def vacuum(owner_url: str) -> None:
+    """VACUUM ANALYZE, as autovacuum would have done on a live database by then (index-only
+    scans need the visibility map)."""
+    engine = make_engine(owner_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
 
 
@@ -242,6 +250,7 @@ def clear_cards(owner_url: str) -> None:
             conn.execute(text("DELETE FROM notifications"))
             conn.execute(text("DELETE FROM task_cards"))
     engine.dispose()
+    vacuum(owner_url)
 
 
 # --- timing -----------------------------------------------------------------------------------
