@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,18 +157,31 @@ class Period:
 ANY_TIME = Period()
 
 
-def totals_by(
-    session: Session, node_ids: Iterable[int], dimension: str, period: Period = ANY_TIME
-) -> list[tuple[Any, int, int]]:
-    """(value of ``dimension``, tasks, handling seconds) summed over the rows of ``node_ids``."""
-    column = getattr(TaskCounter, dimension)
-    query = (
-        select(column, func.sum(TaskCounter.tasks), func.sum(TaskCounter.handling_seconds))
-        .where(TaskCounter.node_id.in_(list(node_ids)), *period.clause())
-        .group_by(column)
-        .order_by(column)
-    )
-    return [(value, int(n or 0), int(s or 0)) for value, n, s in session.execute(query)]
+DIMENSIONS = ("category", "track", "state", "level", "rating")
+
+
+def breakdown(
+    session: Session, node_id: int, period: Period = ANY_TIME
+) -> dict[str, list[tuple[Any, int, int]]]:
+    """For each dimension, (value, tasks, handling seconds) summed over the rows of
+    ``node_id``: one query over the node's few hundred rows, split up here."""
+    columns = [getattr(TaskCounter, name) for name in DIMENSIONS]
+    rows = session.execute(
+        select(*columns, func.sum(TaskCounter.tasks), func.sum(TaskCounter.handling_seconds))
+        .where(TaskCounter.node_id == node_id, *period.clause())
+        .group_by(*columns)
+    ).all()
+    figures: dict[str, dict[Any, list[int]]] = {name: {} for name in DIMENSIONS}
+    for row in rows:
+        tasks, seconds = int(row[-2] or 0), int(row[-1] or 0)
+        for index, name in enumerate(DIMENSIONS):
+            total = figures[name].setdefault(row[index], [0, 0])
+            total[0] += tasks
+            total[1] += seconds
+    return {
+        name: [(value, n, s) for value, (n, s) in sorted(values.items())]
+        for name, values in figures.items()
+    }
 
 
 def totals_by_child(

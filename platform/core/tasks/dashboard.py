@@ -59,24 +59,18 @@ def dashboard(
     period: Period = ANY_TIME,
 ) -> Dashboard:
     """The figures of ``node``'s subtree for tasks reported in ``period``."""
-    ids = [node.id]
     labels = _state_labels(types)
-    by_state = counters.totals_by(session, ids, "state", period)
+    totals = counters.breakdown(session, node.id, period)
+    by_state = totals["state"]
     closed_states = {
         state.name for task_type in types for state in task_type.states if not state.is_open
     }
     board = Dashboard(node=node, total=sum(n for _v, n, _s in by_state))
     board.by_state = _figures(by_state, board.total, labels.get)
-    board.by_category = _figures(
-        counters.totals_by(session, ids, "category", period), board.total, str
-    )
-    board.by_track = _figures(
-        counters.totals_by(session, ids, "track", period), board.total, lambda v: str(TRACKS[v])
-    )
-    board.by_level = _figures(
-        counters.totals_by(session, ids, "level", period), board.total, lambda v: _level(tenant, v)
-    )
-    by_rating = [row for row in counters.totals_by(session, ids, "rating", period) if row[0]]
+    board.by_category = _figures(totals["category"], board.total, str)
+    board.by_track = _figures(totals["track"], board.total, lambda v: str(TRACKS[v]))
+    board.by_level = _figures(totals["level"], board.total, lambda v: _level(tenant, v))
+    by_rating = [row for row in totals["rating"] if row[0]]
     board.rated = sum(n for _v, n, _s in by_rating)
     board.by_rating = _figures(by_rating, board.rated, lambda v: str(RATINGS[v]))
     closed_rows = [row for row in by_state if row[0] in closed_states]

@@ -78,7 +78,9 @@ def test_counters_equal_a_recount_after_any_sequence_of_transitions(session, cou
             session.refresh(task)
     assert counters.stored(session) == counters.recount(session)
     # Every task (of this example and the ones before it) counts once at the top node.
-    total = sum(n for _value, n, _s in counters.totals_by(session, [county.top.id], "state"))
+    figures = counters.breakdown(session, county.top.id)
+    total = sum(n for _value, n, _s in figures["state"])
+    assert all(sum(n for _v, n, _s in rows) == total for rows in figures.values())
     assert total == session.scalar(select(func.count(Task.id)))
 
 
