@@ -25,6 +25,7 @@ from gridgov.core.accounts.models import Operator, Role, User
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.tasks.demo import add_demo_tasks
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.manifest import (
     ManifestError,
@@ -58,8 +59,9 @@ def register_cli(app: Flask) -> None:
     from gridgov.jobs import worker
     from gridgov.migrations.commands import db
     from gridgov.registry_commands import registry_cli
+    from gridgov.tasks_commands import tasks as tasks_group
 
-    for command in (db, worker, tenants, tokens, operators, users, demo):
+    for command in (db, worker, tenants, tokens, operators, users, demo, tasks_group):
         app.cli.add_command(command)
     app.cli.add_command(registry_cli)
 
@@ -356,6 +358,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
         issue_initial_passwords(session, plan, password=DEMO_PASSWORD)
         load_demo_registry(session, plan.tenant)
         loaded.append(plan)
+    add_demo_tasks(session, [plan.tenant for plan in loaded if plan.tenant is not None])
     session.commit()
 
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104

@@ -6,7 +6,17 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from gridgov.api import audit, county, departments, errors, nodes, registry, tenants, users
+from gridgov.api import (
+    audit,
+    county,
+    departments,
+    errors,
+    nodes,
+    registry,
+    tasks,
+    tenants,
+    users,
+)
 from gridgov.api.blueprint import SECURITY_SCHEMES
 from gridgov.extensions import api, csrf
 
@@ -19,6 +29,7 @@ BLUEPRINTS = (
     audit.blp,
     registry.blp,
     departments.blp,
+    tasks.blp,
 )
 
 API_DESCRIPTION = (

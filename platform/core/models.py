@@ -20,6 +20,7 @@ from gridgov.core.registry.models import (
     Site,
     Visit,
 )
+from gridgov.core.tasks import models as task_models
 from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "Tenant",
     "User",
     "Visit",
+    "task_models",
 ]

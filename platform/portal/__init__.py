@@ -10,10 +10,21 @@ from flask_babel import format_datetime
 
 def init_app(app: Flask) -> None:
     # The view modules register their routes on the blueprint when imported.
-    from gridgov.portal import audit, auth, departments, hierarchy, home, registry, users  # noqa: F401
+    from gridgov.portal import (  # noqa: F401
+        audit,
+        auth,
+        departments,
+        hierarchy,
+        home,
+        public,
+        registry,
+        tasks,
+        users,
+    )
     from gridgov.portal.shell import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(public.bp)
 
     @app.template_filter("when")
     def _when(value: Any) -> str:

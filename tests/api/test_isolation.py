@@ -11,6 +11,7 @@ from tests.api.bearer import bearer, url
 from tests.api.test_registry import registry_bodies
 
 AT = "at=2030-01-01T00:00:00Z"
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def _tenant_endpoints(app):
@@ -37,11 +38,38 @@ def _ids(county) -> dict[str, int]:
 
 def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
     path = rule.replace("<slug>", slug)
-    for name, value in ids.items():
-        path = path.replace(f"<int:{name}>", str(value))
-    path = path.replace("<tag>", "disabled")
+    for name, value in {**ids, "day": "2024-03-04", "tag": "disabled"}.items():
+        path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
     return path + (f"?{AT}" if path.endswith("/as-of") else "")
+
+
+def _task_ids(county) -> dict[str, int]:
+    """A task of ``county`` with a photo and a notification, so task URLs name real rows."""
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.files import service as files
+    from gridgov.core.files.models import FileKind
+    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks.models import Notification
+
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        worker = county.workers[0]
+        task, _created = tasks.report_task(
+            session,
+            worker,
+            county.grids[0],
+            tasks.Report(category="突发事项", title="火情", track="emergency"),
+        )
+        stored = files.store_file(
+            session, worker, name="a.pdf", data=PDF, kinds={FileKind.PDF}, purpose="task"
+        )
+        tasks.attach_file(session, worker, task, stored)
+        notification = session.scalars(tasks.notifications(session, county.station_staff)).first()
+        assert isinstance(notification, Notification)
+        ids = {"task_id": task.id, "file_id": stored.id, "notification_id": notification.id}
+    session.commit()
+    return ids
 
 
 def _body(method: str, rule: str, county) -> dict | None:
@@ -71,6 +99,27 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("PATCH", "/departments/<int:department_id>"): {"name": "越界"},
         ("PUT", "/departments/<int:department_id>/officers"): {"user_ids": []},
         **registry_bodies(county),
+        ("POST", "/tasks"): {
+            "node_id": county.grids[0].id,
+            "category": "民生事项",
+            "title": "越界",
+        },
+        ("POST", "/tasks/intake"): {
+            "external_id": "iso",
+            "node_code": county.grids[0].code,
+            "category": "民生事项",
+            "title": "越界",
+        },
+        ("POST", "/tasks/files"): None,
+        ("POST", "/tasks/<int:task_id>/transitions"): {"action": "accept"},
+        ("POST", "/tasks/<int:task_id>/supervision"): {
+            "node_id": county.top.id,
+            "note": "越界",
+            "due_at": "2099-01-01T00:00:00Z",
+        },
+        ("POST", "/tasks/notifications/<int:notification_id>/read"): None,
+        ("POST", "/tasks/patrols"): {"node_id": county.grids[0].id},
+        ("PUT", "/tasks/logs/<day>"): {"text": "越界"},
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"
@@ -81,9 +130,10 @@ def test_every_tenant_endpoint_of_county_a_is_404_with_a_token_of_county_b(
     app, client, county, other, mint, admin_view
 ):
     token_b = bearer(mint(other, other.admin))
+    ids = _task_ids(county)
     tried = 0
     for method, rule in _tenant_endpoints(app):
-        path = _path(rule, "changshan", _ids(county))
+        path = _path(rule, "changshan", {**_ids(county), **ids})
         response = client.open(
             path, method=method, json=_body(method, rule, county), headers=token_b
         )
@@ -102,7 +152,7 @@ def test_county_a_urls_with_ids_of_county_b_are_404_for_a_county_a_admin(
 ):
     token_a = bearer(mint(county, county.admin))
     # Taken before any call: PostgreSQL's RLS rightly hides B's rows once A's requests ran.
-    ids_of_b = _ids(other)
+    ids_of_b = {**_ids(other), **_task_ids(other)}
     tried = 0
     for method, rule in _tenant_endpoints(app):
         if "<int:" not in rule:

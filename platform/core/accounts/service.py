@@ -55,6 +55,7 @@ USER_SCOPES = (
     "registry:write",
     "registry:unmask",
 )
+USER_SCOPES += ("tasks:read", "tasks:write", "tasks:intake")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 
 

@@ -1,0 +1,476 @@
+"""The task API: report, list and follow tasks, take transitions, attach photos, supervise,
+dashboards (JSON and .xlsx), notifications, patrols and daily logs, and the intake endpoint
+other systems (a 12345 hotline) post to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, request, send_file
+from flask.views import MethodView
+
+from gridgov.api import access
+from gridgov.api.access import Caller, current_caller
+from gridgov.api.blueprint import ApiBlueprint, page_of
+from gridgov.api.tasks_schemas import (
+    DashboardArgsSchema,
+    DashboardSchema,
+    NodeArgsSchema,
+    NotificationArgsSchema,
+    NotificationSchema,
+    PatrolSchema,
+    SupervisionRequestSchema,
+    SupervisionSchema,
+    TaskDetailSchema,
+    TaskIntakeSchema,
+    TaskListArgsSchema,
+    TaskReportSchema,
+    TaskSchema,
+    TransitionRequestSchema,
+    TransitionSchema,
+    WorkerLogSchema,
+)
+from gridgov.core.db import db_session, utcnow
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import service as files
+from gridgov.core.files.models import FileKind
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.core.tasks import dashboard as dashboards
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.calendar import local_date
+from gridgov.core.tasks.counters import Period
+from gridgov.core.tasks.models import Source, Task
+from gridgov.web import current_tenant
+
+blp = ApiBlueprint(
+    "tasks",
+    __name__,
+    url_prefix="/t/<slug>/api/v1/tasks",
+    description="事件：上报、受理、交办、处置、办结、回访、评价；督办、红黄牌、统计、外部来件",
+)
+
+ATTACHMENT_KINDS = {FileKind.IMAGE, FileKind.PDF, FileKind.OFFICE, FileKind.SPREADSHEET}
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task with what its detail page shows beside it."""
+
+    task: Task
+    node: Node
+    current_node: Node
+    links: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    history: list[Any]
+    cards: list[Any]
+    attachments: list[Any]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.task, name)
+
+
+def detail(task: Task, caller: Caller) -> TaskView:
+    session = db_session()
+    return TaskView(
+        task=task,
+        node=hierarchy.get_node(session, task.node_id),
+        current_node=hierarchy.get_node(session, task.current_node_id),
+        links=[{"kind": link.kind, "id": link.ref_id} for link in tasks.links(session, task)],
+        actions=[
+            {"action": rule.action, "label": str(rule.label), "needs_comment": rule.needs_comment}
+            for rule in tasks.allowed_actions(session, caller.user, caller.scope, task)
+        ],
+        history=tasks.history(session, task),
+        cards=tasks.cards(session, task),
+        attachments=tasks.attachments(session, task),
+    )
+
+
+def visible(task_id: int) -> Task:
+    caller = current_caller()
+    return tasks.visible_task(db_session(), caller.user, caller.scope, task_id)
+
+
+def _report_from(data: dict[str, Any], source: str | None = None) -> tasks.Report:
+    return tasks.Report(
+        category=data["category"],
+        title=data["title"],
+        description=data.get("description", ""),
+        track=data["track"],
+        source=source or data["source"],
+        task_type=data.get("task_type", "default"),
+        location_text=data.get("location_text", ""),
+        latitude=data.get("latitude"),
+        longitude=data.get("longitude"),
+        priority=data["priority"],
+        deadline=data.get("deadline"),
+        links=[(link["kind"], link["id"]) for link in data.get("links", [])],
+        idempotency_key=data.get("idempotency_key"),
+        external_id=data.get("external_id"),
+        file_ids=data.get("file_ids", []),
+    )
+
+
+def _attach_files(caller: Caller, task: Task, file_ids: list[int]) -> None:
+    """Attach files the caller uploaded before (by id) to ``task``."""
+    session = db_session()
+    for file_id in dict.fromkeys(file_ids):
+        stored = files.get_file(session, file_id)
+        if stored.created_by_id != caller.user.id:
+            raise NotFound(_("没有这个文件"), field="file_ids")
+        tasks.attach_file(session, caller.user, task, stored)
+
+
+def _top_node(caller: Caller, node_id: int | None) -> Node:
+    """The node a list or dashboard is for: the one asked for, or the caller's first root."""
+    session = db_session()
+    if node_id is not None:
+        return access.visible_node(session, caller, node_id)
+    roots = access.visible_roots(session, caller)
+    if not roots:
+        raise NotFound(_("没有可查看的节点"))
+    return roots[0]
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.requires("tasks:read")
+    @blp.arguments(TaskListArgsSchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Task]:
+        """The tasks the caller sees, most urgent first
+
+        Filed in or waiting in the caller's part of the hierarchy, or dispatched to their
+        department. Filter by state, category, track, card, is_open, is_supervised, node_id.
+        """
+        session, caller = db_session(), current_caller()
+        node = access.visible_node(session, caller, args["node_id"]) if "node_id" in args else None
+        filters = tasks.TaskFilter(**{k: v for k, v in args.items() if k != "node_id"}, node=node)
+        return page_of(
+            tasks.visible_tasks(session, caller.user, caller.scope, filters),
+            pagination_parameters,
+        )
+
+    @blp.requires("tasks:write")
+    @blp.arguments(TaskReportSchema)
+    @blp.response(201, TaskDetailSchema)
+    @blp.alt_response(200, schema=TaskDetailSchema, description="已上报过（同一幂等键）")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Report a task
+
+        With an ``idempotency_key`` (an offline draft's), sending it again answers 200 with the
+        task the first send created, never a second task. Photos: upload them first
+        (``POST /tasks/files``) and give their ids in ``file_ids``.
+        """
+        session, caller = db_session(), current_caller()
+        node = access.visible_node(session, caller, data["node_id"])
+        tasks.check_may_report(caller.user, caller.scope, node)
+        task, created = tasks.report_task(session, caller.user, node, _report_from(data))
+        if created:
+            _attach_files(caller, task, data["file_ids"])
+        session.commit()
+        return detail(task, caller), 201 if created else 200
+
+
+@blp.route("/intake")
+class Intake(MethodView):
+    @blp.requires("tasks:intake")
+    @blp.arguments(TaskIntakeSchema)
+    @blp.response(201, TaskSchema)
+    @blp.alt_response(200, schema=TaskSchema, description="已接收过（同一 external_id）")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Receive a task from another system (a 12345 hotline)
+
+        Idempotent by ``external_id``: posting the same case again answers 200 with the task
+        made the first time. The grid is given by its code.
+        """
+        session, caller = db_session(), current_caller()
+        node = hierarchy.get_node_by_code(session, data["node_code"])
+        if node is None or not caller.scope.contains(node):
+            raise NotFound(_("没有编码为 %(c)s 的网格", c=data["node_code"]), field="node_code")
+        report = _report_from(
+            {**data, "source": Source.HOTLINE.value, "task_type": "default"},
+            source=Source.HOTLINE.value,
+        )
+        task, created = tasks.report_task(session, caller.user, node, report)
+        session.commit()
+        return task, 201 if created else 200
+
+
+@blp.route("/files")
+class TaskFiles(MethodView):
+    @blp.requires("tasks:write")
+    @blp.response(201, schema=None)
+    def post(self) -> Any:
+        """Upload a photo or document (multipart field ``file``) to attach to a report
+
+        Answers ``{"id": …}``; the type is judged from the content, and the size is bounded.
+        """
+        session, caller = db_session(), current_caller()
+        upload = request.files.get("file")
+        if upload is None:
+            raise DomainError(_("请选择要上传的文件"), field="file")
+        stored = files.store_file(
+            session,
+            caller.user,
+            name=upload.filename or "file",
+            data=upload.stream,
+            kinds=ATTACHMENT_KINDS,
+            purpose="task_attachment",
+            field="file",
+        )
+        session.commit()
+        return {"id": stored.id, "name": stored.name, "content_type": stored.content_type}, 201
+
+
+@blp.route("/mine")
+class MyTasks(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, TaskSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters: Any) -> list[Task]:
+        """A grid worker's open tasks, by deadline"""
+        return page_of(tasks.my_tasks(db_session(), current_caller().user), pagination_parameters)
+
+
+@blp.route("/waiting")
+class Waiting(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, TaskSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters: Any) -> list[Task]:
+        """What waits on the caller's own level (or department), by deadline"""
+        session, caller = db_session(), current_caller()
+        return page_of(tasks.waiting_on(session, caller.user, caller.scope), pagination_parameters)
+
+
+@blp.route("/overdue")
+class Overdue(MethodView):
+    @blp.requires("tasks:read")
+    @blp.arguments(NodeArgsSchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Task]:
+        """Open tasks with a red card in a node's subtree, most overdue first"""
+        node = _top_node(current_caller(), args.get("node_id"))
+        return page_of(dashboards.overdue_tasks(node), pagination_parameters)
+
+
+@blp.route("/<int:task_id>")
+class TaskById(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id: int) -> TaskView:
+        """A task with its log, cards, attachments and the actions the caller may take"""
+        return detail(visible(task_id), current_caller())
+
+
+@blp.route("/<int:task_id>/transitions")
+class Transitions(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, TransitionSchema(many=True))
+    @blp.paginate()
+    def get(self, task_id: int, pagination_parameters: Any) -> list[Any]:
+        """The task's log, oldest first"""
+        return page_of(tasks.history(db_session(), visible(task_id)), pagination_parameters)
+
+    @blp.requires("tasks:write")
+    @blp.arguments(TransitionRequestSchema)
+    @blp.response(200, TaskDetailSchema)
+    def post(self, data: dict[str, Any], task_id: int) -> TaskView:
+        """Take an action on the task (accept, dispatch, handle, close, escalate, return …)
+
+        403 when the caller's role or level may not take it; 409 when the task's state does
+        not allow it.
+        """
+        session, caller = db_session(), current_caller()
+        task = visible(task_id)
+        target = None
+        if data["target_node_id"] is not None:
+            target = access.visible_node(session, caller, data["target_node_id"])
+        move = tasks.Move(
+            comment=data["comment"],
+            file_ids=data["file_ids"],
+            target_node=target,
+            target_role=data["target_role"],
+            department_id=data["department_id"],
+            rating=data["rating"],
+        )
+        task = tasks.transition(session, caller.user, caller.scope, task, data["action"], move)
+        _attach_files(caller, task, data["file_ids"])
+        session.commit()
+        return detail(task, caller)
+
+
+@blp.route("/<int:task_id>/attachments/<int:file_id>")
+class Attachment(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, schema=None)
+    def get(self, task_id: int, file_id: int) -> Response:
+        """Download one of the task's files"""
+        stored = tasks.attachment(db_session(), visible(task_id), file_id)
+        return send_file(
+            files.file_path(stored), mimetype=stored.content_type, download_name=stored.name
+        )
+
+
+@blp.route("/<int:task_id>/supervision")
+class TaskSupervision(MethodView):
+    @blp.requires("tasks:write")
+    @blp.arguments(SupervisionRequestSchema)
+    @blp.response(201, SupervisionSchema)
+    def post(self, data: dict[str, Any], task_id: int) -> Any:
+        """Put the task under supervision (督办; ``is_listed``: 挂牌督办)
+
+        County administrators and township staff, at a node of their own scope.
+        """
+        session, caller = db_session(), current_caller()
+        task = visible(task_id)
+        node = access.visible_node(session, caller, data["node_id"])
+        supervision = tasks.supervise(
+            session,
+            caller.user,
+            caller.scope,
+            task,
+            node=node,
+            note=data["note"],
+            due_at=data["due_at"],
+            is_listed=data["is_listed"],
+        )
+        session.commit()
+        return supervision
+
+
+@blp.route("/supervision")
+class Supervisions(MethodView):
+    @blp.requires("tasks:read")
+    @blp.arguments(NodeArgsSchema, location="query")
+    @blp.response(200, SupervisionSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """The supervision list of a level (and the levels below), open ones first"""
+        node = _top_node(current_caller(), args.get("node_id"))
+        query = tasks.supervision_list(db_session(), node, include_ended=args["include_ended"])
+        return page_of(query, pagination_parameters)
+
+
+@blp.route("/dashboard")
+class Dashboard(MethodView):
+    @blp.requires("tasks:read")
+    @blp.arguments(DashboardArgsSchema, location="query")
+    @blp.response(200, DashboardSchema)
+    def get(self, args: dict[str, Any]) -> dashboards.Dashboard:
+        """Counts and shares by category, state, track, level and child node; closing rate,
+        average handling time, satisfaction rate and red cards, for a node's subtree"""
+        return _dashboard(args)
+
+
+@blp.route("/dashboard.xlsx")
+class DashboardWorkbook(MethodView):
+    @blp.requires("tasks:read")
+    @blp.arguments(DashboardArgsSchema, location="query")
+    @blp.response(200, schema=None)
+    def get(self, args: dict[str, Any]) -> Response:
+        """Every figure of the dashboard as an .xlsx workbook"""
+        board = _dashboard(args)
+        return Response(
+            dashboards.to_xlsx(board),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+        )
+
+
+def _dashboard(args: dict[str, Any]) -> dashboards.Dashboard:
+    node = _top_node(current_caller(), args.get("node_id"))
+    period = Period(first=args.get("first_month"), last=args.get("last_month"))
+    return dashboards.dashboard(db_session(), current_tenant(), tasks.registry(), node, period)
+
+
+@blp.route("/notifications")
+class Notifications(MethodView):
+    @blp.requires("tasks:read")
+    @blp.arguments(NotificationArgsSchema, location="query")
+    @blp.response(200, NotificationSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """The caller's notifications (cards, emergencies, dispatches), newest first"""
+        query = tasks.notifications(
+            db_session(), current_caller().user, unread_only=args["unread_only"]
+        )
+        return page_of(query, pagination_parameters)
+
+
+@blp.route("/notifications/<int:notification_id>/read")
+class NotificationRead(MethodView):
+    @blp.requires("tasks:write")
+    @blp.response(200, NotificationSchema)
+    def post(self, notification_id: int) -> Any:
+        """Mark one of the caller's notifications read"""
+        session = db_session()
+        found = tasks.mark_read(session, current_caller().user, notification_id)
+        session.commit()
+        return found
+
+
+@blp.route("/patrols")
+class Patrols(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, PatrolSchema(many=True))
+    def get(self) -> list[Any]:
+        """The caller's patrols today (一日双巡)"""
+        today = local_date(utcnow())
+        return tasks.patrols_of(db_session(), current_caller().user, today)
+
+    @blp.requires("tasks:write")
+    @blp.arguments(PatrolSchema)
+    @blp.response(201, PatrolSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Check in a patrol now, with the place"""
+        session, caller = db_session(), current_caller()
+        node = access.visible_node(session, caller, data["node_id"])
+        patrol = tasks.check_in(
+            session,
+            caller.user,
+            caller.scope,
+            node,
+            place=data["place"],
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            note=data["note"],
+        )
+        session.commit()
+        return patrol
+
+
+@blp.route("/logs/<day>")
+class WorkerLogs(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, WorkerLogSchema)
+    def get(self, day: str) -> Any:
+        """The caller's daily log (网格员日志) of a day (YYYY-MM-DD)"""
+        entry = tasks.log_of(db_session(), current_caller().user, _day(day))
+        if entry is None:
+            raise NotFound(_("这一天还没有日志"))
+        return entry
+
+    @blp.requires("tasks:write")
+    @blp.arguments(WorkerLogSchema)
+    @blp.response(200, WorkerLogSchema)
+    def put(self, data: dict[str, Any], day: str) -> Any:
+        """Write the caller's daily log of a day (YYYY-MM-DD)"""
+        session = db_session()
+        entry = tasks.write_log(session, current_caller().user, _day(day), data["text"])
+        session.commit()
+        return entry
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise NotFound(_("日期格式应为 YYYY-MM-DD")) from None

@@ -1,0 +1,243 @@
+"""Marshmallow schemas of the task API: what its endpoints accept and answer."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema
+from gridgov.core.tasks.models import Card, Rating, Source, Track
+
+TRACKS = [t.value for t in Track]
+RATINGS = [r.value for r in Rating]
+
+
+class LinkSchema(ApiSchema):
+    kind = fields.String(required=True, metadata={"description": "person, dwelling 或 site"})
+    id = fields.Integer(required=True, metadata={"description": "人口、房屋或单位场所的 id"})
+
+
+class TaskReportSchema(ApiSchema):
+    node_id = fields.Integer(required=True, metadata={"description": "所属网格"})
+    category = fields.String(required=True, metadata={"description": "如 民生事项、矛盾纠纷"})
+    title = fields.String(required=True)
+    description = fields.String(load_default="")
+    track = fields.String(
+        load_default=Track.GENERAL.value,
+        metadata={"description": "general / coordinate / emergency"},
+    )
+    task_type = fields.String(load_default="default")
+    source = fields.String(
+        load_default=Source.PATROL.value,
+        validate=validate.OneOf(
+            [Source.PATROL.value, Source.DEPARTMENT.value, Source.SYSTEM.value]
+        ),
+    )
+    location_text = fields.String(load_default="")
+    latitude = fields.Float(load_default=None, allow_none=True)
+    longitude = fields.Float(load_default=None, allow_none=True)
+    priority = fields.Integer(load_default=2)
+    deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    links = fields.List(fields.Nested(LinkSchema), load_default=list)
+    file_ids = fields.List(fields.Integer(), load_default=list)
+    idempotency_key = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=100),
+        metadata={"description": "离线草稿的幂等键：重发同一个键不会产生第二个事件"},
+    )
+
+
+class TaskIntakeSchema(ApiSchema):
+    external_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "来件系统（如 12345 热线）的工单号：重复推送不会重复立案"},
+    )
+    node_code = fields.String(required=True, metadata={"description": "网格编码"})
+    category = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(load_default="")
+    track = fields.String(load_default=Track.COORDINATE.value)
+    location_text = fields.String(load_default="")
+    latitude = fields.Float(load_default=None, allow_none=True)
+    longitude = fields.Float(load_default=None, allow_none=True)
+    priority = fields.Integer(load_default=2)
+
+
+class TaskListArgsSchema(QueryArgsSchema):
+    state = fields.String()
+    category = fields.String()
+    track = fields.String()
+    card = fields.String(validate=validate.OneOf([c.value for c in Card]))
+    is_open = fields.Boolean()
+    is_supervised = fields.Boolean()
+    node_id = fields.Integer(metadata={"description": "登记在该节点及以下的事件"})
+
+
+class TransitionSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    action = fields.String(dump_only=True)
+    from_state = fields.String(dump_only=True)
+    to_state = fields.String(dump_only=True)
+    actor_id = fields.Integer(dump_only=True)
+    actor_name = fields.String(dump_only=True)
+    node_id = fields.Integer(dump_only=True)
+    comment = fields.String(dump_only=True)
+    file_ids = fields.List(fields.String(), dump_only=True)
+    at = fields.DateTime(dump_only=True)
+
+
+class TransitionRequestSchema(ApiSchema):
+    action = fields.String(required=True, metadata={"description": "accept、dispatch、handle …"})
+    comment = fields.String(load_default="")
+    file_ids = fields.List(fields.Integer(), load_default=list)
+    target_node_id = fields.Integer(load_default=None, allow_none=True)
+    target_role = fields.String(load_default=None, allow_none=True)
+    department_id = fields.Integer(load_default=None, allow_none=True)
+    rating = fields.String(load_default=None, allow_none=True)
+
+
+class CardSchema(ApiSchema):
+    color = fields.String(dump_only=True)
+    state = fields.String(dump_only=True)
+    node_id = fields.Integer(dump_only=True)
+    due_at = fields.DateTime(dump_only=True)
+    at = fields.DateTime(dump_only=True)
+
+
+class ActionSchema(ApiSchema):
+    action = fields.String(dump_only=True)
+    label = fields.String(dump_only=True)
+    needs_comment = fields.Boolean(dump_only=True)
+
+
+class AttachmentSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    content_type = fields.String(dump_only=True)
+    size = fields.Integer(dump_only=True)
+
+
+class TaskSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True, metadata={"description": "查询码"})
+    task_type = fields.String(dump_only=True)
+    category = fields.String(dump_only=True)
+    source = fields.String(dump_only=True)
+    track = fields.String(dump_only=True)
+    state = fields.String(dump_only=True)
+    is_open = fields.Boolean(dump_only=True)
+    node_id = fields.Integer(dump_only=True)
+    current_node_id = fields.Integer(dump_only=True)
+    assignee_role = fields.String(dump_only=True)
+    department_id = fields.Integer(dump_only=True)
+    title = fields.String(dump_only=True)
+    description = fields.String(dump_only=True)
+    location_text = fields.String(dump_only=True)
+    latitude = fields.Float(dump_only=True)
+    longitude = fields.Float(dump_only=True)
+    priority = fields.Integer(dump_only=True)
+    deadline = fields.DateTime(dump_only=True)
+    due_at = fields.DateTime(dump_only=True, metadata={"description": "本环节办理时限"})
+    card = fields.String(dump_only=True)
+    is_supervised = fields.Boolean(dump_only=True)
+    rating = fields.String(dump_only=True)
+    reported_at = fields.DateTime(dump_only=True)
+    closed_at = fields.DateTime(dump_only=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    rating_comment = fields.String(dump_only=True)
+    external_id = fields.String(dump_only=True)
+    node = fields.Nested(NodeRefSchema, dump_only=True)
+    current_node = fields.Nested(NodeRefSchema, dump_only=True)
+    links = fields.List(fields.Nested(LinkSchema), dump_only=True)
+    actions = fields.List(fields.Nested(ActionSchema), dump_only=True)
+    history = fields.List(fields.Nested(TransitionSchema), dump_only=True)
+    cards = fields.List(fields.Nested(CardSchema), dump_only=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema), dump_only=True)
+
+
+class SupervisionRequestSchema(ApiSchema):
+    node_id = fields.Integer(required=True, metadata={"description": "督办的层级（县或乡镇）"})
+    note = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    is_listed = fields.Boolean(load_default=False, metadata={"description": "挂牌督办"})
+
+
+class SupervisionSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    task_id = fields.Integer(dump_only=True)
+    node_id = fields.Integer(dump_only=True)
+    note = fields.String(dump_only=True)
+    due_at = fields.DateTime(dump_only=True)
+    is_listed = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    ended_at = fields.DateTime(dump_only=True)
+    task = fields.Nested(TaskSchema, dump_only=True)
+
+
+class NodeArgsSchema(QueryArgsSchema):
+    node_id = fields.Integer(metadata={"description": "默认：调用者可见范围的最上层节点"})
+    include_ended = fields.Boolean(load_default=False)
+
+
+class DashboardArgsSchema(QueryArgsSchema):
+    node_id = fields.Integer(metadata={"description": "默认：调用者可见范围的最上层节点"})
+    first_month = fields.Date(
+        load_default=None, metadata={"description": "上报月份起，如 2026-01-01"}
+    )
+    last_month = fields.Date(load_default=None)
+
+
+class FigureSchema(ApiSchema):
+    value = fields.String(dump_only=True)
+    label = fields.String(dump_only=True)
+    tasks = fields.Integer(dump_only=True)
+    share = fields.Float(dump_only=True)
+
+
+class DashboardSchema(ApiSchema):
+    node = fields.Nested(NodeRefSchema, dump_only=True)
+    total = fields.Integer(dump_only=True)
+    closed = fields.Integer(dump_only=True)
+    closing_rate = fields.Float(dump_only=True)
+    average_handling_hours = fields.Float(dump_only=True)
+    rated = fields.Integer(dump_only=True)
+    satisfaction_rate = fields.Float(dump_only=True)
+    overdue = fields.Integer(dump_only=True)
+    by_category = fields.List(fields.Nested(FigureSchema), dump_only=True)
+    by_state = fields.List(fields.Nested(FigureSchema), dump_only=True)
+    by_track = fields.List(fields.Nested(FigureSchema), dump_only=True)
+    by_level = fields.List(fields.Nested(FigureSchema), dump_only=True)
+    by_rating = fields.List(fields.Nested(FigureSchema), dump_only=True)
+    by_child = fields.List(fields.Nested(FigureSchema), dump_only=True)
+
+
+class NotificationSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    task_id = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True)
+    message = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    read_at = fields.DateTime(dump_only=True)
+
+
+class NotificationArgsSchema(QueryArgsSchema):
+    unread_only = fields.Boolean(load_default=False)
+
+
+class PatrolSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    node_id = fields.Integer(required=True)
+    at = fields.DateTime(dump_only=True)
+    place = fields.String(load_default="")
+    latitude = fields.Float(load_default=None, allow_none=True)
+    longitude = fields.Float(load_default=None, allow_none=True)
+    note = fields.String(load_default="")
+
+
+class WorkerLogSchema(ApiSchema):
+    day = fields.Date(dump_only=True)
+    text = fields.String(required=True)
+    updated_at = fields.DateTime(dump_only=True)

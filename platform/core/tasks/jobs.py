@@ -1,0 +1,21 @@
+"""Periodic work of the task engine, as jobs taking a tenant id (see ``gridgov.jobs``)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from gridgov.core.tasks import counters
+from gridgov.core.tasks import service as tasks
+from gridgov.jobs import job
+
+
+@job
+def sweep_cards(session: Session) -> tasks.SweepResult:
+    """Give the tenant's overdue tasks their yellow and red cards (cron: every few minutes)."""
+    return tasks.sweep_cards(session)
+
+
+@job
+def rebuild_counters(session: Session) -> int:
+    """Recount the tenant's dashboard counters from its tasks (after a re-gridding)."""
+    return counters.rebuild(session)

@@ -1,0 +1,372 @@
+"""Tasks (事件), their append-only transition log, links, cards, supervision, notifications,
+per-tenant SLA limits and calendar overrides, and the dashboard counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from gridgov.core.db import Base, TenantScoped, utcnow
+
+
+class Track(StrEnum):
+    """The three tracks of DOMAIN.md "The task cycle"."""
+
+    GENERAL = "general"  # 一般性: handled on the spot, then registered
+    COORDINATE = "coordinate"  # 需要协调: taken back to the station and coordinated
+    EMERGENCY = "emergency"  # 突发: reported upward at once
+
+
+class Source(StrEnum):
+    PATROL = "patrol"  # 网格员巡查
+    RESIDENT = "resident"  # 居民反映
+    DEPARTMENT = "department"  # 职能部门
+    HOTLINE = "hotline"  # 12345 热线等外部系统
+    SYSTEM = "system"  # 系统规则（如走访到期）
+
+
+class Card(StrEnum):
+    NONE = "none"
+    YELLOW = "yellow"  # 黄牌: near the stage's limit
+    RED = "red"  # 红牌: over it
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASIC = "basic"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class Task(TenantScoped, Base):
+    """One event (事件). ``node_id`` is the grid it was filed under and keeps it through
+    re-gridding; ``current_node_id`` is the level it waits on now (escalation moves it up)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code"),
+        UniqueConstraint("tenant_id", "source", "external_id"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_tasks_tenant_id_node_id_due_at", "tenant_id", "node_id", "due_at"),
+        Index(
+            "ix_tasks_tenant_id_filed_path",
+            "tenant_id",
+            "filed_path",
+            postgresql_ops={"filed_path": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_tasks_tenant_id_current_path",
+            "tenant_id",
+            "current_path",
+            postgresql_ops={"current_path": "text_pattern_ops"},
+        ),
+        Index("ix_tasks_tenant_id_current_node_id_state", "tenant_id", "current_node_id", "state"),
+        Index("ix_tasks_tenant_id_is_open_due_at", "tenant_id", "is_open", "due_at"),
+        Index(
+            "ix_tasks_tenant_id_card_filed_path",
+            "tenant_id",
+            "card",
+            "filed_path",
+            postgresql_ops={"filed_path": "text_pattern_ops"},
+        ),
+        Index("ix_tasks_tenant_id_department_id", "tenant_id", "department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), comment="tracking code, the resident's handle")
+    task_type: Mapped[str] = mapped_column(String(64), comment="a registered TaskType name")
+    category: Mapped[str] = mapped_column(String(64), comment="e.g. 民生事项, 矛盾纠纷")
+    source: Mapped[str] = mapped_column(String(16), comment="a Source value")
+    track: Mapped[str] = mapped_column(String(16), comment="a Track value")
+    state: Mapped[str] = mapped_column(String(32), comment="a state of the task type's workflow")
+    is_open: Mapped[bool] = mapped_column(default=True, comment="False once closed or after")
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the grid it was filed under"
+    )
+    filed_path: Mapped[str] = mapped_column(
+        String(255), comment="path of the filed grid at report time: scope and counters use it"
+    )
+    current_node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the level it waits on now"
+    )
+    current_path: Mapped[str] = mapped_column(String(255), comment="path of current_node")
+    assignee_role: Mapped[str | None] = mapped_column(
+        String(32), comment="dispatched to this role at current_node"
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"), comment="dispatched to a department"
+    )
+    dispatcher_node_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nodes.id", ondelete="RESTRICT"),
+        comment="the level that dispatched it: returns and results go back there",
+    )
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), comment="None: a resident or another system"
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location_text: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    priority: Mapped[int] = mapped_column(default=2, comment="1 high, 2 normal, 3 low")
+    deadline: Mapped[dt.datetime | None] = mapped_column(comment="overall deadline, if given")
+    stage_started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    yellow_at: Mapped[dt.datetime | None] = mapped_column(comment="the stage's yellow threshold")
+    due_at: Mapped[dt.datetime | None] = mapped_column(comment="the stage's limit (SLA)")
+    card: Mapped[str] = mapped_column(String(8), default=Card.NONE.value)
+    card_at: Mapped[dt.datetime | None] = mapped_column(comment="when the current card was given")
+    is_supervised: Mapped[bool] = mapped_column(default=False, comment="督办: under supervision")
+    rating: Mapped[str | None] = mapped_column(String(16), comment="a Rating value")
+    rating_comment: Mapped[str] = mapped_column(Text, default="")
+    external_id: Mapped[str | None] = mapped_column(
+        String(100), comment="the id another system (12345 hotline) gave it: intake is idempotent"
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(100), comment="the key an offline draft was sent with: resent, it is not doubled"
+    )
+    reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    transitions: Mapped[list[TaskTransition]] = relationship(
+        back_populates="task", order_by="TaskTransition.id", viewonly=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Task {self.code} {self.state}>"
+
+
+class TaskTransition(TenantScoped, Base):
+    """One step of a task's life. Append-only: the ORM refuses changes and, on PostgreSQL, the
+    application's role may only insert (APPEND_ONLY_TABLES)."""
+
+    __tablename__ = "task_transitions"
+    __table_args__ = (Index("ix_task_transitions_tenant_id_task_id", "tenant_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"))
+    action: Mapped[str] = mapped_column(String(32), comment="report, accept, dispatch …")
+    from_state: Mapped[str | None] = mapped_column(String(32), comment="None: the report")
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), comment="None: a resident or the system"
+    )
+    actor_name: Mapped[str] = mapped_column(String(100))
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="RESTRICT"), comment="where the task waits afterwards"
+    )
+    comment: Mapped[str] = mapped_column(Text, default="")
+    file_ids: Mapped[list[str]] = mapped_column(default=list, comment="stored_files ids")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    task: Mapped[Task] = relationship(back_populates="transitions")
+
+
+class TaskTransitionIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_log_rewrites(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TaskTransition) and (obj in session.deleted or session.is_modified(obj)):
+            raise TaskTransitionIsAppendOnly("task transitions cannot be changed or deleted")
+
+
+class TaskLink(TenantScoped, Base):
+    """A person, dwelling or site the task concerns. No foreign key on purpose: the registry
+    lives in another package and resolves ``(kind, ref_id)`` itself."""
+
+    __tablename__ = "task_links"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "task_id", "kind", "ref_id"),
+        Index("ix_task_links_tenant_id_kind_ref_id", "tenant_id", "kind", "ref_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), comment="person, dwelling or site")
+    ref_id: Mapped[int] = mapped_column(comment="id of the registry row")
+
+
+class TaskAttachment(TenantScoped, Base):
+    """A photo or document of a task (the file itself is in stored_files)."""
+
+    __tablename__ = "task_attachments"
+    __table_args__ = (Index("ix_task_attachments_tenant_id_task_id", "tenant_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TaskCard(TenantScoped, Base):
+    """A yellow or red card a task got in a stage: kept for assessment (考核)."""
+
+    __tablename__ = "task_cards"
+    __table_args__ = (
+        Index("ix_task_cards_tenant_id_task_id", "tenant_id", "task_id"),
+        Index("ix_task_cards_tenant_id_at", "tenant_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    color: Mapped[str] = mapped_column(String(8), comment="yellow or red")
+    state: Mapped[str] = mapped_column(String(32), comment="the stage it was given in")
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the level the task waited on"
+    )
+    due_at: Mapped[dt.datetime] = mapped_column()
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Supervision(TenantScoped, Base):
+    """督办 / 挂牌督办: a county or township watches a task until it is closed."""
+
+    __tablename__ = "task_supervisions"
+    __table_args__ = (
+        Index(
+            "ix_task_supervisions_tenant_id_node_id_ended_at", "tenant_id", "node_id", "ended_at"
+        ),
+        Index("ix_task_supervisions_tenant_id_task_id", "tenant_id", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the supervising level"
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    note: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[dt.datetime] = mapped_column()
+    is_listed: Mapped[bool] = mapped_column(default=False, comment="挂牌督办: posted publicly")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(comment="set when the task closes")
+
+    task: Mapped[Task] = relationship()
+
+
+class Notification(TenantScoped, Base):
+    """An in-app message to a user about a task (a card, an emergency, a dispatch)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_tenant_id_user_id_read_at", "tenant_id", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), comment="card.yellow, card.red, emergency …")
+    message: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class SlaLimit(TenantScoped, Base):
+    """A county's own limit for one stage of a task type at one level, in working hours
+    (level × type kept as data; without a row the task type's default applies)."""
+
+    __tablename__ = "task_sla_limits"
+    __table_args__ = (UniqueConstraint("tenant_id", "task_type", "level", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_type: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(comment="level of the node the task waits on")
+    state: Mapped[str] = mapped_column(String(32))
+    hours: Mapped[float] = mapped_column(Numeric(8, 2, asdecimal=False), comment="working hours")
+
+
+class CalendarDay(TenantScoped, Base):
+    """A county's override of the national calendar: a local holiday or an extra working day."""
+
+    __tablename__ = "work_calendar_days"
+    __table_args__ = (UniqueConstraint("tenant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    is_workday: Mapped[bool] = mapped_column()
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+
+class TaskCounter(TenantScoped, Base):
+    """How many tasks of one node, report month, category, track, state, level and rating there
+    are, kept up to date in the transaction of every change: a dashboard sums these rows for a
+    subtree instead of scanning the tasks."""
+
+    __tablename__ = "task_counters"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "node_id", "month", "category", "track", "state", "level", "rating"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
+    month: Mapped[dt.date] = mapped_column(Date, comment="first day of the report month")
+    category: Mapped[str] = mapped_column(String(64))
+    track: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(32))
+    level: Mapped[int] = mapped_column(comment="level of the node the tasks wait on")
+    rating: Mapped[str] = mapped_column(String(16), comment="'' when not rated")
+    tasks: Mapped[int] = mapped_column(default=0)
+    handling_seconds: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="sum of report-to-close times of the closed ones"
+    )
+
+
+class Patrol(TenantScoped, Base):
+    """A patrol check-in (一日双巡: two patrols a day), with the time and place."""
+
+    __tablename__ = "patrols"
+    __table_args__ = (Index("ix_patrols_tenant_id_user_id_at", "tenant_id", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class WorkerLog(TenantScoped, Base):
+    """A grid worker's daily log (网格员日志): one entry per worker and day."""
+
+    __tablename__ = "worker_logs"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NoticeBoardEntry(TenantScoped, Base):
+    """What a grid's notice board (公示板) may show of its worker: the phone only if allowed."""
+
+    __tablename__ = "notice_board_entries"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    shows_phone: Mapped[bool] = mapped_column(default=False)
+    photo_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="SET NULL"), comment="the worker's photo"
+    )

@@ -1,0 +1,131 @@
+"""What residents see without logging in: a grid's notice board (公示板), reporting a problem
+and following it by its tracking code; and the challenge that keeps scripts out of the form.
+
+The challenge is a small sum whose answer is never sent to the browser: the form carries a
+signed nonce and a keyed hash of nonce + answer, so no outside service (no captcha provider,
+counties often run on an intranet) and no server-side state are needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import User
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files.models import StoredFile
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.models import NoticeBoardEntry, Source, Task
+from gridgov.core.tenancy.models import Tenant
+
+CHALLENGE_MAX_AGE = 30 * 60  # seconds a form's challenge stays valid
+
+
+@dataclass(frozen=True)
+class NoticeBoard:
+    """A grid's notice board: the grid, its worker, the phone only if they allow it."""
+
+    grid: Node
+    worker: User | None
+    phone: str | None
+    photo: StoredFile | None
+
+
+def public_grid(session: Session, tenant: Tenant, code: str) -> Node:
+    """The active basic grid with this code, or NotFound."""
+    grid = hierarchy.get_node_by_code(session, code)
+    if grid is None or grid.is_retired or grid.level != tenant.grid_level:
+        raise NotFound(_("没有这个网格"), field="grid")
+    return grid
+
+
+def notice_board(session: Session, grid: Node) -> NoticeBoard:
+    """What the grid's notice board shows."""
+    worker = accounts.responsible_worker(session, grid)
+    entry = _entry(session, worker) if worker else None
+    photo = session.get(StoredFile, entry.photo_file_id) if entry and entry.photo_file_id else None
+    phone = worker.phone if worker and entry and entry.shows_phone else None
+    return NoticeBoard(grid=grid, worker=worker, phone=phone, photo=photo)
+
+
+def set_notice_board(
+    session: Session, user: User, *, shows_phone: bool, photo: StoredFile | None = None
+) -> NoticeBoardEntry:
+    """The grid worker decides whether the notice board shows their phone, and their photo."""
+    entry = _entry(session, user)
+    if entry is None:
+        entry = NoticeBoardEntry(user_id=user.id)
+        session.add(entry)
+    entry.shows_phone = shows_phone
+    if photo is not None:
+        entry.photo_file_id = photo.id
+    session.flush()
+    return entry
+
+
+def _entry(session: Session, user: User) -> NoticeBoardEntry | None:
+    return session.scalar(select(NoticeBoardEntry).where(NoticeBoardEntry.user_id == user.id))
+
+
+def report_as_resident(session: Session, grid: Node, report: tasks.Report) -> Task:
+    """A resident's report of a problem in ``grid``; answers the task (its code is the
+    resident's handle). No name, phone or ID number is asked for or kept."""
+    if report.track not in ("general", "coordinate"):
+        raise DomainError(_("居民上报请选择一般或需要协调"), field="track")
+    task, _created = tasks.report_task(
+        session,
+        None,
+        grid,
+        tasks.Report(**{**report.__dict__, "source": Source.RESIDENT.value}),
+        actor_name=str(_("居民")),
+    )
+    return task
+
+
+# --- the challenge ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Challenge:
+    question: str
+    token: str
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="gridgov.public.challenge")
+
+
+def _digest(secret: str, nonce: str, answer: str) -> str:
+    return hmac.new(secret.encode(), f"{nonce}:{answer}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_challenge(secret: str) -> Challenge:
+    """A small sum to answer, with the signed token the form carries."""
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    nonce = secrets.token_urlsafe(12)
+    token = _serializer(secret).dumps({"n": nonce, "h": _digest(secret, nonce, str(a + b))})
+    return Challenge(question=f"{a} + {b} = ?", token=token)
+
+
+def check_challenge(secret: str, token: str, answer: str) -> None:
+    """DomainError on the ``answer`` field unless it answers the token's sum in time."""
+    try:
+        data = _serializer(secret).loads(token or "", max_age=CHALLENGE_MAX_AGE)
+    except SignatureExpired:
+        raise DomainError(_("验证题已过期，请重新作答"), field="answer") from None
+    except BadSignature:
+        raise DomainError(_("验证题无效，请刷新页面"), field="answer") from None
+    expected = data.get("h", "")
+    given = _digest(secret, data.get("n", ""), (answer or "").strip())
+    if not hmac.compare_digest(expected, given):
+        raise DomainError(_("验证题答案不对"), field="answer")

@@ -1,0 +1,1125 @@
+"""Use cases of the task engine: report, take a transition, see what waits where, supervise,
+notify, and the card sweep. Who may do what is declared by the task type (``workflow``) and
+checked here against the actor's role and scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import force_locale
+from sqlalchemy import and_, func, insert, literal, or_, select, union, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.audit import service as audit
+from gridgov.core.db import UTCDateTime, current_tenant_id, utcnow
+from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gridgov.core.files.models import StoredFile
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.core.tasks import counters
+from gridgov.core.tasks.calendar import COUNTY_ZONE, WorkCalendar, local_date, work_calendar
+from gridgov.core.tasks.models import (
+    Card,
+    Notification,
+    Patrol,
+    Rating,
+    SlaLimit,
+    Source,
+    Supervision,
+    Task,
+    TaskAttachment,
+    TaskCard,
+    TaskLink,
+    TaskTransition,
+    Track,
+    WorkerLog,
+)
+from gridgov.core.tasks.workflow import (
+    DEFAULT_TYPE,
+    Effect,
+    Reach,
+    TaskType,
+    TaskTypeRegistry,
+    TransitionRule,
+    task_types,
+)
+from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.service import current_tenant
+
+LINK_KINDS = ("person", "dwelling", "site")
+# Tracking codes: no 0/O, 1/I/L, so a resident can read one out over the phone.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+# Who supervises (督办): the county and the townships.
+SUPERVISOR_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF})
+# Who hears of a task at a level: the staff working there (county administrators at the top).
+NOTIFIED_STAFF = (Role.STATION_STAFF.value, Role.TOWNSHIP_STAFF.value, Role.GRID_WORKER.value)
+
+_registry: TaskTypeRegistry = task_types()
+
+
+def install_task_types(registry: TaskTypeRegistry) -> None:
+    """Use ``registry`` from now on (the plugin host calls this with the plugins' types)."""
+    global _registry
+    _registry = registry
+
+
+def registry() -> TaskTypeRegistry:
+    """The task types in use."""
+    return _registry
+
+
+def categories(tenant: Tenant, task_type: TaskType) -> list[str]:
+    """The categories a task of ``task_type`` may have in ``tenant``: the type's own, then the
+    county's additions (``settings["task_categories"]``)."""
+    extra = tenant.settings.get("task_categories") or []
+    return list(dict.fromkeys([*task_type.categories, *extra]))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    """The current tenant's task with this id, or NotFound."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(_("没有这个事件"))
+    return task
+
+
+def get_task_by_code(session: Session, code: str) -> Task:
+    """The current tenant's task with this tracking code, or NotFound."""
+    task = session.scalar(select(Task).where(Task.code == (code or "").strip().upper()))
+    if task is None:
+        raise NotFound(_("没有这个查询码对应的事件"), field="code")
+    return task
+
+
+def _department_ids(session: Session, user: User) -> list[int]:
+    if user.role != Role.DEPARTMENT_OFFICER:
+        return []
+    from gridgov.core.departments import service as departments
+
+    return [department.id for department in departments.departments_of(session, user)]
+
+
+def visible_filter(session: Session, user: User, scope: Scope) -> Any:
+    """A WHERE clause on ``Task``: filed in the scope, waiting in it, or dispatched to one of
+    the user's departments."""
+    if scope.everything:
+        return Task.id.is_not(None)
+    clauses: list[Any] = []
+    for path in scope.paths:
+        clauses.append(Task.filed_path.startswith(path, autoescape=True))
+        clauses.append(Task.current_path.startswith(path, autoescape=True))
+    department_ids = _department_ids(session, user)
+    if department_ids:
+        clauses.append(Task.department_id.in_(department_ids))
+    return or_(*clauses) if clauses else Task.id.is_(None)
+
+
+def visible_task(session: Session, user: User, scope: Scope, task_id: int) -> Task:
+    """The task if ``user`` may see it, else NotFound (never Forbidden)."""
+    task = get_task(session, task_id)
+    if scope.contains_path(task.filed_path) or scope.contains_path(task.current_path):
+        return task
+    if task.department_id is not None and task.department_id in _department_ids(session, user):
+        return task
+    raise NotFound(_("没有这个事件"))
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    state: str | None = None
+    category: str | None = None
+    track: str | None = None
+    card: str | None = None
+    is_open: bool | None = None
+    is_supervised: bool | None = None
+    node: Node | None = None  # filed at or below this node
+
+
+def visible_tasks(session: Session, user: User, scope: Scope, filters: TaskFilter) -> Any:
+    """A SELECT of the tasks ``user`` sees, most urgent first."""
+    query = select(Task).where(visible_filter(session, user, scope))
+    for name in ("state", "category", "track", "card", "is_open", "is_supervised"):
+        value = getattr(filters, name)
+        if value is not None:
+            query = query.where(getattr(Task, name) == value)
+    if filters.node is not None:
+        query = query.where(Task.filed_path.startswith(filters.node.path, autoescape=True))
+    return query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+
+
+def my_tasks(session: Session, user: User) -> Any:
+    """A grid worker's open tasks: filed in their grids or waiting on them, by deadline."""
+    # The ids first (a worker has one grid or a few): with literal ids PostgreSQL combines the
+    # two indexes; with a subquery it scanned every open task of the county.
+    grid_ids = list(
+        session.scalars(select(Assignment.node_id).where(Assignment.user_id == user.id))
+    )
+    return (
+        select(Task)
+        .where(
+            Task.is_open.is_(True),
+            or_(Task.node_id.in_(grid_ids), Task.current_node_id.in_(grid_ids)),
+        )
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    )
+
+
+def waiting_on(session: Session, user: User, scope: Scope) -> Any:
+    """The open tasks waiting on the user's own level: at one of their nodes (the county's top
+    nodes for county-wide roles), or dispatched to their department."""
+    if scope.everything:
+        nodes = select(Node.id).where(Node.parent_id.is_(None))
+    else:
+        nodes = select(Assignment.node_id).where(Assignment.user_id == user.id)
+    clauses = [and_(Task.current_node_id.in_(nodes), Task.department_id.is_(None))]
+    department_ids = _department_ids(session, user)
+    if department_ids:
+        clauses.append(Task.department_id.in_(department_ids))
+    return (
+        select(Task)
+        .where(Task.is_open.is_(True), or_(*clauses))
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    )
+
+
+def history(session: Session, task: Task) -> list[TaskTransition]:
+    """The task's transition log, oldest first."""
+    return list(
+        session.scalars(
+            select(TaskTransition)
+            .where(TaskTransition.task_id == task.id)
+            .order_by(TaskTransition.id)
+        )
+    )
+
+
+def links(session: Session, task: Task) -> list[TaskLink]:
+    return list(session.scalars(select(TaskLink).where(TaskLink.task_id == task.id)))
+
+
+def cards(session: Session, task: Task) -> list[TaskCard]:
+    """The cards the task got, oldest first."""
+    return list(
+        session.scalars(select(TaskCard).where(TaskCard.task_id == task.id).order_by(TaskCard.id))
+    )
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a report says; ``idempotency_key`` or ``external_id`` make a resend harmless."""
+
+    category: str
+    title: str
+    description: str = ""
+    track: str = Track.GENERAL.value
+    source: str = Source.PATROL.value
+    task_type: str = DEFAULT_TYPE
+    location_text: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    priority: int = 2
+    deadline: dt.datetime | None = None
+    links: Sequence[tuple[str, int]] = ()
+    idempotency_key: str | None = None
+    external_id: str | None = None
+    file_ids: Sequence[int] = ()
+
+
+def report_task(
+    session: Session, actor: User | None, node: Node, report: Report, *, actor_name: str = ""
+) -> tuple[Task, bool]:
+    """File a task under ``node``; returns it and whether it is new. A report resent with the
+    same idempotency key (or the same external id from the same source) returns the task the
+    first one created instead of a second task."""
+    existing = _already_reported(session, report)
+    if existing is not None:
+        return existing, False
+    tenant = current_tenant(session)
+    task_type = registry().get(report.task_type)
+    _check_report(tenant, task_type, node, report)
+    now = utcnow()
+    task = Task(
+        code=_new_code(),
+        task_type=task_type.name,
+        category=report.category,
+        source=report.source,
+        track=report.track,
+        state=task_type.initial,
+        is_open=task_type.state(task_type.initial).is_open,
+        node_id=node.id,
+        filed_path=node.path,
+        current_node_id=node.id,
+        current_path=node.path,
+        reporter_id=actor.id if actor else None,
+        title=report.title.strip(),
+        description=report.description.strip(),
+        location_text=report.location_text.strip(),
+        latitude=report.latitude,
+        longitude=report.longitude,
+        priority=report.priority,
+        deadline=report.deadline,
+        idempotency_key=report.idempotency_key,
+        external_id=report.external_id,
+        reported_at=now,
+        updated_at=now,
+    )
+    _start_stage(session, tenant, task_type, task, node, now)
+    try:
+        with session.begin_nested():
+            session.add(task)
+            session.flush()
+    except IntegrityError:
+        # The same draft sent twice at once: the other request won, answer with its task.
+        existing = _already_reported(session, report)
+        if existing is None:
+            raise
+        return existing, False
+    for kind, ref_id in dict.fromkeys(report.links):
+        session.add(TaskLink(task_id=task.id, kind=kind, ref_id=ref_id))
+    _log(
+        session,
+        task,
+        actor,
+        "report",
+        None,
+        node,
+        comment="",
+        file_ids=report.file_ids,
+        now=now,
+        actor_name=actor_name,
+    )
+    counters.apply(session, None, counters.share_of(task, node.level))
+    audit.record(session, actor, "task.report", "task", task.id, after=_snapshot(task))
+    if task.track == Track.EMERGENCY:
+        _notify_level_above(
+            session,
+            task,
+            node,
+            "emergency",
+            _("突发事件 %(code)s：%(title)s", code=task.code, title=task.title),
+        )
+    session.flush()
+    return task, True
+
+
+def _already_reported(session: Session, report: Report) -> Task | None:
+    if report.idempotency_key:
+        found = session.scalar(select(Task).where(Task.idempotency_key == report.idempotency_key))
+        if found is not None:
+            return found
+    if report.external_id:
+        return session.scalar(
+            select(Task).where(Task.source == report.source, Task.external_id == report.external_id)
+        )
+    return None
+
+
+def _check_report(tenant: Tenant, task_type: TaskType, node: Node, report: Report) -> None:
+    if node.is_retired:
+        raise DomainError(
+            _("网格 %(name)s 已撤销，请选择现在的网格", name=node.name), field="node_id"
+        )
+    if report.category not in categories(tenant, task_type):
+        raise DomainError(_("未知的事件类别：%(c)s", c=report.category), field="category")
+    if report.track not in {t.value for t in Track}:
+        raise DomainError(_("未知的处置类型：%(t)s", t=report.track), field="track")
+    if report.source not in {s.value for s in Source}:
+        raise DomainError(_("未知的事件来源：%(s)s", s=report.source), field="source")
+    title = report.title.strip()
+    if not title or len(title) > 200:
+        raise DomainError(_("标题不能为空，最长 200 个字符"), field="title")
+    if report.priority not in (1, 2, 3):
+        raise DomainError(_("优先级须为 1（高）、2（中）或 3（低）"), field="priority")
+    if (report.latitude is None) != (report.longitude is None):
+        raise DomainError(_("经度和纬度须同时填写"), field="latitude")
+    if report.latitude is not None and not (
+        -90 <= report.latitude <= 90 and -180 <= report.longitude <= 180  # type: ignore[operator]
+    ):
+        raise DomainError(_("经纬度超出范围"), field="latitude")
+    for kind, _ref in report.links:
+        if kind not in LINK_KINDS:
+            raise DomainError(_("未知的关联对象类型：%(k)s", k=kind), field="links")
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a transition carries besides the action: a comment, files, a dispatch target, a
+    rating."""
+
+    comment: str = ""
+    file_ids: Sequence[int] = ()
+    target_node: Node | None = None
+    target_role: str | None = None
+    department_id: int | None = None
+    rating: str | None = None
+
+
+def allowed_actions(session: Session, user: User, scope: Scope, task: Task) -> list[TransitionRule]:
+    """The transitions ``user`` may take on ``task`` now (one rule per action)."""
+    task_type = registry().get(task.task_type)
+    found: dict[str, TransitionRule] = {}
+    for rule in task_type.transitions:
+        if rule.action not in found and _may_take(session, user, scope, task, rule):
+            found[rule.action] = rule
+    return list(found.values())
+
+
+def transition(
+    session: Session, actor: User, scope: Scope, task: Task, action: str, move: Move = Move()
+) -> Task:
+    """Take ``action`` on ``task`` as ``actor``: Forbidden when their role or place in the
+    hierarchy does not allow it, a DomainError when the task's state does not."""
+    task = _locked(session, task)
+    task_type = registry().get(task.task_type)
+    rules = task_type.rules(action)
+    if not rules:
+        raise DomainError(_("未知的操作：%(a)s", a=action), field="action")
+    usable = [rule for rule in rules if rule.applies_to(task)]
+    if not usable:
+        raise Conflict(
+            _(
+                "事件当前状态为“%(s)s”，不能%(a)s",
+                s=task_type.state(task.state).label,
+                a=rules[0].label,
+            ),
+            field="action",
+        )
+    rule = next((r for r in usable if _may_take(session, actor, scope, task, r)), None)
+    if rule is None:
+        raise Forbidden(_("您的角色或所在层级不能对这个事件执行“%(a)s”", a=usable[0].label))
+    return _apply(session, actor, scope, task, task_type, rule, move)
+
+
+def evaluate_as_resident(session: Session, task: Task, rating: str, comment: str) -> Task:
+    """The resident's own rating, through the public page with the tracking code."""
+    task = _locked(session, task)
+    task_type = registry().get(task.task_type)
+    rule = next(
+        (r for r in task_type.transitions if r.effect == Effect.RATE and r.applies_to(task)), None
+    )
+    if rule is None:
+        raise Conflict(_("事件办结后才能评价，且只能评价一次"), field="rating")
+    return _apply(
+        session, None, Scope(), task, task_type, rule, Move(comment=comment, rating=rating)
+    )
+
+
+def _apply(
+    session: Session,
+    actor: User | None,
+    scope: Scope,
+    task: Task,
+    task_type: TaskType,
+    rule: TransitionRule,
+    move: Move,
+) -> Task:
+    comment = (move.comment or "").strip()
+    if rule.needs_comment and not comment:
+        raise DomainError(_("请填写办理意见"), field="comment")
+    tenant = current_tenant(session)
+    levels_before = _level(session, task.current_node_id)
+    before = counters.share_of(task, levels_before)
+    snapshot = _snapshot(task)
+    from_state = task.state
+    destination = _carry_out(session, actor, scope, task, rule, move)
+    now = utcnow()
+    task.state = rule.target
+    task.is_open = task_type.state(rule.target).is_open
+    task.current_node_id = destination.id
+    task.current_path = destination.path
+    task.updated_at = now
+    if not task.is_open and task.closed_at is None:
+        task.closed_at = now
+        _end_supervision(session, task, now)
+    elif task.is_open:
+        task.closed_at = None
+    _start_stage(session, tenant, task_type, task, destination, now)
+    _log(
+        session,
+        task,
+        actor,
+        rule.action,
+        from_state,
+        destination,
+        comment=comment,
+        file_ids=move.file_ids,
+        now=now,
+    )
+    counters.apply(session, before, counters.share_of(task, destination.level))
+    audit.record(
+        session,
+        actor,
+        f"task.{rule.action}",
+        "task",
+        task.id,
+        before=snapshot,
+        after=_snapshot(task),
+    )
+    session.flush()
+    return task
+
+
+def _carry_out(
+    session: Session, actor: User | None, scope: Scope, task: Task, rule: TransitionRule, move: Move
+) -> Node:
+    """Do the rule's effect; returns the node the task waits on afterwards."""
+    current = session.get(Node, task.current_node_id)
+    assert current is not None
+    if rule.effect == Effect.ESCALATE:
+        if current.parent_id is None:
+            raise Conflict(_("已是最高一级，不能再上报"), field="action")
+        parent = session.get(Node, current.parent_id)
+        assert parent is not None
+        task.assignee_role = None
+        task.department_id = None
+        _notify_level(
+            session,
+            task,
+            parent,
+            "escalated",
+            _("事件 %(code)s 已报到本级：%(title)s", code=task.code, title=task.title),
+        )
+        return parent
+    if rule.effect == Effect.TAKE_OVER and actor is not None:
+        return _own_level(session, actor, scope, current)
+    if rule.effect == Effect.DISPATCH:
+        return _dispatch(session, actor, scope, task, current, move)
+    if rule.effect == Effect.BACK_TO_DISPATCHER:
+        back = session.get(Node, task.dispatcher_node_id) if task.dispatcher_node_id else current
+        assert back is not None
+        task.assignee_role = None
+        task.department_id = None
+        return back
+    if rule.effect == Effect.RATE:
+        if move.rating not in {r.value for r in Rating}:
+            raise DomainError(_("请选择满意、基本满意或不满意"), field="rating")
+        task.rating = move.rating
+        task.rating_comment = (move.comment or "").strip()
+    return current
+
+
+def _own_level(session: Session, actor: User, scope: Scope, current: Node) -> Node:
+    """The actor's own node at or above ``current`` (the county's top node for county-wide
+    roles): where a task they take over waits."""
+    if scope.everything:
+        top_id = int(current.path.strip("/").split("/")[0])
+        return session.get(Node, top_id) or current
+    own = [path for path in scope.paths if current.path.startswith(path)]
+    path = max(own, key=len)
+    return session.scalar(select(Node).where(Node.path == path)) or current
+
+
+def _dispatch(
+    session: Session, actor: User | None, scope: Scope, task: Task, current: Node, move: Move
+) -> Node:
+    task.dispatcher_node_id = current.id
+    if move.department_id is not None:
+        from gridgov.core.departments import service as departments
+
+        department = departments.get_department(session, move.department_id)
+        if not department.is_active:
+            raise DomainError(_("该部门已停用"), field="department_id")
+        task.department_id = department.id
+        task.assignee_role = Role.DEPARTMENT_OFFICER.value
+        for officer in departments.officers(session, department):
+            _notify(
+                session,
+                officer,
+                task,
+                "dispatched",
+                _("交办事件 %(code)s：%(title)s", code=task.code, title=task.title),
+            )
+        return session.get(Node, department.node_id) or current
+    target = move.target_node
+    if target is None:
+        raise DomainError(_("请选择交办给哪个节点或部门"), field="target_node_id")
+    if not scope.contains(target) or target.is_retired:
+        raise NotFound(_("没有这个节点"), field="target_node_id")
+    role = move.target_role or _default_role_at(session, target)
+    if role not in {r.value for r in Role} or role in (Role.COUNTY_ADMIN, Role.AUDIT_ADMIN):
+        raise DomainError(_("不能交办给这个角色"), field="target_role")
+    task.department_id = None
+    task.assignee_role = role
+    _notify_level(
+        session,
+        task,
+        target,
+        "dispatched",
+        _("交办事件 %(code)s：%(title)s", code=task.code, title=task.title),
+        role=role,
+    )
+    return target
+
+
+def _default_role_at(session: Session, node: Node) -> str:
+    """Who a task dispatched to ``node`` goes to when no role is named: the grid worker of a
+    grid, the station of a community, the township's staff above that."""
+    tenant = current_tenant(session)
+    if node.level == tenant.grid_level:
+        return Role.GRID_WORKER.value
+    if node.level == tenant.grid_level - 1:
+        return Role.STATION_STAFF.value
+    return Role.TOWNSHIP_STAFF.value
+
+
+def _may_take(session: Session, user: User, scope: Scope, task: Task, rule: TransitionRule) -> bool:
+    if not rule.applies_to(task) or user.role not in rule.roles or not user.is_active:
+        return False
+    if rule.reach == Reach.OWNER:
+        return task.department_id is None and scope.contains_path(task.current_path)
+    if rule.reach == Reach.FILER:
+        return scope.contains_path(task.filed_path)
+    if task.department_id is not None:
+        return task.department_id in _department_ids(session, user)
+    return user.role == task.assignee_role and scope.contains_path(task.current_path)
+
+
+def _locked(session: Session, task: Task) -> Task:
+    """The task re-read under a row lock: two people acting at once are serialised."""
+    locked = session.scalar(
+        select(Task)
+        .where(Task.id == task.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFound(_("没有这个事件"))
+    return locked
+
+
+def _level(session: Session, node_id: int) -> int:
+    node = session.get(Node, node_id)
+    assert node is not None
+    return node.level
+
+
+def _log(
+    session: Session,
+    task: Task,
+    actor: User | None,
+    action: str,
+    from_state: str | None,
+    node: Node,
+    *,
+    comment: str,
+    file_ids: Sequence[int],
+    now: dt.datetime,
+    actor_name: str = "",
+) -> TaskTransition:
+    entry = TaskTransition(
+        task_id=task.id,
+        action=action,
+        from_state=from_state,
+        to_state=task.state,
+        actor_id=actor.id if actor else None,
+        actor_name=actor.name if actor else (actor_name or str(_("居民"))),
+        node_id=node.id,
+        comment=comment,
+        file_ids=[str(file_id) for file_id in file_ids],
+        at=now,
+    )
+    session.add(entry)
+    return entry
+
+
+# --- deadlines and cards -------------------------------------------------------------------
+
+
+def stage_limit_hours(
+    session: Session, task_type: TaskType, state: str, level: int
+) -> float | None:
+    """The working hours a stage may take at a level: the county's own limit if it set one
+    (level × type), else the task type's."""
+    own = session.scalar(
+        select(SlaLimit.hours).where(
+            SlaLimit.task_type == task_type.name, SlaLimit.state == state, SlaLimit.level == level
+        )
+    )
+    return own if own is not None else task_type.state(state).sla_hours
+
+
+def set_stage_limit(
+    session: Session, actor: User, task_type_name: str, state: str, level: int, hours: float
+) -> SlaLimit:
+    """Set the county's limit for one stage at one level (county administrators only)."""
+    if actor.role != Role.COUNTY_ADMIN:
+        raise Forbidden(_("只有县级管理员可以设置办理时限"))
+    task_type = registry().get(task_type_name)
+    if state not in {s.name for s in task_type.states}:
+        raise DomainError(_("未知的状态：%(s)s", s=state), field="state")
+    if not 0 < hours <= 10000:
+        raise DomainError(_("时限须为大于 0 的工作小时数"), field="hours")
+    limit = session.scalar(
+        select(SlaLimit).where(
+            SlaLimit.task_type == task_type.name, SlaLimit.state == state, SlaLimit.level == level
+        )
+    )
+    if limit is None:
+        limit = SlaLimit(task_type=task_type.name, state=state, level=level, hours=hours)
+        session.add(limit)
+    limit.hours = hours
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "task.sla_limit",
+        "sla_limit",
+        limit.id,
+        after={"task_type": task_type.name, "state": state, "level": level, "hours": hours},
+    )
+    return limit
+
+
+def _start_stage(
+    session: Session,
+    tenant: Tenant,
+    task_type: TaskType,
+    task: Task,
+    node: Node,
+    now: dt.datetime,
+    calendar: WorkCalendar | None = None,
+) -> None:
+    task.stage_started_at = now
+    task.card = Card.NONE.value
+    task.card_at = None
+    hours = stage_limit_hours(session, task_type, task.state, node.level) if task.is_open else None
+    if hours is None:
+        task.yellow_at = task.due_at = None
+        return
+    calendar = calendar or work_calendar(session, tenant)
+    task.due_at = calendar.add_working_hours(now, hours)
+    task.yellow_at = calendar.add_working_hours(now, hours * task_type.yellow_fraction)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    yellow: int
+    red: int
+
+
+def sweep_cards(session: Session, now: dt.datetime | None = None) -> SweepResult:
+    """Give yellow cards to open tasks past their yellow threshold and red cards to those past
+    their limit, keep each card, and notify whoever the task waits on and the level above.
+
+    Two set-based UPDATEs (indexed on tenant, is_open, due_at): over a million tasks only the
+    ones changing colour are touched."""
+    now = now or utcnow()
+    red = _give_cards(session, Card.RED, Task.due_at <= now, [Card.NONE, Card.YELLOW], now)
+    yellow = _give_cards(
+        session, Card.YELLOW, and_(Task.yellow_at <= now, Task.due_at > now), [Card.NONE], now
+    )
+    return SweepResult(yellow=yellow, red=red)
+
+
+def _give_cards(
+    session: Session, color: Card, due: Any, from_cards: list[Card], now: dt.datetime
+) -> int:
+    # Set-based from start to end: one UPDATE, then the card history and the notifications
+    # as INSERT … SELECT over the rows carded at ``now``; a sweep may card tens of thousands of
+    # tasks at once, and row-by-row inserts from Python took seconds per ten thousand.
+    tenant_id = current_tenant_id(session)
+    changed = session.execute(
+        update(Task)
+        .where(
+            Task.tenant_id == tenant_id,
+            Task.is_open.is_(True),
+            due,
+            Task.card.in_([c.value for c in from_cards]),
+        )
+        .values(card=color.value, card_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        return 0
+    carded = and_(Task.tenant_id == tenant_id, Task.card == color.value, Task.card_at == now)
+    session.execute(
+        insert(TaskCard).from_select(
+            ["tenant_id", "task_id", "color", "state", "node_id", "due_at", "at"],
+            select(
+                Task.tenant_id,
+                Task.id,
+                literal(color.value),
+                Task.state,
+                Task.current_node_id,
+                Task.due_at,
+                literal(now, UTCDateTime()),
+            ).where(carded),
+        )
+    )
+    message = func.substr(
+        func.replace(literal(_stored_text(_card_message(color))), "%(code)s", Task.code), 1, 300
+    )
+    columns = (
+        Task.tenant_id,
+        User.id,
+        Task.id,
+        literal(f"card.{color.value}"),
+        message,
+        literal(now, UTCDateTime()),
+    )
+    waiting_on = aliased(Node)
+    above = aliased(Node)
+    # Staff at the level the task waits on and at the level above it …
+    staff = (
+        select(*columns)
+        .join(waiting_on, waiting_on.id == Task.current_node_id)
+        .join(
+            Assignment,
+            (Assignment.node_id == Task.current_node_id)
+            | (Assignment.node_id == waiting_on.parent_id),
+        )
+        .join(User, User.id == Assignment.user_id)
+        .where(carded, User.is_active.is_(True), User.role.in_(NOTIFIED_STAFF))
+    )
+    # … and the county's administrators when either of those is the county itself.
+    county = (
+        select(*columns)
+        .join(waiting_on, waiting_on.id == Task.current_node_id)
+        .outerjoin(above, above.id == waiting_on.parent_id)
+        .join(User, User.role == Role.COUNTY_ADMIN.value)
+        .where(
+            carded,
+            User.is_active.is_(True),
+            User.tenant_id == tenant_id,
+            waiting_on.parent_id.is_(None) | above.parent_id.is_(None),
+        )
+    )
+    session.execute(
+        insert(Notification).from_select(
+            ["tenant_id", "user_id", "task_id", "kind", "message", "created_at"],
+            union(staff, county),
+        )
+    )
+    return changed
+
+
+def _card_message(color: Card) -> Any:
+    """The card's message with a ``%(code)s`` slot: translated once per sweep, then filled in
+    per task (translating per task costs more than the rest of a large sweep)."""
+    if color == Card.RED:
+        return _("红牌：事件 %(code)s 已超过办理时限")
+    return _("黄牌：事件 %(code)s 即将超过办理时限")
+
+
+# --- supervision ---------------------------------------------------------------------------
+
+
+def supervise(
+    session: Session,
+    actor: User,
+    scope: Scope,
+    task: Task,
+    *,
+    node: Node,
+    note: str,
+    due_at: dt.datetime,
+    is_listed: bool = False,
+) -> Supervision:
+    """Put an open task under supervision (督办) of ``node``, a county or township level the
+    actor works at; ``is_listed`` makes it 挂牌督办."""
+    if actor.role not in SUPERVISOR_ROLES:
+        raise Forbidden(_("只有县级和乡镇（街道）可以督办"))
+    if not scope.contains(node):
+        raise NotFound(_("没有这个节点"), field="node_id")
+    if not task.is_open:
+        raise Conflict(_("事件已办结，不能督办"), field="task")
+    if not (task.filed_path.startswith(node.path)):
+        raise DomainError(_("只能督办本辖区的事件"), field="node_id")
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_("请填写督办意见"), field="note")
+    if due_at <= utcnow():
+        raise DomainError(_("督办期限须在将来"), field="due_at")
+    supervision = Supervision(
+        task_id=task.id,
+        node_id=node.id,
+        created_by_id=actor.id,
+        note=note,
+        due_at=due_at,
+        is_listed=is_listed,
+    )
+    session.add(supervision)
+    task.is_supervised = True
+    session.flush()
+    current = session.get(Node, task.current_node_id)
+    assert current is not None
+    _notify_level(
+        session,
+        task,
+        current,
+        "supervised",
+        _("事件 %(code)s 被督办：%(note)s", code=task.code, note=note),
+    )
+    audit.record(
+        session,
+        actor,
+        "task.supervise",
+        "task",
+        task.id,
+        after={
+            "supervision_id": supervision.id,
+            "note": note,
+            "due_at": due_at.isoformat(),
+            "is_listed": is_listed,
+        },
+    )
+    return supervision
+
+
+def supervision_list(session: Session, node: Node, *, include_ended: bool = False) -> Any:
+    """A SELECT of the supervisions of ``node``'s level and the levels below it, open ones
+    first by due date."""
+    query = (
+        select(Supervision)
+        .join(Node, Node.id == Supervision.node_id)
+        .where(Node.path.startswith(node.path, autoescape=True))
+        .order_by(Supervision.ended_at.is_not(None), Supervision.due_at, Supervision.id)
+    )
+    if not include_ended:
+        query = query.where(Supervision.ended_at.is_(None))
+    return query
+
+
+def _end_supervision(session: Session, task: Task, now: dt.datetime) -> None:
+    for supervision in session.scalars(
+        select(Supervision).where(Supervision.task_id == task.id, Supervision.ended_at.is_(None))
+    ):
+        supervision.ended_at = now
+    task.is_supervised = False
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def notifications(session: Session, user: User, *, unread_only: bool = False) -> Any:
+    """A SELECT of the user's notifications, newest first."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return query.order_by(Notification.id.desc())
+
+
+def mark_read(session: Session, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (someone else's is NotFound)."""
+    found = session.get(Notification, notification_id)
+    if found is None or found.user_id != user.id:
+        raise NotFound(_("没有这条通知"))
+    found.read_at = found.read_at or utcnow()
+    return found
+
+
+def _staff_at(session: Session, node: Node, role: str | None = None) -> list[int]:
+    query = (
+        select(User.id)
+        .join(Assignment, Assignment.user_id == User.id)
+        .where(Assignment.node_id == node.id, User.is_active.is_(True))
+    )
+    if role is not None:
+        query = query.where(User.role == role)
+    else:
+        query = query.where(User.role.in_(NOTIFIED_STAFF))
+    ids = list(session.scalars(query))
+    if node.parent_id is None and role is None:
+        ids += list(
+            session.scalars(
+                select(User.id).where(User.role == Role.COUNTY_ADMIN, User.is_active.is_(True))
+            )
+        )
+    return ids
+
+
+def _staff_above(session: Session, node: Node) -> list[int]:
+    if node.parent_id is None:
+        return []
+    parent = session.get(Node, node.parent_id)
+    assert parent is not None
+    return _staff_at(session, parent)
+
+
+def _notify_level(
+    session: Session, task: Task, node: Node, kind: str, message: Any, role: str | None = None
+) -> None:
+    _notify_ids(session, task.id, kind, message, _staff_at(session, node, role))
+
+
+def _notify_level_above(session: Session, task: Task, node: Node, kind: str, message: Any) -> None:
+    _notify_ids(session, task.id, kind, message, _staff_above(session, node))
+
+
+def _notify(session: Session, user: User, task: Task, kind: str, message: Any) -> None:
+    _notify_ids(session, task.id, kind, message, [user.id])
+
+
+def _notify_ids(
+    session: Session, task_id: int, kind: str, message: Any, user_ids: Sequence[int]
+) -> None:
+    text = _stored_text(message)
+    session.add_all(
+        Notification(user_id=user_id, task_id=task_id, kind=kind, message=text)
+        for user_id in dict.fromkeys(user_ids)
+    )
+
+
+def _stored_text(message: Any) -> str:
+    """A notification's text in Chinese, the county's language, whatever the locale of the
+    request that caused it: it is read later, by someone else."""
+    with force_locale("zh_CN"):
+        return str(message)[:300]
+
+
+def _snapshot(task: Task) -> dict[str, Any]:
+    return {
+        "code": task.code,
+        "state": task.state,
+        "category": task.category,
+        "track": task.track,
+        "current_node_id": task.current_node_id,
+        "assignee_role": task.assignee_role,
+        "department_id": task.department_id,
+        "rating": task.rating,
+    }
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+# Roles that report tasks (the audit administrator only reads the audit log, 三员分立).
+REPORTER_ROLES = frozenset(role.value for role in Role) - {Role.AUDIT_ADMIN}
+
+
+def check_may_report(user: User, scope: Scope, node: Node) -> None:
+    """A task is filed by staff (not the audit role) under a node of their scope."""
+    if not scope.contains(node):
+        raise NotFound(_("没有这个节点"), field="node_id")
+    if user.role not in REPORTER_ROLES:
+        raise Forbidden(_("您的角色不能上报事件"))
+
+
+def attach_file(
+    session: Session, actor: User | None, task: Task, stored: StoredFile
+) -> TaskAttachment:
+    """Attach a stored file (a photo, a document) to ``task``."""
+    attachment = TaskAttachment(task_id=task.id, file_id=stored.id)
+    session.add(attachment)
+    session.flush()
+    audit.record(session, actor, "task.attach", "task", task.id, after={"file_id": stored.id})
+    return attachment
+
+
+def attachments(session: Session, task: Task) -> list[StoredFile]:
+    """The files attached to ``task``, oldest first."""
+    return list(
+        session.scalars(
+            select(StoredFile)
+            .join(TaskAttachment, TaskAttachment.file_id == StoredFile.id)
+            .where(TaskAttachment.task_id == task.id)
+            .order_by(TaskAttachment.id)
+        )
+    )
+
+
+def attachment(session: Session, task: Task, file_id: int) -> StoredFile:
+    """One file of ``task``; a file not attached to it is NotFound."""
+    found = session.scalar(
+        select(StoredFile)
+        .join(TaskAttachment, TaskAttachment.file_id == StoredFile.id)
+        .where(TaskAttachment.task_id == task.id, StoredFile.id == file_id)
+    )
+    if found is None:
+        raise NotFound(_("没有这个附件"))
+    return found
+
+
+# --- the grid worker's day -----------------------------------------------------------------
+
+
+def check_in(
+    session: Session,
+    user: User,
+    scope: Scope,
+    node: Node,
+    *,
+    place: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    note: str = "",
+) -> Patrol:
+    """Record a patrol (一日双巡) of ``user`` in ``node`` now."""
+    if not scope.contains(node):
+        raise NotFound(_("没有这个节点"), field="node_id")
+    if (latitude is None) != (longitude is None):
+        raise DomainError(_("经度和纬度须同时填写"), field="latitude")
+    patrol = Patrol(
+        user_id=user.id,
+        node_id=node.id,
+        at=utcnow(),
+        place=place.strip()[:300],
+        latitude=latitude,
+        longitude=longitude,
+        note=note.strip(),
+    )
+    session.add(patrol)
+    session.flush()
+    return patrol
+
+
+def patrols_of(session: Session, user: User, day: dt.date) -> list[Patrol]:
+    """The user's patrols of one (county) day, in order."""
+    start = dt.datetime.combine(day, dt.time(0), COUNTY_ZONE)
+    return list(
+        session.scalars(
+            select(Patrol)
+            .where(
+                Patrol.user_id == user.id,
+                Patrol.at >= start,
+                Patrol.at < start + dt.timedelta(days=1),
+            )
+            .order_by(Patrol.at)
+        )
+    )
+
+
+def write_log(session: Session, user: User, day: dt.date, text: str) -> WorkerLog:
+    """Write (or rewrite) the user's daily log (网格员日志) of ``day``."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("日志不能为空"), field="text")
+    if day > local_date(utcnow()):
+        raise DomainError(_("不能填写将来的日志"), field="day")
+    entry = session.scalar(
+        select(WorkerLog).where(WorkerLog.user_id == user.id, WorkerLog.day == day)
+    )
+    if entry is None:
+        entry = WorkerLog(user_id=user.id, day=day, text=text)
+        session.add(entry)
+    entry.text = text
+    entry.updated_at = utcnow()
+    session.flush()
+    return entry
+
+
+def log_of(session: Session, user: User, day: dt.date) -> WorkerLog | None:
+    """The user's daily log of ``day``, or None."""
+    return session.scalar(
+        select(WorkerLog).where(WorkerLog.user_id == user.id, WorkerLog.day == day)
+    )

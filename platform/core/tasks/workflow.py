@@ -1,0 +1,294 @@
+"""Workflows as data: a task type declares its states, its transitions, who may take each one
+(roles + how the actor must stand to the task) and the SLA of each stage.
+
+The core registers its default type here exactly as a plugin will through the
+``gridgov_task_types`` hook: ``task_types(extra=hook_results)`` builds the registry, refusing
+duplicate names at start-up (Datasette's ``register_*`` pattern).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from gridgov.core.accounts.models import Role
+from gridgov.core.errors import DomainError
+from gridgov.core.i18n import _
+
+
+class Reach(StrEnum):
+    """How the actor must stand to the task, on top of having one of the rule's roles."""
+
+    OWNER = "owner"  # the level the task waits on is the actor's node or below it
+    ASSIGNEE = "assignee"  # the task was dispatched to the actor (role at the node, department)
+    FILER = "filer"  # the grid the task was filed under is in the actor's scope
+
+
+class Effect(StrEnum):
+    """What a transition does besides changing the state (carried out by the service)."""
+
+    NONE = "none"
+    TAKE_OVER = "take_over"  # accepted: it waits on the accepting level from now on
+    ESCALATE = "escalate"  # the task goes to the level above
+    DISPATCH = "dispatch"  # to a node + role, or to a department
+    BACK_TO_DISPATCHER = "back_to_dispatcher"  # returned or handled: back to who dispatched it
+    RATE = "rate"  # the resident's rating is recorded
+
+
+@dataclass(frozen=True)
+class State:
+    """One state; ``sla_hours`` is the stage's limit in working hours (None: no clock)."""
+
+    name: str
+    label: Any
+    is_open: bool = True
+    sla_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class TransitionRule:
+    """``action`` takes a task from one of ``sources`` to ``target``; the actor needs one of
+    ``roles`` and the ``reach``; ``tracks`` limits it to some tracks (None: all); ``guard`` is
+    a further condition on the task."""
+
+    action: str
+    label: Any
+    sources: tuple[str, ...]
+    target: str
+    roles: frozenset[str]
+    reach: Reach
+    effect: Effect = Effect.NONE
+    tracks: frozenset[str] | None = None
+    needs_comment: bool = False
+    guard: Callable[[Any], bool] | None = None
+
+    def applies_to(self, task: Any) -> bool:
+        """Whether the task's state, track and the guard let this rule be used at all."""
+        return (
+            task.state in self.sources
+            and (self.tracks is None or task.track in self.tracks)
+            and (self.guard is None or self.guard(task))
+        )
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """A kind of task and its workflow. ``initial`` is the state a report creates."""
+
+    name: str
+    label: Any
+    categories: tuple[str, ...]
+    states: tuple[State, ...]
+    initial: str
+    transitions: tuple[TransitionRule, ...]
+    # The yellow card comes when this share of the stage's working time has passed.
+    yellow_fraction: float = 0.8
+    _by_name: dict[str, State] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name = {state.name: state for state in self.states}
+        if len(by_name) != len(self.states):
+            raise ValueError(f"task type {self.name}: duplicate state names")
+        named = {self.initial}
+        for rule in self.transitions:
+            named.update(rule.sources)
+            named.add(rule.target)
+        unknown = named - by_name.keys()
+        if unknown:
+            raise ValueError(f"task type {self.name}: undeclared states {sorted(unknown)}")
+        object.__setattr__(self, "_by_name", by_name)
+
+    def state(self, name: str) -> State:
+        return self._by_name[name]
+
+    def rules(self, action: str) -> list[TransitionRule]:
+        return [rule for rule in self.transitions if rule.action == action]
+
+    @property
+    def actions(self) -> list[str]:
+        return list(dict.fromkeys(rule.action for rule in self.transitions))
+
+
+class UnknownTaskType(DomainError):
+    pass
+
+
+class TaskTypeRegistry:
+    """The task types of a deployment, by name; a second type with a taken name is refused."""
+
+    def __init__(self, types: Iterable[TaskType]) -> None:
+        self._types: dict[str, TaskType] = {}
+        for task_type in types:
+            if task_type.name in self._types:
+                raise ValueError(f"task type {task_type.name!r} is registered twice")
+            self._types[task_type.name] = task_type
+
+    def get(self, name: str) -> TaskType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise UnknownTaskType(_("未知的事件类型：%(t)s", t=name), field="task_type") from None
+
+    def names(self) -> list[str]:
+        return list(self._types)
+
+    def __iter__(self) -> Any:
+        return iter(self._types.values())
+
+
+# --- the default cycle (DOMAIN.md "The task cycle") -------------------------------------------
+
+DEFAULT_TYPE = "default"
+
+# 民生事项, 社情民意 … as the seeds report them; a county adds its own in tenant.settings.
+DEFAULT_CATEGORIES = (
+    "民生事项",
+    "社情民意",
+    "特殊人群服务",
+    "矛盾纠纷",
+    "突发事项",
+    "治安防控",
+)
+
+STAFF_ABOVE_GRID = frozenset({Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
+ASSIGNEES = frozenset(
+    {Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.GRID_WORKER, Role.DEPARTMENT_OFFICER}
+)
+REVISITORS = STAFF_ABOVE_GRID | {Role.GRID_WORKER, Role.SUPERVISOR}
+
+
+def is_unsatisfied(task: Any) -> bool:
+    return task.rating == "unsatisfied"
+
+
+DEFAULT_TASK_TYPE = TaskType(
+    name=DEFAULT_TYPE,
+    label=_("通用事件"),
+    categories=DEFAULT_CATEGORIES,
+    initial="reported",
+    states=(
+        State("reported", _("已上报"), sla_hours=4),
+        State("accepted", _("已受理"), sla_hours=8),
+        State("dispatched", _("已交办"), sla_hours=40),
+        State("handled", _("已处置"), sla_hours=8),
+        State("closed", _("已办结"), is_open=False),
+        State("revisited", _("已回访"), is_open=False),
+        State("evaluated", _("已评价"), is_open=False),
+    ),
+    transitions=(
+        TransitionRule(
+            "accept",
+            _("受理"),
+            ("reported",),
+            "accepted",
+            STAFF_ABOVE_GRID,
+            Reach.OWNER,
+            effect=Effect.TAKE_OVER,
+        ),
+        TransitionRule(
+            "escalate",
+            _("报上一级"),
+            ("reported", "accepted"),
+            "reported",
+            STAFF_ABOVE_GRID | {Role.GRID_WORKER},
+            Reach.OWNER,
+            effect=Effect.ESCALATE,
+            needs_comment=True,
+        ),
+        TransitionRule(
+            "dispatch",
+            _("交办"),
+            ("accepted",),
+            "dispatched",
+            STAFF_ABOVE_GRID,
+            Reach.OWNER,
+            effect=Effect.DISPATCH,
+        ),
+        TransitionRule(
+            "return",
+            _("退回"),
+            ("dispatched",),
+            "accepted",
+            ASSIGNEES,
+            Reach.ASSIGNEE,
+            effect=Effect.BACK_TO_DISPATCHER,
+            needs_comment=True,
+        ),
+        TransitionRule(
+            "handle",
+            _("处置"),
+            ("dispatched",),
+            "handled",
+            ASSIGNEES,
+            Reach.ASSIGNEE,
+            effect=Effect.BACK_TO_DISPATCHER,
+            needs_comment=True,
+        ),
+        TransitionRule(
+            "handle",
+            _("处置"),
+            ("accepted",),
+            "handled",
+            STAFF_ABOVE_GRID,
+            Reach.OWNER,
+            needs_comment=True,
+        ),
+        # 一般性: the grid worker handles it on the spot and registers it, in one step.
+        TransitionRule(
+            "resolve",
+            _("现场处置并办结"),
+            ("reported",),
+            "closed",
+            frozenset({Role.GRID_WORKER}),
+            Reach.FILER,
+            tracks=frozenset({"general"}),
+            needs_comment=True,
+        ),
+        TransitionRule("close", _("办结"), ("handled",), "closed", STAFF_ABOVE_GRID, Reach.OWNER),
+        TransitionRule(
+            "revisit",
+            _("回访"),
+            ("closed",),
+            "revisited",
+            REVISITORS,
+            Reach.FILER,
+            needs_comment=True,
+        ),
+        TransitionRule(
+            "evaluate",
+            _("评价"),
+            ("closed", "revisited"),
+            "evaluated",
+            REVISITORS,
+            Reach.FILER,
+            effect=Effect.RATE,
+        ),
+        TransitionRule(
+            "reopen",
+            _("重新办理"),
+            ("closed", "revisited"),
+            "accepted",
+            STAFF_ABOVE_GRID,
+            Reach.OWNER,
+            needs_comment=True,
+        ),
+        # 不满意: the resident's rating can send the task back.
+        TransitionRule(
+            "reopen",
+            _("重新办理"),
+            ("evaluated",),
+            "accepted",
+            STAFF_ABOVE_GRID,
+            Reach.OWNER,
+            needs_comment=True,
+            guard=is_unsatisfied,
+        ),
+    ),
+)
+
+
+def task_types(extra: Iterable[TaskType] = ()) -> TaskTypeRegistry:
+    """The core's task types plus ``extra`` (what plugins contribute through their hook)."""
+    return TaskTypeRegistry((DEFAULT_TASK_TYPE, *extra))

@@ -1,0 +1,210 @@
+"""The resident channel under /t/<slug>/public/, with no login: a grid's notice board (公示板)
+with its QR code, reporting a problem with a photo, following it by tracking code and rating
+it. Rate limited, and the report form asks a small sum (``gridgov.core.tasks.public``)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from gridgov.core.db import db_session
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import service as files
+from gridgov.core.i18n import _
+from gridgov.core.tasks import public
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.models import Task
+from gridgov.extensions import limiter
+from gridgov.portal.forms import show_domain_error
+from gridgov.portal.shell import CONTENT_SECURITY_POLICY
+from gridgov.portal.tasks import stored_photo
+from gridgov.portal.tasks_forms import RATING_CHOICES
+from gridgov.web import add_slug, bind_tenant, current_tenant
+
+bp = Blueprint("public", __name__, url_prefix="/t/<slug>/public")
+bp.url_value_preprocessor(bind_tenant)
+bp.url_defaults(add_slug)
+
+# Abuse of an open form: a few reports an hour from one address is plenty for a resident.
+REPORT_LIMIT = "10 per hour"
+LOOKUP_LIMIT = "60 per hour"
+
+
+class ResidentReportForm(FlaskForm):
+    category = SelectField(_("问题类别"))
+    title = StringField(_("问题"), validators=[DataRequired(_("请简要写明问题")), Length(max=200)])
+    description = TextAreaField(_("详细情况"), validators=[Length(max=4000)])
+    location_text = StringField(_("地点"), validators=[Length(max=300)])
+    photo = FileField(_("照片（可选）"))
+    answer = StringField(_("验证题"), validators=[DataRequired(_("请回答验证题"))])
+    challenge = HiddenField()
+
+
+class RatingForm(FlaskForm):
+    rating = SelectField(_("评价"), choices=RATING_CHOICES, default="satisfied")
+    comment = TextAreaField(_("意见"), validators=[Length(max=2000)])
+
+
+def _secret() -> str:
+    return str(current_app.secret_key)
+
+
+def _report_form() -> tuple[ResidentReportForm, public.Challenge]:
+    form = ResidentReportForm()
+    task_type = tasks.registry().get("default")
+    form.category.choices = [(c, c) for c in tasks.categories(current_tenant(), task_type)]
+    challenge = public.new_challenge(_secret())
+    form.challenge.data = challenge.token
+    return form, challenge
+
+
+def _grid(code: str) -> Any:
+    try:
+        return public.public_grid(db_session(), current_tenant(), code)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/grids/<code>")
+def notice_board(code: str) -> Any:
+    board = public.notice_board(db_session(), _grid(code))
+    return render_template("public/notice_board.html", board=board, tenant=current_tenant())
+
+
+@bp.get("/grids/<code>/qr.svg")
+def notice_board_qr(code: str) -> Response:
+    grid = _grid(code)
+    target = url_for("public.notice_board", code=grid.code, _external=True)
+    out = io.BytesIO()
+    segno.make(target, error="m").save(out, kind="svg", scale=6, title=grid.name)
+    return Response(out.getvalue(), mimetype="image/svg+xml")
+
+
+@bp.get("/grids/<code>/photo")
+def notice_board_photo(code: str) -> Response:
+    board = public.notice_board(db_session(), _grid(code))
+    if board.photo is None:
+        abort(404)
+    return send_file(files.file_path(board.photo), mimetype=board.photo.content_type)
+
+
+@bp.route("/grids/<code>/report", methods=["GET", "POST"])
+@limiter.limit(REPORT_LIMIT, methods=["POST"])
+def report(code: str) -> Any:
+    grid = _grid(code)
+    form, challenge = _report_form()
+    if not form.is_submitted():
+        return _report_page(form, challenge, grid)
+    if not form.validate():
+        return _report_page(form, challenge, grid, 422)
+    session = db_session()
+    try:
+        public.check_challenge(_secret(), request.form.get("challenge", ""), form.answer.data)
+        task = public.report_as_resident(
+            session,
+            grid,
+            tasks.Report(
+                category=form.category.data,
+                title=form.title.data or "",
+                description=form.description.data or "",
+                location_text=form.location_text.data or "",
+                track="coordinate",
+            ),
+        )
+        stored = stored_photo(None, form.photo.data)
+        if stored is not None:
+            tasks.attach_file(session, None, task, stored)
+        session.commit()
+    except DomainError as error:
+        session.rollback()
+        show_domain_error(form, error)
+        form.answer.data = ""
+        return _report_page(form, challenge, grid, 422)
+    return redirect(url_for("public.track", code=task.code))
+
+
+def _report_page(form: Any, challenge: public.Challenge, grid: Any, status: int = 200) -> Any:
+    form.challenge.data = challenge.token
+    page = render_template(
+        "public/report.html",
+        form=form,
+        question=challenge.question,
+        grid=grid,
+        tenant=current_tenant(),
+    )
+    return page, status
+
+
+def _task_by_code(code: str) -> Task:
+    try:
+        return tasks.get_task_by_code(db_session(), code)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/track")
+@limiter.limit(LOOKUP_LIMIT)
+def track_lookup() -> Any:
+    code = (request.args.get("code") or "").strip()
+    if code:
+        return redirect(url_for("public.track", code=code.upper()))
+    return render_template("public/lookup.html", tenant=current_tenant())
+
+
+@bp.route("/track/<code>", methods=["GET", "POST"])
+@limiter.limit(LOOKUP_LIMIT)
+def track(code: str) -> Any:
+    task = _task_by_code(code)
+    form = RatingForm()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            session = db_session()
+            try:
+                tasks.evaluate_as_resident(session, task, form.rating.data, form.comment.data or "")
+                session.commit()
+                return redirect(url_for("public.track", code=task.code))
+            except DomainError as error:
+                session.rollback()
+                show_domain_error(form, error)
+        status = 422
+        task = _task_by_code(code)
+    steps = [
+        (entry.at, str(tasks.registry().get(task.task_type).state(entry.to_state).label))
+        for entry in tasks.history(db_session(), task)
+    ]
+    may_rate = task.rating is None and task.state in ("closed", "revisited")
+    page = render_template(
+        "public/track.html",
+        task=task,
+        state=str(tasks.registry().get(task.task_type).state(task.state).label),
+        steps=steps,
+        form=form if may_rate else None,
+        tenant=current_tenant(),
+    )
+    return page, status
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

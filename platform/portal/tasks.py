@@ -1,0 +1,414 @@
+"""Task pages: lists (mine, waiting on my level, everything I see), reporting with a photo,
+a task with its log and the steps the user may take, supervision, the grid worker's day
+(patrols, daily log) and the dashboard with its charts and .xlsx export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.db import db_session, utcnow
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import service as files
+from gridgov.core.files.models import FileKind
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.core.tasks import dashboard as dashboards
+from gridgov.core.tasks import public
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
+from gridgov.core.tasks.models import Task
+from gridgov.portal.shell import (
+    bp,
+    me,
+    roles_required,
+    run_change,
+    scope_roots,
+    user_scope,
+    visible_node,
+)
+from gridgov.portal.tasks_forms import (
+    ActionForm,
+    LogForm,
+    NoticeBoardForm,
+    PatrolForm,
+    ReportForm,
+    SupervisionForm,
+)
+from gridgov.web import current_tenant
+
+PAGE_SIZE = 30
+LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("全部可见事件")}
+
+
+def _visible_task(task_id: int) -> Task:
+    try:
+        return tasks.visible_task(db_session(), me(), user_scope(), task_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/tasks")
+@login_required
+def task_list() -> Any:
+    session, user = db_session(), me()
+    default = "mine" if user.role == Role.GRID_WORKER else "waiting"
+    which = request.args.get("list", default)
+    if which == "mine":
+        query = tasks.my_tasks(session, user)
+    elif which == "waiting":
+        query = tasks.waiting_on(session, user, user_scope())
+    else:
+        which = "all"
+        card = request.args.get("card") or None
+        query = tasks.visible_tasks(
+            session, user, user_scope(), tasks.TaskFilter(card=card, is_open=True if card else None)
+        )
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    found = list(session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return render_template(
+        "tasks/list.html",
+        tasks=found,
+        which=which,
+        lists=LISTS,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        state_label=_state_label,
+    )
+
+
+def _state_label(task: Task) -> str:
+    return str(tasks.registry().get(task.task_type).state(task.state).label)
+
+
+def _report_form() -> ReportForm:
+    form = ReportForm()
+    session = db_session()
+    grids = _reporting_nodes(session)
+    form.node.choices = [(node.id, node.name) for node in grids]
+    task_type = tasks.registry().get("default")
+    form.category.choices = [(c, c) for c in tasks.categories(current_tenant(), task_type)]
+    return form
+
+
+def _reporting_nodes(session: Any) -> list[Node]:
+    """The grids a user files under: their own grids, else the nodes they work at."""
+    nodes = list(
+        session.scalars(
+            select(Node)
+            .join(Assignment, Assignment.node_id == Node.id)
+            .where(Assignment.user_id == me().id, Node.retired_at.is_(None))
+            .order_by(Node.code)
+        )
+    )
+    return nodes or scope_roots()
+
+
+@bp.route("/tasks/new", methods=["GET", "POST"])
+@login_required
+def new_task() -> Any:
+    form = _report_form()
+    if me().role == Role.AUDIT_ADMIN:
+        abort(404)
+    if not form.is_submitted():
+        return render_template("tasks/new.html", form=form)
+    if not form.validate():
+        return render_template("tasks/new.html", form=form), 422
+    session = db_session()
+    made: dict[str, Task] = {}
+
+    def report() -> None:
+        node = visible_node(form.node.data)
+        tasks.check_may_report(me(), user_scope(), node)
+        task, created = tasks.report_task(
+            session,
+            me(),
+            node,
+            tasks.Report(
+                category=form.category.data,
+                title=form.title.data or "",
+                description=form.description.data or "",
+                track=form.track.data,
+                location_text=form.location_text.data or "",
+                latitude=form.latitude.data,
+                longitude=form.longitude.data,
+                idempotency_key=form.idempotency_key.data or None,
+            ),
+        )
+        if created:
+            _attach_upload(task, form.photo.data)
+        made["task"] = task
+
+    if not run_change(form, report, {"node_id": "node", "file": "photo"}):
+        return render_template("tasks/new.html", form=form), 422
+    return redirect(url_for("portal.task", task_id=made["task"].id))
+
+
+def stored_photo(actor: User | None, upload: Any, purpose: str = "task_attachment") -> Any:
+    """The uploaded photo stored (its type judged from the content, its size bounded), or
+    None when no file was chosen."""
+    if not upload or not upload.filename:
+        return None
+    return files.store_file(
+        db_session(),
+        actor,
+        name=upload.filename,
+        data=upload.stream,
+        kinds={FileKind.IMAGE},
+        purpose=purpose,
+        field="photo",
+    )
+
+
+def _attach_upload(task: Task, upload: Any) -> None:
+    stored = stored_photo(me(), upload)
+    if stored is not None:
+        tasks.attach_file(db_session(), me(), task, stored)
+
+
+def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200) -> Any:
+    session = db_session()
+    rules = tasks.allowed_actions(session, me(), user_scope(), task)
+    forms = {}
+    for rule in rules:
+        form = failed if failed is not None and failed.action.data == rule.action else None
+        forms[rule.action] = form or ActionForm(formdata=None, action=rule.action)
+    supervise = None
+    if me().role in tasks.SUPERVISOR_ROLES and task.is_open:
+        supervise = SupervisionForm(formdata=None)
+    page = render_template(
+        "tasks/task.html",
+        task=task,
+        state_label=_state_label(task),
+        node=hierarchy.get_node(session, task.node_id),
+        current_node=hierarchy.get_node(session, task.current_node_id),
+        rules=rules,
+        forms=forms,
+        history=tasks.history(session, task),
+        cards=tasks.cards(session, task),
+        photos=tasks.attachments(session, task),
+        supervise=supervise,
+    )
+    return page, status
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task(task_id: int) -> Any:
+    return _render_task(_visible_task(task_id))
+
+
+@bp.post("/tasks/<int:task_id>/act")
+@login_required
+def act(task_id: int) -> Any:
+    found = _visible_task(task_id)
+    form = ActionForm()
+    if not form.validate():
+        return _render_task(found, form, 422)
+    session = db_session()
+
+    def take() -> None:
+        target = None
+        if form.action.data == "dispatch" and (form.target_node.data or "").strip():
+            target = hierarchy.get_node_by_code(session, form.target_node.data.strip())
+            if target is None or not user_scope().contains(target):
+                raise DomainError(_("没有这个节点"), field="target_node")
+        move = tasks.Move(
+            comment=form.comment.data or "",
+            target_node=target,
+            rating=form.rating.data if form.action.data == "evaluate" else None,
+        )
+        done = tasks.transition(session, me(), user_scope(), found, form.action.data, move)
+        _attach_upload(done, form.photo.data)
+
+    if not run_change(form, take, {"target_node_id": "target_node", "file": "photo"}):
+        return _render_task(_visible_task(task_id), form, 422)
+    return redirect(url_for("portal.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/supervise")
+@login_required
+def supervise(task_id: int) -> Any:
+    found = _visible_task(task_id)
+    form = SupervisionForm()
+    session = db_session()
+    if form.validate():
+        node = scope_roots()[0] if scope_roots() else None
+
+        def put() -> None:
+            if node is None:
+                raise NotFound(_("没有这个节点"))
+            tasks.supervise(
+                session,
+                me(),
+                user_scope(),
+                found,
+                node=node,
+                note=form.note.data or "",
+                due_at=form.due_at.data.replace(tzinfo=COUNTY_ZONE),
+            )
+
+        if run_change(form, put):
+            return redirect(url_for("portal.task", task_id=task_id))
+    page, _status = _render_task(found)
+    return page, 422
+
+
+@bp.get("/tasks/<int:task_id>/files/<int:file_id>")
+@login_required
+def task_file(task_id: int, file_id: int) -> Response:
+    try:
+        stored = tasks.attachment(db_session(), _visible_task(task_id), file_id)
+    except NotFound:
+        abort(404)
+    return send_file(
+        files.file_path(stored), mimetype=stored.content_type, download_name=stored.name
+    )
+
+
+@bp.get("/tasks/sw.js")
+def task_worker() -> Response:
+    """The service worker, served under /tasks/ so that its scope covers the task pages."""
+    response = send_file(
+        Path(current_app.static_folder or "") / "js" / "tasks-sw.js",
+        mimetype="text/javascript",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/tasks/supervision")
+@login_required
+def supervision() -> Any:
+    roots = scope_roots()
+    if not roots:
+        abort(404)
+    node = visible_node(request.args.get("node", roots[0].id, type=int))
+    found = list(db_session().scalars(tasks.supervision_list(db_session(), node).limit(200)))
+    return render_template("tasks/supervision.html", node=node, supervisions=found)
+
+
+@bp.route("/tasks/day", methods=["GET", "POST"])
+@login_required
+def my_day() -> Any:
+    session, user = db_session(), me()
+    today = local_date(utcnow())
+    patrol_form, log_form = PatrolForm(prefix="patrol"), LogForm(prefix="log")
+    status = 200
+    if request.method == "POST":
+        grids = _reporting_nodes(session)
+        if "patrol-place" in request.form:
+            if patrol_form.validate() and grids:
+                stored = run_change(
+                    patrol_form,
+                    lambda: tasks.check_in(
+                        session,
+                        user,
+                        user_scope(),
+                        grids[0],
+                        place=patrol_form.place.data or "",
+                        note=patrol_form.note.data or "",
+                    ),
+                )
+                if stored:
+                    return redirect(url_for("portal.my_day"))
+            status = 422
+        else:
+            if log_form.validate() and run_change(
+                log_form, lambda: tasks.write_log(session, user, today, log_form.text.data or "")
+            ):
+                return redirect(url_for("portal.my_day"))
+            status = 422
+    entry = tasks.log_of(session, user, today)
+    if entry is not None and not log_form.text.data:
+        log_form.text.data = entry.text
+    page = render_template(
+        "tasks/day.html",
+        patrols=tasks.patrols_of(session, user, today),
+        patrol_form=patrol_form,
+        log_form=log_form,
+        today=today,
+    )
+    return page, status
+
+
+@bp.route("/tasks/notice-board", methods=["GET", "POST"])
+@roles_required(frozenset({Role.GRID_WORKER}))
+def my_notice_board() -> Any:
+    session, user = db_session(), me()
+    form = NoticeBoardForm()
+    grids = _reporting_nodes(session)
+    if form.is_submitted():
+
+        def save() -> None:
+            photo = stored_photo(user, form.photo.data, "notice_board_photo")
+            public.set_notice_board(session, user, shows_phone=form.shows_phone.data, photo=photo)
+
+        if form.validate() and run_change(form, save, {"file": "photo"}):
+            return redirect(url_for("portal.my_notice_board"))
+        status = 422
+    else:
+        status = 200
+        if grids:
+            form.shows_phone.data = public.notice_board(session, grids[0]).phone is not None
+    boards = [public.notice_board(session, grid) for grid in grids]
+    return render_template("tasks/notice_board.html", form=form, boards=boards), status
+
+
+def _board() -> dashboards.Dashboard:
+    roots = scope_roots()
+    if not roots:
+        abort(404)
+    node = visible_node(request.args.get("node", roots[0].id, type=int))
+    return dashboards.dashboard(db_session(), current_tenant(), tasks.registry(), node)
+
+
+@bp.get("/tasks/dashboard")
+@login_required
+def task_dashboard() -> Any:
+    board = _board()
+    charts = {
+        name: {"labels": [f.label for f in figures], "values": [f.tasks for f in figures]}
+        for name, figures in (
+            ("category", board.by_category),
+            ("state", board.by_state),
+            ("track", board.by_track),
+            ("child", board.by_child),
+        )
+    }
+    return render_template(
+        "tasks/dashboard.html",
+        board=board,
+        charts=json.dumps(charts, ensure_ascii=False),
+        overdue=list(db_session().scalars(dashboards.overdue_tasks(board.node).limit(20))),
+    )
+
+
+@bp.get("/tasks/dashboard.xlsx")
+@login_required
+def task_dashboard_xlsx() -> Response:
+    board = _board()
+    return Response(
+        dashboards.to_xlsx(board),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+    )

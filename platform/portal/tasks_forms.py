@@ -1,0 +1,78 @@
+"""Forms of the task pages: a report in under a minute, a step of the workflow, a patrol, the
+daily log, a supervision. Shape only; the task service judges the content."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from gridgov.core.i18n import _
+
+TRACK_CHOICES = [
+    SelectChoice("general", _("一般性（现场处置）")),
+    SelectChoice("coordinate", _("需要协调")),
+    SelectChoice("emergency", _("突发（立即上报）")),
+]
+RATING_CHOICES = [
+    SelectChoice("satisfied", _("满意")),
+    SelectChoice("basic", _("基本满意")),
+    SelectChoice("unsatisfied", _("不满意")),
+]
+
+
+class ReportForm(FlaskForm):
+    """What a grid worker types on the spot: category, title, where, a photo."""
+
+    node = SelectField(_("网格"), coerce=int)
+    category = SelectField(_("类别"))
+    track = SelectField(_("处置类型"), choices=TRACK_CHOICES, default="general")
+    title = StringField(_("事件标题"), validators=[DataRequired(_("请填写标题")), Length(max=200)])
+    description = TextAreaField(_("情况描述"), validators=[Length(max=4000)])
+    location_text = StringField(_("地点"), validators=[Length(max=300)])
+    latitude = FloatField(validators=[Optional()])
+    longitude = FloatField(validators=[Optional()])
+    photo = FileField(_("现场照片"))
+    # An offline draft's key: the same draft sent twice makes one task.
+    idempotency_key = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """One step of the workflow, with what some steps need."""
+
+    action = HiddenField(validators=[DataRequired()])
+    comment = TextAreaField(_("办理意见"), validators=[Length(max=4000)])
+    target_node = StringField(_("交办给（节点编码）"), validators=[Length(max=64)])
+    rating = SelectField(_("评价"), choices=RATING_CHOICES, default="satisfied")
+    photo = FileField(_("照片"))
+
+
+class PatrolForm(FlaskForm):
+    place = StringField(_("巡查地点"), validators=[DataRequired(_("请填写地点")), Length(max=300)])
+    note = TextAreaField(_("巡查情况"), validators=[Length(max=4000)])
+
+
+class LogForm(FlaskForm):
+    text = TextAreaField(_("今日工作"), validators=[DataRequired(_("请填写日志"))])
+
+
+class SupervisionForm(FlaskForm):
+    note = TextAreaField(_("督办意见"), validators=[DataRequired(_("请填写督办意见"))])
+    due_at = DateTimeLocalField(
+        _("督办期限"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_("请填写期限"))]
+    )
+
+
+class NoticeBoardForm(FlaskForm):
+    shows_phone = BooleanField(_("在网格公示牌上显示我的电话"))
+    photo = FileField(_("公示照片"))

@@ -1,0 +1,284 @@
+"""The task API: report, follow and move tasks; intake; photos; supervision; dashboards."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.api.bearer import bearer, url
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def worker(county, mint):
+    return bearer(mint(county, county.workers[0]))
+
+
+@pytest.fixture
+def station(county, mint):
+    return bearer(mint(county, county.station_staff))
+
+
+def report(client, county, headers, **fields):
+    body = {"node_id": county.grids[0].id, "category": "民生事项", "title": "路灯不亮", **fields}
+    return client.post(url(county, "/tasks"), json=body, headers=headers)
+
+
+def act(client, county, headers, task_id, action, **fields):
+    return client.post(
+        url(county, f"/tasks/{task_id}/transitions"),
+        json={"action": action, **fields},
+        headers=headers,
+    )
+
+
+def test_a_report_answers_the_task_with_its_code_and_what_the_reporter_may_do(
+    client, county, worker
+):
+    response = report(client, county, worker, track="general")
+    assert response.status_code == 201, response.get_json()
+    task = response.get_json()
+    assert len(task["code"]) == 10 and task["state"] == "reported"
+    assert task["node"]["code"] == county.grids[0].code
+    assert {a["action"] for a in task["actions"]} == {"escalate", "resolve"}
+    assert [h["action"] for h in task["history"]] == ["report"]
+
+
+def test_an_offline_report_resent_with_its_key_creates_no_second_task(client, county, worker):
+    first = report(client, county, worker, idempotency_key="draft-7f3a")
+    again = report(client, county, worker, idempotency_key="draft-7f3a")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    listed = client.get(url(county, "/tasks"), headers=worker)
+    assert json.loads(listed.headers["X-Pagination"])["total"] == 1
+
+
+def test_a_bad_report_names_the_field(client, county, worker):
+    response = report(client, county, worker, category="不存在的类别")
+    assert response.status_code == 422
+    assert "category" in response.get_json()["errors"]["json"]
+
+
+def test_a_report_in_another_grid_is_404(client, county, worker):
+    response = report(client, county, worker, node_id=county.grids[1].id)
+    assert response.status_code == 404
+
+
+def test_the_whole_cycle_through_the_api(client, county, worker, station):
+    task_id = report(client, county, worker, track="coordinate").get_json()["id"]
+    assert act(client, county, station, task_id, "accept").status_code == 200
+    dispatched = act(
+        client, county, station, task_id, "dispatch", target_node_id=county.grids[0].id
+    )
+    assert dispatched.get_json()["assignee_role"] == "grid_worker"
+    assert act(client, county, worker, task_id, "handle", comment="已修复").status_code == 200
+    closed = act(client, county, station, task_id, "close")
+    assert closed.get_json()["state"] == "closed"
+    rated = act(client, county, worker, task_id, "evaluate", rating="unsatisfied")
+    assert rated.get_json()["rating"] == "unsatisfied"
+    reopened = act(client, county, station, task_id, "reopen", comment="居民不满意")
+    assert reopened.get_json()["state"] == "accepted"
+
+
+def test_a_transition_the_role_may_not_take_is_403_and_a_wrong_state_409(
+    client, county, worker, station
+):
+    task_id = report(client, county, worker).get_json()["id"]
+    refused = act(client, county, worker, task_id, "accept")
+    assert refused.status_code == 403
+    wrong_state = act(client, county, station, task_id, "close")
+    assert wrong_state.status_code == 409
+    assert wrong_state.get_json()["errors"]["json"]["action"]
+
+
+def test_a_grid_worker_cannot_see_a_task_of_another_grid(client, county, worker, mint):
+    task_id = report(client, county, worker).get_json()["id"]
+    neighbour = bearer(mint(county, county.workers[1]))
+    assert client.get(url(county, f"/tasks/{task_id}"), headers=neighbour).status_code == 404
+    assert act(client, county, neighbour, task_id, "escalate", comment="x").status_code == 404
+    listed = client.get(url(county, "/tasks"), headers=neighbour).get_json()
+    assert listed == []
+
+
+def test_a_token_without_tasks_write_cannot_report(client, county, mint):
+    token = bearer(mint(county, county.workers[0], scopes=["tasks:read"]))
+    assert report(client, county, token).status_code == 403
+
+
+def test_intake_is_idempotent_by_external_id(client, county, mint):
+    hotline = bearer(mint(county, county.admin, scopes=["tasks:intake"]))
+    body = {
+        "external_id": "12345-2026-000981",
+        "node_code": county.grids[3].code,
+        "category": "社情民意",
+        "title": "小区噪音扰民",
+    }
+    first = client.post(url(county, "/tasks/intake"), json=body, headers=hotline)
+    again = client.post(url(county, "/tasks/intake"), json=body, headers=hotline)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["source"] == "hotline"
+    assert again.get_json()["id"] == first.get_json()["id"]
+
+
+def test_intake_needs_the_intake_scope(client, county, mint):
+    token = bearer(mint(county, county.admin, scopes=["tasks:write"]))
+    response = client.post(
+        url(county, "/tasks/intake"),
+        json={
+            "external_id": "1",
+            "node_code": county.grids[0].code,
+            "category": "民生事项",
+            "title": "x",
+        },
+        headers=token,
+    )
+    assert response.status_code == 403
+
+
+def test_a_photo_uploaded_then_reported_is_attached_and_downloadable(client, county, worker):
+    upload = client.post(
+        url(county, "/tasks/files"),
+        data={"file": (io.BytesIO(PNG), "现场.png")},
+        headers=worker,
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201, upload.get_json()
+    file_id = upload.get_json()["id"]
+    task = report(client, county, worker, file_ids=[file_id]).get_json()
+    assert [a["id"] for a in task["attachments"]] == [file_id]
+    download = client.get(url(county, f"/tasks/{task['id']}/attachments/{file_id}"), headers=worker)
+    assert download.status_code == 200 and download.data == PNG
+
+
+def test_a_script_posing_as_a_photo_is_refused(client, county, worker):
+    upload = client.post(
+        url(county, "/tasks/files"),
+        data={"file": (io.BytesIO(b"#!/bin/sh\nrm -rf /\n"), "photo.jpg")},
+        headers=worker,
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 422
+    assert "file" in upload.get_json()["errors"]["json"]
+
+
+def test_supervision_is_listed_for_the_county(client, county, worker, mint):
+    admin = bearer(mint(county, county.admin))
+    task_id = report(client, county, worker).get_json()["id"]
+    response = client.post(
+        url(county, f"/tasks/{task_id}/supervision"),
+        json={
+            "node_id": county.top.id,
+            "note": "三日内办结",
+            "due_at": "2099-01-01T00:00:00Z",
+            "is_listed": True,
+        },
+        headers=admin,
+    )
+    assert response.status_code == 201, response.get_json()
+    listed = client.get(url(county, "/tasks/supervision"), headers=admin).get_json()
+    assert [(s["task_id"], s["is_listed"]) for s in listed] == [(task_id, True)]
+
+
+def test_the_dashboard_counts_and_exports_every_figure(client, county, worker, station, mint):
+    admin = bearer(mint(county, county.admin))
+    report(client, county, worker)
+    general = report(client, county, worker, category="矛盾纠纷").get_json()["id"]
+    act(client, county, worker, general, "resolve", comment="现场调解")
+    board = client.get(url(county, "/tasks/dashboard"), headers=admin).get_json()
+    assert (board["total"], board["closed"], board["closing_rate"]) == (2, 1, 0.5)
+    assert {f["value"]: f["tasks"] for f in board["by_category"]} == {"民生事项": 1, "矛盾纠纷": 1}
+    assert [f["tasks"] for f in board["by_child"]] == [2, 0]
+    workbook = client.get(url(county, "/tasks/dashboard.xlsx"), headers=admin)
+    assert workbook.status_code == 200
+    book = load_workbook(io.BytesIO(workbook.data))
+    summary = {row[0]: row[1] for row in book["概况"].iter_rows(values_only=True)}
+    assert summary["事件总数"] == 2 and summary["办结率"] == 0.5
+    assert ("矛盾纠纷", 1, 0.5) in list(book["按类别"].iter_rows(values_only=True))
+
+
+def test_a_station_dashboard_covers_only_its_community(client, county, worker, station, mint):
+    report(client, county, worker)
+    other = bearer(mint(county, county.workers[4]))
+    report(client, county, other, node_id=county.grids[4].id)
+    board = client.get(url(county, "/tasks/dashboard"), headers=station).get_json()
+    assert board["total"] == 1
+    outside = client.get(url(county, f"/tasks/dashboard?node_id={county.top.id}"), headers=station)
+    assert outside.status_code == 404
+
+
+def test_my_tasks_and_waiting_lists(client, county, worker, station):
+    task_id = report(client, county, worker).get_json()["id"]
+    assert [t["id"] for t in client.get(url(county, "/tasks/mine"), headers=worker).get_json()] == [
+        task_id
+    ]
+    assert client.get(url(county, "/tasks/waiting"), headers=station).get_json() == []
+    act(client, county, worker, task_id, "escalate", comment="需社区协调")
+    waiting = client.get(url(county, "/tasks/waiting"), headers=station).get_json()
+    assert [t["id"] for t in waiting] == [task_id]
+
+
+def test_an_emergency_reaches_the_station_as_a_notification(client, county, worker, station):
+    report(client, county, worker, track="emergency", category="突发事项", title="火情")
+    notes = client.get(url(county, "/tasks/notifications"), headers=station).get_json()
+    assert notes and notes[0]["kind"] == "emergency"
+    read = client.post(url(county, f"/tasks/notifications/{notes[0]['id']}/read"), headers=station)
+    assert read.get_json()["read_at"]
+    # someone else's notification is not theirs to mark
+    assert (
+        client.post(
+            url(county, f"/tasks/notifications/{notes[0]['id']}/read"), headers=worker
+        ).status_code
+        == 404
+    )
+
+
+def test_patrol_check_ins_and_the_daily_log(client, county, worker):
+    for place in ("东门", "菜市场"):
+        response = client.post(
+            url(county, "/tasks/patrols"),
+            json={"node_id": county.grids[0].id, "place": place},
+            headers=worker,
+        )
+        assert response.status_code == 201
+    patrols = client.get(url(county, "/tasks/patrols"), headers=worker).get_json()
+    assert [p["place"] for p in patrols] == ["东门", "菜市场"]
+    put = client.put(
+        url(county, "/tasks/logs/2024-03-04"), json={"text": "走访 5 户"}, headers=worker
+    )
+    assert put.status_code == 200
+    got = client.get(url(county, "/tasks/logs/2024-03-04"), headers=worker).get_json()
+    assert got["text"] == "走访 5 户"
+
+
+def test_every_task_url_of_a_task_outside_the_callers_grid_is_404(
+    app, client, county, worker, mint
+):
+    task = report(client, county, worker).get_json()
+    neighbour = bearer(mint(county, county.workers[1]))
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        if "<int:task_id>" not in rule.rule or not rule.rule.startswith("/t/<slug>/api/"):
+            continue
+        path = rule.rule.replace("<slug>", county.tenant.slug)
+        path = path.replace("<int:task_id>", str(task["id"])).replace("<int:file_id>", "1")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            body = None
+            if rule.rule.endswith("/transitions") and method == "POST":
+                body = {"action": "escalate", "comment": "越界"}
+            elif rule.rule.endswith("/supervision"):
+                body = {
+                    "node_id": county.grids[1].id,
+                    "note": "x",
+                    "due_at": "2099-01-01T00:00:00Z",
+                }
+            response = client.open(path, method=method, json=body, headers=neighbour)
+            assert response.status_code == 404, (method, path, response.get_json())
+            tried += 1
+    assert tried >= 5

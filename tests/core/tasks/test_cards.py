@@ -1,0 +1,77 @@
+"""Stage limits from the SLA, and the sweep's yellow and red cards, with a frozen clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+from sqlalchemy import select
+
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.calendar import COUNTY_ZONE
+from gridgov.core.tasks.models import Notification
+
+MONDAY_9 = dt.datetime(2024, 3, 4, 9, 0, tzinfo=COUNTY_ZONE)
+
+
+def at(hours: float) -> dt.datetime:
+    return MONDAY_9 + dt.timedelta(hours=hours)
+
+
+def test_the_report_stage_is_due_after_its_working_hours(report):
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+    # 上报 → 受理 within 4 working hours; yellow at 80 % of them.
+    assert task.due_at == at(4)
+    assert task.yellow_at == at(3.2)
+
+
+def test_a_countys_limit_for_the_level_replaces_the_default(session, county, report):
+    tasks.set_stage_limit(session, county.admin, "default", "reported", county.tenant.grid_level, 2)
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+    assert task.due_at == at(2)
+
+
+def test_the_sweep_gives_yellow_then_red_and_keeps_both_cards(session, county, report):
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+        fresh = report(title="另一件")
+    assert tasks.sweep_cards(session, at(1)) == tasks.SweepResult(yellow=0, red=0)
+    assert tasks.sweep_cards(session, at(3.5)) == tasks.SweepResult(yellow=2, red=0)
+    assert tasks.sweep_cards(session, at(3.6)) == tasks.SweepResult(yellow=0, red=0)
+    assert tasks.sweep_cards(session, at(4.5)) == tasks.SweepResult(yellow=0, red=2)
+    session.expire_all()
+    assert (task.card, fresh.card) == ("red", "red")
+    assert [card.color for card in tasks.cards(session, task)] == ["yellow", "red"]
+
+
+def test_a_card_notifies_the_owner_and_the_level_above(session, county, report):
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+    tasks.sweep_cards(session, at(5))
+    notified = session.scalars(
+        select(Notification.user_id).where(
+            Notification.task_id == task.id, Notification.kind == "card.red"
+        )
+    ).all()
+    # The task waits on grid 0: its worker, and the community station above.
+    assert set(notified) == {county.workers[0].id, county.station_staff.id}
+
+
+def test_a_new_stage_starts_a_new_clock_without_a_card(session, county, report, act):
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+    tasks.sweep_cards(session, at(5))
+    with time_machine.travel(at(5), tick=False):
+        task = act(county.station_staff, task, "accept")
+    assert task.card == "none"
+    assert task.due_at == at(5 + 8 + 16)  # 8 working hours from Monday 14:00: Tuesday 14:00
+
+
+def test_a_closed_task_has_no_clock_and_gets_no_card(session, county, report, act):
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+        task = act(county.workers[0], task, "resolve", comment="现场处理")
+    assert task.due_at is None
+    assert tasks.sweep_cards(session, at(100)) == tasks.SweepResult(yellow=0, red=0)

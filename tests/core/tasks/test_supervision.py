@@ -1,0 +1,66 @@
+"""Supervision (督办 / 挂牌督办): put on by the county or a township, listed until closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gridgov.core.accounts.scope import scope_of
+from gridgov.core.db import utcnow
+from gridgov.core.errors import Conflict, Forbidden, NotFound
+from gridgov.core.tasks import service as tasks
+
+
+def supervise(session, user, task, node, **kwargs):
+    return tasks.supervise(
+        session,
+        user,
+        scope_of(session, user),
+        task,
+        node=node,
+        note=kwargs.pop("note", "限期办结"),
+        due_at=kwargs.pop("due_at", utcnow() + dt.timedelta(days=3)),
+        **kwargs,
+    )
+
+
+def listed(session, node):
+    return list(session.scalars(tasks.supervision_list(session, node)))
+
+
+def test_a_supervised_task_is_on_the_list_of_its_level_and_the_levels_above(
+    session, county, report
+):
+    task = report()
+    supervision = supervise(session, county.township_staff, task, county.townships[0])
+    assert task.is_supervised
+    assert listed(session, county.townships[0]) == [supervision]
+    assert listed(session, county.top) == [supervision]
+    assert listed(session, county.townships[1]) == []
+
+
+def test_closing_the_task_takes_it_off_the_list(session, county, report, act):
+    task = report()
+    supervise(session, county.admin, task, county.top, is_listed=True)
+    act(county.workers[0], task, "resolve", comment="已修好")
+    assert listed(session, county.top) == []
+    assert not task.is_supervised
+    ended = list(session.scalars(tasks.supervision_list(session, county.top, include_ended=True)))
+    assert ended[0].ended_at is not None
+
+
+def test_a_station_cannot_supervise(session, county, report):
+    with pytest.raises(Forbidden):
+        supervise(session, county.station_staff, report(), county.communities[0])
+
+
+def test_a_township_cannot_supervise_at_another_township(session, county, report):
+    with pytest.raises(NotFound):
+        supervise(session, county.township_staff, report(), county.townships[1])
+
+
+def test_a_closed_task_cannot_be_supervised(session, county, report, act):
+    task = act(county.workers[0], report(), "resolve", comment="已修好")
+    with pytest.raises(Conflict):
+        supervise(session, county.admin, task, county.top)

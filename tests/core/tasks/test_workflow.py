@@ -1,0 +1,86 @@
+"""Workflows are data: task types declare states and rules, and the registry keeps them."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridgov.core.accounts.models import Role
+from gridgov.core.tasks.workflow import (
+    DEFAULT_TASK_TYPE,
+    Reach,
+    State,
+    TaskType,
+    TaskTypeRegistry,
+    TransitionRule,
+    UnknownTaskType,
+    task_types,
+)
+
+
+def fire_hazard_type(name: str = "fire_hazard") -> TaskType:
+    return TaskType(
+        name=name,
+        label="消防隐患",
+        categories=("消防隐患",),
+        initial="found",
+        states=(State("found", "已发现", sla_hours=24), State("fixed", "已整改", is_open=False)),
+        transitions=(
+            TransitionRule(
+                "fix", "整改", ("found",), "fixed", frozenset({Role.GRID_WORKER}), Reach.FILER
+            ),
+        ),
+    )
+
+
+def test_the_default_cycle_runs_from_report_to_evaluation():
+    assert DEFAULT_TASK_TYPE.initial == "reported"
+    assert [s.name for s in DEFAULT_TASK_TYPE.states] == [
+        "reported",
+        "accepted",
+        "dispatched",
+        "handled",
+        "closed",
+        "revisited",
+        "evaluated",
+    ]
+    assert set(DEFAULT_TASK_TYPE.actions) >= {
+        "accept",
+        "dispatch",
+        "handle",
+        "close",
+        "revisit",
+        "evaluate",
+        "escalate",
+        "return",
+        "reopen",
+        "resolve",
+    }
+
+
+def test_a_plugin_type_is_registered_beside_the_default_one():
+    registry = task_types(extra=[fire_hazard_type()])
+    assert registry.names() == ["default", "fire_hazard"]
+    assert registry.get("fire_hazard").state("found").sla_hours == 24
+
+
+def test_a_second_type_with_a_taken_name_is_refused():
+    with pytest.raises(ValueError, match="registered twice"):
+        TaskTypeRegistry([fire_hazard_type(), fire_hazard_type()])
+
+
+def test_a_rule_naming_an_undeclared_state_is_refused():
+    with pytest.raises(ValueError, match="undeclared states"):
+        TaskType(
+            name="broken",
+            label="",
+            categories=(),
+            initial="new",
+            states=(State("new", "新"),),
+            transitions=(TransitionRule("go", "", ("new",), "gone", frozenset(), Reach.OWNER),),
+        )
+
+
+def test_an_unknown_type_names_the_field():
+    with pytest.raises(UnknownTaskType) as refused:
+        task_types().get("nope")
+    assert refused.value.field == "task_type"

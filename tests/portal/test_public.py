@@ -1,0 +1,179 @@
+"""The resident channel: no login, a challenge, a tracking code, a rating; the notice board
+with its QR code shows the worker's phone only if they allow it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from gridgov.app import create_app
+from gridgov.core.accounts.models import User
+from gridgov.core.db import db_session, set_tenant
+from gridgov.core.tasks import public
+from gridgov.core.tasks import service as tasks
+from gridgov.extensions import limiter
+from tests.portal.conftest import csrf_token
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
+)
+
+
+def answer_of(html: str) -> str:
+    a, b = re.search(r"(\d) \+ (\d) = \?", html).groups()
+    return str(int(a) + int(b))
+
+
+def resident_report(client, county, answer=None, **fields):
+    grid = county.grids[0].code
+    page = client.get(f"/t/changshan/public/grids/{grid}/report").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(page),
+        "challenge": re.search(r'name="challenge" type="hidden" value="([^"]+)"', page).group(1),
+        "answer": answer if answer is not None else answer_of(page),
+        "category": "民生事项",
+        "title": "楼道灯坏了",
+        "photo": (io.BytesIO(PNG), "灯.png"),
+        **fields,
+    }
+    return client.post(
+        f"/t/changshan/public/grids/{grid}/report", data=data, content_type="multipart/form-data"
+    )
+
+
+def test_a_resident_reports_and_follows_the_task_by_its_code(client, county):
+    sent = resident_report(client, county)
+    assert sent.status_code == 302
+    code = sent.headers["Location"].rsplit("/", 1)[-1]
+    page = client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)
+    assert code in page and "已上报" in page
+    with client.application.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        task = tasks.get_task_by_code(session, code)
+        assert (task.source, task.reporter_id, task.node_id) == (
+            "resident",
+            None,
+            county.grids[0].id,
+        )
+        assert len(tasks.attachments(session, task)) == 1
+
+
+def test_a_wrong_answer_is_refused_and_nothing_is_stored(client, county):
+    response = resident_report(client, county, answer="999")
+    assert response.status_code == 422
+    assert "验证题答案不对" in response.get_data(as_text=True)
+    with client.application.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        assert (
+            session.scalars(
+                tasks.visible_tasks(session, county.admin, _everything(), tasks.TaskFilter())
+            ).first()
+            is None
+        )
+
+
+def _everything():
+    from gridgov.core.accounts.scope import Scope
+
+    return Scope(everything=True)
+
+
+def test_a_closed_task_is_rated_by_the_resident_once(client, county):
+    code = resident_report(client, county).headers["Location"].rsplit("/", 1)[-1]
+    with client.application.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        task = tasks.get_task_by_code(session, code)
+        from gridgov.core.accounts.scope import scope_of
+
+        station = session.get(User, county.station_staff.id)
+        for action in ("accept", "handle", "close"):
+            tasks.transition(
+                session,
+                station,
+                scope_of(session, station),
+                task,
+                action,
+                tasks.Move(comment="已处理"),
+            )
+        session.commit()
+    page = client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)
+    rated = client.post(
+        f"/t/changshan/public/track/{code}",
+        data={"csrf_token": csrf_token(page), "rating": "unsatisfied", "comment": "没修好"},
+    )
+    assert rated.status_code == 302
+    page = client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)
+    assert "您的评价已收到" in page and 'name="rating"' not in page
+
+
+def test_an_unknown_code_is_404(client, county):
+    assert client.get("/t/changshan/public/track/NOPE234567").status_code == 404
+
+
+def test_the_notice_board_shows_the_phone_only_when_allowed_and_has_a_qr_code(client, county):
+    with client.application.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        worker = session.get(User, county.workers[0].id)
+        worker.phone = "13800001111"
+        session.commit()
+    board = client.get(f"/t/changshan/public/grids/{county.grids[0].code}")
+    assert board.status_code == 200
+    assert county.workers[0].name in board.get_data(as_text=True)
+    assert "13800001111" not in board.get_data(as_text=True)
+    with client.application.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        public.set_notice_board(session, session.get(User, county.workers[0].id), shows_phone=True)
+        session.commit()
+    assert "13800001111" in client.get(
+        f"/t/changshan/public/grids/{county.grids[0].code}"
+    ).get_data(as_text=True)
+    qr = client.get(f"/t/changshan/public/grids/{county.grids[0].code}/qr.svg")
+    assert qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+
+
+def test_a_community_is_not_a_public_grid(client, county):
+    assert client.get(f"/t/changshan/public/grids/{county.communities[0].code}").status_code == 404
+
+
+def test_reports_from_one_address_are_rate_limited(app, county):
+    # The shared app runs with the limiter off; this one has it on.
+    limited = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "INSTANCE_PATH": app.instance_path,
+            "SECRET_KEY": "test-secret-key",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    limiter.reset()
+    try:
+        client = limited.test_client()
+        codes = [resident_report(client, county).status_code for _ in range(11)]
+        assert codes[:10] == [302] * 10 and codes[10] == 429
+    finally:
+        limiter.reset()
+        limited.extensions["gridgov.engine"].dispose()
+
+
+def test_public_pages_need_no_login_but_the_portal_does(client, county):
+    assert client.get(f"/t/changshan/public/grids/{county.grids[0].code}/report").status_code == 200
+    assert client.get("/t/changshan/tasks").status_code == 302
+
+
+@pytest.mark.parametrize("secret", ["s1"])
+def test_a_challenge_token_from_another_secret_is_refused(secret):
+    from gridgov.core.errors import DomainError
+
+    challenge = public.new_challenge("other-secret")
+    with pytest.raises(DomainError):
+        public.check_challenge(secret, challenge.token, "2")

@@ -1,0 +1,149 @@
+"""Task pages: a grid worker reports with a photo and closes on the spot; the station acts;
+errors come back on the form; other grids' tasks are 404; the dashboard exports."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.portal.conftest import csrf_token, login
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def as_worker(client, county):
+    assert login(client, county.tenant.slug, county.workers[0].username).status_code == 302
+    return client
+
+
+def report(client, county, **fields):
+    page = client.get("/t/changshan/tasks/new")
+    assert page.status_code == 200
+    data = {
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "node": str(county.grids[0].id),
+        "category": "民生事项",
+        "track": "general",
+        "title": "井盖破损",
+        "description": "人行道井盖破损",
+        "location_text": "幸福路 12 号",
+        "idempotency_key": "k-1",
+        **fields,
+    }
+    return client.post("/t/changshan/tasks/new", data=data, content_type="multipart/form-data")
+
+
+def task_id_of(response) -> int:
+    return int(re.search(r"/tasks/(\d+)$", response.headers["Location"]).group(1))
+
+
+def test_a_worker_reports_with_a_photo_and_closes_on_the_spot(as_worker, county):
+    sent = report(as_worker, county, photo=(io.BytesIO(PNG), "现场.png"))
+    assert sent.status_code == 302
+    page = as_worker.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "井盖破损" in page and 'data-testid="photo"' in page
+    task_id = task_id_of(sent)
+    act = as_worker.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={"csrf_token": csrf_token(page), "action": "resolve", "comment": "已更换井盖"},
+    )
+    assert act.status_code == 302
+    page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已办结" in page and "已更换井盖" in page
+
+
+def test_the_same_draft_sent_twice_makes_one_task(as_worker, county):
+    first, again = report(as_worker, county), report(as_worker, county)
+    assert task_id_of(first) == task_id_of(again)
+
+
+def test_a_missing_title_is_marked_on_the_form(as_worker, county):
+    response = report(as_worker, county, title="")
+    assert response.status_code == 422
+    assert "请填写标题" in response.get_data(as_text=True)
+
+
+def test_a_step_without_its_comment_is_shown_again_with_the_error(as_worker, county):
+    task_id = task_id_of(report(as_worker, county))
+    page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    response = as_worker.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={"csrf_token": csrf_token(page), "action": "resolve", "comment": ""},
+    )
+    assert response.status_code == 422
+    assert "请填写办理意见" in response.get_data(as_text=True)
+
+
+def test_a_task_of_another_grid_is_404(client, county):
+    login(client, county.tenant.slug, county.workers[0].username)
+    task_id = task_id_of(report(client, county))
+    client.post(
+        "/t/changshan/logout",
+        data={"csrf_token": csrf_token(client.get("/t/changshan/").get_data(as_text=True))},
+    )
+    login(client, county.tenant.slug, county.workers[1].username)
+    assert client.get(f"/t/changshan/tasks/{task_id}").status_code == 404
+
+
+def test_the_dashboard_shows_and_exports_the_figures(as_admin, county):
+    page = as_admin.get("/t/changshan/tasks/dashboard")
+    assert page.status_code == 200
+    assert 'data-testid="figures"' in page.get_data(as_text=True)
+    workbook = as_admin.get(f"/t/changshan/tasks/dashboard.xlsx?node={county.top.id}")
+    assert load_workbook(io.BytesIO(workbook.data))["概况"]["B2"].value == 0
+
+
+def test_patrol_check_in_and_daily_log(as_worker, county):
+    page = as_worker.get("/t/changshan/tasks/day").get_data(as_text=True)
+    token = csrf_token(page)
+    assert (
+        as_worker.post(
+            "/t/changshan/tasks/day",
+            data={"csrf_token": token, "patrol-place": "东门", "patrol-note": ""},
+        ).status_code
+        == 302
+    )
+    assert (
+        as_worker.post(
+            "/t/changshan/tasks/day", data={"csrf_token": token, "log-text": "走访 3 户"}
+        ).status_code
+        == 302
+    )
+    page = as_worker.get("/t/changshan/tasks/day").get_data(as_text=True)
+    assert "东门" in page and "走访 3 户" in page
+
+
+def test_the_service_worker_is_served_under_the_task_pages(client, county):
+    response = client.get("/t/changshan/tasks/sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+
+
+def test_a_task_of_another_county_is_404_on_every_task_page(app, client, county, other_county):
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, other_county.tenant.id):
+            task, _ = tasks.report_task(
+                session,
+                other_county.workers[0],
+                other_county.grids[0],
+                tasks.Report(category="民生事项", title="别县的事"),
+            )
+            task_id = task.id
+        session.commit()
+    login(client, county.tenant.slug, county.admin.username)
+    assert client.get(f"/t/changshan/tasks/{task_id}").status_code == 404
+    assert client.get(f"/t/changshan/tasks/{task_id}/files/1").status_code == 404
+    page = client.get("/t/changshan/tasks?list=all").get_data(as_text=True)
+    assert "别县的事" not in page
+    assert client.get(f"/t/lishui/public/track/{task.code}").status_code == 200
+    assert client.get(f"/t/changshan/public/track/{task.code}").status_code == 404
