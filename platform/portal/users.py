@@ -57,7 +57,8 @@ def users() -> Any:
         session.scalars(
             query.order_by(None)
             .order_by(User.role, User.username)
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
         )
     )
     status = 422 if form.node.errors else 200
