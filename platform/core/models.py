@@ -3,6 +3,8 @@
 
 from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
 from gridgov.core.audit.models import AuditEvent
+from gridgov.core.departments.models import Department, DepartmentOfficer
+from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
 from gridgov.core.tenancy.models import Tenant
 
@@ -10,11 +12,14 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "AuditEvent",
+    "Department",
+    "DepartmentOfficer",
     "Node",
     "NodeLineage",
     "NodeVersion",
     "Operator",
     "OperatorToken",
+    "StoredFile",
     "Tenant",
     "User",
 ]

@@ -88,7 +88,7 @@ def create_user(
         username=username,
         name=_clean_person_name(name),
         role=_clean_role(role),
-        phone=_clean_phone(phone),
+        phone=clean_phone(phone),
         locale=locale,
     )
     if password is not None:
@@ -123,7 +123,7 @@ def update_user(
         user.role = new_role
         _sync_responsibility(session, user)
     if phone is not ...:
-        user.phone = _clean_phone(phone)
+        user.phone = clean_phone(phone)
     if locale is not ...:
         user.locale = locale
     if is_active is not None:
@@ -474,7 +474,8 @@ def _clean_role(role: str) -> str:
         raise DomainError(_("未知角色：%(role)s", role=role), field="role") from None
 
 
-def _clean_phone(phone: str | None) -> str | None:
+def clean_phone(phone: str | None) -> str | None:
+    """A staff or office phone in its stored form (None when blank); DomainError on "phone"."""
     if phone is None or not str(phone).strip():
         return None
     phone = str(phone).strip().replace(" ", "")

@@ -230,7 +230,7 @@ def create_node(
             ),
             field="parent_id",
         )
-    code, name = _clean_code(code), _clean_name(name)
+    code, name = clean_code(code), clean_name(name)
     _ensure_code_free(session, code)
     node = Node(
         code=code,
@@ -260,12 +260,12 @@ def update_node(
     _ensure_active(node)
     before = _snapshot(node)
     changes: list[NodeChange] = []
-    if name is not None and _clean_name(name) != node.name:
-        node.name = _clean_name(name)
+    if name is not None and clean_name(name) != node.name:
+        node.name = clean_name(name)
         changes.append(NodeChange.RENAME)
-    if code is not None and _clean_code(code) != node.code:
-        _ensure_code_free(session, _clean_code(code))
-        node.code = _clean_code(code)
+    if code is not None and clean_code(code) != node.code:
+        _ensure_code_free(session, clean_code(code))
+        node.code = clean_code(code)
         changes.append(NodeChange.RENAME)
     if boundary is not ...:
         new_boundary = validate_boundary(boundary)
@@ -486,7 +486,8 @@ def _ensure_code_free(session: Session, code: str) -> None:
         raise Conflict(_("编码 %(code)s 已被使用", code=code), field="code")
 
 
-def _clean_code(code: str) -> str:
+def clean_code(code: str) -> str:
+    """A code as the county's registers keep it (nodes, departments …); DomainError on "code"."""
     code = (code or "").strip()
     if not code:
         raise DomainError(_("编码不能为空"), field="code")
@@ -495,7 +496,8 @@ def _clean_code(code: str) -> str:
     return code
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A name of something the county sets up; DomainError on "name"."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("名称不能为空"), field="name")

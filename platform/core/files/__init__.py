@@ -1,0 +1,1 @@
+"""Uploaded files (photos, scans, spreadsheets): checked by content, stored on disk, recorded."""

@@ -1,0 +1,184 @@
+"""Storing and reading uploaded files.
+
+The content decides what a file is (its first bytes, sniffed with ``filetype``), never the name
+or the type the browser claims: a script renamed ``photo.jpg`` is refused. Files are written
+under ``GRIDGOV_FILES_DIR/<tenant id>/`` with a random name, so nothing a user typed becomes a
+path. Object storage can replace the disk behind ``_write`` and ``file_path`` later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Collection
+from pathlib import Path
+from typing import BinaryIO
+
+import filetype
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts.models import User
+from gridgov.core.db import current_tenant_id
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files.models import FileKind, StoredFile
+from gridgov.core.i18n import _
+
+MiB = 1024 * 1024
+
+# The MIME types each kind admits, as filetype names them.
+KIND_TYPES: dict[FileKind, frozenset[str]] = {
+    FileKind.IMAGE: frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+    FileKind.PDF: frozenset({"application/pdf"}),
+    FileKind.OFFICE: frozenset(
+        {
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.spreadsheet",
+        }
+    ),
+    FileKind.SPREADSHEET: frozenset(
+        {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    ),
+}
+
+KIND_LABELS = {
+    FileKind.IMAGE: _("图片（JPEG、PNG、WebP、GIF）"),
+    FileKind.PDF: _("PDF 文件"),
+    FileKind.OFFICE: _("Word 或 Excel 文档"),
+    FileKind.SPREADSHEET: _("Excel 表格（.xlsx）"),
+}
+
+# A phone photo is a few MB and a scan some more; a county's spreadsheet of 1M people is ~80 MB.
+DEFAULT_MAX_BYTES: dict[FileKind, int] = {
+    FileKind.IMAGE: 10 * MiB,
+    FileKind.PDF: 20 * MiB,
+    FileKind.OFFICE: 20 * MiB,
+    FileKind.SPREADSHEET: 200 * MiB,
+}
+
+SNIFF_BYTES = 8192  # what filetype reads to decide
+CHUNK = 1024 * 1024
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
+
+
+def files_dir() -> Path:
+    """The folder the files of every county live in (GRIDGOV_FILES_DIR)."""
+    return Path(current_app.config["GRIDGOV_FILES_DIR"])
+
+
+def store_file(
+    session: Session,
+    actor: User | None,
+    *,
+    name: str,
+    data: bytes | BinaryIO,
+    kinds: Collection[FileKind],
+    purpose: str,
+    max_bytes: int | None = None,
+    field: str = "file",
+) -> StoredFile:
+    """Check an upload and store it for the current tenant; DomainError on ``field`` when its
+    content is none of ``kinds``, it is empty, or it is larger than ``max_bytes`` (default: the
+    largest allowed for those kinds)."""
+    tenant_id = current_tenant_id(session)
+    if tenant_id is None:
+        raise RuntimeError("store_file needs a tenant set on the session")
+    allowed = frozenset().union(*(KIND_TYPES[kind] for kind in kinds))
+    limit = max_bytes if max_bytes is not None else max(DEFAULT_MAX_BYTES[k] for k in kinds)
+    stream = _as_stream(data)
+    head = stream.read(SNIFF_BYTES)
+    if not head:
+        raise DomainError(_("文件是空的"), field=field)
+    guessed = filetype.guess(head)
+    if guessed is None or guessed.mime not in allowed:
+        accepted = "、".join(str(KIND_LABELS[kind]) for kind in kinds)
+        raise DomainError(_("文件类型不对，只能上传：%(kinds)s", kinds=accepted), field=field)
+    folder = files_dir() / str(tenant_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest, size, written = _write(folder, head, stream, limit)
+    if written is None:
+        raise DomainError(
+            _("文件太大，最大 %(mb)s MB", mb=f"{limit / MiB:g}"),
+            field=field,
+        )
+    stored = StoredFile(
+        name=clean_file_name(name, guessed.extension),
+        content_type=guessed.mime,
+        size=size,
+        sha256=digest,
+        purpose=purpose,
+        storage_key=str(written.relative_to(files_dir())),
+        created_by_id=actor.id if actor is not None else None,
+    )
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def get_file(session: Session, file_id: int) -> StoredFile:
+    """The stored file with this id in the current tenant, or NotFound."""
+    stored = session.get(StoredFile, file_id)
+    if stored is None or stored.tenant_id != current_tenant_id(session):
+        raise NotFound(_("没有这个文件"))
+    return stored
+
+
+def file_path(stored: StoredFile) -> Path:
+    """Where the file's bytes are on disk."""
+    return files_dir() / stored.storage_key
+
+
+def open_file(stored: StoredFile) -> BinaryIO:
+    """The file's bytes, opened for reading (the caller closes it)."""
+    return file_path(stored).open("rb")
+
+
+def clean_file_name(name: str, extension: str) -> str:
+    """A file name safe to show and to offer as a download name: no folders, no control
+    characters, at most 255 characters, ending in the extension its content has."""
+    base = _UNSAFE_NAME.sub("_", unicodedata.normalize("NFC", os.path.basename(name or ""))).strip()
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = stem.strip(". ") or "file"
+    return f"{stem[: 250 - len(extension)]}.{extension}"
+
+
+def _as_stream(data: bytes | BinaryIO) -> BinaryIO:
+    if isinstance(data, bytes | bytearray):
+        return io.BytesIO(data)
+    return data
+
+
+def _write(folder: Path, head: bytes, stream: BinaryIO, limit: int) -> tuple[str, int, Path | None]:
+    """Copy the upload to a new file in ``folder``, hashing as it goes; (sha256, size, path),
+    path None (and nothing left behind) when it grows past ``limit``."""
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=folder, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            chunk = head
+            while chunk:
+                size += len(chunk)
+                if size > limit:
+                    os.unlink(tmp_name)
+                    return digest.hexdigest(), size, None
+                digest.update(chunk)
+                out.write(chunk)
+                chunk = stream.read(CHUNK)
+        target = folder / uuid.uuid4().hex
+        os.replace(tmp_name, target)
+        target.chmod(0o600)
+        return digest.hexdigest(), size, target
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
