@@ -2,18 +2,26 @@
 (Alembic, the schema tests and ``create_all`` rely on this)."""
 
 from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
+from gridgov.core.admission.models import Admission, AdmissionEvent, AdmissionFile, AdmissionPilotNode
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
+from gridgov.core.forms.models import FormSubmission, FormVersion
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
 from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
+    "Admission",
+    "AdmissionEvent",
+    "AdmissionFile",
+    "AdmissionPilotNode",
     "ApiToken",
     "Assignment",
     "AuditEvent",
     "Department",
     "DepartmentOfficer",
+    "FormSubmission",
+    "FormVersion",
     "Node",
     "NodeLineage",
     "NodeVersion",
