@@ -2,7 +2,12 @@
 (Alembic, the schema tests and ``create_all`` rely on this)."""
 
 from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
-from gridgov.core.admission.models import Admission, AdmissionEvent, AdmissionFile, AdmissionPilotNode
+from gridgov.core.admission.models import (
+    Admission,
+    AdmissionEvent,
+    AdmissionFile,
+    AdmissionPilotNode,
+)
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile

@@ -44,7 +44,7 @@ class Admission(TenantScoped, Base):
     module: Mapped[str] = mapped_column(String(63), comment="the module's name, e.g. fire_safety")
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
     state: Mapped[str] = mapped_column(String(16), comment="an AdmissionState value")
-    reason: Mapped[str] = mapped_column(Text, comment="明确事由: why the department needs the grids")
+    reason: Mapped[str] = mapped_column(Text, comment="明确事由: why the department needs them")
     tasks: Mapped[str] = mapped_column(Text, comment="明确具体任务: what the grids are to do")
     authority: Mapped[str] = mapped_column(Text, comment="工作授权到位: the authority delegated")
     training: Mapped[str] = mapped_column(Text, comment="业务培训到位: the training delivered")
