@@ -87,6 +87,14 @@ class PluginHost:
     def forms(self) -> list[FormDefinition]:
         return [f for m in self._sorted() for f in m.forms]
 
+    def form(self, code: str) -> tuple[Module, FormDefinition] | None:
+        """The installed form with this code and its module, or None."""
+        for module in self._sorted():
+            for form in module.forms:
+                if form.code == code:
+                    return module, form
+        return None
+
     def tags(self) -> list[TagDefinition]:
         """The core's tags, then every module's."""
         return [*CORE_TAGS, *(t for m in self._sorted() for t in m.tags)]
