@@ -40,7 +40,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         db_session.remove()
 
     from gridgov import api, i18n, portal
-    from gridgov.core.plugins import activation as plugin_activation
     from gridgov.extensions import csrf, limiter, login_manager
 
     i18n.init_app(app)
@@ -49,7 +48,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     api.init_app(app)
     portal.init_app(app)
-    plugin_activation.mount(app, app.extensions["gridgov.plugins"])
 
     from gridgov.cli import register_cli
 

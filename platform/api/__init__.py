@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from gridgov.api import audit, county, errors, nodes, tenants, users
+from gridgov.api import admission, audit, county, errors, forms, nodes, plugins, tenants, users
 from gridgov.api.blueprint import SECURITY_SCHEMES
 from gridgov.extensions import api, csrf
 
@@ -17,6 +17,9 @@ BLUEPRINTS = (
     nodes.blp,
     users.blp,
     audit.blp,
+    admission.blp,
+    forms.blp,
+    plugins.blp,
 )
 
 API_DESCRIPTION = (
@@ -42,3 +45,4 @@ def init_app(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them
+    plugins.mount(app, app.extensions["gridgov.plugins"])

@@ -44,7 +44,9 @@ GRID_ONLY_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR})
 
 # OAuth scopes a county user's token may carry. Writes need their own scope.
 USER_SCOPES = ("hierarchy:read", "hierarchy:write", "users:read", "users:write", "audit:read")
+USER_SCOPES += ("admission:read", "admission:write", "forms:read", "forms:write")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
+OPERATOR_SCOPES += ("plugins:read",)
 
 
 class LoginFailed(DomainError):

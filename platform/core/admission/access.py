@@ -27,6 +27,10 @@ def may_see_admissions(user: User) -> bool:
     return user.is_active and user.role in REVIEWER_ROLES | APPLICANT_ROLES
 
 
+def may_apply(user: User) -> bool:
+    return user.is_active and user.role in APPLICANT_ROLES
+
+
 def may_review(user: User) -> bool:
     return user.is_active and user.role in REVIEWER_ROLES
 
