@@ -176,9 +176,8 @@ def test_the_same_definition_is_stored_once(app, session):
     assert first.form_version_id == second.form_version_id
 
 
-def test_someone_elses_upload_cannot_be_named_in_a_submission(app, session, tmp_path):
+def test_someone_elses_upload_cannot_be_named_in_a_submission(app, session):
     county = build_county(session)
-    app.config["GRIDGOV_FILES_DIR"] = str(tmp_path)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     with app.test_request_context():
         theirs = forms.store_upload(
