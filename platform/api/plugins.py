@@ -11,7 +11,7 @@ from flask.views import MethodView
 from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
-from gridgov.api import errors
+from gridgov.api import auth, errors
 from gridgov.api.blueprint import ApiBlueprint
 from gridgov.api.schemas import ApiSchema
 from gridgov.core.errors import DomainError
@@ -106,5 +106,7 @@ def mount(app: Flask, host: PluginHost) -> None:
 
 
 def _check_live(module: str) -> Any:
+    # A valid token first: whether a county admitted a module is not for anonymous callers.
+    auth.authenticate_county_user(None)
     activation.check_live(module)
     return None

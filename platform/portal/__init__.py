@@ -10,10 +10,11 @@ from flask_babel import format_datetime
 
 def init_app(app: Flask) -> None:
     # The view modules register their routes on the blueprint when imported.
-    from gridgov.portal import audit, auth, hierarchy, home, users  # noqa: F401
+    from gridgov.portal import admission, admission_forms, audit, auth, hierarchy, home, users  # noqa: F401
     from gridgov.portal.shell import bp
 
     app.register_blueprint(bp)
+    admission_forms.mount(app, app.extensions["gridgov.plugins"])
 
     @app.template_filter("when")
     def _when(value: Any) -> str:

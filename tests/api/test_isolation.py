@@ -23,6 +23,9 @@ def _tenant_endpoints(app):
 def _path(rule: str, slug: str, node_id: int, user_id: int) -> str:
     path = rule.replace("<slug>", slug)
     path = path.replace("<int:node_id>", str(node_id)).replace("<int:user_id>", str(user_id))
+    # Admissions, submissions and files: the node's id stands for one of the other county.
+    path = re.sub(r"<int:(admission|submission|file)_id>", str(node_id), path)
+    path = path.replace("<code>", "env_patrol.inspection")
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
     return path + (f"?{AT}" if path.endswith("/as-of") else "")
 
@@ -50,6 +53,26 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/users"): {"username": "iso", "name": "越界", "role": "volunteer"},
         ("PATCH", "/users/<int:user_id>"): {"name": "越界"},
         ("PUT", "/users/<int:user_id>/assignments"): {"node_ids": [county.grids[0].id]},
+        ("POST", "/admissions"): {
+            "department_id": 1,
+            "module": "env_patrol",
+            **dict.fromkeys(("reason", "tasks", "authority", "training", "funding"), "越界"),
+        },
+        ("POST", "/admissions/files"): {},
+        ("POST", "/admissions/<int:admission_id>/approve"): {
+            "meeting_date": "2026-05-08",
+            "minutes": "越界",
+        },
+        ("POST", "/admissions/<int:admission_id>/reject"): {
+            "meeting_date": "2026-05-08",
+            "reasons": "越界",
+        },
+        ("POST", "/admissions/<int:admission_id>/widen"): {},
+        ("POST", "/admissions/<int:admission_id>/suspend"): {"reason": "越界"},
+        ("POST", "/admissions/<int:admission_id>/resume"): {"reason": "越界"},
+        ("POST", "/admissions/<int:admission_id>/withdraw"): {"reason": "越界"},
+        ("POST", "/forms/<code>/submissions"): {"node_id": county.grids[0].id, "data": {}},
+        ("POST", "/form-files"): {},
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"

@@ -65,9 +65,14 @@ def reviewable_admission(session: Session, user: User, admission_id: int) -> Adm
     return admission
 
 
+def applying_departments(session: Session, user: User) -> list[Department]:
+    """The departments ``user`` may apply for: those they act for, as an active officer."""
+    return departments.departments_of(session, user) if may_apply(user) else []
+
+
 def applying_department(session: Session, user: User, department_id: int) -> Department:
     """The department ``user`` applies for: one they are an officer of, else NotFound."""
-    for department in departments.departments_of(session, user) if user.is_active else []:
+    for department in applying_departments(session, user):
         if department.id == department_id:
             return department
     raise NotFound(_("没有这个部门"), field="department_id")

@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('module', sa.String(length=63), nullable=False, comment="the module's name, e.g. fire_safety"),
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False, comment='an AdmissionState value'),
-    sa.Column('reason', sa.Text(), nullable=False, comment='明确事由: why the department needs the grids'),
+    sa.Column('reason', sa.Text(), nullable=False, comment='明确事由: why the department needs them'),
     sa.Column('tasks', sa.Text(), nullable=False, comment='明确具体任务: what the grids are to do'),
     sa.Column('authority', sa.Text(), nullable=False, comment='工作授权到位: the authority delegated'),
     sa.Column('training', sa.Text(), nullable=False, comment='业务培训到位: the training delivered'),
