@@ -115,14 +115,16 @@ def fill_form(code: str) -> Any:
     try:
         node = shell.visible_node(request.form.get("node_id", type=int) or 0)
         module, form = activation.open_form(code, node)
+        # Validated even when an upload failed, so every problem shows at once.
         submission = forms.submit_form(
             db_session(), me(), form, module=module.name, node=node, data=values
         )
-        db_session().commit()
-        flash(_("已提交。"), "success")
-        return redirect(url_for("portal.form_submission", submission_id=submission.id))
+        if not errors:
+            db_session().commit()
+            flash(_("已提交。"), "success")
+            return redirect(url_for("portal.form_submission", submission_id=submission.id))
     except forms.FormInvalid as invalid:
-        errors.update(invalid.messages)
+        errors.update({**invalid.messages, **errors})
     except (Conflict, NotFound) as refused:
         message, status = refused.message, refused.status
     except DomainError as refused:
