@@ -4,7 +4,6 @@ refusing new work (409) but still readable once suspended."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
@@ -13,9 +12,8 @@ from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import Field, FieldType, FormDefinition
-from gridgov.core.plugins.activation import plugin_host
 from tests.api.bearer import bearer, url
-from tests.core.admission.factories import ITEMS, add_department
+from tests.core.admission.factories import admit_example as admit
 
 MODULE, FORM = "env_patrol", "env_patrol.inspection"
 VALID = {
@@ -26,34 +24,6 @@ VALID = {
     "checks": [{"item": "油烟净化器", "passed": True}],
 }
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def admit(app, county, *, pilot=(), then=None):
-    """Approve env_patrol in ``county`` (optionally as a pilot), then suspend/withdraw it."""
-    with app.app_context():
-        session = db_session()
-        with tenant_scope(session, county.tenant.id):
-            department, officer = add_department(session, county)
-            a = admission.apply_for_module(
-                session,
-                officer,
-                plugin_host(),
-                department=department,
-                module=MODULE,
-                items=ITEMS,
-                requirements={"monitoring_points": "城东"},
-            )
-            admission.approve_admission(
-                session,
-                county.admin,
-                a,
-                meeting_date=dt.date(2026, 5, 8),
-                minutes="同意",
-                pilot_nodes=list(pilot),
-            )
-            if then is not None:
-                then(session, county.admin, a, reason="整顿")
-        session.commit()
 
 
 @pytest.fixture
@@ -142,7 +112,7 @@ def test_a_photo_is_uploaded_submitted_and_downloaded(app, client, county, worke
 
 
 def test_a_pilot_is_open_only_inside_its_township(app, client, county, mint):
-    admit(app, county, pilot=[county.townships[0]])
+    admit(app, county, pilot=(county.townships[0],))
     inside = bearer(mint(county, county.workers[0]))
     outside = bearer(mint(county, county.workers[-1]))
     assert submit(client, county, inside, VALID).status_code == 201

@@ -36,6 +36,17 @@ def apply(client, department_id, **overrides):
     return client.post("/t/changshan/admissions/new", data=data)
 
 
+def applied_then_admin(client, county, department) -> str:
+    """The officer applies; then the county admin is logged in. Returns the application's URL."""
+    department_id, officer = department
+    login(client, "changshan", officer)
+    location = apply(client, department_id).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    client.post("/t/changshan/logout", data={"csrf_token": csrf_token(page)})
+    login(client, "changshan", county.admin.username)
+    return location
+
+
 def test_an_officer_applies_and_sees_the_application_in_review(client, county, department):
     department_id, officer = department
     assert login(client, "changshan", officer).status_code == 302
@@ -58,14 +69,7 @@ def test_a_missing_item_shows_the_form_again_with_the_error(client, county, depa
 
 
 def test_the_admin_approves_a_pilot_and_the_map_shows_where(client, county, department):
-    department_id, officer = department
-    login(client, "changshan", officer)
-    location = apply(client, department_id).headers["Location"]
-    client.post(
-        "/t/changshan/logout",
-        data={"csrf_token": csrf_token(client.get(location).get_data(as_text=True))},
-    )
-    login(client, "changshan", county.admin.username)
+    location = applied_then_admin(client, county, department)
     response = post_form(
         client,
         location,
@@ -84,14 +88,7 @@ def test_the_admin_approves_a_pilot_and_the_map_shows_where(client, county, depa
 
 
 def test_a_decision_without_minutes_is_refused_next_to_the_field(client, county, department):
-    department_id, officer = department
-    login(client, "changshan", officer)
-    location = apply(client, department_id).headers["Location"]
-    client.post(
-        "/t/changshan/logout",
-        data={"csrf_token": csrf_token(client.get(location).get_data(as_text=True))},
-    )
-    login(client, "changshan", county.admin.username)
+    location = applied_then_admin(client, county, department)
     response = post_form(
         client, location, f"{location}/approve", {"approve-meeting_date": "2026-05-08"}
     )

@@ -4,7 +4,6 @@ readable once suspended, and an old submission shown with the form it was made w
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
@@ -13,40 +12,12 @@ from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import Field, FieldType, FormDefinition
-from gridgov.core.plugins.activation import plugin_host
-from tests.core.admission.factories import ITEMS, add_department
+from tests.core.admission.factories import admit_example as admit
 from tests.portal.conftest import csrf_token, login
 
 MODULE, FORM = "env_patrol", "env_patrol.inspection"
 FORM_URL = f"/t/changshan/forms/{FORM}"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def admit(app, county, *, pilot=(), then=None):
-    with app.app_context():
-        session = db_session()
-        set_tenant(session, county.tenant.id)
-        department, officer = add_department(session, county)
-        a = admission.apply_for_module(
-            session,
-            officer,
-            plugin_host(),
-            department=department,
-            module=MODULE,
-            items=ITEMS,
-            requirements={"monitoring_points": "城东"},
-        )
-        admission.approve_admission(
-            session,
-            county.admin,
-            a,
-            meeting_date=dt.date(2026, 5, 8),
-            minutes="同意",
-            pilot_nodes=[n for n in pilot],
-        )
-        if then is not None:
-            then(session, county.admin, a, reason="整顿")
-        session.commit()
 
 
 def valid(county):
@@ -161,7 +132,7 @@ def test_a_wrong_photo_is_refused_and_nothing_is_stored(app, worker, county):
 
 
 def test_outside_a_pilot_the_form_is_404(app, client, county):
-    admit(app, county, pilot=[county.townships[1]])
+    admit(app, county, pilot=(county.townships[1],))
     login(client, "changshan", county.workers[0].username)  # works in township 0
     assert client.get(FORM_URL).status_code == 404
     assert client.get(f"/t/changshan/m/{MODULE}/").status_code == 404

@@ -97,3 +97,38 @@ def approved(
         minutes="县综治委主任办公会同意",
         pilot_nodes=pilot,
     )
+
+
+EXAMPLE_MODULE = "env_patrol"  # the third-party example under tests/plugins/example_plugin
+
+
+def admit_example(app, county: County, *, pilot: tuple[Node, ...] = (), then=None) -> None:
+    """Commit the example module's approval in ``county`` (a pilot below ``pilot`` if given),
+    then ``then(session, admin, admission, reason=…)`` (suspend, withdraw) if given."""
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.plugins.activation import plugin_host
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            department, officer = add_department(session, county)
+            a = admission.apply_for_module(
+                session,
+                officer,
+                plugin_host(),
+                department=department,
+                module=EXAMPLE_MODULE,
+                items=ITEMS,
+                requirements={"monitoring_points": "城东 3 个点位"},
+            )
+            admission.approve_admission(
+                session,
+                county.admin,
+                a,
+                meeting_date=dt.date(2026, 5, 8),
+                minutes="县综治委主任办公会同意",
+                pilot_nodes=pilot,
+            )
+            if then is not None:
+                then(session, county.admin, a, reason="整顿")
+        session.commit()
