@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.db import db_session, set_tenant
+from gridgov.core.departments import service as departments
+from gridgov.core.departments.models import Department
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tenancy import service as tenancy
@@ -55,8 +57,9 @@ class UserFactory(factory.Factory):
 
 @dataclass
 class County:
-    """A small county: 1 top node, ``townships`` × ``communities`` × ``grids`` below, and a user
-    per role (county admin; staff of township 0 / community 0-0; worker of each grid)."""
+    """A small county: 1 top node, ``townships`` × ``communities`` × ``grids`` below, a user per
+    role (county admin; staff of township 0 / community 0-0; worker of each grid) and a
+    department serving the whole county, with no officers yet."""
 
     tenant: Tenant
     top: Node
@@ -70,6 +73,7 @@ class County:
     workers: list[User] = field(default_factory=list)
     volunteer: User | None = None
     auditor: User | None = None
+    department: Department | None = None
 
 
 def build_county(
@@ -132,5 +136,8 @@ def build_county(
         county.workers.append(
             UserFactory(username=f"{slug}-w{i}", role=Role.GRID_WORKER.value, nodes=[grid])
         )
+    county.department = departments.create_department(
+        session, None, code=f"{prefix}-XF", name=f"{slug}消防救援大队", node=top
+    )
     session.flush()
     return county

@@ -263,8 +263,7 @@ def test_demo_sets_up_an_empty_database_prints_the_logins_and_is_idempotent(empt
         assert re.search(rf"^  \S+\s+{role.value}\s", first.output, re.M), role
     assert re.search(r"^  wg010101\s+grid_worker\s+\S+\s+CS-01-01-01 ", first.output, re.M)
     # 准入制: the demo's fire brigade applied for the installed module (the tests' example one)
-    assert "长山区消防救援大队: bm.xiaofang" in first.output
-    assert "application for env_patrol: in review" in first.output
+    assert "长山区消防救援大队 (bm.xiaofang) applied for env_patrol: 待审议" in first.output
 
     with empty_app.app_context():
         session = db_session()

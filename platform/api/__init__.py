@@ -6,7 +6,18 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from gridgov.api import admission, audit, county, errors, forms, nodes, plugins, tenants, users
+from gridgov.api import (
+    admission,
+    audit,
+    county,
+    departments,
+    errors,
+    forms,
+    nodes,
+    plugins,
+    tenants,
+    users,
+)
 from gridgov.api.blueprint import SECURITY_SCHEMES
 from gridgov.extensions import api, csrf
 
@@ -17,6 +28,7 @@ BLUEPRINTS = (
     nodes.blp,
     users.blp,
     audit.blp,
+    departments.blp,
     admission.blp,
     forms.blp,
     plugins.blp,

@@ -55,6 +55,10 @@ def check_may_manage_users(caller: Caller) -> None:
     access.check_may_manage_users(caller.user)
 
 
+def check_may_manage_departments(caller: Caller) -> None:
+    access.check_may_manage_departments(caller.user)
+
+
 def check_may_read_audit(caller: Caller) -> None:
     access.check_may_read_audit(caller.user)
 

@@ -347,3 +347,47 @@ class AuditArgsSchema(QueryArgsSchema):
     object_type = fields.String(metadata={"description": "如 node、user、tenant"})
     object_id = fields.String()
     action = fields.String(metadata={"description": "前缀匹配，如 node. 或 node.split"})
+
+
+# --- departments -----------------------------------------------------------------------------
+
+
+class DepartmentSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    node = fields.Nested(
+        NodeRefSchema, dump_only=True, metadata={"description": "服务范围：该节点及其下级"}
+    )
+    phone = fields.String(dump_only=True, allow_none=True, metadata={"description": "值班电话"})
+    is_active = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    officers = fields.List(
+        fields.Nested(UserRefSchema), dump_only=True, metadata={"description": "部门人员"}
+    )
+
+
+class DepartmentCreateSchema(ApiSchema):
+    code = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "如 县消防救援大队"})
+    node_id = fields.Integer(required=True, metadata={"description": "服务范围的节点（县或乡镇）"})
+    phone = fields.String(load_default=None, allow_none=True)
+
+
+class DepartmentUpdateSchema(ApiSchema):
+    name = fields.String()
+    node_id = fields.Integer()
+    phone = fields.String(allow_none=True)
+    is_active = fields.Boolean()
+
+
+class DepartmentListArgsSchema(QueryArgsSchema):
+    include_inactive = fields.Boolean(load_default=False)
+
+
+class OfficersSchema(ApiSchema):
+    user_ids = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "部门的全部人员（角色须为部门人员）；未列出的将被移除"},
+    )

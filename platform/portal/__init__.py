@@ -10,7 +10,16 @@ from flask_babel import format_datetime
 
 def init_app(app: Flask) -> None:
     # The view modules register their routes on the blueprint when imported.
-    from gridgov.portal import admission, admission_forms, audit, auth, hierarchy, home, users  # noqa: F401
+    from gridgov.portal import (  # noqa: F401
+        admission,
+        admission_forms,
+        audit,
+        auth,
+        departments,
+        hierarchy,
+        home,
+        users,
+    )
     from gridgov.portal.shell import bp
 
     app.register_blueprint(bp)

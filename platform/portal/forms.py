@@ -176,3 +176,27 @@ class AuditFilterForm(FlaskForm):
         default="",
     )
     object_id = StringField(_("对象编号"))
+
+
+class DepartmentForm(FlaskForm):
+    """A department: created with a code; the code then stays (other records name it)."""
+
+    code = StringField(_("部门编码"), validators=[DataRequired(_("请填写编码")), Length(max=64)])
+    name = StringField(_("部门名称"), validators=[DataRequired(_("请填写名称")), Length(max=200)])
+    node = StringField(
+        _("服务范围（节点编码）"), validators=[DataRequired(_("请填写服务范围的节点编码"))]
+    )
+    phone = StringField(_("值班电话"), validators=[Optional(), Length(max=32)])
+
+
+class DepartmentEditForm(FlaskForm):
+    name = StringField(_("部门名称"), validators=[DataRequired(_("请填写名称")), Length(max=200)])
+    node = StringField(
+        _("服务范围（节点编码）"), validators=[DataRequired(_("请填写服务范围的节点编码"))]
+    )
+    phone = StringField(_("值班电话"), validators=[Optional(), Length(max=32)])
+    is_active = BooleanField(_("在用"))
+
+
+class OfficersForm(FlaskForm):
+    usernames = TextAreaField(_("部门人员（用户名，可填多个）"))

@@ -20,11 +20,21 @@ def _tenant_endpoints(app):
                 yield method, rule.rule
 
 
-def _path(rule: str, slug: str, node_id: int, user_id: int) -> str:
+def _ids(county) -> dict[str, int]:
+    """The value each URL variable takes, from one county's rows."""
+    return {
+        "node_id": county.grids[0].id,
+        "user_id": county.workers[0].id,
+        "department_id": county.department.id,
+    }
+
+
+def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
     path = rule.replace("<slug>", slug)
-    path = path.replace("<int:node_id>", str(node_id)).replace("<int:user_id>", str(user_id))
-    # Admissions, submissions and files: the node's id stands for one of the other county.
-    path = re.sub(r"<int:(admission|submission|file)_id>", str(node_id), path)
+    for name, value in ids.items():
+        path = path.replace(f"<int:{name}>", str(value))
+    # Admissions, submissions and their files: a grid's id stands for one of the county's.
+    path = re.sub(r"<int:(admission|submission|file)_id>", str(ids["node_id"]), path)
     path = path.replace("<code>", "env_patrol.inspection")
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
     return path + (f"?{AT}" if path.endswith("/as-of") else "")
@@ -53,6 +63,9 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/users"): {"username": "iso", "name": "越界", "role": "volunteer"},
         ("PATCH", "/users/<int:user_id>"): {"name": "越界"},
         ("PUT", "/users/<int:user_id>/assignments"): {"node_ids": [county.grids[0].id]},
+        ("POST", "/departments"): {"code": "ISO-XF", "name": "越界", "node_id": county.top.id},
+        ("PATCH", "/departments/<int:department_id>"): {"name": "越界"},
+        ("PUT", "/departments/<int:department_id>/officers"): {"user_ids": []},
         ("POST", "/admissions"): {
             "department_id": 1,
             "module": "env_patrol",
@@ -85,7 +98,7 @@ def test_every_tenant_endpoint_of_county_a_is_404_with_a_token_of_county_b(
     token_b = bearer(mint(other, other.admin))
     tried = 0
     for method, rule in _tenant_endpoints(app):
-        path = _path(rule, "changshan", county.grids[0].id, county.workers[0].id)
+        path = _path(rule, "changshan", _ids(county))
         response = client.open(
             path, method=method, json=_body(method, rule, county), headers=token_b
         )
@@ -96,18 +109,20 @@ def test_every_tenant_endpoint_of_county_a_is_404_with_a_token_of_county_b(
     # and nothing of A was touched
     assert admin_view(f"/nodes/{county.grids[0].id}")["name"] == "第0镇第0社区第0网格"
     assert admin_view(f"/nodes/{county.communities[0].id}")["is_retired"] is False
+    assert admin_view(f"/departments/{county.department.id}")["name"] == "changshan消防救援大队"
 
 
 def test_county_a_urls_with_ids_of_county_b_are_404_for_a_county_a_admin(
     app, client, county, other, mint
 ):
     token_a = bearer(mint(county, county.admin))
-    b_grid, b_worker = other.grids[0].id, other.workers[0].id  # B's rows are invisible from A
+    # Taken before any call: PostgreSQL's RLS rightly hides B's rows once A's requests ran.
+    ids_of_b = _ids(other)
     tried = 0
     for method, rule in _tenant_endpoints(app):
         if "<int:" not in rule:
             continue
-        path = _path(rule, "changshan", b_grid, b_worker)
+        path = _path(rule, "changshan", ids_of_b)
         response = client.open(
             path, method=method, json=_body(method, rule, county), headers=token_a
         )

@@ -114,6 +114,16 @@ def check_may_manage_users(user: User) -> None:
         raise Forbidden(_("只有县级管理员可以管理账号"))
 
 
+def may_manage_departments(user: User) -> bool:
+    return user.role in ACCOUNT_ADMIN_ROLES
+
+
+def check_may_manage_departments(user: User) -> None:
+    """Departments and who acts for them are set up by the county's administrators."""
+    if not may_manage_departments(user):
+        raise Forbidden(_("只有县级管理员可以设置部门"))
+
+
 def may_read_audit(user: User) -> bool:
     return user.role in AUDIT_READER_ROLES
 

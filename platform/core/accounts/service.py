@@ -43,8 +43,19 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 GRID_ONLY_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR})
 
 # OAuth scopes a county user's token may carry. Writes need their own scope.
-USER_SCOPES = ("hierarchy:read", "hierarchy:write", "users:read", "users:write", "audit:read")
-USER_SCOPES += ("admission:read", "admission:write", "forms:read", "forms:write")
+USER_SCOPES = (
+    "hierarchy:read",
+    "hierarchy:write",
+    "users:read",
+    "users:write",
+    "audit:read",
+    "departments:read",
+    "departments:write",
+    "admission:read",
+    "admission:write",
+    "forms:read",
+    "forms:write",
+)
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 OPERATOR_SCOPES += ("plugins:read",)
 

@@ -1,25 +1,19 @@
-"""Admission in the demo county (长山区): two departments with their officers (from the demo
-manifest) and, when a department module is installed, an application waiting for the review
-meeting, so that ``gridgov demo`` shows the admission pages filled in. Idempotent."""
+"""Admission in the demo county (长山区): when a department module is installed, the fire
+brigade (a department of tenants/demo.yaml, with its officer) has an application for it waiting
+for the review meeting, so that ``gridgov demo`` shows the admission pages filled in.
+Idempotent."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts import service as accounts
 from gridgov.core.admission import service as admission
 from gridgov.core.departments import service as departments
-from gridgov.core.departments.models import Department
-from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.plugins.hookspecs import RequirementKind
 from gridgov.core.plugins.manager import PluginHost
 from gridgov.core.tenancy.models import Tenant
 
-DEMO_DEPARTMENTS = (
-    # code, name, node code, officer's username (a department_officer of tenants/demo.yaml)
-    ("XFJY", "长山区消防救援大队", "CS", "bm.xiaofang"),
-    ("SFS-01", "城关街道司法所", "CS-01", "bm.sifa"),
-)
+APPLYING_DEPARTMENT = "CS-XF"  # 长山区消防救援大队 in tenants/demo.yaml
 DEMO_ITEMS = {
     "reason": "辖区“九小场所”和老旧小区火灾隐患多，消防力量覆盖不到每栋楼，"
     "需要网格员协助日常巡查。",
@@ -31,52 +25,32 @@ DEMO_ITEMS = {
 
 
 def load_demo_admissions(session: Session, host: PluginHost, tenant: Tenant) -> list[str]:
-    """Create the demo departments and, if a module is installed, the fire brigade's
-    application for it; returns lines describing what the demo now holds."""
-    lines = []
-    fire: Department | None = None
-    for code, name, node_code, username in DEMO_DEPARTMENTS:
-        department = departments.get_department_by_code(session, code)
-        if department is None:
-            node = hierarchy.get_node_by_code(session, node_code)
-            officer = accounts.get_user_by_username(session, username)
-            if node is None or officer is None:
-                continue  # the manifest changed; nothing to attach the department to
-            department = departments.create_department(
-                session, None, code=code, name=name, node=node
-            )
-            departments.add_officer(session, None, department, officer)
-        lines.append(
-            f"  {name}: {', '.join(u.username for u in departments.officers(session, department))}"
-        )
-        fire = fire or department
+    """The fire brigade's application for an installed module, unless one exists; returns
+    lines saying what the demo holds."""
+    department = departments.get_department_by_code(session, APPLYING_DEPARTMENT)
+    officers = departments.officers(session, department) if department else []
     module = _module_to_apply_for(host, tenant)
-    if fire is None or module is None:
-        lines.append("  (no department module installed: no application to review)")
-        return lines
+    if department is None or not officers or module is None:
+        return ["  (no department module installed: no application to review)"]
+    info = host.module(module)
+    assert info is not None
+    if any(r.kind == RequirementKind.FILE for r in info.requirements):
+        return [f"  (module {module} asks for documents: apply for it in the portal)"]
     if admission.latest_admission(session, module) is None:
-        officer = departments.officers(session, fire)[0]
-        info = host.module(module)
-        assert info is not None
-        answers = {
-            r.code: f"{r.label}：见附件"
-            for r in info.requirements
-            if r.kind == RequirementKind.TEXT
-        }
-        if any(r.kind == RequirementKind.FILE for r in info.requirements):
-            lines.append(f"  (module {module} asks for documents: apply in the portal)")
-            return lines
         admission.apply_for_module(
             session,
-            officer,
+            officers[0],
             host,
-            department=fire,
+            department=department,
             module=module,
             items=DEMO_ITEMS,
-            requirements=answers,
+            requirements={r.code: f"{r.label}：见附件" for r in info.requirements},
         )
-    lines.append(f"  application for {module}: in review (log in as cs.admin to decide)")
-    return lines
+    state = admission.STATE_LABELS[admission.latest_admission(session, module).state]
+    return [
+        f"  {department.name} ({officers[0].username}) applied for {module}: {state}",
+        "  (log in as cs.admin to decide, as the officer to follow it)",
+    ]
 
 
 def _module_to_apply_for(host: PluginHost, tenant: Tenant) -> str | None:

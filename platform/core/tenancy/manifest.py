@@ -3,14 +3,16 @@ with the line of every problem and applied idempotently through the services.
 
 Rules a county can rely on:
 - unknown keys are errors; a bad file changes nothing;
-- nodes and users are matched by ``code`` and ``username``; applying a file twice changes
-  nothing the second time;
+- nodes, users and departments are matched by ``code``, ``username`` and ``code``; applying
+  a file twice changes nothing the second time;
 - an optional field left out (``boundary``, ``phone``, ``settings``) is left as it is in the
   database, so the portal may maintain it; ``null`` clears a boundary or phone, ``{}`` the
   settings;
 - nodes in the database that the file does not mention are kept and reported, and retired only
   when the caller asks to prune; users it does not mention are kept, and a user it lists is
   attached to exactly the nodes it lists; whether an account is active is the portal's business;
+- departments it does not mention are kept; a department it lists has exactly the officers it
+  lists (usernames of department officers);
 - passwords never come from the file: new users get theirs from ``issue_initial_passwords``.
 """
 
@@ -37,6 +39,8 @@ from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.passwords import check_strength
 from gridgov.core.audit.service import Actor, mask_value
 from gridgov.core.db import current_tenant_id, set_tenant, tenant_scope
+from gridgov.core.departments import service as departments
+from gridgov.core.departments.models import Department
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.geo import validate_boundary
@@ -113,6 +117,16 @@ class UserSpec:
 
 
 @dataclass
+class DepartmentSpec:
+    code: str
+    name: str
+    node: str  # code of the node it serves
+    officers: list[str]  # usernames
+    phone: Any  # str, None to clear, MISSING to keep
+    path: KeyPath
+
+
+@dataclass
 class Manifest:
     """A parsed, checked manifest. ``line_of`` finds the file line of any path in it."""
 
@@ -124,6 +138,7 @@ class Manifest:
     users: list[UserSpec]
     modules: list[str]
     settings: dict[str, Any] | None  # None: the file leaves settings alone
+    departments: list[DepartmentSpec] = field(default_factory=list)
     document: Any = field(default=None, repr=False)  # the ruamel document, for line numbers
 
     def iter_nodes(self) -> Iterator[NodeSpec]:
@@ -196,6 +211,14 @@ class UserSchema(_StrictSchema):
     phone = _text(32, allow_none=True)
 
 
+class DepartmentSchema(_StrictSchema):
+    code = _text(64, required=True)
+    name = _text(200, required=True)
+    node = _text(64, required=True)
+    phone = _text(32, allow_none=True)
+    officers = fields.List(_text(64), load_default=list, error_messages=_LIST_MESSAGES)
+
+
 class ManifestSchema(_StrictSchema):
     slug = _text(63, required=True)
     name = _text(200, required=True)
@@ -204,6 +227,9 @@ class ManifestSchema(_StrictSchema):
     users = fields.List(fields.Nested(UserSchema), load_default=list, error_messages=_LIST_MESSAGES)
     modules = fields.List(_text(63), load_default=list, error_messages=_LIST_MESSAGES)
     settings = fields.Dict(keys=fields.String(), error_messages=_MAP_MESSAGES)
+    departments = fields.List(
+        fields.Nested(DepartmentSchema), load_default=list, error_messages=_LIST_MESSAGES
+    )
 
 
 # --- reading a file --------------------------------------------------------------------------
@@ -275,6 +301,17 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
             path=("users", i),
         )
         for i, raw in enumerate(data["users"])
+    ]
+    manifest.departments = [
+        DepartmentSpec(
+            code=raw["code"].strip(),
+            name=raw["name"].strip(),
+            node=raw["node"].strip(),
+            officers=[username.strip() for username in raw["officers"]],
+            phone=_clean_phone(raw["phone"]) if "phone" in raw else MISSING,
+            path=("departments", i),
+        )
+        for i, raw in enumerate(data["departments"])
     ]
     problems.extend(_check(manifest))
     if problems:
@@ -419,6 +456,29 @@ def _check(manifest: Manifest) -> list[Problem]:
                         ),
                     )
 
+    roles = {user.username: user.role for user in manifest.users}
+    department_codes: dict[str, KeyPath] = {}
+    for spec in manifest.departments:
+        if spec.code in department_codes:
+            first = manifest.line_of((*department_codes[spec.code], "code"))
+            add(
+                (*spec.path, "code"),
+                _("部门编码 %(c)s 重复（第 %(l)s 行已用过）", c=spec.code, l=first),
+            )
+        department_codes.setdefault(spec.code, spec.path)
+        if spec.node not in nodes:
+            add((*spec.path, "node"), _("清单里没有编码为 %(c)s 的节点", c=spec.node))
+        if spec.phone not in (MISSING, None) and not accounts.PHONE_RE.match(spec.phone):
+            add((*spec.path, "phone"), _("电话号码格式不对（手机 11 位，或带区号的固定电话）"))
+        for j, username in enumerate(spec.officers):
+            if username not in roles:
+                add((*spec.path, "officers", j), _("清单里没有用户 %(u)s", u=username))
+            elif roles[username] != Role.DEPARTMENT_OFFICER:
+                add(
+                    (*spec.path, "officers", j),
+                    _("%(u)s 的角色不是部门人员（department_officer）", u=username),
+                )
+
     for i, module in enumerate(manifest.modules):
         if not MODULE_NAME_RE.match(module):
             add(("modules", i), _("模块名应为小写字母、数字和下划线，如 fire_safety"))
@@ -503,7 +563,7 @@ class Change:
     """One line of a plan: ``+`` create, ``~`` change, ``-`` retire, ``=`` kept as it is."""
 
     action: str
-    kind: str  # tenant, node, user
+    kind: str  # tenant, node, user, department
     key: str
     detail: str = ""
 
@@ -605,6 +665,7 @@ class _Applier:
             self.apply_node(tenant, spec)
         self.absent_nodes()
         self.apply_users(tenant)
+        self.apply_departments()
 
     # tenant
 
@@ -805,6 +866,66 @@ class _Applier:
                 f"{key} {_show(key, before[key])} → {_show(key, value)}",
             )
 
+    # departments
+
+    def apply_departments(self) -> None:
+        existing = {
+            d.code: d for d in departments.list_departments(self.session, include_inactive=True)
+        }
+        users = {u.username: u for u in self.session.scalars(select(User))}
+        for spec in self.manifest.departments:
+            department = existing.get(spec.code)
+            node = self.nodes[spec.node]
+            try:
+                if department is None:
+                    department = departments.create_department(
+                        self.session,
+                        self.actor,
+                        code=spec.code,
+                        name=spec.name,
+                        node=node,
+                        phone=None if spec.phone is MISSING else spec.phone,
+                    )
+                    self.change("+", "department", spec.code, f"{spec.name} (serves {spec.node})")
+                else:
+                    self.update_department(spec, department, node)
+                self.apply_officers(spec, department, [users[u] for u in spec.officers])
+            except DomainError as exc:
+                field_key = exc.field if exc.field in _DEPARTMENT_KEYS else None
+                raise self.refuse((*spec.path, field_key) if field_key else spec.path, exc) from exc
+        listed = {spec.code for spec in self.manifest.departments}
+        for code, department in sorted(existing.items()):
+            if code not in listed and department.is_active:
+                self.plan.kept.append(
+                    Change("=", "department", code, f"{department.name}: not in manifest, kept")
+                )
+
+    def update_department(self, spec: DepartmentSpec, department: Department, node: Node) -> None:
+        updates: dict[str, Any] = {}
+        if department.name != spec.name:
+            updates["name"] = spec.name
+        if department.node_id != node.id:
+            updates["node"] = node
+        if spec.phone is not MISSING and department.phone != spec.phone:
+            updates["phone"] = spec.phone
+        if not updates:
+            return
+        departments.update_department(self.session, self.actor, department, **updates)
+        shown = {key: spec.node if key == "node" else value for key, value in updates.items()}
+        for key, value in shown.items():
+            self.change("~", "department", spec.code, f"{key} → {_show(key, value)}")
+
+    def apply_officers(
+        self, spec: DepartmentSpec, department: Department, wanted: list[User]
+    ) -> None:
+        had = {u.username for u in departments.officers(self.session, department)}
+        if had == set(spec.officers):
+            return
+        departments.set_officers(self.session, self.actor, department, wanted)
+        added = [f"+{u}" for u in spec.officers if u not in had]
+        removed = [f"-{u}" for u in sorted(had - set(spec.officers))]
+        self.change("~", "department", spec.code, "officers " + " ".join(added + removed))
+
 
 # Service field names -> manifest keys, to point at the right line.
 _TENANT_KEYS = {
@@ -815,6 +936,7 @@ _TENANT_KEYS = {
     "settings": "settings",
 }
 _USER_KEYS = frozenset({"username", "name", "role", "phone", "nodes"})
+_DEPARTMENT_KEYS = frozenset({"code", "name", "phone"})
 
 
 def _field_path(spec: UserSpec, exc: DomainError) -> KeyPath:

@@ -12,6 +12,7 @@ from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import set_tenant, utcnow
+from gridgov.core.departments import service as departments
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tenancy import service as tenancy
@@ -80,6 +81,28 @@ modules: [fire_safety]
 settings:
   map: {{zoom: 13}}
 """
+
+
+DEPARTMENTS = """\
+  - username: xf
+    name: 周振华
+    role: department_officer
+    nodes: [H]
+departments:
+  - code: H-XF
+    name: 小山县消防救援大队
+    node: H
+    phone: "0471-3210119"
+    officers: [xf]
+  - code: H-01-SF
+    name: 城关镇司法所
+    node: H-01
+"""
+# HILL with a department officer and two departments (the users list is the last list before
+# ``modules``, so the officer is appended to it).
+HILL_DEPARTMENTS = HILL.replace(
+    "modules: [fire_safety]\n", DEPARTMENTS + "modules: [fire_safety]\n"
+)
 
 
 def line_of(text: str, marker: str, occurrence: int = 1) -> int:
@@ -373,6 +396,36 @@ def test_reusing_the_code_of_a_retired_node_is_refused(session):
     assert "已撤销" in problem.message
 
 
+def test_departments_are_created_with_their_officers_and_a_second_apply_changes_nothing(session):
+    plan = apply_text(session, HILL_DEPARTMENTS)
+    assert "+ department H-XF 小山县消防救援大队 (serves H)" in plan.lines()
+    assert "~ department H-XF officers +xf" in plan.lines()
+    in_hill(session)
+    fire = departments.get_department_by_code(session, "H-XF")
+    assert (fire.phone, [u.username for u in departments.officers(session, fire)]) == (
+        "0471-3210119",
+        ["xf"],
+    )
+    assert departments.get_department_by_code(session, "H-01-SF").node.code == "H-01"
+    assert apply_text(session, HILL_DEPARTMENTS).is_empty
+
+
+def test_department_changes_in_the_manifest_apply_and_unlisted_ones_are_kept(session):
+    apply_text(session, HILL_DEPARTMENTS)
+    changed = HILL_DEPARTMENTS.replace(
+        "name: 城关镇司法所\n    node: H-01", "name: 城关司法所\n    node: H-02"
+    )
+    changed = changed.replace("    officers: [xf]\n", "")
+    changed = changed.replace("  - code: H-XF\n    name: 小山县消防救援大队\n    node: H\n", "")
+    changed = changed.replace('    phone: "0471-3210119"\n', "", 1)
+    plan = apply_text(session, changed)
+    assert "~ department H-01-SF name → 城关司法所" in plan.lines()
+    assert "~ department H-01-SF node → H-02" in plan.lines()
+    assert "= department H-XF 小山县消防救援大队: not in manifest, kept" in plan.lines()
+    in_hill(session)
+    assert departments.get_department_by_code(session, "H-XF").is_active
+
+
 # --- refusing bad files ----------------------------------------------------------------------
 
 BAD_FILES = {
@@ -495,6 +548,30 @@ BAD_FILES = {
         "用户名 w1 重复",
     ),
     "bad slug": (HILL.replace("slug: hill", "slug: Hill County"), "slug:", "slug", "标识须"),
+    "department on an unknown node": (
+        HILL_DEPARTMENTS.replace("node: H-01\n", "node: H-09\n"),
+        "node: H-09",
+        "departments[1].node",
+        "没有编码为 H-09 的节点",
+    ),
+    "department officer who is not a department officer": (
+        HILL_DEPARTMENTS.replace("officers: [xf]", "officers: [w1]"),
+        "officers: [w1]",
+        "departments[0].officers[0]",
+        "不是部门人员",
+    ),
+    "department officer not in the manifest": (
+        HILL_DEPARTMENTS.replace("officers: [xf]", "officers: [nobody]"),
+        "officers: [nobody]",
+        "departments[0].officers[0]",
+        "没有用户 nobody",
+    ),
+    "duplicate department code": (
+        HILL_DEPARTMENTS.replace("code: H-01-SF", "code: H-XF"),
+        ("code: H-XF", 2),
+        "departments[1].code",
+        "部门编码 H-XF 重复",
+    ),
 }
 
 
