@@ -155,7 +155,9 @@ def _apply_form(module_name: str | None) -> tuple[ApplyForm, list[Any]]:
 def new_admission() -> Any:
     if not admission_access.may_apply(me()):
         abort(404)
-    module_name = request.values.get("module") or None
+    # The requirements shown are those of the module chosen, the first one until a choice.
+    installed = plugin_host().modules()
+    module_name = request.values.get("module") or (installed[0].name if installed else None)
     form, requirements = _apply_form(module_name)
     created: list[Admission] = []
 
