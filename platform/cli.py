@@ -57,8 +57,9 @@ def register_cli(app: Flask) -> None:
     """Attach gridgov's commands to ``app.cli``."""
     from gridgov.jobs import worker
     from gridgov.migrations.commands import db
+    from gridgov.plugin_commands import plugins
 
-    for command in (db, worker, tenants, tokens, operators, users, demo):
+    for command in (db, worker, tenants, tokens, operators, users, demo, plugins):
         app.cli.add_command(command)
 
 
