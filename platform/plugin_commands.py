@@ -34,3 +34,15 @@ def list_plugins() -> None:
         click.secho(f"FAILED {name}: {reason}", fg="red", err=True)
     if host.failures:
         raise click.exceptions.Exit(1)
+
+
+@plugins.command("run-jobs")
+def run_jobs() -> None:
+    """Start the modules' periodic jobs that are due, in each county that admitted them (run it
+    from cron every minute; a job is started at most once per its interval)."""
+    from gridgov.core.db import db_session, utcnow
+    from gridgov.core.plugins.periodic import enqueue_due_jobs
+
+    host: PluginHost = current_app.extensions[HOST_KEY]
+    for started in enqueue_due_jobs(db_session(), host, utcnow()):
+        click.echo(f"started {started}")

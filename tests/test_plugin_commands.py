@@ -28,3 +28,9 @@ def test_a_plugin_that_failed_to_load_is_named_with_its_reason(app, monkeypatch)
     assert "FAILED broken_patrol: InvalidPlugin: it does not implement gridgov_module_info" in (
         result.output
     )
+
+
+def test_run_jobs_starts_nothing_where_no_module_is_admitted(app):
+    result = app.test_cli_runner().invoke(args=["plugins", "run-jobs"])
+    assert result.exit_code == 0, result.output
+    assert "started" not in result.output

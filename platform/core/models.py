@@ -13,6 +13,7 @@ from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
 from gridgov.core.forms.models import FormSubmission, FormVersion
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
+from gridgov.core.plugins.models import PeriodicJobRun
 from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "NodeVersion",
     "Operator",
     "OperatorToken",
+    "PeriodicJobRun",
     "StoredFile",
     "Tenant",
     "User",
