@@ -83,7 +83,8 @@ class Plugins(MethodView):
 def mount(app: Flask, host: PluginHost) -> None:
     """Register every installed module's API blueprints under
     ``/t/<slug>/api/v1/modules/<module>/``. Flask cannot add routes to a running app, so all
-    are registered at start; each request answers 404 unless its county admitted the module."""
+    are registered at start; each request answers 404 unless its county admitted the module
+    (for a pilot: unless the caller's scope reaches a pilot township)."""
     from gridgov.extensions import csrf
 
     for module in host.installed.values():
@@ -107,6 +108,6 @@ def mount(app: Flask, host: PluginHost) -> None:
 
 def _check_live(module: str) -> Any:
     # A valid token first: whether a county admitted a module is not for anonymous callers.
-    auth.authenticate_county_user(None)
-    activation.check_live(module)
+    caller = auth.authenticate_county_user(None)
+    activation.check_live(module, caller.scope)
     return None

@@ -119,6 +119,9 @@ def test_a_pilot_is_open_only_inside_its_township(app, client, county, mint):
     assert client.get(url(county, "/forms"), headers=outside).get_json() == []
     response = submit(client, county, outside, VALID, node=county.grids[-1])
     assert response.status_code == 404
+    summary = f"/modules/{MODULE}/summary"
+    assert client.get(url(county, summary), headers=inside).status_code == 200
+    assert client.get(url(county, summary), headers=outside).status_code == 404
 
 
 def test_suspension_refuses_new_work_but_keeps_records_readable(app, client, county, worker):
