@@ -48,7 +48,8 @@ from gridgov.portal.shell import bp, me, user_scope
 from gridgov.web import add_slug, bind_tenant, current_tenant
 
 MAX_NODES = 500  # grids offered in the picker; staff with more type the code instead
-EXTRA_ROWS = 2  # blank rows offered below a group's filled ones
+EXTRA_ROWS = 3  # blank rows offered below the filled ones of a group of many rows
+MAX_ROWS_SHOWN = 12  # a group allowing at most this many rows shows them all
 
 
 @bp.context_processor
@@ -149,6 +150,7 @@ def _fill_page(
         errors=errors,
         message=message,
         extra_rows=EXTRA_ROWS,
+        max_rows_shown=MAX_ROWS_SHOWN,
         FieldType=FieldType,
     )
 

@@ -57,6 +57,7 @@ def test_an_admitted_form_is_filled_on_the_phone_and_shown_back(app, worker, cou
     page = worker.get(FORM_URL).get_data(as_text=True)
     assert 'type="date"' in page and 'capture="environment"' in page
     assert 'data-show-if="compliant"' in page  # the conditional fields, for show-if.js
+    assert 'name="checks-9-item"' in page  # every row of the checklist (at most 10) offered
     response = submit(worker, county)
     assert response.status_code == 302
     shown = worker.get(response.headers["Location"]).get_data(as_text=True)
