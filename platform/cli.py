@@ -58,10 +58,11 @@ def register_cli(app: Flask) -> None:
     """Attach gridgov's commands to ``app.cli``."""
     from gridgov.jobs import worker
     from gridgov.migrations.commands import db
+    from gridgov.plugin_commands import plugins
     from gridgov.registry_commands import registry_cli
     from gridgov.tasks_commands import tasks as tasks_group
 
-    for command in (db, worker, tenants, tokens, operators, users, demo, tasks_group):
+    for command in (db, worker, tenants, tokens, operators, users, demo, tasks_group, plugins):
         app.cli.add_command(command)
     app.cli.add_command(registry_cli)
 
@@ -359,6 +360,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
         load_demo_registry(session, plan.tenant)
         loaded.append(plan)
     add_demo_tasks(session, [plan.tenant for plan in loaded if plan.tenant is not None])
+    admission_lines = _load_demo_admissions(session, loaded)
     session.commit()
 
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
@@ -381,6 +383,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
     for plan in loaded:
         assert plan.tenant is not None
         _echo_logins(session, plan.tenant)
+    click.echo("\n".join(admission_lines))
     db_session.remove()  # the server's threads open their own sessions
 
     if no_serve:
@@ -389,6 +392,18 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
 
     # Flask's app.run refuses to start under the `flask`/FlaskGroup CLI, so call werkzeug directly.
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _load_demo_admissions(session: Session, loaded: list[Plan]) -> list[str]:
+    """Departments and an application in review in the main demo county (准入制)."""
+    from gridgov.core.admission.demo import load_demo_admissions
+
+    main = next((p.tenant for p in loaded if p.tenant and p.tenant.slug == DEMO_SLUG_PREFIX), None)
+    if main is None:
+        return []
+    host = current_app.extensions["gridgov.plugins"]
+    with tenant_scope(session, main.id):
+        return ["", f"{main.name} — 职能部门与准入", *load_demo_admissions(session, host, main)]
 
 
 def _echo_logins(session: Session, tenant: Tenant, per_role: int = 3) -> None:

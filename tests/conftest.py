@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,10 @@ from gridgov.app import create_app
 from gridgov.core.db import db_session, make_engine, sessions_bound_to, set_tenant
 
 IN_CI = os.environ.get("CI") == "true"
+
+# The third-party example module (tests/plugins/example_plugin) is found like any installed
+# plugin: its *.dist-info/entry_points.txt on sys.path names it in the gridgov.plugins group.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "plugins" / "example_plugin"))
 
 
 def need(condition: bool, what: str) -> None:

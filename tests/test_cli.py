@@ -13,6 +13,7 @@ from gridgov.app import create_app
 from gridgov.cli import DEMO_PASSWORD
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
+from gridgov.core.admission.models import Admission
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
@@ -261,6 +262,8 @@ def test_demo_sets_up_an_empty_database_prints_the_logins_and_is_idempotent(empt
     for role in Role:
         assert re.search(rf"^  \S+\s+{role.value}\s", first.output, re.M), role
     assert re.search(r"^  wg010101\s+grid_worker\s+\S+\s+CS-01-01-01 ", first.output, re.M)
+    # 准入制: the demo's fire brigade applied for the installed module (the tests' example one)
+    assert "长山区消防救援大队 (bm.xiaofang) applied for env_patrol: 待审议" in first.output
 
     with empty_app.app_context():
         session = db_session()
@@ -276,6 +279,7 @@ def test_demo_sets_up_an_empty_database_prints_the_logins_and_is_idempotent(empt
         session = db_session()
         set_tenant(session, tenancy.get_by_slug(session, "demo").id)
         assert session.scalar(select(func.count()).select_from(User)) == users
+        assert session.scalar(select(func.count()).select_from(Admission)) == 1
 
 
 def test_demo_without_demo_manifests_fails_clearly(empty_app, tmp_path):

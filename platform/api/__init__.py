@@ -7,11 +7,14 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from gridgov.api import (
+    admission,
     audit,
     county,
     departments,
     errors,
+    forms,
     nodes,
+    plugins,
     registry,
     tasks,
     tenants,
@@ -30,6 +33,9 @@ BLUEPRINTS = (
     registry.blp,
     departments.blp,
     tasks.blp,
+    admission.blp,
+    forms.blp,
+    plugins.blp,
 )
 
 API_DESCRIPTION = (
@@ -55,3 +61,4 @@ def init_app(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them
+    plugins.mount(app, app.extensions["gridgov.plugins"])

@@ -2,9 +2,16 @@
 (Alembic, the schema tests and ``create_all`` rely on this)."""
 
 from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
+from gridgov.core.admission.models import (
+    Admission,
+    AdmissionEvent,
+    AdmissionFile,
+    AdmissionPilotNode,
+)
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
+from gridgov.core.forms.models import FormSubmission, FormVersion
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
 from gridgov.core.registry.models import (
     Building,
@@ -21,9 +28,14 @@ from gridgov.core.registry.models import (
     Visit,
 )
 from gridgov.core.tasks import models as task_models
+from gridgov.core.plugins.models import PeriodicJobRun
 from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
+    "Admission",
+    "AdmissionEvent",
+    "AdmissionFile",
+    "AdmissionPilotNode",
     "ApiToken",
     "Assignment",
     "AuditEvent",
@@ -32,6 +44,8 @@ __all__ = [
     "Department",
     "DepartmentOfficer",
     "Dwelling",
+    "FormSubmission",
+    "FormVersion",
     "Household",
     "ImportRun",
     "Node",
@@ -39,6 +53,7 @@ __all__ = [
     "NodeVersion",
     "Operator",
     "OperatorToken",
+    "PeriodicJobRun",
     "Person",
     "PersonTag",
     "RecordChange",

@@ -22,7 +22,7 @@ from gridgov.core.db import make_engine
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent)
 
 # Append-only (audit records are readable, never editable): the app role may only add rows.
-APPEND_ONLY_TABLES = ("audit_events", "record_changes", "task_transitions")
+APPEND_ONLY_TABLES = ("audit_events", "record_changes", "task_transitions", "admission_events")
 # Alembic's bookkeeping: the application reads it (``gridgov db current``), never changes it.
 READ_ONLY_TABLES = ("alembic_version",)
 

@@ -11,6 +11,8 @@ from flask_babel import format_datetime
 def init_app(app: Flask) -> None:
     # The view modules register their routes on the blueprint when imported.
     from gridgov.portal import (  # noqa: F401
+        admission,
+        admission_forms,
         audit,
         auth,
         departments,
@@ -25,6 +27,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(public.bp)
+    admission_forms.mount(app, app.extensions["gridgov.plugins"])
 
     @app.template_filter("when")
     def _when(value: Any) -> str:

@@ -40,6 +40,9 @@ def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
     path = rule.replace("<slug>", slug)
     for name, value in {**ids, "day": "2024-03-04", "tag": "disabled"}.items():
         path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+    # Admissions, submissions and their files: a grid's id stands for one of the county's.
+    path = re.sub(r"<int:(admission|submission|file)_id>", str(ids["node_id"]), path)
+    path = path.replace("<code>", "env_patrol.inspection")
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
     return path + (f"?{AT}" if path.endswith("/as-of") else "")
 
@@ -120,6 +123,26 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/tasks/notifications/<int:notification_id>/read"): None,
         ("POST", "/tasks/patrols"): {"node_id": county.grids[0].id},
         ("PUT", "/tasks/logs/<day>"): {"text": "越界"},
+        ("POST", "/admissions"): {
+            "department_id": 1,
+            "module": "env_patrol",
+            **dict.fromkeys(("reason", "tasks", "authority", "training", "funding"), "越界"),
+        },
+        ("POST", "/admissions/files"): {},
+        ("POST", "/admissions/<int:admission_id>/approve"): {
+            "meeting_date": "2026-05-08",
+            "minutes": "越界",
+        },
+        ("POST", "/admissions/<int:admission_id>/reject"): {
+            "meeting_date": "2026-05-08",
+            "reasons": "越界",
+        },
+        ("POST", "/admissions/<int:admission_id>/widen"): {},
+        ("POST", "/admissions/<int:admission_id>/suspend"): {"reason": "越界"},
+        ("POST", "/admissions/<int:admission_id>/resume"): {"reason": "越界"},
+        ("POST", "/admissions/<int:admission_id>/withdraw"): {"reason": "越界"},
+        ("POST", "/forms/<code>/submissions"): {"node_id": county.grids[0].id, "data": {}},
+        ("POST", "/form-files"): {},
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"

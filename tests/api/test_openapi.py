@@ -77,6 +77,24 @@ EXPECTED_PATHS = {
             "/logs/{day}": {"get", "put"},
         }.items()
     },
+    "/api/v1/plugins": {"get"},
+    "/t/{slug}/api/v1/admissions": {"get", "post"},
+    "/t/{slug}/api/v1/admissions/files": {"post"},
+    "/t/{slug}/api/v1/admissions/{admission_id}": {"get"},
+    "/t/{slug}/api/v1/admissions/{admission_id}/files/{file_id}": {"get"},
+    "/t/{slug}/api/v1/admissions/{admission_id}/approve": {"post"},
+    "/t/{slug}/api/v1/admissions/{admission_id}/reject": {"post"},
+    "/t/{slug}/api/v1/admissions/{admission_id}/widen": {"post"},
+    "/t/{slug}/api/v1/admissions/{admission_id}/suspend": {"post"},
+    "/t/{slug}/api/v1/admissions/{admission_id}/resume": {"post"},
+    "/t/{slug}/api/v1/admissions/{admission_id}/withdraw": {"post"},
+    "/t/{slug}/api/v1/modules": {"get"},
+    "/t/{slug}/api/v1/forms": {"get"},
+    "/t/{slug}/api/v1/forms/{code}": {"get"},
+    "/t/{slug}/api/v1/forms/{code}/submissions": {"get", "post"},
+    "/t/{slug}/api/v1/form-submissions/{submission_id}": {"get"},
+    "/t/{slug}/api/v1/form-submissions/{submission_id}/files/{file_id}": {"get"},
+    "/t/{slug}/api/v1/form-files": {"post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 

@@ -54,9 +54,14 @@ USER_SCOPES = (
     "registry:read",
     "registry:write",
     "registry:unmask",
+    "admission:read",
+    "admission:write",
+    "forms:read",
+    "forms:write",
 )
 USER_SCOPES += ("tasks:read", "tasks:write", "tasks:intake")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
+OPERATOR_SCOPES += ("plugins:read",)
 
 
 class LoginFailed(DomainError):

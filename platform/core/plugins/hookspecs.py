@@ -1,39 +1,270 @@
 """The hooks department modules implement. Project name ``gridgov``; every hook name carries
-the ``gridgov_`` prefix and is called with keyword arguments only.
+the ``gridgov_`` prefix and is called with keyword arguments only (an implementation may take
+a subset of the arguments, never with defaults: pluggy does not pass them).
 
-This is the seam the plugin host issue builds on: more hooks (forms, task types, tags, scoring
-rules, pages, reactions, periodic jobs, dashboard figures) are added here, each with a
-docstring and an example, and the typed facade in ``manager.py`` is the only caller.
+Declarations (module info, admission requirements, forms, tags, scoring rules, blueprints,
+portal pages, periodic jobs) are collected once at start, checked, and kept by the host; hooks
+that compute something for a county (dashboard figures) are called per request, and only for
+the modules that county admitted. ``gridgov.core.plugins.manager.PluginHost`` is the only
+caller; docs/plugins.md lists every hook with an example.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from sqlalchemy.orm import Session
+
+    from gridgov.core.accounts.scope import Scope
+    from gridgov.core.forms.definitions import FormDefinition
+    from gridgov.core.registry.tags import TagDefinition
+    from gridgov.core.tenancy.models import Tenant
+
 hookspec = pluggy.HookspecMarker("gridgov")
 hookimpl = pluggy.HookimplMarker("gridgov")
+
+
+# --- what hooks return ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ModuleInfo:
     """What a department module says about itself (shown to operators and county admins)."""
 
-    name: str  # identifier, e.g. "fire_safety"
-    title: str  # shown in the UI, e.g. "消防安全"
+    name: str  # identifier, lowercase ASCII, e.g. "fire_safety"; prefixes the module's codes
+    title: str  # shown in the UI, Chinese, e.g. "消防安全"
     department: str  # e.g. "县消防救援大队"
     version: str
+    icon: str = ""  # a short symbol shown next to the title in menus, e.g. "🧯"
+    title_en: str = ""
+
+
+class RequirementKind(StrEnum):
+    TEXT = "text"  # the department states it in words
+    FILE = "file"  # the department attaches a document (a PDF, a scan)
+
+
+@dataclass(frozen=True)
+class AdmissionRequirement:
+    """Something a department must state or provide when it applies for the module, on top of
+    the five items every application states (两明确、三到位)."""
+
+    code: str  # unique within the module, lowercase ASCII
+    label: str
+    label_en: str
+    kind: RequirementKind = RequirementKind.TEXT
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What a scoring rule is given: one grid worker of one county over one period."""
+
+    session: Session
+    tenant_id: int
+    user_id: int  # the grid worker assessed
+    period_start: dt.date  # first day of the period, inclusive
+    period_end: dt.date  # last day of the period, inclusive
+
+
+@dataclass(frozen=True)
+class ScoringRule:
+    """One line of the monthly assessment (考核) a module contributes: up to ``max_points``
+    points, computed from the module's own records by ``compute``."""
+
+    code: str  # "<module>.<name>", unique across all modules
+    label: str
+    label_en: str
+    max_points: float
+    compute: Callable[[ScoringContext], float]
+
+    def score(self, context: ScoringContext) -> float:
+        """The rule's points for ``context``, kept within 0 … ``max_points``."""
+        return max(0.0, min(float(self.compute(context)), self.max_points))
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A link in the portal's navigation to one of the module's pages."""
+
+    endpoint: str  # the view's name inside the module's blueprint, e.g. "ledger"
+    label: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class PortalPages:
+    """A module's portal pages: a blueprint served under ``/t/<slug>/m/<module>/`` to logged-in
+    staff of counties that admitted the module, and the menu entries leading to it."""
+
+    blueprint: Blueprint
+    menu: tuple[MenuEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a module needs done regularly in every county that admitted it. ``run`` is given
+    a session scoped to the county and the county's id, and must be idempotent."""
+
+    code: str  # "<module>.<name>"
+    label: str
+    label_en: str
+    every: dt.timedelta
+    run: Callable[[Session, int], None]
+
+
+@dataclass(frozen=True)
+class DashboardFigure:
+    """One number on a county's dashboard, e.g. open fire hazards in the viewer's scope."""
+
+    code: str  # "<module>.<name>"
+    label: str
+    label_en: str
+    value: float
+    unit: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- the hooks --------------------------------------------------------------------------------
 
 
 @hookspec
 def gridgov_module_info() -> ModuleInfo:
-    """Describe the module. Every department module implements this hook.
+    """Describe the module. Every department module implements this hook; a plugin without it
+    is reported and skipped.
 
     Example::
 
         @hookimpl
         def gridgov_module_info():
             return ModuleInfo(name="fire_safety", title="消防安全",
-                              department="消防救援大队", version="1.0")
+                              department="县消防救援大队", version="1.0", icon="🧯")
+    """
+
+
+@hookspec
+def gridgov_admission_requirements() -> list[AdmissionRequirement]:
+    """What a department applying for the module must state or attach, beyond the five items
+    of 两明确、三到位 that every application carries.
+
+    Example::
+
+        @hookimpl
+        def gridgov_admission_requirements():
+            return [
+                AdmissionRequirement("hazard_catalogue", "隐患排查目录", "Hazard catalogue",
+                                     RequirementKind.FILE),
+            ]
+    """
+
+
+@hookspec
+def gridgov_forms() -> list[FormDefinition]:
+    """The module's forms, declared as data. The core builds the API schema and the portal
+    form from each definition, validates submissions and keeps every version of a definition,
+    so submissions made with an older version still render.
+
+    Example::
+
+        @hookimpl
+        def gridgov_forms():
+            return [FormDefinition(
+                code="fire_safety.patrol", title="消防巡查", title_en="Fire patrol",
+                fields=(
+                    Field("hydrant_ok", FieldType.BOOLEAN, "消火栓完好", "Hydrant in order"),
+                    Field("photo", FieldType.PHOTO, "现场照片", "Photo",
+                          show_if=ShowIf("hydrant_ok", False)),
+                ),
+            )]
+    """
+
+
+@hookspec
+def gridgov_tags() -> list[TagDefinition]:
+    """Person or site tags (special populations, kinds of sites) the module adds, with their
+    visit schedules. Codes start with the module's name and must not clash with the core's.
+
+    Example::
+
+        @hookimpl
+        def gridgov_tags():
+            return [TagDefinition("fire_safety.leader", "消防带头人", "Building fire leader")]
+    """
+
+
+@hookspec
+def gridgov_scoring_rules() -> list[ScoringRule]:
+    """Lines the module adds to the monthly assessment of grid workers (考核).
+
+    Example::
+
+        @hookimpl
+        def gridgov_scoring_rules():
+            return [ScoringRule("fire_safety.patrols", "消防巡查完成率", "Fire patrols done",
+                                max_points=5, compute=patrol_points)]
+    """
+
+
+@hookspec
+def gridgov_api_blueprints() -> list[Blueprint]:
+    """Blueprints of the module's API, served under ``/t/<slug>/api/v1/modules/<module>/``
+    only in counties (and, for a pilot, parts of counties) that admitted the module.
+
+    Example::
+
+        ledger = Blueprint("fire_safety_ledger", __name__)
+
+        @hookimpl
+        def gridgov_api_blueprints():
+            return [ledger]
+    """
+
+
+@hookspec
+def gridgov_portal_pages() -> list[PortalPages]:
+    """The module's portal pages and their menu entries, shown only where admitted.
+
+    Example::
+
+        pages = Blueprint("fire_safety_pages", __name__, template_folder="templates")
+
+        @hookimpl
+        def gridgov_portal_pages():
+            return [PortalPages(pages, menu=(MenuEntry("ledger", "整改台帐", "Ledger"),))]
+    """
+
+
+@hookspec
+def gridgov_periodic_jobs() -> list[PeriodicJob]:
+    """Work to run regularly in each county that admitted the module.
+
+    Example::
+
+        @hookimpl
+        def gridgov_periodic_jobs():
+            return [PeriodicJob("fire_safety.overdue", "整改超期提醒", "Overdue rectifications",
+                                every=timedelta(hours=1), run=remind_overdue)]
+    """
+
+
+@hookspec
+def gridgov_dashboard_figures(
+    session: Session, tenant: Tenant, scope: Scope
+) -> list[DashboardFigure]:
+    """Figures for the dashboard of a user who sees ``scope`` in ``tenant``. Called per request,
+    only for modules the county admitted.
+
+    Example::
+
+        @hookimpl
+        def gridgov_dashboard_figures(session, scope):
+            return [DashboardFigure("fire_safety.open", "未整改隐患", "Open hazards",
+                                    value=count_open(session, scope), unit="处")]
     """

@@ -1,20 +1,71 @@
 """The plugin manager: discovers department modules through the ``gridgov.plugins`` entry-point
-group and reports, without stopping the platform, the ones that fail to load."""
+group, checks what each declares, and reports — without stopping the platform — the ones that
+fail to load or declare something invalid.
+
+``PluginHost`` is the typed facade core code uses (it never calls ``pm.hook``);
+``PluginHost.for_tenant`` narrows it to the modules a county admitted, so a hook of any other
+module is never called for that county.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.metadata
 import logging
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+from flask import Blueprint
 
+from gridgov.core.forms.definitions import FormDefinition, definition_problems
 from gridgov.core.plugins import hookspecs
-from gridgov.core.plugins.hookspecs import ModuleInfo
+from gridgov.core.plugins.hookspecs import (
+    AdmissionRequirement,
+    DashboardFigure,
+    ModuleInfo,
+    PeriodicJob,
+    PortalPages,
+    RequirementKind,
+    ScoringRule,
+)
+from gridgov.core.registry.tags import CORE_TAGS, TagDefinition, TagSubject
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gridgov.core.accounts.scope import Scope
+    from gridgov.core.tenancy.models import Tenant
 
 ENTRY_POINT_GROUP = "gridgov.plugins"
+MODULE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 log = logging.getLogger(__name__)
+
+
+class InvalidPlugin(Exception):
+    """A plugin declared something the host cannot accept; the message says what."""
+
+
+@dataclass(frozen=True)
+class Module:
+    """An installed department module and everything it declared, checked at start."""
+
+    info: ModuleInfo
+    plugin: object
+    requirements: tuple[AdmissionRequirement, ...] = ()
+    forms: tuple[FormDefinition, ...] = ()
+    tags: tuple[TagDefinition, ...] = ()
+    scoring_rules: tuple[ScoringRule, ...] = ()
+    api_blueprints: tuple[Blueprint, ...] = ()
+    portal_pages: tuple[PortalPages, ...] = ()
+    periodic_jobs: tuple[PeriodicJob, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.info.name
 
 
 @dataclass
@@ -22,11 +73,93 @@ class PluginHost:
     """A typed facade over ``pm.hook``: core code calls these methods, never raw hooks."""
 
     pm: pluggy.PluginManager
-    failures: dict[str, str] = field(default_factory=dict)  # entry-point name -> reason
+    failures: dict[str, str] = field(default_factory=dict)  # plugin name -> reason
+    installed: dict[str, Module] = field(default_factory=dict)  # module name -> module
 
     def modules(self) -> list[ModuleInfo]:
         """Every installed module's description, by name."""
-        return sorted(self.pm.hook.gridgov_module_info(), key=lambda m: m.name)
+        return [self.installed[name].info for name in sorted(self.installed)]
+
+    def module(self, name: str) -> Module | None:
+        """The installed module called ``name``, or None."""
+        return self.installed.get(name)
+
+    def forms(self) -> list[FormDefinition]:
+        return [f for m in self._sorted() for f in m.forms]
+
+    def form(self, code: str) -> tuple[Module, FormDefinition] | None:
+        """The installed form with this code and its module, or None."""
+        for module in self._sorted():
+            for form in module.forms:
+                if form.code == code:
+                    return module, form
+        return None
+
+    def tags(self) -> list[TagDefinition]:
+        """The core's tags, then every module's."""
+        return [*CORE_TAGS, *(t for m in self._sorted() for t in m.tags)]
+
+    def scoring_rules(self) -> list[ScoringRule]:
+        return [r for m in self._sorted() for r in m.scoring_rules]
+
+    def periodic_jobs(self) -> list[PeriodicJob]:
+        return [j for m in self._sorted() for j in m.periodic_jobs]
+
+    def for_tenant(self, active_modules: Iterable[str]) -> TenantHooks:
+        """The hooks of the modules in ``active_modules`` only (those a county admitted)."""
+        active = frozenset(name for name in active_modules if name in self.installed)
+        inactive = [m.plugin for m in self.installed.values() if m.name not in active]
+        return TenantHooks(self, active, inactive)
+
+    def _sorted(self) -> list[Module]:
+        return [self.installed[name] for name in sorted(self.installed)]
+
+
+@dataclass(frozen=True)
+class TenantHooks:
+    """The plugin host as one county sees it: declarations of its admitted modules only, and
+    hook calls that never reach another module (``pm.subset_hook_caller``)."""
+
+    host: PluginHost
+    active: frozenset[str]
+    inactive_plugins: list[object]
+
+    def modules(self) -> list[Module]:
+        return [self.host.installed[name] for name in sorted(self.active)]
+
+    def is_active(self, module: str) -> bool:
+        return module in self.active
+
+    def forms(self) -> list[FormDefinition]:
+        return [f for m in self.modules() for f in m.forms]
+
+    def form(self, code: str) -> FormDefinition | None:
+        """The admitted form with this code, or None."""
+        return next((f for f in self.forms() if f.code == code), None)
+
+    def tags(self) -> list[TagDefinition]:
+        return [*CORE_TAGS, *(t for m in self.modules() for t in m.tags)]
+
+    def scoring_rules(self) -> list[ScoringRule]:
+        return [r for m in self.modules() for r in m.scoring_rules]
+
+    def periodic_jobs(self) -> list[PeriodicJob]:
+        return [j for m in self.modules() for j in m.periodic_jobs]
+
+    def portal_pages(self) -> list[tuple[Module, PortalPages]]:
+        return [(m, p) for m in self.modules() for p in m.portal_pages]
+
+    def dashboard_figures(
+        self, *, session: Session, tenant: Tenant, scope: Scope
+    ) -> list[DashboardFigure]:
+        """Every admitted module's figures for a user seeing ``scope``."""
+        results = self._hook("gridgov_dashboard_figures")(
+            session=session, tenant=tenant, scope=scope
+        )
+        return [figure for result in results for figure in result]
+
+    def _hook(self, name: str) -> Any:
+        return self.host.pm.subset_hook_caller(name, remove_plugins=self.inactive_plugins)
 
 
 def get_plugin_host(
@@ -37,25 +170,119 @@ def get_plugin_host(
     pm.add_hookspecs(hookspecs)
     host = PluginHost(pm)
     for plugin in plugins:
-        pm.register(plugin)
+        _admit(host, pm.get_canonical_name(plugin), lambda plugin=plugin: plugin)
     if load_entrypoints:
-        _load_entrypoints(host)
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if pm.get_plugin(entry_point.name) is None:
+                _admit(host, entry_point.name, entry_point.load)
     pm.check_pending()
     return host
 
 
-def _load_entrypoints(host: PluginHost) -> None:
+def _admit(host: PluginHost, name: str, load: Callable[[], object]) -> None:
     # pluggy's load_setuptools_entrypoints stops at the first broken plugin; one county's bad
     # module must not take the platform down for all, so each is loaded and checked on its own.
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if host.pm.get_plugin(entry_point.name) is not None:
-            continue
-        try:
-            plugin = entry_point.load()
-            host.pm.register(plugin, name=entry_point.name)
-            host.pm.check_pending()
-        except Exception as exc:
-            if host.pm.get_plugin(entry_point.name) is not None:
-                host.pm.unregister(name=entry_point.name)
-            host.failures[entry_point.name] = f"{type(exc).__name__}: {exc}"
-            log.error("plugin %s could not be loaded: %s", entry_point.name, exc)
+    pm = host.pm
+    try:
+        plugin = load()
+        pm.register(plugin, name=name)
+        pm.check_pending()
+        module = _collect(host, plugin)
+    except Exception as exc:
+        if pm.get_plugin(name) is not None:
+            pm.unregister(name=name)
+        host.failures[name] = f"{type(exc).__name__}: {exc}"
+        log.error("plugin %s could not be loaded and is skipped: %s", name, exc)
+        return
+    host.installed[module.name] = module
+
+
+def _collect(host: PluginHost, plugin: object) -> Module:
+    """Call the declaration hooks of ``plugin`` alone and check what they return."""
+    others = [p for p in host.pm.get_plugins() if p is not plugin]
+
+    def declared(hook: str) -> list[Any]:
+        results = host.pm.subset_hook_caller(hook, remove_plugins=others)()
+        return [item for result in results for item in (result or ())]
+
+    infos = host.pm.subset_hook_caller("gridgov_module_info", remove_plugins=others)()
+    if not infos:
+        raise InvalidPlugin("it does not implement gridgov_module_info")
+    info = infos[0]
+    if not isinstance(info, ModuleInfo) or not MODULE_NAME_RE.match(info.name):
+        raise InvalidPlugin(f"gridgov_module_info gave an invalid module name: {info!r}")
+    if info.name in host.installed:
+        raise InvalidPlugin(f"module {info.name} is already installed")
+    module = Module(
+        info=info,
+        plugin=plugin,
+        requirements=tuple(declared("gridgov_admission_requirements")),
+        forms=tuple(declared("gridgov_forms")),
+        tags=tuple(declared("gridgov_tags")),
+        scoring_rules=tuple(declared("gridgov_scoring_rules")),
+        api_blueprints=tuple(declared("gridgov_api_blueprints")),
+        portal_pages=tuple(declared("gridgov_portal_pages")),
+        periodic_jobs=tuple(declared("gridgov_periodic_jobs")),
+    )
+    problems = _problems(host, module)
+    if problems:
+        raise InvalidPlugin("; ".join(problems))
+    return module
+
+
+def _problems(host: PluginHost, module: Module) -> list[str]:
+    """Everything wrong with what ``module`` declares, including clashes with the core and
+    with the modules installed before it."""
+    name = module.name
+    problems: list[str] = []
+
+    def check_code(kind: str, code: Any, taken: Iterable[str]) -> None:
+        if not isinstance(code, str) or not code.startswith(f"{name}."):
+            problems.append(f"{kind} code {code!r} does not start with {name}.")
+        elif code in taken:
+            problems.append(f"{kind} {code} is already declared")
+
+    def check_items(kind: str, items: Iterable[Any], cls: type, taken: Iterable[str]) -> None:
+        seen: list[str] = list(taken)
+        for item in items:
+            if not isinstance(item, cls):
+                problems.append(f"{kind} {item!r} is not a {cls.__name__}")
+                continue
+            check_code(kind, item.code, seen)
+            seen.append(item.code)
+
+    check_items("form", module.forms, FormDefinition, (f.code for f in host.forms()))
+    for form in module.forms:
+        if isinstance(form, FormDefinition):
+            problems.extend(definition_problems(form))
+    check_items("tag", module.tags, TagDefinition, (t.code for t in host.tags()))
+    for tag in module.tags:
+        if isinstance(tag, TagDefinition) and tag.subject not in set(TagSubject):
+            problems.append(f"tag {tag.code} has an unknown subject {tag.subject!r}")
+    check_items(
+        "scoring rule", module.scoring_rules, ScoringRule, (r.code for r in host.scoring_rules())
+    )
+    for rule in module.scoring_rules:
+        if isinstance(rule, ScoringRule) and (rule.max_points <= 0 or not callable(rule.compute)):
+            problems.append(f"scoring rule {rule.code} needs max_points > 0 and a compute function")
+    check_items(
+        "periodic job", module.periodic_jobs, PeriodicJob, (j.code for j in host.periodic_jobs())
+    )
+    for job in module.periodic_jobs:
+        if isinstance(job, PeriodicJob) and job.every < dt.timedelta(minutes=1):
+            problems.append(f"periodic job {job.code} runs more often than once a minute")
+    requirement_codes: list[str] = []
+    for requirement in module.requirements:
+        if not isinstance(requirement, AdmissionRequirement):
+            problems.append(f"admission requirement {requirement!r} is not an AdmissionRequirement")
+        elif requirement.code in requirement_codes or requirement.kind not in set(RequirementKind):
+            problems.append(f"admission requirement {requirement.code} is repeated or has no kind")
+        else:
+            requirement_codes.append(requirement.code)
+    for blueprint in module.api_blueprints:
+        if not isinstance(blueprint, Blueprint):
+            problems.append(f"API blueprint {blueprint!r} is not a flask Blueprint")
+    for pages in module.portal_pages:
+        if not isinstance(pages, PortalPages) or not isinstance(pages.blueprint, Blueprint):
+            problems.append(f"portal pages {pages!r} are not PortalPages with a Blueprint")
+    return problems
