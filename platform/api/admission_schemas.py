@@ -28,7 +28,7 @@ class StoredFileSchema(ApiSchema):
     size = fields.Integer(dump_only=True)
 
 
-class AttachmentSchema(ApiSchema):
+class AdmissionAttachmentSchema(ApiSchema):
     file_id = fields.Integer(
         required=True, metadata={"description": "POST /admissions/files 的返回"}
     )
@@ -88,7 +88,7 @@ class AdmissionApplySchema(ApiSchema):
     training = _text("业务培训到位", required=True)
     funding = _text("工作经费到位", required=True)
     requirements = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-    attachments = fields.List(fields.Nested(AttachmentSchema), load_default=list)
+    attachments = fields.List(fields.Nested(AdmissionAttachmentSchema), load_default=list)
 
 
 class ApproveSchema(ApiSchema):

@@ -56,6 +56,7 @@ from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
+from gridgov.core.plugins.activation import county_tags
 from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, Household, ImportRun, Person
@@ -207,7 +208,7 @@ class PersonTags(MethodView):
         """Tag a person (a special-population tag of the catalogue)"""
         session, caller = db_session(), _editor()
         person = access.visible_person(session, caller.user, caller.scope, person_id)
-        registry.tag_person(session, caller.user, person, data["tag"])
+        registry.tag_person(session, caller.user, person, data["tag"], catalogue=county_tags())
         session.commit()
         return person
 
@@ -386,6 +387,7 @@ class DueVisits(MethodView):
             current_tenant(),
             caller.scope,
             today=utcnow().date(),
+            catalogue=county_tags(),
             grid_id=args.get("grid_id"),
         )
         return page_of(due, pagination_parameters)

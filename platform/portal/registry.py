@@ -23,11 +23,11 @@ from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField, may_unmask
+from gridgov.core.plugins.activation import county_tags
 from gridgov.core.registry import access, exports, imports
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
-from gridgov.core.registry.tags import tag_catalogue
 from gridgov.jobs import enqueue
 from gridgov.portal.shell import bp, is_htmx, me, roles_required, run_change, user_scope
 from gridgov.web import current_tenant
@@ -77,7 +77,7 @@ class VisitForm(FlaskForm):
 class TagForm(FlaskForm):
     tag = SelectField(
         _("标签"),
-        choices=lambda: [SelectChoice(d.code, d.label) for d in tag_catalogue().values()],
+        choices=lambda: [SelectChoice(d.code, d.label) for d in county_tags().values()],
     )
 
 
@@ -190,7 +190,10 @@ def person(person_id: int) -> Any:
 def person_tag(person_id: int) -> Any:
     found, form = _person(person_id), TagForm(prefix="tag")
     if form.validate_on_submit() and run_change(
-        form, lambda: registry.tag_person(db_session(), me(), found, form.tag.data)
+        form,
+        lambda: registry.tag_person(
+            db_session(), me(), found, form.tag.data, catalogue=county_tags()
+        ),
     ):
         flash(_("已加标签。"), "success")
         return redirect(url_for("portal.person", person_id=found.id))
@@ -216,7 +219,7 @@ def person_unmask(person_id: int) -> Any:
 
 def _person_page(found: Person, *, revealed: dict[str, Any] | None = None, **forms: Any) -> str:
     session = db_session()
-    catalogue = tag_catalogue()
+    catalogue = county_tags()
     return render_template(
         "registry/person.html",
         person=found,
@@ -306,7 +309,9 @@ def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -
 @bp.get("/visits/due")
 @roles_required(access.READER_ROLES)
 def due_visits() -> Any:
-    due = registry.due_visits(db_session(), current_tenant(), user_scope(), today=utcnow().date())
+    due = registry.due_visits(
+        db_session(), current_tenant(), user_scope(), today=utcnow().date(), catalogue=county_tags()
+    )
     return render_template("registry/due.html", due=due[:200], total=len(due))
 
 

@@ -14,6 +14,7 @@ from gridgov.core.forms.definitions import FormDefinition
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.plugins.manager import Module, PluginHost, TenantHooks
+from gridgov.core.registry.tags import TagDefinition, tag_catalogue
 
 HOST_KEY = "gridgov.plugins"  # where create_app keeps the host in app.extensions
 
@@ -27,6 +28,13 @@ def hooks_for(scope: Scope | None = None) -> TenantHooks:
     """The host narrowed to the modules the current county admitted (with ``scope``: live
     somewhere the scope reaches). Use it for every hook call made for a county."""
     return plugin_host().for_tenant(admission.live_modules(db_session(), scope))
+
+
+def county_tags() -> dict[str, TagDefinition]:
+    """The current county's tag catalogue: the core's tags and those of the modules it admitted
+    (a suspended or withdrawn module's tags stay on the people who have them, but cannot be
+    given to anyone new)."""
+    return tag_catalogue(extra=[tag for module in hooks_for().modules() for tag in module.tags])
 
 
 def open_form(code: str, node: Node) -> tuple[Module, FormDefinition]:

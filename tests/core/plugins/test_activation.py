@@ -14,6 +14,7 @@ from gridgov.core.errors import NotFound
 from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import DashboardFigure, ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
+from gridgov.core.registry.tags import TagDefinition
 from tests.core.admission.factories import ITEMS, add_department
 from tests.factories import build_county
 
@@ -32,6 +33,10 @@ class Spy:
     def gridgov_dashboard_figures(self, tenant):
         self.counties.append(tenant.slug)
         return [DashboardFigure("spy.calls", "调用", "Calls", value=len(self.counties))]
+
+    @hookimpl
+    def gridgov_tags(self):
+        return [TagDefinition("spy.watched", "重点关注", "Watched", visit_interval_days=7)]
 
 
 @pytest.fixture
@@ -101,3 +106,15 @@ def test_a_suspended_module_is_not_called_any_more(app, session, spy):
         )
         assert figures_for(session, county, county.admin) == []
     assert spy.counties == ["changshan"]
+
+
+def test_a_modules_tags_join_the_county_catalogue_only_where_it_is_admitted(app, session, spy):
+    other = build_county(session, "baishui")
+    county = build_county(session, "changshan")
+    with app.test_request_context():
+        admit_spy(session, county)
+        set_tenant(session, county.tenant.id)
+        assert activation.county_tags()["spy.watched"].visit_interval_days == 7
+        assert "empty_nest_elderly" in activation.county_tags()
+        set_tenant(session, other.tenant.id)
+        assert "spy.watched" not in activation.county_tags()
