@@ -16,13 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from gridgov.core.accounts.models import Assignment, Role, User
-from gridgov.core.accounts.scope import Scope
+from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.audit import service as audit
 from gridgov.core.db import UTCDateTime, current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.registry import access as registry_access
 from gridgov.core.tasks import counters
 from gridgov.core.tasks.calendar import COUNTY_ZONE, WorkCalendar, local_date, work_calendar
 from gridgov.core.tasks.models import (
@@ -251,6 +252,7 @@ def report_task(
     tenant = current_tenant(session)
     task_type = registry().get(report.task_type)
     _check_report(tenant, task_type, node, report)
+    _check_links(session, actor, report.links)
     now = utcnow()
     task = Task(
         code=_new_code(),
@@ -353,6 +355,31 @@ def _check_report(tenant: Tenant, task_type: TaskType, node: Node, report: Repor
     for kind, _ref in report.links:
         if kind not in LINK_KINDS:
             raise DomainError(_("未知的关联对象类型：%(k)s", k=kind), field="links")
+
+
+def _check_links(session: Session, actor: User | None, links: Sequence[tuple[str, int]]) -> None:
+    """Each linked person, dwelling or site must be a record of this county that the reporting
+    user may see (residents and other systems link nothing they could not name)."""
+    visible = {
+        "person": registry_access.visible_person,
+        "dwelling": registry_access.visible_dwelling,
+        "site": registry_access.visible_site,
+    }
+    scope = scope_of(session, actor) if actor is not None and links else None
+    for kind, ref_id in links:
+        try:
+            if actor is None:
+                raise NotFound(_LINK_MISSING[kind])
+            visible[kind](session, actor, scope, ref_id)
+        except (NotFound, Forbidden):
+            raise DomainError(_LINK_MISSING[kind] % {"id": ref_id}, field="links") from None
+
+
+_LINK_MISSING = {
+    "person": _("关联的人员 %(id)s 不存在或不在您的查看范围内"),
+    "dwelling": _("关联的房屋 %(id)s 不存在或不在您的查看范围内"),
+    "site": _("关联的单位场所 %(id)s 不存在或不在您的查看范围内"),
+}
 
 
 def _new_code() -> str:
