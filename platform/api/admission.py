@@ -22,10 +22,10 @@ from gridgov.api.admission_schemas import (
     ModuleStatusSchema,
     ReasonSchema,
     RejectSchema,
-    StoredFileSchema,
     WidenSchema,
 )
 from gridgov.api.blueprint import ApiBlueprint, page_of
+from gridgov.api.schemas import StoredFileSchema
 from gridgov.core.admission import access as admission_access
 from gridgov.core.admission import service as admission
 from gridgov.core.admission.models import Admission

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema
+from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema, StoredFileSchema
 from gridgov.core.admission.models import AdmissionState
 from gridgov.core.admission.service import MAX_TEXT
 
@@ -19,13 +19,6 @@ class DepartmentRefSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     code = fields.String(dump_only=True)
     name = fields.String(dump_only=True)
-
-
-class StoredFileSchema(ApiSchema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(dump_only=True)
-    content_type = fields.String(dump_only=True)
-    size = fields.Integer(dump_only=True)
 
 
 class AdmissionAttachmentSchema(ApiSchema):

@@ -12,7 +12,6 @@ from flask_smorest import abort
 
 from gridgov.api import access
 from gridgov.api.access import current_caller
-from gridgov.api.admission_schemas import StoredFileSchema
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.forms_schemas import (
     FormSchema,
@@ -21,6 +20,7 @@ from gridgov.api.forms_schemas import (
     SubmitSchema,
     UploadArgsSchema,
 )
+from gridgov.api.schemas import StoredFileSchema
 from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files

@@ -130,6 +130,15 @@ class CountsSchema(ApiSchema):
     staff = fields.Integer(dump_only=True, metadata={"description": "下辖在岗人员数"})
 
 
+class StoredFileSchema(ApiSchema):
+    """An uploaded file (photo, scan, spreadsheet) as lists and uploads show it."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    content_type = fields.String(dump_only=True, metadata={"description": "由文件内容判定"})
+    size = fields.Integer(dump_only=True, metadata={"description": "字节"})
+
+
 class UserRefSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     username = fields.String(dump_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema
+from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema, StoredFileSchema
 from gridgov.core.tasks.models import Card, Rating, Source, Track
 
 TRACKS = [t.value for t in Track]
@@ -111,13 +111,6 @@ class ActionSchema(ApiSchema):
     needs_comment = fields.Boolean(dump_only=True)
 
 
-class AttachmentSchema(ApiSchema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(dump_only=True)
-    content_type = fields.String(dump_only=True)
-    size = fields.Integer(dump_only=True)
-
-
 class TaskSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     code = fields.String(dump_only=True, metadata={"description": "查询码"})
@@ -155,7 +148,7 @@ class TaskDetailSchema(TaskSchema):
     actions = fields.List(fields.Nested(ActionSchema), dump_only=True)
     history = fields.List(fields.Nested(TransitionSchema), dump_only=True)
     cards = fields.List(fields.Nested(CardSchema), dump_only=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema), dump_only=True)
+    attachments = fields.List(fields.Nested(StoredFileSchema), dump_only=True)
 
 
 class SupervisionRequestSchema(ApiSchema):
