@@ -12,17 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import need
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from tests.portal.live import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 

@@ -6,6 +6,7 @@ test holds an app context would reuse it (and its ``g``) instead of getting its 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 
@@ -13,9 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from gridgov.core.accounts import service as accounts
 from gridgov.core.db import db_session, set_tenant
 from gridgov.extensions import limiter
+from tests.conftest import need
 from tests.factories import PASSWORD, County, build_county
+from tests.portal.live import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, serve
 
 CSRF_RE = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|'
@@ -77,3 +81,32 @@ def post_form(client: FlaskClient, page_url: str, action_url: str, data: dict[st
 def as_admin(client: FlaskClient, county: County) -> Iterator[FlaskClient]:
     assert login(client, county.tenant.slug, county.admin.username).status_code == 302
     yield client
+
+
+@pytest.fixture
+def phone() -> Iterator:
+    """A Chromium page on a 360×740 screen (a cheap phone), speaking Chinese."""
+    need(os.path.exists(CHROMIUM), "Chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="zh-CN")
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A served county of 3 townships × 3 communities × 4 grids; grid worker 0 has a phone."""
+
+    def build(session) -> County:
+        county = build_county(session, "changshan", townships=3, communities=3, grids=4)
+        worker = accounts.get_user(session, county.workers[0].id)
+        accounts.update_user(session, None, worker, phone="13800138000")
+        return county
+
+    with serve(tmp_path_factory.mktemp("live"), build) as server:
+        yield server

@@ -1,93 +1,17 @@
 """The portal in a real browser on a phone-sized screen: Chromium logs in and walks the hierarchy
-from the top to a grid's page, and nothing is fetched from anywhere but our own server.
-
-The app runs in a background thread on its own SQLite file: the savepoint-per-test connection
-of the other tests cannot be seen from another thread.
-"""
+from the top to a grid's page, and nothing is fetched from anywhere but our own server."""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
-from gridgov.app import create_app
-from gridgov.core.accounts import service as accounts
-from gridgov.core.db import db_session, set_tenant
-from gridgov.migrations import upgrade
-from tests.conftest import need
-from tests.factories import PASSWORD, County, build_county
+from tests.factories import PASSWORD
+from tests.portal.live import PHONE, LiveServer
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-PHONE = {"width": 360, "height": 740}
-
-
-@dataclass
-class LiveServer:
-    url: str
-    county: County
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("live")
-    url = f"sqlite:///{folder / 'gridgov.db'}"
-    upgrade(url, url)
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder / "instance"),
-            "SECRET_KEY": "browser-test-key",
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        session = db_session()
-        set_tenant(session, None)
-        county = build_county(session, "changshan", townships=3, communities=3, grids=4)
-        worker = accounts.get_user(session, county.workers[0].id)
-        accounts.update_user(session, None, worker, phone="13800138000")
-        session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", county=county)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        app.extensions["gridgov.engine"].dispose()
-
-
-@pytest.fixture
-def phone() -> Iterator:
-    need(os.path.exists(CHROMIUM), "Chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, locale="zh-CN")
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 def test_log_in_and_walk_the_hierarchy_to_a_grid_on_a_phone(

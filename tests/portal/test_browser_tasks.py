@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.factories import PASSWORD
-from tests.portal.test_browser import PHONE, LiveServer, live_server, phone  # noqa: F401
+from tests.portal.live import PHONE, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +19,8 @@ PNG = bytes.fromhex(
 
 
 def test_a_grid_worker_reports_a_task_with_a_photo_and_closes_it(
-    live_server: LiveServer,  # noqa: F811
-    phone,  # noqa: F811
+    live_server: LiveServer,
+    phone,
     tmp_path: Path,
 ) -> None:
     county = live_server.county
@@ -64,8 +64,8 @@ def test_a_grid_worker_reports_a_task_with_a_photo_and_closes_it(
 
 
 def test_a_report_typed_offline_is_kept_and_sent_once_when_the_network_returns(
-    live_server: LiveServer,  # noqa: F811
-    phone,  # noqa: F811
+    live_server: LiveServer,
+    phone,
 ) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
     county = live_server.county

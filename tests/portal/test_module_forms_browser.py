@@ -4,53 +4,25 @@ and the admission pages fit the screen too."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from gridgov.app import create_app
-from gridgov.core.db import db_session, set_tenant
-from gridgov.migrations import upgrade
 from tests.core.admission.factories import admit_example
 from tests.factories import PASSWORD, build_county
-from tests.portal import test_browser
-from tests.portal.test_browser import PHONE, LiveServer
+from tests.portal.live import PHONE, LiveServer, serve
 
 pytestmark = pytest.mark.browser
-phone = test_browser.phone  # the Chromium page fixture, shared with the portal's browser tests
 
 
 @pytest.fixture(scope="module")
 def admitted_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("live-modules")
-    url = f"sqlite:///{folder / 'gridgov.db'}"
-    upgrade(url, url)
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder / "instance"),
-            "SECRET_KEY": "browser-test-key",
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        session = db_session()
-        set_tenant(session, None)
-        county = build_county(session, "changshan")
-        session.commit()
-    admit_example(app, county)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", county=county)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        app.extensions["gridgov.engine"].dispose()
+    with serve(
+        tmp_path_factory.mktemp("live-modules"), lambda s: build_county(s, "changshan")
+    ) as server:
+        admit_example(server.app, server.county)
+        yield server
 
 
 def log_in(page, server: LiveServer, username: str) -> None:

@@ -1,46 +1,28 @@
 """The grid worker's round on a phone, in Chromium at 360×740: find a resident by name, open
 their dwelling, record a household visit; the pages fit the screen and break no policy.
 
-Its own live server (like tests/portal/test_browser.py's) because the county needs residents.
+Its own live server (tests/portal/live.py) because the county needs residents.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from gridgov.app import create_app
-from gridgov.core.db import db_session, set_tenant
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.service import PersonInput
-from gridgov.migrations import upgrade
 from tests.core.registry.conftest import id_number
-from tests.factories import PASSWORD, build_county
-from tests.portal.test_browser import PHONE, LiveServer, phone  # noqa: F401
+from tests.factories import PASSWORD, County, build_county
+from tests.portal.live import PHONE, LiveServer, serve
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("live-registry")
-    url = f"sqlite:///{folder / 'gridgov.db'}"
-    upgrade(url, url)
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder / "instance"),
-            "SECRET_KEY": "browser-test-key",
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        session = db_session()
-        set_tenant(session, None)
+    def build(session) -> County:
         county = build_county(session, "changshan", townships=1, communities=1, grids=2)
         dwelling = registry.create_dwelling(
             session, county.tenant, None, grid=county.grids[0], address="幸福路 1 号 2 单元 301"
@@ -55,21 +37,15 @@ def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
             ),
             household=household,
         )
-        session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", county=county)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        app.extensions["gridgov.engine"].dispose()
+        return county
+
+    with serve(tmp_path_factory.mktemp("live-registry"), build) as server:
+        yield server
 
 
 def test_a_grid_worker_finds_a_resident_and_records_a_visit_on_a_phone(
     registry_server: LiveServer,
-    phone,  # noqa: F811
+    phone,
     tmp_path: Path,
 ) -> None:
     server, county = registry_server.url, registry_server.county
