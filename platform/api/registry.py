@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, send_file
 from flask.views import MethodView
+from flask_smorest import abort
 from sqlalchemy.orm import Session
 
 from gridgov.api import access as api_access
@@ -37,6 +38,7 @@ from gridgov.api.registry_schemas import (
     ImportRunSchema,
     MergeSchema,
     PeopleArgsSchema,
+    PeopleSearchSchema,
     PeriodArgsSchema,
     PersonCreateSchema,
     PersonSchema,
@@ -104,6 +106,22 @@ def _grid(caller: Caller, grid_id: int | None) -> Any:
 # --- people ----------------------------------------------------------------------------------
 
 
+@blp.route("/people/search")
+class PeopleSearch(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(PeopleSearchSchema)
+    @blp.response(200, PersonSchema(many=True))
+    @blp.paginate()
+    def post(self, args: dict[str, Any], pagination_parameters: Any) -> list[Person]:
+        """Find people by name prefix, or by a whole ID number or phone (exact match)
+
+        A search, not a change: it needs only ``registry:read``. POST so that an ID number or
+        a phone never appears in a URL. Values are masked.
+        """
+        session, caller = db_session(), _reader()
+        return page_of(_people(session, caller, args), pagination_parameters)
+
+
 @blp.route("/people")
 class People(MethodView):
     @blp.requires("registry:read")
@@ -113,12 +131,21 @@ class People(MethodView):
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Person]:
         """People the caller may see, by name
 
-        ``q`` is a name prefix, or a whole ID number or phone (exact match through the search
-        hash). Filter by ``grid_id``, ``tag`` and ``dwelling_id``. Values are masked.
+        ``q`` is a name prefix (an ID number or a phone is refused here: search for those with
+        ``POST /people/search``, which keeps them out of URLs and access logs). Filter by
+        ``grid_id``, ``tag`` and ``dwelling_id``. Values are masked.
         """
+        if registry.names_personal_data(args.get("q")):
+            abort(
+                422,
+                errors={
+                    "query": {
+                        "q": [str(_("身份证号和电话请用 POST /people/search 查询，不要放在网址里"))]
+                    }
+                },
+            )
         session, caller = db_session(), _reader()
-        query = _people(session, caller, args)
-        return page_of(query, pagination_parameters)
+        return page_of(_people(session, caller, args), pagination_parameters)
 
     @blp.requires("registry:write")
     @blp.arguments(PersonCreateSchema)

@@ -76,6 +76,19 @@ class PeopleArgsSchema(QueryArgsSchema):
     dwelling_id = fields.Integer()
 
 
+class PeopleSearchSchema(ApiSchema):
+    """The same search as ``GET /people``, in the body: the only way to look for an ID number
+    or a phone, so that they never appear in a URL."""
+
+    q = fields.String(
+        load_default="",
+        metadata={"description": "姓名前缀，或完整的公民身份号码、电话（精确匹配）"},
+    )
+    grid_id = fields.Integer()
+    tag = fields.String()
+    dwelling_id = fields.Integer()
+
+
 class UnmaskSchema(ApiSchema):
     field = fields.String(required=True, validate=validate.OneOf(_choices(PersonalField)))
     reason = fields.String(required=True, metadata={"description": "查看理由，写入审计日志"})

@@ -10,6 +10,7 @@ from tests.conftest import need
 REGISTRY_PATHS = {
     "/people": {"get", "post"},
     "/people/{person_id}": {"get", "patch"},
+    "/people/search": {"post"},
     "/people/{person_id}/unmask": {"post"},
     "/people/{person_id}/tags": {"post"},
     "/people/{person_id}/tags/{tag}": {"delete"},
@@ -130,6 +131,8 @@ def test_every_operation_declares_its_bearer_scheme_and_scope(client):
                 assert scope == "", path  # who am I, which county: any valid token
             elif path.endswith("/unmask"):
                 assert scope == "registry:unmask", path  # revealing is a right of its own
+            elif path.endswith("/search"):
+                assert scope.endswith(":read"), path  # a search in a body, to keep it off URLs
             elif method != "get":
                 # tasks:intake: other systems (a 12345 hotline) posting tasks in
                 assert scope.endswith((":write", ":intake")), (method, path, scope)

@@ -712,6 +712,13 @@ def people_query(
     return query.order_by(Person.name, Person.id)
 
 
+def names_personal_data(q: str | None) -> bool:
+    """Whether a search text is (or looks like) an ID number or a phone, which must not travel
+    in a URL: URLs end up in access logs, proxies and browser histories."""
+    q = (q or "").strip()
+    return (len(q) == 18 and q[:17].isdigit()) or (q.isdigit() and len(q) >= 7)
+
+
 def search_people(session: Session, scope: Scope, q: str, **filters: Any) -> Select[Any]:
     """People matching ``q``: an ID number or a phone (exact, through the search hash), else a
     name prefix; everyone in scope when ``q`` is empty. Filters as in ``people_query``."""
