@@ -34,7 +34,7 @@ from gridgov.core.tasks.models import Task
 from gridgov.extensions import limiter
 from gridgov.portal.forms import show_domain_error
 from gridgov.portal.shell import CONTENT_SECURITY_POLICY
-from gridgov.portal.tasks import stored_photo
+from gridgov.portal.tasks import category_choices, stored_photo, type_and_category
 from gridgov.portal.tasks_forms import RATING_CHOICES
 from gridgov.web import add_slug, bind_tenant, current_tenant
 
@@ -68,8 +68,7 @@ def _secret() -> str:
 
 def _report_form() -> tuple[ResidentReportForm, public.Challenge]:
     form = ResidentReportForm()
-    task_type = tasks.registry().get("default")
-    form.category.choices = [(c, c) for c in tasks.categories(current_tenant(), task_type)]
+    form.category.choices = category_choices(tasks.usable_types(db_session(), public=True))
     challenge = public.new_challenge(_secret())
     form.challenge.data = challenge.token
     return form, challenge
@@ -117,11 +116,13 @@ def report(code: str) -> Any:
     session = db_session()
     try:
         public.check_challenge(_secret(), request.form.get("challenge", ""), form.answer.data)
+        task_type, category = type_and_category(form.category.data)
         task = public.report_as_resident(
             session,
             grid,
             tasks.Report(
-                category=form.category.data,
+                task_type=task_type,
+                category=category,
                 title=form.title.data or "",
                 description=form.description.data or "",
                 location_text=form.location_text.data or "",

@@ -34,6 +34,7 @@ from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
 from gridgov.core.tasks.models import Task
+from gridgov.core.tasks.workflow import DEFAULT_TYPE, TaskType
 from gridgov.portal.shell import (
     bp,
     me,
@@ -99,13 +100,39 @@ def _state_label(task: Task) -> str:
     return str(tasks.registry().get(task.task_type).state(task.state).label)
 
 
+# A module's categories are offered as "<task type>::<category>" in groups named after their
+# type; the core's stay plain, so the common case posts just the category.
+TYPE_SEPARATOR = "::"
+
+
+def category_choices(types: list[TaskType]) -> Any:
+    """Choices for a category select: the core type's categories, then a group per module."""
+    tenant = current_tenant()
+    choices: dict[str, list[tuple[str, str]]] = {}
+    for task_type in types:
+        if task_type.module is None:
+            options = [(c, c) for c in tasks.categories(tenant, task_type)]
+        else:
+            prefix = f"{task_type.name}{TYPE_SEPARATOR}"
+            options = [(prefix + c, c) for c in tasks.categories(tenant, task_type)]
+        choices[str(task_type.label)] = options
+    if len(choices) == 1:
+        return next(iter(choices.values()))
+    return choices
+
+
+def type_and_category(value: str) -> tuple[str, str]:
+    """The task type and category a category select posted."""
+    task_type, separator, category = (value or "").rpartition(TYPE_SEPARATOR)
+    return (task_type if separator else DEFAULT_TYPE), category
+
+
 def _report_form() -> ReportForm:
     form = ReportForm()
     session = db_session()
     grids = _reporting_nodes(session)
     form.node.choices = [(node.id, node.name) for node in grids]
-    task_type = tasks.registry().get("default")
-    form.category.choices = [(c, c) for c in tasks.categories(current_tenant(), task_type)]
+    form.category.choices = category_choices(tasks.usable_types(session, user_scope()))
     return form
 
 
@@ -138,12 +165,14 @@ def new_task() -> Any:
     def report() -> None:
         node = visible_node(form.node.data)
         tasks.check_may_report(me(), user_scope(), node)
+        task_type, category = type_and_category(form.category.data)
         task, created = tasks.report_task(
             session,
             me(),
             node,
             tasks.Report(
-                category=form.category.data,
+                task_type=task_type,
+                category=category,
                 title=form.title.data or "",
                 description=form.description.data or "",
                 track=form.track.data,

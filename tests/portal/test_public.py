@@ -14,6 +14,7 @@ from gridgov.core.db import db_session, set_tenant
 from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
 from gridgov.extensions import limiter
+from tests.core.admission.factories import admit_example
 from tests.portal.conftest import csrf_token
 
 PNG = bytes.fromhex(
@@ -177,3 +178,13 @@ def test_a_challenge_token_from_another_secret_is_refused(secret):
     challenge = public.new_challenge("other-secret")
     with pytest.raises(DomainError):
         public.check_challenge(secret, challenge.token, "2")
+
+
+def test_residents_report_a_modules_public_type_once_the_county_admitted_it(app, client, county):
+    pollution = "env_patrol.pollution::烟尘扰民"
+    assert resident_report(client, county, category=pollution).status_code == 422
+    admit_example(app, county)
+    sent = resident_report(client, county, category=pollution)
+    assert sent.status_code == 302
+    code = sent.headers["Location"].rsplit("/", 1)[-1]
+    assert "待核实" in client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)

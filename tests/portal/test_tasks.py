@@ -9,6 +9,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from tests.core.admission.factories import admit_example as admit
 from tests.portal.conftest import csrf_token, login
 
 PNG = bytes.fromhex(
@@ -147,3 +148,17 @@ def test_a_task_of_another_county_is_404_on_every_task_page(app, client, county,
     assert "别县的事" not in page
     assert client.get(f"/t/lishui/public/track/{task.code}").status_code == 200
     assert client.get(f"/t/changshan/public/track/{task.code}").status_code == 404
+
+
+def test_a_modules_categories_are_offered_only_once_the_county_admitted_it(app, as_worker, county):
+    pollution = "env_patrol.pollution::污水直排"
+    page = as_worker.get("/t/changshan/tasks/new").get_data(as_text=True)
+    assert pollution not in page
+    assert report(as_worker, county, category=pollution).status_code == 422
+    admit(app, county)
+    page = as_worker.get("/t/changshan/tasks/new").get_data(as_text=True)
+    assert 'label="污染线索"' in page
+    sent = report(as_worker, county, category=pollution, idempotency_key="k-2")
+    assert sent.status_code == 302
+    page = as_worker.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "待核实" in page

@@ -2,11 +2,12 @@
 the ``gridgov_`` prefix and is called with keyword arguments only (an implementation may take
 a subset of the arguments, never with defaults: pluggy does not pass them).
 
-Declarations (module info, admission requirements, forms, tags, scoring rules, blueprints,
-portal pages, periodic jobs) are collected once at start, checked, and kept by the host; hooks
-that compute something for a county (dashboard figures) are called per request, and only for
-the modules that county admitted. ``gridgov.core.plugins.manager.PluginHost`` is the only
-caller; docs/plugins.md lists every hook with an example.
+Declarations (module info, admission requirements, forms, task types, tags, scoring rules,
+blueprints, portal pages, periodic jobs) are collected once at start, checked, and kept by the
+host; hooks that react or compute something for a county (task transitions, dashboard figures)
+are called when it happens, and only for the modules that county admitted.
+``gridgov.core.plugins.manager.PluginHost`` is the only caller; docs/plugins.md lists every
+hook with an example.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from sqlalchemy.orm import Session
 
+    from gridgov.core.accounts.models import User
     from gridgov.core.accounts.scope import Scope
     from gridgov.core.forms.definitions import FormDefinition
     from gridgov.core.registry.tags import TagDefinition
+    from gridgov.core.tasks.models import Task
+    from gridgov.core.tasks.workflow import TaskType
     from gridgov.core.tenancy.models import Tenant
 
 hookspec = pluggy.HookspecMarker("gridgov")
@@ -183,6 +187,57 @@ def gridgov_forms() -> list[FormDefinition]:
                           show_if=ShowIf("hydrant_ok", False)),
                 ),
             )]
+    """
+
+
+@hookspec
+def gridgov_task_types() -> list[TaskType]:
+    """The module's kinds of task, each with its workflow (states, transitions, who may take
+    them) and the SLA of each stage in working hours. Names start with the module's name.
+    Tasks of these types go through the core's task engine (lists, cards, supervision,
+    dashboard); they can be reported only where the module is admitted and are read-only
+    while it is suspended or withdrawn. ``public=True`` lets residents report one through the
+    public channel.
+
+    Example::
+
+        @hookimpl
+        def gridgov_task_types():
+            return [TaskType(
+                name="fire_safety.report", label=Localized("消防举报", "Fire report"),
+                categories=("消防隐患举报",), initial="received", public=True,
+                states=(State("received", Localized("已受理", "Received"), sla_hours=8),
+                        State("closed", Localized("已反馈", "Answered"), is_open=False)),
+                transitions=(TransitionRule("answer", Localized("反馈", "Answer"),
+                                            ("received",), "closed",
+                                            frozenset({Role.DEPARTMENT_OFFICER}),
+                                            Reach.OWNER, needs_comment=True),),
+            )]
+    """
+
+
+@hookspec
+def gridgov_task_transition(
+    session: Session,
+    tenant: Tenant,
+    task: Task,
+    action: str,
+    from_state: str | None,
+    actor: User | None,
+    comment: str,
+) -> None:
+    """React to a task of the county changing state: ``action`` was taken (``"report"`` with
+    ``from_state=None`` when the task was filed) and ``task.state`` is the new state. Called
+    for every task type, after the engine's own work and in the same transaction: raising a
+    ``DomainError`` refuses the step with its message. Only modules the county admitted
+    are called.
+
+    Example::
+
+        @hookimpl
+        def gridgov_task_transition(session, task, action):
+            if task.task_type == "fire_safety.hazard" and action == "close":
+                mark_rectified(session, task)
     """
 
 

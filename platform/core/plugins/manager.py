@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 from flask import Blueprint
 
+from gridgov.core.accounts.models import Role
 from gridgov.core.forms.definitions import FormDefinition, definition_problems
 from gridgov.core.plugins import hookspecs
 from gridgov.core.plugins.hookspecs import (
@@ -32,11 +33,14 @@ from gridgov.core.plugins.hookspecs import (
     ScoringRule,
 )
 from gridgov.core.registry.tags import CORE_TAGS, TagDefinition, TagSubject
+from gridgov.core.tasks.workflow import TaskType, TaskTypeRegistry, task_types
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from gridgov.core.accounts.models import User
     from gridgov.core.accounts.scope import Scope
+    from gridgov.core.tasks.models import Task
     from gridgov.core.tenancy.models import Tenant
 
 ENTRY_POINT_GROUP = "gridgov.plugins"
@@ -57,6 +61,7 @@ class Module:
     plugin: object
     requirements: tuple[AdmissionRequirement, ...] = ()
     forms: tuple[FormDefinition, ...] = ()
+    task_types: tuple[TaskType, ...] = ()
     tags: tuple[TagDefinition, ...] = ()
     scoring_rules: tuple[ScoringRule, ...] = ()
     api_blueprints: tuple[Blueprint, ...] = ()
@@ -75,6 +80,7 @@ class PluginHost:
     pm: pluggy.PluginManager
     failures: dict[str, str] = field(default_factory=dict)  # plugin name -> reason
     installed: dict[str, Module] = field(default_factory=dict)  # module name -> module
+    _task_types: TaskTypeRegistry | None = field(default=None, repr=False)
 
     def modules(self) -> list[ModuleInfo]:
         """Every installed module's description, by name."""
@@ -94,6 +100,16 @@ class PluginHost:
                 if form.code == code:
                     return module, form
         return None
+
+    def task_types(self) -> TaskTypeRegistry:
+        """The core's task types and every installed module's (the task engine's registry)."""
+        if self._task_types is None:
+            self._task_types = task_types(t for m in self._sorted() for t in m.task_types)
+        return self._task_types
+
+    def reacts_to_transitions(self) -> bool:
+        """Whether any installed module implements ``gridgov_task_transition``."""
+        return bool(self.pm.hook.gridgov_task_transition.get_hookimpls())
 
     def tags(self) -> list[TagDefinition]:
         """The core's tags, then every module's."""
@@ -149,6 +165,28 @@ class TenantHooks:
     def portal_pages(self) -> list[tuple[Module, PortalPages]]:
         return [(m, p) for m in self.modules() for p in m.portal_pages]
 
+    def task_transition(
+        self,
+        *,
+        session: Session,
+        tenant: Tenant,
+        task: Task,
+        action: str,
+        from_state: str | None,
+        actor: User | None,
+        comment: str,
+    ) -> None:
+        """Tell every admitted module that ``task`` took ``action``."""
+        self._hook("gridgov_task_transition")(
+            session=session,
+            tenant=tenant,
+            task=task,
+            action=action,
+            from_state=from_state,
+            actor=actor,
+            comment=comment,
+        )
+
     def dashboard_figures(
         self, *, session: Session, tenant: Tenant, scope: Scope
     ) -> list[DashboardFigure]:
@@ -195,6 +233,7 @@ def _admit(host: PluginHost, name: str, load: Callable[[], object]) -> None:
         log.error("plugin %s could not be loaded and is skipped: %s", name, exc)
         return
     host.installed[module.name] = module
+    host._task_types = None
 
 
 def _collect(host: PluginHost, plugin: object) -> Module:
@@ -218,6 +257,7 @@ def _collect(host: PluginHost, plugin: object) -> Module:
         plugin=plugin,
         requirements=tuple(declared("gridgov_admission_requirements")),
         forms=tuple(declared("gridgov_forms")),
+        task_types=tuple(declared("gridgov_task_types")),
         tags=tuple(declared("gridgov_tags")),
         scoring_rules=tuple(declared("gridgov_scoring_rules")),
         api_blueprints=tuple(declared("gridgov_api_blueprints")),
@@ -255,6 +295,14 @@ def _problems(host: PluginHost, module: Module) -> list[str]:
     for form in module.forms:
         if isinstance(form, FormDefinition):
             problems.extend(definition_problems(form))
+    taken_types = host.task_types().names()
+    for task_type in module.task_types:
+        if not isinstance(task_type, TaskType):
+            problems.append(f"task type {task_type!r} is not a TaskType")
+            continue
+        check_code("task type", task_type.name, taken_types)
+        taken_types.append(task_type.name)
+        problems.extend(_task_type_problems(task_type))
     check_items("tag", module.tags, TagDefinition, (t.code for t in host.tags()))
     for tag in module.tags:
         if isinstance(tag, TagDefinition) and tag.subject not in set(TagSubject):
@@ -285,4 +333,21 @@ def _problems(host: PluginHost, module: Module) -> list[str]:
     for pages in module.portal_pages:
         if not isinstance(pages, PortalPages) or not isinstance(pages.blueprint, Blueprint):
             problems.append(f"portal pages {pages!r} are not PortalPages with a Blueprint")
+    return problems
+
+
+def _task_type_problems(task_type: TaskType) -> list[str]:
+    roles = {role.value for role in Role}
+    problems = []
+    if not task_type.categories:
+        problems.append(f"task type {task_type.name} declares no categories")
+    for rule in task_type.transitions:
+        unknown = {str(role) for role in rule.roles} - roles
+        if unknown or not rule.roles:
+            problems.append(
+                f"task type {task_type.name}: action {rule.action} names no or unknown roles "
+                f"{sorted(unknown)}"
+            )
+        if rule.action == "report":
+            problems.append(f"task type {task_type.name}: the action name report is reserved")
     return problems

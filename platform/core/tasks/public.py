@@ -82,6 +82,8 @@ def report_as_resident(session: Session, grid: Node, report: tasks.Report) -> Ta
     resident's handle). No name, phone or ID number is asked for or kept."""
     if report.track not in ("general", "coordinate"):
         raise DomainError(_("居民上报请选择一般或需要协调"), field="track")
+    if not tasks.registry().get(report.task_type).public:
+        raise DomainError(_("这类问题不能在此上报"), field="category")
     task, _created = tasks.report_task(
         session,
         None,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_app_context
 from flask_babel import force_locale
 from sqlalchemy import and_, func, insert, literal, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
@@ -17,12 +18,14 @@ from sqlalchemy.orm import Session, aliased
 
 from gridgov.core.accounts.models import Assignment, Role, User
 from gridgov.core.accounts.scope import Scope, scope_of
+from gridgov.core.admission import service as admission
 from gridgov.core.audit import service as audit
 from gridgov.core.db import UTCDateTime, current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import access as registry_access
 from gridgov.core.tasks import counters
 from gridgov.core.tasks.calendar import COUNTY_ZONE, WorkCalendar, local_date, work_calendar
@@ -63,18 +66,30 @@ SUPERVISOR_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF})
 # Who hears of a task at a level: the staff working there (county administrators at the top).
 NOTIFIED_STAFF = (Role.STATION_STAFF.value, Role.TOWNSHIP_STAFF.value, Role.GRID_WORKER.value)
 
-_registry: TaskTypeRegistry = task_types()
-
-
-def install_task_types(registry: TaskTypeRegistry) -> None:
-    """Use ``registry`` from now on (the plugin host calls this with the plugins' types)."""
-    global _registry
-    _registry = registry
+CORE_TYPES = task_types()
 
 
 def registry() -> TaskTypeRegistry:
-    """The task types in use."""
-    return _registry
+    """The task types of this deployment: the core's and those of the installed department
+    modules (whether a county may use a module's type is checked when it is used)."""
+    if has_app_context():
+        return plugin_host().task_types()
+    return CORE_TYPES
+
+
+def usable_types(
+    session: Session, scope: Scope | None = None, *, public: bool = False
+) -> list[TaskType]:
+    """The task types the current county can report now: the core's, and those of the modules
+    it admitted (with ``scope``: live somewhere the scope reaches); with ``public``, only the
+    ones residents may report."""
+    live = admission.live_modules(session, scope)
+    return [
+        task_type
+        for task_type in registry()
+        if (task_type.module is None or task_type.module in live)
+        and (task_type.public or not public)
+    ]
 
 
 def categories(tenant: Tenant, task_type: TaskType) -> list[str]:
@@ -251,6 +266,7 @@ def report_task(
         return existing, False
     tenant = current_tenant(session)
     task_type = registry().get(report.task_type)
+    _check_module_open(session, task_type, node)
     _check_report(tenant, task_type, node, report)
     _check_links(session, actor, report.links)
     now = utcnow()
@@ -306,6 +322,7 @@ def report_task(
     )
     counters.apply(session, None, counters.share_of(task, node.level))
     audit.record(session, actor, "task.report", "task", task.id, after=_snapshot(task))
+    _announce(session, tenant, task, "report", None, actor, task.description)
     if task.track == Track.EMERGENCY:
         _notify_level_above(
             session,
@@ -464,6 +481,9 @@ def _apply(
     comment = (move.comment or "").strip()
     if rule.needs_comment and not comment:
         raise DomainError(_("请填写办理意见"), field="comment")
+    filed_at = session.get(Node, task.node_id)
+    assert filed_at is not None
+    _check_module_open(session, task_type, filed_at)
     tenant = current_tenant(session)
     levels_before = _level(session, task.current_node_id)
     before = counters.share_of(task, levels_before)
@@ -503,8 +523,42 @@ def _apply(
         before=snapshot,
         after=_snapshot(task),
     )
+    _announce(session, tenant, task, rule.action, from_state, actor, comment)
     session.flush()
     return task
+
+
+def _check_module_open(session: Session, task_type: TaskType, node: Node) -> None:
+    """A department module's task can be reported or moved on only where the county admitted
+    the module; while it is suspended or withdrawn its tasks stay readable but do not move."""
+    if task_type.module is not None:
+        admission.check_open_for_work(session, task_type.module, node)
+
+
+def _announce(
+    session: Session,
+    tenant: Tenant,
+    task: Task,
+    action: str,
+    from_state: str | None,
+    actor: User | None,
+    comment: str,
+) -> None:
+    """Let the county's admitted modules react to the step (``gridgov_task_transition``)."""
+    if not has_app_context():
+        return
+    host = plugin_host()
+    if not host.reacts_to_transitions():
+        return
+    host.for_tenant(admission.live_modules(session)).task_transition(
+        session=session,
+        tenant=tenant,
+        task=task,
+        action=action,
+        from_state=from_state,
+        actor=actor,
+        comment=comment,
+    )
 
 
 def _carry_out(

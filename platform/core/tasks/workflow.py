@@ -1,9 +1,11 @@
 """Workflows as data: a task type declares its states, its transitions, who may take each one
 (roles + how the actor must stand to the task) and the SLA of each stage.
 
-The core registers its default type here exactly as a plugin will through the
-``gridgov_task_types`` hook: ``task_types(extra=hook_results)`` builds the registry, refusing
-duplicate names at start-up (Datasette's ``register_*`` pattern).
+The core declares its default type here; department modules declare theirs through the
+``gridgov_task_types`` hook (names prefixed with the module's name), and
+``task_types(extra=...)`` builds the deployment's registry from both, refusing duplicate names
+at start-up (Datasette's ``register_*`` pattern). Labels are lazy strings (the core's) or
+``Localized`` pairs (a module's).
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ class TransitionRule:
 
 @dataclass(frozen=True)
 class TaskType:
-    """A kind of task and its workflow. ``initial`` is the state a report creates."""
+    """A kind of task and its workflow. ``initial`` is the state a report creates; ``public``
+    types may also be reported by residents through the public channel."""
 
     name: str
     label: Any
@@ -85,6 +88,7 @@ class TaskType:
     transitions: tuple[TransitionRule, ...]
     # The yellow card comes when this share of the stage's working time has passed.
     yellow_fraction: float = 0.8
+    public: bool = False
     _by_name: dict[str, State] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +103,11 @@ class TaskType:
         if unknown:
             raise ValueError(f"task type {self.name}: undeclared states {sorted(unknown)}")
         object.__setattr__(self, "_by_name", by_name)
+
+    @property
+    def module(self) -> str | None:
+        """The department module that declared this type (None: the core's)."""
+        return self.name.split(".", 1)[0] if "." in self.name else None
 
     def state(self, name: str) -> State:
         return self._by_name[name]
@@ -134,6 +143,10 @@ class TaskTypeRegistry:
     def names(self) -> list[str]:
         return list(self._types)
 
+    def public_types(self) -> list[TaskType]:
+        """The types residents may report through the public channel."""
+        return [t for t in self._types.values() if t.public]
+
     def __iter__(self) -> Any:
         return iter(self._types.values())
 
@@ -167,6 +180,7 @@ DEFAULT_TASK_TYPE = TaskType(
     name=DEFAULT_TYPE,
     label=_("通用事件"),
     categories=DEFAULT_CATEGORIES,
+    public=True,
     initial="reported",
     states=(
         State("reported", _("已上报"), sla_hours=4),

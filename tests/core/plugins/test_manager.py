@@ -14,6 +14,7 @@ from gridgov.core.forms.definitions import Field, FormDefinition
 from gridgov.core.plugins import manager
 from gridgov.core.plugins.hookspecs import ModuleInfo, ScoringRule, hookimpl
 from gridgov.core.registry.tags import TagDefinition
+from gridgov.core.tasks.workflow import Reach, State, TaskType, TransitionRule
 
 
 def info(name: str) -> ModuleInfo:
@@ -37,6 +38,19 @@ def module_of(name: str, **hooks) -> object:
 
 def form(code: str, *fields: Field) -> FormDefinition:
     return FormDefinition(code, "巡查", "Patrol", fields or (Field("ok", "boolean", "完好", "OK"),))
+
+
+def task_type(name: str, *, roles=("township_staff",), action="close") -> TaskType:
+    return TaskType(
+        name=name,
+        label="隐患",
+        categories=("消防隐患",),
+        initial="open",
+        states=(State("open", "待整改", sla_hours=40), State("closed", "已整改", is_open=False)),
+        transitions=(
+            TransitionRule(action, "整改", ("open",), "closed", frozenset(roles), Reach.OWNER),
+        ),
+    )
 
 
 def fake_entry_points(monkeypatch, **modules):
@@ -129,6 +143,10 @@ def test_plugin_whose_hook_raises_is_skipped():
         ({"gridgov_tags": [TagDefinition("disabled", "残疾人", "Disabled")]}, "does not start"),
         ({"gridgov_scoring_rules": ["not a rule"]}, "is not a ScoringRule"),
         ({"gridgov_api_blueprints": ["api"]}, "not a flask Blueprint"),
+        ({"gridgov_task_types": [task_type("hazard")]}, "does not start with fire_safety."),
+        ({"gridgov_task_types": [task_type("fire_safety.h", roles={"chief"})]}, "unknown roles"),
+        ({"gridgov_task_types": [task_type("fire_safety.h", action="report")]}, "is reserved"),
+        ({"gridgov_task_types": ["a workflow"]}, "is not a TaskType"),
     ],
 )
 def test_invalid_declaration_skips_the_plugin_and_says_why(hooks, reason):
@@ -165,6 +183,23 @@ def test_hook_forms_are_listed_by_module():
         load_entrypoints=False, plugins=(module_of("fire_safety", gridgov_forms=[patrol]),)
     )
     assert host.forms() == [patrol]
+
+
+def test_hook_task_types_join_the_core_types_in_the_engines_registry():
+    hazard = task_type("fire_safety.hazard")
+    host = manager.get_plugin_host(
+        load_entrypoints=False, plugins=(module_of("fire_safety", gridgov_task_types=[hazard]),)
+    )
+    assert host.task_types().names() == ["default", "fire_safety.hazard"]
+    assert host.task_types().get("fire_safety.hazard").module == "fire_safety"
+
+
+def test_a_task_type_another_module_already_declared_is_refused():
+    first = module_of("fire_safety", gridgov_task_types=[task_type("fire_safety.hazard")])
+    second = module_of("disputes", gridgov_task_types=[task_type("fire_safety.hazard")])
+    host = manager.get_plugin_host(load_entrypoints=False, plugins=(first, second))
+    assert [m.name for m in host.modules()] == ["fire_safety"]
+    assert "does not start with disputes." in next(iter(host.failures.values()))
 
 
 def test_hook_tags_come_after_the_core_tags():

@@ -3,7 +3,9 @@ write it — only hooks and gridgov's public services, no change to the core.
 
 The county's 生态环境分局 asks grid workers to inspect small workshops, farms and restaurants
 for smoke, waste water and noise; each inspection is a form, and the number of inspections a
-worker files in a month earns up to 5 assessment points.
+worker files in a month earns up to 5 assessment points. A pollution lead (污染线索), reported
+by a grid worker or a resident, is a task of the module's own type, verified and closed by
+township staff; waste water discharged straight into a river is urgent from the start.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 
 from gridgov.api.auth import authenticate_county_user
+from gridgov.core.accounts.models import Role
 from gridgov.core.db import db_session
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import Choice, Field, FieldType, FormDefinition, ShowIf
+from gridgov.core.i18n import Localized
 from gridgov.core.plugins.hookspecs import (
     AdmissionRequirement,
     MenuEntry,
@@ -23,6 +27,7 @@ from gridgov.core.plugins.hookspecs import (
     ScoringRule,
     hookimpl,
 )
+from gridgov.core.tasks.workflow import Reach, State, TaskType, TransitionRule
 
 NAME = "env_patrol"
 INSPECTION = f"{NAME}.inspection"
@@ -85,6 +90,37 @@ INSPECTION_FORM = FormDefinition(
     ),
 )
 
+POLLUTION = f"{NAME}.pollution"
+DISCHARGE = "污水直排"
+STAFF = frozenset({Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
+
+POLLUTION_TYPE = TaskType(
+    name=POLLUTION,
+    label=Localized("污染线索", "Pollution lead"),
+    categories=(DISCHARGE, "烟尘扰民", "噪声扰民"),
+    initial="reported",
+    public=True,
+    states=(
+        State("reported", Localized("待核实", "To verify"), sla_hours=8),
+        State("verified", Localized("已核实", "Verified"), sla_hours=40),
+        State("closed", Localized("已办结", "Closed"), is_open=False),
+    ),
+    transitions=(
+        TransitionRule(
+            "verify", Localized("核实", "Verify"), ("reported",), "verified", STAFF, Reach.OWNER
+        ),
+        TransitionRule(
+            "close",
+            Localized("办结", "Close"),
+            ("verified",),
+            "closed",
+            STAFF,
+            Reach.OWNER,
+            needs_comment=True,
+        ),
+    ),
+)
+
 api = Blueprint("env_patrol_api", __name__)
 pages = Blueprint("env_patrol_pages", __name__, template_folder="templates")
 
@@ -142,6 +178,17 @@ def gridgov_admission_requirements():
 @hookimpl
 def gridgov_forms():
     return [INSPECTION_FORM]
+
+
+@hookimpl
+def gridgov_task_types():
+    return [POLLUTION_TYPE]
+
+
+@hookimpl
+def gridgov_task_transition(task, action):
+    if task.task_type == POLLUTION and action == "report" and task.category == DISCHARGE:
+        task.priority = 1
 
 
 @hookimpl
