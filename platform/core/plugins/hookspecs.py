@@ -310,6 +310,22 @@ def gridgov_periodic_jobs() -> list[PeriodicJob]:
 
 
 @hookspec
+def gridgov_demo_data(session: Session, tenant: Tenant) -> list[str]:
+    """Fill the demo county with fictional records of the module (hazards, cases …) so that
+    ``gridgov demo`` shows it at work. Called only by ``gridgov demo``, only for a county that
+    admitted the module, inside the county's tenant scope; must be idempotent. Returns lines
+    for the demo's printout.
+
+    Example::
+
+        @hookimpl
+        def gridgov_demo_data(session, tenant):
+            made = add_demo_hazards(session, tenant)
+            return [f"  消防安全: {made} demo hazards"]
+    """
+
+
+@hookspec
 def gridgov_dashboard_figures(
     session: Session, tenant: Tenant, scope: Scope
 ) -> list[DashboardFigure]:

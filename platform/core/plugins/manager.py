@@ -187,6 +187,11 @@ class TenantHooks:
             comment=comment,
         )
 
+    def demo_data(self, *, session: Session, tenant: Tenant) -> list[str]:
+        """Every admitted module's demo records for ``tenant``; the lines they print."""
+        results = self._hook("gridgov_demo_data")(session=session, tenant=tenant)
+        return [line for result in results for line in (result or ())]
+
     def dashboard_figures(
         self, *, session: Session, tenant: Tenant, scope: Scope
     ) -> list[DashboardFigure]:
