@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from flask.views import MethodView
 from marshmallow import fields
 from werkzeug.exceptions import HTTPException
@@ -109,5 +109,5 @@ def mount(app: Flask, host: PluginHost) -> None:
 def _check_live(module: str) -> Any:
     # A valid token first: whether a county admitted a module is not for anonymous callers.
     caller = auth.authenticate_county_user(None)
-    activation.check_live(module, caller.scope)
+    activation.check_request(module, caller.scope, request.method)
     return None

@@ -54,12 +54,13 @@ MAX_ROWS_SHOWN = 12  # a group allowing at most this many rows shows them all
 
 @bp.context_processor
 def _module_menu() -> dict[str, Any]:
-    """The admission link and the live modules' menu entries for the navigation."""
+    """The admission link and the menu entries of the modules the user may open."""
     if g.get("tenant") is None or not current_user.is_authenticated:
         return {}
     entries = [
         (module.info, entry, f"module_pages_{module.name}.{pages.blueprint.name}.{entry.endpoint}")
-        for module, pages in activation.hooks_for(user_scope()).portal_pages()
+        for module in activation.readable_modules(user_scope())
+        for pages in module.portal_pages
         for entry in pages.menu
     ]
     return {
@@ -268,6 +269,8 @@ def _check_live(module: str) -> None:
     if getattr(current_user, "tenant_id", None) != g.tenant.id:
         abort(404)
     try:
-        activation.check_live(module, scope_of(db_session(), current_user))
+        activation.check_request(module, scope_of(db_session(), current_user), request.method)
     except NotFound:
         abort(404)
+    except Conflict as error:
+        abort(409, str(error))

@@ -56,6 +56,41 @@ def check_readable(module: str) -> None:
 
 def check_live(module: str, scope: Scope | None = None) -> None:
     """NotFound unless the current county admitted ``module`` (with ``scope``: live somewhere
-    the scope reaches). Module blueprints run it before every request."""
+    the scope reaches)."""
     if module not in admission.live_modules(db_session(), scope):
         raise NotFound(_("该模块未在此准入"))
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_request(module: str, scope: Scope, method: str) -> None:
+    """What a module's pages and API allow before every request: everything where the module
+    is live for ``scope``; while the county has it suspended or withdrawn, reading its
+    records (Conflict for a write); NotFound where it was never admitted, or is live only in
+    pilot townships ``scope`` does not reach."""
+    session = db_session()
+    if module in admission.live_modules(session, scope):
+        return
+    writes = method not in READ_METHODS
+    if module in admission.live_modules(session):  # a pilot elsewhere
+        raise NotFound(_("该模块未在此准入"))
+    if writes:
+        admission.check_open_for_work(session, module)  # Conflict while suspended or withdrawn
+    if not admission.was_ever_live(session, module):
+        raise NotFound(_("该模块未在此准入"))
+
+
+def readable_modules(scope: Scope) -> list[Module]:
+    """The modules whose pages a user seeing ``scope`` may open: live for them, or suspended or
+    withdrawn in the county (read-only)."""
+    session = db_session()
+    live_anywhere = admission.live_modules(session)
+    live_here = admission.live_modules(session, scope)
+    host = plugin_host()
+    return [
+        host.installed[name]
+        for name in sorted(host.installed)
+        if name in live_here
+        or (name not in live_anywhere and admission.was_ever_live(session, name))
+    ]

@@ -10,7 +10,7 @@ import pytest
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import service as admission
 from gridgov.core.db import set_tenant
-from gridgov.core.errors import NotFound
+from gridgov.core.errors import Conflict, NotFound
 from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import DashboardFigure, ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
@@ -118,3 +118,36 @@ def test_a_modules_tags_join_the_county_catalogue_only_where_it_is_admitted(app,
         assert "empty_nest_elderly" in activation.county_tags()
         set_tenant(session, other.tenant.id)
         assert "spy.watched" not in activation.county_tags()
+
+
+def test_a_suspended_modules_pages_may_be_read_but_not_written(app, session, spy):
+    county = build_county(session)
+    set_tenant(session, county.tenant.id)
+    admit_spy(session, county)
+    scope = scope_of(session, county.workers[0])
+    activation.check_request("spy", scope, "POST")
+    admission.suspend_admission(
+        session, county.admin, admission.holding_admission(session, "spy"), reason="整顿"
+    )
+    activation.check_request("spy", scope, "GET")
+    with pytest.raises(Conflict):
+        activation.check_request("spy", scope, "POST")
+    assert [m.name for m in activation.readable_modules(scope)] == ["spy"]
+
+
+def test_a_pilot_modules_pages_stay_closed_outside_the_pilot(app, session, spy):
+    county = build_county(session)
+    set_tenant(session, county.tenant.id)
+    admit_spy(session, county, pilot=(county.townships[1],))
+    scope = scope_of(session, county.workers[0])
+    for method in ("GET", "POST"):
+        with pytest.raises(NotFound):
+            activation.check_request("spy", scope, method)
+    assert activation.readable_modules(scope) == []
+
+
+def test_a_module_never_admitted_has_no_pages_to_read(app, session, spy):
+    county = build_county(session)
+    set_tenant(session, county.tenant.id)
+    with pytest.raises(NotFound):
+        activation.check_request("spy", scope_of(session, county.admin), "GET")
