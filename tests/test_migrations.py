@@ -39,9 +39,79 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'migrated.db'}"
 
 
-def test_there_is_one_head_revision():
+def test_the_core_has_one_head_revision():
     script = ScriptDirectory.from_config(migrations.alembic_config("sqlite://"))
-    assert len(script.get_heads()) == 1, "merge the branches of the migration history"
+    core_heads = [
+        head
+        for head in script.get_heads()
+        if script.get_revision(head).path.startswith(migrations.CORE_VERSIONS)
+    ]
+    assert len(core_heads) == 1, "merge the branches of the core's migration history"
+
+
+SPY_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "spy_0001"
+down_revision = None
+branch_labels = ("spy",)
+depends_on = "0002"
+
+
+def upgrade():
+    op.create_table(
+        "spy_notes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id"), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("spy_notes")
+"""
+
+
+def test_hook_migrations_of_a_module_run_as_a_branch_of_their_own(
+    tmp_path: Path, sqlite_url: str, monkeypatch
+):
+    import types
+
+    from gridgov.core.plugins import manager
+    from gridgov.core.plugins.hookspecs import ModuleInfo, hookimpl
+
+    folder = tmp_path / "spy_migrations"
+    folder.mkdir()
+    (folder / "spy_0001.py").write_text(SPY_MIGRATION, encoding="utf-8")
+    spy = types.ModuleType("spy_module")
+    spy.gridgov_module_info = hookimpl(
+        lambda: ModuleInfo(name="spy", title="探针", department="测试", version="0")
+    )
+    spy.gridgov_migrations = hookimpl(lambda: str(folder))
+    host = manager.get_plugin_host(load_entrypoints=False, plugins=(spy,))
+    monkeypatch.setattr(manager, "get_plugin_host", lambda: host)
+
+    migrations.upgrade(sqlite_url, sqlite_url)
+    assert "spy_notes" in table_names(sqlite_url)
+    assert migrations.current_revision(sqlite_url).endswith(",spy_0001")
+    migrations.downgrade(sqlite_url, "spy@base")
+    assert "spy_notes" not in table_names(sqlite_url) and "tenants" in table_names(sqlite_url)
+
+
+def test_a_module_naming_a_missing_migrations_folder_is_skipped(tmp_path: Path):
+    import types
+
+    from gridgov.core.plugins import manager
+    from gridgov.core.plugins.hookspecs import ModuleInfo, hookimpl
+
+    spy = types.ModuleType("spy_module")
+    spy.gridgov_module_info = hookimpl(
+        lambda: ModuleInfo(name="spy", title="探针", department="测试", version="0")
+    )
+    spy.gridgov_migrations = hookimpl(lambda: str(tmp_path / "nowhere"))
+    host = manager.get_plugin_host(load_entrypoints=False, plugins=(spy,))
+    assert host.modules() == []
+    assert "does not exist" in host.failures["spy_module"]
 
 
 def test_migrations_on_an_empty_sqlite_database_match_the_models(sqlite_url: str):

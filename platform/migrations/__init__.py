@@ -3,10 +3,15 @@
 The Alembic environment lives in this package (``env.py``, ``versions/``): no alembic.ini is
 needed at run time. Migrations run as the schema owner; on PostgreSQL the application's role is
 then granted what it needs and nothing more (shared/DESIGN.md, "RLS done right").
+
+The core's migrations are the branch labelled ``core``; each installed department module
+brings its own folder (``gridgov_migrations`` hook) as a branch labelled with its name that
+depends on the core revision it builds on. ``upgrade`` takes every branch to its head.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,8 @@ from sqlalchemy.engine import Connection
 from gridgov.core.db import make_engine
 
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent)
+CORE_VERSIONS = str(Path(SCRIPT_LOCATION) / "versions")
+CORE_BRANCH = "core"
 
 # Append-only (audit records are readable, never editable): the app role may only add rows.
 APPEND_ONLY_TABLES = ("audit_events", "record_changes", "task_transitions", "admission_events")
@@ -35,6 +42,11 @@ def alembic_config(database_url: str, connection: Connection | None = None) -> C
     instead of a new engine (its transaction then covers the whole upgrade)."""
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
+    # os.pathsep between folders: a path with a space in it stays one folder.
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations", os.pathsep.join([CORE_VERSIONS, *module_version_locations()])
+    )
     # '%' is ConfigParser's interpolation character: escape it in passwords.
     config.set_main_option(
         "sqlalchemy.url",
@@ -45,8 +57,23 @@ def alembic_config(database_url: str, connection: Connection | None = None) -> C
     return config
 
 
-def upgrade(database_url: str, app_database_url: str | None = None, revision: str = "head") -> None:
-    """Bring the schema at ``database_url`` (the owner's connection) up to ``revision``.
+def module_version_locations() -> list[str]:
+    """The migration folders of the installed department modules, by module name."""
+    from gridgov.core.plugins.manager import get_plugin_host
+
+    host = get_plugin_host()
+    return [
+        str(host.installed[name].migrations)
+        for name in sorted(host.installed)
+        if host.installed[name].migrations
+    ]
+
+
+def upgrade(
+    database_url: str, app_database_url: str | None = None, revision: str = "heads"
+) -> None:
+    """Bring the schema at ``database_url`` (the owner's connection) up to ``revision`` (by
+    default the head of the core and of every installed module).
 
     ``app_database_url`` names the role the application connects as; on PostgreSQL that role is
     granted what it needs and nothing more. Running it again changes nothing.
@@ -74,23 +101,34 @@ def downgrade(database_url: str, revision: str) -> None:
 
 
 def current_revision(database_url: str) -> str | None:
-    """The revision the database at ``database_url`` is at, or None if it was never migrated."""
+    """The revisions the database at ``database_url`` is at (the core's, then the modules',
+    comma-separated), or None if it was never migrated."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            heads = MigrationContext.configure(connection).get_current_heads()
     finally:
         engine.dispose()
+    return ",".join(sorted(heads, key=lambda head: (not head[:1].isdigit(), head))) or None
 
 
 def schema_differences(connection: Connection) -> list[Any]:
     """What autogenerate would change to make the database match the models: [] when the
     migrations and the models agree."""
-    from gridgov.core import models  # noqa: F401  (registers every table on Base.metadata)
     from gridgov.core.db import Base
 
+    load_models()
     context = MigrationContext.configure(connection, opts=COMPARE_OPTIONS)
     return compare_metadata(context, Base.metadata)
+
+
+def load_models() -> None:
+    """Register every table on ``Base.metadata``: the core's models, and the installed modules'
+    (importing a module's package imports its models)."""
+    from gridgov.core import models  # noqa: F401
+    from gridgov.core.plugins.manager import get_plugin_host
+
+    get_plugin_host()
 
 
 def grant_application_role(connection: Connection, role: str) -> None:

@@ -18,9 +18,10 @@ def _owner_url() -> str:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def upgrade(revision: str) -> None:
-    """Migrate the database to REVISION (default: the latest) and grant the app's role."""
+    """Migrate the database to REVISION (default: the latest of the core and of every
+    installed module) and grant the app's role."""
     migrations.upgrade(_owner_url(), current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at revision {migrations.current_revision(_owner_url())}")
 
@@ -49,5 +50,9 @@ def current() -> None:
 def revision(message: str, autogenerate: bool) -> None:
     """Draft a new migration in gridgov/migrations/versions; review it before committing."""
     command.revision(
-        migrations.alembic_config(_owner_url()), message=message, autogenerate=autogenerate
+        migrations.alembic_config(_owner_url()),
+        message=message,
+        autogenerate=autogenerate,
+        head=f"{migrations.CORE_BRANCH}@head",
+        version_path=migrations.CORE_VERSIONS,
     )

@@ -1,5 +1,6 @@
-"""Alembic environment of gridgov: the target is every core model, the connection is handed in
-by ``gridgov.migrations`` (or made from the configured URL)."""
+"""Alembic environment of gridgov: the target is every model of the core and of the installed
+department modules, the connection is handed in by ``gridgov.migrations`` (or made from the
+configured URL)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from gridgov.core import models  # noqa: F401  (registers every table on Base.metadata)
 from gridgov.core.db import Base, UTCDateTime, make_engine
-from gridgov.migrations import COMPARE_OPTIONS
+from gridgov.migrations import COMPARE_OPTIONS, load_models
 
+load_models()
 config = context.config
 target_metadata = Base.metadata
 

@@ -154,6 +154,23 @@ def gridgov_module_info() -> ModuleInfo:
 
 
 @hookspec
+def gridgov_migrations() -> str:
+    """The folder of the module's Alembic migrations, if it keeps tables of its own. They are
+    a branch of the platform's history labelled with the module's name: the first script has
+    ``down_revision = None``, ``branch_labels = ("<module>",)`` and ``depends_on`` the core
+    revision whose tables it refers to. ``gridgov db upgrade`` runs them with the core's.
+    Tables are declared on ``gridgov.core.db.Base`` with the ``TenantScoped`` mixin and
+    protected with ``gridgov.migrations.rls.protect_tenant_table`` like the core's.
+
+    Example::
+
+        @hookimpl
+        def gridgov_migrations():
+            return str(Path(__file__).parent / "migrations")
+    """
+
+
+@hookspec
 def gridgov_admission_requirements() -> list[AdmissionRequirement]:
     """What a department applying for the module must state or attach, beyond the five items
     of 两明确、三到位 that every application carries.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class Module:
 
     info: ModuleInfo
     plugin: object
+    migrations: str | None = None  # the folder of its Alembic branch
     requirements: tuple[AdmissionRequirement, ...] = ()
     forms: tuple[FormDefinition, ...] = ()
     task_types: tuple[TaskType, ...] = ()
@@ -257,9 +259,11 @@ def _collect(host: PluginHost, plugin: object) -> Module:
         raise InvalidPlugin(f"gridgov_module_info gave an invalid module name: {info!r}")
     if info.name in host.installed:
         raise InvalidPlugin(f"module {info.name} is already installed")
+    folders = host.pm.subset_hook_caller("gridgov_migrations", remove_plugins=others)()
     module = Module(
         info=info,
         plugin=plugin,
+        migrations=str(folders[0]) if folders else None,
         requirements=tuple(declared("gridgov_admission_requirements")),
         forms=tuple(declared("gridgov_forms")),
         task_types=tuple(declared("gridgov_task_types")),
@@ -332,6 +336,8 @@ def _problems(host: PluginHost, module: Module) -> list[str]:
             problems.append(f"admission requirement {requirement.code} is repeated or has no kind")
         else:
             requirement_codes.append(requirement.code)
+    if module.migrations is not None and not os.path.isdir(module.migrations):
+        problems.append(f"migrations folder {module.migrations} does not exist")
     for blueprint in module.api_blueprints:
         if not isinstance(blueprint, Blueprint):
             problems.append(f"API blueprint {blueprint!r} is not a flask Blueprint")

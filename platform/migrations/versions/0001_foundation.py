@@ -19,7 +19,7 @@ from gridgov.migrations.rls import protect_tenant_table
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("core",)
 depends_on: str | Sequence[str] | None = None
 
 TENANT_TABLES = (
