@@ -62,6 +62,7 @@ EXPECTED_PATHS = {
             "": {"get", "post"},
             "/intake": {"post"},
             "/files": {"post"},
+            "/types": {"get"},
             "/mine": {"get"},
             "/waiting": {"get"},
             "/overdue": {"get"},
