@@ -238,7 +238,7 @@ class TaskTypeView:
     initial: str
     categories: list[str]
     states: list[dict[str, Any]]
-    actions: list[dict[str, str]]
+    actions: list[dict[str, Any]]
 
 
 @blp.route("/types")
@@ -271,7 +271,11 @@ class TaskTypes(MethodView):
                     }
                     for s in t.states
                 ],
-                actions=[{"action": a, "label": str(t.rules(a)[0].label)} for a in t.actions],
+                actions=[
+                    {"action": a, "label": str(r.label), "needs_comment": r.needs_comment}
+                    for a in t.actions
+                    for r in t.rules(a)[:1]
+                ],
             )
             for t in tasks.usable_types(session, caller.scope)
         ]

@@ -105,7 +105,7 @@ class CardSchema(ApiSchema):
     at = fields.DateTime(dump_only=True)
 
 
-class TypeActionSchema(ApiSchema):
+class ActionSchema(ApiSchema):
     action = fields.String(dump_only=True)
     label = fields.String(dump_only=True)
     needs_comment = fields.Boolean(dump_only=True)
@@ -145,7 +145,7 @@ class TaskDetailSchema(TaskSchema):
     node = fields.Nested(NodeRefSchema, dump_only=True)
     current_node = fields.Nested(NodeRefSchema, dump_only=True)
     links = fields.List(fields.Nested(LinkSchema), dump_only=True)
-    actions = fields.List(fields.Nested(TypeActionSchema), dump_only=True)
+    actions = fields.List(fields.Nested(ActionSchema), dump_only=True)
     history = fields.List(fields.Nested(TransitionSchema), dump_only=True)
     cards = fields.List(fields.Nested(CardSchema), dump_only=True)
     attachments = fields.List(fields.Nested(StoredFileSchema), dump_only=True)
@@ -243,11 +243,6 @@ class TypeStateSchema(ApiSchema):
     sla_hours = fields.Float(dump_only=True, allow_none=True, metadata={"description": "工作小时"})
 
 
-class TypeActionSchema(ApiSchema):
-    action = fields.String(dump_only=True)
-    label = fields.String(dump_only=True)
-
-
 class TaskTypeSchema(ApiSchema):
     name = fields.String(dump_only=True, metadata={"description": "default 或 <模块>.<类型>"})
     label = fields.String(dump_only=True)
@@ -256,4 +251,4 @@ class TaskTypeSchema(ApiSchema):
     initial = fields.String(dump_only=True)
     categories = fields.List(fields.String(), dump_only=True)
     states = fields.List(fields.Nested(TypeStateSchema), dump_only=True)
-    actions = fields.List(fields.Nested(TypeActionSchema), dump_only=True)
+    actions = fields.List(fields.Nested(ActionSchema), dump_only=True)

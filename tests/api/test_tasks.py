@@ -293,7 +293,7 @@ def test_the_task_types_a_worker_can_report_list_admitted_modules_only(app, clie
     assert {"name": "reported", "label": "已上报", "is_open": True, "sla_hours": 4} in default[
         "states"
     ]
-    assert {"action": "escalate", "label": "报上一级"} in default["actions"]
+    assert {"action": "escalate", "label": "报上一级", "needs_comment": True} in default["actions"]
     admit_example(app, county)
     listed = client.get(url(county, "/tasks/types"), headers=worker).get_json()
     pollution = next(t for t in listed if t["name"] == "env_patrol.pollution")
