@@ -22,6 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gridgov.core.admission import service as admission
@@ -49,8 +50,8 @@ MAX_GRIDS = 300  # grids offered when reporting; more than that is a county admi
 REQUIRED = L("必填", "Required")
 
 
-def _choices(labels: dict[Any, L]) -> list[tuple[str, L]]:
-    return [(str(value), label) for value, label in labels.items()]
+def _choices(labels: dict[Any, L]) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label in labels.items()]
 
 
 class ReportForm(FlaskForm):
@@ -91,7 +92,7 @@ class OutcomeForm(FlaskForm):
     outcome = SelectField(L("调解结果", "Outcome"), choices=_choices(service.OUTCOME_LABELS))
     referral = SelectField(
         L("调解不成的去向", "Referred to (if failed)"),
-        choices=[("", L("（无）", "(none)")), *_choices(service.REFERRAL_LABELS)],
+        choices=[SelectChoice("", L("（无）", "(none)")), *_choices(service.REFERRAL_LABELS)],
     )
     note = TextAreaField(L("结果说明", "Note"), validators=[Length(max=4000)])
 
@@ -212,7 +213,9 @@ def _report_nodes() -> list[Node]:
 
 def _report_form() -> ReportForm:
     form = ReportForm()
-    form.node.choices = [(node.id, f"{node.name}（{node.code}）") for node in _report_nodes()]
+    form.node.choices = [
+        SelectChoice(node.id, f"{node.name}（{node.code}）") for node in _report_nodes()
+    ]
     if not form.is_submitted() and me().role == "volunteer":
         form.found_by.data = "volunteer"
     elif not form.is_submitted() and me().role == "grid_worker":
