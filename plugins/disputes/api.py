@@ -11,8 +11,9 @@ from typing import Any
 from flask import Blueprint, jsonify, request, send_file
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import func, select
 
-from gridgov.api.access import Caller
+from gridgov.api.access import Caller, visible_node
 from gridgov.api.auth import authenticate_county_user
 from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session
@@ -175,8 +176,6 @@ def _page(query: Any) -> Any:
     if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
         abort(422, errors={"query": {"page_size": [f"1–{MAX_PAGE_SIZE}"], "page": [">= 1"]}})
     session = db_session()
-    from sqlalchemy import func, select
-
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = session.execute(query.limit(size).offset((page - 1) * size)).all()
     response = jsonify([case_summary(case, task) for case, task in rows])
@@ -205,8 +204,6 @@ def report_case() -> Any:
     caller = authenticate_county_user(WRITE)
     data = _load(CaseSchema())
     session = db_session()
-    from gridgov.api.access import visible_node
-
     node = visible_node(session, caller, data.pop("node_id"))
     parties = [service.PartyInput(**p) for p in data.pop("parties")]
     case = service.report_case(

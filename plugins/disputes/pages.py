@@ -12,7 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from wtforms import (
     BooleanField,
     DateField,
@@ -203,8 +203,6 @@ def _report_nodes() -> list[Node]:
     )
     held = admission.holding_admission(session, service.MODULE)
     if held is not None and held.is_pilot:
-        from sqlalchemy import or_
-
         query = query.where(
             or_(*(Node.path.startswith(p.node.path, autoescape=True) for p in held.pilot_nodes))
         )

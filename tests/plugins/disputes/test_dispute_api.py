@@ -5,6 +5,7 @@ admitted the module, for another county's token and outside the caller's scope; 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 
@@ -133,7 +134,7 @@ def test_the_dispute_goes_up_to_the_office_and_is_closed_there(client, admitted,
         data={
             "text": "赔偿 800 元",
             "signed_on": today,
-            "scan": (__import__("io").BytesIO(PDF), "协议.pdf"),
+            "scan": (io.BytesIO(PDF), "协议.pdf"),
         },
         headers=office,
         content_type="multipart/form-data",

@@ -9,7 +9,6 @@ import pytest
 
 from tests.factories import PASSWORD, build_county
 from tests.plugins.disputes.factories import admit_disputes
-from tests.portal.conftest import phone  # noqa: F401 - the phone-sized Chromium page
 from tests.portal.live import PHONE, LiveServer, serve
 
 pytestmark = pytest.mark.browser
@@ -29,7 +28,7 @@ def live_disputes(tmp_path_factory: pytest.TempPathFactory):
 def test_a_grid_worker_reports_a_dispute_and_settles_it_on_the_phone(
     live_disputes: LiveServer,
     phone,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     county = live_disputes.county
     hosts: set[str] = set()
