@@ -33,6 +33,9 @@ from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized as L
 from gridgov.core.plugins.hookspecs import MenuEntry, PortalPages
+from gridgov.core.registry import access as registry_access
+from gridgov.core.registry import service as registry
+from gridgov.core.registry.models import Person
 from gridgov.core.tasks import service as tasks
 from gridgov.portal.shell import me, run_change, user_scope
 from gridgov.web import current_tenant
@@ -277,6 +280,7 @@ def _render_case(case: Case, failed: tuple[str, FlaskForm] | None = None, status
     if failed is not None:
         forms[failed[0]] = failed[1]
     may_keep = me().role in service.MEDIATOR_ROLES and task.is_open
+    query, found = _people_search(may_keep)
     page = render_template(
         "disputes/case.html",
         case=case,
@@ -297,8 +301,26 @@ def _render_case(case: Case, failed: tuple[str, FlaskForm] | None = None, status
         follow_ups=service.follow_ups(session, case),
         history=tasks.history(session, task),
         failed=failed[0] if failed else None,
+        query=query,
+        found=found,
     )
     return page, status
+
+
+PEOPLE_SHOWN = 10
+
+
+def _people_search(may_keep: bool) -> tuple[str, list[Person]]:
+    """People of the registry matching ``?q=`` (a name prefix), to add as parties: only for
+    those who keep the records and may read the registry; ID numbers and phones are never
+    searched through a URL (they would end up in access logs)."""
+    query = (request.args.get("q") or "").strip()[:50]
+    if not (query and may_keep and registry_access.may_read(me())):
+        return query, []
+    if registry.names_personal_data(query):
+        return query, []
+    people = registry.people_query(user_scope(), text=query).limit(PEOPLE_SHOWN)
+    return query, list(db_session().scalars(people))
 
 
 @pages.get("/cases/<int:case_id>")

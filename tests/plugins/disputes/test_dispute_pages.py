@@ -196,3 +196,55 @@ def test_the_pages_speak_english_to_an_english_reader(app, client, connection):
     )
     html = client.get(page(county, "/")).get_data(as_text=True)
     assert "Disputes reported" in html and "上报矛盾纠纷" not in html
+
+
+def test_a_party_is_found_in_the_registry_by_name_and_added(app, client, connection):
+    from gridgov.core.registry import service as registry
+
+    county = make(app)
+    case_id = with_case(app, county)
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            person = registry.create_person(
+                session,
+                county.tenant,
+                None,
+                registry.PersonInput(name="赵德胜", residence_type="registered"),
+                grid=county.grids[0],
+            )
+            person_id = person.id
+        session.commit()
+    as_user(client, county, county.workers[0])
+    found = client.get(page(county, f"/cases/{case_id}?q=赵德")).get_data(as_text=True)
+    assert f'name="person_id" value="{person_id}"' in found
+    response = client.post(
+        page(county, f"/cases/{case_id}/parties"),
+        data={"csrf_token": csrf_token(found), "person_id": str(person_id), "role": "respondent"},
+    )
+    assert response.status_code == 302
+    parties = client.get(page(county, f"/cases/{case_id}")).get_data(as_text=True)
+    assert "被申请人：赵德胜" in parties
+
+
+def test_the_people_search_never_takes_a_phone_number_from_the_url(app, client, connection):
+    from gridgov.core.registry import service as registry
+
+    county = make(app)
+    case_id = with_case(app, county)
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            registry.create_person(
+                session,
+                county.tenant,
+                None,
+                registry.PersonInput(
+                    name="13800001201", phone="13800001201", residence_type="registered"
+                ),
+                grid=county.grids[0],
+            )
+        session.commit()
+    as_user(client, county, county.workers[0])
+    html = client.get(page(county, f"/cases/{case_id}?q=13800001201")).get_data(as_text=True)
+    assert 'name="person_id" value=' not in html
