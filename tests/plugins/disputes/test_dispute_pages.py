@@ -72,23 +72,42 @@ def test_the_overview_shows_the_figures_and_the_menu_entry(app, client, connecti
     assert "矛盾纠纷" in client.get(f"/t/{county.tenant.slug}/").get_data(as_text=True)
 
 
+def report_from_the_form(client, county, **fields):
+    data = {
+        "node": str(county.grids[0].id),
+        "title": "楼上漏水",
+        "kind": "neighbour",
+        "risk_level": "low",
+        "people_involved": "2",
+        "found_by": "grid_worker",
+        **fields,
+    }
+    return post(client, page(county, "/cases/new"), page(county, "/cases/new"), data)
+
+
+def add_person(app, county, name, phone=None):
+    from gridgov.core.registry import service as registry
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            person = registry.create_person(
+                session,
+                county.tenant,
+                None,
+                registry.PersonInput(name=name, phone=phone, residence_type="registered"),
+                grid=county.grids[0],
+            )
+            person_id = person.id
+        session.commit()
+    return person_id
+
+
 def test_a_grid_worker_reports_a_dispute_from_the_form(app, client, connection):
     county = make(app)
     as_user(client, county, county.workers[0])
-    response = post(
-        client,
-        page(county, "/cases/new"),
-        page(county, "/cases/new"),
-        {
-            "node": str(county.grids[0].id),
-            "title": "楼上漏水",
-            "kind": "neighbour",
-            "risk_level": "low",
-            "people_involved": "2",
-            "found_by": "grid_worker",
-            "applicant": "林晓燕",
-            "applicant_phone": "13800001201",
-        },
+    response = report_from_the_form(
+        client, county, applicant="林晓燕", applicant_phone="13800001201"
     )
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -98,19 +117,7 @@ def test_a_grid_worker_reports_a_dispute_from_the_form(app, client, connection):
 def test_a_report_without_a_summary_is_shown_again_with_the_error(app, client, connection):
     county = make(app)
     as_user(client, county, county.workers[0])
-    response = post(
-        client,
-        page(county, "/cases/new"),
-        page(county, "/cases/new"),
-        {
-            "node": str(county.grids[0].id),
-            "title": "",
-            "kind": "neighbour",
-            "risk_level": "low",
-            "people_involved": "2",
-            "found_by": "grid_worker",
-        },
-    )
+    response = report_from_the_form(client, county, title="")
     assert response.status_code == 422
     assert 'class="field has-error"' in response.get_data(as_text=True)
 
@@ -199,22 +206,9 @@ def test_the_pages_speak_english_to_an_english_reader(app, client, connection):
 
 
 def test_a_party_is_found_in_the_registry_by_name_and_added(app, client, connection):
-    from gridgov.core.registry import service as registry
-
     county = make(app)
     case_id = with_case(app, county)
-    with app.app_context():
-        session = db_session()
-        with tenant_scope(session, county.tenant.id):
-            person = registry.create_person(
-                session,
-                county.tenant,
-                None,
-                registry.PersonInput(name="赵德胜", residence_type="registered"),
-                grid=county.grids[0],
-            )
-            person_id = person.id
-        session.commit()
+    person_id = add_person(app, county, "赵德胜")
     as_user(client, county, county.workers[0])
     found = client.get(page(county, f"/cases/{case_id}?q=赵德")).get_data(as_text=True)
     assert f'name="person_id" value="{person_id}"' in found
@@ -228,23 +222,9 @@ def test_a_party_is_found_in_the_registry_by_name_and_added(app, client, connect
 
 
 def test_the_people_search_never_takes_a_phone_number_from_the_url(app, client, connection):
-    from gridgov.core.registry import service as registry
-
     county = make(app)
     case_id = with_case(app, county)
-    with app.app_context():
-        session = db_session()
-        with tenant_scope(session, county.tenant.id):
-            registry.create_person(
-                session,
-                county.tenant,
-                None,
-                registry.PersonInput(
-                    name="13800001201", phone="13800001201", residence_type="registered"
-                ),
-                grid=county.grids[0],
-            )
-        session.commit()
+    add_person(app, county, "13800001201", phone="13800001201")
     as_user(client, county, county.workers[0])
     html = client.get(page(county, f"/cases/{case_id}?q=13800001201")).get_data(as_text=True)
     assert 'name="person_id" value=' not in html
