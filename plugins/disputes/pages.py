@@ -155,10 +155,12 @@ def _case(case_id: int) -> Case:
 def overview() -> Any:
     session = db_session()
     warnings = session.execute(service.early_warnings(session, me(), user_scope()).limit(10)).all()
+    due = session.execute(service.follow_ups_due(session, me(), user_scope()).limit(10)).all()
     return render_template(
         "disputes/overview.html",
         figures=service.dashboard_figures(session, user_scope()),
         warnings=warnings,
+        due=due,
         office=service.office(session),
     )
 

@@ -184,18 +184,43 @@ def visible_cases(
     return query.order_by(Task.is_open.desc(), Task.priority, Task.due_at, Case.id.desc())
 
 
+# Five or more people make a dispute "群体性": the petition rules ask a group to send at most
+# five representatives (信访工作条例), so from five on it is a group's matter.
+GROUP_SIZE = 5
+
+
+def is_warning() -> Any:
+    """A WHERE clause on Case: high risk, flagged as a possible group petition, or involving a
+    group of people."""
+    return or_(
+        Case.risk_level == Risk.HIGH.value,
+        Case.petition_risk.is_(True),
+        Case.people_involved >= GROUP_SIZE,
+    )
+
+
 def early_warnings(session: Session, user: User, scope: Scope) -> Select[Any]:
-    """Open cases that could become group petitions (群体性上访): high risk or flagged, most
-    people involved first."""
+    """Open cases that could become group petitions (群体性上访), most people involved first."""
+    return (
+        select(Case, Task)
+        .join(Task, Task.id == Case.task_id)
+        .where(tasks.visible_filter(session, user, scope), Task.is_open.is_(True), is_warning())
+        .order_by(Case.people_involved.desc(), Case.id)
+    )
+
+
+def follow_ups_due(session: Session, user: User, scope: Scope) -> Select[Any]:
+    """Closed cases with an agreement reached (fully or partly) and no follow-up visit yet,
+    oldest first."""
     return (
         select(Case, Task)
         .join(Task, Task.id == Case.task_id)
         .where(
             tasks.visible_filter(session, user, scope),
-            Task.is_open.is_(True),
-            or_(Case.risk_level == Risk.HIGH.value, Case.petition_risk.is_(True)),
+            Task.state == "closed",
+            Case.outcome.in_([Outcome.RESOLVED.value, Outcome.PARTLY.value]),
         )
-        .order_by(Case.people_involved.desc(), Case.id)
+        .order_by(Case.closed_at, Case.id)
     )
 
 
@@ -691,10 +716,7 @@ def figures(session: Session, scope: Scope) -> Figures:
     dismissed = Task.state == "dismissed"
     handled = Case.outcome.is_not(None)
     resolved = Case.outcome == Outcome.RESOLVED.value
-    warning = and_(
-        Task.is_open.is_(True),
-        or_(Case.risk_level == Risk.HIGH.value, Case.petition_risk.is_(True)),
-    )
+    warning = and_(Task.is_open.is_(True), is_warning())
 
     row = session.execute(
         select(

@@ -131,3 +131,32 @@ def test_scoring_caps_reported_disputes_at_five_points(session, county):
     for _ in range(7):
         report(session, county)
     assert rule("disputes.reported").score(context(session, county, county.workers[0])) == 5.0
+
+
+def test_a_dispute_of_five_people_or_more_is_an_early_warning_whatever_its_risk(session, county):
+    group = report(session, county, title="五户", people_involved=5)
+    report(session, county, title="四人", people_involved=4)
+    admin = county.admin
+    rows = session.execute(service.early_warnings(session, admin, scope_of(session, admin))).all()
+    assert [case.id for case, _task in rows] == [group.id]
+
+
+def test_follow_ups_fall_due_for_agreements_reached_until_someone_visits(session, county):
+    worker = county.workers[0]
+    settled = report(session, county, title="已调解")
+    close(session, worker, settled)
+    failed = report(session, county, title="未调成")
+    close(session, worker, failed, outcome="failed", referral="court")
+    visited = report(session, county, title="已回访")
+    close(session, worker, visited)
+    service.record_follow_up(
+        session,
+        worker,
+        scope_of(session, worker),
+        visited,
+        visited_on=TODAY,
+        is_kept=True,
+        note="已履行",
+    )
+    rows = session.execute(service.follow_ups_due(session, worker, scope_of(session, worker)))
+    assert [case.id for case, _task in rows] == [settled.id]
