@@ -9,6 +9,7 @@ import pytest
 
 from tests.api.bearer import bearer, url
 from tests.api.test_registry import registry_bodies
+from tests.plugins.disputes.isolation import disputes_bodies
 
 AT = "at=2030-01-01T00:00:00Z"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -33,6 +34,7 @@ def _ids(county) -> dict[str, int]:
             ("person_id", "dwelling_id", "household_id", "site_id"), county.grids[0].id
         ),
         "run_id": county.grids[0].id,
+        "case_id": county.grids[0].id,
     }
 
 
@@ -143,6 +145,7 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/admissions/<int:admission_id>/withdraw"): {"reason": "越界"},
         ("POST", "/forms/<code>/submissions"): {"node_id": county.grids[0].id, "data": {}},
         ("POST", "/form-files"): {},
+        **disputes_bodies(county),
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"
