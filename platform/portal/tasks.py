@@ -20,8 +20,10 @@ from flask import (
 )
 from flask_login import login_required
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.service import ROLE_LABELS
 from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
@@ -220,6 +222,8 @@ def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200
     for rule in rules:
         form = failed if failed is not None and failed.action.data == rule.action else None
         forms[rule.action] = form or ActionForm(formdata=None, action=rule.action)
+    if "dispatch" in forms:
+        _offer_targets(forms["dispatch"], task)
     supervise = None
     if me().role in tasks.SUPERVISOR_ROLES and task.is_open:
         supervise = SupervisionForm(formdata=None)
@@ -239,6 +243,38 @@ def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200
     return page, status
 
 
+def _offer_targets(form: ActionForm, task: Task) -> None:
+    """The dispatch picker: the levels at and below where the task waits, the departments
+    serving its grid, and the role that takes it at a level (default: by the level)."""
+    targets = tasks.dispatch_targets(db_session(), user_scope(), task)
+    levels, departments = str(_("本级及下级")), str(_("职能部门"))
+    form.target.choices = [
+        SelectChoice("", _("请选择交办对象")),
+        *(SelectChoice(f"node:{n.id}", n.name, optgroup=levels) for n in targets.nodes),
+        *(
+            SelectChoice(f"department:{d.id}", d.name, optgroup=departments)
+            for d in targets.departments
+        ),
+    ]
+    form.target_role.choices = [
+        SelectChoice("", _("按层级默认（网格员、社区工作站或乡镇）")),
+        *(SelectChoice(role, ROLE_LABELS[role]) for role in targets.roles),
+    ]
+
+
+def _picked_target(value: str) -> tuple[Node | None, int | None]:
+    """The node or the department id a picker value names; another county's is unknown."""
+    kind, _sep, ref = value.partition(":")
+    if kind == "department" and ref.isdigit():
+        return None, int(ref)
+    if kind == "node" and ref.isdigit():
+        node = db_session().get(Node, int(ref))
+        if node is not None:
+            return node, None
+        raise DomainError(_("没有这个节点"), field="target_node_id")
+    raise DomainError(_("请选择交办给哪个节点或部门"), field="target_node_id")
+
+
 @bp.get("/tasks/<int:task_id>")
 @login_required
 def task(task_id: int) -> Any:
@@ -255,20 +291,21 @@ def act(task_id: int) -> Any:
     session = db_session()
 
     def take() -> None:
-        target = None
-        if form.action.data == "dispatch" and (form.target_node.data or "").strip():
-            target = hierarchy.get_node_by_code(session, form.target_node.data.strip())
-            if target is None or not user_scope().contains(target):
-                raise DomainError(_("没有这个节点"), field="target_node")
+        target, department_id = None, None
+        if form.action.data == "dispatch":
+            target, department_id = _picked_target(form.target.data or "")
         move = tasks.Move(
             comment=form.comment.data or "",
             target_node=target,
+            target_role=(form.target_role.data or None) if target is not None else None,
+            department_id=department_id,
             rating=form.rating.data if form.action.data == "evaluate" else None,
         )
         done = tasks.transition(session, me(), user_scope(), found, form.action.data, move)
         _attach_upload(done, form.photo.data)
 
-    if not run_change(form, take, {"target_node_id": "target_node", "file": "photo"}):
+    aliases = {"target_node_id": "target", "department_id": "target", "file": "photo"}
+    if not run_change(form, take, aliases):
         return _render_task(_visible_task(task_id), form, 422)
     return redirect(url_for("portal.task", task_id=task_id))
 

@@ -52,7 +52,9 @@ class ActionForm(FlaskForm):
 
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(_("办理意见"), validators=[Length(max=4000)])
-    target_node = StringField(_("交办给（节点编码）"), validators=[Length(max=64)])
+    # "node:<id>" or "department:<id>": the choices are the task's own (service.dispatch_targets).
+    target = SelectField(_("交办给"), validate_choice=False)
+    target_role = SelectField(_("承办角色"), validate_choice=False)
     rating = SelectField(_("评价"), choices=RATING_CHOICES, default="satisfied")
     photo = FileField(_("照片"))
 

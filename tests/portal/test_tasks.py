@@ -162,3 +162,80 @@ def test_a_modules_categories_are_offered_only_once_the_county_admitted_it(app, 
     assert sent.status_code == 302
     page = as_worker.get(sent.headers["Location"]).get_data(as_text=True)
     assert "待核实" in page
+
+
+def accepted_by_station(app, county) -> int:
+    """A task of grid 0 the community station has accepted (it now waits on the station)."""
+    from sqlalchemy import select
+
+    from gridgov.core.accounts.models import User
+    from gridgov.core.accounts.scope import scope_of
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            task, _ = tasks.report_task(
+                session,
+                session.get(User, county.workers[0].id),
+                county.grids[0],
+                tasks.Report(category="矛盾纠纷", title="邻里漏水纠纷", track="coordinate"),
+            )
+            station = session.scalar(select(User).where(User.id == county.station_staff.id))
+            tasks.transition(session, station, scope_of(session, station), task, "accept")
+            task_id = task.id
+        session.commit()
+    return task_id
+
+
+def dispatch(client, task_id: int, page: str, **fields):
+    return client.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={"csrf_token": csrf_token(page), "action": "dispatch", "comment": "", **fields},
+    )
+
+
+def test_the_dispatch_picker_offers_the_stations_grids_and_the_departments(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert f'value="node:{county.grids[1].id}"' in page
+    assert f'value="department:{county.department.id}"' in page
+    assert f'value="node:{county.grids[2].id}"' not in page  # the next community's grid
+
+
+def test_a_task_dispatched_to_a_department_waits_on_its_officers(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    sent = dispatch(client, task_id, page, target=f"department:{county.department.id}")
+    assert sent.status_code == 302
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已交办" in page and "职能部门人员" in page
+
+
+def test_a_grid_worker_picked_with_a_role_gets_the_task(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    target = f"node:{county.grids[1].id}"
+    sent = dispatch(client, task_id, page, target=target, target_role="grid_worker")
+    assert sent.status_code == 302
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已交办" in page and county.grids[1].name in page
+
+
+def test_dispatch_without_a_pick_or_outside_the_scope_is_marked_on_the_picker(
+    app, client, county
+):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    empty = dispatch(client, task_id, page, target="")
+    assert empty.status_code == 422
+    assert 'id="target-error"' in empty.get_data(as_text=True)
+    outside = dispatch(client, task_id, page, target=f"node:{county.grids[2].id}")
+    assert outside.status_code == 422 and "没有这个节点" in outside.get_data(as_text=True)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已受理" in page

@@ -653,6 +653,40 @@ def _dispatch(
     return target
 
 
+@dataclass(frozen=True)
+class DispatchTargets:
+    """Where a task may be dispatched from the level it waits on (the dispatch picker)."""
+
+    nodes: list[Node]  # that level itself, then the active levels directly below it
+    departments: list[Any]  # the active departments serving the task's grid
+    roles: tuple[str, ...] = (
+        Role.GRID_WORKER.value,
+        Role.STATION_STAFF.value,
+        Role.TOWNSHIP_STAFF.value,
+    )
+
+
+def dispatch_targets(session: Session, scope: Scope, task: Task) -> DispatchTargets:
+    """The nodes in ``scope`` at and directly below the level ``task`` waits on, and the
+    departments whose area holds the grid it was filed under."""
+    from gridgov.core.departments import service as departments
+
+    current = session.get(Node, task.current_node_id)
+    assert current is not None
+    children = session.scalars(
+        select(Node)
+        .where(Node.parent_id == current.id, Node.retired_at.is_(None))
+        .order_by(Node.code)
+    )
+    nodes = [node for node in (current, *children) if scope.contains(node)]
+    serving = [
+        department
+        for department in departments.list_departments(session)
+        if task.filed_path.startswith(department.node.path)
+    ]
+    return DispatchTargets(nodes=nodes, departments=serving)
+
+
 def _default_role_at(session: Session, node: Node) -> str:
     """Who a task dispatched to ``node`` goes to when no role is named: the grid worker of a
     grid, the station of a community, the township's staff above that."""
