@@ -481,48 +481,54 @@ def _apply(
     comment = (move.comment or "").strip()
     if rule.needs_comment and not comment:
         raise DomainError(_("请填写办理意见"), field="comment")
-    filed_at = session.get(Node, task.node_id)
-    assert filed_at is not None
-    _check_module_open(session, task_type, filed_at)
+    if task_type.module is not None:  # the core's types are open everywhere: no node to read
+        filed_at = session.get(Node, task.node_id)
+        assert filed_at is not None
+        _check_module_open(session, task_type, filed_at)
     tenant = current_tenant(session)
     levels_before = _level(session, task.current_node_id)
     before = counters.share_of(task, levels_before)
     snapshot = _snapshot(task)
     from_state = task.state
-    destination = _carry_out(session, actor, scope, task, rule, move)
-    now = utcnow()
-    task.state = rule.target
-    task.is_open = task_type.state(rule.target).is_open
-    task.current_node_id = destination.id
-    task.current_path = destination.path
-    task.updated_at = now
-    if not task.is_open and task.closed_at is None:
-        task.closed_at = now
-        _end_supervision(session, task, now)
-    elif task.is_open:
-        task.closed_at = None
-    _start_stage(session, tenant, task_type, task, destination, now)
-    _log(
-        session,
-        task,
-        actor,
-        rule.action,
-        from_state,
-        destination,
-        comment=comment,
-        file_ids=move.file_ids,
-        now=now,
-    )
-    counters.apply(session, before, counters.share_of(task, destination.level))
-    audit.record(
-        session,
-        actor,
-        f"task.{rule.action}",
-        "task",
-        task.id,
-        before=snapshot,
-        after=_snapshot(task),
-    )
+    # Reads in the middle of the change (the stage's limit, the calendar, who to notify)
+    # must not flush a half-made one: the task is then written in one UPDATE, not two.
+    with session.no_autoflush:
+        destination = _carry_out(session, actor, scope, task, rule, move)
+        now = utcnow()
+        task.state = rule.target
+        task.is_open = task_type.state(rule.target).is_open
+        task.current_node_id = destination.id
+        task.current_path = destination.path
+        task.updated_at = now
+        if not task.is_open and task.closed_at is None:
+            task.closed_at = now
+            _end_supervision(session, task, now)
+        elif task.is_open:
+            task.closed_at = None
+        _start_stage(session, tenant, task_type, task, destination, now)
+        _log(
+            session,
+            task,
+            actor,
+            rule.action,
+            from_state,
+            destination,
+            comment=comment,
+            file_ids=move.file_ids,
+            now=now,
+        )
+        counters.apply(session, before, counters.share_of(task, destination.level))
+        audit.record(
+            session,
+            actor,
+            f"task.{rule.action}",
+            "task",
+            task.id,
+            before=snapshot,
+            after=_snapshot(task),
+        )
+    # The modules react to the step as stored.
+    session.flush()
     _announce(session, tenant, task, rule.action, from_state, actor, comment)
     session.flush()
     return task
