@@ -359,7 +359,8 @@ def _transitions(session: Session, runs: int) -> tuple[float, float]:
     event.listen(session.get_bind(), "after_cursor_execute", count)
     figures = timed(runs, accept)
     event.remove(session.get_bind(), "after_cursor_execute", count)
-    print(f"statements per transition (with reading the task, user and scope): {statements / (runs + 3):.1f}")
+    per_transition = statements / (runs + 3)
+    print(f"statements per transition (reading task, user, scope included): {per_transition:.1f}")
     return figures
 
 

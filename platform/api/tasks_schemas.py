@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema, StoredFileSchema
+from gridgov.core.tasks.exports import export_progress
 from gridgov.core.tasks.models import Card, Rating, Source, Track
 
 TRACKS = [t.value for t in Track]
@@ -234,3 +235,31 @@ class WorkerLogSchema(ApiSchema):
     day = fields.Date(dump_only=True)
     text = fields.String(required=True)
     updated_at = fields.DateTime(dump_only=True)
+
+
+class TaskExportRequestSchema(ApiSchema):
+    node_id = fields.Integer(
+        load_default=None, metadata={"description": "默认：调用者可见范围的最上层节点"}
+    )
+    card = fields.String(
+        load_default=Card.RED.value,
+        validate=validate.OneOf([Card.RED.value, Card.YELLOW.value]),
+        metadata={"description": "red：红牌事件清单；yellow：黄牌事件清单"},
+    )
+
+
+class TaskExportSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    node_id = fields.Integer(dump_only=True)
+    card = fields.String(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "queued/running/done/failed"})
+    rows = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出的事件数"})
+    progress = fields.Function(
+        export_progress,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "进行中：done/total"},
+    )
+    is_ready = fields.Function(lambda e: e.file_id is not None, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    finished_at = fields.DateTime(dump_only=True, allow_none=True)

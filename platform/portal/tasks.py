@@ -32,11 +32,12 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import public
+from gridgov.core.tasks import exports, public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
-from gridgov.core.tasks.models import Task
+from gridgov.core.tasks.models import Task, TaskExport
 from gridgov.core.tasks.workflow import DEFAULT_TYPE, TaskType
+from gridgov.jobs import enqueue
 from gridgov.portal.shell import (
     bp,
     me,
@@ -48,6 +49,7 @@ from gridgov.portal.shell import (
 )
 from gridgov.portal.tasks_forms import (
     ActionForm,
+    ExportForm,
     LogForm,
     NoticeBoardForm,
     PatrolForm,
@@ -452,6 +454,10 @@ def _board() -> dashboards.Dashboard:
 @login_required
 def task_dashboard() -> Any:
     board = _board()
+    return _render_dashboard(board, ExportForm(formdata=None, node=board.node.id))
+
+
+def _render_dashboard(board: dashboards.Dashboard, export_form: ExportForm, status: int = 200):
     charts = {
         name: {"labels": [f.label for f in figures], "values": [f.tasks for f in figures]}
         for name, figures in (
@@ -461,12 +467,15 @@ def task_dashboard() -> Any:
             ("child", board.by_child),
         )
     }
-    return render_template(
+    page = render_template(
         "tasks/dashboard.html",
         board=board,
         charts=json.dumps(charts, ensure_ascii=False),
         overdue=list(db_session().scalars(dashboards.overdue_tasks(board.node).limit(20))),
+        export_form=export_form,
+        card_lists=exports.CARD_LISTS,
     )
+    return page, status
 
 
 @bp.get("/tasks/dashboard.xlsx")
@@ -477,4 +486,62 @@ def task_dashboard_xlsx() -> Response:
         dashboards.to_xlsx(board),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+    )
+
+
+@bp.post("/tasks/exports")
+@login_required
+def request_export() -> Any:
+    """Queue the export of a card list; its page follows the job."""
+    form = ExportForm()
+    node = visible_node(request.form.get("node", type=int) or 0)
+    session = db_session()
+    asked: list[TaskExport] = []
+
+    def ask() -> None:
+        card = form.card.data or ""
+        asked.append(exports.request_export(session, me(), user_scope(), node, card))
+
+    if not form.validate() or not run_change(form, ask, {"card": "", "node_id": ""}):
+        board = dashboards.dashboard(session, current_tenant(), tasks.registry(), node)
+        return _render_dashboard(board, form, 422)
+    export = asked[0]
+    export.job_id = enqueue(exports.export_tasks, current_tenant().id, export.id).id
+    session.commit()
+    return redirect(url_for("portal.task_export", export_id=export.id))
+
+
+def _my_export(export_id: int) -> Any:
+    try:
+        return exports.visible_export(db_session(), me(), export_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/tasks/exports/<int:export_id>")
+@login_required
+def task_export(export_id: int) -> Any:
+    export = _my_export(export_id)
+    return render_template(
+        "tasks/export.html",
+        export=export,
+        node=hierarchy.get_node(db_session(), export.node_id),
+        title=exports.CARD_LISTS[export.card],
+        progress=exports.export_progress(export),
+    )
+
+
+@bp.get("/tasks/exports/<int:export_id>/file")
+@login_required
+def task_export_file(export_id: int) -> Response:
+    session = db_session()
+    try:
+        stored = exports.export_file(session, _my_export(export_id))
+    except NotFound:
+        abort(404)
+    return send_file(
+        files.file_path(stored),
+        mimetype=stored.content_type,
+        download_name=stored.name,
+        as_attachment=True,
     )

@@ -78,3 +78,10 @@ class SupervisionForm(FlaskForm):
 class NoticeBoardForm(FlaskForm):
     shows_phone = BooleanField(_("在网格公示牌上显示我的电话"))
     photo = FileField(_("公示照片"))
+
+
+class ExportForm(FlaskForm):
+    """Ask for the red- or yellow-card list of the dashboard's node as .xlsx."""
+
+    node = HiddenField(validators=[DataRequired()])
+    card = HiddenField(validators=[DataRequired()])

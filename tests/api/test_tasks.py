@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
 import pytest
 from openpyxl import load_workbook
 
+from gridgov.core.db import utcnow
 from tests.api.bearer import bearer, url
 
 PNG = bytes.fromhex(
@@ -282,3 +284,38 @@ def test_every_task_url_of_a_task_outside_the_callers_grid_is_404(
             assert response.status_code == 404, (method, path, response.get_json())
             tried += 1
     assert tried >= 5
+
+
+def test_the_red_list_is_exported_in_the_background_and_downloaded(
+    client, county, worker, station, mint, files_dir
+):
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    report(client, county, worker, title="井盖破损")
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        tasks.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
+    session.commit()
+    asked = client.post(url(county, "/tasks/exports"), json={"card": "red"}, headers=station)
+    assert asked.status_code == 202
+    export = client.get(url(county, f"/tasks/exports/{asked.get_json()['id']}"), headers=station)
+    assert export.get_json()["status"] == "done" and export.get_json()["rows"] == 1
+    workbook = client.get(
+        url(county, f"/tasks/exports/{export.get_json()['id']}/file"), headers=station
+    )
+    assert workbook.status_code == 200
+    rows = list(load_workbook(io.BytesIO(workbook.data)).active.iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == ["井盖破损"]
+    admin = bearer(mint(county, county.admin))
+    mine_only = client.get(url(county, f"/tasks/exports/{export.get_json()['id']}"), headers=admin)
+    assert mine_only.status_code == 404
+
+
+def test_an_export_of_a_node_outside_the_scope_is_404_and_a_bad_list_422(client, county, station):
+    outside = client.post(
+        url(county, "/tasks/exports"), json={"node_id": county.top.id}, headers=station
+    )
+    assert outside.status_code == 404
+    bad = client.post(url(county, "/tasks/exports"), json={"card": "green"}, headers=station)
+    assert bad.status_code == 422 and "card" in bad.get_json()["errors"]["json"]

@@ -226,9 +226,7 @@ def test_a_grid_worker_picked_with_a_role_gets_the_task(app, client, county):
     assert "已交办" in page and county.grids[1].name in page
 
 
-def test_dispatch_without_a_pick_or_outside_the_scope_is_marked_on_the_picker(
-    app, client, county
-):
+def test_dispatch_without_a_pick_or_outside_the_scope_is_marked_on_the_picker(app, client, county):
     task_id = accepted_by_station(app, county)
     login(client, county.tenant.slug, county.station_staff.username)
     page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
@@ -239,3 +237,56 @@ def test_dispatch_without_a_pick_or_outside_the_scope_is_marked_on_the_picker(
     assert outside.status_code == 422 and "没有这个节点" in outside.get_data(as_text=True)
     page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
     assert "已受理" in page
+
+
+def test_the_red_list_is_exported_from_the_dashboard_and_downloaded(
+    app, as_admin, county, files_dir
+):
+    import datetime as dt
+
+    from gridgov.core.db import db_session, tenant_scope, utcnow
+    from gridgov.core.tasks import service as tasks
+
+    accepted_by_station(app, county)
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            tasks.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
+        session.commit()
+    page = as_admin.get("/t/changshan/tasks/dashboard").get_data(as_text=True)
+    assert 'data-testid="card-exports"' in page
+    asked = as_admin.post(
+        "/t/changshan/tasks/exports",
+        data={"csrf_token": csrf_token(page), "node": str(county.top.id), "card": "red"},
+    )
+    assert asked.status_code == 302
+    status = as_admin.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "共 1 件事件" in status
+    link = re.search(r'href="([^"]+/file)"', status).group(1)
+    rows = list(
+        load_workbook(io.BytesIO(as_admin.get(link).data)).active.iter_rows(values_only=True)
+    )
+    assert [row[1] for row in rows[1:]] == ["邻里漏水纠纷"]
+
+
+def test_an_unknown_list_is_refused_on_the_dashboard(as_admin, county):
+    page = as_admin.get("/t/changshan/tasks/dashboard").get_data(as_text=True)
+    refused = as_admin.post(
+        "/t/changshan/tasks/exports",
+        data={"csrf_token": csrf_token(page), "node": str(county.top.id), "card": "green"},
+    )
+    assert refused.status_code == 422
+    assert "只能导出红牌或黄牌事件清单" in refused.get_data(as_text=True)
+
+
+def test_someone_elses_export_is_404(app, client, as_admin, county, files_dir):
+    page = as_admin.get("/t/changshan/tasks/dashboard").get_data(as_text=True)
+    asked = as_admin.post(
+        "/t/changshan/tasks/exports",
+        data={"csrf_token": csrf_token(page), "node": str(county.top.id), "card": "yellow"},
+    )
+    export_page = asked.headers["Location"]
+    as_admin.post("/t/changshan/logout", data={"csrf_token": csrf_token(page)})
+    login(client, county.tenant.slug, county.township_staff.username)
+    assert client.get(export_page).status_code == 404
+    assert client.get(f"{export_page}/file").status_code == 404
