@@ -477,7 +477,11 @@ def _apply(
     task_type: TaskType,
     rule: TransitionRule,
     move: Move,
+    *,
+    actor_name: str = "",
 ) -> Task:
+    """Carry out ``rule`` on ``task`` (already checked); ``actor`` None is a resident or, with
+    ``actor_name``, the system."""
     comment = (move.comment or "").strip()
     if rule.needs_comment and not comment:
         raise DomainError(_("请填写办理意见"), field="comment")
@@ -516,6 +520,7 @@ def _apply(
             comment=comment,
             file_ids=move.file_ids,
             now=now,
+            actor_name=actor_name,
         )
         counters.apply(session, before, counters.share_of(task, destination.level))
         audit.record(
@@ -837,6 +842,7 @@ def _start_stage(
 class SweepResult:
     yellow: int
     red: int
+    escalated: int = 0  # red tasks sent up a level (the county's ``escalate_red_tasks``)
 
 
 def sweep_cards(session: Session, now: dt.datetime | None = None) -> SweepResult:
@@ -850,7 +856,52 @@ def sweep_cards(session: Session, now: dt.datetime | None = None) -> SweepResult
     yellow = _give_cards(
         session, Card.YELLOW, and_(Task.yellow_at <= now, Task.due_at > now), [Card.NONE], now
     )
-    return SweepResult(yellow=yellow, red=red)
+    escalated = _escalate_red(session, now) if red else 0
+    return SweepResult(yellow=yellow, red=red, escalated=escalated)
+
+
+ESCALATE_RED_SETTING = "escalate_red_tasks"
+
+
+def _escalate_red(session: Session, now: dt.datetime) -> int:
+    """Where the county asked for it (``settings["escalate_red_tasks"]``, off by default), send
+    each task that got its red card in this sweep to the level above, as the system, through
+    its type's escalation rule: logged, counted and notified like any escalation, and the new
+    level's clock starts. A task its rule cannot move (a stage without escalation, the top
+    level, a department's, a suspended module's) keeps its red card where it is."""
+    tenant = current_tenant(session)
+    if not tenant.settings.get(ESCALATE_RED_SETTING):
+        return 0
+    carded = session.scalars(
+        select(Task)
+        .where(Task.card == Card.RED.value, Task.card_at == now, Task.department_id.is_(None))
+        .order_by(Task.id)
+    ).all()
+    comment = _stored_text(_("超过办理时限（红牌），系统自动报上一级"))
+    escalated = 0
+    for found in carded:
+        task = _locked(session, found)  # someone may be moving it on right now
+        task_type = registry().get(task.task_type)
+        rules = [r for r in task_type.transitions if r.effect == Effect.ESCALATE]
+        rule = next((r for r in rules if r.applies_to(task)), None)
+        if rule is None or task.card != Card.RED.value:
+            continue
+        try:
+            with session.begin_nested():
+                _apply(
+                    session,
+                    None,
+                    Scope(everything=True),
+                    task,
+                    task_type,
+                    rule,
+                    Move(comment=comment),
+                    actor_name=str(_("系统")),
+                )
+        except DomainError:
+            continue
+        escalated += 1
+    return escalated
 
 
 def _give_cards(
