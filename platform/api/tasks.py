@@ -15,6 +15,8 @@ from gridgov.api import access
 from gridgov.api.access import Caller, current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.tasks_schemas import (
+    BulkResultSchema,
+    BulkTransitionRequestSchema,
     DashboardArgsSchema,
     DashboardSchema,
     NodeArgsSchema,
@@ -309,6 +311,33 @@ class Transitions(MethodView):
         _attach_files(caller, task, data["file_ids"])
         session.commit()
         return detail(task, caller)
+
+
+@blp.route("/bulk-transitions")
+class BulkTransitions(MethodView):
+    @blp.requires("tasks:write")
+    @blp.arguments(BulkTransitionRequestSchema)
+    @blp.response(200, BulkResultSchema)
+    def post(self, data: dict[str, Any]) -> tasks.BulkResult:
+        """Accept or dispatch several tasks at once (triage at a level)
+
+        Each task is tried on its own: ``refused`` names those that were not moved and why.
+        """
+        session, caller = db_session(), current_caller()
+        target = None
+        if data["target_node_id"] is not None:
+            target = access.visible_node(session, caller, data["target_node_id"])
+        move = tasks.Move(
+            comment=data["comment"],
+            target_node=target,
+            target_role=data["target_role"],
+            department_id=data["department_id"],
+        )
+        result = tasks.transition_many(
+            session, caller.user, caller.scope, data["task_ids"], data["action"], move
+        )
+        session.commit()
+        return result
 
 
 @blp.route("/<int:task_id>/attachments/<int:file_id>")

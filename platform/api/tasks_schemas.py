@@ -263,3 +263,35 @@ class TaskExportSchema(ApiSchema):
     is_ready = fields.Function(lambda e: e.file_id is not None, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     finished_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class BulkTransitionRequestSchema(ApiSchema):
+    task_ids = fields.List(
+        fields.Integer(),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "最多 100 件"},
+    )
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(["accept", "dispatch"]),
+        metadata={"description": "accept（受理）或 dispatch（交办）"},
+    )
+    comment = fields.String(load_default="")
+    target_node_id = fields.Integer(load_default=None, allow_none=True)
+    target_role = fields.String(load_default=None, allow_none=True)
+    department_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class RefusalSchema(ApiSchema):
+    task_id = fields.Integer(dump_only=True)
+    message = fields.String(dump_only=True)
+
+
+class BulkResultSchema(ApiSchema):
+    done = fields.List(fields.Integer(), dump_only=True, metadata={"description": "已办理的事件"})
+    refused = fields.Function(
+        lambda result: [{"task_id": i, "message": m} for i, m in result.refused.items()],
+        dump_only=True,
+        metadata={"description": "未办理的事件及原因"},
+    )

@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -36,7 +37,7 @@ from gridgov.core.tasks import exports, public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
 from gridgov.core.tasks.models import Task, TaskExport
-from gridgov.core.tasks.workflow import DEFAULT_TYPE, TaskType
+from gridgov.core.tasks.workflow import DEFAULT_TYPE, STAFF_ABOVE_GRID, TaskType
 from gridgov.jobs import enqueue
 from gridgov.portal.shell import (
     bp,
@@ -49,6 +50,7 @@ from gridgov.portal.shell import (
 )
 from gridgov.portal.tasks_forms import (
     ActionForm,
+    BulkForm,
     ExportForm,
     LogForm,
     NoticeBoardForm,
@@ -72,9 +74,12 @@ def _visible_task(task_id: int) -> Task:
 @bp.get("/tasks")
 @login_required
 def task_list() -> Any:
+    default = "mine" if me().role == Role.GRID_WORKER else "waiting"
+    return _render_list(request.args.get("list", default))
+
+
+def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) -> Any:
     session, user = db_session(), me()
-    default = "mine" if user.role == Role.GRID_WORKER else "waiting"
-    which = request.args.get("list", default)
     if which == "mine":
         query = tasks.my_tasks(session, user)
     elif which == "waiting":
@@ -88,7 +93,12 @@ def task_list() -> Any:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     found = list(session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return render_template(
+    if which != "mine" and user.role in STAFF_ABOVE_GRID and found and scope_roots():
+        bulk = bulk or BulkForm(formdata=None)
+        _offer_targets(bulk, scope_roots()[0])
+    else:
+        bulk = None
+    page_html = render_template(
         "tasks/list.html",
         tasks=found,
         which=which,
@@ -97,7 +107,43 @@ def task_list() -> Any:
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         state_label=_state_label,
+        bulk=bulk,
     )
+    return page_html, status
+
+
+@bp.post("/tasks/bulk")
+@login_required
+def bulk_act() -> Any:
+    """Accept or dispatch the ticked tasks of a list at once."""
+    form = BulkForm()
+    task_ids = [int(v) for v in request.form.getlist("task_ids") if v.isdigit()]
+    session = db_session()
+    results: list[tasks.BulkResult] = []
+
+    def take() -> None:
+        target, department_id = None, None
+        if form.action.data == "dispatch":
+            target, department_id = _picked_target(form.target.data or "")
+        move = tasks.Move(
+            comment=form.comment.data or "",
+            target_node=target,
+            target_role=(form.target_role.data or None) if target is not None else None,
+            department_id=department_id,
+        )
+        action = form.action.data or ""
+        results.append(tasks.transition_many(session, me(), user_scope(), task_ids, action, move))
+
+    back = "all" if request.form.get("list") == "all" else "waiting"
+    aliases = {"target_node_id": "target", "department_id": "target", "task_ids": ""}
+    if not form.validate() or not run_change(form, take, aliases):
+        return _render_list(back, form, 422)
+    result = results[0]
+    if result.done:
+        flash(_("已办理 %(n)d 件事件", n=len(result.done)), "success")
+    for task_id, why in result.refused.items():
+        flash(_("事件 %(id)d 未办理：%(why)s", id=task_id, why=why), "error")
+    return redirect(url_for("portal.task_list", list=back))
 
 
 def _state_label(task: Task) -> str:
@@ -225,7 +271,8 @@ def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200
         form = failed if failed is not None and failed.action.data == rule.action else None
         forms[rule.action] = form or ActionForm(formdata=None, action=rule.action)
     if "dispatch" in forms:
-        _offer_targets(forms["dispatch"], task)
+        waiting_at = hierarchy.get_node(session, task.current_node_id)
+        _offer_targets(forms["dispatch"], waiting_at, task.filed_path)
     supervise = None
     if me().role in tasks.SUPERVISOR_ROLES and task.is_open:
         supervise = SupervisionForm(formdata=None)
@@ -245,10 +292,11 @@ def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200
     return page, status
 
 
-def _offer_targets(form: ActionForm, task: Task) -> None:
-    """The dispatch picker: the levels at and below where the task waits, the departments
-    serving its grid, and the role that takes it at a level (default: by the level)."""
-    targets = tasks.dispatch_targets(db_session(), user_scope(), task)
+def _offer_targets(form: ActionForm | BulkForm, node: Node, filed_path: str | None = None) -> None:
+    """The dispatch picker of the level ``node``: itself and the levels below it, the
+    departments serving the task's grid (or the level's area), and the role that takes it at a
+    node (default: by the level)."""
+    targets = tasks.dispatch_targets(db_session(), user_scope(), node, filed_path)
     levels, departments = str(_("本级及下级")), str(_("职能部门"))
     form.target.choices = [
         SelectChoice("", _("请选择交办对象")),

@@ -132,6 +132,7 @@ def _body(method: str, rule: str, county) -> dict | None:
         },
         ("POST", "/tasks/notifications/<int:notification_id>/read"): None,
         ("POST", "/tasks/exports"): {"node_id": county.grids[0].id, "card": "red"},
+        ("POST", "/tasks/bulk-transitions"): {"task_ids": [1], "action": "accept"},
         ("POST", "/tasks/patrols"): {"node_id": county.grids[0].id},
         ("PUT", "/tasks/logs/<day>"): {"text": "越界"},
         ("POST", "/admissions"): {

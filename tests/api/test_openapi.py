@@ -73,6 +73,7 @@ EXPECTED_PATHS = {
             "/dashboard": {"get"},
             "/dashboard.xlsx": {"get"},
             "/exports": {"post"},
+            "/bulk-transitions": {"post"},
             "/exports/{export_id}": {"get"},
             "/exports/{export_id}/file": {"get"},
             "/notifications": {"get"},

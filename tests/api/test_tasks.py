@@ -319,3 +319,39 @@ def test_an_export_of_a_node_outside_the_scope_is_404_and_a_bad_list_422(client,
     assert outside.status_code == 404
     bad = client.post(url(county, "/tasks/exports"), json={"card": "green"}, headers=station)
     assert bad.status_code == 422 and "card" in bad.get_json()["errors"]["json"]
+
+
+def test_the_station_accepts_several_tasks_at_once_and_another_countys_is_refused(
+    client, county, other, worker, station, mint
+):
+    mine = [report(client, county, worker, title=f"第{i}件").get_json()["id"] for i in (1, 2)]
+    theirs = report(
+        client,
+        other,
+        bearer(mint(other, other.workers[0])),
+        node_id=other.grids[0].id,
+    ).get_json()["id"]
+    response = client.post(
+        url(county, "/tasks/bulk-transitions"),
+        json={"task_ids": [*mine, theirs], "action": "accept"},
+        headers=station,
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "done": mine,
+        "refused": [{"task_id": theirs, "message": "没有这个事件"}],
+    }
+    states = [
+        client.get(url(county, f"/tasks/{task_id}"), headers=station).get_json()["state"]
+        for task_id in mine
+    ]
+    assert states == ["accepted", "accepted"]
+
+
+def test_a_bulk_close_is_refused_on_its_field(client, county, station):
+    response = client.post(
+        url(county, "/tasks/bulk-transitions"),
+        json={"task_ids": [1], "action": "close"},
+        headers=station,
+    )
+    assert response.status_code == 422 and "action" in response.get_json()["errors"]["json"]

@@ -290,3 +290,48 @@ def test_someone_elses_export_is_404(app, client, as_admin, county, files_dir):
     login(client, county.tenant.slug, county.township_staff.username)
     assert client.get(export_page).status_code == 404
     assert client.get(f"{export_page}/file").status_code == 404
+
+
+def test_the_station_accepts_the_ticked_tasks_of_its_list_at_once(app, client, county):
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    ids = []
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            for title in ("积水", "占道"):
+                task, _ = tasks.report_task(
+                    session, county.workers[0], county.grids[0], tasks.Report("民生事项", title)
+                )
+                ids.append(task.id)
+        session.commit()
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get("/t/changshan/tasks?list=all").get_data(as_text=True)
+    assert 'data-testid="bulk"' in page and f'value="node:{county.grids[1].id}"' in page
+    done = client.post(
+        "/t/changshan/tasks/bulk",
+        data={
+            "csrf_token": csrf_token(page),
+            "task_ids": [str(i) for i in ids],
+            "action": "accept",
+            "list": "all",
+        },
+    )
+    assert done.status_code == 302
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "已办理 2 件事件" in after
+    for task_id in ids:
+        assert "已受理" in client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+
+
+def test_a_bulk_dispatch_without_a_pick_is_marked_on_the_picker(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get("/t/changshan/tasks?list=waiting").get_data(as_text=True)
+    refused = client.post(
+        "/t/changshan/tasks/bulk",
+        data={"csrf_token": csrf_token(page), "task_ids": [str(task_id)], "action": "dispatch"},
+    )
+    assert refused.status_code == 422
+    assert 'id="target-error"' in refused.get_data(as_text=True)

@@ -455,6 +455,47 @@ def transition(
     return _apply(session, actor, scope, task, task_type, rule, move)
 
 
+# Triage at a level: what may be done to several waiting tasks at once.
+BULK_ACTIONS = ("accept", "dispatch")
+MAX_BULK = 100
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: list[int]  # ids of the tasks moved on
+    refused: dict[int, str]  # id → why that task was not (its state, the actor's level …)
+
+
+def transition_many(
+    session: Session,
+    actor: User,
+    scope: Scope,
+    task_ids: Sequence[int],
+    action: str,
+    move: Move = Move(),
+) -> BulkResult:
+    """Take ``action`` (accept or dispatch) on each of ``task_ids`` as ``actor``, each in a
+    savepoint of its own: a task refused (unknown, out of scope, in another state) is reported
+    with the reason and does not stop the others."""
+    if action not in BULK_ACTIONS:
+        raise DomainError(_("批量办理只能受理或交办"), field="action")
+    ids = list(dict.fromkeys(task_ids))
+    if not 1 <= len(ids) <= MAX_BULK:
+        raise DomainError(_("请选择 1 至 %(n)d 件事件", n=MAX_BULK), field="task_ids")
+    done: list[int] = []
+    refused: dict[int, str] = {}
+    for task_id in ids:
+        try:
+            with session.begin_nested():
+                task = visible_task(session, actor, scope, task_id)
+                transition(session, actor, scope, task, action, move)
+        except DomainError as error:
+            refused[task_id] = str(error.message)
+        else:
+            done.append(task_id)
+    return BulkResult(done=done, refused=refused)
+
+
 def evaluate_as_resident(session: Session, task: Task, rating: str, comment: str) -> Task:
     """The resident's own rating, through the public page with the tracking code."""
     task = _locked(session, task)
@@ -677,25 +718,23 @@ class DispatchTargets:
     )
 
 
-def dispatch_targets(session: Session, scope: Scope, task: Task) -> DispatchTargets:
-    """The nodes in ``scope`` at and directly below the level ``task`` waits on, and the
-    departments whose area holds the grid it was filed under."""
+def dispatch_targets(
+    session: Session, scope: Scope, node: Node, filed_path: str | None = None
+) -> DispatchTargets:
+    """Where the level ``node`` may dispatch: itself and its active children in ``scope``, and
+    the active departments serving ``filed_path`` (a task's grid; default: all of ``node``)."""
     from gridgov.core.departments import service as departments
 
-    current = session.get(Node, task.current_node_id)
-    assert current is not None
     children = session.scalars(
-        select(Node)
-        .where(Node.parent_id == current.id, Node.retired_at.is_(None))
-        .order_by(Node.code)
+        select(Node).where(Node.parent_id == node.id, Node.retired_at.is_(None)).order_by(Node.code)
     )
-    nodes = [node for node in (current, *children) if scope.contains(node)]
-    serving = [
-        department
-        for department in departments.list_departments(session)
-        if task.filed_path.startswith(department.node.path)
-    ]
-    return DispatchTargets(nodes=nodes, departments=serving)
+    served = filed_path or node.path
+    return DispatchTargets(
+        nodes=[n for n in (node, *children) if scope.contains(n)],
+        departments=[
+            d for d in departments.list_departments(session) if served.startswith(d.node.path)
+        ],
+    )
 
 
 def _default_role_at(session: Session, node: Node) -> str:
