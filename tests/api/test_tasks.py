@@ -355,3 +355,24 @@ def test_a_bulk_close_is_refused_on_its_field(client, county, station):
         headers=station,
     )
     assert response.status_code == 422 and "action" in response.get_json()["errors"]["json"]
+
+
+@pytest.mark.redis
+def test_with_redis_an_export_is_queued_then_written_by_a_worker(
+    app, client, county, station, files_dir, redis_url, monkeypatch
+):
+    from rq import SimpleWorker
+
+    from gridgov import jobs
+
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    asked = client.post(url(county, "/tasks/exports"), json={"card": "yellow"}, headers=station)
+    assert asked.status_code == 202
+    assert (asked.get_json()["status"], asked.get_json()["is_ready"]) == ("queued", False)
+    export_url = url(county, f"/tasks/exports/{asked.get_json()['id']}")
+    assert client.get(f"{export_url}/file", headers=station).status_code == 404
+    queue = jobs.queue(redis_url)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    done = client.get(export_url, headers=station).get_json()
+    assert (done["status"], done["rows"], done["is_ready"]) == ("done", 0, True)
+    assert client.get(f"{export_url}/file", headers=station).status_code == 200
