@@ -19,9 +19,10 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
@@ -38,19 +39,6 @@ from gridgov.migrations import upgrade
 
 TOWNSHIPS, COMMUNITIES, GRIDS = 10, 10, 10  # 1,000 grids in the big county
 SMALL_TENANTS, SMALL_TASKS = 20, 2000
-TASK_TABLES = (
-    "tasks",
-    "task_counters",
-    "task_transitions",
-    "task_cards",
-    "notifications",
-    "nodes",
-    "users",
-    "assignments",
-    "task_sla_limits",
-    "work_calendar_days",
-    "task_supervisions",
-)
 
 
 def reset(owner_url: str, app_url: str) -> None:
@@ -255,85 +243,152 @@ def clear_cards(owner_url: str) -> None:
 
 # --- timing -----------------------------------------------------------------------------------
 
+Figure = tuple[float, float]  # p50, p95 in ms
+FILTER_OFF = "bench.tenant_filter_off"
 
-def timed(runs: int, call: Callable[[], Any]) -> tuple[float, float]:
-    """(p50, p95) in milliseconds of ``runs`` calls after 3 warm-up calls."""
+
+def timed_pair(runs: int, on: Callable[[], Any], off: Callable[[], Any]) -> tuple[Figure, Figure]:
+    """(p50, p95) of ``runs`` calls of ``on`` and of ``off``, after 3 warm-up calls of each.
+    The calls alternate, so a load that comes and goes on the machine weighs on both alike."""
     for _ in range(3):
-        call()
-    samples = []
+        on()
+        off()
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
+        for call, kept in zip((on, off), samples, strict=True):
+            started = time.perf_counter()
+            call()
+            kept.append((time.perf_counter() - started) * 1000)
+    on_figure, off_figure = (_percentiles(kept) for kept in samples)
+    return on_figure, off_figure
+
+
+def _percentiles(samples: list[float]) -> Figure:
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
 @contextlib.contextmanager
-def tenant_filter_off(session: Session) -> Iterator[None]:
-    """The same queries with neither the ORM tenant criteria nor RLS: the owner's connection,
-    RLS disabled inside a transaction that is rolled back, the ORM listener detached."""
-    for table in TASK_TABLES:
-        session.execute(text(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"))
+def tenant_filter_off(owner: Engine) -> Iterator[None]:
+    """Sessions marked ``FILTER_OFF`` get no ORM tenant criteria, and the owner (who owns the
+    tables) is not held to RLS: FORCE ROW LEVEL SECURITY is lifted while the block runs and put
+    back afterwards. The application's role stays under RLS, so the two can run side by side."""
+    with owner.begin() as conn:
+        forced = list(
+            conn.execute(
+                text("SELECT relname FROM pg_class WHERE relforcerowsecurity ORDER BY relname")
+            ).scalars()
+        )
+        for table in forced:
+            conn.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
     event.remove(Session, "do_orm_execute", core_db._filter_by_tenant)
+    event.listen(Session, "do_orm_execute", _filter_unless_off)
     try:
         yield
     finally:
+        event.remove(Session, "do_orm_execute", _filter_unless_off)
         event.listen(Session, "do_orm_execute", core_db._filter_by_tenant)
-        session.rollback()
+        with owner.begin() as conn:
+            for table in forced:
+                conn.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
 
 
-def measure(
-    url: str, instance: str, runs: int, *, filter_on: bool
-) -> dict[str, tuple[float, float]]:
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance})
-    figures: dict[str, tuple[float, float]] = {}
-    with app.app_context():
-        session = db_session()
+def _filter_unless_off(state: Any) -> None:
+    if not state.session.info.get(FILTER_OFF):
+        core_db._filter_by_tenant(state)
+
+
+@dataclass
+class Side:
+    """What one side (filter on or off) works with: its session and the big county's rows."""
+
+    session: Session
+    tenant: Tenant
+    top: Node
+    worker: User
+
+    @classmethod
+    def of(cls, session: Session) -> Side:
         set_tenant(session, None)
         tenant = session.scalar(select(Tenant).where(Tenant.slug == "big"))
         set_tenant(session, tenant.id)
         top = session.scalar(select(Node).where(Node.level == 0))
         worker = session.scalar(select(User).where(User.role == Role.GRID_WORKER).order_by(User.id))
-        context = contextlib.nullcontext() if filter_on else tenant_filter_off(session)
-        with context:
-            registry = tasks.registry()
-            figures["county dashboard"] = timed(
-                runs, lambda: dashboards.dashboard(session, tenant, registry, top)
-            )
+        return cls(session, tenant, top, worker)
 
-            def worker_list() -> None:
-                query = tasks.my_tasks(session, worker)
-                session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-                list(session.scalars(query.limit(50)))
 
-            figures["worker's task list (count + page of 50)"] = timed(runs, worker_list)
-        if filter_on:
-            figures["transition (accept, committed)"] = _transitions(session, runs)
+def measure(
+    owner_url: str, app_url: str, instance: str, runs: int
+) -> tuple[dict[str, tuple[Figure, Figure]], tasks.SweepResult]:
+    """Every figure with the tenant filter on (the app's role) and off (the owner, unfiltered),
+    the calls of both sides interleaved; the sweep once per side."""
+    app = create_app({"DATABASE_URL": app_url, "INSTANCE_PATH": instance})
+    owner = make_engine(owner_url)
+    figures: dict[str, tuple[Figure, Figure]] = {}
+    with app.app_context(), tenant_filter_off(owner):
+        on = Side.of(db_session())
+        unfiltered = core_db.SessionFactory(bind=owner)
+        unfiltered.info[FILTER_OFF] = True
+        off = Side.of(unfiltered)
+        registry = tasks.registry()
+
+        def dashboard(side: Side) -> Callable[[], Any]:
+            return lambda: dashboards.dashboard(side.session, side.tenant, registry, side.top)
+
+        def worker_list(side: Side) -> Callable[[], Any]:
+            def call() -> None:
+                query = tasks.my_tasks(side.session, side.worker)
+                count = select(func.count()).select_from(query.order_by(None).subquery())
+                side.session.scalar(count)
+                list(side.session.scalars(query.limit(50)))
+
+            return call
+
+        figures["county dashboard"] = timed_pair(runs, dashboard(on), dashboard(off))
+        figures["worker's task list (count + page of 50)"] = timed_pair(
+            runs, worker_list(on), worker_list(off)
+        )
+        candidates = _candidates(on.session, 2 * (runs + 3) + 1)
+        spare = candidates.pop()
+        figures["transition (accept, committed)"] = timed_pair(
+            runs,
+            _accept(on.session, iter(candidates[0::2])),
+            _accept(off.session, iter(candidates[1::2])),
+        )
+        per_transition = _statements_per_accept(on.session, spare)
+        swept = {}
+        for name, side in (("off", off), ("on", on)):
             started = time.perf_counter()
-            result = tasks.sweep_cards(session)
-            session.commit()
-            elapsed = (time.perf_counter() - started) * 1000
-            figures[f"card sweep ({result.yellow:,} yellow, {result.red:,} red)"] = (
-                elapsed,
-                elapsed,
-            )
-        session.rollback()
+            swept[name] = tasks.sweep_cards(side.session)
+            side.session.commit()
+            swept[name + " ms"] = (time.perf_counter() - started) * 1000
+            if name == "off":
+                clear_cards(owner_url)  # the second sweep has the same work to do
+        figures["card sweep (once)"] = ((swept["on ms"],) * 2, (swept["off ms"],) * 2)
+        print(f"statements per transition (reading task, user, scope included): {per_transition}")
+        unfiltered.close()
         db_session.remove()
     app.extensions["gridgov.engine"].dispose()
-    return figures
+    owner.dispose()
+    return figures, swept["on"]
 
 
-def _transitions(session: Session, runs: int) -> tuple[float, float]:
-    candidates = list(
-        session.execute(
+def _candidates(session: Session, count: int) -> list[tuple[int, int]]:
+    """Tasks reported at a grid and waiting there (the station accepts them)."""
+    return [
+        (row[0], row[1])
+        for row in session.execute(
             select(Task.id, Task.current_node_id)
             .where(Task.state == "reported", Task.current_node_id == Task.node_id)
-            .limit(runs + 3)
+            .limit(count)
         )
-    )
+    ]
+
+
+def _accept(session: Session, queue: Iterator[tuple[int, int]]) -> Callable[[], None]:
+    """One call: the community station accepts the next task, as a request would (the task, the
+    user and their scope read, the transition, the commit)."""
     stations: dict[int, User] = {}
-    queue = iter(candidates)
 
     def accept() -> None:
         task_id, grid_id = next(queue)
@@ -348,7 +403,24 @@ def _transitions(session: Session, runs: int) -> tuple[float, float]:
         tasks.transition(session, station, scope_of(session, station), task, "accept")
         session.commit()
 
-    return timed(runs, accept)
+    return accept
+
+
+def _statements_per_accept(session: Session, spare: tuple[int, int]) -> int:
+    """The SQL statements of one more accept (on a task no timed call took), with a fresh
+    station cache, as a request has."""
+    statements = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(session.get_bind(), "after_cursor_execute", count)
+    try:
+        _accept(session, iter([spare]))()
+    finally:
+        event.remove(session.get_bind(), "after_cursor_execute", count)
+    return statements
 
 
 def main() -> None:
@@ -364,19 +436,16 @@ def main() -> None:
         reset(owner_url, app_url)
         load(owner_url, args.tasks)
     with tempfile.TemporaryDirectory() as instance:
-        off = measure(owner_url, instance, args.runs, filter_on=False)
-        on = measure(app_url, instance, args.runs, filter_on=True)
+        figures, swept = measure(owner_url, app_url, instance, args.runs)
     print(
         f"\nbig county: {args.tasks:,} tasks, {TOWNSHIPS * COMMUNITIES * GRIDS:,} grids; "
-        f"{SMALL_TENANTS} small counties of {SMALL_TASKS:,} tasks; {args.runs} runs each, "
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        f"{SMALL_TENANTS} small counties of {SMALL_TASKS:,} tasks; {args.runs} runs each "
+        f"(filter on and off interleaved), {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     )
-    print(f"{'figure':45} {'p50 ms':>8} {'p95 ms':>8} {'p95 off':>8} {'on/off':>7}")
-    for name, (p50, p95) in on.items():
-        base = off.get(name)
-        ratio = f"{p95 / base[1]:7.2f}" if base else ""
-        off_p95 = f"{base[1]:8.1f}" if base else " " * 8
-        print(f"{name:45} {p50:8.1f} {p95:8.1f} {off_p95} {ratio}")
+    print(f"{'figure':45} {'p50 ms':>8} {'p95 ms':>8} {'p50 off':>8} {'p95 off':>8} {'on/off':>7}")
+    for name, ((p50, p95), (off_p50, off_p95)) in figures.items():
+        print(f"{name:45} {p50:8.1f} {p95:8.1f} {off_p50:8.1f} {off_p95:8.1f} {p95 / off_p95:7.2f}")
+    print(f"the sweep gave {swept.yellow:,} yellow and {swept.red:,} red cards")
 
 
 if __name__ == "__main__":

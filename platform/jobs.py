@@ -32,6 +32,7 @@ from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
 from redis import Redis
 from rq import Queue, Worker, get_current_job
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy.orm import Session
 
@@ -144,6 +145,18 @@ def report_progress(done: int, total: int) -> None:
 def progress(job: Job | InlineJob) -> dict[str, int] | None:
     """The last progress the job reported (``{"done": …, "total": …}``), or None."""
     return job.get_meta(refresh=True).get("progress")
+
+
+def progress_of(job_id: str | None) -> dict[str, int] | None:
+    """The last progress of the queued job with this id, or None (no Redis: jobs ran inline
+    and are over; an unknown or expired job)."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if job_id is None or not redis_url:
+        return None
+    try:
+        return progress(Job.fetch(job_id, connection=queue(redis_url).connection))
+    except NoSuchJobError:
+        return None
 
 
 # --- running a job inside the app, scoped to a tenant ----------------------------------------

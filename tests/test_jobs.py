@@ -161,3 +161,22 @@ def test_worker_command_needs_redis(app: Flask):
     result = app.test_cli_runner().invoke(jobs.worker, ["--burst"])
     assert result.exit_code != 0
     assert "REDIS_URL" in result.output
+
+
+@pytest.mark.redis
+def test_the_progress_of_a_queued_job_is_read_by_its_id(
+    app: Flask, redis_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    with app.app_context():
+        job = jobs.enqueue(count_to, None, 4)
+        assert jobs.progress_of(job.id) is None  # queued: nothing reported yet
+        queue = jobs.queue(redis_url)
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        assert jobs.progress_of(job.id) == {"done": 4, "total": 4}
+        assert jobs.progress_of("no-such-job") is None
+
+
+def test_without_redis_no_job_has_progress_to_read(app: Flask):
+    with app.app_context():
+        assert jobs.progress_of(jobs.enqueue(count_to, None, 2).id) is None

@@ -15,6 +15,8 @@ from gridgov.api import access
 from gridgov.api.access import Caller, current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.tasks_schemas import (
+    BulkResultSchema,
+    BulkTransitionRequestSchema,
     DashboardArgsSchema,
     DashboardSchema,
     NodeArgsSchema,
@@ -24,6 +26,8 @@ from gridgov.api.tasks_schemas import (
     SupervisionRequestSchema,
     SupervisionSchema,
     TaskDetailSchema,
+    TaskExportRequestSchema,
+    TaskExportSchema,
     TaskIntakeSchema,
     TaskListArgsSchema,
     TaskReportSchema,
@@ -41,10 +45,12 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
+from gridgov.core.tasks import exports
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tasks.counters import Period
 from gridgov.core.tasks.models import Source, Task
+from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
 
 blp = ApiBlueprint(
@@ -360,6 +366,33 @@ class Transitions(MethodView):
         return detail(task, caller)
 
 
+@blp.route("/bulk-transitions")
+class BulkTransitions(MethodView):
+    @blp.requires("tasks:write")
+    @blp.arguments(BulkTransitionRequestSchema)
+    @blp.response(200, BulkResultSchema)
+    def post(self, data: dict[str, Any]) -> tasks.BulkResult:
+        """Accept or dispatch several tasks at once (triage at a level)
+
+        Each task is tried on its own: ``refused`` names those that were not moved and why.
+        """
+        session, caller = db_session(), current_caller()
+        target = None
+        if data["target_node_id"] is not None:
+            target = access.visible_node(session, caller, data["target_node_id"])
+        move = tasks.Move(
+            comment=data["comment"],
+            target_node=target,
+            target_role=data["target_role"],
+            department_id=data["department_id"],
+        )
+        result = tasks.transition_many(
+            session, caller.user, caller.scope, data["task_ids"], data["action"], move
+        )
+        session.commit()
+        return result
+
+
 @blp.route("/<int:task_id>/attachments/<int:file_id>")
 class Attachment(MethodView):
     @blp.requires("tasks:read")
@@ -435,6 +468,49 @@ class DashboardWorkbook(MethodView):
             dashboards.to_xlsx(board),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+        )
+
+
+@blp.route("/exports")
+class TaskExports(MethodView):
+    @blp.requires("tasks:write")
+    @blp.arguments(TaskExportRequestSchema)
+    @blp.response(202, TaskExportSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Export the red- or yellow-card list of a node's subtree to .xlsx, in the background
+
+        Follow it with GET /tasks/exports/{export_id}; download the file once ``is_ready``.
+        """
+        session, caller = db_session(), current_caller()
+        node = _top_node(caller, data["node_id"])
+        export = exports.request_export(session, caller.user, caller.scope, node, data["card"])
+        session.commit()
+        export.job_id = enqueue(exports.export_tasks, current_tenant().id, export.id).id
+        session.commit()
+        session.refresh(export)
+        return export
+
+
+@blp.route("/exports/<int:export_id>")
+class TaskExportById(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, TaskExportSchema)
+    def get(self, export_id: int) -> Any:
+        """An export of the caller's: its status, progress while it runs, rows once done"""
+        return exports.visible_export(db_session(), current_caller().user, export_id)
+
+
+@blp.route("/exports/<int:export_id>/file")
+class TaskExportFile(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, schema=None)
+    def get(self, export_id: int) -> Response:
+        """Download an export's .xlsx (404 while it is not written yet)"""
+        session = db_session()
+        export = exports.visible_export(session, current_caller().user, export_id)
+        stored = exports.export_file(session, export)
+        return send_file(
+            files.file_path(stored), mimetype=stored.content_type, download_name=stored.name
         )
 
 

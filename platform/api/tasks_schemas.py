@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema, StoredFileSchema
+from gridgov.core.tasks.exports import export_progress
 from gridgov.core.tasks.models import Card, Rating, Source, Track
 
 TRACKS = [t.value for t in Track]
@@ -252,3 +253,63 @@ class TaskTypeSchema(ApiSchema):
     categories = fields.List(fields.String(), dump_only=True)
     states = fields.List(fields.Nested(TypeStateSchema), dump_only=True)
     actions = fields.List(fields.Nested(ActionSchema), dump_only=True)
+
+
+class TaskExportRequestSchema(ApiSchema):
+    node_id = fields.Integer(
+        load_default=None, metadata={"description": "默认：调用者可见范围的最上层节点"}
+    )
+    card = fields.String(
+        load_default=Card.RED.value,
+        validate=validate.OneOf([Card.RED.value, Card.YELLOW.value]),
+        metadata={"description": "red：红牌事件清单；yellow：黄牌事件清单"},
+    )
+
+
+class TaskExportSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    node_id = fields.Integer(dump_only=True)
+    card = fields.String(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "queued/running/done/failed"})
+    rows = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出的事件数"})
+    progress = fields.Function(
+        export_progress,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "进行中：done/total"},
+    )
+    is_ready = fields.Function(lambda e: e.file_id is not None, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    finished_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class BulkTransitionRequestSchema(ApiSchema):
+    task_ids = fields.List(
+        fields.Integer(),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "最多 100 件"},
+    )
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(["accept", "dispatch"]),
+        metadata={"description": "accept（受理）或 dispatch（交办）"},
+    )
+    comment = fields.String(load_default="")
+    target_node_id = fields.Integer(load_default=None, allow_none=True)
+    target_role = fields.String(load_default=None, allow_none=True)
+    department_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class RefusalSchema(ApiSchema):
+    task_id = fields.Integer(dump_only=True)
+    message = fields.String(dump_only=True)
+
+
+class BulkResultSchema(ApiSchema):
+    done = fields.List(fields.Integer(), dump_only=True, metadata={"description": "已办理的事件"})
+    refused = fields.Function(
+        lambda result: [{"task_id": i, "message": m} for i, m in result.refused.items()],
+        dump_only=True,
+        metadata={"description": "未办理的事件及原因"},
+    )

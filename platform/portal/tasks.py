@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -20,8 +21,10 @@ from flask import (
 )
 from flask_login import login_required
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.service import ROLE_LABELS
 from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
@@ -30,11 +33,12 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import public
+from gridgov.core.tasks import exports, public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
-from gridgov.core.tasks.models import Task
-from gridgov.core.tasks.workflow import DEFAULT_TYPE, TaskType
+from gridgov.core.tasks.models import Task, TaskExport
+from gridgov.core.tasks.workflow import DEFAULT_TYPE, STAFF_ABOVE_GRID, TaskType
+from gridgov.jobs import enqueue
 from gridgov.portal.shell import (
     bp,
     me,
@@ -46,6 +50,8 @@ from gridgov.portal.shell import (
 )
 from gridgov.portal.tasks_forms import (
     ActionForm,
+    BulkForm,
+    ExportForm,
     LogForm,
     NoticeBoardForm,
     PatrolForm,
@@ -68,9 +74,12 @@ def _visible_task(task_id: int) -> Task:
 @bp.get("/tasks")
 @login_required
 def task_list() -> Any:
+    default = "mine" if me().role == Role.GRID_WORKER else "waiting"
+    return _render_list(request.args.get("list", default))
+
+
+def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) -> Any:
     session, user = db_session(), me()
-    default = "mine" if user.role == Role.GRID_WORKER else "waiting"
-    which = request.args.get("list", default)
     if which == "mine":
         query = tasks.my_tasks(session, user)
     elif which == "waiting":
@@ -84,7 +93,12 @@ def task_list() -> Any:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     found = list(session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return render_template(
+    if which != "mine" and user.role in STAFF_ABOVE_GRID and found and scope_roots():
+        bulk = bulk or BulkForm(formdata=None)
+        _offer_targets(bulk, scope_roots()[0])
+    else:
+        bulk = None
+    page_html = render_template(
         "tasks/list.html",
         tasks=found,
         which=which,
@@ -93,7 +107,43 @@ def task_list() -> Any:
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         state_label=_state_label,
+        bulk=bulk,
     )
+    return page_html, status
+
+
+@bp.post("/tasks/bulk")
+@login_required
+def bulk_act() -> Any:
+    """Accept or dispatch the ticked tasks of a list at once."""
+    form = BulkForm()
+    task_ids = [int(v) for v in request.form.getlist("task_ids") if v.isdigit()]
+    session = db_session()
+    results: list[tasks.BulkResult] = []
+
+    def take() -> None:
+        target, department_id = None, None
+        if form.action.data == "dispatch":
+            target, department_id = _picked_target(form.target.data or "")
+        move = tasks.Move(
+            comment=form.comment.data or "",
+            target_node=target,
+            target_role=(form.target_role.data or None) if target is not None else None,
+            department_id=department_id,
+        )
+        action = form.action.data or ""
+        results.append(tasks.transition_many(session, me(), user_scope(), task_ids, action, move))
+
+    back = "all" if request.form.get("list") == "all" else "waiting"
+    aliases = {"target_node_id": "target", "department_id": "target", "task_ids": ""}
+    if not form.validate() or not run_change(form, take, aliases):
+        return _render_list(back, form, 422)
+    result = results[0]
+    if result.done:
+        flash(_("已办理 %(n)d 件事件", n=len(result.done)), "success")
+    for task_id, why in result.refused.items():
+        flash(_("事件 %(id)d 未办理：%(why)s", id=task_id, why=why), "error")
+    return redirect(url_for("portal.task_list", list=back))
 
 
 def _state_label(task: Task) -> str:
@@ -220,6 +270,9 @@ def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200
     for rule in rules:
         form = failed if failed is not None and failed.action.data == rule.action else None
         forms[rule.action] = form or ActionForm(formdata=None, action=rule.action)
+    if "dispatch" in forms:
+        waiting_at = hierarchy.get_node(session, task.current_node_id)
+        _offer_targets(forms["dispatch"], waiting_at, task.filed_path)
     supervise = None
     if me().role in tasks.SUPERVISOR_ROLES and task.is_open:
         supervise = SupervisionForm(formdata=None)
@@ -239,6 +292,39 @@ def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200
     return page, status
 
 
+def _offer_targets(form: ActionForm | BulkForm, node: Node, filed_path: str | None = None) -> None:
+    """The dispatch picker of the level ``node``: itself and the levels below it, the
+    departments serving the task's grid (or the level's area), and the role that takes it at a
+    node (default: by the level)."""
+    targets = tasks.dispatch_targets(db_session(), user_scope(), node, filed_path)
+    levels, departments = str(_("本级及下级")), str(_("职能部门"))
+    form.target.choices = [
+        SelectChoice("", _("请选择交办对象")),
+        *(SelectChoice(f"node:{n.id}", n.name, optgroup=levels) for n in targets.nodes),
+        *(
+            SelectChoice(f"department:{d.id}", d.name, optgroup=departments)
+            for d in targets.departments
+        ),
+    ]
+    form.target_role.choices = [
+        SelectChoice("", _("按层级默认（网格员、社区工作站或乡镇）")),
+        *(SelectChoice(role, ROLE_LABELS[role]) for role in targets.roles),
+    ]
+
+
+def _picked_target(value: str) -> tuple[Node | None, int | None]:
+    """The node or the department id a picker value names; another county's is unknown."""
+    kind, _sep, ref = value.partition(":")
+    if kind == "department" and ref.isdigit():
+        return None, int(ref)
+    if kind == "node" and ref.isdigit():
+        node = db_session().get(Node, int(ref))
+        if node is not None:
+            return node, None
+        raise DomainError(_("没有这个节点"), field="target_node_id")
+    raise DomainError(_("请选择交办给哪个节点或部门"), field="target_node_id")
+
+
 @bp.get("/tasks/<int:task_id>")
 @login_required
 def task(task_id: int) -> Any:
@@ -255,20 +341,21 @@ def act(task_id: int) -> Any:
     session = db_session()
 
     def take() -> None:
-        target = None
-        if form.action.data == "dispatch" and (form.target_node.data or "").strip():
-            target = hierarchy.get_node_by_code(session, form.target_node.data.strip())
-            if target is None or not user_scope().contains(target):
-                raise DomainError(_("没有这个节点"), field="target_node")
+        target, department_id = None, None
+        if form.action.data == "dispatch":
+            target, department_id = _picked_target(form.target.data or "")
         move = tasks.Move(
             comment=form.comment.data or "",
             target_node=target,
+            target_role=(form.target_role.data or None) if target is not None else None,
+            department_id=department_id,
             rating=form.rating.data if form.action.data == "evaluate" else None,
         )
         done = tasks.transition(session, me(), user_scope(), found, form.action.data, move)
         _attach_upload(done, form.photo.data)
 
-    if not run_change(form, take, {"target_node_id": "target_node", "file": "photo"}):
+    aliases = {"target_node_id": "target", "department_id": "target", "file": "photo"}
+    if not run_change(form, take, aliases):
         return _render_task(_visible_task(task_id), form, 422)
     return redirect(url_for("portal.task", task_id=task_id))
 
@@ -415,6 +502,10 @@ def _board() -> dashboards.Dashboard:
 @login_required
 def task_dashboard() -> Any:
     board = _board()
+    return _render_dashboard(board, ExportForm(formdata=None, node=board.node.id))
+
+
+def _render_dashboard(board: dashboards.Dashboard, export_form: ExportForm, status: int = 200):
     charts = {
         name: {"labels": [f.label for f in figures], "values": [f.tasks for f in figures]}
         for name, figures in (
@@ -424,12 +515,15 @@ def task_dashboard() -> Any:
             ("child", board.by_child),
         )
     }
-    return render_template(
+    page = render_template(
         "tasks/dashboard.html",
         board=board,
         charts=json.dumps(charts, ensure_ascii=False),
         overdue=list(db_session().scalars(dashboards.overdue_tasks(board.node).limit(20))),
+        export_form=export_form,
+        card_lists=exports.CARD_LISTS,
     )
+    return page, status
 
 
 @bp.get("/tasks/dashboard.xlsx")
@@ -440,4 +534,62 @@ def task_dashboard_xlsx() -> Response:
         dashboards.to_xlsx(board),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+    )
+
+
+@bp.post("/tasks/exports")
+@login_required
+def request_export() -> Any:
+    """Queue the export of a card list; its page follows the job."""
+    form = ExportForm()
+    node = visible_node(request.form.get("node", type=int) or 0)
+    session = db_session()
+    asked: list[TaskExport] = []
+
+    def ask() -> None:
+        card = form.card.data or ""
+        asked.append(exports.request_export(session, me(), user_scope(), node, card))
+
+    if not form.validate() or not run_change(form, ask, {"card": "", "node_id": ""}):
+        board = dashboards.dashboard(session, current_tenant(), tasks.registry(), node)
+        return _render_dashboard(board, form, 422)
+    export = asked[0]
+    export.job_id = enqueue(exports.export_tasks, current_tenant().id, export.id).id
+    session.commit()
+    return redirect(url_for("portal.task_export", export_id=export.id))
+
+
+def _my_export(export_id: int) -> Any:
+    try:
+        return exports.visible_export(db_session(), me(), export_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/tasks/exports/<int:export_id>")
+@login_required
+def task_export(export_id: int) -> Any:
+    export = _my_export(export_id)
+    return render_template(
+        "tasks/export.html",
+        export=export,
+        node=hierarchy.get_node(db_session(), export.node_id),
+        title=exports.CARD_LISTS[export.card],
+        progress=exports.export_progress(export),
+    )
+
+
+@bp.get("/tasks/exports/<int:export_id>/file")
+@login_required
+def task_export_file(export_id: int) -> Response:
+    session = db_session()
+    try:
+        stored = exports.export_file(session, _my_export(export_id))
+    except NotFound:
+        abort(404)
+    return send_file(
+        files.file_path(stored),
+        mimetype=stored.content_type,
+        download_name=stored.name,
+        as_attachment=True,
     )

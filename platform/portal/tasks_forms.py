@@ -47,12 +47,19 @@ class ReportForm(FlaskForm):
     idempotency_key = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class DispatchFields:
+    """The dispatch picker: "node:<id>" or "department:<id>" (choices from
+    service.dispatch_targets) and the role that takes it at a node."""
+
+    target = SelectField(_("交办给"), validate_choice=False)
+    target_role = SelectField(_("承办角色"), validate_choice=False)
+
+
+class ActionForm(DispatchFields, FlaskForm):
     """One step of the workflow, with what some steps need."""
 
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(_("办理意见"), validators=[Length(max=4000)])
-    target_node = StringField(_("交办给（节点编码）"), validators=[Length(max=64)])
     rating = SelectField(_("评价"), choices=RATING_CHOICES, default="satisfied")
     photo = FileField(_("照片"))
 
@@ -76,3 +83,20 @@ class SupervisionForm(FlaskForm):
 class NoticeBoardForm(FlaskForm):
     shows_phone = BooleanField(_("在网格公示牌上显示我的电话"))
     photo = FileField(_("公示照片"))
+
+
+class ExportForm(FlaskForm):
+    """Ask for the red- or yellow-card list of the dashboard's node as .xlsx."""
+
+    node = HiddenField(validators=[DataRequired()])
+    card = HiddenField(validators=[DataRequired()])
+
+
+class BulkForm(DispatchFields, FlaskForm):
+    """Triage at a level: accept or dispatch the ticked tasks at once."""
+
+    action = SelectField(
+        _("批量办理"),
+        choices=[SelectChoice("accept", _("受理")), SelectChoice("dispatch", _("交办"))],
+    )
+    comment = TextAreaField(_("办理意见"), validators=[Length(max=4000)])

@@ -51,9 +51,11 @@ def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
 
 def _task_ids(county) -> dict[str, int]:
     """A task of ``county`` with a photo and a notification, so task URLs name real rows."""
+    from gridgov.core.accounts.scope import scope_of
     from gridgov.core.db import db_session, tenant_scope
     from gridgov.core.files import service as files
     from gridgov.core.files.models import FileKind
+    from gridgov.core.tasks import exports
     from gridgov.core.tasks import service as tasks
     from gridgov.core.tasks.models import Notification
 
@@ -72,7 +74,15 @@ def _task_ids(county) -> dict[str, int]:
         tasks.attach_file(session, worker, task, stored)
         notification = session.scalars(tasks.notifications(session, county.station_staff)).first()
         assert isinstance(notification, Notification)
-        ids = {"task_id": task.id, "file_id": stored.id, "notification_id": notification.id}
+        admin = county.admin
+        export = exports.request_export(session, admin, scope_of(session, admin), county.top, "red")
+        exports.write_export(session, export.id)
+        ids = {
+            "task_id": task.id,
+            "file_id": stored.id,
+            "notification_id": notification.id,
+            "export_id": export.id,
+        }
     session.commit()
     return ids
 
@@ -123,6 +133,8 @@ def _body(method: str, rule: str, county) -> dict | None:
             "due_at": "2099-01-01T00:00:00Z",
         },
         ("POST", "/tasks/notifications/<int:notification_id>/read"): None,
+        ("POST", "/tasks/exports"): {"node_id": county.grids[0].id, "card": "red"},
+        ("POST", "/tasks/bulk-transitions"): {"task_ids": [1], "action": "accept"},
         ("POST", "/tasks/patrols"): {"node_id": county.grids[0].id},
         ("PUT", "/tasks/logs/<day>"): {"text": "越界"},
         ("POST", "/admissions"): {

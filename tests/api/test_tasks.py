@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
 import pytest
 from openpyxl import load_workbook
 
+from gridgov.core.db import utcnow
 from tests.api.bearer import bearer, url
 from tests.core.admission.factories import admit_example
 
@@ -302,3 +304,95 @@ def test_the_task_types_a_worker_can_report_list_admitted_modules_only(app, clie
         True,
         "污染线索",
     )
+
+
+def test_the_red_list_is_exported_in_the_background_and_downloaded(
+    client, county, worker, station, mint, files_dir
+):
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    report(client, county, worker, title="井盖破损")
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        tasks.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
+    session.commit()
+    asked = client.post(url(county, "/tasks/exports"), json={"card": "red"}, headers=station)
+    assert asked.status_code == 202
+    export = client.get(url(county, f"/tasks/exports/{asked.get_json()['id']}"), headers=station)
+    assert export.get_json()["status"] == "done" and export.get_json()["rows"] == 1
+    workbook = client.get(
+        url(county, f"/tasks/exports/{export.get_json()['id']}/file"), headers=station
+    )
+    assert workbook.status_code == 200
+    rows = list(load_workbook(io.BytesIO(workbook.data)).active.iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == ["井盖破损"]
+    admin = bearer(mint(county, county.admin))
+    mine_only = client.get(url(county, f"/tasks/exports/{export.get_json()['id']}"), headers=admin)
+    assert mine_only.status_code == 404
+
+
+def test_an_export_of_a_node_outside_the_scope_is_404_and_a_bad_list_422(client, county, station):
+    outside = client.post(
+        url(county, "/tasks/exports"), json={"node_id": county.top.id}, headers=station
+    )
+    assert outside.status_code == 404
+    bad = client.post(url(county, "/tasks/exports"), json={"card": "green"}, headers=station)
+    assert bad.status_code == 422 and "card" in bad.get_json()["errors"]["json"]
+
+
+def test_the_station_accepts_several_tasks_at_once_and_another_countys_is_refused(
+    client, county, other, worker, station, mint
+):
+    mine = [report(client, county, worker, title=f"第{i}件").get_json()["id"] for i in (1, 2)]
+    theirs = report(
+        client,
+        other,
+        bearer(mint(other, other.workers[0])),
+        node_id=other.grids[0].id,
+    ).get_json()["id"]
+    response = client.post(
+        url(county, "/tasks/bulk-transitions"),
+        json={"task_ids": [*mine, theirs], "action": "accept"},
+        headers=station,
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "done": mine,
+        "refused": [{"task_id": theirs, "message": "没有这个事件"}],
+    }
+    states = [
+        client.get(url(county, f"/tasks/{task_id}"), headers=station).get_json()["state"]
+        for task_id in mine
+    ]
+    assert states == ["accepted", "accepted"]
+
+
+def test_a_bulk_close_is_refused_on_its_field(client, county, station):
+    response = client.post(
+        url(county, "/tasks/bulk-transitions"),
+        json={"task_ids": [1], "action": "close"},
+        headers=station,
+    )
+    assert response.status_code == 422 and "action" in response.get_json()["errors"]["json"]
+
+
+@pytest.mark.redis
+def test_with_redis_an_export_is_queued_then_written_by_a_worker(
+    app, client, county, station, files_dir, redis_url, monkeypatch
+):
+    from rq import SimpleWorker
+
+    from gridgov import jobs
+
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    asked = client.post(url(county, "/tasks/exports"), json={"card": "yellow"}, headers=station)
+    assert asked.status_code == 202
+    assert (asked.get_json()["status"], asked.get_json()["is_ready"]) == ("queued", False)
+    export_url = url(county, f"/tasks/exports/{asked.get_json()['id']}")
+    assert client.get(f"{export_url}/file", headers=station).status_code == 404
+    queue = jobs.queue(redis_url)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    done = client.get(export_url, headers=station).get_json()
+    assert (done["status"], done["rows"], done["is_ready"]) == ("done", 0, True)
+    assert client.get(f"{export_url}/file", headers=station).status_code == 200

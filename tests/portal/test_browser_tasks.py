@@ -91,3 +91,48 @@ def test_a_report_typed_offline_is_kept_and_sent_once_when_the_network_returns(
     phone.goto(f"{live_server.url}/t/changshan/tasks?list=mine")
     titles = phone.locator("[data-testid=task-list] a.row-main").all_inner_texts()
     assert sorted(titles) == ["离线一：路面塌陷", "离线二：护栏损坏"]
+
+
+def test_the_station_dispatches_a_task_to_a_grid_with_the_picker_on_a_phone(
+    live_server: LiveServer,
+    phone,
+    tmp_path: Path,
+) -> None:
+    from gridgov.core.accounts.models import User
+    from gridgov.core.accounts.scope import scope_of
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.hierarchy.models import Node
+    from gridgov.core.tasks import service as tasks
+
+    county = live_server.county
+    with live_server.app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            task, _created = tasks.report_task(
+                session,
+                session.get(User, county.workers[1].id),
+                session.get(Node, county.grids[1].id),
+                tasks.Report("矛盾纠纷", "楼上漏水", track="coordinate"),
+            )
+            station = session.get(User, county.station_staff.id)
+            tasks.transition(session, station, scope_of(session, station), task, "accept")
+            task_id = task.id
+        session.commit()
+        db_session.remove()
+
+    phone.goto(f"{live_server.url}/t/changshan/login")
+    phone.fill("#username", county.station_staff.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button.primary")
+    phone.wait_for_url("**/t/changshan/")
+    phone.goto(f"{live_server.url}/t/changshan/tasks/{task_id}")
+    phone.get_by_test_id("action-dispatch").click()
+    picker = phone.locator("details[open] select[name=target]")
+    picker.select_option(label=county.grids[1].name)
+    phone.locator("details[open] select[name=target_role]").select_option("grid_worker")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(tmp_path / "dispatch.png"), full_page=True)
+    phone.locator("details[open] button.primary").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_test_id("state").inner_text() == "已交办"
+    assert county.grids[1].name in phone.locator("dl.facts").inner_text()

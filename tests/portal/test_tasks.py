@@ -162,3 +162,176 @@ def test_a_modules_categories_are_offered_only_once_the_county_admitted_it(app, 
     assert sent.status_code == 302
     page = as_worker.get(sent.headers["Location"]).get_data(as_text=True)
     assert "待核实" in page
+
+
+def accepted_by_station(app, county) -> int:
+    """A task of grid 0 the community station has accepted (it now waits on the station)."""
+    from sqlalchemy import select
+
+    from gridgov.core.accounts.models import User
+    from gridgov.core.accounts.scope import scope_of
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            task, _ = tasks.report_task(
+                session,
+                session.get(User, county.workers[0].id),
+                county.grids[0],
+                tasks.Report(category="矛盾纠纷", title="邻里漏水纠纷", track="coordinate"),
+            )
+            station = session.scalar(select(User).where(User.id == county.station_staff.id))
+            tasks.transition(session, station, scope_of(session, station), task, "accept")
+            task_id = task.id
+        session.commit()
+    return task_id
+
+
+def dispatch(client, task_id: int, page: str, **fields):
+    return client.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={"csrf_token": csrf_token(page), "action": "dispatch", "comment": "", **fields},
+    )
+
+
+def test_the_dispatch_picker_offers_the_stations_grids_and_the_departments(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert f'value="node:{county.grids[1].id}"' in page
+    assert f'value="department:{county.department.id}"' in page
+    assert f'value="node:{county.grids[2].id}"' not in page  # the next community's grid
+
+
+def test_a_task_dispatched_to_a_department_waits_on_its_officers(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    sent = dispatch(client, task_id, page, target=f"department:{county.department.id}")
+    assert sent.status_code == 302
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已交办" in page and "职能部门人员" in page
+
+
+def test_a_grid_worker_picked_with_a_role_gets_the_task(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    target = f"node:{county.grids[1].id}"
+    sent = dispatch(client, task_id, page, target=target, target_role="grid_worker")
+    assert sent.status_code == 302
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已交办" in page and county.grids[1].name in page
+
+
+def test_dispatch_without_a_pick_or_outside_the_scope_is_marked_on_the_picker(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    empty = dispatch(client, task_id, page, target="")
+    assert empty.status_code == 422
+    assert 'id="target-error"' in empty.get_data(as_text=True)
+    outside = dispatch(client, task_id, page, target=f"node:{county.grids[2].id}")
+    assert outside.status_code == 422 and "没有这个节点" in outside.get_data(as_text=True)
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已受理" in page
+
+
+def test_the_red_list_is_exported_from_the_dashboard_and_downloaded(
+    app, as_admin, county, files_dir
+):
+    import datetime as dt
+
+    from gridgov.core.db import db_session, tenant_scope, utcnow
+    from gridgov.core.tasks import service as tasks
+
+    accepted_by_station(app, county)
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            tasks.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
+        session.commit()
+    page = as_admin.get("/t/changshan/tasks/dashboard").get_data(as_text=True)
+    assert 'data-testid="card-exports"' in page
+    asked = as_admin.post(
+        "/t/changshan/tasks/exports",
+        data={"csrf_token": csrf_token(page), "node": str(county.top.id), "card": "red"},
+    )
+    assert asked.status_code == 302
+    status = as_admin.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "共 1 件事件" in status
+    link = re.search(r'href="([^"]+/file)"', status).group(1)
+    rows = list(
+        load_workbook(io.BytesIO(as_admin.get(link).data)).active.iter_rows(values_only=True)
+    )
+    assert [row[1] for row in rows[1:]] == ["邻里漏水纠纷"]
+
+
+def test_an_unknown_list_is_refused_on_the_dashboard(as_admin, county):
+    page = as_admin.get("/t/changshan/tasks/dashboard").get_data(as_text=True)
+    refused = as_admin.post(
+        "/t/changshan/tasks/exports",
+        data={"csrf_token": csrf_token(page), "node": str(county.top.id), "card": "green"},
+    )
+    assert refused.status_code == 422
+    assert "只能导出红牌或黄牌事件清单" in refused.get_data(as_text=True)
+
+
+def test_someone_elses_export_is_404(app, client, as_admin, county, files_dir):
+    page = as_admin.get("/t/changshan/tasks/dashboard").get_data(as_text=True)
+    asked = as_admin.post(
+        "/t/changshan/tasks/exports",
+        data={"csrf_token": csrf_token(page), "node": str(county.top.id), "card": "yellow"},
+    )
+    export_page = asked.headers["Location"]
+    as_admin.post("/t/changshan/logout", data={"csrf_token": csrf_token(page)})
+    login(client, county.tenant.slug, county.township_staff.username)
+    assert client.get(export_page).status_code == 404
+    assert client.get(f"{export_page}/file").status_code == 404
+
+
+def test_the_station_accepts_the_ticked_tasks_of_its_list_at_once(app, client, county):
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.tasks import service as tasks
+
+    ids = []
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            for title in ("积水", "占道"):
+                task, _ = tasks.report_task(
+                    session, county.workers[0], county.grids[0], tasks.Report("民生事项", title)
+                )
+                ids.append(task.id)
+        session.commit()
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get("/t/changshan/tasks?list=all").get_data(as_text=True)
+    assert 'data-testid="bulk"' in page and f'value="node:{county.grids[1].id}"' in page
+    done = client.post(
+        "/t/changshan/tasks/bulk",
+        data={
+            "csrf_token": csrf_token(page),
+            "task_ids": [str(i) for i in ids],
+            "action": "accept",
+            "list": "all",
+        },
+    )
+    assert done.status_code == 302
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "已办理 2 件事件" in after
+    for task_id in ids:
+        assert "已受理" in client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+
+
+def test_a_bulk_dispatch_without_a_pick_is_marked_on_the_picker(app, client, county):
+    task_id = accepted_by_station(app, county)
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get("/t/changshan/tasks?list=waiting").get_data(as_text=True)
+    refused = client.post(
+        "/t/changshan/tasks/bulk",
+        data={"csrf_token": csrf_token(page), "task_ids": [str(task_id)], "action": "dispatch"},
+    )
+    assert refused.status_code == 422
+    assert 'id="target-error"' in refused.get_data(as_text=True)

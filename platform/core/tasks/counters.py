@@ -84,19 +84,22 @@ def apply(session: Session, before: Share | None, after: Share | None) -> None:
 
 
 def _add(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add the rows' figures to the stored ones: one multi-row upsert (a round trip per
-    transition, not one per counter row)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(TaskCounter).values(rows)
+    """Add the rows' figures to the stored ones: one upsert with a parameter set per row, run
+    on the session's connection. A statement with the rows as literal VALUES was compiled anew
+    on every transition (a third of its time); this one is compiled once and cached, and
+    SQLAlchemy's insertmanyvalues still sends it as one multi-row INSERT."""
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = TaskCounter.__table__
+    statement = insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=["tenant_id", *KEY_COLUMNS],
         set_={
-            "tasks": TaskCounter.tasks + statement.excluded.tasks,
-            "handling_seconds": TaskCounter.handling_seconds + statement.excluded.handling_seconds,
+            "tasks": table.c.tasks + statement.excluded.tasks,
+            "handling_seconds": table.c.handling_seconds + statement.excluded.handling_seconds,
         },
     )
-    session.execute(statement)
+    connection.execute(statement, rows)
 
 
 def recount(session: Session) -> dict[tuple[Any, ...], tuple[int, int]]:

@@ -59,7 +59,7 @@ def dashboard(
     period: Period = ANY_TIME,
 ) -> Dashboard:
     """The figures of ``node``'s subtree for tasks reported in ``period``."""
-    labels = _state_labels(types)
+    labels = state_labels(types)
     totals = counters.breakdown(session, node.id, period)
     by_state = totals["state"]
     closed_states = {
@@ -158,7 +158,8 @@ TRACKS = {"general": _("一般性"), "coordinate": _("需要协调"), "emergency
 RATINGS = {"satisfied": _("满意"), "basic": _("基本满意"), "unsatisfied": _("不满意")}
 
 
-def _state_labels(types: TaskTypeRegistry) -> dict[str, str]:
+def state_labels(types: TaskTypeRegistry) -> dict[str, str]:
+    """Each state's label by name (the first type declaring a name labels it)."""
     labels: dict[str, str] = {}
     for task_type in types:
         for state in task_type.states:

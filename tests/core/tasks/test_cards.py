@@ -75,3 +75,50 @@ def test_a_closed_task_has_no_clock_and_gets_no_card(session, county, report, ac
         task = act(county.workers[0], task, "resolve", comment="现场处理")
     assert task.due_at is None
     assert tasks.sweep_cards(session, at(100)) == tasks.SweepResult(yellow=0, red=0)
+
+
+def escalating(county) -> None:
+    county.tenant.settings = {**county.tenant.settings, tasks.ESCALATE_RED_SETTING: True}
+
+
+def test_a_red_task_stays_at_its_level_unless_the_county_asks_for_escalation(
+    session, county, report
+):
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+    assert tasks.sweep_cards(session, at(5)).escalated == 0
+    session.expire_all()
+    assert (task.current_node_id, task.card) == (county.grids[0].id, "red")
+
+
+def test_a_county_escalating_red_tasks_sends_them_to_the_level_above(session, county, report):
+    escalating(county)
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+    with time_machine.travel(at(5), tick=False):
+        assert tasks.sweep_cards(session, at(5)) == tasks.SweepResult(0, 1, escalated=1)
+    session.expire_all()
+    assert task.current_node_id == county.communities[0].id
+    assert (task.state, task.card) == ("reported", "none")  # a new clock at the station
+    assert [card.color for card in tasks.cards(session, task)] == ["red"]  # the card stays
+    step = tasks.history(session, task)[-1]
+    assert (step.action, step.actor_id, step.actor_name) == ("escalate", None, "系统")
+    escalated = session.scalars(
+        select(Notification.user_id).where(
+            Notification.task_id == task.id, Notification.kind == "escalated"
+        )
+    ).all()
+    assert county.station_staff.id in escalated
+
+
+def test_a_dispatched_red_task_is_not_escalated(session, county, report, act):
+    escalating(county)
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report(track="coordinate")
+        task = act(county.station_staff, task, "accept")
+        task = act(county.station_staff, task, "dispatch", target_node=county.grids[1])
+    with time_machine.travel(at(300), tick=False):
+        result = tasks.sweep_cards(session, at(300))
+    assert (result.red, result.escalated) == (1, 0)
+    session.expire_all()
+    assert (task.state, task.card) == ("dispatched", "red")

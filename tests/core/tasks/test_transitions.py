@@ -256,3 +256,56 @@ def test_a_task_dispatched_to_a_department_is_for_its_officers(session, county, 
         None,
         county.communities[0].id,
     )
+
+
+def test_a_station_accepts_several_tasks_at_once_and_learns_why_one_was_refused(
+    session, county, report
+):
+    station = county.station_staff
+    first, second = report(title="一"), report(node=county.grids[1], title="二")
+    elsewhere = report(by=county.workers[2], node=county.grids[2], title="别社区")
+    result = tasks.transition_many(
+        session, station, scope_of(session, station), [first.id, second.id, elsewhere.id], "accept"
+    )
+    assert result.done == [first.id, second.id]
+    assert result.refused == {elsewhere.id: "没有这个事件"}
+    session.expire_all()
+    assert (first.state, second.state, elsewhere.state) == ("accepted", "accepted", "reported")
+
+
+def test_a_task_in_another_state_is_refused_in_a_bulk_accept_and_the_rest_go_through(
+    session, county, report, act
+):
+    station = county.station_staff
+    taken = act(station, report(title="已受理"), "accept")
+    waiting = report(title="待受理")
+    result = tasks.transition_many(
+        session, station, scope_of(session, station), [taken.id, waiting.id], "accept"
+    )
+    assert result.done == [waiting.id]
+    assert "不能受理" in result.refused[taken.id]
+
+
+def test_several_tasks_are_dispatched_to_a_department_at_once(session, county, report, act):
+    station = county.station_staff
+    accepted = [
+        act(station, report(title=f"第{i}件", track="coordinate"), "accept") for i in (1, 2)
+    ]
+    result = tasks.transition_many(
+        session,
+        station,
+        scope_of(session, station),
+        [task.id for task in accepted],
+        "dispatch",
+        tasks.Move(department_id=county.department.id),
+    )
+    assert result.done == [task.id for task in accepted]
+    session.expire_all()
+    assert {task.department_id for task in accepted} == {county.department.id}
+
+
+def test_only_accept_and_dispatch_are_done_in_bulk(session, county, report):
+    station = county.station_staff
+    with pytest.raises(DomainError) as refused:
+        tasks.transition_many(session, station, scope_of(session, station), [1], "close")
+    assert refused.value.field == "action"

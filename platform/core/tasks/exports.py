@@ -1,0 +1,181 @@
+"""Task lists to .xlsx in the background: the red- or yellow-card list of a county can hold
+tens of thousands of tasks, so a job writes it with progress and the reader downloads the file
+when it is done. (The dashboard's figures are a few hundred rows: ``dashboard.to_xlsx``
+answers them at once.)"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.audit import service as audit
+from gridgov.core.db import utcnow
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import service as files
+from gridgov.core.files.models import FileKind, StoredFile
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.i18n import _
+from gridgov.core.tasks import dashboard as dashboards
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.calendar import COUNTY_ZONE
+from gridgov.core.tasks.models import Card, ExportStatus, Task, TaskExport
+from gridgov.jobs import job, progress_of, report_progress
+
+log = logging.getLogger(__name__)
+
+EXPORT_PURPOSE = "task_export"
+CARD_LISTS = {Card.RED.value: _("红牌事件"), Card.YELLOW.value: _("黄牌事件")}
+BATCH = 1000
+
+
+def request_export(
+    session: Session, actor: User, scope: Scope, node: Node, card: str
+) -> TaskExport:
+    """Ask for the ``card`` list of ``node``'s subtree (a node of the actor's scope); the caller
+    commits, then enqueues ``export_tasks`` with the export's id."""
+    if not scope.contains(node):
+        raise NotFound(_("没有这个节点"), field="node_id")
+    if card not in CARD_LISTS:
+        raise DomainError(_("只能导出红牌或黄牌事件清单"), field="card")
+    export = TaskExport(node_id=node.id, card=card, created_by_id=actor.id)
+    session.add(export)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "task.export",
+        "task_export",
+        export.id,
+        after={"node_id": node.id, "card": card},
+    )
+    return export
+
+
+def visible_export(session: Session, actor: User, export_id: int) -> TaskExport:
+    """An export its author may follow and download; NotFound for anyone else."""
+    export = session.get(TaskExport, export_id)
+    if export is None or export.created_by_id != actor.id:
+        raise NotFound(_("没有这次导出"))
+    return export
+
+
+def export_file(session: Session, export: TaskExport) -> StoredFile:
+    """The written workbook, or NotFound while it is not ready."""
+    if export.file_id is None:
+        raise NotFound(_("导出文件尚未生成"))
+    return files.get_file(session, export.file_id)
+
+
+def export_progress(export: TaskExport) -> dict[str, int] | None:
+    """How far a queued or running export is, or None once it is over (or unknown)."""
+    if export.status in (ExportStatus.DONE, ExportStatus.FAILED):
+        return None
+    return progress_of(export.job_id)
+
+
+def write_export(session: Session, export_id: int) -> dict[str, Any]:
+    """Write the export's list to a stored .xlsx, reporting progress every thousand tasks;
+    a failure is recorded on the export (the reader sees it) rather than lost in a log."""
+    export = session.get(TaskExport, export_id)
+    if export is None:
+        raise NotFound(_("没有这次导出"))
+    export.status = ExportStatus.RUNNING.value
+    session.commit()  # the reader sees it running
+    try:
+        data, rows = _workbook(session, export)
+        node = session.get(Node, export.node_id)
+        assert node is not None
+        author = session.get(User, export.created_by_id) if export.created_by_id else None
+        stored = files.store_file(
+            session,
+            author,
+            name=f"{CARD_LISTS[export.card]}-{node.code}-{export.id}.xlsx",
+            data=data,
+            kinds={FileKind.SPREADSHEET},
+            purpose=EXPORT_PURPOSE,
+        )
+    except Exception:
+        log.exception("task export %s failed", export_id)
+        session.rollback()
+        export.status, export.finished_at = ExportStatus.FAILED.value, utcnow()
+        return {"status": export.status}
+    export.file_id, export.rows = stored.id, rows
+    export.status, export.finished_at = ExportStatus.DONE.value, utcnow()
+    return {"status": export.status, "rows": rows}
+
+
+@job
+def export_tasks(session: Session, export_id: int) -> dict[str, Any]:
+    """The background job writing one export (see ``write_export``)."""
+    return write_export(session, export_id)
+
+
+HEADERS = (
+    _("查询码"),
+    _("标题"),
+    _("类别"),
+    _("处置类型"),
+    _("状态"),
+    _("登记网格"),
+    _("当前办理层级"),
+    _("本环节时限"),
+    _("亮牌时间"),
+    _("督办"),
+)
+
+
+def _workbook(session: Session, export: TaskExport) -> tuple[bytes, int]:
+    node = session.get(Node, export.node_id)
+    assert node is not None
+    query = dashboards.overdue_tasks(node, card=export.card)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    # write_only: rows go to the file as they come, a large list never sits in memory whole.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(str(CARD_LISTS[export.card]))
+    sheet.append([str(header) for header in HEADERS])
+    names: dict[int, str] = {}
+    labels = dashboards.state_labels(tasks.registry())
+    done = 0
+    for batch in session.scalars(query.execution_options(yield_per=BATCH)).partitions():
+        _learn_names(session, names, batch)
+        for task in batch:
+            sheet.append(_row(task, names, labels))
+        done += len(batch)
+        report_progress(done, total)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), done
+
+
+def _learn_names(session: Session, names: dict[int, str], batch: list[Task]) -> None:
+    missing = {t.node_id for t in batch} | {t.current_node_id for t in batch}
+    missing -= names.keys()
+    if missing:
+        names.update(session.execute(select(Node.id, Node.name).where(Node.id.in_(missing))).all())
+
+
+def _row(task: Task, names: dict[int, str], labels: dict[str, str]) -> list[Any]:
+    return [
+        task.code,
+        task.title,
+        task.category,
+        str(dashboards.TRACKS.get(task.track, task.track)),
+        labels.get(task.state, task.state),
+        names.get(task.node_id, ""),
+        names.get(task.current_node_id, ""),
+        _local(task.due_at),
+        _local(task.card_at),
+        str(_("是")) if task.is_supervised else "",
+    ]
+
+
+def _local(moment: Any) -> Any:
+    """A county wall-clock time without zone (Excel cells cannot hold a zone)."""
+    return None if moment is None else moment.astimezone(COUNTY_ZONE).replace(tzinfo=None)
