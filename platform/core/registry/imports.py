@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Integer, Table, any_, bindparam, func, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gridgov.core import personal_data
@@ -180,18 +182,32 @@ def import_file(
     sheet = open_sheet(source, KINDS[kind], mapping)
     report = ImportReport(kind=kind, total=sheet.total, headers=sheet.headers)
     importer = _Importer(session, tenant, actor, scope, report, sheet.positions, catalogue)
+    importer.storing = not dry_run
     savepoint = session.begin_nested()
     store = not dry_run
     done = 0
-    for batch in _batches(sheet.rows):
-        good = importer.check(kind, batch)
-        if strict and report.errors:
-            store = False  # keep checking, to report every bad row, but store nothing
-        if store:
-            importer.store(kind, good)
-        done += len(batch)
-        if progress is not None:
-            progress(done, report.total)
+    # Two cores' worth of work: while one thread stores a batch (mostly waiting for the
+    # database, which releases the GIL), this one reads and checks the next. Checking touches
+    # no database (the grids are loaded up front), so the session is only ever used by the
+    # writer while it runs; each store is awaited before the next starts.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-import") as writer:
+        pending: Future[None] | None = None
+        for batch in _batches(sheet.rows):
+            good = importer.check(kind, batch)
+            if pending is not None:
+                pending.result()
+                pending = None
+            if strict and report.errors:
+                store = False  # keep checking, to report every bad row, but store nothing
+            if store:
+                pending = writer.submit(_in_app_context(importer.store), kind, good)
+            done += len(batch)
+            if progress is not None:
+                progress(done, report.total)
+        if pending is not None:
+            pending.result()
+    report.errors.sort(key=lambda e: e.row)
+    report.rejected.sort(key=lambda r: r[0])
     if strict and report.errors:
         store = False  # a row refused while storing (an existing person out of scope)
     if store:
@@ -209,6 +225,18 @@ def import_file(
         savepoint.rollback()
         report.created = report.updated = report.unchanged = 0
     return report
+
+
+def _in_app_context(func: Callable[..., None]) -> Callable[..., None]:
+    """``func`` run in the current app's context from another thread (messages are
+    translated and the data keys read through it)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run(*args: Any) -> None:
+        with app.app_context():
+            func(*args)
+
+    return run
 
 
 def _batches(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
@@ -249,10 +277,19 @@ class _Importer:
             c: c for c in self.catalogue
         }
         self.keys = personal_data.data_keys()
-        self.grids: dict[str, Node | None] = {}
+        # Every basic grid the importer may file under, by code: checking a row then needs no
+        # database (see import_file), and a county has a few thousand grids at most.
+        self.grids: dict[str, Node] = {
+            node.code: node
+            for node in session.scalars(
+                select(Node).where(Node.level == tenant.grid_level, Node.retired_at.is_(None))
+            )
+            if scope.contains(node)
+        }
         self.seen_ids: dict[str, int] = {}
         self.dwellings: dict[tuple[int, str], int] = {}
         self.households: dict[tuple[int, str], int] = {}
+        self.storing = True  # False: a dry run, nothing to encrypt
         self.actor_id = actor.id if actor is not None else None
         self.actor_name = registry._actor_id_and_name(actor)[1]
 
@@ -273,8 +310,21 @@ class _Importer:
                 self.report.rejected.append((number, values))
             else:
                 clean["row"], clean["values"] = number, values
+                if self.storing and kind in ("people", "households"):
+                    self._seal(clean)
                 good.append(clean)
         return good
+
+    def _seal(self, clean: dict[str, Any]) -> None:
+        # Encrypted and hashed here, in the checking thread, to keep the writer's thread free
+        # for the database; a person found already registered is re-sealed by update_person.
+        tenant_id, keys = self.tenant.id, self.keys
+        if number := clean.get("id_number"):
+            clean["id_hash"] = keys.search_hash(tenant_id, PersonalField.ID_NUMBER, number)
+            clean["id_cipher"] = keys.encrypt(tenant_id, PersonalField.ID_NUMBER, number)
+        if phone := clean.get("phone"):
+            clean["phone_hash"] = keys.search_hash(tenant_id, PersonalField.PHONE, phone)
+            clean["phone_cipher"] = keys.encrypt(tenant_id, PersonalField.PHONE, phone)
 
     def _header(self, key: str) -> str:
         return self.headers.get(key) or next(c.header for c in _all_columns() if c.key == key)
@@ -307,11 +357,7 @@ class _Importer:
         if code is None:
             errors.append(RowError(number, self._header("grid"), str(_("不能为空"))))
             return None
-        if code not in self.grids:
-            node = self.session.scalar(select(Node).where(Node.code == code))
-            ok = node is not None and node.level == self.tenant.grid_level and not node.is_retired
-            self.grids[code] = node if ok and self.scope.contains(node) else None
-        grid = self.grids[code]
+        grid = self.grids.get(code)
         if grid is None:
             errors.append(
                 RowError(number, self._header("grid"), str(_("没有这个网格，或不在你的管辖范围内")))
@@ -489,25 +535,28 @@ class _Importer:
         return self.households[key]
 
     def _store_people(self, good: list[dict[str, Any]]) -> None:
-        tenant_id = self.tenant.id
         for row in good:
-            if row.get("id_number"):
-                row["id_hash"] = self.keys.search_hash(
-                    tenant_id, PersonalField.ID_NUMBER, row["id_number"]
-                )
             if row.get("address"):
                 row["dwelling_id"] = self._dwelling(row["grid"], row["address"])
                 if row["household"]:
                     row["household_id"] = self._household(row["dwelling_id"], row["household"])
         hashes = [row["id_hash"] for row in good if "id_hash" in row]
+        found = (
+            list(
+                self.session.scalars(
+                    select(Person.id).where(one_of(self.session, Person.id_number_hash, hashes))
+                )
+            )
+            if hashes
+            else []
+        )
+        # Only people already registered are loaded as objects (they may be updated).
         existing = (
             {
                 p.id_number_hash: p
-                for p in self.session.scalars(
-                    select(Person).where(Person.id_number_hash.in_(hashes))
-                )
+                for p in self.session.scalars(select(Person).where(Person.id.in_(found)))
             }
-            if hashes
+            if found
             else {}
         )
         new_rows = []
@@ -572,11 +621,11 @@ class _Importer:
     def _insert_people(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        session, tenant_id, keys, now = self.session, self.tenant.id, self.keys, utcnow()
+        session, tenant_id, now = self.session, self.tenant.id, utcnow()
         ids = allocate_ids(session, Person.__table__, len(rows))
-        people, changes, tags = [], [], []
+        people, tags = [], []
         for person_id, row in zip(ids, rows, strict=True):
-            number, phone = row.get("id_number"), row.get("phone")
+            number = row.get("id_number")
             sex, birth = row.get("sex"), row.get("birth_date")
             if number is not None:
                 sex, birth = personal_data.sex_of(number), personal_data.birth_date_of(number)
@@ -590,10 +639,10 @@ class _Importer:
                     row.get("residence_type") or ResidenceType.REGISTERED.value,
                     sex,
                     birth,
-                    keys.encrypt(tenant_id, PersonalField.ID_NUMBER, number) if number else None,
+                    row.get("id_cipher"),
                     row.get("id_hash"),
-                    keys.encrypt(tenant_id, PersonalField.PHONE, phone) if phone else None,
-                    keys.search_hash(tenant_id, PersonalField.PHONE, phone) if phone else None,
+                    row.get("phone_cipher"),
+                    row.get("phone_hash"),
                     row.get("dwelling_id"),
                     household_id,
                     row.get("relation") if household_id else None,
@@ -602,27 +651,12 @@ class _Importer:
                     now,
                 )
             )
-            changes.append(
-                (
-                    tenant_id,
-                    "person",
-                    person_id,
-                    row["grid"].id,
-                    "create",
-                    None,
-                    None,
-                    None,
-                    self.actor_id,
-                    self.actor_name,
-                    now,
-                )
-            )
             tags.extend(
                 (tenant_id, person_id, code, now, self.actor_id)
                 for code in dict.fromkeys(row["tags"])
             )
         bulk_insert(session, Person.__table__, PERSON_COPY_COLUMNS, people)
-        bulk_insert(session, RecordChange.__table__, CHANGE_COPY_COLUMNS, changes)
+        record_creations(session, self.actor, "person", ids, [row["grid"].id for row in rows], now)
         if tags:
             bulk_insert(session, PersonTag.__table__, TAG_COPY_COLUMNS, tags)
         self.report.created += len(rows)
@@ -664,19 +698,6 @@ PERSON_COPY_COLUMNS = (
     "created_at",
     "updated_at",
 )
-CHANGE_COPY_COLUMNS = (
-    "tenant_id",
-    "object_type",
-    "object_id",
-    "node_id",
-    "action",
-    "field",
-    "old_value",
-    "new_value",
-    "actor_id",
-    "actor_name",
-    "at",
-)
 TAG_COPY_COLUMNS = ("tenant_id", "person_id", "tag", "created_at", "created_by_id")
 
 
@@ -695,6 +716,53 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         )
     start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
     return list(range(start, start + count))
+
+
+def one_of(session: Session, column: Any, values: list[Any]) -> Any:
+    """``column IN values`` for a long list: one array parameter on PostgreSQL (an expanded
+    IN of thousands of parameters costs more to build and parse than to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def record_creations(
+    session: Session,
+    actor: User | None,
+    object_type: str,
+    ids: list[int],
+    node_ids: list[int],
+    at: dt.datetime,
+) -> None:
+    """The history's "create" entries of records stored in bulk, in one statement."""
+    actor_id, actor_name = registry._actor_id_and_name(actor)
+    values = {
+        "tenant_id": registry._tenant(session),
+        "object_type": object_type,
+        "action": "create",
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "at": at,
+    }
+    table = RecordChange.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Two integer arrays rather than rows: the rest is the same for every entry.
+        pairs = select(
+            func.unnest(bindparam("ids", ids, type_=ARRAY(Integer))).label("object_id"),
+            func.unnest(bindparam("nodes", node_ids, type_=ARRAY(Integer))).label("node_id"),
+        ).subquery()
+        columns = [*values, "object_id", "node_id"]
+        session.execute(
+            table.insert().from_select(
+                columns,
+                select(*(literal(v, table.c[k].type) for k, v in values.items()), pairs),
+            )
+        )
+        return
+    session.execute(
+        table.insert(),
+        [values | {"object_id": i, "node_id": n} for i, n in zip(ids, node_ids, strict=True)],
+    )
 
 
 def bulk_insert(
