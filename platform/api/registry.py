@@ -54,7 +54,6 @@ from gridgov.api.registry_schemas import (
     VisitSchema,
 )
 from gridgov.core.db import db_session, utcnow
-from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
@@ -556,13 +555,14 @@ class ImportRejected(MethodView):
     @blp.requires("registry:read")
     @blp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
     def get(self, run_id: int) -> Any:
-        """The rejected rows of an import as .xlsx (with row number and reason)"""
+        """The rejected rows of an import as .xlsx (with row number and reason)
+
+        Only for the user who ran the import: the rows hold ID numbers as the file gave them.
+        """
         session, caller = db_session(), current_caller()
         access.check_may_import(caller.user)
         run = imports.visible_import_run(session, caller.user, run_id)
-        if run.rejected_file_id is None:
-            raise NotFound(_("这次导入没有被拒绝的行"))
-        stored = files.get_file(session, run.rejected_file_id)
+        stored = imports.rejected_file(session, caller.user, run)
         return send_file(files.file_path(stored), mimetype=XLSX, download_name=stored.name)
 
 

@@ -370,9 +370,10 @@ def registry_import(run_id: int) -> Any:
 @roles_required(access.IMPORTER_ROLES)
 def registry_import_rejected(run_id: int) -> Any:
     run = _run(run_id)
-    if run.rejected_file_id is None:
+    try:
+        stored = imports.rejected_file(db_session(), me(), run)
+    except NotFound:
         abort(404)
-    stored = files.get_file(db_session(), run.rejected_file_id)
     return send_file(
         files.file_path(stored), mimetype=XLSX, as_attachment=True, download_name=stored.name
     )

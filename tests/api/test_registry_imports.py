@@ -6,7 +6,11 @@ from __future__ import annotations
 import io
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from gridgov.core.db import db_session, tenant_scope
+from gridgov.core.files.models import StoredFile
+from gridgov.core.registry import imports
 from gridgov.core.registry.spreadsheet import write_workbook
 from tests.api.bearer import bearer, url
 from tests.core.registry.conftest import id_number
@@ -118,3 +122,25 @@ def test_an_export_with_a_reason_is_clear_for_an_allowed_role(client, county, mi
     assert id_number(1) in str(list(load_workbook(io.BytesIO(exported.data)).active.values))
     events = client.get(url(county, "/audit?action=person.export"), headers=admin).get_json()
     assert events[0]["after"]["reason"] == "年度核查"
+
+
+def test_the_uploaded_file_is_deleted_once_imported(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    response = upload(client, county, bearer(mint(county, county.admin)), rows(county))
+    assert response.get_json()["status"] == "done"
+    left = [p.name for p in files_dir.rglob("*") if p.is_file()]
+    assert len(left) == 1  # the rejected rows only: the upload (all ID numbers) is gone
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        assert session.scalars(select(StoredFile.purpose)).all() == [imports.REJECTED_PURPOSE]
+
+
+def test_only_who_ran_the_import_downloads_its_rejected_rows(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    township = bearer(mint(county, county.township_staff))
+    run_id = upload(client, county, township, rows(county)).get_json()["id"]
+    path = url(county, f"/registry/imports/{run_id}/rejected")
+    assert client.get(path, headers=township).status_code == 200
+    admin = bearer(mint(county, county.admin))
+    assert client.get(url(county, f"/registry/imports/{run_id}"), headers=admin).status_code == 200
+    assert client.get(path, headers=admin).status_code == 404

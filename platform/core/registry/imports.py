@@ -35,7 +35,7 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind
+from gridgov.core.files.models import FileKind, StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
@@ -865,7 +865,9 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
             str(error.message),
             utcnow(),
         )
+        _discard_upload(session, run)
         return {"status": run.status, "error": run.error}
+    _discard_upload(session, run)
     if report.rejected:
         rejected = files.store_file(
             session,
@@ -878,6 +880,25 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
         run.rejected_file_id = rejected.id
     run.report, run.status, run.finished_at = report.as_dict(), ImportStatus.DONE.value, utcnow()
     return {"status": run.status, **run.report}
+
+
+def _discard_upload(session: Session, run: ImportRun) -> None:
+    # The upload holds citizens' ID numbers and is of no use once read: its bytes and its row
+    # go (a dry run's file too: the apply is a new upload). The rejected rows stay, for the
+    # importer alone (rejected_file).
+    stored = files.get_file(session, run.file_id) if run.file_id is not None else None
+    run.file_id = None
+    if stored is not None:
+        files.file_path(stored).unlink(missing_ok=True)
+        session.delete(stored)
+
+
+def rejected_file(session: Session, actor: User, run: ImportRun) -> StoredFile:
+    """The rejected rows of ``run`` (original cells, ID numbers included): only the user who ran
+    the import may have them, not even a county administrator; NotFound for anyone else."""
+    if run.rejected_file_id is None or run.created_by_id != actor.id:
+        raise NotFound(_("这次导入没有被拒绝的行"))
+    return files.get_file(session, run.rejected_file_id)
 
 
 def get_import_run(session: Session, run_id: int) -> ImportRun:
