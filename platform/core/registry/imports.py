@@ -42,6 +42,7 @@ from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import (
     Dwelling,
+    ExportRun,
     Household,
     ImportRun,
     ImportStatus,
@@ -925,8 +926,8 @@ def visible_import_run(session: Session, actor: User, run_id: int) -> ImportRun:
     return run
 
 
-def run_progress(run: ImportRun) -> dict[str, int] | None:
-    """How far a queued or running import is (from its RQ job), or None if unknown."""
+def run_progress(run: ImportRun | ExportRun) -> dict[str, int] | None:
+    """How far a queued or running import or export is (from its RQ job), or None if unknown."""
     if run.job_id is None or run.status in (ImportStatus.DONE, ImportStatus.FAILED):
         return None
     redis_url = current_app.config.get("REDIS_URL")

@@ -257,6 +257,10 @@ class Rental(TenantScoped, Base):
 
     occupants: Mapped[list[RentalOccupant]] = relationship(cascade="all, delete-orphan")
 
+    @property
+    def occupant_ids(self) -> list[int]:
+        return [o.person_id for o in self.occupants]
+
 
 class RentalOccupant(TenantScoped, Base):
     """A renter (承租人) of a rental."""
