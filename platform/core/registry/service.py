@@ -442,6 +442,16 @@ def get_site(session: Session, site_id: int) -> Site:
     return site
 
 
+def masked_site_phone(site: Site) -> str | None:
+    """A site's contact phone, masked like a resident's."""
+    if site.contact_phone_cipher is None:
+        return None
+    phone = personal_data.data_keys().decrypt(
+        site.tenant_id, PersonalField.PHONE, site.contact_phone_cipher
+    )
+    return personal_data.mask(PersonalField.PHONE, phone)
+
+
 def sites_query(
     scope: Scope, *, grid_id: int | None = None, is_key: bool | None = None
 ) -> Select[Any]:
