@@ -797,4 +797,5 @@ class RegistryQuality(MethodView):
         """Data-quality figures of a node's subtree and of each child (准确率、匹配率)"""
         session, caller = db_session(), _reader()
         node = api_access.visible_node(session, caller, args["node_id"])
-        return quality.quality(session, node)
+        since = _county_time(args["since"]) if "since" in args else None
+        return quality.quality(session, node, since=since)

@@ -328,6 +328,7 @@ class ExportRunSchema(ApiSchema):
 
 class QualityArgsSchema(QueryArgsSchema):
     node_id = fields.Integer(required=True, metadata={"description": "该节点及其下级的数据质量"})
+    since = fields.DateTime(metadata={"description": "统计自此时起变更过的人、户、房记录数"})
 
 
 class QualityFiguresSchema(ApiSchema):
@@ -345,6 +346,9 @@ class QualityFiguresSchema(ApiSchema):
     )
     duplicates = fields.Integer(
         dump_only=True, metadata={"description": "同名同生日的疑似重复记录数"}
+    )
+    changed = fields.Integer(
+        dump_only=True, metadata={"description": "自 since 起变更过的人、户、房记录数"}
     )
 
 

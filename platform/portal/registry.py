@@ -8,6 +8,7 @@ residents (volunteers, the audit administrator) get 404 for every page here.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -317,9 +318,10 @@ def registry_quality() -> Any:
         if not roots:
             abort(404)
         node_id = roots[0].id
-    return render_template(
-        "registry/quality.html", figures=quality.quality(session, visible_node(node_id))
-    )
+    today = utcnow().date()
+    month_start = dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC)
+    figures = quality.quality(session, visible_node(node_id), since=month_start)
+    return render_template("registry/quality.html", figures=figures)
 
 
 @bp.get("/people/<int:person_id>")
