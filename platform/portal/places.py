@@ -18,12 +18,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from gridgov.core.db import db_session
-from gridgov.core.errors import NotFound
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.registry import access
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Building, Compound, Site, SiteKind
+from gridgov.portal.registry import visible_or_404
 from gridgov.portal.shell import bp, me, roles_required, run_change, user_scope
 from gridgov.web import current_tenant
 
@@ -96,13 +96,6 @@ class SiteForm(FlaskForm):
 # --- compounds, buildings, units -------------------------------------------------------------
 
 
-def _visible(lookup: Any, object_id: int) -> Any:
-    try:
-        return lookup(db_session(), me(), user_scope(), object_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.route("/compounds", methods=["GET", "POST"])
 @roles_required(access.READER_ROLES)
 def compounds() -> Any:
@@ -147,7 +140,7 @@ def _compounds_page(form: CompoundForm) -> str:
 @bp.route("/compounds/<int:compound_id>", methods=["GET", "POST"])
 @roles_required(access.READER_ROLES)
 def compound(compound_id: int) -> Any:
-    found = _visible(access.visible_compound, compound_id)
+    found = visible_or_404(access.visible_compound, compound_id)
     form = BuildingForm()
     if request.method == "POST":
         if not access.may_edit(me()):
@@ -185,7 +178,7 @@ def _compound_page(found: Compound, form: BuildingForm) -> str:
 @bp.route("/buildings/<int:building_id>", methods=["GET", "POST"])
 @roles_required(access.READER_ROLES)
 def building(building_id: int) -> Any:
-    found = _visible(access.visible_building, building_id)
+    found = visible_or_404(access.visible_building, building_id)
     form = DwellingForm()
     if request.method == "POST":
         if not access.may_edit(me()):
@@ -276,7 +269,7 @@ def new_site() -> Any:
 @bp.get("/sites/<int:site_id>")
 @roles_required(access.READER_ROLES)
 def site(site_id: int) -> Any:
-    found = _visible(access.visible_site, site_id)
+    found = visible_or_404(access.visible_site, site_id)
     return render_template(
         "places/site.html",
         site=found,

@@ -9,12 +9,14 @@ residents (volunteers, the audit administrator) get 404 for every page here.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,6 +29,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from gridgov.core import personal_data
+from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import Scope
 from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
@@ -51,6 +55,7 @@ from gridgov.portal.shell import (
 from gridgov.web import current_tenant
 
 PAGE_SIZE = 30
+T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 RELATION_LABELS = {
@@ -149,28 +154,26 @@ def _editor() -> None:
         abort(404)
 
 
-def _person(person_id: int) -> Person:
+def visible_or_404(lookup: Callable[[Session, User, Scope, int], T], object_id: int) -> T:
+    """The record ``lookup`` (an access rule of gridgov.core.registry.access) lets the user
+    see, else 404 (for roles that see no residents too)."""
     _reader()
     try:
-        return access.visible_person(db_session(), me(), user_scope(), person_id)
+        return lookup(db_session(), me(), user_scope(), object_id)
     except NotFound:
         abort(404)
+
+
+def _person(person_id: int) -> Person:
+    return visible_or_404(access.visible_person, person_id)
 
 
 def _dwelling(dwelling_id: int) -> Dwelling:
-    _reader()
-    try:
-        return access.visible_dwelling(db_session(), me(), user_scope(), dwelling_id)
-    except NotFound:
-        abort(404)
+    return visible_or_404(access.visible_dwelling, dwelling_id)
 
 
 def _household(household_id: int) -> Household:
-    _reader()
-    try:
-        return access.visible_household(db_session(), me(), user_scope(), household_id)
-    except NotFound:
-        abort(404)
+    return visible_or_404(access.visible_household, household_id)
 
 
 def masked(person: Person, field: str) -> str:
