@@ -10,7 +10,8 @@ Rules (what a county can rely on):
 - rows in a grid outside the importer's scope are rejected.
 
 New people go in with one bulk statement per batch (COPY on PostgreSQL), with their history
-rows; the per-row work is validation, two AES-GCM encryptions and two HMACs.
+rows; the per-row work is validation, two AES-GCM encryptions and two HMACs, done in one
+thread while another stores the previous batch.
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ def import_file(
         raise DomainError(_("不支持的导入类型"), field="kind")
     sheet = open_sheet(source, KINDS[kind], mapping)
     report = ImportReport(kind=kind, total=sheet.total, headers=sheet.headers)
-    importer = _Importer(session, tenant, actor, scope, report, sheet.positions, catalogue)
-    importer.storing = not dry_run
+    importer = _Importer(
+        session, tenant, actor, scope, report, sheet.positions, catalogue, storing=not dry_run
+    )
     savepoint = session.begin_nested()
     store = not dry_run
     done = 0
@@ -265,8 +267,11 @@ class _Importer:
         report: ImportReport,
         positions: dict[str, int],
         catalogue: Mapping[str, TagDefinition] | None,
+        *,
+        storing: bool,
     ) -> None:
         self.session, self.tenant, self.actor, self.scope = session, tenant, actor, scope
+        self.storing = storing  # False: a dry run, nothing to encrypt
         self.report, self.positions = report, positions
         self.headers = {
             c.key: report.headers[i]
@@ -290,9 +295,7 @@ class _Importer:
         self.seen_ids: dict[str, int] = {}
         self.dwellings: dict[tuple[int, str], int] = {}
         self.households: dict[tuple[int, str], int] = {}
-        self.storing = True  # False: a dry run, nothing to encrypt
         self.actor_id = actor.id if actor is not None else None
-        self.actor_name = registry._actor_id_and_name(actor)[1]
 
     # --- checking ------------------------------------------------------------------------
 
