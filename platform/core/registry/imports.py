@@ -27,6 +27,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import Integer, Table, any_, bindparam, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gridgov.core import personal_data
@@ -544,33 +545,23 @@ class _Importer:
                 row["dwelling_id"] = self._dwelling(row["grid"], row["address"])
                 if row["household"]:
                     row["household_id"] = self._household(row["dwelling_id"], row["household"])
-        hashes = [row["id_hash"] for row in good if "id_hash" in row]
-        found = (
-            list(
-                self.session.scalars(
-                    select(Person.id).where(one_of(self.session, Person.id_number_hash, hashes))
-                )
-            )
-            if hashes
-            else []
-        )
-        # Only people already registered are loaded as objects (they may be updated).
-        existing = (
-            {
+        # New people are inserted first; a row whose ID number is already registered is skipped
+        # by the unique index (which the insert probes anyway) and then updates that person.
+        # A first import thus costs no separate lookup of a million ID numbers.
+        registered = self._insert_people(good)
+        if registered:
+            existing = {
                 p.id_number_hash: p
-                for p in self.session.scalars(select(Person).where(Person.id.in_(found)))
+                for p in self.session.scalars(
+                    select(Person).where(
+                        one_of(
+                            self.session, Person.id_number_hash, [r["id_hash"] for r in registered]
+                        )
+                    )
+                )
             }
-            if found
-            else {}
-        )
-        new_rows = []
-        for row in good:
-            person = existing.get(row.get("id_hash"))
-            if person is None:
-                new_rows.append(row)
-            else:
-                self._update(person, row)
-        self._insert_people(new_rows)
+            for row in registered:
+                self._update(existing[row["id_hash"]], row)
 
     def _update(self, person: Person, row: dict[str, Any]) -> None:
         if not self.scope.contains(self.session.get(Node, person.node_id)):
@@ -622,9 +613,11 @@ class _Importer:
         else:
             self.report.unchanged += 1
 
-    def _insert_people(self, rows: list[dict[str, Any]]) -> None:
+    def _insert_people(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert the people of ``rows``; the rows whose ID number is already registered are
+        not inserted but returned."""
         if not rows:
-            return
+            return []
         session, tenant_id, now = self.session, self.tenant.id, utcnow()
         ids = allocate_ids(session, Person.__table__, len(rows))
         people, tags = [], []
@@ -659,11 +652,23 @@ class _Importer:
                 (tenant_id, person_id, code, now, self.actor_id)
                 for code in dict.fromkeys(row["tags"])
             )
-        bulk_insert(session, Person.__table__, PERSON_COPY_COLUMNS, people)
-        record_creations(session, self.actor, "person", ids, [row["grid"].id for row in rows], now)
+        inserted = bulk_insert(
+            session, Person.__table__, PERSON_COPY_COLUMNS, people, unique=PERSON_UNIQUE
+        )
+        created = [(i, row) for i, row in zip(ids, rows, strict=True) if i in inserted]
+        record_creations(
+            session,
+            self.actor,
+            "person",
+            [i for i, _ in created],
+            [r["grid"].id for _, r in created],
+            now,
+        )
+        tags = [tag for tag in tags if tag[1] in inserted]
         if tags:
             bulk_insert(session, PersonTag.__table__, TAG_COPY_COLUMNS, tags)
-        self.report.created += len(rows)
+        self.report.created += len(created)
+        return [row for i, row in zip(ids, rows, strict=True) if i not in inserted]
 
 
 def _all_columns() -> tuple[Column, ...]:
@@ -739,6 +744,8 @@ def record_creations(
     at: dt.datetime,
 ) -> None:
     """The history's "create" entries of records stored in bulk, in one statement."""
+    if not ids:
+        return
     actor_id, actor_name = registry._actor_id_and_name(actor)
     values = {
         "tenant_id": registry._tenant(session),
@@ -769,11 +776,21 @@ def record_creations(
     )
 
 
+PERSON_UNIQUE = ("tenant_id", "id_number_hash")  # uq_persons_tenant_id_id_number_hash
+
+
 def bulk_insert(
-    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
+    session: Session,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    unique: tuple[str, ...] | None = None,
+) -> set[int]:
     """Insert ``rows`` into ``table``: COPY on PostgreSQL (in the session's transaction, so the
-    tenant given to row-level security applies), one executemany elsewhere."""
+    tenant given to row-level security applies), one executemany elsewhere. With ``unique``
+    (the columns of a unique index), rows that would repeat a stored value are skipped, and
+    the ids inserted are returned (``columns[0]`` must then be the id)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # PostgreSQL refuses COPY FROM into a table with row-level security: copy into a
@@ -791,12 +808,26 @@ def bulk_insert(
         with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
             for row in rows:
                 copy.write_row(row)
+        skip = sql.SQL("")
+        if unique:
+            skip = sql.SQL(" ON CONFLICT ({}) DO NOTHING RETURNING {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, unique)), sql.Identifier(columns[0])
+            )
         cursor.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, names, names, staging)
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}{}").format(
+                target, names, names, staging, skip
+            )
         )
+        inserted = {row[0] for row in cursor.fetchall()} if unique else set()
         cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
-        return
-    session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return inserted
+    values = [dict(zip(columns, row, strict=True)) for row in rows]
+    if not unique:
+        session.execute(table.insert(), values)
+        return set()
+    session.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=unique), values)
+    ids = [row[0] for row in rows]
+    return set(session.scalars(select(table.c[columns[0]]).where(table.c[columns[0]].in_(ids))))
 
 
 # --- imports as jobs -------------------------------------------------------------------------
