@@ -267,12 +267,19 @@ def main() -> None:
     )
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--sqlite-people", type=int, default=100_000)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the generated .xlsx files here and reuse them (writing 1M rows takes minutes)",
+    )
     args = parser.parse_args()
     app_url, owner_url = os.environ.get("BENCH_APP"), os.environ.get("BENCH_OWNER")
     if not (app_url and owner_url):
         sys.exit("set BENCH_APP and BENCH_OWNER (PostgreSQL, application role and owner)")
     with tempfile.TemporaryDirectory(prefix="gridgov-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "bench.db").unlink(missing_ok=True)
         bench("postgresql", owner_url, app_url, args.people, workdir)
         if args.sqlite_people:
             sqlite_url = f"sqlite:///{workdir / 'bench.db'}"

@@ -21,7 +21,12 @@ from gridgov.api import access as api_access
 from gridgov.api.access import Caller, current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.registry_schemas import (
+    BuildingDetailSchema,
+    BuildingSchema,
     ChangeSchema,
+    CompoundArgsSchema,
+    CompoundDetailSchema,
+    CompoundSchema,
     DueArgsSchema,
     DueVisitSchema,
     DwellingArgsSchema,
@@ -30,6 +35,8 @@ from gridgov.api.registry_schemas import (
     DwellingMoveSchema,
     DwellingSchema,
     ExportArgsSchema,
+    ExportCreateSchema,
+    ExportRunSchema,
     GridChangesSchema,
     HouseholdCreateSchema,
     HouseholdSchema,
@@ -45,6 +52,8 @@ from gridgov.api.registry_schemas import (
     PersonUpdateSchema,
     QualityArgsSchema,
     QualitySchema,
+    RentalArgsSchema,
+    RentalSchema,
     SiteArgsSchema,
     SiteCreateSchema,
     SiteSchema,
@@ -54,14 +63,13 @@ from gridgov.api.registry_schemas import (
     VisitSchema,
 )
 from gridgov.core.db import db_session, utcnow
-from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.plugins.activation import county_tags
 from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Dwelling, Household, ImportRun, Person
+from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
 from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
@@ -296,7 +304,12 @@ class Dwellings(MethodView):
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
         """Dwellings the caller may see, by address (filter by ``grid_id``, address ``q``)"""
         caller = _reader()
-        query = registry.dwellings_query(caller.scope, grid_id=args.get("grid_id"), q=args.get("q"))
+        query = registry.dwellings_query(
+            caller.scope,
+            grid_id=args.get("grid_id"),
+            q=args.get("q"),
+            building_id=args.get("building_id"),
+        )
         return page_of(query, pagination_parameters)
 
     @blp.requires("registry:write")
@@ -305,11 +318,17 @@ class Dwellings(MethodView):
     def post(self, data: dict[str, Any]) -> Dwelling:
         """Register a dwelling in a basic grid"""
         session, caller = db_session(), _editor()
+        building = (
+            access.visible_building(session, caller.user, caller.scope, data["building_id"])
+            if data["building_id"] is not None
+            else None
+        )
         dwelling = registry.create_dwelling(
             session,
             current_tenant(),
             caller.user,
             grid=_grid(caller, data["grid_id"]),
+            building=building,
             address=data["address"],
             unit=data["unit"],
             number=data["number"],
@@ -343,6 +362,135 @@ class DwellingMove(MethodView):
         registry.move_dwelling(session, current_tenant(), caller.user, dwelling, grid)
         session.commit()
         return dwelling
+
+
+# --- compounds, buildings, units, rentals -----------------------------------------------------
+
+
+@blp.route("/compounds")
+class Compounds(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(CompoundArgsSchema, location="query")
+    @blp.response(200, CompoundSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Compounds (小区) filed in or above the caller's scope, by name"""
+        caller = _reader()
+        query = registry.compounds_query(caller.scope, node_id=args.get("node_id"))
+        return page_of(query, pagination_parameters)
+
+    @blp.requires("registry:write")
+    @blp.arguments(CompoundSchema)
+    @blp.response(201, CompoundSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register a compound (小区) under a node of the caller's scope"""
+        session, caller = db_session(), _editor()
+        node = _grid(caller, data["node_id"])
+        compound = registry.create_compound(
+            session, caller.user, node=node, name=data["name"], address=data["address"]
+        )
+        session.commit()
+        return compound
+
+
+@blp.route("/compounds/<int:compound_id>")
+class CompoundById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, CompoundDetailSchema)
+    def get(self, compound_id: int) -> dict[str, Any]:
+        """A compound and its buildings"""
+        session, caller = db_session(), _reader()
+        compound = access.visible_compound(session, caller.user, caller.scope, compound_id)
+        return {
+            **CompoundSchema().dump(compound),
+            "buildings": registry.buildings_of(session, compound),
+        }
+
+
+@blp.route("/buildings")
+class Buildings(MethodView):
+    @blp.requires("registry:write")
+    @blp.arguments(BuildingSchema)
+    @blp.response(201, BuildingSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register a building (楼栋), in a compound if given"""
+        session, caller = db_session(), _editor()
+        compound = (
+            access.visible_compound(session, caller.user, caller.scope, data["compound_id"])
+            if data["compound_id"] is not None
+            else None
+        )
+        building = registry.create_building(
+            session,
+            caller.user,
+            node=_grid(caller, data["node_id"]),
+            name=data["name"],
+            compound=compound,
+        )
+        session.commit()
+        return building
+
+
+@blp.route("/buildings/<int:building_id>")
+class BuildingById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, BuildingDetailSchema)
+    def get(self, building_id: int) -> dict[str, Any]:
+        """A building and, unit by unit (单元), its dwellings the caller may see"""
+        session, caller = db_session(), _reader()
+        building = access.visible_building(session, caller.user, caller.scope, building_id)
+        units = registry.units_of(session, caller.scope, building)
+        return {
+            **BuildingSchema().dump(building),
+            "units": [{"unit": unit, "dwellings": found} for unit, found in units.items()],
+        }
+
+
+@blp.route("/rentals")
+class Rentals(MethodView):
+    @blp.requires("registry:read")
+    @blp.arguments(RentalArgsSchema, location="query")
+    @blp.response(200, RentalSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """The leases (出租屋) of a dwelling, the latest first"""
+        session, caller = db_session(), _reader()
+        dwelling = access.visible_dwelling(session, caller.user, caller.scope, args["dwelling_id"])
+        return registry.rentals_of(session, dwelling)
+
+    @blp.requires("registry:write")
+    @blp.arguments(RentalSchema)
+    @blp.response(201, RentalSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register a lease of a dwelling (出租屋): landlord, renters and lease period
+
+        The landlord and the renters are people already registered that the caller may see.
+        """
+        session, caller = db_session(), _editor()
+        dwelling = access.visible_dwelling(session, caller.user, caller.scope, data["dwelling_id"])
+        rental = registry.create_rental(
+            session,
+            caller.user,
+            dwelling=dwelling,
+            landlord=access.visible_person(session, caller.user, caller.scope, data["landlord_id"]),
+            occupants=[
+                access.visible_person(session, caller.user, caller.scope, person_id)
+                for person_id in data["occupant_ids"]
+            ],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+        )
+        session.commit()
+        return rental
+
+
+@blp.route("/rentals/<int:rental_id>")
+class RentalById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, RentalSchema)
+    def get(self, rental_id: int) -> Any:
+        """A lease: its dwelling, landlord, renters and period"""
+        caller = _reader()
+        return access.visible_rental(db_session(), caller.user, caller.scope, rental_id)
 
 
 @blp.route("/households")
@@ -488,9 +636,9 @@ def _county_time(at: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class RunView:
-    """An import run with its progress (read from the job while it runs)."""
+    """An import or export run with its progress (read from the job while it runs)."""
 
-    run: ImportRun
+    run: ImportRun | ExportRun
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.run, name)
@@ -556,13 +704,14 @@ class ImportRejected(MethodView):
     @blp.requires("registry:read")
     @blp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
     def get(self, run_id: int) -> Any:
-        """The rejected rows of an import as .xlsx (with row number and reason)"""
+        """The rejected rows of an import as .xlsx (with row number and reason)
+
+        Only for the user who ran the import: the rows hold ID numbers as the file gave them.
+        """
         session, caller = db_session(), current_caller()
         access.check_may_import(caller.user)
         run = imports.visible_import_run(session, caller.user, run_id)
-        if run.rejected_file_id is None:
-            raise NotFound(_("这次导入没有被拒绝的行"))
-        stored = files.get_file(session, run.rejected_file_id)
+        stored = imports.rejected_file(session, caller.user, run)
         return send_file(files.file_path(stored), mimetype=XLSX, download_name=stored.name)
 
 
@@ -584,6 +733,61 @@ class PeopleExport(MethodView):
         return send_file(io.BytesIO(data), mimetype=XLSX, download_name="people.xlsx")
 
 
+@blp.route("/people/exports")
+class PeopleExports(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, ExportRunSchema(many=True))
+    def get(self) -> list[RunView]:
+        """The caller's latest exports"""
+        caller = _reader()
+        return [RunView(r) for r in exports.export_runs(db_session(), caller.user)]
+
+    @blp.requires("registry:read")
+    @blp.arguments(ExportCreateSchema)
+    @blp.response(202, ExportRunSchema)
+    def post(self, data: dict[str, Any]) -> RunView:
+        """Export a filtered list of people to .xlsx, masked per role (runs as a job)
+
+        Same search as ``POST /people/search``. Follow the run at ``/people/exports/<id>``;
+        only its author may download the file.
+        """
+        session, caller = db_session(), _reader()
+        run = exports.start_export(
+            session,
+            caller.user,
+            q=data["q"],
+            filters={k: data[k] for k in ("grid_id", "tag", "dwelling_id") if k in data},
+            reason=data["reason"],
+        )
+        session.commit()
+        run.job_id = enqueue(exports.run_export, current_tenant().id, run.id).id
+        session.commit()
+        session.refresh(run)
+        return RunView(run)
+
+
+@blp.route("/people/exports/<int:export_id>")
+class PeopleExportById(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, ExportRunSchema)
+    def get(self, export_id: int) -> RunView:
+        """An export: its status, progress while it runs, and how many people it holds"""
+        caller = _reader()
+        return RunView(exports.visible_export_run(db_session(), caller.user, export_id))
+
+
+@blp.route("/people/exports/<int:export_id>/file")
+class PeopleExportFile(MethodView):
+    @blp.requires("registry:read")
+    @blp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
+    def get(self, export_id: int) -> Any:
+        """The .xlsx of a finished export (only for its author)"""
+        session, caller = db_session(), _reader()
+        run = exports.visible_export_run(session, caller.user, export_id)
+        stored = exports.export_file(session, run)
+        return send_file(files.file_path(stored), mimetype=XLSX, download_name=stored.name)
+
+
 @blp.route("/registry/quality")
 class RegistryQuality(MethodView):
     @blp.requires("registry:read")
@@ -593,4 +797,5 @@ class RegistryQuality(MethodView):
         """Data-quality figures of a node's subtree and of each child (准确率、匹配率)"""
         session, caller = db_session(), _reader()
         node = api_access.visible_node(session, caller, args["node_id"])
-        return quality.quality(session, node)
+        since = _county_time(args["since"]) if "since" in args else None
+        return quality.quality(session, node, since=since)

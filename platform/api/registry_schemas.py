@@ -143,6 +143,9 @@ class DwellingDetailSchema(DwellingSchema):
 class DwellingCreateSchema(ApiSchema):
     grid_id = fields.Integer(required=True)
     address = fields.String(required=True)
+    building_id = fields.Integer(
+        load_default=None, allow_none=True, metadata={"description": "所在楼栋"}
+    )
     unit = fields.String(load_default="")
     number = fields.String(load_default="")
     is_rental = fields.Boolean(load_default=False)
@@ -154,7 +157,56 @@ class DwellingMoveSchema(ApiSchema):
 
 class DwellingArgsSchema(QueryArgsSchema):
     grid_id = fields.Integer()
+    building_id = fields.Integer()
     q = fields.String(metadata={"description": "地址中的一段"})
+
+
+class CompoundSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    node_id = fields.Integer(required=True, metadata={"description": "所属节点，通常是社区"})
+    name = fields.String(required=True)
+    address = fields.String(load_default="")
+
+
+class BuildingSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    node_id = fields.Integer(required=True, metadata={"description": "所在节点（网格或社区）"})
+    compound_id = fields.Integer(load_default=None, allow_none=True)
+    name = fields.String(required=True, metadata={"description": "如 3号楼"})
+
+
+class CompoundDetailSchema(CompoundSchema):
+    buildings = fields.List(fields.Nested(BuildingSchema), dump_only=True)
+
+
+class UnitSchema(ApiSchema):
+    unit = fields.String(dump_only=True, metadata={"description": "单元，如 2单元（空：不分单元）"})
+    dwellings = fields.List(fields.Nested(DwellingSchema), dump_only=True)
+
+
+class BuildingDetailSchema(BuildingSchema):
+    units = fields.List(fields.Nested(UnitSchema), dump_only=True)
+
+
+class CompoundArgsSchema(QueryArgsSchema):
+    node_id = fields.Integer()
+
+
+class RentalSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    dwelling_id = fields.Integer(required=True)
+    landlord_id = fields.Integer(required=True, metadata={"description": "房东（已登记的人员）"})
+    occupant_ids = fields.List(
+        fields.Integer(),
+        load_default=list,
+        metadata={"description": "承租人（已登记的人员）"},
+    )
+    starts_on = fields.Date(required=True, metadata={"description": "租期开始"})
+    ends_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "租期结束"})
+
+
+class RentalArgsSchema(QueryArgsSchema):
+    dwelling_id = fields.Integer(required=True)
 
 
 class HouseholdCreateSchema(ApiSchema):
@@ -253,8 +305,30 @@ class ExportArgsSchema(PeopleArgsSchema):
     )
 
 
+class ExportCreateSchema(PeopleSearchSchema):
+    """What to export: the same search as ``POST /people/search``."""
+
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "给出理由时，有权的角色导出完整号码（写入审计日志）"},
+    )
+
+
+class ExportRunSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "queued/running/done/failed"})
+    progress = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "done/total"})
+    count = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出人数"})
+    is_masked = fields.Function(lambda r: r.reason is None, dump_only=True)
+    has_file = fields.Function(lambda r: r.file_id is not None, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    finished_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
 class QualityArgsSchema(QueryArgsSchema):
     node_id = fields.Integer(required=True, metadata={"description": "该节点及其下级的数据质量"})
+    since = fields.DateTime(metadata={"description": "统计自此时起变更过的人、户、房记录数"})
 
 
 class QualityFiguresSchema(ApiSchema):
@@ -272,6 +346,9 @@ class QualityFiguresSchema(ApiSchema):
     )
     duplicates = fields.Integer(
         dump_only=True, metadata={"description": "同名同生日的疑似重复记录数"}
+    )
+    changed = fields.Integer(
+        dump_only=True, metadata={"description": "自 since 起变更过的人、户、房记录数"}
     )
 
 

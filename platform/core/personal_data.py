@@ -98,7 +98,10 @@ def _area_existed(area: str, year: int) -> bool:
 
 def clean_phone(value: str, *, field: str = "phone") -> str:
     """A mobile number (11 digits, 1[3-9]…) or a landline with its area code, or DomainError."""
-    text = re.sub(r"[\s()（）]", "", str(value))
+    text = str(value)
+    if MOBILE_RE.fullmatch(text):
+        return text  # the common case, without the clean-up below
+    text = re.sub(r"[\s()（）]", "", text)
     if text.startswith("+86"):
         text = text[3:]
     if MOBILE_RE.match(text) or LANDLINE_RE.match(text):

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         departments,
         hierarchy,
         home,
+        places,
         public,
         registry,
         tasks,

@@ -8,31 +8,54 @@ residents (volunteers, the audit administrator) get 404 for every page here.
 
 from __future__ import annotations
 
-import io
-from typing import Any
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from gridgov.core import personal_data
+from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import Scope
 from gridgov.core.db import db_session, utcnow
-from gridgov.core.errors import NotFound
+from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField, may_unmask
 from gridgov.core.plugins.activation import county_tags
-from gridgov.core.registry import access, exports, imports
+from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Dwelling, Household, ImportRun, Person
+from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
 from gridgov.jobs import enqueue
-from gridgov.portal.shell import bp, is_htmx, me, roles_required, run_change, user_scope
+from gridgov.portal.shell import (
+    bp,
+    is_htmx,
+    me,
+    roles_required,
+    run_change,
+    scope_roots,
+    user_scope,
+    visible_node,
+)
 from gridgov.web import current_tenant
 
 PAGE_SIZE = 30
+T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 RELATION_LABELS = {
@@ -88,6 +111,27 @@ class UnmaskForm(FlaskForm):
     reason = StringField(_("理由（写入审计日志）"), validators=[DataRequired(_("请说明理由"))])
 
 
+class RentalForm(FlaskForm):
+    landlord_id_number = StringField(
+        _("房东的公民身份号码"), validators=[DataRequired(_("请填写房东的公民身份号码"))]
+    )
+    renters = SelectMultipleField(_("承租人（本房屋已登记的人员）"), coerce=int)
+    starts_on = DateField(_("租期开始"), validators=[DataRequired(_("请填写日期"))])
+    ends_on = DateField(_("租期结束"), validators=[Optional()])
+
+
+class MergeForm(FlaskForm):
+    keep = SelectField(_("保留哪一条"), coerce=int)
+    duplicate = SelectField(_("并入的重复记录"), coerce=int)
+
+
+class ExportForm(FlaskForm):
+    q = StringField()  # the search form's own box: an export sits in that form
+    reason = StringField(
+        _("导出完整号码的理由（留空则脱敏导出）"), validators=[Optional(), Length(max=200)]
+    )
+
+
 class ImportForm(FlaskForm):
     kind = SelectField(
         _("导入内容"), choices=lambda: [SelectChoice(k, v) for k, v in KIND_LABELS.items()]
@@ -110,28 +154,26 @@ def _editor() -> None:
         abort(404)
 
 
-def _person(person_id: int) -> Person:
+def visible_or_404(lookup: Callable[[Session, User, Scope, int], T], object_id: int) -> T:
+    """The record ``lookup`` (an access rule of gridgov.core.registry.access) lets the user
+    see, else 404 (for roles that see no residents too)."""
     _reader()
     try:
-        return access.visible_person(db_session(), me(), user_scope(), person_id)
+        return lookup(db_session(), me(), user_scope(), object_id)
     except NotFound:
         abort(404)
+
+
+def _person(person_id: int) -> Person:
+    return visible_or_404(access.visible_person, person_id)
 
 
 def _dwelling(dwelling_id: int) -> Dwelling:
-    _reader()
-    try:
-        return access.visible_dwelling(db_session(), me(), user_scope(), dwelling_id)
-    except NotFound:
-        abort(404)
+    return visible_or_404(access.visible_dwelling, dwelling_id)
 
 
 def _household(household_id: int) -> Household:
-    _reader()
-    try:
-        return access.visible_household(db_session(), me(), user_scope(), household_id)
-    except NotFound:
-        abort(404)
+    return visible_or_404(access.visible_household, household_id)
 
 
 def masked(person: Person, field: str) -> str:
@@ -150,9 +192,14 @@ class SearchForm(FlaskForm):
 @bp.route("/people", methods=["GET", "POST"])
 @roles_required(access.READER_ROLES)
 def people() -> Any:
-    session, form = db_session(), SearchForm()
+    form = SearchForm()
     q = (form.q.data if form.validate_on_submit() else request.args.get("q") or "").strip()
     page = max(request.args.get("page", 1, type=int), 1)
+    return _people_page(q, page, form, ExportForm(formdata=None))
+
+
+def _people_page(q: str, page: int, form: SearchForm, export_form: ExportForm) -> str:
+    session = db_session()
     query = registry.search_people(session, user_scope(), q)
     found = session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
@@ -162,21 +209,122 @@ def people() -> Any:
         page=page,
         q=q,
         form=form,
+        export_form=export_form,
+        may_unmask=any(may_unmask(me().role, f) for f in PersonalField),
         masked=masked,
         residence_labels=RESIDENCE_LABELS,
     )
 
 
-@bp.get("/people/export.xlsx")
+# An export is a job with a progress bar (a county's list runs to 100,000s of rows). The
+# search text travels in the POST body, and the run keeps an ID number only as its hash.
+@bp.post("/people/exports")
 @roles_required(access.READER_ROLES)
 def people_export() -> Any:
-    session, q = db_session(), (request.args.get("q") or "").strip()
-    query = registry.search_people(session, user_scope(), q)
-    data = exports.export_people(session, me(), query)
-    session.commit()
+    form = ExportForm()
+    started: list[ExportRun] = []
+    if form.validate_on_submit() and run_change(
+        form,
+        lambda: started.append(
+            exports.start_export(
+                db_session(), me(), q=form.q.data, reason=(form.reason.data or "").strip() or None
+            )
+        ),
+    ):
+        run = started[0]
+        run.job_id = enqueue(exports.run_export, current_tenant().id, run.id).id
+        db_session().commit()
+        return redirect(url_for("portal.people_export_run", export_id=run.id))
+    return _people_page(form.q.data or "", 1, SearchForm(formdata=None), form), 422
+
+
+@bp.get("/people/exports/<int:export_id>")
+@roles_required(access.READER_ROLES)
+def people_export_run(export_id: int) -> Any:
+    run = _export_run(export_id)
+    template = "registry/_export_status.html" if is_htmx() else "registry/export.html"
+    return render_template(template, run=run, progress=imports.run_progress(run))
+
+
+@bp.get("/people/exports/<int:export_id>/people.xlsx")
+@roles_required(access.READER_ROLES)
+def people_export_file(export_id: int) -> Any:
+    session = db_session()
+    try:
+        stored = exports.export_file(session, _export_run(export_id))
+    except NotFound:
+        abort(404)
     return send_file(
-        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="people.xlsx"
+        files.file_path(stored), mimetype=XLSX, as_attachment=True, download_name=stored.name
     )
+
+
+def _export_run(export_id: int) -> ExportRun:
+    try:
+        return exports.visible_export_run(db_session(), me(), export_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/people/duplicates", methods=["GET", "POST"])
+@roles_required(access.READER_ROLES)
+def people_duplicates() -> Any:
+    session = db_session()
+    groups = registry.duplicate_groups(session, user_scope())
+    if request.method == "GET":
+        return _duplicates_page(groups, {})
+    if not access.may_edit(me()):
+        abort(404)
+    index = request.args.get("group", -1, type=int)
+    if not 0 <= index < len(groups):
+        abort(404)
+    form = _merge_form(groups[index], index)
+
+    def merge() -> None:
+        people = {p.id: p for p in groups[index]}
+        registry.merge_people(
+            session, current_tenant(), me(), people[form.keep.data], people[form.duplicate.data]
+        )
+
+    if form.validate_on_submit() and run_change(form, merge, {"duplicate_id": "duplicate"}):
+        flash(_("已合并重复记录。"), "success")
+        return redirect(url_for("portal.people_duplicates"))
+    return _duplicates_page(groups, {index: form}), 422
+
+
+def _merge_form(group: list[Person], index: int, **kwargs: Any) -> MergeForm:
+    form = MergeForm(prefix=f"merge{index}", **kwargs)
+    choices = [(p.id, f"{p.name} #{p.id} {masked(p, 'id_number')}") for p in group]
+    form.keep.choices, form.duplicate.choices = choices, choices[1:] + choices[:1]
+    return form
+
+
+def _duplicates_page(groups: list[list[Person]], forms: dict[int, MergeForm]) -> str:
+    for index, group in enumerate(groups):
+        forms.setdefault(index, _merge_form(group, index, formdata=None))
+    return render_template(
+        "registry/duplicates.html",
+        groups=groups,
+        forms=forms,
+        masked=masked,
+        may_edit=access.may_edit(me()),
+    )
+
+
+@bp.get("/registry/quality")
+@roles_required(access.READER_ROLES)
+def registry_quality() -> Any:
+    session = db_session()
+    node_id = request.args.get("node_id", type=int)
+    if node_id is None:
+        roots = scope_roots()
+        if not roots:
+            abort(404)
+        node_id = roots[0].id
+    today = utcnow().date()
+    month_start = dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC)
+    figures = quality.quality(session, visible_node(node_id), since=month_start)
+    return render_template("registry/quality.html", figures=figures)
 
 
 @bp.get("/people/<int:person_id>")
@@ -286,9 +434,55 @@ def household_visit(household_id: int) -> Any:
     return _dwelling_page(household.dwelling, forms={f"visit{household.id}": form}), 422
 
 
+@bp.post("/dwellings/<int:dwelling_id>/rentals")
+@roles_required(access.EDITOR_ROLES)
+def dwelling_rental(dwelling_id: int) -> Any:
+    found = _dwelling(dwelling_id)
+    form = _rental_form(found)
+
+    def create() -> None:
+        session, scope = db_session(), user_scope()
+        number = personal_data.clean_id_number(
+            form.landlord_id_number.data, field="landlord_id_number"
+        )
+        landlord = registry.find_by_id_number(session, number)
+        if landlord is None or not registry.in_scope(session, scope, landlord.node_id):
+            raise DomainError(_("没有登记这个人员，请先登记房东"), field="landlord_id_number")
+        registry.create_rental(
+            session,
+            me(),
+            dwelling=found,
+            landlord=landlord,
+            occupants=[p for p in _residents(found) if p.id in set(form.renters.data or [])],
+            starts_on=form.starts_on.data,
+            ends_on=form.ends_on.data,
+        )
+
+    if form.validate_on_submit() and run_change(form, create):
+        flash(_("已登记出租信息。"), "success")
+        return redirect(url_for("portal.dwelling", dwelling_id=found.id))
+    return _dwelling_page(found, forms={"rental": form}), 422
+
+
+def _residents(dwelling: Dwelling) -> list[Person]:
+    return list(db_session().scalars(registry.people_query(user_scope(), dwelling_id=dwelling.id)))
+
+
+def _rental_form(dwelling: Dwelling, **kwargs: Any) -> RentalForm:
+    form = RentalForm(prefix="rental", **kwargs)
+    form.renters.choices = [(p.id, p.name) for p in _residents(dwelling)]
+    return form
+
+
 def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -> str:
     session, forms = db_session(), forms or {}
     households = registry.households_of(session, found)
+    rentals = registry.rentals_of(session, found)
+    mentioned = {r.landlord_id for r in rentals} | {i for r in rentals for i in r.occupant_ids}
+    named = dict(
+        session.execute(select(Person.id, Person.name).where(Person.id.in_(mentioned))).all()
+    )
+    forms.setdefault("rental", _rental_form(found, formdata=None))
     for household in households:
         key = f"member{household.id}"
         forms.setdefault(key, MemberForm(prefix=key, formdata=None))
@@ -298,6 +492,8 @@ def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -
         "registry/dwelling.html",
         dwelling=found,
         households=households,
+        rentals=rentals,
+        named=named,
         visits={h.id: registry.visits_of(session, h)[:3] for h in households},
         forms=forms,
         masked=masked,
@@ -370,9 +566,10 @@ def registry_import(run_id: int) -> Any:
 @roles_required(access.IMPORTER_ROLES)
 def registry_import_rejected(run_id: int) -> Any:
     run = _run(run_id)
-    if run.rejected_file_id is None:
+    try:
+        stored = imports.rejected_file(db_session(), me(), run)
+    except NotFound:
         abort(404)
-    stored = files.get_file(db_session(), run.rejected_file_id)
     return send_file(
         files.file_path(stored), mimetype=XLSX, as_attachment=True, download_name=stored.name
     )

@@ -34,6 +34,9 @@ def _ids(county) -> dict[str, int]:
             ("person_id", "dwelling_id", "household_id", "site_id"), county.grids[0].id
         ),
         "run_id": county.grids[0].id,
+        **dict.fromkeys(
+            ("compound_id", "building_id", "rental_id", "export_id"), county.grids[0].id
+        ),
         "case_id": county.grids[0].id,
     }
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import io
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from gridgov.core.db import db_session, tenant_scope
+from gridgov.core.files.models import StoredFile
+from gridgov.core.registry import imports
+from gridgov.core.registry.models import ExportRun
 from gridgov.core.registry.spreadsheet import write_workbook
 from tests.api.bearer import bearer, url
 from tests.core.registry.conftest import id_number
@@ -118,3 +123,81 @@ def test_an_export_with_a_reason_is_clear_for_an_allowed_role(client, county, mi
     assert id_number(1) in str(list(load_workbook(io.BytesIO(exported.data)).active.values))
     events = client.get(url(county, "/audit?action=person.export"), headers=admin).get_json()
     assert events[0]["after"]["reason"] == "年度核查"
+
+
+def test_the_uploaded_file_is_deleted_once_imported(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    response = upload(client, county, bearer(mint(county, county.admin)), rows(county))
+    assert response.get_json()["status"] == "done"
+    left = [p.name for p in files_dir.rglob("*") if p.is_file()]
+    assert len(left) == 1  # the rejected rows only: the upload (all ID numbers) is gone
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        assert session.scalars(select(StoredFile.purpose)).all() == [imports.REJECTED_PURPOSE]
+
+
+def test_only_who_ran_the_import_downloads_its_rejected_rows(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    township = bearer(mint(county, county.township_staff))
+    run_id = upload(client, county, township, rows(county)).get_json()["id"]
+    path = url(county, f"/registry/imports/{run_id}/rejected")
+    assert client.get(path, headers=township).status_code == 200
+    admin = bearer(mint(county, county.admin))
+    assert client.get(url(county, f"/registry/imports/{run_id}"), headers=admin).status_code == 200
+    assert client.get(path, headers=admin).status_code == 404
+
+
+def test_an_export_job_holds_the_callers_filtered_list_masked_for_its_author_alone(
+    client, county, mint, files_dir, app
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    upload(client, county, bearer(mint(county, county.admin)), rows(county))
+    township = bearer(mint(county, county.township_staff))
+    started = client.post(url(county, "/people/exports"), json={"q": "示例甲"}, headers=township)
+    assert started.status_code == 202, started.get_json()
+    run = client.get(
+        url(county, f"/people/exports/{started.get_json()['id']}"), headers=township
+    ).get_json()
+    assert (run["status"], run["count"], run["is_masked"]) == ("done", 1, True)
+    path = url(county, f"/people/exports/{run['id']}/file")
+    values = list(load_workbook(io.BytesIO(client.get(path, headers=township).data)).active.values)
+    assert [v[0] for v in values[1:]] == ["示例甲"]
+    assert id_number(1) not in str(values)
+    admin = bearer(mint(county, county.admin))
+    assert client.get(path, headers=admin).status_code == 404
+    assert client.get(url(county, "/people/exports"), headers=admin).get_json() == []
+
+
+def test_an_export_of_a_searched_id_number_keeps_no_clear_number(
+    client, county, mint, files_dir, app
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    admin = bearer(mint(county, county.admin))
+    upload(client, county, admin, rows(county))
+    run = client.post(url(county, "/people/exports"), json={"q": id_number(1)}, headers=admin)
+    assert run.get_json()["count"] == 1
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        stored = session.scalars(select(ExportRun.filters)).one()
+    assert id_number(1) not in str(stored) and "id_hash" in stored
+
+
+def test_a_grid_workers_export_holds_only_their_grids_people(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    grid0, grid3 = county.grids[0].code, county.grids[3].code
+    table = [["示例甲", id_number(1), "", grid0], ["示例丁", id_number(4), "", grid3]]
+    upload(client, county, bearer(mint(county, county.admin)), table)
+    worker = bearer(mint(county, county.workers[0]))
+    run = client.post(url(county, "/people/exports"), json={}, headers=worker).get_json()
+    data = client.get(url(county, f"/people/exports/{run['id']}/file"), headers=worker).data
+    assert [v[0] for v in list(load_workbook(io.BytesIO(data)).active.values)[1:]] == ["示例甲"]
+
+
+def test_a_clear_export_needs_a_role_allowed_to_unmask(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    supervisor = bearer(mint(county, county.supervisor))
+    refused = client.post(
+        url(county, "/people/exports"), json={"reason": "核实"}, headers=supervisor
+    )
+    assert refused.status_code == 422
+    assert "reason" in refused.get_json()["errors"]["json"]

@@ -4,10 +4,12 @@ a county administrator imports a spreadsheet and sees how it went."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from gridgov.core.audit.models import AuditEvent
@@ -230,3 +232,81 @@ def test_an_admin_imports_a_workbook_and_sees_the_result_and_the_rejected_rows(
 def test_grid_workers_have_no_import_page(client, county):
     login(client, "changshan", county.workers[0].username)
     assert client.get(f"{BASE}/registry/imports").status_code == 404
+
+
+def test_an_export_runs_as_a_job_and_hands_its_file_to_its_author_only(
+    app, client, county, mine, files_dir
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    login(client, "changshan", county.supervisor.username)
+    started = post_form(client, f"{BASE}/people", f"{BASE}/people/exports", {"q": id_number(1)})
+    assert started.status_code == 302
+    assert id_number(1) not in started.headers["Location"]
+    status = client.get(started.headers["Location"], headers={"HX-Request": "true"})
+    assert "已导出 1 人" in status.get_data(as_text=True)
+    download = client.get(started.headers["Location"] + "/people.xlsx")
+    values = str(list(load_workbook(io.BytesIO(download.data)).active.values))
+    assert "王示例1" in values and id_number(1) not in values
+    admin = app.test_client()
+    login(admin, "changshan", county.admin.username)
+    assert admin.get(started.headers["Location"] + "/people.xlsx").status_code == 404
+
+
+def test_a_supervisor_cannot_export_in_clear(client, county, mine):
+    login(client, "changshan", county.supervisor.username)
+    refused = post_form(
+        client, f"{BASE}/people", f"{BASE}/people/exports", {"q": "", "reason": "核实"}
+    )
+    assert refused.status_code == 422
+
+
+def test_a_duplicate_found_later_is_merged_in_the_portal(app, client, county, mine):
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        twin = registry.create_person(
+            session,
+            county.tenant,
+            None,
+            PersonInput(name="王示例1", birth_date=dt.date(1950, 1, 1), phone="13900001111"),
+            grid=county.grids[0],
+        )
+        twin_id = twin.id
+        session.commit()
+    login(client, "changshan", county.workers[0].username)
+    page = f"{BASE}/people/duplicates"
+    assert f"#{twin_id}" in client.get(page).get_data(as_text=True)
+    merged = post_form(
+        client,
+        page,
+        f"{page}?group=0",
+        {"merge0-keep": str(mine.person), "merge0-duplicate": str(twin_id)},
+    )
+    assert merged.status_code == 302
+    assert client.get(f"{BASE}/people/{twin_id}").status_code == 404
+    assert "没有疑似重复的记录" in client.get(page).get_data(as_text=True)
+
+
+def test_quality_figures_are_shown_per_grid_and_out_of_scope_nodes_are_404(
+    app, client, county, mine, elsewhere
+):
+    login(client, "changshan", county.station_staff.username)
+    html = client.get(f"{BASE}/registry/quality").get_data(as_text=True)
+    assert county.grids[0].name in html and "100.0%" in html
+    worker = app.test_client()
+    login(worker, "changshan", county.workers[0].username)
+    assert worker.get(f"{BASE}/registry/quality?node_id={county.top.id}").status_code == 404
+
+
+def test_a_rental_is_registered_on_the_dwelling_page(app, client, county, mine):
+    login(client, "changshan", county.workers[0].username)
+    page = f"{BASE}/dwellings/{mine.dwelling}"
+    action = f"{page}/rentals"
+    data = {"rental-landlord_id_number": id_number(1), "rental-starts_on": "2026-03-01"}
+    unknown = post_form(client, page, action, {**data, "rental-landlord_id_number": id_number(7)})
+    assert unknown.status_code == 422
+    assert 'id="rental-landlord_id_number-error"' in unknown.get_data(as_text=True)
+    created = post_form(client, page, action, {**data, "rental-renters": str(mine.person)})
+    assert created.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "2026-03-01" in html and "出租屋" in html

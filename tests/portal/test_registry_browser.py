@@ -71,3 +71,28 @@ def test_a_grid_worker_finds_a_resident_and_records_a_visit_on_a_phone(
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(tmp_path / "visit.png"), full_page=True)
     assert errors == []
+
+
+def test_places_quality_and_an_export_work_on_a_phone(
+    registry_server: LiveServer, phone, tmp_path: Path
+) -> None:
+    server, county = registry_server.url, registry_server.county
+    errors: list[str] = []
+    phone.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    phone.goto(f"{server}/t/changshan/login")
+    phone.fill("#username", county.workers[0].username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button.primary")
+    phone.wait_for_url("**/t/changshan/")
+
+    for page in ("compounds", "sites", "registry/quality", "people/duplicates"):
+        phone.goto(f"{server}/t/changshan/{page}")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page
+    phone.goto(f"{server}/t/changshan/people")
+    phone.fill("#q", "王示例")
+    phone.locator("summary", has_text="导出这份名单").click()
+    phone.get_by_role("button", name="导出", exact=True).click()
+    phone.locator("[data-testid=export-status]", has_text="已导出 1 人").wait_for()
+    assert phone.get_by_role("link", name="下载 Excel").is_visible()
+    phone.screenshot(path=str(tmp_path / "export.png"), full_page=True)
+    assert errors == []

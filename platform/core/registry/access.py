@@ -18,7 +18,15 @@ from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Dwelling, Household, Person, Site
+from gridgov.core.registry.models import (
+    Building,
+    Compound,
+    Dwelling,
+    Household,
+    Person,
+    Rental,
+    Site,
+)
 
 EDITOR_ROLES = frozenset(
     {Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.STATION_STAFF, Role.GRID_WORKER}
@@ -91,6 +99,32 @@ def visible_site(session: Session, user: User, scope: Scope, site_id: int) -> Si
     site = registry.get_site(session, site_id)
     _check_in_scope(session, user, scope, site.node_id, _("没有这个单位场所"))
     return site
+
+
+def visible_compound(session: Session, user: User, scope: Scope, compound_id: int) -> Compound:
+    """The compound if ``user`` may see it (filed in or above their scope), else NotFound."""
+    check_may_read(user)
+    compound = registry.get_compound(session, compound_id)
+    if not registry.place_in_scope(session, scope, compound.node_id):
+        raise NotFound(_("没有这个小区"))
+    return compound
+
+
+def visible_building(session: Session, user: User, scope: Scope, building_id: int) -> Building:
+    """The building if ``user`` may see it (filed in or above their scope), else NotFound."""
+    check_may_read(user)
+    building = registry.get_building(session, building_id)
+    if not registry.place_in_scope(session, scope, building.node_id):
+        raise NotFound(_("没有这栋楼"))
+    return building
+
+
+def visible_rental(session: Session, user: User, scope: Scope, rental_id: int) -> Rental:
+    """The rental if ``user`` may see its dwelling, else NotFound."""
+    rental = registry.get_rental(session, rental_id)
+    dwelling = registry.get_dwelling(session, rental.dwelling_id)
+    _check_in_scope(session, user, scope, dwelling.node_id, _("没有这条出租记录"))
+    return rental
 
 
 def editable_grid(session: Session, user: User, scope: Scope, node_id: int) -> Node:

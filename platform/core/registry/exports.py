@@ -3,10 +3,14 @@
 By default every ID number and phone is masked. A role allowed to unmask a field (see
 gridgov.core.personal_data.UNMASK_ROLES) gets it in clear only by giving a reason, and the
 export is then written to the audit log with the reason and how many people it held.
+
+A long list is built by a job (``start_export`` then ``run_export``), with its progress; the
+file is kept for its author alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -14,14 +18,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core import personal_data
 from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.audit import service as audit
-from gridgov.core.errors import DomainError
+from gridgov.core.db import utcnow
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import service as files
+from gridgov.core.files.models import FileKind, StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Person
+from gridgov.core.registry.models import ExportRun, ImportStatus, Person
 from gridgov.core.registry.spreadsheet import write_workbook
+from gridgov.jobs import job, report_progress
 
 HEADERS = (
     "姓名",
@@ -34,21 +43,45 @@ HEADERS = (
     "与户主关系",
     "人员标签",
 )
+PROGRESS_EVERY = 1000  # rows between two progress reports of an export job
+EXPORT_PURPOSE = "registry_export"
 SEX_WORDS = {"male": "男", "female": "女"}
 RESIDENCE_WORDS = {"registered": "户籍", "floating": "流动"}
 
 
+def clear_fields(actor: User, reason: str | None) -> set[PersonalField]:
+    """The fields an export shows in clear: none without a reason, else those the actor's role
+    may unmask (DomainError on ``reason`` if it is too short or the role may unmask none)."""
+    if reason is None:
+        return set()
+    if len(reason.strip()) < 2:
+        raise DomainError(_("请说明导出完整信息的理由"), field="reason")
+    clear = {f for f in PersonalField if personal_data.may_unmask(actor.role, f)}
+    if not clear:
+        raise DomainError(_("你的角色无权导出完整的个人信息"), field="reason")
+    return clear
+
+
 def export_people(
-    session: Session, actor: User, query: Select[Any], *, reason: str | None = None
+    session: Session,
+    actor: User,
+    query: Select[Any],
+    *,
+    reason: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """The people of ``query`` as an .xlsx; clear values only with a reason (audited)."""
-    clear: set[PersonalField] = set()
-    if reason is not None:
-        if len(reason.strip()) < 2:
-            raise DomainError(_("请说明导出完整信息的理由"), field="reason")
-        clear = {f for f in PersonalField if personal_data.may_unmask(actor.role, f)}
-        if not clear:
-            raise DomainError(_("你的角色无权导出完整的个人信息"), field="reason")
+    return _export(session, actor, query, reason, progress)[0]
+
+
+def _export(
+    session: Session,
+    actor: User,
+    query: Select[Any],
+    reason: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[bytes, int]:
+    clear = clear_fields(actor, reason)
     people = session.scalars(query.options(selectinload(Person.tags))).all()
     node_ids = {p.node_id for p in people}
     codes = dict(session.execute(select(Node.id, Node.code).where(Node.id.in_(node_ids))).all())
@@ -57,6 +90,12 @@ def export_people(
         if field in clear:
             return registry.plain_value(person, field)
         return registry.masked_value(person, field)
+
+    def counted(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        for done, row in enumerate(rows, start=1):
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, len(people))
+            yield row
 
     rows = (
         (
@@ -72,7 +111,7 @@ def export_people(
         )
         for p in people
     )
-    data = write_workbook(HEADERS, rows, "people")
+    data = write_workbook(HEADERS, counted(rows), "people")
     audit.record(
         session,
         actor,
@@ -81,4 +120,80 @@ def export_people(
         "list",
         after={"count": len(people), "unmasked": sorted(clear), "reason": reason},
     )
-    return data
+    return data, len(people)
+
+
+# --- exports as jobs -------------------------------------------------------------------------
+
+
+def start_export(
+    session: Session,
+    actor: User,
+    *,
+    q: str | None = None,
+    filters: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> ExportRun:
+    """Record an export of the people ``actor`` would find with ``q`` and ``filters`` (as in
+    ``registry.search_people``); commit, then ``enqueue(run_export, …)``. An ID number or phone
+    searched for is kept only as its search hash."""
+    clear_fields(actor, reason)  # refused now rather than in the job
+    run = ExportRun(
+        filters={**registry.search_filters(session, q), **(filters or {})},
+        reason=reason.strip()[:200] if reason is not None else None,
+        status=ImportStatus.QUEUED.value,
+        created_by_id=actor.id,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+@job
+def run_export(session: Session, run_id: int) -> dict[str, Any]:
+    """The job: build the run's .xlsx in its author's scope, as of now, and keep it."""
+    run = session.scalars(select(ExportRun).where(ExportRun.id == run_id)).one()
+    actor = session.get(User, run.created_by_id) if run.created_by_id else None
+    if actor is None:  # the author's account was deleted meanwhile: nobody may have it
+        run.status, run.finished_at = ImportStatus.FAILED.value, utcnow()
+        return {"status": run.status}
+    run.status = ImportStatus.RUNNING.value
+    query = registry.people_query(scope_of(session, actor), **run.filters)
+    data, run.count = _export(session, actor, query, run.reason, report_progress)
+    stored = files.store_file(
+        session,
+        actor,
+        name=f"people-{run.id}.xlsx",
+        data=data,
+        kinds={FileKind.SPREADSHEET},
+        purpose=EXPORT_PURPOSE,
+    )
+    run.file_id, run.status, run.finished_at = stored.id, ImportStatus.DONE.value, utcnow()
+    return {"status": run.status, "count": run.count}
+
+
+def export_runs(session: Session, actor: User) -> list[ExportRun]:
+    """The actor's latest exports, newest first."""
+    return list(
+        session.scalars(
+            select(ExportRun)
+            .where(ExportRun.created_by_id == actor.id)
+            .order_by(ExportRun.id.desc())
+            .limit(20)
+        )
+    )
+
+
+def visible_export_run(session: Session, actor: User, run_id: int) -> ExportRun:
+    """An export only its author may follow and download; NotFound for anyone else."""
+    run = session.scalar(select(ExportRun).where(ExportRun.id == run_id))
+    if run is None or run.created_by_id != actor.id:
+        raise NotFound(_("没有这次导出"))
+    return run
+
+
+def export_file(session: Session, run: ExportRun) -> StoredFile:
+    """The .xlsx of a finished export, or NotFound while it is being built."""
+    if run.file_id is None:
+        raise NotFound(_("导出文件还没有生成"))
+    return files.get_file(session, run.file_id)

@@ -10,20 +10,24 @@ Rules (what a county can rely on):
 - rows in a grid outside the importer's scope are rejected.
 
 New people go in with one bulk statement per batch (COPY on PostgreSQL), with their history
-rows; the per-row work is validation, two AES-GCM encryptions and two HMACs.
+rows; the per-row work is validation, two AES-GCM encryptions and two HMACs, done in one
+thread while another stores the previous batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Integer, Table, any_, bindparam, func, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gridgov.core import personal_data
@@ -33,13 +37,14 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind
+from gridgov.core.files.models import FileKind, StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import (
     Dwelling,
+    ExportRun,
     Household,
     ImportRun,
     ImportStatus,
@@ -179,19 +184,34 @@ def import_file(
         raise DomainError(_("不支持的导入类型"), field="kind")
     sheet = open_sheet(source, KINDS[kind], mapping)
     report = ImportReport(kind=kind, total=sheet.total, headers=sheet.headers)
-    importer = _Importer(session, tenant, actor, scope, report, sheet.positions, catalogue)
+    importer = _Importer(
+        session, tenant, actor, scope, report, sheet.positions, catalogue, storing=not dry_run
+    )
     savepoint = session.begin_nested()
     store = not dry_run
     done = 0
-    for batch in _batches(sheet.rows):
-        good = importer.check(kind, batch)
-        if strict and report.errors:
-            store = False  # keep checking, to report every bad row, but store nothing
-        if store:
-            importer.store(kind, good)
-        done += len(batch)
-        if progress is not None:
-            progress(done, report.total)
+    # Two cores' worth of work: while one thread stores a batch (mostly waiting for the
+    # database, which releases the GIL), this one reads and checks the next. Checking touches
+    # no database (the grids are loaded up front), so the session is only ever used by the
+    # writer while it runs; each store is awaited before the next starts.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-import") as writer:
+        pending: Future[None] | None = None
+        for batch in _batches(sheet.rows):
+            good = importer.check(kind, batch)
+            if pending is not None:
+                pending.result()
+                pending = None
+            if strict and report.errors:
+                store = False  # keep checking, to report every bad row, but store nothing
+            if store:
+                pending = writer.submit(_in_app_context(importer.store), kind, good)
+            done += len(batch)
+            if progress is not None:
+                progress(done, report.total)
+        if pending is not None:
+            pending.result()
+    report.errors.sort(key=lambda e: e.row)
+    report.rejected.sort(key=lambda r: r[0])
     if strict and report.errors:
         store = False  # a row refused while storing (an existing person out of scope)
     if store:
@@ -209,6 +229,18 @@ def import_file(
         savepoint.rollback()
         report.created = report.updated = report.unchanged = 0
     return report
+
+
+def _in_app_context(func: Callable[..., None]) -> Callable[..., None]:
+    """``func`` run in the current app's context from another thread (messages are
+    translated and the data keys read through it)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run(*args: Any) -> None:
+        with app.app_context():
+            func(*args)
+
+    return run
 
 
 def _batches(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
@@ -236,8 +268,11 @@ class _Importer:
         report: ImportReport,
         positions: dict[str, int],
         catalogue: Mapping[str, TagDefinition] | None,
+        *,
+        storing: bool,
     ) -> None:
         self.session, self.tenant, self.actor, self.scope = session, tenant, actor, scope
+        self.storing = storing  # False: a dry run, nothing to encrypt
         self.report, self.positions = report, positions
         self.headers = {
             c.key: report.headers[i]
@@ -249,12 +284,19 @@ class _Importer:
             c: c for c in self.catalogue
         }
         self.keys = personal_data.data_keys()
-        self.grids: dict[str, Node | None] = {}
+        # Every basic grid the importer may file under, by code: checking a row then needs no
+        # database (see import_file), and a county has a few thousand grids at most.
+        self.grids: dict[str, Node] = {
+            node.code: node
+            for node in session.scalars(
+                select(Node).where(Node.level == tenant.grid_level, Node.retired_at.is_(None))
+            )
+            if scope.contains(node)
+        }
         self.seen_ids: dict[str, int] = {}
         self.dwellings: dict[tuple[int, str], int] = {}
         self.households: dict[tuple[int, str], int] = {}
         self.actor_id = actor.id if actor is not None else None
-        self.actor_name = registry._actor_id_and_name(actor)[1]
 
     # --- checking ------------------------------------------------------------------------
 
@@ -273,8 +315,21 @@ class _Importer:
                 self.report.rejected.append((number, values))
             else:
                 clean["row"], clean["values"] = number, values
+                if self.storing and kind in ("people", "households"):
+                    self._seal(clean)
                 good.append(clean)
         return good
+
+    def _seal(self, clean: dict[str, Any]) -> None:
+        # Encrypted and hashed here, in the checking thread, to keep the writer's thread free
+        # for the database; a person found already registered is re-sealed by update_person.
+        tenant_id, keys = self.tenant.id, self.keys
+        if number := clean.get("id_number"):
+            clean["id_hash"] = keys.search_hash(tenant_id, PersonalField.ID_NUMBER, number)
+            clean["id_cipher"] = keys.encrypt(tenant_id, PersonalField.ID_NUMBER, number)
+        if phone := clean.get("phone"):
+            clean["phone_hash"] = keys.search_hash(tenant_id, PersonalField.PHONE, phone)
+            clean["phone_cipher"] = keys.encrypt(tenant_id, PersonalField.PHONE, phone)
 
     def _header(self, key: str) -> str:
         return self.headers.get(key) or next(c.header for c in _all_columns() if c.key == key)
@@ -307,11 +362,7 @@ class _Importer:
         if code is None:
             errors.append(RowError(number, self._header("grid"), str(_("不能为空"))))
             return None
-        if code not in self.grids:
-            node = self.session.scalar(select(Node).where(Node.code == code))
-            ok = node is not None and node.level == self.tenant.grid_level and not node.is_retired
-            self.grids[code] = node if ok and self.scope.contains(node) else None
-        grid = self.grids[code]
+        grid = self.grids.get(code)
         if grid is None:
             errors.append(
                 RowError(number, self._header("grid"), str(_("没有这个网格，或不在你的管辖范围内")))
@@ -489,35 +540,28 @@ class _Importer:
         return self.households[key]
 
     def _store_people(self, good: list[dict[str, Any]]) -> None:
-        tenant_id = self.tenant.id
         for row in good:
-            if row.get("id_number"):
-                row["id_hash"] = self.keys.search_hash(
-                    tenant_id, PersonalField.ID_NUMBER, row["id_number"]
-                )
             if row.get("address"):
                 row["dwelling_id"] = self._dwelling(row["grid"], row["address"])
                 if row["household"]:
                     row["household_id"] = self._household(row["dwelling_id"], row["household"])
-        hashes = [row["id_hash"] for row in good if "id_hash" in row]
-        existing = (
-            {
+        # New people are inserted first; a row whose ID number is already registered is skipped
+        # by the unique index (which the insert probes anyway) and then updates that person.
+        # A first import thus costs no separate lookup of a million ID numbers.
+        registered = self._insert_people(good)
+        if registered:
+            existing = {
                 p.id_number_hash: p
                 for p in self.session.scalars(
-                    select(Person).where(Person.id_number_hash.in_(hashes))
+                    select(Person).where(
+                        one_of(
+                            self.session, Person.id_number_hash, [r["id_hash"] for r in registered]
+                        )
+                    )
                 )
             }
-            if hashes
-            else {}
-        )
-        new_rows = []
-        for row in good:
-            person = existing.get(row.get("id_hash"))
-            if person is None:
-                new_rows.append(row)
-            else:
-                self._update(person, row)
-        self._insert_people(new_rows)
+            for row in registered:
+                self._update(existing[row["id_hash"]], row)
 
     def _update(self, person: Person, row: dict[str, Any]) -> None:
         if not self.scope.contains(self.session.get(Node, person.node_id)):
@@ -569,14 +613,16 @@ class _Importer:
         else:
             self.report.unchanged += 1
 
-    def _insert_people(self, rows: list[dict[str, Any]]) -> None:
+    def _insert_people(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert the people of ``rows``; the rows whose ID number is already registered are
+        not inserted but returned."""
         if not rows:
-            return
-        session, tenant_id, keys, now = self.session, self.tenant.id, self.keys, utcnow()
+            return []
+        session, tenant_id, now = self.session, self.tenant.id, utcnow()
         ids = allocate_ids(session, Person.__table__, len(rows))
-        people, changes, tags = [], [], []
+        people, tags = [], []
         for person_id, row in zip(ids, rows, strict=True):
-            number, phone = row.get("id_number"), row.get("phone")
+            number = row.get("id_number")
             sex, birth = row.get("sex"), row.get("birth_date")
             if number is not None:
                 sex, birth = personal_data.sex_of(number), personal_data.birth_date_of(number)
@@ -590,10 +636,10 @@ class _Importer:
                     row.get("residence_type") or ResidenceType.REGISTERED.value,
                     sex,
                     birth,
-                    keys.encrypt(tenant_id, PersonalField.ID_NUMBER, number) if number else None,
+                    row.get("id_cipher"),
                     row.get("id_hash"),
-                    keys.encrypt(tenant_id, PersonalField.PHONE, phone) if phone else None,
-                    keys.search_hash(tenant_id, PersonalField.PHONE, phone) if phone else None,
+                    row.get("phone_cipher"),
+                    row.get("phone_hash"),
                     row.get("dwelling_id"),
                     household_id,
                     row.get("relation") if household_id else None,
@@ -602,30 +648,27 @@ class _Importer:
                     now,
                 )
             )
-            changes.append(
-                (
-                    tenant_id,
-                    "person",
-                    person_id,
-                    row["grid"].id,
-                    "create",
-                    None,
-                    None,
-                    None,
-                    self.actor_id,
-                    self.actor_name,
-                    now,
-                )
-            )
             tags.extend(
                 (tenant_id, person_id, code, now, self.actor_id)
                 for code in dict.fromkeys(row["tags"])
             )
-        bulk_insert(session, Person.__table__, PERSON_COPY_COLUMNS, people)
-        bulk_insert(session, RecordChange.__table__, CHANGE_COPY_COLUMNS, changes)
+        inserted = bulk_insert(
+            session, Person.__table__, PERSON_COPY_COLUMNS, people, unique=PERSON_UNIQUE
+        )
+        created = [(i, row) for i, row in zip(ids, rows, strict=True) if i in inserted]
+        record_creations(
+            session,
+            self.actor,
+            "person",
+            [i for i, _ in created],
+            [r["grid"].id for _, r in created],
+            now,
+        )
+        tags = [tag for tag in tags if tag[1] in inserted]
         if tags:
             bulk_insert(session, PersonTag.__table__, TAG_COPY_COLUMNS, tags)
-        self.report.created += len(rows)
+        self.report.created += len(created)
+        return [row for i, row in zip(ids, rows, strict=True) if i not in inserted]
 
 
 def _all_columns() -> tuple[Column, ...]:
@@ -664,19 +707,6 @@ PERSON_COPY_COLUMNS = (
     "created_at",
     "updated_at",
 )
-CHANGE_COPY_COLUMNS = (
-    "tenant_id",
-    "object_type",
-    "object_id",
-    "node_id",
-    "action",
-    "field",
-    "old_value",
-    "new_value",
-    "actor_id",
-    "actor_name",
-    "at",
-)
 TAG_COPY_COLUMNS = ("tenant_id", "person_id", "tag", "created_at", "created_by_id")
 
 
@@ -697,11 +727,70 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def bulk_insert(
-    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+def one_of(session: Session, column: Any, values: list[Any]) -> Any:
+    """``column IN values`` for a long list: one array parameter on PostgreSQL (an expanded
+    IN of thousands of parameters costs more to build and parse than to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def record_creations(
+    session: Session,
+    actor: User | None,
+    object_type: str,
+    ids: list[int],
+    node_ids: list[int],
+    at: dt.datetime,
 ) -> None:
+    """The history's "create" entries of records stored in bulk, in one statement."""
+    if not ids:
+        return
+    actor_id, actor_name = registry._actor_id_and_name(actor)
+    values = {
+        "tenant_id": registry._tenant(session),
+        "object_type": object_type,
+        "action": "create",
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "at": at,
+    }
+    table = RecordChange.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Two integer arrays rather than rows: the rest is the same for every entry.
+        pairs = select(
+            func.unnest(bindparam("ids", ids, type_=ARRAY(Integer))).label("object_id"),
+            func.unnest(bindparam("nodes", node_ids, type_=ARRAY(Integer))).label("node_id"),
+        ).subquery()
+        columns = [*values, "object_id", "node_id"]
+        session.execute(
+            table.insert().from_select(
+                columns,
+                select(*(literal(v, table.c[k].type) for k, v in values.items()), pairs),
+            )
+        )
+        return
+    session.execute(
+        table.insert(),
+        [values | {"object_id": i, "node_id": n} for i, n in zip(ids, node_ids, strict=True)],
+    )
+
+
+PERSON_UNIQUE = ("tenant_id", "id_number_hash")  # uq_persons_tenant_id_id_number_hash
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    unique: tuple[str, ...] | None = None,
+) -> set[int]:
     """Insert ``rows`` into ``table``: COPY on PostgreSQL (in the session's transaction, so the
-    tenant given to row-level security applies), one executemany elsewhere."""
+    tenant given to row-level security applies), one executemany elsewhere. With ``unique``
+    (the columns of a unique index), rows that would repeat a stored value are skipped, and
+    the ids inserted are returned (``columns[0]`` must then be the id)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # PostgreSQL refuses COPY FROM into a table with row-level security: copy into a
@@ -719,12 +808,26 @@ def bulk_insert(
         with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
             for row in rows:
                 copy.write_row(row)
+        skip = sql.SQL("")
+        if unique:
+            skip = sql.SQL(" ON CONFLICT ({}) DO NOTHING RETURNING {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, unique)), sql.Identifier(columns[0])
+            )
         cursor.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, names, names, staging)
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}{}").format(
+                target, names, names, staging, skip
+            )
         )
+        inserted = {row[0] for row in cursor.fetchall()} if unique else set()
         cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
-        return
-    session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return inserted
+    values = [dict(zip(columns, row, strict=True)) for row in rows]
+    if not unique:
+        session.execute(table.insert(), values)
+        return set()
+    session.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=unique), values)
+    ids = [row[0] for row in rows]
+    return set(session.scalars(select(table.c[columns[0]]).where(table.c[columns[0]].in_(ids))))
 
 
 # --- imports as jobs -------------------------------------------------------------------------
@@ -797,7 +900,9 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
             str(error.message),
             utcnow(),
         )
+        _discard_upload(session, run)
         return {"status": run.status, "error": run.error}
+    _discard_upload(session, run)
     if report.rejected:
         rejected = files.store_file(
             session,
@@ -810,6 +915,25 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
         run.rejected_file_id = rejected.id
     run.report, run.status, run.finished_at = report.as_dict(), ImportStatus.DONE.value, utcnow()
     return {"status": run.status, **run.report}
+
+
+def _discard_upload(session: Session, run: ImportRun) -> None:
+    # The upload holds citizens' ID numbers and is of no use once read: its bytes and its row
+    # go (a dry run's file too: the apply is a new upload). The rejected rows stay, for the
+    # importer alone (rejected_file).
+    stored = files.get_file(session, run.file_id) if run.file_id is not None else None
+    run.file_id = None
+    if stored is not None:
+        files.file_path(stored).unlink(missing_ok=True)
+        session.delete(stored)
+
+
+def rejected_file(session: Session, actor: User, run: ImportRun) -> StoredFile:
+    """The rejected rows of ``run`` (original cells, ID numbers included): only the user who ran
+    the import may have them, not even a county administrator; NotFound for anyone else."""
+    if run.rejected_file_id is None or run.created_by_id != actor.id:
+        raise NotFound(_("这次导入没有被拒绝的行"))
+    return files.get_file(session, run.rejected_file_id)
 
 
 def get_import_run(session: Session, run_id: int) -> ImportRun:
@@ -836,8 +960,8 @@ def visible_import_run(session: Session, actor: User, run_id: int) -> ImportRun:
     return run
 
 
-def run_progress(run: ImportRun) -> dict[str, int] | None:
-    """How far a queued or running import is (from its RQ job), or None if unknown."""
+def run_progress(run: ImportRun | ExportRun) -> dict[str, int] | None:
+    """How far a queued or running import or export is (from its RQ job), or None if unknown."""
     if run.job_id is None or run.status in (ImportStatus.DONE, ImportStatus.FAILED):
         return None
     redis_url = current_app.config.get("REDIS_URL")

@@ -5,19 +5,22 @@
   stored, so a missing number is what lowers this rate;
 - duplicates: records beyond the first with the same name and birth date in the county part
   (candidates for a merge);
-- match rate: people matched to a dwelling.
+- match rate: people matched to a dwelling;
+- changed: person, household and dwelling records changed since a given time (the seeds'
+  "changed 11,620 person/house/household records" this month).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.registry.models import Person
+from gridgov.core.registry.models import Person, RecordChange
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Quality:
     with_dwelling: int = 0
     complete: int = 0
     duplicates: int = 0
+    changed: int = 0
     children: list[Quality] = field(default_factory=list)
 
     def rate(self, count: int) -> float | None:
@@ -56,13 +60,18 @@ class Quality:
             "with_dwelling",
             "complete",
             "duplicates",
+            "changed",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def quality(session: Session, node: Node) -> Quality:
-    """The figures of ``node`` and of each of its direct children, from per-grid counts."""
+def quality(session: Session, node: Node, *, since: dt.datetime | None = None) -> Quality:
+    """The figures of ``node`` and of each of its direct children, from per-grid counts;
+    ``changed`` counts the records changed since ``since`` (0 without it)."""
     per_grid = _per_grid(session, node)
+    if since is not None:
+        for path, changed in _changed(session, node, since).items():
+            per_grid.setdefault(path, Quality(_node_at(session, path))).changed = changed
     children = hierarchy.children(session, node, include_retired=True)
     top = Quality(node)
     parts = {child.path: Quality(child) for child in children}
@@ -72,7 +81,9 @@ def quality(session: Session, node: Node) -> Quality:
             if path.startswith(prefix):
                 part.add(figures)
                 break
-    top.children = [parts[c.path] for c in children if parts[c.path].people]
+    top.children = [
+        parts[c.path] for c in children if parts[c.path].people or parts[c.path].changed
+    ]
     return top
 
 
@@ -124,3 +135,19 @@ def _per_grid(session: Session, node: Node) -> dict[str, Quality]:
     ).all():
         figures[path].duplicates = extra
     return figures
+
+
+def _changed(session: Session, node: Node, since: dt.datetime) -> dict[str, int]:
+    record = RecordChange.object_type + ":" + cast(RecordChange.object_id, String)
+    rows = session.execute(
+        select(Node.path, func.count(func.distinct(record)))
+        .select_from(RecordChange)
+        .join(Node, Node.id == RecordChange.node_id)
+        .where(RecordChange.at >= since, Node.path.startswith(node.path, autoescape=True))
+        .group_by(Node.path)
+    ).all()
+    return dict(rows)
+
+
+def _node_at(session: Session, path: str) -> Node:
+    return session.scalars(select(Node).where(Node.path == path)).one()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, select, update
+from sqlalchemy import Select, String, cast, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core import personal_data
@@ -235,10 +235,76 @@ def create_compound(
     return compound
 
 
+def get_compound(session: Session, compound_id: int) -> Compound:
+    """The compound with this id in the current tenant, or NotFound."""
+    compound = session.scalar(select(Compound).where(Compound.id == compound_id))
+    if compound is None:
+        raise NotFound(_("没有这个小区"))
+    return compound
+
+
+def place_filter(scope: Scope) -> Any:
+    """A WHERE clause on ``Node`` for compounds and buildings ``scope`` sees: those filed in it,
+    and those filed above it (a compound is usually filed under its community, while its grid
+    worker's scope is one grid of it). Compounds and buildings hold no personal data."""
+    if scope.everything:
+        return scope.node_filter()
+    above = {path[: i + 1] for path in scope.paths for i, c in enumerate(path) if c == "/"}
+    return or_(scope.node_filter(), Node.path.in_(sorted(above)))
+
+
+def place_in_scope(session: Session, scope: Scope, node_id: int) -> bool:
+    """Whether a compound or building filed under ``node_id`` is seen by ``scope``."""
+    node = session.get(Node, node_id)
+    return node is not None and (scope.contains(node) or scope.is_ancestor_of_scope(node))
+
+
+def compounds_query(scope: Scope, *, node_id: int | None = None) -> Select[Any]:
+    """SELECT of the compounds ``scope`` sees, by name."""
+    query = select(Compound).join(Node, Node.id == Compound.node_id).where(place_filter(scope))
+    if node_id is not None:
+        query = query.where(Compound.node_id == node_id)
+    return query.order_by(Compound.name, Compound.id)
+
+
+def buildings_of(session: Session, compound: Compound) -> list[Building]:
+    """The buildings of a compound, by name."""
+    return list(
+        session.scalars(
+            select(Building)
+            .where(Building.compound_id == compound.id)
+            .order_by(Building.name, Building.id)
+        )
+    )
+
+
+def get_building(session: Session, building_id: int) -> Building:
+    """The building with this id in the current tenant, or NotFound."""
+    building = session.scalar(select(Building).where(Building.id == building_id))
+    if building is None:
+        raise NotFound(_("没有这栋楼"))
+    return building
+
+
+def units_of(session: Session, scope: Scope, building: Building) -> dict[str, list[Dwelling]]:
+    """The dwellings of a building that ``scope`` sees, by unit (单元) then number."""
+    query = dwellings_query(scope, building_id=building.id).order_by(None)
+    units: dict[str, list[Dwelling]] = {}
+    for dwelling in session.scalars(query.order_by(Dwelling.unit, Dwelling.number, Dwelling.id)):
+        units.setdefault(dwelling.unit, []).append(dwelling)
+    return units
+
+
 def create_building(
     session: Session, actor: Actor, *, node: Node, name: str, compound: Compound | None = None
 ) -> Building:
-    """Register a building (楼栋), in ``compound`` if given."""
+    """Register a building (楼栋), in ``compound`` if given (then under the compound's node)."""
+    if node.is_retired:
+        raise DomainError(_("这个节点已撤销"), field="node_id")
+    if compound is not None:
+        compound_node = session.get(Node, compound.node_id)
+        if compound_node is not None and not node.path.startswith(compound_node.path):
+            raise DomainError(_("楼栋须在小区所属的节点之内"), field="node_id")
     building = Building(
         node_id=node.id, compound_id=compound.id if compound else None, name=clean_name(name)
     )
@@ -264,6 +330,10 @@ def create_dwelling(
 ) -> Dwelling:
     """Register a dwelling (房屋) in the basic grid ``grid``."""
     check_grid(tenant, grid)
+    if building is not None:
+        building_node = session.get(Node, building.node_id)
+        if building_node is not None and not grid.path.startswith(building_node.path):
+            raise DomainError(_("房屋须在楼栋所属的节点之内"), field="grid_id")
     dwelling = Dwelling(
         node_id=grid.id,
         building_id=building.id if building else None,
@@ -372,6 +442,16 @@ def get_site(session: Session, site_id: int) -> Site:
     return site
 
 
+def masked_site_phone(site: Site) -> str | None:
+    """A site's contact phone, masked like a resident's."""
+    if site.contact_phone_cipher is None:
+        return None
+    phone = personal_data.data_keys().decrypt(
+        site.tenant_id, PersonalField.PHONE, site.contact_phone_cipher
+    )
+    return personal_data.mask(PersonalField.PHONE, phone)
+
+
 def sites_query(
     scope: Scope, *, grid_id: int | None = None, is_key: bool | None = None
 ) -> Select[Any]:
@@ -387,7 +467,11 @@ def sites_query(
 
 
 def dwellings_query(
-    scope: Scope, *, grid_id: int | None = None, q: str | None = None
+    scope: Scope,
+    *,
+    grid_id: int | None = None,
+    q: str | None = None,
+    building_id: int | None = None,
 ) -> Select[Any]:
     """SELECT of the dwellings ``scope`` sees, by address; ``q`` is an address fragment."""
     query = select(Dwelling)
@@ -395,6 +479,8 @@ def dwellings_query(
         query = query.join(Node, Node.id == Dwelling.node_id).where(scope.node_filter())
     if grid_id is not None:
         query = query.where(Dwelling.node_id == grid_id)
+    if building_id is not None:
+        query = query.where(Dwelling.building_id == building_id)
     if q:
         query = query.where(Dwelling.address.contains(q, autoescape=True))
     return query.order_by(Dwelling.address, Dwelling.id)
@@ -446,6 +532,28 @@ def create_rental(
         },
     )
     return rental
+
+
+def get_rental(session: Session, rental_id: int) -> Rental:
+    """The rental with this id in the current tenant, or NotFound."""
+    rental = session.scalar(
+        select(Rental).where(Rental.id == rental_id).options(selectinload(Rental.occupants))
+    )
+    if rental is None:
+        raise NotFound(_("没有这条出租记录"))
+    return rental
+
+
+def rentals_of(session: Session, dwelling: Dwelling) -> list[Rental]:
+    """The leases of a dwelling, the latest first."""
+    return list(
+        session.scalars(
+            select(Rental)
+            .where(Rental.dwelling_id == dwelling.id)
+            .options(selectinload(Rental.occupants))
+            .order_by(Rental.starts_on.desc(), Rental.id.desc())
+        )
+    )
 
 
 # --- households ------------------------------------------------------------------------------
@@ -719,27 +827,29 @@ def names_personal_data(q: str | None) -> bool:
     return (len(q) == 18 and q[:17].isdigit()) or (q.isdigit() and len(q) >= 7)
 
 
-def search_people(session: Session, scope: Scope, q: str, **filters: Any) -> Select[Any]:
-    """People matching ``q``: an ID number or a phone (exact, through the search hash), else a
-    name prefix; everyone in scope when ``q`` is empty. Filters as in ``people_query``."""
+def search_filters(session: Session, q: str | None) -> dict[str, str]:
+    """What ``q`` asks ``people_query`` for: an ID number or a phone as its search hash (exact
+    match; never kept in clear), else a name prefix; nothing when ``q`` is empty."""
     q = (q or "").strip()
     if len(q) == 18 and q[:17].isdigit():
         try:
             clean = personal_data.clean_id_number(q)
         except DomainError:
-            return people_query(scope, id_hash="invalid", **filters)
-        return people_query(
-            scope, id_hash=search_hash(session, PersonalField.ID_NUMBER, clean), **filters
-        )
+            return {"id_hash": "invalid"}
+        return {"id_hash": search_hash(session, PersonalField.ID_NUMBER, clean)}
     if q.isdigit() and len(q) >= 7:
         try:
             clean = personal_data.clean_phone(q)
         except DomainError:
-            return people_query(scope, phone_hash="invalid", **filters)
-        return people_query(
-            scope, phone_hash=search_hash(session, PersonalField.PHONE, clean), **filters
-        )
-    return people_query(scope, text=q, **filters)
+            return {"phone_hash": "invalid"}
+        return {"phone_hash": search_hash(session, PersonalField.PHONE, clean)}
+    return {"text": q} if q else {}
+
+
+def search_people(session: Session, scope: Scope, q: str, **filters: Any) -> Select[Any]:
+    """People matching ``q`` (see ``search_filters``); everyone in scope when ``q`` is empty.
+    Filters as in ``people_query``."""
+    return people_query(scope, **search_filters(session, q), **filters)
 
 
 def reveal(

@@ -188,3 +188,30 @@ def test_a_file_that_is_not_a_workbook_is_a_field_error(session, county):
     with pytest.raises(DomainError) as refused:
         run(session, county, b"not a spreadsheet")
     assert refused.value.field == "file"
+
+
+def test_rows_refused_while_checking_or_storing_are_reported_in_row_order(
+    session, county, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 3)  # several batches: checked while others are stored
+    run(session, county, xlsx([person_row(county, 99, grid=7)]))
+    rows = [person_row(county, n) for n in range(1, 8)]
+    rows[1] = person_row(county, 99, **{"姓名": "改名"})  # registered outside the staff's scope
+    rows[5] = person_row(county, 1)  # the same ID number as row 2
+    report = run(session, county, xlsx(rows), user=county.township_staff)
+    assert [e.row for e in report.errors] == [3, 7]
+    assert (report.created, count(session)) == (5, 6)
+    assert session.scalar(select(Person.name).where(Person.node_id == county.grids[7].id)) == (
+        "示例99"
+    )
+
+
+def test_strict_mode_stores_nothing_when_a_row_is_refused_while_storing(
+    session, county, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    run(session, county, xlsx([person_row(county, 99, grid=7)]))
+    rows = [person_row(county, n) for n in range(1, 6)] + [person_row(county, 99)]
+    report = run(session, county, xlsx(rows), user=county.township_staff, strict=True)
+    assert not report.stored and [e.row for e in report.errors] == [7]
+    assert count(session) == 1

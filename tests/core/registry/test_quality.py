@@ -39,3 +39,17 @@ def test_rates_and_duplicates_are_counted_per_grid_and_summed_up(session, home):
     assert (grid0.node.id, grid0.people, grid0.completeness) == (county.grids[0].id, 2, 0.5)
     town = {q.node.id: q.people for q in figures.children}
     assert town == {county.townships[0].id: 4}
+
+
+def test_records_changed_since_a_time_are_counted_per_grid_and_summed_up(session, home):
+    county = home.county
+    since = registry.utcnow() - dt.timedelta(minutes=1)
+    registry.create_person(
+        session, county.tenant, county.admin, PersonInput(name="丁"), grid=county.grids[2]
+    )
+    figures = quality.quality(session, county.top, since=since)
+    # the home fixture's dwelling and household in grid 0, the new person in grid 2
+    assert figures.changed == 3
+    community = quality.quality(session, county.communities[1], since=since)
+    assert [(q.node.id, q.changed) for q in community.children] == [(county.grids[2].id, 1)]
+    assert quality.quality(session, county.top).changed == 0
