@@ -102,7 +102,10 @@ def mount(app: Flask, host: PluginHost) -> None:
         outer.register_error_handler(DomainError, errors.domain_error)
         for blueprint in module.api_blueprints:
             outer.register_blueprint(blueprint)
-        csrf.exempt(outer)  # bearer tokens, no cookies
+            # Bearer tokens, no cookies. Flask-WTF looks up the request's own (nested)
+            # blueprint, so exempting ``outer`` alone would leave the module's POSTs refused.
+            csrf.exempt(blueprint)
+        csrf.exempt(outer)
         app.register_blueprint(outer)
 
 

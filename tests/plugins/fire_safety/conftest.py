@@ -5,7 +5,7 @@ clients for the pages and tokens for the API."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -166,11 +166,12 @@ def live(app: Flask, connection: Any) -> County:
 
 
 @pytest.fixture
-def as_user(app: Flask, client: FlaskClient) -> Iterator[Callable[[User], FlaskClient]]:
-    """Log ``client`` in as a user of the ``live`` county."""
+def as_user(app: Flask, connection: Any) -> Callable[[User], FlaskClient]:
+    """A client of its own logged in as ``user`` (of the county ``slug``)."""
 
     def _login(user: User, slug: str = "changshan") -> FlaskClient:
+        client = app.test_client()
         assert login(client, slug, user.username).status_code == 302
         return client
 
-    yield _login
+    return _login
