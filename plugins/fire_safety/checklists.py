@@ -258,7 +258,7 @@ def _patrol_form(site_type: SiteType) -> FormDefinition:
             FieldType.GROUP,
             "其他隐患",
             "Other hazards",
-            max=10,
+            max=3,
             fields=(
                 Field("description", FieldType.TEXT, "隐患描述", "Hazard", required=True, max=200),
                 Field(

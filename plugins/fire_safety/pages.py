@@ -132,6 +132,7 @@ def overview() -> Any:
     node = _chosen_node()
     today = local_date(utcnow())
     children = hierarchy.children(session, node)
+    trail = hierarchy.ancestors(session, node)
     month_start = today.replace(day=1)
     waiting_reports = list(
         session.scalars(
@@ -152,7 +153,8 @@ def overview() -> Any:
     return render_template(
         "fire_safety/overview.html",
         node=node,
-        trail=hierarchy.ancestors(session, node),
+        trail=trail,
+        visible_trail={n.id for n in trail if scope.contains(n)},
         counts=figures.hazard_counts(session, scope, today, node),
         by_child=figures.counts_by_child(session, scope, today, node, children),
         children=children,
