@@ -235,6 +235,7 @@ REPORT_TYPE = TaskType(
             INVESTIGATORS,
             Reach.OWNER,
             needs_comment=True,
+            answers_resident=True,  # the reporter reads it with the tracking code
         ),
         TransitionRule(
             "evaluate",

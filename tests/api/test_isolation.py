@@ -41,7 +41,7 @@ def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
     for name, value in {**ids, "day": "2024-03-04", "tag": "disabled"}.items():
         path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     # Admissions, submissions and their files: a grid's id stands for one of the county's.
-    path = re.sub(r"<int:(admission|submission|file)_id>", str(ids["node_id"]), path)
+    path = re.sub(r"<int:(admission|submission|file|hazard)_id>", str(ids["node_id"]), path)
     path = path.replace("<code>", "env_patrol.inspection")
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
     return path + (f"?{AT}" if path.endswith("/as-of") else "")
@@ -143,6 +143,22 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/admissions/<int:admission_id>/withdraw"): {"reason": "越界"},
         ("POST", "/forms/<code>/submissions"): {"node_id": county.grids[0].id, "data": {}},
         ("POST", "/form-files"): {},
+        ("POST", "/modules/fire_safety/hazards"): {
+            "node_id": county.grids[0].id,
+            "place": "越界",
+            "grade": "general",
+        },
+        ("POST", "/modules/fire_safety/hazards/<int:hazard_id>/publish"): None,
+        ("POST", "/modules/fire_safety/patrols"): {
+            "form": "fire_safety.patrol_shop",
+            "node_id": county.grids[0].id,
+            "data": {},
+        },
+        ("POST", "/modules/fire_safety/ability-checks"): {
+            "form": "fire_safety.four_abilities",
+            "node_id": county.grids[0].id,
+            "data": {},
+        },
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Source
 from gridgov_plugins.fire_safety import hazards
+from tests.plugins.fire_safety.conftest import in_county
 
 
 def resident_report(session, grid, category="火灾隐患举报", title="商铺后门被锁"):
@@ -106,3 +108,32 @@ def test_a_report_out_of_the_finders_scope_cannot_be_linked(session, county, rec
     report = resident_report(session, county.grids[1])
     with pytest.raises(NotFound):
         record(report_task_id=report.id)
+
+
+def test_the_reporter_reads_the_answer_with_the_tracking_code_and_nothing_internal(
+    app, client, live
+):
+    def handle(session):
+        report = resident_report(session, live.grids[0])
+        staff = live.admin
+        for action, comment in (
+            ("investigate", ""),
+            ("confirm", "商户王某某承认锁门"),
+            ("no_reward", "举报人匿名"),
+            ("answer", "经查属实，已责令当场整改"),
+        ):
+            report = tasks.transition(
+                session,
+                staff,
+                scope_of(session, staff),
+                report,
+                action,
+                tasks.Move(comment=comment),
+            )
+        return report.code
+
+    page = client.get(f"/t/changshan/public/track/{in_county(app, live, handle)}")
+    html = page.get_data(as_text=True)
+    assert "已反馈" in html and "经查属实，已责令当场整改" in html
+    assert "王某某" not in html  # the investigation's notes stay internal
+    assert 'name="rating"' in html  # and the reporter can rate the answer
