@@ -25,7 +25,7 @@ from gridgov.core.accounts.scope import Scope
 from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.forms import service as forms
-from gridgov.core.forms.definitions import FieldType, FormDefinition
+from gridgov.core.forms.definitions import FormDefinition
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
@@ -198,39 +198,38 @@ def _sites(node_ids: list[int]) -> list[Site]:
 def _fill(
     definition: FormDefinition, endpoint: str, endpoint_args: dict[str, Any], back: str
 ) -> Any:
-    """Show a module form (GET) or submit it and process it at once (POST)."""
+    """Show a module form (GET) or submit it and process it at once (POST); a refused form
+    comes back with what was typed and each problem next to its field."""
     grids = grids_to_fill()
     sites = _sites([g.id for g in grids])
     site_id = request.values.get("site_id", type=int)
-    values: dict[str, Any] = {}
-    errors: dict[str, Any] = {}
-    message = None
-    status = 200
+    shown: dict[str, Any] = {"values": {}, "errors": {}, "message": None, "node_id": None}
+
+    def page(status: int) -> Any:
+        return render_template(
+            "fire_safety/fill.html",
+            form=definition,
+            action=url_for(endpoint, **endpoint_args),
+            grids=grids,
+            sites=sites,
+            site_id=site_id,
+            back=back,
+            extra_rows=EXTRA_ROWS,
+            max_rows_shown=MAX_ROWS_SHOWN,
+            **shown,
+        ), status
+
     if request.method == "GET":
         picked = next((s for s in sites if s.id == site_id), None)
         if picked is not None:
-            values["place"] = picked.name
-        node_id = picked.node_id if picked else None
-        return _fill_page(
-            definition,
-            endpoint,
-            endpoint_args,
-            grids,
-            sites,
-            node_id,
-            site_id,
-            values,
-            errors,
-            message,
-            back,
-        ), status
+            shown.update(values={"place": picked.name}, node_id=picked.node_id)
+        return page(200)
     values, errors = posted_values(definition)
-    node_id = request.form.get("node_id", type=int)
+    shown.update(values=values, errors=errors, node_id=request.form.get("node_id", type=int))
     session = db_session()
-    status = 422
     try:
         try:
-            node = access.visible_node(session, user_scope(), node_id or 0)
+            node = access.visible_node(session, user_scope(), shown["node_id"] or 0)
         except NotFound:
             raise DomainError(t("请选择网格", "Choose a grid"), field="node_id") from None
         _module, form = activation.open_form(definition.code, node)
@@ -246,55 +245,13 @@ def _fill(
     except forms.FormInvalid as invalid:
         errors.update({**invalid.messages, **errors})
     except DomainError as refused:
-        if refused.status == 422:
-            errors[refused.field or "_form"] = [str(refused.message)]
-        else:
-            message, status = refused.message, refused.status
+        session.rollback()
+        if refused.status != 422:
+            shown["message"] = refused.message
+            return page(refused.status)
+        errors[refused.field or "_form"] = [str(refused.message)]
     session.rollback()
-    return _fill_page(
-        definition,
-        endpoint,
-        endpoint_args,
-        grids,
-        sites,
-        node_id,
-        site_id,
-        values,
-        errors,
-        message,
-        back,
-    ), status
-
-
-def _fill_page(
-    definition: FormDefinition,
-    endpoint: str,
-    endpoint_args: dict[str, Any],
-    grids: list[Node],
-    sites: list[Site],
-    node_id: int | None,
-    site_id: int | None,
-    values: dict[str, Any],
-    errors: dict[str, Any],
-    message: object,
-    back: str,
-) -> str:
-    return render_template(
-        "fire_safety/fill.html",
-        form=definition,
-        action=url_for(endpoint, **endpoint_args),
-        grids=grids,
-        sites=sites,
-        node_id=node_id,
-        site_id=site_id,
-        values=values,
-        errors=errors,
-        message=message,
-        back=back,
-        extra_rows=EXTRA_ROWS,
-        max_rows_shown=MAX_ROWS_SHOWN,
-        FieldType=FieldType,
-    )
+    return page(422)
 
 
 @pages.route("/patrols/new/<site_type>", methods=["GET", "POST"])

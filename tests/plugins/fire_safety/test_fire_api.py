@@ -18,7 +18,7 @@ from gridgov_plugins.fire_safety import hazards
 from tests.api.bearer import bearer
 from tests.plugins.fire_safety.conftest import in_county, make_county
 from tests.plugins.fire_safety.test_fire_pages import file_hazard
-from tests.plugins.fire_safety.test_fire_patrols import shop_checklist
+from tests.plugins.fire_safety.test_fire_patrols import ability_check, shop_checklist
 
 TODAY = local_date(utcnow())
 
@@ -156,15 +156,7 @@ def test_a_checklist_with_a_missing_answer_names_it(app, client, live, token):
 
 
 def test_a_four_abilities_check_goes_to_its_own_endpoint(app, client, live, token):
-    check = {
-        "place": "示例小学",
-        "checked_on": TODAY.isoformat(),
-        "eliminate": True,
-        "extinguish": True,
-        "evacuate": True,
-        "educate": True,
-        "facilities": True,
-    }
+    check = ability_check(place="示例小学")
     headers = token(live.workers[0])
     wrong = client.post(
         url(live, "/patrols"),

@@ -13,6 +13,9 @@ import pytest
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
+from gridgov.core.registry import service as registry
+from gridgov.core.tasks import public
+from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import local_date
 from gridgov_plugins.fire_safety import hazards
 from tests.plugins.fire_safety.conftest import PNG, finding, in_county
@@ -57,6 +60,21 @@ def post_checklist(client, county, **changes):
     assert page.status_code == 200, page.status_code
     data = {**shop_form(county, **changes), "csrf_token": csrf_token(page.get_data(as_text=True))}
     return client.post(url, data=data)
+
+
+def post_hazard(client, county, page_url=f"{BASE}/hazards/new", **fields):
+    """Open the hazard form at ``page_url`` and file a hazard in grid 0 with ``fields``."""
+    page = client.get(page_url).get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(page),
+        "node": str(county.grids[0].id),
+        "site": "0",
+        "place": "城东加油站",
+        "item": "straw",
+        "grade": "general",
+        **fields,
+    }
+    return client.post(f"{BASE}/hazards/new", data=data)
 
 
 def test_the_menu_leads_to_the_overview_with_the_countys_totals(app, live, as_user):
@@ -148,41 +166,16 @@ def test_a_hazard_of_another_grid_is_404_for_a_grid_worker(app, live, as_user):
 
 def test_a_hazard_is_recorded_on_its_own_page(app, live, as_user):
     client = as_user(live.workers[0])
-    page = client.get(f"{BASE}/hazards/new").get_data(as_text=True)
-    response = client.post(
-        f"{BASE}/hazards/new",
-        data={
-            "csrf_token": csrf_token(page),
-            "node": str(live.grids[0].id),
-            "site": "0",
-            "place": "城东加油站",
-            "item": "straw",
-            "grade": "general",
-            "description": "柴草堆靠墙",
-            "deadline": (TODAY + dt.timedelta(days=2)).isoformat(),
-            "report_code": "",
-        },
-    )
+    deadline = (TODAY + dt.timedelta(days=2)).isoformat()
+    response = post_hazard(client, live, description="柴草堆靠墙", deadline=deadline)
     assert response.status_code == 302, response.get_data(as_text=True)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "柴草堆垛靠近房屋" in html and (TODAY + dt.timedelta(days=2)).isoformat() in html
+    assert "柴草堆垛靠近房屋" in html and deadline in html
 
 
 def test_a_deadline_before_the_inspection_is_shown_next_to_its_field(app, live, as_user):
     client = as_user(live.workers[0])
-    page = client.get(f"{BASE}/hazards/new").get_data(as_text=True)
-    response = client.post(
-        f"{BASE}/hazards/new",
-        data={
-            "csrf_token": csrf_token(page),
-            "node": str(live.grids[0].id),
-            "site": "0",
-            "place": "城东加油站",
-            "item": "straw",
-            "grade": "general",
-            "deadline": (TODAY - dt.timedelta(days=2)).isoformat(),
-        },
-    )
+    response = post_hazard(client, live, deadline=(TODAY - dt.timedelta(days=2)).isoformat())
     assert response.status_code == 422
     assert 'id="deadline-error"' in response.get_data(as_text=True)
 
@@ -270,3 +263,44 @@ def test_pages_set_a_strict_content_security_policy_and_no_inline_code(app, live
         html = response.get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert " style=" not in html and "<style" not in html, path
+
+
+def test_a_sites_page_is_its_own_ledger_of_hazards_patrols_and_checks(app, live, as_user):
+    def make_site(session):
+        return registry.create_site(
+            session, live.tenant, None, grid=live.grids[0], name="鼓楼农贸市场", kind="market"
+        ).id
+
+    site_id = in_county(app, live, make_site)
+    file_hazard(app, live, place="鼓楼农贸市场", site_id=site_id, item="billboard")
+    file_hazard(app, live, place="别家")
+    client = as_user(live.workers[0])
+    html = client.get(f"{BASE}/sites/{site_id}").get_data(as_text=True)
+    assert "户外广告牌影响灭火救援" in html and "别家" not in html
+    assert client.get(f"{BASE}/abilities/new?site_id={site_id}").status_code == 200
+    assert as_user(live.workers[1]).get(f"{BASE}/sites/{site_id}").status_code == 404
+
+
+def test_a_hazard_found_investigating_a_report_starts_from_the_report(app, live, as_user):
+    def report(session):
+        return public.report_as_resident(
+            session,
+            live.grids[0],
+            tasks.Report(
+                task_type="fire_safety.report",
+                category="火灾隐患举报",
+                title="后门锁闭",
+                location_text="城关镇示例商铺",
+                track="coordinate",
+            ),
+        ).code
+
+    code = in_county(app, live, report)
+    client = as_user(live.station_staff)
+    page = client.get(f"{BASE}/hazards/new?report={code}").get_data(as_text=True)
+    assert f'value="{code}"' in page and 'value="城关镇示例商铺"' in page
+    response = post_hazard(
+        client, live, page_url=f"{BASE}/hazards/new?report={code}", item="exits", report_code=code
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "来自举报" in client.get(response.headers["Location"]).get_data(as_text=True)
