@@ -460,10 +460,7 @@ def announcements() -> Any:
 @pages.get("/sites/<int:site_id>")
 def site(site_id: int) -> Any:
     session = db_session()
-    try:
-        found = access_site(site_id)
-    except NotFound:
-        abort(404)
+    found: Site = _found(registry_access.visible_site, site_id)
     today = local_date(utcnow())
     rows = session.execute(
         hazards.ledger(user_scope(), hazards.LedgerFilter(site_id=found.id), today)
@@ -476,10 +473,6 @@ def site(site_id: int) -> Any:
         patrols=list(session.scalars(inspections.patrols(user_scope(), site_id=found.id))),
         statuses=inspections.site_statuses(session, user_scope(), site_id=found.id),
     )
-
-
-def access_site(site_id: int) -> Site:
-    return registry_access.visible_site(db_session(), me(), user_scope(), site_id)
 
 
 # --- four abilities --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.i18n import Localized
+from gridgov.core.tasks.service import REPORTER_ROLES
 from gridgov.core.tasks.workflow import Effect, Reach, State, TaskType, TransitionRule
 
 NAME = "fire_safety"
@@ -101,7 +102,7 @@ HAZARD_TYPE = TaskType(
             Localized("重大隐患逐级上报", "Report a major hazard up"),
             ("rectifying",),
             "rectifying",
-            FINDERS,
+            REPORTER_ROLES,  # whoever filed it (an information volunteer too, via the task form)
             Reach.FILER,
             effect=Effect.ESCALATE,
             guard=goes_up,

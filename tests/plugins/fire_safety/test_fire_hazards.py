@@ -265,3 +265,16 @@ def test_the_ledger_keeps_open_ones_first_and_filters_by_grade_site_and_overdue(
     assert places(state="closed") == ["甲"]
     assert places(node=county.townships[1]) == []
     assert late.id and major.id
+
+
+def test_a_major_hazard_an_information_volunteer_files_on_the_task_form_goes_up_too(
+    session, county
+):
+    task, _created = tasks.report_task(
+        session,
+        county.volunteer,
+        county.grids[0],
+        tasks.Report(task_type="fire_safety.hazard", category="重大火灾隐患", title="地下室住人"),
+    )
+    assert task.current_node_id == county.top.id
+    assert hazards.hazard_of_task(session, task).found_by_id == county.volunteer.id
