@@ -137,3 +137,10 @@ def test_the_reporter_reads_the_answer_with_the_tracking_code_and_nothing_intern
     assert "已反馈" in html and "经查属实，已责令当场整改" in html
     assert "王某某" not in html  # the investigation's notes stay internal
     assert 'name="rating"' in html  # and the reporter can rate the answer
+
+
+def test_the_public_report_page_offers_fire_reports_once_admitted(app, client, live):
+    page = client.get(f"/t/changshan/public/grids/{live.grids[0].code}/report")
+    html = page.get_data(as_text=True)
+    assert "消防举报投诉" in html
+    assert 'value="fire_safety.report::火灾隐患举报"' in html
