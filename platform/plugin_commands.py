@@ -22,12 +22,15 @@ def list_plugins() -> None:
         click.echo(f"{info.name} {info.version}  {info.icon} {info.title} · {info.department}")
         for kind, codes in (
             ("forms", [f.code for f in module.forms]),
+            ("task types", [t.name for t in module.task_types]),
             ("tags", [t.code for t in module.tags]),
             ("scoring rules", [r.code for r in module.scoring_rules]),
             ("periodic jobs", [j.code for j in module.periodic_jobs]),
         ):
             if codes:
                 click.echo(f"  {kind}: {', '.join(codes)}")
+        if module.migrations:
+            click.echo(f"  migrations: {module.migrations}")
     if not host.installed:
         click.echo("no department module installed")
     for name, reason in sorted(host.failures.items()):

@@ -14,6 +14,7 @@ def test_the_installed_example_module_is_listed_with_its_form(app):
     assert result.exit_code == 0, result.output
     assert "env_patrol 0.1.0" in result.output
     assert "forms: env_patrol.inspection" in result.output
+    assert "task types: env_patrol.pollution" in result.output
 
 
 def test_a_plugin_that_failed_to_load_is_named_with_its_reason(app, monkeypatch):

@@ -15,6 +15,7 @@ from gridgov.api.access import current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.forms_schemas import (
     FormSchema,
+    ModuleFigureSchema,
     SubmissionDetailSchema,
     SubmissionSchema,
     SubmitSchema,
@@ -25,12 +26,14 @@ from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import StoredFile
+from gridgov.core.forms import access as forms_access
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FieldType, FormDefinition
 from gridgov.core.forms.models import FormSubmission
 from gridgov.core.forms.schema import file_ids
 from gridgov.core.i18n import _
 from gridgov.core.plugins import activation
+from gridgov.web import current_tenant
 
 blp = ApiBlueprint(
     "forms",
@@ -75,10 +78,10 @@ def live_form(code: str) -> FormDefinition:
 
 
 def visible_submission(submission_id: int) -> FormSubmission:
-    session, caller = db_session(), current_caller()
-    submission = forms.get_submission(session, submission_id)
-    if not caller.scope.contains(submission.node):
-        raise NotFound(_("没有这份表单记录"))
+    caller = current_caller()
+    submission = forms_access.visible_submission(
+        db_session(), caller.user, caller.scope, submission_id
+    )
     activation.check_readable(submission.module)
     return submission
 
@@ -121,7 +124,10 @@ class Submissions(MethodView):
         Still readable after the county suspended or withdrew the module.
         """
         activation.check_readable(module_of(code))
-        query = forms.list_submissions(current_caller().scope, form_code=code)
+        caller = current_caller()
+        query = forms_access.visible_submissions(
+            db_session(), caller.user, caller.scope, form_code=code
+        )
         return page_of(query, pagination_parameters)
 
     @blp.requires("forms:write")
@@ -196,3 +202,42 @@ class FormFiles(MethodView):
         )
         session.commit()
         return stored
+
+
+@dataclass(frozen=True)
+class FigureView:
+    module: str
+    code: str
+    label: str
+    label_en: str
+    value: float
+    unit: str
+    extra: dict[str, Any]
+
+
+@blp.route("/module-figures")
+class ModuleFigures(MethodView):
+    @blp.requires("forms:read")
+    @blp.response(200, ModuleFigureSchema(many=True))
+    def get(self) -> list[FigureView]:
+        """The admitted modules' dashboard figures for the caller's scope
+
+        E.g. open fire hazards by grade, disputes reported and resolved within the grid; each
+        module computes its own over what the caller may see.
+        """
+        caller = current_caller()
+        figures = activation.hooks_for(caller.scope).dashboard_figures(
+            session=db_session(), tenant=current_tenant(), scope=caller.scope
+        )
+        return [
+            FigureView(
+                module=module_of(f.code),
+                code=f.code,
+                label=f.label,
+                label_en=f.label_en,
+                value=f.value,
+                unit=f.unit,
+                extra=dict(f.extra),
+            )
+            for f in figures
+        ]

@@ -51,3 +51,15 @@ class UploadArgsSchema(QueryArgsSchema):
         validate=validate.OneOf(["photo", "file"]),
         metadata={"description": "photo：照片；file：PDF 或 Office 文件"},
     )
+
+
+class ModuleFigureSchema(ApiSchema):
+    module = fields.String(dump_only=True)
+    code = fields.String(dump_only=True)
+    label = fields.String(dump_only=True)
+    label_en = fields.String(dump_only=True)
+    value = fields.Float(dump_only=True)
+    unit = fields.String(dump_only=True)
+    extra = fields.Dict(
+        dump_only=True, metadata={"description": "模块给出的细分，如按等级、按层级"}
+    )

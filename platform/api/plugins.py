@@ -34,6 +34,7 @@ class PluginSchema(ApiSchema):
     department = fields.String(dump_only=True, allow_none=True)
     version = fields.String(dump_only=True, allow_none=True)
     forms = fields.List(fields.String(), dump_only=True)
+    task_types = fields.List(fields.String(), dump_only=True)
     scoring_rules = fields.List(fields.String(), dump_only=True)
     tags = fields.List(fields.String(), dump_only=True)
     is_loaded = fields.Boolean(dump_only=True)
@@ -48,6 +49,7 @@ class PluginView:
     department: str | None = None
     version: str | None = None
     forms: tuple[str, ...] = ()
+    task_types: tuple[str, ...] = ()
     scoring_rules: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     error: str | None = None
@@ -68,6 +70,7 @@ class Plugins(MethodView):
                 department=m.info.department,
                 version=m.info.version,
                 forms=tuple(f.code for f in m.forms),
+                task_types=tuple(t.name for t in m.task_types),
                 scoring_rules=tuple(r.code for r in m.scoring_rules),
                 tags=tuple(t.code for t in m.tags),
             )

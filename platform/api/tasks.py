@@ -28,6 +28,7 @@ from gridgov.api.tasks_schemas import (
     TaskListArgsSchema,
     TaskReportSchema,
     TaskSchema,
+    TaskTypeSchema,
     TransitionRequestSchema,
     TransitionSchema,
     WorkerLogSchema,
@@ -226,6 +227,58 @@ class TaskFiles(MethodView):
         )
         session.commit()
         return {"id": stored.id, "name": stored.name, "content_type": stored.content_type}, 201
+
+
+@dataclass(frozen=True)
+class TaskTypeView:
+    name: str
+    label: str
+    module: str | None
+    public: bool
+    initial: str
+    categories: list[str]
+    states: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+
+
+@blp.route("/types")
+class TaskTypes(MethodView):
+    @blp.requires("tasks:read")
+    @blp.response(200, TaskTypeSchema(many=True))
+    def get(self) -> list[TaskTypeView]:
+        """The task types the caller can report, with categories, states and SLAs
+
+        The core's default cycle and those of the department modules the county admitted
+        (for a pilot: where the caller's scope reaches it). ``category`` and ``task_type`` of a
+        report take these values.
+        """
+        session, caller = db_session(), current_caller()
+        tenant = current_tenant()
+        return [
+            TaskTypeView(
+                name=t.name,
+                label=str(t.label),
+                module=t.module,
+                public=t.public,
+                initial=t.initial,
+                categories=tasks.categories(tenant, t),
+                states=[
+                    {
+                        "name": s.name,
+                        "label": str(s.label),
+                        "is_open": s.is_open,
+                        "sla_hours": s.sla_hours,
+                    }
+                    for s in t.states
+                ],
+                actions=[
+                    {"action": a, "label": str(r.label), "needs_comment": r.needs_comment}
+                    for a in t.actions
+                    for r in t.rules(a)[:1]
+                ],
+            )
+            for t in tasks.usable_types(session, caller.scope)
+        ]
 
 
 @blp.route("/mine")

@@ -234,3 +234,21 @@ class WorkerLogSchema(ApiSchema):
     day = fields.Date(dump_only=True)
     text = fields.String(required=True)
     updated_at = fields.DateTime(dump_only=True)
+
+
+class TypeStateSchema(ApiSchema):
+    name = fields.String(dump_only=True)
+    label = fields.String(dump_only=True)
+    is_open = fields.Boolean(dump_only=True)
+    sla_hours = fields.Float(dump_only=True, allow_none=True, metadata={"description": "工作小时"})
+
+
+class TaskTypeSchema(ApiSchema):
+    name = fields.String(dump_only=True, metadata={"description": "default 或 <模块>.<类型>"})
+    label = fields.String(dump_only=True)
+    module = fields.String(dump_only=True, allow_none=True)
+    public = fields.Boolean(dump_only=True, metadata={"description": "居民可在公开页面上报"})
+    initial = fields.String(dump_only=True)
+    categories = fields.List(fields.String(), dump_only=True)
+    states = fields.List(fields.Nested(TypeStateSchema), dump_only=True)
+    actions = fields.List(fields.Nested(ActionSchema), dump_only=True)

@@ -30,6 +30,7 @@ from gridgov.core.admission import access as admission_access
 from gridgov.core.db import db_session
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.files import service as files
+from gridgov.core.forms import access as forms_access
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import (
     CHOICE_TYPES,
@@ -97,7 +98,8 @@ def grids_to_fill() -> list[Node]:
 @login_required
 def module_forms() -> Any:
     session = db_session()
-    recent = list(session.scalars(forms.list_submissions(user_scope()).limit(20)))
+    query = forms_access.visible_submissions(session, me(), user_scope())
+    recent = list(session.scalars(query.limit(20)))
     return render_template(
         "forms/list.html",
         forms=activation.hooks_for(user_scope()).forms(),
@@ -233,9 +235,9 @@ def form_submission_file(submission_id: int, file_id: int) -> Any:
 
 def _visible_submission(submission_id: int) -> Any:
     try:
-        submission = forms.get_submission(db_session(), submission_id)
-        if not user_scope().contains(submission.node):
-            raise NotFound(_("没有这份表单记录"))
+        submission = forms_access.visible_submission(
+            db_session(), me(), user_scope(), submission_id
+        )
         activation.check_readable(submission.module)
     except NotFound:
         abort(404)

@@ -14,7 +14,9 @@ from gridgov.core.accounts.models import Assignment, Role, User
 from gridgov.core.db import db_session
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
-from gridgov.portal.shell import ADMIN_ROLES, bp, me, scope_roots
+from gridgov.core.plugins import activation
+from gridgov.core.plugins.hookspecs import DashboardFigure
+from gridgov.portal.shell import ADMIN_ROLES, bp, me, scope_roots, user_scope
 from gridgov.web import current_tenant
 
 
@@ -22,15 +24,26 @@ from gridgov.web import current_tenant
 @login_required
 def home() -> Any:
     user = me()
-    if user.role in ADMIN_ROLES:
-        return render_template("home/admin.html", **_county_figures())
     if user.role == Role.AUDIT_ADMIN:
         return render_template("home/auditor.html")
+    figures = _module_figures()
+    if user.role in ADMIN_ROLES:
+        return render_template("home/admin.html", module_figures=figures, **_county_figures())
     if user.role == Role.GRID_WORKER:
-        return render_template("home/grid_worker.html", grids=_my_grids(user))
+        return render_template(
+            "home/grid_worker.html", grids=_my_grids(user), module_figures=figures
+        )
     roots = scope_roots()
     counts = hierarchy.counts_below(db_session(), roots, current_tenant().grid_level)
-    return render_template("home/staff.html", roots=roots, counts=counts)
+    return render_template("home/staff.html", roots=roots, counts=counts, module_figures=figures)
+
+
+def _module_figures() -> list[DashboardFigure]:
+    """What the county's admitted modules count over the user's part of it."""
+    scope = user_scope()
+    return activation.hooks_for(scope).dashboard_figures(
+        session=db_session(), tenant=current_tenant(), scope=scope
+    )
 
 
 def _county_figures() -> dict[str, Any]:

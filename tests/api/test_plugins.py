@@ -20,6 +20,7 @@ def test_operators_see_the_installed_example_module(client, operator_token):
     example = plugins["env_patrol"]
     assert (example["is_loaded"], example["department"]) == (True, "县生态环境分局")
     assert example["forms"] == ["env_patrol.inspection"]
+    assert example["task_types"] == ["env_patrol.pollution"]
     assert example["scoring_rules"] == ["env_patrol.inspections"]
 
 

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.api.bearer import bearer, url
+from tests.core.admission.factories import admit_example
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -282,3 +283,22 @@ def test_every_task_url_of_a_task_outside_the_callers_grid_is_404(
             assert response.status_code == 404, (method, path, response.get_json())
             tried += 1
     assert tried >= 5
+
+
+def test_the_task_types_a_worker_can_report_list_admitted_modules_only(app, client, county, worker):
+    listed = client.get(url(county, "/tasks/types"), headers=worker).get_json()
+    assert [t["name"] for t in listed] == ["default"]
+    default = listed[0]
+    assert "民生事项" in default["categories"] and default["initial"] == "reported"
+    assert {"name": "reported", "label": "已上报", "is_open": True, "sla_hours": 4} in default[
+        "states"
+    ]
+    assert {"action": "escalate", "label": "报上一级", "needs_comment": True} in default["actions"]
+    admit_example(app, county)
+    listed = client.get(url(county, "/tasks/types"), headers=worker).get_json()
+    pollution = next(t for t in listed if t["name"] == "env_patrol.pollution")
+    assert (pollution["module"], pollution["public"], pollution["label"]) == (
+        "env_patrol",
+        True,
+        "污染线索",
+    )

@@ -197,11 +197,22 @@ class TenantHooks:
     def dashboard_figures(
         self, *, session: Session, tenant: Tenant, scope: Scope
     ) -> list[DashboardFigure]:
-        """Every admitted module's figures for a user seeing ``scope``."""
-        results = self._hook("gridgov_dashboard_figures")(
-            session=session, tenant=tenant, scope=scope
-        )
-        return [figure for result in results for figure in result]
+        """Every admitted module's figures for a user seeing ``scope``. A module whose hook
+        fails is logged and left out: one module's bug must not take a county's home page down."""
+        figures: list[DashboardFigure] = []
+        for module in self.modules():
+            others = [p for p in self.host.pm.get_plugins() if p is not module.plugin]
+            hook = self.host.pm.subset_hook_caller("gridgov_dashboard_figures", others)
+            try:
+                # A savepoint: a failed query of one module leaves the request's transaction usable.
+                with session.begin_nested():
+                    results = hook(session=session, tenant=tenant, scope=scope)
+                found = [f for result in results for f in (result or ())]
+            except Exception:
+                log.exception("module %s failed to give its dashboard figures", module.name)
+                continue
+            figures.extend(f for f in found if isinstance(f, DashboardFigure))
+        return figures
 
     def _hook(self, name: str) -> Any:
         return self.host.pm.subset_hook_caller(name, remove_plugins=self.inactive_plugins)

@@ -30,6 +30,13 @@ ITEMS = {
     "funding": "县财政每年安排巡查补贴 12 万元",
 }
 
+EXAMPLE_MODULE = "env_patrol"  # the third-party example under tests/plugins/example_plugin
+# What each module used in the tests asks for on top of the five items.
+ANSWERS = {
+    "fire_safety": {"catalogue": "九小场所目录"},
+    EXAMPLE_MODULE: {"monitoring_points": "城东 3 个点位"},
+}
+
 
 def module_plugin(name: str, *requirements: AdmissionRequirement) -> types.ModuleType:
     plugin = types.ModuleType(f"plugin_{name}")
@@ -67,7 +74,7 @@ def add_department(
 def applied(
     session: Session, host: PluginHost, department: Department, officer: User, module: str
 ) -> Admission:
-    answers = {"catalogue": "九小场所目录"} if module == "fire_safety" else {}
+    answers = ANSWERS.get(module, {})
     return admission.apply_for_module(
         session,
         officer,
@@ -99,9 +106,6 @@ def approved(
     )
 
 
-EXAMPLE_MODULE = "env_patrol"  # the third-party example under tests/plugins/example_plugin
-
-
 def admit_example(app, county: County, *, pilot: tuple[Node, ...] = (), then=None) -> None:
     """Commit the example module's approval in ``county`` (a pilot below ``pilot`` if given),
     then ``then(session, admin, admission, reason=…)`` (suspend, withdraw) if given."""
@@ -119,7 +123,7 @@ def admit_example(app, county: County, *, pilot: tuple[Node, ...] = (), then=Non
                 department=department,
                 module=EXAMPLE_MODULE,
                 items=ITEMS,
-                requirements={"monitoring_points": "城东 3 个点位"},
+                requirements=ANSWERS[EXAMPLE_MODULE],
             )
             admission.approve_admission(
                 session,

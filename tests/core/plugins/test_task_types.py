@@ -4,8 +4,6 @@ The example third-party module (tests/plugins/example_plugin) brings a task type
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from gridgov.core.accounts.scope import scope_of
@@ -17,7 +15,7 @@ from gridgov.core.plugins.hookspecs import ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task, TaskTransition
-from tests.core.admission.factories import EXAMPLE_MODULE, ITEMS, add_department
+from tests.core.admission.factories import EXAMPLE_MODULE, add_department, approved
 from tests.factories import build_county
 
 POLLUTION = f"{EXAMPLE_MODULE}.pollution"
@@ -27,24 +25,7 @@ def admit(session, county, module=EXAMPLE_MODULE, pilot=()):
     set_tenant(session, county.tenant.id)
     department, officer = add_department(session, county)
     host = activation.plugin_host()
-    requirements = {"monitoring_points": "城东 3 个点位"} if module == EXAMPLE_MODULE else {}
-    a = admission.apply_for_module(
-        session,
-        officer,
-        host,
-        department=department,
-        module=module,
-        items=ITEMS,
-        requirements=requirements,
-    )
-    return admission.approve_admission(
-        session,
-        county.admin,
-        a,
-        meeting_date=dt.date(2026, 5, 8),
-        minutes="同意",
-        pilot_nodes=pilot,
-    )
+    return approved(session, host, county, department, officer, module, pilot)
 
 
 def report(session, county, grid=0, category="烟尘扰民"):

@@ -30,11 +30,11 @@ class Spy:
         return [DashboardFigure(f"{self.name}.n", "数", "Count", value=1)]
 
 
-def test_hook_dashboard_figures_reach_only_admitted_modules():
+def test_hook_dashboard_figures_reach_only_admitted_modules(session):
     admitted, other = Spy("admitted"), Spy("other")
     host = get_plugin_host(load_entrypoints=False, plugins=(admitted, other))
     figures = host.for_tenant(["admitted"]).dashboard_figures(
-        session=None, tenant="county-a", scope=Scope(everything=True)
+        session=session, tenant="county-a", scope=Scope(everything=True)
     )
     assert [f.code for f in figures] == ["admitted.n"]
     assert admitted.calls == ["county-a"]
