@@ -39,7 +39,7 @@ api = ApiBlueprint("fire_safety_api", __name__, description="消防安全模块"
 
 def _caller() -> Caller:
     caller = current_caller()
-    hazards.check_may_read(caller.user)
+    hazards.check_may_read(db_session(), caller.user)
     return caller
 
 

@@ -25,6 +25,7 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files import service as files
+from gridgov.core.forms import access as forms_access
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
 from gridgov.core.registry import access as registry_access
@@ -88,23 +89,30 @@ def grade_label(grade: str) -> Localized:
 # --- access ----------------------------------------------------------------------------------
 
 
-def may_read(user: User) -> bool:
-    return user.role in READERS
+def may_read(session: Session, user: User) -> bool:
+    """Staff read the module's records in their scope; a department officer only when their
+    department runs the module (the core's rule for modules' records); volunteers and the
+    audit administrator never."""
+    if user.role not in READERS:
+        return False
+    modules = forms_access.departments_modules(session, user)
+    return modules is None or NAME in modules
 
 
-def check_may_read(user: User) -> None:
-    """Volunteers and the audit administrator do not read the module's records."""
-    if not may_read(user):
+def check_may_read(session: Session, user: User) -> None:
+    """Forbidden unless ``user`` may read the module's records."""
+    if not may_read(session, user):
         raise Forbidden(
             Localized("您的角色不能查看消防安全记录", "Your role cannot see fire records")
         )
 
 
-def check_may_record(user: User, scope: Scope, node: Node) -> None:
-    """Hazards are filed by staff and the brigade, under a node of their scope."""
+def check_may_record(session: Session, user: User, scope: Scope, node: Node) -> None:
+    """Hazards are filed by staff and the brigade (not another department's officer), under a
+    node of their scope."""
     if not scope.contains(node):
         raise NotFound(Localized("没有这个网格", "No such grid"), field="node_id")
-    if user.role not in FINDERS:
+    if user.role not in FINDERS or not may_read(session, user):
         raise Forbidden(Localized("您的角色不能登记火灾隐患", "Your role cannot file hazards"))
 
 
@@ -127,7 +135,7 @@ def get_hazard(session: Session, hazard_id: int) -> Hazard:
 
 def visible_hazard(session: Session, user: User, scope: Scope, hazard_id: int) -> Hazard:
     """The hazard if ``user`` may see it (found in their scope), else NotFound."""
-    check_may_read(user)
+    check_may_read(session, user)
     hazard = get_hazard(session, hazard_id)
     if not scope.contains_path(hazard.filed_path):
         raise NotFound(Localized("没有这条隐患", "No such hazard"))
@@ -167,7 +175,7 @@ def record_hazard(
 ) -> Hazard:
     """File a hazard found in the grid ``node`` by ``actor``: its task goes through the task
     engine (a major one straight up to the county); returns the hazard."""
-    check_may_record(actor, scope, node)
+    check_may_record(session, actor, scope, node)
     site = None
     if data.site_id is not None:
         try:

@@ -83,7 +83,7 @@ def submit(
     """Submit one of the module's forms at ``node`` (the caller opened it there with
     ``activation.open_form``) and process it at once: a checklist's findings become hazards,
     a four-abilities check is kept with its result."""
-    hazards.check_may_record(actor, scope, node)
+    hazards.check_may_record(session, actor, scope, node)
     site = checked_site(session, actor, scope, node, site_id)
     submission = forms.submit_form(session, actor, form, module=NAME, node=node, data=data)
     check_dates(submission.data)
@@ -190,7 +190,7 @@ def _author(session: Session, submission: FormSubmission) -> User | None:
 
 def visible_patrol(session: Session, user: User, scope: Scope, patrol_id: int) -> Patrol:
     """The patrol if ``user`` may see it (its grid in their scope), else NotFound."""
-    hazards.check_may_read(user)
+    hazards.check_may_read(session, user)
     patrol = session.scalar(select(Patrol).where(Patrol.id == patrol_id))
     if patrol is None or not scope.contains_path(patrol.filed_path):
         raise NotFound(Localized("没有这次巡查", "No such patrol"))
@@ -278,7 +278,7 @@ def visible_ability_check(
     session: Session, user: User, scope: Scope, check_id: int
 ) -> AbilityCheck:
     """The check if ``user`` may see it, else NotFound."""
-    hazards.check_may_read(user)
+    hazards.check_may_read(session, user)
     check = session.scalar(select(AbilityCheck).where(AbilityCheck.id == check_id))
     if check is None or not scope.contains_path(check.filed_path):
         raise NotFound(Localized("没有这次检查", "No such check"))

@@ -88,8 +88,9 @@ def _helpers() -> dict[str, Any]:
 
 @pages.before_request
 def _readers_only() -> None:
-    # Volunteers and the audit administrator (三员分立) see none of the module's records.
-    if not hazards.may_read(me()):
+    # Volunteers, the audit administrator (三员分立) and other departments' officers see none
+    # of the module's records.
+    if not hazards.may_read(db_session(), me()):
         abort(404)
 
 

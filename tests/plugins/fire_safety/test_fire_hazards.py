@@ -9,8 +9,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
+from gridgov.core.departments import service as departments
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
@@ -19,6 +21,7 @@ from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tasks.models import Supervision
 from gridgov_plugins.fire_safety import hazards
 from gridgov_plugins.fire_safety.models import Hazard
+from tests.factories import UserFactory
 from tests.plugins.fire_safety.conftest import PNG
 
 TODAY = local_date(utcnow())
@@ -278,3 +281,17 @@ def test_a_major_hazard_an_information_volunteer_files_on_the_task_form_goes_up_
     )
     assert task.current_node_id == county.top.id
     assert hazards.hazard_of_task(session, task).found_by_id == county.volunteer.id
+
+
+def test_another_departments_officer_neither_reads_nor_files_fire_hazards(session, county, record):
+    hazard = record()
+    justice = departments.create_department(
+        session, None, code="SFS", name="司法所", node=county.top
+    )
+    mediator = UserFactory(username="sifa", role=Role.DEPARTMENT_OFFICER.value, nodes=[county.top])
+    departments.add_officer(session, None, justice, mediator)
+    scope = scope_of(session, mediator)
+    with pytest.raises(Forbidden):
+        hazards.visible_hazard(session, mediator, scope, hazard.id)
+    with pytest.raises(Forbidden):
+        record(by=mediator)

@@ -304,3 +304,13 @@ def test_a_hazard_found_investigating_a_report_starts_from_the_report(app, live,
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert "来自举报" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_home_page_shows_the_modules_figures_for_the_users_part(app, live, as_user):
+    file_hazard(app, live)
+    file_hazard(app, live, user=live.admin, node=live.grids[3])
+    admin_home = as_user(live.admin).get("/t/changshan/").get_data(as_text=True)
+    assert 'data-code="fire_safety.hazards">2 起' in admin_home
+    worker_home = as_user(live.workers[0]).get("/t/changshan/").get_data(as_text=True)
+    assert 'data-code="fire_safety.hazards">1 起' in worker_home
+    assert "按期整改率" in worker_home
