@@ -280,6 +280,7 @@ def test_demo_sets_up_an_empty_database_prints_the_logins_and_is_idempotent(empt
         session = db_session()
         set_tenant(session, tenancy.get_by_slug(session, "demo").id)
         assert session.scalar(select(func.count()).select_from(User)) == users
+        # the example's application, plus the built-in modules installed here (approved)
         assert session.scalar(select(func.count()).select_from(Admission)) == admissions
 
 

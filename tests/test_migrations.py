@@ -210,14 +210,13 @@ def test_db_commands_upgrade_and_report_the_revision(tmp_path: Path, sqlite_url:
         {"DATABASE_URL": sqlite_url, "INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True}
     )
     assert _invoke(app, "current").output.strip() == "base"
-    # The core's head and one per installed module with tables (their own branches); a
-    # module's branch depending on the core's head stands for both in the version table.
-    script = ScriptDirectory.from_config(migrations.alembic_config(sqlite_url))
     upgraded = _invoke(app, "upgrade").output
     current = _invoke(app, "current").output.strip()
     assert current in upgraded
-    reached = {r.revision for c in current.split(",") for r in script.iterate_revisions(c, "base")}
+    # The core's head and every installed module's are reached (a module's branch depends on
+    # a core revision, so the database may record the module's head alone).
+    script = ScriptDirectory.from_config(migrations.alembic_config(sqlite_url))
+    reached = {rev.revision for rev in script.iterate_revisions(current.split(","), "base")}
     assert set(script.get_heads()) <= reached
-    assert set(current.split(",")) <= set(script.get_heads())
     assert {"tenants", "nodes", "users"} <= table_names(sqlite_url)
     app.extensions["gridgov.engine"].dispose()

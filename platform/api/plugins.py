@@ -105,10 +105,10 @@ def mount(app: Flask, host: PluginHost) -> None:
         outer.register_error_handler(DomainError, errors.domain_error)
         for blueprint in module.api_blueprints:
             outer.register_blueprint(blueprint)
-            # Bearer tokens, no cookies. Flask-WTF looks up the request's own (nested)
-            # blueprint, so exempting ``outer`` alone would leave the module's POSTs refused.
+            # Flask-WTF looks up the innermost blueprint of a request: exempting the outer
+            # one alone left every module's POST refused for want of a CSRF token.
             csrf.exempt(blueprint)
-        csrf.exempt(outer)
+        csrf.exempt(outer)  # bearer tokens, no cookies
         app.register_blueprint(outer)
 
 

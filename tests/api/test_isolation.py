@@ -9,6 +9,8 @@ import pytest
 
 from tests.api.bearer import bearer, url
 from tests.api.test_registry import registry_bodies
+from tests.plugins.disputes.isolation import disputes_bodies
+from tests.plugins.fire_safety.isolation import fire_safety_bodies
 
 AT = "at=2030-01-01T00:00:00Z"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -33,6 +35,8 @@ def _ids(county) -> dict[str, int]:
             ("person_id", "dwelling_id", "household_id", "site_id"), county.grids[0].id
         ),
         "run_id": county.grids[0].id,
+        "case_id": county.grids[0].id,
+        "hazard_id": county.grids[0].id,
     }
 
 
@@ -41,7 +45,7 @@ def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
     for name, value in {**ids, "day": "2024-03-04", "tag": "disabled"}.items():
         path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     # Admissions, submissions and their files: a grid's id stands for one of the county's.
-    path = re.sub(r"<int:(admission|submission|file|hazard)_id>", str(ids["node_id"]), path)
+    path = re.sub(r"<int:(admission|submission|file)_id>", str(ids["node_id"]), path)
     path = path.replace("<code>", "env_patrol.inspection")
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
     return path + (f"?{AT}" if path.endswith("/as-of") else "")
@@ -143,22 +147,8 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/admissions/<int:admission_id>/withdraw"): {"reason": "越界"},
         ("POST", "/forms/<code>/submissions"): {"node_id": county.grids[0].id, "data": {}},
         ("POST", "/form-files"): {},
-        ("POST", "/modules/fire_safety/hazards"): {
-            "node_id": county.grids[0].id,
-            "place": "越界",
-            "grade": "general",
-        },
-        ("POST", "/modules/fire_safety/hazards/<int:hazard_id>/publish"): None,
-        ("POST", "/modules/fire_safety/patrols"): {
-            "form": "fire_safety.patrol_shop",
-            "node_id": county.grids[0].id,
-            "data": {},
-        },
-        ("POST", "/modules/fire_safety/ability-checks"): {
-            "form": "fire_safety.four_abilities",
-            "node_id": county.grids[0].id,
-            "data": {},
-        },
+        **fire_safety_bodies(county),
+        **disputes_bodies(county),
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"
