@@ -11,13 +11,16 @@ import re
 
 import pytest
 
+from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
+from gridgov.core.departments import service as departments
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import local_date
 from gridgov_plugins.fire_safety import hazards
+from tests.factories import UserFactory
 from tests.plugins.fire_safety.conftest import PNG, finding, in_county
 from tests.portal.conftest import csrf_token
 
@@ -314,3 +317,17 @@ def test_the_home_page_shows_the_modules_figures_for_the_users_part(app, live, a
     worker_home = as_user(live.workers[0]).get("/t/changshan/").get_data(as_text=True)
     assert 'data-code="fire_safety.hazards">1 起' in worker_home
     assert "按期整改率" in worker_home
+
+
+def test_another_departments_officer_does_not_open_the_module(app, live, as_user):
+    def mediator(session):
+        justice = departments.create_department(
+            session, None, code="SFS", name="司法所", node=live.top
+        )
+        user = UserFactory(username="sifa", role=Role.DEPARTMENT_OFFICER.value, nodes=[live.top])
+        departments.add_officer(session, None, justice, user)
+        return user
+
+    client = as_user(in_county(app, live, mediator))
+    assert client.get(f"{BASE}/").status_code == 404
+    assert client.get(f"{BASE}/ledger").status_code == 404
