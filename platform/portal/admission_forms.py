@@ -77,7 +77,8 @@ def _live_form(code: str) -> FormDefinition:
     return form
 
 
-def _nodes_to_fill() -> list[Node]:
+def grids_to_fill() -> list[Node]:
+    """The active grids a form may be filled for: those in the user's scope (the first 500)."""
     scope = user_scope()
     return list(
         db_session().scalars(
@@ -110,10 +111,10 @@ def module_forms() -> Any:
 @login_required
 def fill_form(code: str) -> Any:
     definition = _live_form(code)
-    nodes = _nodes_to_fill()
+    nodes = grids_to_fill()
     if request.method == "GET":
         return _fill_page(definition, nodes, {}, {})
-    values, errors = _posted(definition)
+    values, errors = posted_values(definition)
     message = None
     status = 422
     try:
@@ -158,9 +159,10 @@ def _fill_page(
     )
 
 
-def _posted(definition: FormDefinition) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The posted fields in the API's JSON shape, and upload errors by field. Photos and
-    files are stored as they arrive, so a form shown again keeps them."""
+def posted_values(definition: FormDefinition) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The posted fields of a form rendered from ``definition`` (forms/_fields.html), in the
+    API's JSON shape, and upload errors by field. Photos and files are stored as they arrive,
+    so a form shown again keeps them (modules' own form pages use it too)."""
     errors: dict[str, Any] = {}
 
     def value(f: Field, name: str) -> Any:

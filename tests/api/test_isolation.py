@@ -10,6 +10,7 @@ import pytest
 from tests.api.bearer import bearer, url
 from tests.api.test_registry import registry_bodies
 from tests.plugins.disputes.isolation import disputes_bodies
+from tests.plugins.fire_safety.isolation import fire_safety_bodies
 
 AT = "at=2030-01-01T00:00:00Z"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -38,6 +39,7 @@ def _ids(county) -> dict[str, int]:
             ("compound_id", "building_id", "rental_id", "export_id"), county.grids[0].id
         ),
         "case_id": county.grids[0].id,
+        "hazard_id": county.grids[0].id,
     }
 
 
@@ -160,6 +162,7 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/admissions/<int:admission_id>/withdraw"): {"reason": "越界"},
         ("POST", "/forms/<code>/submissions"): {"node_id": county.grids[0].id, "data": {}},
         ("POST", "/form-files"): {},
+        **fire_safety_bodies(county),
         **disputes_bodies(county),
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))

@@ -104,6 +104,7 @@ def test_a_closed_task_is_rated_by_the_resident_once(client, county):
             )
         session.commit()
     page = client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)
+    assert "已处理" not in page  # the staff's own comments stay internal
     rated = client.post(
         f"/t/changshan/public/track/{code}",
         data={"csrf_token": csrf_token(page), "rating": "unsatisfied", "comment": "没修好"},

@@ -53,7 +53,8 @@ class State:
 class TransitionRule:
     """``action`` takes a task from one of ``sources`` to ``target``; the actor needs one of
     ``roles`` and the ``reach``; ``tracks`` limits it to some tracks (None: all); ``guard`` is
-    a further condition on the task."""
+    a further condition on the task; ``answers_resident`` shows the step's comment to the
+    resident on the public tracking page (反馈: the answer they reported for)."""
 
     action: str
     label: Any
@@ -65,6 +66,7 @@ class TransitionRule:
     tracks: frozenset[str] | None = None
     needs_comment: bool = False
     guard: Callable[[Any], bool] | None = None
+    answers_resident: bool = False
 
     def applies_to(self, task: Any) -> bool:
         """Whether the task's state, track and the guard let this rule be used at all."""
@@ -118,6 +120,10 @@ class TaskType:
     @property
     def actions(self) -> list[str]:
         return list(dict.fromkeys(rule.action for rule in self.transitions))
+
+    def answers_resident(self, action: str) -> bool:
+        """Whether the comment of an ``action`` step is meant for the resident who reported."""
+        return any(rule.answers_resident for rule in self.rules(action))
 
 
 class UnknownTaskType(DomainError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gridgov.core.accounts.models import Role
@@ -84,3 +86,20 @@ def test_an_unknown_type_names_the_field():
     with pytest.raises(UnknownTaskType) as refused:
         task_types().get("nope")
     assert refused.value.field == "task_type"
+
+
+def test_only_steps_marked_as_answers_are_shown_to_the_resident():
+    answer = TransitionRule(
+        "answer",
+        "反馈",
+        ("found",),
+        "fixed",
+        frozenset({Role.STATION_STAFF}),
+        Reach.OWNER,
+        answers_resident=True,
+    )
+    task_type = fire_hazard_type()
+    answering = dataclasses.replace(task_type, transitions=(*task_type.transitions, answer))
+    assert answering.answers_resident("answer")
+    assert not answering.answers_resident("fix")
+    assert not any(DEFAULT_TASK_TYPE.answers_resident(a) for a in DEFAULT_TASK_TYPE.actions)

@@ -1,0 +1,134 @@
+"""消防安全 (fire safety): the county fire brigade's module, built on hooks and the core's public
+services only, like a third-party module would be.
+
+Grid workers patrol sites with a checklist per kind of site; every item found wanting becomes
+a graded hazard (排查定级) with a photo and a rectification deadline, followed in the ledger
+(整改台帐) until its re-check (复查) passes; a major hazard goes up to the county by itself,
+which lists it for supervision (挂牌督办) and may publish it (向社会公告). Residents report
+hazards on the public page (举报投诉: 受理、查处、奖励、反馈). Sites' "four abilities" are
+checked and re-visited once passed (回头看); building fire leaders (消防带头人) are a tag on
+people, about 1 % of residents per community. The module scores grid workers' patrols and
+hazards, and gives the county dashboard its figures.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.db import utcnow
+from gridgov.core.plugins.hookspecs import (
+    AdmissionRequirement,
+    ModuleInfo,
+    PeriodicJob,
+    RequirementKind,
+    hookimpl,
+)
+from gridgov.core.registry.tags import TagDefinition
+from gridgov.core.tasks.calendar import local_date
+from gridgov.core.tasks.models import Task
+from gridgov.core.tenancy.models import Tenant
+from gridgov_plugins.fire_safety import demo, figures, hazards, inspections
+from gridgov_plugins.fire_safety.api import api
+from gridgov_plugins.fire_safety.checklists import FORMS
+from gridgov_plugins.fire_safety.models import AbilityCheck, Hazard, Patrol
+from gridgov_plugins.fire_safety.pages import PAGES
+from gridgov_plugins.fire_safety.workflow import NAME, TASK_TYPES
+
+__all__ = ["AbilityCheck", "Hazard", "Patrol"]  # the tables load with the module
+
+
+@hookimpl
+def gridgov_module_info() -> ModuleInfo:
+    return ModuleInfo(
+        name=NAME,
+        title="消防安全",
+        department="县消防救援大队",
+        version="1.0",
+        icon="🧯",
+        title_en="Fire safety",
+    )
+
+
+@hookimpl
+def gridgov_migrations() -> str:
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def gridgov_admission_requirements() -> list[AdmissionRequirement]:
+    return [
+        AdmissionRequirement(
+            "hazard_catalogue", "火灾隐患排查目录", "Catalogue of hazards to look for"
+        ),
+        AdmissionRequirement(
+            "authority_letter",
+            "消防巡查授权书",
+            "Letter authorising grid workers to patrol",
+            RequirementKind.FILE,
+        ),
+    ]
+
+
+@hookimpl
+def gridgov_forms():
+    return list(FORMS)
+
+
+@hookimpl
+def gridgov_task_types():
+    return list(TASK_TYPES)
+
+
+@hookimpl
+def gridgov_task_transition(
+    session: Session, tenant: Tenant, task: Task, action: str, actor: User | None, comment: str
+) -> None:
+    hazards.on_transition(session, tenant, task, action, actor, comment)
+
+
+@hookimpl
+def gridgov_tags() -> list[TagDefinition]:
+    return [figures.LEADER]
+
+
+@hookimpl
+def gridgov_scoring_rules():
+    return list(figures.SCORING_RULES)
+
+
+@hookimpl
+def gridgov_api_blueprints():
+    return [api]
+
+
+@hookimpl
+def gridgov_portal_pages():
+    return [PAGES]
+
+
+@hookimpl
+def gridgov_periodic_jobs() -> list[PeriodicJob]:
+    return [
+        PeriodicJob(
+            f"{NAME}.inspections",
+            "处理其他途径提交的检查单",
+            "Process checklists filed elsewhere",
+            every=timedelta(minutes=5),
+            run=inspections.process_pending,
+        )
+    ]
+
+
+@hookimpl
+def gridgov_demo_data(session: Session, tenant: Tenant) -> list[str]:
+    return demo.load(session, tenant)
+
+
+@hookimpl
+def gridgov_dashboard_figures(session: Session, scope: Scope):
+    return figures.dashboard_figures(session, scope, local_date(utcnow()))

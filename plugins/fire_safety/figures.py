@@ -1,0 +1,393 @@
+"""The module's figures: hazards by grade and state, rectified on time, overdue, residents'
+reports and fire leaders for a user's scope ("排查处理消防安全隐患367起"), the same per level
+below a node, and the lines it adds to the monthly assessment of grid workers (考核).
+
+Each figure is one grouped query over the module's rows joined to their tasks, never a loop
+over hazards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts.models import Assignment
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringRule
+from gridgov.core.registry.models import Person, PersonTag
+from gridgov.core.registry.tags import TagDefinition
+from gridgov.core.tasks.models import Task, TaskTransition
+from gridgov.core.tenancy.service import current_tenant
+from gridgov_plugins.fire_safety import hazards, inspections
+from gridgov_plugins.fire_safety.models import Grade, Hazard, Patrol
+from gridgov_plugins.fire_safety.workflow import NAME, REPORT
+
+LEADER_TAG = f"{NAME}.leader"
+# 消防带头人: a tag on people, given through the registry's tagging like the core's tags.
+LEADER = TagDefinition(LEADER_TAG, "消防带头人", "Building fire leader", module=NAME)
+HAZARD_STATES = ("rectifying", "rechecking", "closed")
+
+
+@dataclass
+class HazardCounts:
+    """Hazards of one part of the county, by grade and by state, and how their rectification
+    went. ``on_time_rate`` is the share rectified by their deadline among those due: rectified,
+    or still open past the deadline (None when none is due yet)."""
+
+    found: int = 0
+    by_grade: dict[str, int] = field(default_factory=lambda: {str(g): 0 for g in Grade})
+    by_state: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HAZARD_STATES, 0))
+    by_grade_state: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {str(g): dict.fromkeys(HAZARD_STATES, 0) for g in Grade}
+    )
+    major_open: int = 0
+    on_time: int = 0
+    overdue: int = 0
+
+    @property
+    def eliminated(self) -> int:
+        return self.by_state["closed"]
+
+    @property
+    def open(self) -> int:
+        return self.found - self.eliminated
+
+    @property
+    def on_time_rate(self) -> float | None:
+        due = self.eliminated + self.overdue
+        return self.on_time / due if due else None
+
+    def add(self, grade: str, state: str, count: int, on_time: int, overdue: int) -> None:
+        self.found += count
+        self.by_grade[grade] = self.by_grade.get(grade, 0) + count
+        self.by_state[state] = self.by_state.get(state, 0) + count
+        cells = self.by_grade_state.setdefault(grade, dict.fromkeys(HAZARD_STATES, 0))
+        cells[state] = cells.get(state, 0) + count
+        if grade == Grade.MAJOR and state != "closed":
+            self.major_open += count
+        self.on_time += on_time
+        self.overdue += overdue
+
+
+def _hazard_rows(
+    session: Session, scope: Scope, today: dt.date, node: Node | None, *, by_grid: bool
+) -> Any:
+    """(grid path or None, grade, state, hazards, on time, overdue) rows of the hazards in
+    ``scope`` below ``node``; by grid when asked (a county has thousands of grids at most)."""
+    on_time = case((Hazard.rectified_on <= Hazard.deadline, 1), else_=0)
+    overdue = case((and_(Task.is_open.is_(True), Hazard.deadline < today), 1), else_=0)
+    keys = [Hazard.filed_path] if by_grid else []
+    query = (
+        select(
+            *keys,
+            Hazard.grade,
+            Task.state,
+            func.count(Hazard.id),
+            func.sum(on_time),
+            func.sum(overdue),
+        )
+        .join(Task, Task.id == Hazard.task_id)
+        .where(hazards.path_filter(Hazard.filed_path, scope))
+        .group_by(*keys, Hazard.grade, Task.state)
+    )
+    if node is not None:
+        query = query.where(Hazard.filed_path.startswith(node.path, autoescape=True))
+    rows = session.execute(query).all()
+    return rows if by_grid else [(None, *row) for row in rows]
+
+
+def hazard_counts(
+    session: Session, scope: Scope, today: dt.date, node: Node | None = None
+) -> HazardCounts:
+    """The hazards found in ``scope`` (and below ``node``, if given)."""
+    counts = HazardCounts()
+    for _path, grade, state, count, on_time, overdue in _hazard_rows(
+        session, scope, today, node, by_grid=False
+    ):
+        counts.add(grade, state, count, on_time or 0, overdue or 0)
+    return counts
+
+
+def counts_by_child(
+    session: Session, scope: Scope, today: dt.date, node: Node, children: Sequence[Node]
+) -> dict[int, HazardCounts]:
+    """The hazards below each of ``children`` of ``node`` (per level: a county's townships, a
+    township's communities …)."""
+    result = {child.id: HazardCounts() for child in children}
+    for path, grade, state, count, on_time, overdue in _hazard_rows(
+        session, scope, today, node, by_grid=True
+    ):
+        child = next((c for c in children if path.startswith(c.path)), None)
+        if child is not None:
+            result[child.id].add(grade, state, count, on_time or 0, overdue or 0)
+    return result
+
+
+@dataclass(frozen=True)
+class ReportCounts:
+    """Residents' reports (举报投诉) and how far they went: 受理, 查实, 奖励, 反馈."""
+
+    received: int
+    confirmed: int
+    rewarded: int
+    answered: int
+
+
+def report_counts(session: Session, scope: Scope) -> ReportCounts:
+    """The residents' reports filed in ``scope``."""
+    in_scope = and_(Task.task_type == REPORT, hazards.path_filter(Task.filed_path, scope))
+    received = session.scalar(select(func.count(Task.id)).where(in_scope)) or 0
+    steps = dict(
+        session.execute(
+            select(TaskTransition.action, func.count(TaskTransition.id))
+            .join(Task, Task.id == TaskTransition.task_id)
+            .where(in_scope, TaskTransition.action.in_(("confirm", "reward", "answer")))
+            .group_by(TaskTransition.action)
+        ).all()
+    )
+    return ReportCounts(
+        received=received,
+        confirmed=steps.get("confirm", 0),
+        rewarded=steps.get("reward", 0),
+        answered=steps.get("answer", 0),
+    )
+
+
+def leader_count(session: Session, scope: Scope) -> int:
+    """How many residents in ``scope`` are building fire leaders (消防带头人)."""
+    return (
+        session.scalar(
+            select(func.count(PersonTag.id))
+            .join(Person, Person.id == PersonTag.person_id)
+            .join(Node, Node.id == Person.node_id)
+            .where(
+                PersonTag.tag == LEADER_TAG,
+                Person.merged_into_id.is_(None),
+                hazards.path_filter(Node.path, scope),
+            )
+        )
+        or 0
+    )
+
+
+def percent(rate: float | None) -> float:
+    return round(rate * 100, 1) if rate is not None else 0.0
+
+
+def dashboard_figures(session: Session, scope: Scope, today: dt.date) -> list[DashboardFigure]:
+    """The module's figures for a dashboard of ``scope``."""
+    counts = hazard_counts(session, scope, today)
+    reports = report_counts(session, scope)
+    return [
+        DashboardFigure(
+            f"{NAME}.hazards",
+            "排查火灾隐患",
+            "Fire hazards found",
+            counts.found,
+            "起",
+            extra={
+                "by_grade": dict(counts.by_grade),
+                "by_state": dict(counts.by_state),
+                "by_grade_state": {grade: dict(c) for grade, c in counts.by_grade_state.items()},
+            },
+        ),
+        DashboardFigure(f"{NAME}.eliminated", "已整改消除", "Eliminated", counts.eliminated, "起"),
+        DashboardFigure(f"{NAME}.open", "未消除隐患", "Not yet eliminated", counts.open, "处"),
+        DashboardFigure(
+            f"{NAME}.major_open", "未消除重大隐患", "Major hazards open", counts.major_open, "处"
+        ),
+        DashboardFigure(
+            f"{NAME}.on_time_rate",
+            "按期整改率",
+            "Rectified on time",
+            percent(counts.on_time_rate),
+            "%",
+            extra={"on_time": counts.on_time, "due": counts.eliminated + counts.overdue},
+        ),
+        DashboardFigure(f"{NAME}.overdue", "超期未整改", "Overdue", counts.overdue, "处"),
+        DashboardFigure(
+            f"{NAME}.reports",
+            "受理举报投诉",
+            "Residents' reports",
+            reports.received,
+            "件",
+            extra={
+                "confirmed": reports.confirmed,
+                "rewarded": reports.rewarded,
+                "answered": reports.answered,
+            },
+        ),
+        DashboardFigure(
+            f"{NAME}.leaders", "消防带头人", "Fire leaders", leader_count(session, scope), "人"
+        ),
+    ]
+
+
+# --- assessment (考核) -------------------------------------------------------------------------
+
+PATROL_POINTS = 5.0
+FOUND_POINTS = 3.0
+POINTS_PER_HAZARD = 0.5
+ON_TIME_POINTS = 2.0
+
+
+def expected_patrols(context: ScoringContext) -> int:
+    """Patrols a grid worker owes in a month: the county's number
+    (``fire_safety: {patrols_per_month: 8}``), else one per registry site in their grids."""
+    fixed = hazards.settings_of(current_tenant(context.session)).get("patrols_per_month")
+    if fixed:
+        return int(fixed)
+    return max(inspections.sites_to_patrol(context.session, context.user_id), 1)
+
+
+def patrol_points(context: ScoringContext) -> float:
+    """Patrols done against patrols expected (巡查完成率), up to 5 points."""
+    done = inspections.count_patrols(
+        context.session, context.user_id, context.period_start, context.period_end
+    )
+    return PATROL_POINTS * min(done / expected_patrols(context), 1.0)
+
+
+def found_points(context: ScoringContext) -> float:
+    """Half a point per hazard the worker found in the period, up to 3."""
+    found = (
+        context.session.scalar(
+            select(func.count(Hazard.id)).where(
+                Hazard.found_by_id == context.user_id,
+                Hazard.found_on >= context.period_start,
+                Hazard.found_on <= context.period_end,
+            )
+        )
+        or 0
+    )
+    return found * POINTS_PER_HAZARD
+
+
+def on_time_points(context: ScoringContext) -> float:
+    """The share of the hazards in the worker's grids due in the period that were rectified
+    by their deadline, times 2; full points when none fell due (nothing was late)."""
+    grids = select(Assignment.node_id).where(Assignment.user_id == context.user_id)
+    due, on_time = context.session.execute(
+        select(
+            func.count(Hazard.id),
+            func.sum(case((Hazard.rectified_on <= Hazard.deadline, 1), else_=0)),
+        ).where(
+            Hazard.node_id.in_(grids),
+            Hazard.deadline >= context.period_start,
+            Hazard.deadline <= context.period_end,
+        )
+    ).one()
+    if not due:
+        return ON_TIME_POINTS
+    return ON_TIME_POINTS * (on_time or 0) / due
+
+
+SCORING_RULES = (
+    ScoringRule(
+        f"{NAME}.patrols", "消防巡查完成率", "Fire patrols done", PATROL_POINTS, patrol_points
+    ),
+    ScoringRule(
+        f"{NAME}.hazards_found", "发现火灾隐患", "Fire hazards found", FOUND_POINTS, found_points
+    ),
+    ScoringRule(
+        f"{NAME}.rectified_on_time",
+        "隐患按期整改率",
+        "Hazards rectified on time",
+        ON_TIME_POINTS,
+        on_time_points,
+    ),
+)
+
+
+# --- fire leaders per community --------------------------------------------------------------
+
+LEADER_SHARE = 0.01  # about one resident in a hundred (按小区人口总数 1% 的比例)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Fire leaders (消防带头人) of one community against the 1 % the seeds ask for."""
+
+    node: Node
+    residents: int
+    leaders: int
+
+    @property
+    def target(self) -> int:
+        return math.ceil(self.residents * LEADER_SHARE) if self.residents else 0
+
+    @property
+    def rate(self) -> float | None:
+        return min(self.leaders / self.target, 1.0) if self.target else None
+
+
+def community_level(grid_level: int) -> int:
+    """The level whose nodes are "communities": the one above the grids in a county of four
+    levels or more (社区 above 网格); the grids themselves where villages are the grids
+    (旗 → 苏木镇 → 嘎查村)."""
+    return grid_level - 1 if grid_level >= 3 else grid_level
+
+
+def leader_coverage(session: Session, scope: Scope, grid_level: int) -> list[Coverage]:
+    """Residents and fire leaders of each community in ``scope`` (for a user seeing only
+    grids: of each of their grids), by path."""
+    level = community_level(grid_level)
+    rows = list(
+        session.scalars(
+            select(Node)
+            .where(
+                hazards.path_filter(Node.path, scope),
+                Node.retired_at.is_(None),
+                Node.level == level,
+            )
+            .order_by(Node.path)
+        )
+    )
+    if not rows and not scope.everything:
+        rows = list(session.scalars(select(Node).where(Node.path.in_(scope.paths))))
+    residents = _people_by_path(session, scope, tagged=False)
+    leaders = _people_by_path(session, scope, tagged=True)
+    return [
+        Coverage(
+            node=row,
+            residents=sum(n for path, n in residents.items() if path.startswith(row.path)),
+            leaders=sum(n for path, n in leaders.items() if path.startswith(row.path)),
+        )
+        for row in rows
+    ]
+
+
+def _people_by_path(session: Session, scope: Scope, *, tagged: bool) -> dict[str, int]:
+    """People (or fire leaders) of each grid in ``scope``, by the grid's path."""
+    query = (
+        select(Node.path, func.count(Person.id))
+        .join(Node, Node.id == Person.node_id)
+        .where(Person.merged_into_id.is_(None), hazards.path_filter(Node.path, scope))
+        .group_by(Node.path)
+    )
+    if tagged:
+        query = query.join(PersonTag, PersonTag.person_id == Person.id).where(
+            PersonTag.tag == LEADER_TAG
+        )
+    return dict(session.execute(query).all())
+
+
+def patrols_in(session: Session, scope: Scope, start: dt.date, end: dt.date) -> int:
+    """Patrols made in ``scope`` from ``start`` to ``end``."""
+    return (
+        session.scalar(
+            select(func.count(Patrol.id)).where(
+                hazards.path_filter(Patrol.filed_path, scope),
+                Patrol.inspected_on >= start,
+                Patrol.inspected_on <= end,
+            )
+        )
+        or 0
+    )
