@@ -213,14 +213,15 @@ def _major_hazard(session: Session, officer: User, admin: User, grid: Node) -> N
     )
     task = hazards.task_of(session, hazard)
     scope = scope_of(session, admin)
-    tasks.transition(
-        session,
-        admin,
-        scope,
-        task,
-        "list",
-        tasks.Move(comment="区政府挂牌督办，限期整改（示例）"),
-    )
+    if not task.is_supervised:  # the county decides each listing itself (auto_list_major off)
+        tasks.transition(
+            session,
+            admin,
+            scope,
+            task,
+            "list",
+            tasks.Move(comment="区政府挂牌督办，限期整改（示例）"),
+        )
     hazards.publish_hazard(session, admin, scope, hazard)
 
 

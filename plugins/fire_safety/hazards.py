@@ -53,6 +53,7 @@ MAX_DEADLINE_DAYS = 366
 MAX_DAYS_BACK = 90  # how long after an inspection its findings may still be filed
 LATE_SUPERVISION = dt.timedelta(days=7)  # supervised until then when listed past its deadline
 REPORT_UP_COMMENT = "重大火灾隐患，自动逐级上报至县级"
+AUTO_LISTING_NOTE = "重大火灾隐患，按县里规定自动挂牌督办，限期整改"
 # Photos a hazard may carry: uploaded for a task or for a checklist's photo field.
 PHOTOS = frozenset({"task_attachment", "form"})
 # Staff who read the module's records; volunteers and the audit administrator do not.
@@ -329,9 +330,11 @@ def on_transition(
     if task.task_type != HAZARD:
         return
     if action == "report":
-        _new_hazard(session, tenant, task, actor)
+        hazard = _new_hazard(session, tenant, task, actor)
         if goes_up(task) and actor is not None:
             _report_up(session, actor, task)
+        if hazard.is_major and settings_of(tenant).get("auto_list_major", True):
+            _list_by_rule(session, task, hazard)
         return
     hazard = hazard_of_task(session, task)
     if hazard is None:
@@ -377,13 +380,32 @@ def _report_up(session: Session, actor: User, task: Task) -> None:
         )
 
 
+def _list_by_rule(session: Session, task: Task, hazard: Hazard) -> None:
+    """重大隐患挂牌督办: by the county's standing rule (``auto_list_major``, on unless the county
+    turns it off to decide each one in a meeting) a major hazard is listed under the county's
+    supervision the moment it is filed, until its deadline, with no one's name on the order."""
+    top = session.get(Node, int(task.filed_path.strip("/").split("/")[0]))
+    assert top is not None
+    tasks.supervise_by_rule(
+        session,
+        task,
+        node=top,
+        note=AUTO_LISTING_NOTE,
+        due_at=day_end(_supervised_until(hazard)),
+        is_listed=True,
+    )
+
+
+def _supervised_until(hazard: Hazard) -> dt.date:
+    today = local_date(utcnow())
+    return hazard.deadline if hazard.deadline >= today else today + LATE_SUPERVISION
+
+
 def _list(session: Session, actor: User, task: Task, hazard: Hazard, note: str) -> None:
     """挂牌督办: the county supervises the major hazard until it is eliminated, by its deadline
     (or a week from now, when the deadline has already passed)."""
     top = session.get(Node, int(task.filed_path.strip("/").split("/")[0]))
     assert top is not None
-    today = local_date(utcnow())
-    due = hazard.deadline if hazard.deadline >= today else today + LATE_SUPERVISION
     tasks.supervise(
         session,
         actor,
@@ -391,7 +413,7 @@ def _list(session: Session, actor: User, task: Task, hazard: Hazard, note: str) 
         task,
         node=top,
         note=note,
-        due_at=day_end(due),
+        due_at=day_end(_supervised_until(hazard)),
         is_listed=True,
     )
 

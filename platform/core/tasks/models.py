@@ -250,7 +250,10 @@ class Supervision(TenantScoped, Base):
     node_id: Mapped[int] = mapped_column(
         ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the supervising level"
     )
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"),
+        comment="who ordered it; NULL: a county's standing rule did (e.g. 重大隐患自动挂牌)",
+    )
     note: Mapped[str] = mapped_column(Text)
     due_at: Mapped[dt.datetime] = mapped_column()
     is_listed: Mapped[bool] = mapped_column(default=False, comment="挂牌督办: posted publicly")

@@ -1057,6 +1057,34 @@ def supervise(
         raise Conflict(_("事件已办结，不能督办"), field="task")
     if not (task.filed_path.startswith(node.path)):
         raise DomainError(_("只能督办本辖区的事件"), field="node_id")
+    return _supervise(
+        session, actor, task, node=node, note=note, due_at=due_at, is_listed=is_listed
+    )
+
+
+def supervise_by_rule(
+    session: Session, task: Task, *, node: Node, note: str, due_at: dt.datetime, is_listed: bool
+) -> Supervision:
+    """Put an open task under supervision of ``node`` because a standing rule of the county
+    says so, with no one's name on the order: e.g. a department module lists (挂牌督办) a
+    major hazard the moment it is filed, whoever filed it."""
+    if not task.is_open:
+        raise Conflict(_("事件已办结，不能督办"), field="task")
+    if not task.filed_path.startswith(node.path):
+        raise DomainError(_("只能督办本辖区的事件"), field="node_id")
+    return _supervise(session, None, task, node=node, note=note, due_at=due_at, is_listed=is_listed)
+
+
+def _supervise(
+    session: Session,
+    actor: User | None,
+    task: Task,
+    *,
+    node: Node,
+    note: str,
+    due_at: dt.datetime,
+    is_listed: bool,
+) -> Supervision:
     note = (note or "").strip()
     if not note:
         raise DomainError(_("请填写督办意见"), field="note")
@@ -1065,7 +1093,7 @@ def supervise(
     supervision = Supervision(
         task_id=task.id,
         node_id=node.id,
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor is not None else None,
         note=note,
         due_at=due_at,
         is_listed=is_listed,

@@ -8,7 +8,7 @@ import pytest
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
-from gridgov.core.errors import Conflict, Forbidden, NotFound
+from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.tasks import service as tasks
 
 
@@ -64,3 +64,22 @@ def test_a_closed_task_cannot_be_supervised(session, county, report, act):
     task = act(county.workers[0], report(), "resolve", comment="已修好")
     with pytest.raises(Conflict):
         supervise(session, county.admin, task, county.top)
+
+
+def test_a_standing_rule_supervises_with_no_ones_name_on_the_order(session, county, report, act):
+    task = report()
+    due = utcnow() + dt.timedelta(days=30)
+    supervision = tasks.supervise_by_rule(
+        session, task, node=county.top, note="重大隐患自动挂牌", due_at=due, is_listed=True
+    )
+    assert (supervision.created_by_id, supervision.is_listed) == (None, True)
+    assert task.is_supervised and listed(session, county.top) == [supervision]
+    with pytest.raises(DomainError):
+        tasks.supervise_by_rule(
+            session, task, node=county.townships[1], note="越界", due_at=due, is_listed=False
+        )
+    act(county.workers[0], task, "resolve")
+    with pytest.raises(Conflict):
+        tasks.supervise_by_rule(
+            session, task, node=county.top, note="已办结", due_at=due, is_listed=True
+        )

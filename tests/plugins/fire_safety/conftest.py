@@ -41,8 +41,12 @@ def admit(
     session: Session, county: County, *, pilot: tuple[Node, ...] = (), then: str | None = None
 ) -> tuple[Admission, User]:
     """The county's fire brigade applies for the module and the review meeting approves it
-    (a pilot in ``pilot`` if given); ``then`` is "suspend" or "withdraw". Returns the
-    admission and the brigade's officer (assigned to the county's top node)."""
+    (a pilot in ``pilot`` if given); ``then`` is "suspend" or "withdraw". The county lists
+    major hazards by decision (``auto_list_major`` off). Returns the admission and the
+    brigade's officer (assigned to the county's top node)."""
+    # These counties list major hazards by decision, so that the listing step can be tested;
+    # the tests of the default (listed as they are filed) clear the setting.
+    county.tenant.settings = {**county.tenant.settings, "fire_safety": {"auto_list_major": False}}
     department = county.department
     assert department is not None
     officer = UserFactory(

@@ -66,6 +66,18 @@ def test_a_major_hazard_goes_up_level_by_level_to_the_county(session, county, re
     assert any(n.task_id == task.id for n in admin_news)
 
 
+def test_by_default_a_major_hazard_is_listed_the_moment_it_is_filed(session, county, record):
+    county.tenant.settings = {}  # the county keeps the module's standing rule (auto_list_major)
+    hazard = record(grade="major", deadline=TODAY + dt.timedelta(days=20))
+    supervision = session.scalars(select(Supervision)).one()
+    assert (supervision.is_listed, supervision.node_id) == (True, county.top.id)
+    assert supervision.created_by_id is None
+    assert local_date(supervision.due_at) == TODAY + dt.timedelta(days=20)
+    assert hazards.is_listed(session, hazard)
+    record(grade="general")
+    assert session.scalars(select(Supervision)).all() == [supervision]
+
+
 def test_the_county_lists_a_major_hazard_and_it_is_supervised_until_its_deadline(
     session, county, record, act
 ):
