@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -119,12 +120,40 @@ def _approved(session: Session) -> list[Admission]:
 def live_modules(session: Session, scope: Scope | None = None) -> frozenset[str]:
     """The modules approved in the current county; with ``scope``, only those live somewhere
     the scope reaches (a pilot counts where its townships and the scope overlap)."""
+    return _live_for(_approved(session), scope)
+
+
+def _live_for(approved: Iterable[Admission], scope: Scope | None) -> frozenset[str]:
     return frozenset(
         a.module
-        for a in _approved(session)
+        for a in approved
         if scope is None
         or not a.is_pilot
         or any(_overlaps(scope, p.node.path) for p in a.pilot_nodes)
+    )
+
+
+@dataclass(frozen=True)
+class ModuleReach:
+    """Where the county's modules stand for one user, from two queries: what a module's pages
+    and menu need to know on every request."""
+
+    here: frozenset[str]  # live somewhere the user's scope reaches
+    anywhere: frozenset[str]  # approved in the county (a pilot anywhere counts)
+    ever: frozenset[str]  # approved at some time: their records stay readable
+
+    def readable(self, module: str) -> bool:
+        """Live for the user, or suspended or withdrawn (read-only); not a pilot elsewhere."""
+        return module in self.here or (module not in self.anywhere and module in self.ever)
+
+
+def module_reach(session: Session, scope: Scope) -> ModuleReach:
+    """Where each module of the current county stands for a user seeing ``scope``."""
+    approved = _approved(session)
+    return ModuleReach(
+        here=_live_for(approved, scope),
+        anywhere=_live_for(approved, None),
+        ever=ever_live_modules(session),
     )
 
 
@@ -157,14 +186,18 @@ def check_open_for_work(session: Session, module: str, node: Node | None = None)
 
 def was_ever_live(session: Session, module: str) -> bool:
     """Whether the county ever approved ``module`` (its records are then readable for good)."""
-    return (
-        session.scalar(
-            select(AdmissionEvent.id)
-            .join(Admission, Admission.id == AdmissionEvent.admission_id)
-            .where(Admission.module == module, AdmissionEvent.action == "approve")
-            .limit(1)
+    return module in ever_live_modules(session)
+
+
+def ever_live_modules(session: Session) -> frozenset[str]:
+    """The modules the current county ever approved."""
+    return frozenset(
+        session.scalars(
+            select(Admission.module)
+            .join(AdmissionEvent, AdmissionEvent.admission_id == Admission.id)
+            .where(AdmissionEvent.action == "approve")
+            .distinct()
         )
-        is not None
     )
 
 

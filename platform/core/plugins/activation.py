@@ -70,27 +70,18 @@ def check_request(module: str, scope: Scope, method: str) -> None:
     records (Conflict for a write); NotFound where it was never admitted, or is live only in
     pilot townships ``scope`` does not reach."""
     session = db_session()
-    if module in admission.live_modules(session, scope):
+    reach = admission.module_reach(session, scope)
+    if module in reach.here:
         return
-    writes = method not in READ_METHODS
-    if module in admission.live_modules(session):  # a pilot elsewhere
+    if not reach.readable(module):
         raise NotFound(_("该模块未在此准入"))
-    if writes:
+    if method not in READ_METHODS:
         admission.check_open_for_work(session, module)  # Conflict while suspended or withdrawn
-    if not admission.was_ever_live(session, module):
-        raise NotFound(_("该模块未在此准入"))
 
 
 def readable_modules(scope: Scope) -> list[Module]:
     """The modules whose pages a user seeing ``scope`` may open: live for them, or suspended or
     withdrawn in the county (read-only)."""
-    session = db_session()
-    live_anywhere = admission.live_modules(session)
-    live_here = admission.live_modules(session, scope)
+    reach = admission.module_reach(db_session(), scope)
     host = plugin_host()
-    return [
-        host.installed[name]
-        for name in sorted(host.installed)
-        if name in live_here
-        or (name not in live_anywhere and admission.was_ever_live(session, name))
-    ]
+    return [host.installed[name] for name in sorted(host.installed) if reach.readable(name)]
