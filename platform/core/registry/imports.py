@@ -17,6 +17,7 @@ thread while another stores the previous batch.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import IO, Any
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import Integer, Table, any_, bindparam, func, literal, select, text
+from sqlalchemy import Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -69,7 +70,7 @@ from gridgov.core.registry.tags import TagDefinition, tag_catalogue
 from gridgov.core.tenancy.models import Tenant
 from gridgov.jobs import job, progress, queue, report_progress
 
-BATCH = 5000
+BATCH = 20000
 KINDS: dict[str, tuple[Column, ...]] = {
     "people": PEOPLE_COLUMNS,
     "households": PEOPLE_COLUMNS,  # a household list is its members with 户号 and relation
@@ -103,6 +104,15 @@ RELATION_WORDS = {
     "兄弟姐妹": Relation.SIBLING,
     "其他": Relation.OTHER,
 }
+# The columns holding a code, what spreadsheets write for each, and the codes themselves.
+CODED_COLUMNS = tuple(
+    (key, words, frozenset(c.value for c in codes))
+    for key, words, codes in (
+        ("residence_type", RESIDENCE_WORDS, ResidenceType),
+        ("relation", RELATION_WORDS, Relation),
+        ("sex", SEX_WORDS, Sex),
+    )
+)
 YES_WORDS = {"是", "1", "Y", "y", "true", "TRUE", "重点", "出租"}
 SITE_KIND_WORDS = {
     "学校": "school",
@@ -153,11 +163,13 @@ class ImportReport:
 
 def rejected_workbook(report: ImportReport) -> bytes:
     """The rejected rows as an .xlsx: the original cells, then 行号 and 错误原因."""
-    reasons: dict[int, list[str]] = {}
+    reasons: dict[int, list[str]] = defaultdict(list)
     for error in report.errors:
-        reasons.setdefault(error.row, []).append(f"{error.column}: {error.reason}")
+        reasons[error.row].append(f"{error.column}: {error.reason}")
+    width = len(report.headers)  # a row may be shorter (trailing empty cells) or padded
     rows = (
-        [*values, number, "；".join(reasons.get(number, []))] for number, values in report.rejected
+        [*values[:width], *[None] * (width - len(values)), number, "；".join(reasons[number])]
+        for number, values in report.rejected
     )
     return write_workbook([*report.headers, "行号", "错误原因"], rows, "rejected")
 
@@ -279,6 +291,9 @@ class _Importer:
             for c in _all_columns()
             if (i := positions.get(c.key)) is not None
         }
+        # Where each column's cell is; a column the sheet lacks points past its last one.
+        self.width = len(report.headers)
+        self.index = {c.key: positions.get(c.key, self.width) for c in _all_columns()}
         self.catalogue = catalogue or tag_catalogue()
         self.tag_words = {d.label: d.code for d in self.catalogue.values()} | {
             c: c for c in self.catalogue
@@ -303,7 +318,11 @@ class _Importer:
     def check(self, kind: str, batch: list[tuple[int, list[Any]]]) -> list[dict[str, Any]]:
         """The clean values of the good rows; each bad row is reported and kept aside."""
         good = []
+        width = self.width
         for number, values in batch:
+            if len(values) <= width:
+                # Short rows (trailing empty cells) and absent columns read as None.
+                values.extend([None] * (width + 1 - len(values)))
             errors: list[RowError] = []
             clean = getattr(self, f"_check_{'people' if kind == 'households' else kind}")(
                 number, values, errors
@@ -335,11 +354,10 @@ class _Importer:
         return self.headers.get(key) or next(c.header for c in _all_columns() if c.key == key)
 
     def _cell(self, values: list[Any], key: str) -> Any:
-        index = self.positions.get(key)
-        return values[index] if index is not None and index < len(values) else None
+        return values[self.index[key]]  # check() pads every row to self.width + 1
 
     def _text(self, values: list[Any], key: str) -> str | None:
-        return cell_text(self._cell(values, key))
+        return cell_text(values[self.index[key]])
 
     def _field(
         self, number: int, errors: list[RowError], key: str, check: Callable[[], Any]
@@ -350,7 +368,7 @@ class _Importer:
             errors.append(RowError(number, self._header(key), str(error.message)))
             return None
 
-    def _word(self, words: Mapping[str, Any], value: str, allowed: list[str]) -> Any:
+    def _word(self, words: Mapping[str, Any], value: str, allowed: frozenset[str]) -> Any:
         if value in words:
             return str(words[value])
         if value in allowed:
@@ -405,18 +423,11 @@ class _Importer:
             clean["phone"] = self._field(
                 number, errors, "phone", lambda: personal_data.clean_phone(phone)
             )
-        for key, words, enum in (
-            ("residence_type", RESIDENCE_WORDS, ResidenceType),
-            ("relation", RELATION_WORDS, Relation),
-            ("sex", SEX_WORDS, Sex),
-        ):
+        for key, words, allowed in CODED_COLUMNS:
             word = self._text(values, key)
             if word is not None:
                 clean[key] = self._field(
-                    number,
-                    errors,
-                    key,
-                    lambda w=word, ws=words, e=enum: self._word(ws, w, [x.value for x in e]),
+                    number, errors, key, lambda w=word, ws=words, a=allowed: self._word(ws, w, a)
                 )
         birth = self._cell(values, "birth_date")
         if birth is not None and "id_number" not in clean:
@@ -476,7 +487,7 @@ class _Importer:
             "grid": self._grid(number, values, errors),
             "name": self._field(number, errors, "name", lambda: registry.clean_name(name)),
             "kind": self._field(
-                number, errors, "kind", lambda: self._word(SITE_KIND_WORDS, kind or "", [])
+                number, errors, "kind", lambda: self._word(SITE_KIND_WORDS, kind or "", frozenset())
             ),
             "address": self._text(values, "address") or "",
             "contact_name": self._text(values, "contact_name") or "",
@@ -652,23 +663,19 @@ class _Importer:
                 (tenant_id, person_id, code, now, self.actor_id)
                 for code in dict.fromkeys(row["tags"])
             )
-        inserted = bulk_insert(
-            session, Person.__table__, PERSON_COPY_COLUMNS, people, unique=PERSON_UNIQUE
-        )
-        created = [(i, row) for i, row in zip(ids, rows, strict=True) if i in inserted]
-        record_creations(
+        skipped = bulk_insert(
             session,
-            self.actor,
-            "person",
-            [i for i, _ in created],
-            [r["grid"].id for _, r in created],
-            now,
+            Person.__table__,
+            PERSON_COPY_COLUMNS,
+            people,
+            unique=PERSON_UNIQUE,
+            history=creation_history(session, self.actor, "person", now),
         )
-        tags = [tag for tag in tags if tag[1] in inserted]
+        tags = [tag for tag in tags if tag[1] not in skipped]
         if tags:
             bulk_insert(session, PersonTag.__table__, TAG_COPY_COLUMNS, tags)
-        self.report.created += len(created)
-        return [row for i, row in zip(ids, rows, strict=True) if i not in inserted]
+        self.report.created += len(rows) - len(skipped)
+        return [row for i, row in zip(ids, rows, strict=True) if i in skipped]
 
 
 def _all_columns() -> tuple[Column, ...]:
@@ -713,18 +720,29 @@ TAG_COPY_COLUMNS = ("tenant_id", "person_id", "tag", "created_at", "created_by_i
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     """``count`` fresh primary keys of ``table``: from its sequence on PostgreSQL; on SQLite,
     after the largest (the import's transaction holds SQLite's single write lock)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id'))"
-                    " FROM generate_series(1, :n)"
-                ),
-                {"table": table.name, "n": count},
-            )
-        )
-    start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
-    return list(range(start, start + count))
+    if session.get_bind().dialect.name != "postgresql":
+        start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+        return list(range(start, start + count))
+    params = {"table": table.name, "n": count}
+    # Only the first and last id travel: fetching thousands of ids cost more than the rest of
+    # the batch's bookkeeping. They are consecutive unless another session drew from the
+    # sequence at the same moment; then (rarely) the ids are drawn again and all fetched.
+    first, last = session.execute(_FIRST_AND_LAST_ID, params).one()
+    if last - first + 1 == count:
+        return list(range(first, last + 1))
+    return list(session.scalars(_DRAW_IDS, params))
+
+
+# The sequence is looked up once (a scalar subquery), not once per id.
+_DRAW_IDS = text(
+    "SELECT nextval((SELECT pg_get_serial_sequence(:table, 'id')::regclass)) AS id"
+    " FROM generate_series(1, :n)"
+)
+_FIRST_AND_LAST_ID = text(
+    "SELECT min(id), max(id) FROM (SELECT nextval("
+    "(SELECT pg_get_serial_sequence(:table, 'id')::regclass)) AS id"
+    " FROM generate_series(1, :n)) AS drawn"
+)
 
 
 def one_of(session: Session, column: Any, values: list[Any]) -> Any:
@@ -735,19 +753,13 @@ def one_of(session: Session, column: Any, values: list[Any]) -> Any:
     return column.in_(values)
 
 
-def record_creations(
-    session: Session,
-    actor: User | None,
-    object_type: str,
-    ids: list[int],
-    node_ids: list[int],
-    at: dt.datetime,
-) -> None:
-    """The history's "create" entries of records stored in bulk, in one statement."""
-    if not ids:
-        return
+def creation_history(
+    session: Session, actor: User | None, object_type: str, at: dt.datetime
+) -> dict[str, Any]:
+    """What every history entry "created" of records stored in bulk has in common; each adds
+    its record's id (``object_id``) and grid (``node_id``)."""
     actor_id, actor_name = registry._actor_id_and_name(actor)
-    values = {
+    return {
         "tenant_id": registry._tenant(session),
         "object_type": object_type,
         "action": "create",
@@ -755,25 +767,6 @@ def record_creations(
         "actor_name": actor_name,
         "at": at,
     }
-    table = RecordChange.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        # Two integer arrays rather than rows: the rest is the same for every entry.
-        pairs = select(
-            func.unnest(bindparam("ids", ids, type_=ARRAY(Integer))).label("object_id"),
-            func.unnest(bindparam("nodes", node_ids, type_=ARRAY(Integer))).label("node_id"),
-        ).subquery()
-        columns = [*values, "object_id", "node_id"]
-        session.execute(
-            table.insert().from_select(
-                columns,
-                select(*(literal(v, table.c[k].type) for k, v in values.items()), pairs),
-            )
-        )
-        return
-    session.execute(
-        table.insert(),
-        [values | {"object_id": i, "node_id": n} for i, n in zip(ids, node_ids, strict=True)],
-    )
 
 
 PERSON_UNIQUE = ("tenant_id", "id_number_hash")  # uq_persons_tenant_id_id_number_hash
@@ -786,48 +779,101 @@ def bulk_insert(
     rows: list[tuple[Any, ...]],
     *,
     unique: tuple[str, ...] | None = None,
+    history: dict[str, Any] | None = None,
 ) -> set[int]:
     """Insert ``rows`` into ``table``: COPY on PostgreSQL (in the session's transaction, so the
-    tenant given to row-level security applies), one executemany elsewhere. With ``unique``
-    (the columns of a unique index), rows that would repeat a stored value are skipped, and
-    the ids inserted are returned (``columns[0]`` must then be the id)."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # PostgreSQL refuses COPY FROM into a table with row-level security: copy into a
-        # temporary staging table, then one INSERT … SELECT, which the policy checks.
-        from psycopg import sql  # only installed with PostgreSQL support
+    tenant given to row-level security applies), one executemany elsewhere.
 
-        target, staging = sql.Identifier(table.name), sql.Identifier(f"import_{table.name}")
-        names = sql.SQL(", ").join(map(sql.Identifier, columns))
-        cursor = connection.connection.driver_connection.cursor()
-        cursor.execute(
-            sql.SQL(
-                "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
-            ).format(staging, target)
+    With ``unique`` (the columns of a unique index), rows that would repeat a stored value
+    are skipped, and their ids returned (``columns[0]`` must then be the id). With
+    ``history`` (from creation_history), each row inserted gets its "created" entry in the
+    change history (``table`` must then have ``node_id``)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return _insert_many(session, table, columns, rows, unique, history)
+    # PostgreSQL refuses COPY FROM into a table with row-level security: copy into a
+    # temporary staging table, then one INSERT … SELECT, which the policy checks. The history
+    # entries are written by the same statement, from what the insert returns, so neither
+    # the ids nor the grids travel back and forth.
+    from psycopg import sql  # only installed with PostgreSQL support
+
+    target, staging = sql.Identifier(table.name), sql.Identifier(f"import_{table.name}")
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
+        ).format(staging, target)
+    )
+    with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
+        for row in rows:
+            copy.write_row(row)
+    id_column = sql.Identifier(columns[0])
+    insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, names, names, staging)
+    if unique:
+        insert += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(
+            sql.SQL(", ").join(map(sql.Identifier, unique))
         )
-        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
-            for row in rows:
-                copy.write_row(row)
-        skip = sql.SQL("")
-        if unique:
-            skip = sql.SQL(" ON CONFLICT ({}) DO NOTHING RETURNING {}").format(
-                sql.SQL(", ").join(map(sql.Identifier, unique)), sql.Identifier(columns[0])
+    history_table = RecordChange.__table__
+    if history is None and not unique:
+        cursor.execute(insert)
+    else:
+        statement = sql.SQL("WITH new AS ({} RETURNING {}, node_id)").format(insert, id_column)
+        params: list[Any] = []
+        if history is not None:
+            statement += sql.SQL(
+                ", history AS (INSERT INTO record_changes ({}, object_id, node_id)"
+                " SELECT {}, {}, node_id FROM new)"
+            ).format(
+                sql.SQL(", ").join(map(sql.Identifier, history)),
+                sql.SQL(", ").join(  # typed: a NULL actor would otherwise be taken for text
+                    sql.SQL("{}::{}").format(
+                        sql.Placeholder(),
+                        sql.SQL(history_table.c[key].type.compile(connection.dialect)),
+                    )
+                    for key in history
+                ),
+                id_column,
             )
-        cursor.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}{}").format(
-                target, names, names, staging, skip
-            )
+            params = list(history.values())
+        statement += sql.SQL(" SELECT {} FROM {} WHERE {} NOT IN (SELECT {} FROM new)").format(
+            id_column, staging, id_column, id_column
         )
-        inserted = {row[0] for row in cursor.fetchall()} if unique else set()
-        cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
-        return inserted
+        cursor.execute(statement, params)
+    skipped = {row[0] for row in cursor.fetchall()} if unique else set()
+    cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
+    return skipped
+
+
+def _insert_many(
+    session: Session,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    unique: tuple[str, ...] | None,
+    history: dict[str, Any] | None,
+) -> set[int]:
+    """bulk_insert on SQLite: one executemany, then which ids made it."""
     values = [dict(zip(columns, row, strict=True)) for row in rows]
-    if not unique:
+    if unique:
+        session.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=unique), values)
+    else:
         session.execute(table.insert(), values)
+    if not (unique or history):
         return set()
-    session.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=unique), values)
     ids = [row[0] for row in rows]
-    return set(session.scalars(select(table.c[columns[0]]).where(table.c[columns[0]].in_(ids))))
+    id_column = table.c[columns[0]]
+    stored = {
+        row_id: node_id
+        for row_id, node_id in session.execute(
+            select(id_column, table.c.node_id).where(id_column.in_(ids))
+        )
+    }
+    if history is not None and (
+        entries := [history | {"object_id": i, "node_id": stored[i]} for i in ids if i in stored]
+    ):
+        session.execute(RecordChange.__table__.insert(), entries)
+    return {i for i in ids if i not in stored}
 
 
 # --- imports as jobs -------------------------------------------------------------------------

@@ -114,6 +114,8 @@ def cell_text(value: Any) -> str | None:
     """A cell as trimmed text (None when empty). Whole numbers lose Excel's ".0"."""
     if value is None:
         return None
+    if type(value) is str:  # the common case first: an import reads millions of cells
+        return value.strip() or None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dt.datetime):
