@@ -56,6 +56,7 @@ ROLE_ORDER = [
 
 def register_cli(app: Flask) -> None:
     """Attach gridgov's commands to ``app.cli``."""
+    from gridgov.files_commands import files_cli
     from gridgov.jobs import worker
     from gridgov.migrations.commands import db
     from gridgov.plugin_commands import plugins
@@ -65,6 +66,7 @@ def register_cli(app: Flask) -> None:
     for command in (db, worker, tenants, tokens, operators, users, demo, tasks_group, plugins):
         app.cli.add_command(command)
     app.cli.add_command(registry_cli)
+    app.cli.add_command(files_cli)
 
 
 def _create_app() -> Flask:

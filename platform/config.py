@@ -44,6 +44,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # Key for encrypting personal data (ID numbers, phones) at rest: 32 bytes, urlsafe b64.
         "GRIDGOV_DATA_KEY": get("GRIDGOV_DATA_KEY") or _instance_secret(instance, "data_key", 32),
         "GRIDGOV_FILES_DIR": get("GRIDGOV_FILES_DIR") or str(instance / "files"),
+        # Files the system writes for one reader (people exports, rejected import rows, card
+        # lists) hold personal data: they are deleted this many days after they were made
+        # (`gridgov files expire`, from cron once a day).
+        "GRIDGOV_KEEP_EXPORTS_DAYS": int(get("GRIDGOV_KEEP_EXPORTS_DAYS", 7)),
         "GRIDGOV_DOMAIN": get("GRIDGOV_DOMAIN") or None,  # <slug>.<domain> hosts, optional
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": get("GRIDGOV_TIMEZONE", "Asia/Shanghai"),

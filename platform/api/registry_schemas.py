@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gridgov.api.schemas import ApiSchema, QueryArgsSchema
+from gridgov.api.schemas import ApiSchema, QueryArgsSchema, kept_until_field
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Relation, ResidenceType, Sex, SiteKind
@@ -295,6 +295,7 @@ class ImportRunSchema(ApiSchema):
     report = fields.Dict(dump_only=True, allow_none=True)
     error = fields.String(dump_only=True, allow_none=True)
     has_rejected_file = fields.Function(lambda r: r.rejected_file_id is not None, dump_only=True)
+    rejected_file_kept_until = kept_until_field("rejected_file_id")
     created_at = fields.DateTime(dump_only=True)
     finished_at = fields.DateTime(dump_only=True, allow_none=True)
 
@@ -317,11 +318,15 @@ class ExportCreateSchema(PeopleSearchSchema):
 
 class ExportRunSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
-    status = fields.String(dump_only=True, metadata={"description": "queued/running/done/failed"})
+    status = fields.String(
+        dump_only=True,
+        metadata={"description": "queued/running/done/failed/expired（文件已过保存期限并删除）"},
+    )
     progress = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "done/total"})
     count = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出人数"})
     is_masked = fields.Function(lambda r: r.reason is None, dump_only=True)
     has_file = fields.Function(lambda r: r.file_id is not None, dump_only=True)
+    file_kept_until = kept_until_field("file_id")
     created_at = fields.DateTime(dump_only=True)
     finished_at = fields.DateTime(dump_only=True, allow_none=True)
 

@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.service import role_label
+from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 
 # marshmallow's messages in Chinese. Made plain text when a schema is built: marshmallow
@@ -399,4 +400,22 @@ class OfficersSchema(ApiSchema):
         fields.Integer(),
         required=True,
         metadata={"description": "部门的全部人员（角色须为部门人员）；未列出的将被移除"},
+    )
+
+
+def kept_until_field(file_attribute: str) -> fields.Function:
+    """Until when the file a job wrote (an export, rejected rows) is kept before it is deleted,
+    in ISO 8601; null when there is no file (not written yet, or already deleted)."""
+
+    def kept_until(run: Any) -> str | None:
+        if getattr(run, file_attribute) is None:
+            return None
+        at = files.kept_until(run.finished_at)
+        return at.isoformat() if at is not None else None
+
+    return fields.Function(
+        kept_until,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "文件保留到此时，之后自动删除（GRIDGOV_KEEP_EXPORTS_DAYS）"},
     )

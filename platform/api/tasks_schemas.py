@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema, StoredFileSchema
+from gridgov.api.schemas import (
+    ApiSchema,
+    NodeRefSchema,
+    QueryArgsSchema,
+    StoredFileSchema,
+    kept_until_field,
+)
 from gridgov.core.tasks.exports import export_progress
 from gridgov.core.tasks.models import Card, Rating, Source, Track
 
@@ -270,7 +276,10 @@ class TaskExportSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     node_id = fields.Integer(dump_only=True)
     card = fields.String(dump_only=True)
-    status = fields.String(dump_only=True, metadata={"description": "queued/running/done/failed"})
+    status = fields.String(
+        dump_only=True,
+        metadata={"description": "queued/running/done/failed/expired（文件已过保存期限并删除）"},
+    )
     rows = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出的事件数"})
     progress = fields.Function(
         export_progress,
@@ -279,6 +288,7 @@ class TaskExportSchema(ApiSchema):
         metadata={"description": "进行中：done/total"},
     )
     is_ready = fields.Function(lambda e: e.file_id is not None, dump_only=True)
+    file_kept_until = kept_until_field("file_id")
     created_at = fields.DateTime(dump_only=True)
     finished_at = fields.DateTime(dump_only=True, allow_none=True)
 

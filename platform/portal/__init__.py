@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_datetime
 
+from gridgov.core.files import service as files
+
 
 def init_app(app: Flask) -> None:
     # The view modules register their routes on the blueprint when imported.
@@ -29,6 +31,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(public.bp)
     admission_forms.mount(app, app.extensions["gridgov.plugins"])
+
+    # Until when a file the system wrote for one reader (an export) is kept.
+    app.add_template_global(files.kept_until, "kept_until")
 
     @app.template_filter("when")
     def _when(value: Any) -> str:

@@ -3,6 +3,7 @@ hands back the rejected ones; exports are masked unless an allowed role gives a 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from openpyxl import load_workbook
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.files.models import StoredFile
 from gridgov.core.registry import imports
-from gridgov.core.registry.models import ExportRun
+from gridgov.core.registry.models import ExportRun, ImportRun
 from gridgov.core.registry.spreadsheet import write_workbook
 from tests.api.bearer import bearer, url
 from tests.core.registry.conftest import id_number
@@ -201,3 +202,47 @@ def test_a_clear_export_needs_a_role_allowed_to_unmask(client, county, mint, fil
     )
     assert refused.status_code == 422
     assert "reason" in refused.get_json()["errors"]["json"]
+
+
+def test_exports_and_rejected_rows_are_deleted_after_their_keeping_period(
+    client, county, mint, files_dir, app
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    token = bearer(mint(county, county.admin))
+    imported = upload(client, county, token, rows(county)).get_json()
+    exported = client.post(url(county, "/people/exports"), json={"q": "示例"}, headers=token)
+    export = client.get(url(county, f"/people/exports/{exported.get_json()['id']}"), headers=token)
+    export = export.get_json()
+    for run in (imported, export):
+        kept = run.get("file_kept_until") or run.get("rejected_file_kept_until")
+        finished = dt.datetime.fromisoformat(run["finished_at"]).replace(tzinfo=None)
+        assert dt.datetime.fromisoformat(kept).replace(tzinfo=None) - finished == dt.timedelta(
+            days=7
+        )
+    assert len([p for p in files_dir.rglob("*") if p.is_file()]) == 2
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        for model in (ImportRun, ExportRun):
+            for old in session.scalars(select(model)):
+                old.finished_at -= dt.timedelta(days=8)
+        session.commit()
+
+    result = app.test_cli_runner().invoke(args=["files", "expire"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{county.tenant.slug}: 1 people exports, 1 rejected-rows files" in result.output
+    assert [p for p in files_dir.rglob("*") if p.is_file()] == []
+    export = client.get(url(county, f"/people/exports/{export['id']}"), headers=token).get_json()
+    assert (export["status"], export["has_file"], export["file_kept_until"]) == (
+        "expired",
+        False,
+        None,
+    )
+    gone = client.get(url(county, f"/people/exports/{export['id']}/file"), headers=token)
+    assert gone.status_code == 404 and "超过保存期限" in gone.get_json()["message"]
+    rejected = client.get(
+        url(county, f"/registry/imports/{imported['id']}/rejected"), headers=token
+    )
+    assert rejected.status_code == 404 and "超过保存期限" in rejected.get_json()["message"]
+    run = client.get(url(county, f"/registry/imports/{imported['id']}"), headers=token).get_json()
+    assert run["report"]["rejected"] == 1 and not run["has_rejected_file"]

@@ -13,8 +13,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from gridgov.core.audit.models import AuditEvent
-from gridgov.core.db import db_session, set_tenant
+from gridgov.core.db import db_session, set_tenant, tenant_scope
+from gridgov.core.files import service as files
+from gridgov.core.registry import exports
 from gridgov.core.registry import service as registry
+from gridgov.core.registry.models import ExportRun
 from gridgov.core.registry.service import PersonInput
 from gridgov.core.registry.spreadsheet import write_workbook
 from tests.core.registry.conftest import id_number
@@ -244,6 +247,7 @@ def test_an_export_runs_as_a_job_and_hands_its_file_to_its_author_only(
     assert id_number(1) not in started.headers["Location"]
     status = client.get(started.headers["Location"], headers={"HX-Request": "true"})
     assert "已导出 1 人" in status.get_data(as_text=True)
+    assert "文件保留至" in status.get_data(as_text=True)
     download = client.get(started.headers["Location"] + "/people.xlsx")
     values = str(list(load_workbook(io.BytesIO(download.data)).active.values))
     assert "王示例1" in values and id_number(1) not in values
@@ -310,3 +314,18 @@ def test_a_rental_is_registered_on_the_dwelling_page(app, client, county, mine):
     assert created.status_code == 302
     html = client.get(page).get_data(as_text=True)
     assert "2026-03-01" in html and "出租屋" in html
+
+
+def test_an_export_past_its_keeping_period_says_its_file_was_deleted(
+    app, client, county, mine, files_dir
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    login(client, "changshan", county.supervisor.username)
+    started = post_form(client, f"{BASE}/people", f"{BASE}/people/exports", {"q": "王"})
+    with app.app_context(), tenant_scope(db_session(), county.tenant.id) as session:
+        run = session.scalars(select(ExportRun)).one()
+        exports.expire_files(session, files.expiry_cutoff(run.finished_at + dt.timedelta(days=8)))
+        session.commit()
+    html = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "已超过保存期限" in html and "people.xlsx" not in html
+    assert client.get(started.headers["Location"] + "/people.xlsx").status_code == 404

@@ -8,6 +8,7 @@ path. Object storage can replace the disk behind ``_write`` and ``file_path`` la
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -15,9 +16,9 @@ import re
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import filetype
 from flask import current_app
@@ -140,6 +141,40 @@ def file_path(stored: StoredFile) -> Path:
 def open_file(stored: StoredFile) -> BinaryIO:
     """The file's bytes, opened for reading (the caller closes it)."""
     return file_path(stored).open("rb")
+
+
+def delete_file(session: Session, stored: StoredFile) -> None:
+    """Delete a file: its bytes at once (they may hold personal data, so they do not wait for
+    the commit), its row with the caller's transaction."""
+    file_path(stored).unlink(missing_ok=True)
+    session.delete(stored)
+
+
+def delete_files_of(
+    session: Session, holders: Sequence[Any], attribute: str, **changes: Any
+) -> int:
+    """Delete the file each of ``holders`` keeps in ``attribute`` (a file id), which becomes
+    None, with ``changes`` applied to the holder too; how many were deleted."""
+    for holder in holders:
+        stored = get_file(session, getattr(holder, attribute))
+        setattr(holder, attribute, None)
+        for name, value in changes.items():
+            setattr(holder, name, value)
+        session.flush()  # the holder lets go of the file before the file goes
+        delete_file(session, stored)
+    return len(holders)
+
+
+def kept_until(made_at: dt.datetime | None) -> dt.datetime | None:
+    """Until when a file the system wrote for one reader (an export) is kept."""
+    if made_at is None:
+        return None
+    return made_at + dt.timedelta(days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"])
+
+
+def expiry_cutoff(now: dt.datetime) -> dt.datetime:
+    """Exports made before this moment are past their keeping period at ``now``."""
+    return now - dt.timedelta(days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"])
 
 
 def clean_file_name(name: str, extension: str) -> str:

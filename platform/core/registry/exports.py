@@ -10,9 +10,11 @@ file is kept for its author alone.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -193,7 +195,23 @@ def visible_export_run(session: Session, actor: User, run_id: int) -> ExportRun:
 
 
 def export_file(session: Session, run: ExportRun) -> StoredFile:
-    """The .xlsx of a finished export, or NotFound while it is being built."""
+    """The .xlsx of a finished export, or NotFound while it is being built or once deleted."""
+    if run.status == ImportStatus.EXPIRED:
+        raise NotFound(
+            _(
+                "导出文件已超过保存期限（%(days)d 天），已删除，请重新导出",
+                days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"],
+            )
+        )
     if run.file_id is None:
         raise NotFound(_("导出文件还没有生成"))
     return files.get_file(session, run.file_id)
+
+
+def expire_files(session: Session, before: dt.datetime) -> int:
+    """Delete the files of the current county's exports that finished before ``before``; each
+    run stays, marked expired (who exported what, and why, is in the audit log)."""
+    runs = session.scalars(
+        select(ExportRun).where(ExportRun.file_id.is_not(None), ExportRun.finished_at < before)
+    ).all()
+    return files.delete_files_of(session, runs, "file_id", status=ImportStatus.EXPIRED.value)

@@ -291,9 +291,10 @@ class _Importer:
             for c in _all_columns()
             if (i := positions.get(c.key)) is not None
         }
-        # Where each column's cell is; a column the sheet lacks points past its last one.
+        # Where each column's cell is; a column the sheet lacks reads the None that check()
+        # appends to every row.
         self.width = len(report.headers)
-        self.index = {c.key: positions.get(c.key, self.width) for c in _all_columns()}
+        self.index = {c.key: positions.get(c.key, -1) for c in _all_columns()}
         self.catalogue = catalogue or tag_catalogue()
         self.tag_words = {d.label: d.code for d in self.catalogue.values()} | {
             c: c for c in self.catalogue
@@ -320,9 +321,9 @@ class _Importer:
         good = []
         width = self.width
         for number, values in batch:
-            if len(values) <= width:
-                # Short rows (trailing empty cells) and absent columns read as None.
-                values.extend([None] * (width + 1 - len(values)))
+            if len(values) < width:
+                values.extend([None] * (width - len(values)))  # trailing empty cells
+            values.append(None)  # what a column the sheet lacks reads (index -1)
             errors: list[RowError] = []
             clean = getattr(self, f"_check_{'people' if kind == 'households' else kind}")(
                 number, values, errors
@@ -354,7 +355,7 @@ class _Importer:
         return self.headers.get(key) or next(c.header for c in _all_columns() if c.key == key)
 
     def _cell(self, values: list[Any], key: str) -> Any:
-        return values[self.index[key]]  # check() pads every row to self.width + 1
+        return values[self.index[key]]  # see check(): every row is padded
 
     def _text(self, values: list[Any], key: str) -> str | None:
         return cell_text(values[self.index[key]])
@@ -808,41 +809,60 @@ def bulk_insert(
     with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
         for row in rows:
             copy.write_row(row)
-    id_column = sql.Identifier(columns[0])
     insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, names, names, staging)
     if unique:
         insert += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(
             sql.SQL(", ").join(map(sql.Identifier, unique))
         )
-    history_table = RecordChange.__table__
     if history is None and not unique:
         cursor.execute(insert)
     else:
-        statement = sql.SQL("WITH new AS ({} RETURNING {}, node_id)").format(insert, id_column)
-        params: list[Any] = []
-        if history is not None:
-            statement += sql.SQL(
-                ", history AS (INSERT INTO record_changes ({}, object_id, node_id)"
-                " SELECT {}, {}, node_id FROM new)"
-            ).format(
-                sql.SQL(", ").join(map(sql.Identifier, history)),
-                sql.SQL(", ").join(  # typed: a NULL actor would otherwise be taken for text
-                    sql.SQL("{}::{}").format(
-                        sql.Placeholder(),
-                        sql.SQL(history_table.c[key].type.compile(connection.dialect)),
-                    )
-                    for key in history
-                ),
-                id_column,
-            )
-            params = list(history.values())
-        statement += sql.SQL(" SELECT {} FROM {} WHERE {} NOT IN (SELECT {} FROM new)").format(
-            id_column, staging, id_column, id_column
+        statement, params = _insert_returning_skipped(
+            connection.dialect, insert, staging, sql.Identifier(columns[0]), history
         )
         cursor.execute(statement, params)
     skipped = {row[0] for row in cursor.fetchall()} if unique else set()
     cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
     return skipped
+
+
+def _insert_returning_skipped(
+    dialect: Any, insert: Any, staging: Any, id_column: Any, history: dict[str, Any] | None
+) -> tuple[Any, list[Any]]:
+    """``insert`` (from ``staging``) as one statement that also writes each inserted row's
+    history entry, if asked, and returns the ids of the staged rows it skipped."""
+    from psycopg import sql
+
+    returning = [id_column] if history is None else [id_column, sql.Identifier("node_id")]
+    statement = sql.SQL("WITH new AS ({} RETURNING {})").format(
+        insert, sql.SQL(", ").join(returning)
+    )
+    params: list[Any] = []
+    if history is not None:
+        # Typed placeholders (a NULL actor would be taken for text), and the values bound as
+        # the ORM would bind them (UTCDateTime).
+        changes = RecordChange.__table__
+        placeholders = [
+            sql.SQL("{}::{}").format(
+                sql.Placeholder(), sql.SQL(changes.c[key].type.compile(dialect))
+            )
+            for key in history
+        ]
+        statement += sql.SQL(
+            ", history AS (INSERT INTO record_changes ({}, object_id, node_id)"
+            " SELECT {}, {}, node_id FROM new)"
+        ).format(
+            sql.SQL(", ").join(map(sql.Identifier, history)),
+            sql.SQL(", ").join(placeholders),
+            id_column,
+        )
+        for key, value in history.items():
+            bind = changes.c[key].type.bind_processor(dialect)
+            params.append(bind(value) if bind is not None else value)
+    statement += sql.SQL(" SELECT {} FROM {} WHERE {} NOT IN (SELECT {} FROM new)").format(
+        id_column, staging, id_column, id_column
+    )
+    return statement, params
 
 
 def _insert_many(
@@ -970,15 +990,32 @@ def _discard_upload(session: Session, run: ImportRun) -> None:
     stored = files.get_file(session, run.file_id) if run.file_id is not None else None
     run.file_id = None
     if stored is not None:
-        files.file_path(stored).unlink(missing_ok=True)
-        session.delete(stored)
+        files.delete_file(session, stored)
+
+
+def expire_rejected_files(session: Session, before: dt.datetime) -> int:
+    """Delete the rejected-rows files of the current county's imports that finished before
+    ``before`` (they hold ID numbers as typed); the runs and their reports stay."""
+    runs = session.scalars(
+        select(ImportRun).where(
+            ImportRun.rejected_file_id.is_not(None), ImportRun.finished_at < before
+        )
+    ).all()
+    return files.delete_files_of(session, runs, "rejected_file_id")
 
 
 def rejected_file(session: Session, actor: User, run: ImportRun) -> StoredFile:
     """The rejected rows of ``run`` (original cells, ID numbers included): only the user who ran
     the import may have them, not even a county administrator; NotFound for anyone else."""
-    if run.rejected_file_id is None or run.created_by_id != actor.id:
+    if run.created_by_id != actor.id or not (run.report or {}).get("rejected"):
         raise NotFound(_("这次导入没有被拒绝的行"))
+    if run.rejected_file_id is None:
+        raise NotFound(
+            _(
+                "被拒绝的行的文件已超过保存期限（%(days)d 天），已删除",
+                days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"],
+            )
+        )
     return files.get_file(session, run.rejected_file_id)
 
 
@@ -1008,7 +1045,7 @@ def visible_import_run(session: Session, actor: User, run_id: int) -> ImportRun:
 
 def run_progress(run: ImportRun | ExportRun) -> dict[str, int] | None:
     """How far a queued or running import or export is (from its RQ job), or None if unknown."""
-    if run.job_id is None or run.status in (ImportStatus.DONE, ImportStatus.FAILED):
+    if run.job_id is None or run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return None
     redis_url = current_app.config.get("REDIS_URL")
     if not redis_url:

@@ -304,6 +304,7 @@ class ImportStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    EXPIRED = "expired"  # an export whose file was deleted after its keeping period
 
 
 class ImportRun(TenantScoped, Base):

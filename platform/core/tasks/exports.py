@@ -5,10 +5,12 @@ answers them at once.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from typing import Any
 
+from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -67,15 +69,31 @@ def visible_export(session: Session, actor: User, export_id: int) -> TaskExport:
 
 
 def export_file(session: Session, export: TaskExport) -> StoredFile:
-    """The written workbook, or NotFound while it is not ready."""
+    """The written workbook, or NotFound while it is not ready or once deleted."""
+    if export.status == ExportStatus.EXPIRED:
+        raise NotFound(
+            _(
+                "导出文件已超过保存期限（%(days)d 天），已删除，请重新导出",
+                days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"],
+            )
+        )
     if export.file_id is None:
         raise NotFound(_("导出文件尚未生成"))
     return files.get_file(session, export.file_id)
 
 
+def expire_files(session: Session, before: dt.datetime) -> int:
+    """Delete the files of the current county's card lists written before ``before`` (they
+    name residents and places); each export stays, marked expired."""
+    exports = session.scalars(
+        select(TaskExport).where(TaskExport.file_id.is_not(None), TaskExport.finished_at < before)
+    ).all()
+    return files.delete_files_of(session, exports, "file_id", status=ExportStatus.EXPIRED.value)
+
+
 def export_progress(export: TaskExport) -> dict[str, int] | None:
     """How far a queued or running export is, or None once it is over (or unknown)."""
-    if export.status in (ExportStatus.DONE, ExportStatus.FAILED):
+    if export.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
         return None
     return progress_of(export.job_id)
 

@@ -380,6 +380,7 @@ class ExportStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    EXPIRED = "expired"  # its file was deleted after the keeping period
 
 
 class TaskExport(TenantScoped, Base):

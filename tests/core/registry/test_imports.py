@@ -10,11 +10,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
 from gridgov.core.accounts.scope import scope_of
+from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import imports
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Dwelling, Household, Person, Site
+from gridgov.core.registry.models import Dwelling, Household, Person, RecordChange, Site
 from gridgov.core.registry.spreadsheet import write_workbook
 from tests.core.registry.conftest import id_number
 
@@ -110,6 +111,21 @@ def test_strict_mode_stores_nothing_when_one_row_is_bad(session, county):
 def test_strict_mode_stores_everything_when_all_rows_are_good(session, county):
     report = run(session, county, xlsx([person_row(county, n) for n in range(3)]), strict=True)
     assert report.stored and count(session) == 3
+
+
+def test_each_imported_person_has_its_created_entry_in_the_history(session, county):
+    before = utcnow()
+    run(session, county, xlsx([person_row(county, 1), person_row(county, 2, grid=1)]))
+    people = {p.id: p for p in session.scalars(select(Person))}
+    entries = session.scalars(select(RecordChange).order_by(RecordChange.object_id)).all()
+    assert [(e.object_type, e.action, e.object_id, e.node_id) for e in entries] == [
+        ("person", "create", p.id, p.node_id) for p in sorted(people.values(), key=lambda p: p.id)
+    ]
+    assert {p.node_id for p in people.values()} == {county.grids[0].id, county.grids[1].id}
+    assert {(e.actor_id, e.actor_name) for e in entries} == {
+        (county.admin.id, f"{county.admin.name} ({county.admin.username})")
+    }
+    assert all(before <= e.at <= utcnow() for e in entries)
 
 
 @pytest.mark.parametrize("drawn_at_the_same_time", [False, True])

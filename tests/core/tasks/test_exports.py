@@ -80,3 +80,24 @@ def test_the_file_is_not_found_until_it_is_written(session, county):
     export = exports.request_export(session, admin, scope_of(session, admin), county.top, "red")
     with pytest.raises(NotFound):
         exports.export_file(session, export)
+
+
+def test_a_card_list_is_deleted_after_its_keeping_period_and_the_export_says_so(
+    session, county, carded
+):
+    staff = county.township_staff
+    town = county.townships[0]
+    old, recent = (
+        exports.request_export(session, staff, scope_of(session, staff), town, "red")
+        for _ in range(2)
+    )
+    for export in (old, recent):
+        exports.write_export(session, export.id)
+    path = files.file_path(exports.export_file(session, old))
+    old.finished_at -= dt.timedelta(days=8)
+    assert exports.expire_files(session, files.expiry_cutoff(recent.finished_at)) == 1
+    assert not path.exists()
+    assert (old.status, old.file_id) == ("expired", None)
+    with pytest.raises(NotFound, match="超过保存期限"):
+        exports.export_file(session, old)
+    assert exports.export_file(session, recent) is not None  # 7 days are not over yet

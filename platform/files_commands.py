@@ -1,0 +1,38 @@
+"""``gridgov files …``: upkeep of the files the system keeps (cron-able)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from gridgov.core.db import db_session, tenant_scope, utcnow
+from gridgov.core.files import service as files
+from gridgov.core.registry import exports as registry_exports
+from gridgov.core.registry import imports as registry_imports
+from gridgov.core.tasks import exports as task_exports
+from gridgov.core.tenancy.models import Tenant
+
+files_cli = AppGroup("files", help="Stored files: delete exports past their keeping period.")
+
+
+@files_cli.command("expire")
+def expire() -> None:
+    """Delete people exports, rejected import rows and card lists older than
+    GRIDGOV_KEEP_EXPORTS_DAYS (default 7), in every county. Run it from cron once a day."""
+    session = db_session()
+    before = files.expiry_cutoff(utcnow())
+    # Inactive counties too: their exports hold personal data all the same.
+    for tenant in session.scalars(select(Tenant).order_by(Tenant.slug)).all():
+        with tenant_scope(session, tenant.id):
+            counts = (
+                registry_exports.expire_files(session, before),
+                registry_imports.expire_rejected_files(session, before),
+                task_exports.expire_files(session, before),
+            )
+            session.commit()
+        click.echo(
+            f"{tenant.slug}: {counts[0]} people exports, {counts[1]} rejected-rows files,"
+            f" {counts[2]} card lists deleted"
+        )
+    db_session.remove()
