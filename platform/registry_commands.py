@@ -53,6 +53,13 @@ def _user(session: Session, username: str | None) -> User | None:
 @click.option("--strict", is_flag=True, help="Store nothing if any row is bad.")
 @click.option("--user", "username", help="Import as this user (their scope applies).")
 @click.option(
+    "--map",
+    "columns",
+    multiple=True,
+    metavar="HEADER=COLUMN",
+    help="A header of the file and the column it holds, e.g. --map 身份证=公民身份号码 (repeat).",
+)
+@click.option(
     "--rejected",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the rejected rows to this .xlsx (default: FILE-rejected.xlsx).",
@@ -64,9 +71,16 @@ def import_command(
     dry_run: bool,
     strict: bool,
     username: str | None,
+    columns: tuple[str, ...],
     rejected: Path | None,
 ) -> None:
     """Import people, households, dwellings or sites from an .xlsx, with progress."""
+    mapping = {}
+    for pair in columns:
+        header, sep, column = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"'{pair}' is not HEADER=COLUMN", param_hint="--map")
+        mapping[header] = column
     session = db_session()
     tenant = _tenant(session, slug)
     with tenant_scope(session, tenant.id):
@@ -88,6 +102,7 @@ def import_command(
                     str(file),
                     dry_run=dry_run,
                     strict=strict,
+                    mapping=mapping,
                     progress=advance,
                 )
             except DomainError as error:

@@ -64,3 +64,24 @@ def test_the_cli_exports_masked_people(app, session, tmp_path):
     assert result.exit_code == 0, result.output
     values = list(load_workbook(out).active.values)
     assert values[1][0] == "示例甲" and "*" in values[1][1] and id_number(1) not in str(values)
+
+
+def test_the_cli_maps_the_files_own_headers(app, session, tmp_path):
+    county = build_county(session, "cli")
+    session.commit()
+    source = tmp_path / "people.xlsx"
+    source.write_bytes(
+        write_workbook(
+            ["名字", "身份证", "网格编码"],
+            [["示例甲", id_number(1), county.grids[0].code]],
+            "people",
+        )
+    )
+    command = ["registry", "import", str(source), "--tenant", "cli"]
+    result = app.test_cli_runner().invoke(args=[*command, "--map", "名字"])
+    assert result.exit_code == 2 and "HEADER=COLUMN" in result.output
+    result = app.test_cli_runner().invoke(
+        args=[*command, "--map", "名字=姓名", "--map", "身份证=公民身份号码"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output

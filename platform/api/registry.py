@@ -665,8 +665,9 @@ class Imports(MethodView):
     def post(self, form: dict[str, Any], upload: dict[str, Any]) -> RunView:
         """Import an .xlsx of people, households, dwellings or sites (runs as a job)
 
-        Chinese headers by default (姓名, 公民身份号码, 联系电话, 网格编码 …). Follow the run at
-        ``/registry/imports/<id>``; the rejected rows come back as an .xlsx.
+        Chinese headers by default (姓名, 公民身份号码, 联系电话, 网格编码 …); ``mapping`` names the
+        columns of other headers. Follow the run at ``/registry/imports/<id>``; the rejected
+        rows come back as an .xlsx.
         """
         session, caller = db_session(), current_caller()
         access.check_may_import(caller.user)
@@ -679,6 +680,7 @@ class Imports(MethodView):
             data=file.stream,
             dry_run=form["dry_run"],
             strict=form["strict"],
+            mapping=form["mapping"],
         )
         session.commit()
         queued = enqueue(imports.run_import, current_tenant().id, run.id)

@@ -3,9 +3,13 @@ the clear value comes only from the unmask endpoint (a reason, a permission, an 
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+import json
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
 
 from gridgov.api.schemas import ApiSchema, QueryArgsSchema, kept_until_field
+from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Relation, ResidenceType, Sex, SiteKind
@@ -277,12 +281,34 @@ class ImportFileSchema(ApiSchema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
+class JsonObject(fields.String):
+    """A JSON object of text values given as one string (a query parameter of a multipart
+    upload cannot be nested)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise ValidationError(str(_('须为 JSON 对象，如 {"身份证": "公民身份号码"}')))
+        return parsed
+
+
 class ImportFormSchema(QueryArgsSchema):
     kind = fields.String(
         required=True, validate=validate.OneOf(["people", "households", "dwellings", "sites"])
     )
     dry_run = fields.Boolean(load_default=False, metadata={"description": "只检查，不保存"})
     strict = fields.Boolean(load_default=False, metadata={"description": "有一行错就全部不保存"})
+    mapping = JsonObject(
+        load_default=None,
+        metadata={
+            "description": "表头对应（JSON 对象）：表格中的列名 → 标准列名或字段，"
+            '如 {"身份证": "公民身份号码", "手机": "phone"}'
+        },
+    )
 
 
 class ImportRunSchema(ApiSchema):
@@ -291,6 +317,9 @@ class ImportRunSchema(ApiSchema):
     status = fields.String(dump_only=True, metadata={"description": "queued/running/done/failed"})
     is_dry_run = fields.Boolean(dump_only=True)
     is_strict = fields.Boolean(dump_only=True)
+    mapping = fields.Dict(
+        dump_only=True, allow_none=True, metadata={"description": "表格中的列名 → 字段"}
+    )
     progress = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "done/total"})
     report = fields.Dict(dump_only=True, allow_none=True)
     error = fields.String(dump_only=True, allow_none=True)

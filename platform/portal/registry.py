@@ -76,6 +76,13 @@ KIND_LABELS = {
     "dwellings": _("房屋"),
     "sites": _("单位场所"),
 }
+RUN_STATUS_LABELS = {
+    "queued": _("排队中"),
+    "running": _("进行中"),
+    "done": _("已完成"),
+    "failed": _("失败"),
+    "expired": _("文件已删除"),
+}
 
 
 # --- forms -----------------------------------------------------------------------------------
@@ -139,6 +146,27 @@ class ImportForm(FlaskForm):
     file = FileField(_("Excel 文件（.xlsx）"), validators=[FileRequired(_("请选择文件"))])
     dry_run = BooleanField(_("只检查，不保存"))
     strict = BooleanField(_("严格模式：有一行错误就全部不保存"))
+    mapping = TextAreaField(
+        _("表头对应（表头与标准列名不同时填写）"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 3, "placeholder": "身份证 = 公民身份号码\n手机 = 联系电话"},
+    )
+
+
+def mapping_lines(text: str | None) -> dict[str, str]:
+    """The import form's 表头对应: one "表格中的列名 = 标准列名" per line (a full-width ＝ too);
+    DomainError on the field for a line without one."""
+    mapping: dict[str, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        header, sep, column = line.replace("＝", "=").partition("=")
+        if not sep:
+            raise DomainError(
+                _("第 %(n)d 行应写成“表格中的列名 = 标准列名”", n=number), field="mapping"
+            )
+        mapping[header.strip()] = column.strip()
+    return mapping
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -537,6 +565,7 @@ def new_registry_import() -> Any:
                 data=upload.stream,
                 dry_run=form.dry_run.data,
                 strict=form.strict.data,
+                mapping=mapping_lines(form.mapping.data),
             )
         )
 
@@ -588,4 +617,8 @@ def _imports_page(form: ImportForm) -> str:
         form=form,
         runs=imports.import_runs(db_session(), me()),
         kind_labels=KIND_LABELS,
+        status_labels=RUN_STATUS_LABELS,
+        standard_headers={
+            kind: "、".join(column.header for column in imports.KINDS[kind]) for kind in KIND_LABELS
+        },
     )

@@ -246,3 +246,32 @@ def test_exports_and_rejected_rows_are_deleted_after_their_keeping_period(
     assert rejected.status_code == 404 and "超过保存期限" in rejected.get_json()["message"]
     run = client.get(url(county, f"/registry/imports/{imported['id']}"), headers=token).get_json()
     assert run["report"]["rejected"] == 1 and not run["has_rejected_file"]
+
+
+def test_an_import_maps_the_countys_own_headers(client, county, mint, files_dir, app):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    token = bearer(mint(county, county.admin))
+    data = write_workbook(
+        ["名字", "身份证", "网格"], [["示例甲", id_number(1), county.grids[0].code]], "people"
+    )
+
+    def post(mapping):
+        return client.post(
+            url(county, "/registry/imports"),
+            query_string={"kind": "people", "mapping": mapping},
+            data={"file": (io.BytesIO(data), "人口.xlsx")},
+            headers=token,
+            content_type="multipart/form-data",
+        )
+
+    not_json = post("身份证=公民身份号码")
+    assert not_json.status_code == 422
+    assert "mapping" in not_json.get_json()["errors"]["query"]
+    unknown = post('{"名字": "昵称"}')
+    assert unknown.status_code == 422 and "mapping" in unknown.get_json()["errors"]["json"]
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        assert session.scalars(select(ImportRun)).all() == []  # refused before anything is kept
+    done = post('{"名字": "姓名", "身份证": "公民身份号码"}').get_json()
+    assert done["status"] == "done" and done["report"]["created"] == 1
+    assert done["mapping"] == {"名字": "name", "身份证": "id_number"}

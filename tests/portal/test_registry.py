@@ -232,6 +232,35 @@ def test_an_admin_imports_a_workbook_and_sees_the_result_and_the_rejected_rows(
     assert rejected.status_code == 200 and rejected.mimetype.endswith("sheet")
 
 
+def test_an_import_with_the_countys_own_headers_takes_a_mapping(app, client, county, files_dir):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    login(client, "changshan", county.admin.username)
+    data = write_workbook(["名字", "网格"], [["示例甲", county.grids[0].code]], "people")
+    page = client.get(f"{BASE}/registry/imports").get_data(as_text=True)
+    assert "公民身份号码" in page and "单位名称" in page  # the standard headers of each kind
+
+    def post(mapping):
+        return client.post(
+            f"{BASE}/registry/imports",
+            data={
+                "csrf_token": csrf_token(page),
+                "kind": "people",
+                "file": (io.BytesIO(data), "人口.xlsx"),
+                "mapping": mapping,
+            },
+            content_type="multipart/form-data",
+        )
+
+    refused = post("名字 姓名")
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "has-error" in html and "第 1 行应写成" in html and "名字 姓名" in html
+    started = post("名字 = 姓名\n\n网格＝网格编码")
+    assert started.status_code == 302
+    status = client.get(started.headers["Location"], headers={"HX-Request": "true"})
+    assert "新增 1" in status.get_data(as_text=True)
+
+
 def test_grid_workers_have_no_import_page(client, county):
     login(client, "changshan", county.workers[0].username)
     assert client.get(f"{BASE}/registry/imports").status_code == 404

@@ -64,6 +64,7 @@ from gridgov.core.registry.spreadsheet import (
     Column,
     cell_text,
     open_sheet,
+    resolve_mapping,
     write_workbook,
 )
 from gridgov.core.registry.tags import TagDefinition, tag_catalogue
@@ -194,7 +195,7 @@ def import_file(
     """Import an .xlsx of ``kind`` (people, households, dwellings, sites); see the module."""
     if kind not in KINDS:
         raise DomainError(_("不支持的导入类型"), field="kind")
-    sheet = open_sheet(source, KINDS[kind], mapping)
+    sheet = open_sheet(source, KINDS[kind], resolve_mapping(KINDS[kind], mapping))
     report = ImportReport(kind=kind, total=sheet.total, headers=sheet.headers)
     importer = _Importer(
         session, tenant, actor, scope, report, sheet.positions, catalogue, storing=not dry_run
@@ -911,10 +912,13 @@ def start_import(
     data: bytes | IO[bytes],
     dry_run: bool = False,
     strict: bool = False,
+    mapping: Mapping[str, str] | None = None,
 ) -> ImportRun:
-    """Store the upload and queue its import; commit, then ``enqueue(run_import, …)``."""
+    """Store the upload and queue its import; commit, then ``enqueue(run_import, …)``.
+    ``mapping`` names the columns of the county's own headers (see resolve_mapping)."""
     if kind not in KINDS:
         raise DomainError(_("不支持的导入类型"), field="kind")
+    resolved = resolve_mapping(KINDS[kind], mapping)  # a bad one is refused before queueing
     stored = files.store_file(
         session, actor, name=name, data=data, kinds={FileKind.SPREADSHEET}, purpose=UPLOAD_PURPOSE
     )
@@ -923,6 +927,7 @@ def start_import(
         file_id=stored.id,
         is_dry_run=dry_run,
         is_strict=strict,
+        mapping=resolved or None,
         status=ImportStatus.QUEUED.value,
         created_by_id=actor.id,
     )
@@ -934,7 +939,7 @@ def start_import(
         "registry.import.start",
         "import_run",
         run.id,
-        after={"kind": kind, "file_id": stored.id},
+        after={"kind": kind, "file_id": stored.id, "mapping": resolved or None},
     )
     return run
 
@@ -958,6 +963,7 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
                 source,
                 dry_run=run.is_dry_run,
                 strict=run.is_strict,
+                mapping=run.mapping,
                 progress=report_progress,
             )
     except DomainError as error:

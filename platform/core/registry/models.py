@@ -324,6 +324,9 @@ class ImportRun(TenantScoped, Base):
     )
     is_dry_run: Mapped[bool] = mapped_column(default=False)
     is_strict: Mapped[bool] = mapped_column(default=False)
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="the county's own headers: sheet header -> column key"
+    )
     status: Mapped[str] = mapped_column(String(16), default="queued", comment="ImportStatus")
     job_id: Mapped[str | None] = mapped_column(String(64), comment="RQ job id, for progress")
     report: Mapped[dict[str, Any] | None] = mapped_column(comment="counts and bad rows")

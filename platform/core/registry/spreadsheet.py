@@ -69,14 +69,43 @@ class Sheet:
     total: int  # data rows (excluding the header row)
 
 
+def resolve_mapping(columns: Sequence[Column], mapping: Mapping[str, str] | None) -> dict[str, str]:
+    """A county's own headers as header -> key: ``mapping`` names, for a header of its sheet,
+    the column it holds by its standard header (公民身份号码), a common alias or its key.
+    DomainError(field="mapping") for an unknown column or one given twice."""
+    known: dict[str, str] = {}
+    for column in columns:
+        for name in (column.key, column.header, *column.aliases):
+            known[name] = column.key
+    resolved: dict[str, str] = {}
+    for theirs, ours in (mapping or {}).items():
+        header, target = str(theirs).strip(), str(ours).strip()
+        if not 1 <= len(header) <= 100:
+            raise DomainError(_("表格中的列名须为 1–100 个字"), field="mapping")
+        key = known.get(target)
+        if key is None:
+            raise DomainError(
+                _(
+                    "没有“%(column)s”这一列，可选：%(columns)s",
+                    column=target,
+                    columns="、".join(c.header for c in columns),
+                ),
+                field="mapping",
+            )
+        if key in resolved.values():
+            raise DomainError(_("“%(column)s”只能对应表格中的一列", column=target), field="mapping")
+        resolved[header] = key
+    return resolved
+
+
 def open_sheet(
     source: bytes | IO[bytes] | str,
     columns: Sequence[Column],
     mapping: Mapping[str, str] | None = None,
 ) -> Sheet:
     """Open the first sheet and match its header row to ``columns``; ``mapping`` (header ->
-    key) adds a county's own headers. DomainError(field="file") if it is not a readable
-    .xlsx or lacks a required column."""
+    key, see resolve_mapping) adds a county's own headers. DomainError(field="file") if it is
+    not a readable .xlsx or lacks a required column."""
     try:
         if isinstance(source, bytes):
             source = io.BytesIO(source)

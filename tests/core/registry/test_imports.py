@@ -251,3 +251,37 @@ def test_strict_mode_stores_nothing_when_a_row_is_refused_while_storing(
     report = run(session, county, xlsx(rows), user=county.township_staff, strict=True)
     assert not report.stored and [e.row for e in report.errors] == [7]
     assert count(session) == 1
+
+
+OWN_HEADERS = ["名字", "身份证", "手机", "所在网格"]
+
+
+def own_rows(county):
+    return [["示例1", id_number(1), "13812345678", county.grids[0].code]]
+
+
+def test_a_countys_own_headers_are_matched_through_a_mapping(session, county):
+    with pytest.raises(DomainError, match="缺少列") as missing:
+        run(session, county, xlsx(own_rows(county), OWN_HEADERS))
+    assert missing.value.field == "file"
+    mapping = {"名字": "姓名", "身份证": "公民身份号码", "手机": "phone", "所在网格": "网格"}
+    report = run(session, county, xlsx(own_rows(county), OWN_HEADERS), mapping=mapping)
+    assert report.created == 1
+    person = registry.find_by_id_number(session, id_number(1))
+    assert person.name == "示例1" and person.node_id == county.grids[0].id
+    assert registry.masked_value(person, PersonalField.PHONE) == "138****5678"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"名字": "昵称"}, "没有“昵称”这一列"),
+        ({"名字": "姓名", "称呼": "name"}, "只能对应表格中的一列"),
+        ({" ": "姓名"}, "列名须为"),
+    ],
+)
+def test_a_bad_mapping_is_a_field_error_and_stores_nothing(session, county, mapping, message):
+    with pytest.raises(DomainError, match=message) as refused:
+        run(session, county, xlsx(own_rows(county), OWN_HEADERS), mapping=mapping)
+    assert refused.value.field == "mapping"
+    assert count(session) == 0
