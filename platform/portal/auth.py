@@ -36,7 +36,7 @@ from gridgov.extensions import limiter, login_manager
 from gridgov.i18n import SESSION_KEY as LOCALE_KEY
 from gridgov.i18n import is_known_locale
 from gridgov.portal.forms import LoginForm
-from gridgov.portal.shell import bp, is_htmx, login_url, me
+from gridgov.portal.shell import bp, is_htmx, login_url, me, safe_next
 from gridgov.web import current_tenant
 
 TENANT_KEY = "tenant_id"
@@ -69,15 +69,6 @@ def _send_to_login() -> Any:
         # A fragment request cannot show a login page in place: make htmx load it whole.
         return "", 401, {"HX-Redirect": login_url()}
     return redirect(login_url())
-
-
-def safe_next(target: str | None) -> str:
-    """``target`` if it is a page of this county's portal, else the home page (no open
-    redirects to other sites or other counties)."""
-    prefix = f"/t/{current_tenant().slug}/"
-    if target and target.startswith(prefix) and "//" not in target and "\\" not in target:
-        return target
-    return url_for("portal.home")
 
 
 def _login_rate_limit() -> str:

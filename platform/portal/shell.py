@@ -143,6 +143,15 @@ def login_url() -> str:
     return url_for("portal.login", next=target)
 
 
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a page of this county's portal, else the home page (no open
+    redirects to other sites or other counties)."""
+    prefix = f"/t/{current_tenant().slug}/"
+    if target and target.startswith(prefix) and "//" not in target and "\\" not in target:
+        return target
+    return url_for("portal.home")
+
+
 def run_change(
     form: Form, change: Callable[[], Any], aliases: Mapping[str, str] | None = None
 ) -> bool:

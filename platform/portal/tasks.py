@@ -44,6 +44,7 @@ from gridgov.portal.shell import (
     me,
     roles_required,
     run_change,
+    safe_next,
     scope_roots,
     user_scope,
     visible_node,
@@ -357,6 +358,9 @@ def act(task_id: int) -> Any:
     aliases = {"target_node_id": "target", "department_id": "target", "file": "photo"}
     if not run_change(form, take, aliases):
         return _render_task(_visible_task(task_id), form, 422)
+    back = form.next.data
+    if back and safe_next(back) == back:
+        return redirect(back)  # the module page the step was taken on
     return redirect(url_for("portal.task", task_id=task_id))
 
 

@@ -62,6 +62,9 @@ class ActionForm(DispatchFields, FlaskForm):
     comment = TextAreaField(_("办理意见"), validators=[Length(max=4000)])
     rating = SelectField(_("评价"), choices=RATING_CHOICES, default="satisfied")
     photo = FileField(_("照片"))
+    # Where to go once the step is taken: a module's page (e.g. a hazard's) that offers the
+    # steps itself; only a page of the same county's portal (safe_next), else the task page.
+    next = HiddenField()
 
 
 class PatrolForm(FlaskForm):

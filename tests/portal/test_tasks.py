@@ -56,8 +56,30 @@ def test_a_worker_reports_with_a_photo_and_closes_on_the_spot(as_worker, county)
         data={"csrf_token": csrf_token(page), "action": "resolve", "comment": "已更换井盖"},
     )
     assert act.status_code == 302
+    assert act.headers["Location"].endswith(f"/t/changshan/tasks/{task_id}")
     page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
     assert "已办结" in page and "已更换井盖" in page
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    ["https://example.com/t/changshan/", "//example.com/t/changshan/", "/t/other-county/"],
+)
+def test_a_step_goes_back_only_to_a_page_of_the_same_county(as_worker, county, elsewhere):
+    sent = report(as_worker, county)
+    page = as_worker.get(sent.headers["Location"]).get_data(as_text=True)
+    task_id = task_id_of(sent)
+    act = as_worker.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={
+            "csrf_token": csrf_token(page),
+            "action": "resolve",
+            "comment": "已办",
+            "next": elsewhere,
+        },
+    )
+    assert act.status_code == 302
+    assert act.headers["Location"].endswith(f"/t/changshan/tasks/{task_id}")
 
 
 def test_the_same_draft_sent_twice_makes_one_task(as_worker, county):

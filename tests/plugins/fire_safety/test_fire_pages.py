@@ -189,11 +189,18 @@ def test_the_county_lists_and_publishes_a_major_hazard_from_its_page(app, live, 
     page = client.get(f"{BASE}/hazards/{hazard_id}").get_data(as_text=True)
     assert 'data-testid="action-list"' in page and 'data-testid="publish"' not in page
     task_id = int(re.search(r'/tasks/(\d+)/act"', page).group(1))
+    assert f'name="next" value="{BASE}/hazards/{hazard_id}"' in page
     listed = client.post(
         f"/t/changshan/tasks/{task_id}/act",
-        data={"csrf_token": csrf_token(page), "action": "list", "comment": "区政府挂牌督办"},
+        data={
+            "csrf_token": csrf_token(page),
+            "action": "list",
+            "comment": "区政府挂牌督办",
+            "next": f"{BASE}/hazards/{hazard_id}",
+        },
     )
     assert listed.status_code == 302
+    assert listed.headers["Location"].endswith(f"{BASE}/hazards/{hazard_id}")  # back to it
     page = client.get(f"{BASE}/hazards/{hazard_id}").get_data(as_text=True)
     assert 'data-testid="listed"' in page
     published = client.post(
