@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import random
 
 import pytest
@@ -100,6 +102,19 @@ def test_search_hashes_match_within_a_county_and_differ_across_counties():
     assert same == keys.search_hash(1, PersonalField.ID_NUMBER, VALID)
     assert same != keys.search_hash(2, PersonalField.ID_NUMBER, VALID)
     assert VALID not in same
+
+
+def test_the_search_hash_is_hmac_sha256_of_county_field_and_value():
+    # What every stored hash was made with: a faster way of computing it must not change it,
+    # or registered people would no longer be found (or deduplicated) by their numbers.
+    keys = DataKeys.derive(KEY)
+    message = b"7:id_number\x00" + VALID.encode()
+    expected = hmac.new(keys.search_key, message, hashlib.sha256).hexdigest()
+    assert keys.search_hash(7, PersonalField.ID_NUMBER, VALID) == expected
+    assert (
+        keys.search_hash(8, PersonalField.PHONE, "13812345678")
+        == hmac.new(keys.search_key, b"8:phone\x0013812345678", hashlib.sha256).hexdigest()
+    )
 
 
 def test_search_hash_key_differs_from_the_encryption_key():
