@@ -165,16 +165,28 @@ def delete_files_of(
     return len(holders)
 
 
+def keep_days() -> int:
+    """How many days a file the system wrote for one reader (an export) is kept."""
+    return int(current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"])
+
+
 def kept_until(made_at: dt.datetime | None) -> dt.datetime | None:
     """Until when a file the system wrote for one reader (an export) is kept."""
     if made_at is None:
         return None
-    return made_at + dt.timedelta(days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"])
+    return made_at + dt.timedelta(days=keep_days())
 
 
 def expiry_cutoff(now: dt.datetime) -> dt.datetime:
     """Exports made before this moment are past their keeping period at ``now``."""
-    return now - dt.timedelta(days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"])
+    return now - dt.timedelta(days=keep_days())
+
+
+def expired_export() -> NotFound:
+    """What asking for an export's file answers once it was deleted after its keeping period."""
+    return NotFound(
+        _("导出文件已超过保存期限（%(days)d 天），已删除，请重新导出", days=keep_days())
+    )
 
 
 def clean_file_name(name: str, extension: str) -> str:

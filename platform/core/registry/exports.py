@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -197,12 +196,7 @@ def visible_export_run(session: Session, actor: User, run_id: int) -> ExportRun:
 def export_file(session: Session, run: ExportRun) -> StoredFile:
     """The .xlsx of a finished export, or NotFound while it is being built or once deleted."""
     if run.status == ImportStatus.EXPIRED:
-        raise NotFound(
-            _(
-                "导出文件已超过保存期限（%(days)d 天），已删除，请重新导出",
-                days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"],
-            )
-        )
+        raise files.expired_export()
     if run.file_id is None:
         raise NotFound(_("导出文件还没有生成"))
     return files.get_file(session, run.file_id)

@@ -1026,7 +1026,7 @@ def rejected_file(session: Session, actor: User, run: ImportRun) -> StoredFile:
         raise NotFound(
             _(
                 "被拒绝的行的文件已超过保存期限（%(days)d 天），已删除",
-                days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"],
+                days=files.keep_days(),
             )
         )
     return files.get_file(session, run.rejected_file_id)

@@ -10,7 +10,6 @@ import io
 import logging
 from typing import Any
 
-from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -71,12 +70,7 @@ def visible_export(session: Session, actor: User, export_id: int) -> TaskExport:
 def export_file(session: Session, export: TaskExport) -> StoredFile:
     """The written workbook, or NotFound while it is not ready or once deleted."""
     if export.status == ExportStatus.EXPIRED:
-        raise NotFound(
-            _(
-                "导出文件已超过保存期限（%(days)d 天），已删除，请重新导出",
-                days=current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"],
-            )
-        )
+        raise files.expired_export()
     if export.file_id is None:
         raise NotFound(_("导出文件尚未生成"))
     return files.get_file(session, export.file_id)
