@@ -9,6 +9,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridgov.core.db import Base, utcnow
+from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, CountyClock
 
 
 class Tenant(Base):
@@ -26,6 +27,12 @@ class Tenant(Base):
     modules: Mapped[list[str]] = mapped_column(
         default=list, comment="department modules the county intends to use (before admission)"
     )
+    time_zone: Mapped[str] = mapped_column(
+        String(64),
+        default=DEFAULT_TIME_ZONE,
+        server_default=DEFAULT_TIME_ZONE,
+        comment="IANA time zone of the county's days and months, e.g. Asia/Shanghai",
+    )
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -37,6 +44,11 @@ class Tenant(Base):
     def grid_level(self) -> int:
         """Index of the basic grid level (the lowest one)."""
         return len(self.level_names) - 1
+
+    @property
+    def clock(self) -> CountyClock:
+        """The county's clock: its today, its months (``gridgov.core.tenancy.county_time``)."""
+        return CountyClock.of(self)
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
