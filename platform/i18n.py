@@ -12,7 +12,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, g, has_request_context, session
 from flask_login import current_user
 
 from gridgov.extensions import babel
@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
     target = Path(app.instance_path) / "translations"
     compile_catalogues(CATALOGUES, target)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
 
 def compile_catalogues(source: Path, target: Path) -> list[Path]:
@@ -65,3 +65,12 @@ def select_locale() -> str | None:
     if current_user.is_authenticated and is_known_locale(saved):
         return saved
     return None
+
+
+def select_timezone() -> str | None:
+    """The county's time zone on its pages (times are shown on the county's wall clock); None
+    outside a county (Flask-Babel then uses BABEL_DEFAULT_TIMEZONE)."""
+    if not has_request_context():
+        return None
+    tenant = getattr(g, "tenant", None)
+    return tenant.time_zone if tenant is not None else None

@@ -10,6 +10,7 @@ except under CI=true, where a missing service is an error.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import Connection, Engine
@@ -26,6 +28,39 @@ from gridgov.app import create_app
 from gridgov.core.db import db_session, make_engine, sessions_bound_to, set_tenant
 
 IN_CI = os.environ.get("CI") == "true"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--utc-clock",
+        metavar="HH:MM",
+        help="run the whole suite with the clock moved to the next HH:MM UTC (e.g. 17:30, when"
+        " it is already tomorrow in the counties) and ticking from there",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``--utc-clock``: move the clock before the test modules are even imported (some take
+    their dates at import). Always forwards (at most a day), so a browser's cookies, which keep
+    the real clock, are never expired by the move."""
+    wanted = config.getoption("--utc-clock")
+    if not wanted:
+        return
+    at = dt.time.fromisoformat(wanted)
+    now = dt.datetime.now(dt.UTC)
+    target = dt.datetime.combine(now.date(), at, dt.UTC)
+    if target < now:
+        target += dt.timedelta(days=1)
+    traveller = time_machine.travel(target, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.getoption("--utc-clock"):
+        return f"clock moved to {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC (--utc-clock)"
+    return None
+
 
 # The third-party example module (tests/plugins/example_plugin) is found like any installed
 # plugin: its *.dist-info/entry_points.txt on sys.path names it in the gridgov.plugins group.

@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask.views import MethodView
 
 from gridgov.api import access
@@ -209,9 +207,8 @@ class NodeAsOf(MethodView):
         session = db_session()
         node = access.visible_node(session, current_caller(), node_id)
         at: dt.datetime = args["at"]
-        if at.tzinfo is None:
-            # People give local times; the county's clock is the app's time zone.
-            at = at.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+        if at.tzinfo is None:  # people give local times: the county's wall clock
+            at = at.replace(tzinfo=current_tenant().clock.zone)
         version = hierarchy.version_at(session, node, at)
         if version is None:
             raise NotFound(_("节点在该时间尚未建立"))

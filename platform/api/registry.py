@@ -10,9 +10,8 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, send_file
+from flask import send_file
 from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy.orm import Session
@@ -62,7 +61,7 @@ from gridgov.api.registry_schemas import (
     UnmaskSchema,
     VisitSchema,
 )
-from gridgov.core.db import db_session, utcnow
+from gridgov.core.db import db_session
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
@@ -561,7 +560,7 @@ class DueVisits(MethodView):
             session,
             current_tenant(),
             caller.scope,
-            today=utcnow().date(),
+            today=current_tenant().clock.today(),
             catalogue=county_tags(),
             grid_id=args.get("grid_id"),
         )
@@ -627,7 +626,7 @@ class RegistryChanges(MethodView):
 def _county_time(at: dt.datetime) -> dt.datetime:
     # A time given without a zone is the county's local time, as elsewhere in the API.
     if at.tzinfo is None:
-        return at.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+        return at.replace(tzinfo=current_tenant().clock.zone)
     return at
 
 

@@ -82,6 +82,7 @@ class TenantSchema(ApiSchema):
     level_names = fields.List(fields.String(), dump_only=True)
     settings = fields.Dict(dump_only=True)
     modules = fields.List(fields.String(), dump_only=True)
+    time_zone = fields.String(dump_only=True)
     is_active = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
@@ -94,6 +95,10 @@ class TenantCreateSchema(ApiSchema):
     )
     settings = fields.Dict(load_default=dict)
     modules = fields.List(fields.String(), load_default=list)
+    time_zone = fields.String(
+        load_default="Asia/Shanghai",
+        metadata={"description": "IANA 时区：本县的日、月、期间按它计算"},
+    )
 
 
 class TenantUpdateSchema(ApiSchema):
@@ -101,6 +106,7 @@ class TenantUpdateSchema(ApiSchema):
     level_names = fields.List(fields.String())
     settings = fields.Dict()
     modules = fields.List(fields.String())
+    time_zone = fields.String(metadata={"description": "IANA 时区，如 Asia/Urumqi"})
     is_active = fields.Boolean()
 
 
@@ -111,6 +117,7 @@ class CountySchema(ApiSchema):
     name = fields.String(dump_only=True)
     level_names = fields.List(fields.String(), dump_only=True)
     modules = fields.List(fields.String(), dump_only=True)
+    time_zone = fields.String(dump_only=True)
 
 
 # --- hierarchy -------------------------------------------------------------------------------

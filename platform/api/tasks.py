@@ -37,7 +37,7 @@ from gridgov.api.tasks_schemas import (
     TransitionSchema,
     WorkerLogSchema,
 )
-from gridgov.core.db import db_session, utcnow
+from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
@@ -47,8 +47,7 @@ from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import exports
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import local_date
-from gridgov.core.tasks.counters import Period
+from gridgov.core.tasks.counters import Months
 from gridgov.core.tasks.models import Source, Task
 from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
@@ -516,7 +515,7 @@ class TaskExportFile(MethodView):
 
 def _dashboard(args: dict[str, Any]) -> dashboards.Dashboard:
     node = _top_node(current_caller(), args.get("node_id"))
-    period = Period(first=args.get("first_month"), last=args.get("last_month"))
+    period = Months(first=args.get("first_month"), last=args.get("last_month"))
     return dashboards.dashboard(db_session(), current_tenant(), tasks.registry(), node, period)
 
 
@@ -552,7 +551,7 @@ class Patrols(MethodView):
     @blp.response(200, PatrolSchema(many=True))
     def get(self) -> list[Any]:
         """The caller's patrols today (一日双巡)"""
-        today = local_date(utcnow())
+        today = current_tenant().clock.today()
         return tasks.patrols_of(db_session(), current_caller().user, today)
 
     @blp.requires("tasks:write")

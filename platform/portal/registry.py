@@ -8,7 +8,6 @@ residents (volunteers, the audit administrator) get 404 for every page here.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,7 +30,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from gridgov.core import personal_data
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
-from gridgov.core.db import db_session, utcnow
+from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
@@ -349,8 +348,8 @@ def registry_quality() -> Any:
         if not roots:
             abort(404)
         node_id = roots[0].id
-    today = utcnow().date()
-    month_start = dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC)
+    # "Records changed" counts this county month's changes.
+    month_start = current_tenant().clock.this_month().starts_at
     figures = quality.quality(session, visible_node(node_id), since=month_start)
     return render_template("registry/quality.html", figures=figures)
 
@@ -534,7 +533,11 @@ def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -
 @roles_required(access.READER_ROLES)
 def due_visits() -> Any:
     due = registry.due_visits(
-        db_session(), current_tenant(), user_scope(), today=utcnow().date(), catalogue=county_tags()
+        db_session(),
+        current_tenant(),
+        user_scope(),
+        today=current_tenant().clock.today(),
+        catalogue=county_tags(),
     )
     return render_template("registry/due.html", due=due[:200], total=len(due))
 

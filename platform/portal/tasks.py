@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 
 from gridgov.core.accounts.models import Assignment, Role, User
 from gridgov.core.accounts.service import ROLE_LABELS
-from gridgov.core.db import db_session, utcnow
+from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
@@ -35,7 +35,6 @@ from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import exports, public
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
 from gridgov.core.tasks.models import Task, TaskExport
 from gridgov.core.tasks.workflow import DEFAULT_TYPE, STAFF_ABOVE_GRID, TaskType
 from gridgov.jobs import enqueue
@@ -383,7 +382,7 @@ def supervise(task_id: int) -> Any:
                 found,
                 node=node,
                 note=form.note.data or "",
-                due_at=form.due_at.data.replace(tzinfo=COUNTY_ZONE),
+                due_at=form.due_at.data.replace(tzinfo=current_tenant().clock.zone),
             )
 
         if run_change(form, put):
@@ -431,7 +430,7 @@ def supervision() -> Any:
 @login_required
 def my_day() -> Any:
     session, user = db_session(), me()
-    today = local_date(utcnow())
+    today = current_tenant().clock.today()
     patrol_form, log_form = PatrolForm(prefix="patrol"), LogForm(prefix="log")
     status = 200
     if request.method == "POST":

@@ -32,8 +32,8 @@ from gridgov.core.personal_data import PersonalField
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext
 from gridgov.core.registry import access as registry_access
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import COUNTY_ZONE
 from gridgov.core.tasks.models import Source, Task, Track
+from gridgov.core.tenancy.service import clock_of
 from gridgov_plugins.disputes.models import (
     Agreement,
     Case,
@@ -128,10 +128,10 @@ def _text(value: Any, field: str, *, limit: int, required: bool = True) -> str:
     return text
 
 
-def _past_date(value: dt.date | None, field: str) -> dt.date:
+def _past_date(session: Session, value: dt.date | None, field: str) -> dt.date:
     if value is None:
         raise DomainError(Localized("请填写日期", "Give the date"), field=field)
-    if value > dt.datetime.now(COUNTY_ZONE).date():
+    if value > clock_of(session).today():
         raise DomainError(
             Localized("日期不能在将来", "The date cannot be in the future"), field=field
         )
@@ -497,7 +497,7 @@ def record_session(
         raise Conflict(Localized("已办结的纠纷不能再登记调解", "The case is closed"))
     sitting = MediationSession(
         case_id=case.id,
-        held_on=_past_date(data.held_on, "held_on"),
+        held_on=_past_date(session, data.held_on, "held_on"),
         mediator=_text(data.mediator, "mediator", limit=100),
         attendees=_text(data.attendees, "attendees", limit=500, required=False),
         notes=_text(data.notes, "notes", limit=MAX_TEXT),
@@ -532,7 +532,7 @@ def record_agreement(
     signed = Agreement(
         case_id=case.id,
         text=_text(text, "text", limit=MAX_TEXT),
-        signed_on=_past_date(signed_on, "signed_on"),
+        signed_on=_past_date(session, signed_on, "signed_on"),
         file_id=scan.id if scan is not None else None,
         created_by_id=actor.id,
     )
@@ -659,7 +659,7 @@ def record_follow_up(
         raise Conflict(Localized("纠纷办结后才能回访", "Only a closed case is followed up"))
     visit = FollowUp(
         case_id=case.id,
-        visited_on=_past_date(visited_on, "visited_on"),
+        visited_on=_past_date(session, visited_on, "visited_on"),
         visited_by_id=actor.id,
         is_kept=is_kept,
         note=_text(note, "note", limit=MAX_TEXT),
@@ -765,9 +765,7 @@ def dashboard_figures(session: Session, scope: Scope) -> list[DashboardFigure]:
 
 
 def _period(context: ScoringContext) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(context.period_start, dt.time(0), COUNTY_ZONE)
-    end = dt.datetime.combine(context.period_end, dt.time(0), COUNTY_ZONE) + dt.timedelta(days=1)
-    return start, end
+    return context.period.starts_at, context.period.ends_at
 
 
 def reported_points(context: ScoringContext) -> float:

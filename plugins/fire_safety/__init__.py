@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
-from gridgov.core.db import utcnow
 from gridgov.core.plugins.hookspecs import (
     AdmissionRequirement,
     ModuleInfo,
@@ -29,9 +28,9 @@ from gridgov.core.plugins.hookspecs import (
     hookimpl,
 )
 from gridgov.core.registry.tags import TagDefinition
-from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.service import clock_of
 from gridgov_plugins.fire_safety import demo, figures, hazards, inspections
 from gridgov_plugins.fire_safety.api import api
 from gridgov_plugins.fire_safety.checklists import FORMS
@@ -131,4 +130,4 @@ def gridgov_demo_data(session: Session, tenant: Tenant) -> list[str]:
 
 @hookimpl
 def gridgov_dashboard_figures(session: Session, scope: Scope):
-    return figures.dashboard_figures(session, scope, local_date(utcnow()))
+    return figures.dashboard_figures(session, scope, clock_of(session).today())

@@ -21,15 +21,14 @@ from gridgov.api.access import Caller, current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.schemas import ApiSchema
 from gridgov.core.accounts import access
-from gridgov.core.db import db_session, utcnow
+from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
 from gridgov.core.plugins import activation
-from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tasks.models import Task
-from gridgov.core.tenancy.service import current_tenant
+from gridgov.core.tenancy.service import clock_of, current_tenant
 from gridgov_plugins.fire_safety import figures, hazards, inspections
 from gridgov_plugins.fire_safety.checklists import ABILITY_FORM, ITEMS, PATROL_FORMS, SITE_TYPES
 from gridgov_plugins.fire_safety.models import Grade
@@ -210,7 +209,7 @@ def _counts(counts: figures.HazardCounts) -> dict[str, Any]:
 
 def _hazard(row: Any) -> dict[str, Any]:
     hazard, task = row
-    today = local_date(utcnow())
+    today = clock_of(db_session()).today()
     return {
         **{column: getattr(hazard, column) for column in HAZARD_COLUMNS},
         "task_code": task.code,
@@ -250,7 +249,7 @@ class Summary(MethodView):
         """The module's figures for the caller's scope; with ``node_id``, per level below it"""
         caller = _caller()
         session = db_session()
-        today = local_date(utcnow())
+        today = clock_of(db_session()).today()
         node = _node(caller, args["node_id"])
         answer: dict[str, Any] = {
             "node_id": node.id if node else None,
@@ -284,7 +283,7 @@ class Hazards(MethodView):
             overdue=args["overdue"],
             published=args["published"],
         )
-        query = hazards.ledger(caller.scope, filters, local_date(utcnow()))
+        query = hazards.ledger(caller.scope, filters, clock_of(db_session()).today())
         return [_hazard(row) for row in _rows(query, pagination_parameters)]
 
     @api.requires("tasks:write")
@@ -394,7 +393,7 @@ class AbilityChecks(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """四个能力: each checked site with its latest check and when its re-visit is due"""
         caller = _caller()
-        today = local_date(utcnow())
+        today = clock_of(db_session()).today()
         return [
             {
                 "latest": status.latest,
@@ -448,6 +447,6 @@ class Announcements(MethodView):
         """向社会公告: the major hazards the county published (for its website to show)"""
         caller = _caller()
         query = hazards.ledger(
-            caller.scope, hazards.LedgerFilter(published=True), local_date(utcnow())
+            caller.scope, hazards.LedgerFilter(published=True), clock_of(db_session()).today()
         )
         return [_hazard(row) for row in _rows(query, pagination_parameters)]

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import scope_of
-from gridgov.core.db import utcnow
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FieldType
 from gridgov.core.hierarchy.models import Node
@@ -29,8 +28,8 @@ from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Person, Site, SiteKind
 from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.service import clock_of
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM_DEFINITION,
@@ -149,7 +148,7 @@ def _patrol(
     site: Site | None,
     days_ago: int,
 ) -> Patrol:
-    today = local_date(utcnow())
+    today = clock_of(session).today()
     items = SITE_TYPES[site_type].items
     failing = set(pick.sample(items, k=pick.choice((0, 1, 1, 2))))
     data: dict[str, Any] = {
@@ -278,7 +277,7 @@ def _ability_checks(session: Session, worker: User, grid: Node, index: int) -> i
     site = session.scalar(select(Site).where(Site.node_id == grid.id).order_by(Site.id))
     if site is None:
         return 0
-    today = local_date(utcnow())
+    today = clock_of(session).today()
     history = {0: [(200, True)], 1: [(150, True), (10, True)], 2: [(20, False)], 3: [(30, True)]}
     for days_ago, passed in history[index]:
         data: dict[str, Any] = {

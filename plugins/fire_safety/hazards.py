@@ -30,7 +30,6 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
 from gridgov.core.registry import access as registry_access
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import COUNTY_ZONE, local_date
 from gridgov.core.tasks.models import Source, Supervision, Task, Track
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
@@ -227,7 +226,7 @@ def file_hazard(
     """File a hazard whose finder, site and photos have been checked (a checklist's findings
     are filed as the checklist's author). The module must be open for work at ``node``."""
     tenant = current_tenant(session)
-    today = local_date(utcnow())
+    today = tenant.clock.today()
     found_on = data.found_on or today
     place = (data.place or "").strip()
     if not place or len(place) > 200:
@@ -276,7 +275,7 @@ def file_hazard(
             ),
             location_text=place[:300],
             priority=1 if data.grade == Grade.MAJOR else 2,
-            deadline=day_end(deadline),
+            deadline=tenant.clock.end_of_day(deadline),
             links=[("site", site_id)] if site_id is not None and actor is not None else (),
             file_ids=data.photo_ids,
         ),
@@ -314,11 +313,6 @@ def file_hazard(
     return hazard
 
 
-def day_end(day: dt.date) -> dt.datetime:
-    """The last moment of a county day (a deadline "by the 5th" includes the 5th)."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59), COUNTY_ZONE)
-
-
 # --- what the module does when a task moves --------------------------------------------------
 
 
@@ -340,17 +334,17 @@ def on_transition(
     if hazard is None:
         return
     if action == "pass":
-        hazard.rectified_on = local_date(utcnow())
+        hazard.rectified_on = tenant.clock.today()
     elif action == "list" and actor is not None:
         _list(session, actor, task, hazard, comment)
 
 
 def _new_hazard(session: Session, tenant: Tenant, task: Task, actor: User | None) -> Hazard:
-    found_on = local_date(task.reported_at)
+    found_on = tenant.clock.day_of(task.reported_at)
     grade = GRADE_OF_CATEGORY.get(task.category, Grade.GENERAL.value)
     deadline = (
-        local_date(task.deadline)
-        if task.deadline is not None and local_date(task.deadline) >= found_on
+        tenant.clock.day_of(task.deadline)
+        if task.deadline is not None and tenant.clock.day_of(task.deadline) >= found_on
         else default_deadline(tenant, grade, found_on)
     )
     hazard = Hazard(
@@ -391,14 +385,19 @@ def _list_by_rule(session: Session, task: Task, hazard: Hazard) -> None:
         task,
         node=top,
         note=AUTO_LISTING_NOTE,
-        due_at=day_end(_supervised_until(hazard)),
+        due_at=_supervised_until(session, hazard),
         is_listed=True,
     )
 
 
-def _supervised_until(hazard: Hazard) -> dt.date:
-    today = local_date(utcnow())
-    return hazard.deadline if hazard.deadline >= today else today + LATE_SUPERVISION
+def _supervised_until(session: Session, hazard: Hazard) -> dt.datetime:
+    """The end of the hazard's deadline day, or of a week from today once it has passed (a
+    deadline "by the 5th" includes the 5th)."""
+    clock = current_tenant(session).clock
+    today = clock.today()
+    return clock.end_of_day(
+        hazard.deadline if hazard.deadline >= today else today + LATE_SUPERVISION
+    )
 
 
 def _list(session: Session, actor: User, task: Task, hazard: Hazard, note: str) -> None:
@@ -413,7 +412,7 @@ def _list(session: Session, actor: User, task: Task, hazard: Hazard, note: str) 
         task,
         node=top,
         note=note,
-        due_at=day_end(_supervised_until(hazard)),
+        due_at=_supervised_until(session, hazard),
         is_listed=True,
     )
 

@@ -22,7 +22,6 @@ from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Assignment, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
-from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FormDefinition
@@ -31,8 +30,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
 from gridgov.core.registry import access as registry_access
 from gridgov.core.registry.models import Site
-from gridgov.core.tasks.calendar import local_date
-from gridgov.core.tenancy.service import current_tenant
+from gridgov.core.tenancy.service import clock_of, current_tenant
 from gridgov_plugins.fire_safety import hazards
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM,
@@ -86,18 +84,17 @@ def submit(
     hazards.check_may_record(session, actor, scope, node)
     site = checked_site(session, actor, scope, node, site_id)
     submission = forms.submit_form(session, actor, form, module=NAME, node=node, data=data)
-    check_dates(submission.data)
+    check_dates(submission.data, clock_of(session).today())
     if form.code == ABILITY_FORM:
         return process_ability_check(session, submission, site=site)
     return process_patrol(session, submission, site=site)
 
 
-def check_dates(data: dict[str, Any]) -> None:
+def check_dates(data: dict[str, Any], today: dt.date) -> None:
     """FormInvalid unless the day of the inspection is recent and not in the future, and a
     deadline given falls after it, within a year."""
     day_field = "checked_on" if "checked_on" in data else "inspected_on"
     day = dt.date.fromisoformat(data[day_field])
-    today = local_date(utcnow())
     errors: dict[str, list[str]] = {}
     if not today - dt.timedelta(days=hazards.MAX_DAYS_BACK) <= day <= today:
         errors[day_field] = [str(Localized("须是最近 90 天内的日期", "Within the last 90 days"))]
@@ -144,7 +141,7 @@ def process_patrol(
     session.flush()
     # A checklist filed elsewhere was not date-checked: its findings are filed as of a day
     # the ledger accepts, with the county's deadline when the one given does not fit.
-    today = local_date(utcnow())
+    today = clock_of(session).today()
     found_on = min(
         max(patrol.inspected_on, today - dt.timedelta(days=hazards.MAX_DAYS_BACK)), today
     )
@@ -209,7 +206,9 @@ def hazards_of_patrol(session: Session, patrol: Patrol) -> list[Any]:
     """The (hazard, task) pairs a patrol found, in order."""
     return list(
         session.execute(
-            hazards.ledger(Scope(everything=True), hazards.LedgerFilter(), local_date(utcnow()))
+            hazards.ledger(
+                Scope(everything=True), hazards.LedgerFilter(), clock_of(session).today()
+            )
             .where(hazards.Hazard.patrol_id == patrol.id)
             .order_by(None)
             .order_by(hazards.Hazard.id)

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from gridgov.core.accounts import access
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import Scope
-from gridgov.core.db import db_session, utcnow
+from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FormDefinition
@@ -35,8 +35,8 @@ from gridgov.core.registry import access as registry_access
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Site
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tasks.models import Task
+from gridgov.core.tenancy.service import clock_of
 from gridgov.portal.admission_forms import (
     EXTRA_ROWS,
     MAX_ROWS_SHOWN,
@@ -82,7 +82,7 @@ def _helpers() -> dict[str, Any]:
         "hazard_state_label": _hazard_state_label,
         "hazard_states": figures.HAZARD_STATES,
         "percent": figures.percent,
-        "today": local_date(utcnow()),
+        "today": clock_of(db_session()).today(),
     }
 
 
@@ -131,7 +131,7 @@ def _chosen_node() -> Node:
 def overview() -> Any:
     session, scope = db_session(), user_scope()
     node = _chosen_node()
-    today = local_date(utcnow())
+    today = clock_of(db_session()).today()
     children = hierarchy.children(session, node)
     trail = hierarchy.ancestors(session, node)
     month_start = today.replace(day=1)
@@ -284,7 +284,7 @@ def patrol(patrol_id: int) -> Any:
 def ledger() -> Any:
     session, scope = db_session(), user_scope()
     node = _chosen_node()
-    today = local_date(utcnow())
+    today = clock_of(db_session()).today()
     grade = request.args.get("grade") or None
     state = request.args.get("state") or None
     filters = hazards.LedgerFilter(
@@ -452,7 +452,7 @@ def announcements() -> Any:
     session = db_session()
     rows = session.execute(
         hazards.ledger(
-            user_scope(), hazards.LedgerFilter(published=True), local_date(utcnow())
+            user_scope(), hazards.LedgerFilter(published=True), clock_of(db_session()).today()
         ).limit(200)
     ).all()
     return render_template("fire_safety/announcements.html", rows=rows)
@@ -462,7 +462,7 @@ def announcements() -> Any:
 def site(site_id: int) -> Any:
     session = db_session()
     found: Site = _found(registry_access.visible_site, site_id)
-    today = local_date(utcnow())
+    today = clock_of(db_session()).today()
     rows = session.execute(
         hazards.ledger(user_scope(), hazards.LedgerFilter(site_id=found.id), today)
     ).all()

@@ -3,7 +3,6 @@ version of the form they were made with, count them for assessment."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import marshmallow as ma
@@ -23,6 +22,7 @@ from gridgov.core.forms.models import FormSubmission, FormVersion
 from gridgov.core.forms.schema import file_ids, schema_for, to_json
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.tenancy.county_time import Period
 
 FILE_PURPOSE = "form"
 FILE_KINDS = {
@@ -148,13 +148,10 @@ def list_submissions(scope: Scope, *, form_code: str | None = None) -> Select[An
     return query
 
 
-def count_submissions(
-    session: Session, form_code: str, *, user_id: int, start: dt.date, end: dt.date
-) -> int:
-    """How many ``form_code`` forms ``user_id`` submitted from ``start`` to ``end`` (both
-    days included, UTC): what scoring rules count."""
-    since = dt.datetime.combine(start, dt.time(), dt.UTC)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
+def count_submissions(session: Session, form_code: str, *, user_id: int, period: Period) -> int:
+    """How many ``form_code`` forms ``user_id`` submitted in ``period`` (county days): what
+    scoring rules count."""
+    since, until = period.starts_at, period.ends_at
     return (
         session.scalar(
             select(func.count(FormSubmission.id)).where(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from gridgov.core.registry.tags import TagDefinition
     from gridgov.core.tasks.models import Task
     from gridgov.core.tasks.workflow import TaskType
+    from gridgov.core.tenancy.county_time import Period
     from gridgov.core.tenancy.models import Tenant
 
 hookspec = pluggy.HookspecMarker("gridgov")
@@ -69,13 +70,23 @@ class AdmissionRequirement:
 
 @dataclass(frozen=True)
 class ScoringContext:
-    """What a scoring rule is given: one grid worker of one county over one period."""
+    """What a scoring rule is given: one grid worker of one county over one period of the
+    county's days (``period.starts_at`` … ``period.ends_at`` for timestamp columns)."""
 
     session: Session
     tenant_id: int
     user_id: int  # the grid worker assessed
-    period_start: dt.date  # first day of the period, inclusive
-    period_end: dt.date  # last day of the period, inclusive
+    period: Period  # the county days assessed, e.g. a month (gridgov.core.tenancy.county_time)
+
+    @property
+    def period_start(self) -> dt.date:
+        """The first county day of the period, inclusive."""
+        return self.period.first
+
+    @property
+    def period_end(self) -> dt.date:
+        """The last county day of the period, inclusive."""
+        return self.period.last
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.core.tasks.models import CalendarDay
+from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
 from gridgov.core.tenancy.models import Tenant
 
-# Counties are in China: one clock for all of them (the app's default time zone as well).
-COUNTY_ZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_WORK_HOURS = ("09:00", "17:00")
 # A limit never reaches further than this: a calendar without working days must not loop.
 MAX_DAYS_AHEAD = 3660
@@ -33,7 +32,7 @@ class WorkCalendar:
     start: dt.time = dt.time(9, 0)
     end: dt.time = dt.time(17, 0)
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
-    zone: ZoneInfo = COUNTY_ZONE
+    zone: ZoneInfo = field(default_factory=lambda: zone_named(DEFAULT_TIME_ZONE))
 
     def is_workday(self, day: dt.date) -> bool:
         """A county override first, then the national calendar, then Monday to Friday for
@@ -65,14 +64,13 @@ class WorkCalendar:
 
 
 def work_calendar(session: Session, tenant: Tenant) -> WorkCalendar:
-    """The calendar of ``tenant`` (the session's current tenant): its hours and overrides."""
+    """The calendar of ``tenant`` (the session's current tenant): its hours, overrides and
+    time zone (the working hours are the county's wall clock)."""
     start, end = tenant.settings.get("work_hours") or DEFAULT_WORK_HOURS
     overrides = {row.day: row.is_workday for row in session.scalars(select(CalendarDay))}
     return WorkCalendar(
-        start=dt.time.fromisoformat(start), end=dt.time.fromisoformat(end), overrides=overrides
+        start=dt.time.fromisoformat(start),
+        end=dt.time.fromisoformat(end),
+        overrides=overrides,
+        zone=tenant.clock.zone,
     )
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The county's calendar day of a moment."""
-    return moment.astimezone(COUNTY_ZONE).date()

@@ -14,6 +14,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session, aliased
 
 from gridgov.core.db import current_tenant_id
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tasks.models import Task, TaskCounter
+from gridgov.core.tenancy.service import current_tenant
 
 KEY_COLUMNS = ("node_id", "month", "category", "track", "state", "level", "rating")
 
@@ -38,18 +39,20 @@ class Share:
     handling_seconds: int
 
 
-def month_of(moment: dt.datetime) -> dt.date:
-    return local_date(moment).replace(day=1)
+def month_of(moment: dt.datetime, zone: ZoneInfo) -> dt.date:
+    """The first day of the county month (in ``zone``) of ``moment``."""
+    return moment.astimezone(zone).date().replace(day=1)
 
 
-def share_of(task: Task, level: int) -> Share:
-    """The task's share as it stands; ``level`` is the level of the node it waits on."""
+def share_of(task: Task, level: int, zone: ZoneInfo) -> Share:
+    """The task's share as it stands; ``level`` is the level of the node it waits on, ``zone``
+    the county's time zone (a task counts in the county month it was reported in)."""
     node_ids = tuple(int(part) for part in task.filed_path.strip("/").split("/") if part)
     handling = 0
     if task.closed_at is not None:
         handling = int((task.closed_at - task.reported_at).total_seconds())
     key = (
-        month_of(task.reported_at),
+        month_of(task.reported_at, zone),
         task.category,
         task.track,
         task.state,
@@ -105,9 +108,10 @@ def _add(session: Session, rows: list[dict[str, Any]]) -> None:
 def recount(session: Session) -> dict[tuple[Any, ...], tuple[int, int]]:
     """The counters as the tasks say they should be: {key: (tasks, handling seconds)}."""
     levels = {node_id: level for node_id, level in session.execute(select(Node.id, Node.level))}
+    zone = current_tenant(session).clock.zone
     figures: dict[tuple[Any, ...], list[int]] = {}
     for task in session.scalars(select(Task)).yield_per(1000):
-        share = share_of(task, levels[task.current_node_id])
+        share = share_of(task, levels[task.current_node_id], zone)
         for node_id in share.node_ids:
             row = figures.setdefault((node_id, *share.key), [0, 0])
             row[0] += 1
@@ -142,8 +146,11 @@ def rebuild(session: Session) -> int:
 
 
 @dataclass(frozen=True)
-class Period:
-    """Report months from ``first`` to ``last`` inclusive (first days of months); None: open."""
+class Months:
+    """Report months from ``first`` to ``last`` inclusive (first days of months); None: open.
+
+    The counters are kept per county month (``month_of``), so a dashboard's period is whole
+    months; a period of days is counted from the tasks (``gridgov.core.tenancy.county_time``)."""
 
     first: dt.date | None = None
     last: dt.date | None = None
@@ -157,14 +164,14 @@ class Period:
         return clauses
 
 
-ANY_TIME = Period()
+ANY_TIME = Months()
 
 
 DIMENSIONS = ("category", "track", "state", "level", "rating")
 
 
 def breakdown(
-    session: Session, node_id: int, period: Period = ANY_TIME
+    session: Session, node_id: int, period: Months = ANY_TIME
 ) -> dict[str, list[tuple[Any, int, int]]]:
     """For each dimension, (value, tasks, handling seconds) summed over the rows of
     ``node_id``: one query over the node's few hundred rows, split up here."""
@@ -188,7 +195,7 @@ def breakdown(
 
 
 def totals_by_child(
-    session: Session, node: Node, period: Period = ANY_TIME
+    session: Session, node: Node, period: Months = ANY_TIME
 ) -> list[tuple[Node, int]]:
     """Each active child of ``node`` with its number of tasks (the breakdown by level/grid)."""
     child = aliased(Node)

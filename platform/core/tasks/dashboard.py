@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import counters
-from gridgov.core.tasks.counters import ANY_TIME, Period
+from gridgov.core.tasks.counters import ANY_TIME, Months
 from gridgov.core.tasks.models import Card, Rating, Task
 from gridgov.core.tasks.workflow import TaskTypeRegistry
 from gridgov.core.tenancy.models import Tenant
@@ -56,7 +56,7 @@ def dashboard(
     tenant: Tenant,
     types: TaskTypeRegistry,
     node: Node,
-    period: Period = ANY_TIME,
+    period: Months = ANY_TIME,
 ) -> Dashboard:
     """The figures of ``node``'s subtree for tasks reported in ``period``."""
     labels = state_labels(types)

@@ -25,8 +25,9 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import COUNTY_ZONE
 from gridgov.core.tasks.models import Card, ExportStatus, Task, TaskExport
+from gridgov.core.tenancy.county_time import CountyClock
+from gridgov.core.tenancy.service import clock_of
 from gridgov.jobs import job, progress_of, report_progress
 
 log = logging.getLogger(__name__)
@@ -154,11 +155,12 @@ def _workbook(session: Session, export: TaskExport) -> tuple[bytes, int]:
     sheet.append([str(header) for header in HEADERS])
     names: dict[int, str] = {}
     labels = dashboards.state_labels(tasks.registry())
+    clock = clock_of(session)
     done = 0
     for batch in session.scalars(query.execution_options(yield_per=BATCH)).partitions():
         _learn_names(session, names, batch)
         for task in batch:
-            sheet.append(_row(task, names, labels))
+            sheet.append(_row(task, names, labels, clock))
         done += len(batch)
         report_progress(done, total)
     out = io.BytesIO()
@@ -173,7 +175,9 @@ def _learn_names(session: Session, names: dict[int, str], batch: list[Task]) -> 
         names.update(session.execute(select(Node.id, Node.name).where(Node.id.in_(missing))).all())
 
 
-def _row(task: Task, names: dict[int, str], labels: dict[str, str]) -> list[Any]:
+def _row(
+    task: Task, names: dict[int, str], labels: dict[str, str], clock: CountyClock
+) -> list[Any]:
     return [
         task.code,
         task.title,
@@ -182,12 +186,7 @@ def _row(task: Task, names: dict[int, str], labels: dict[str, str]) -> list[Any]
         labels.get(task.state, task.state),
         names.get(task.node_id, ""),
         names.get(task.current_node_id, ""),
-        _local(task.due_at),
-        _local(task.card_at),
+        clock.naive_local(task.due_at),
+        clock.naive_local(task.card_at),
         str(_("是")) if task.is_supervised else "",
     ]
-
-
-def _local(moment: Any) -> Any:
-    """A county wall-clock time without zone (Excel cells cannot hold a zone)."""
-    return None if moment is None else moment.astimezone(COUNTY_ZONE).replace(tzinfo=None)

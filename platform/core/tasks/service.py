@@ -28,7 +28,7 @@ from gridgov.core.i18n import _
 from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import access as registry_access
 from gridgov.core.tasks import counters
-from gridgov.core.tasks.calendar import COUNTY_ZONE, WorkCalendar, local_date, work_calendar
+from gridgov.core.tasks.calendar import WorkCalendar, work_calendar
 from gridgov.core.tasks.models import (
     Card,
     Notification,
@@ -320,7 +320,7 @@ def report_task(
         now=now,
         actor_name=actor_name,
     )
-    counters.apply(session, None, counters.share_of(task, node.level))
+    counters.apply(session, None, counters.share_of(task, node.level, tenant.clock.zone))
     audit.record(session, actor, "task.report", "task", task.id, after=_snapshot(task))
     _announce(session, tenant, task, "report", None, actor, task.description)
     if task.track == Track.EMERGENCY:
@@ -532,7 +532,7 @@ def _apply(
         _check_module_open(session, task_type, filed_at)
     tenant = current_tenant(session)
     levels_before = _level(session, task.current_node_id)
-    before = counters.share_of(task, levels_before)
+    before = counters.share_of(task, levels_before, tenant.clock.zone)
     snapshot = _snapshot(task)
     from_state = task.state
     # Reads in the middle of the change (the stage's limit, the calendar, who to notify)
@@ -563,7 +563,9 @@ def _apply(
             now=now,
             actor_name=actor_name,
         )
-        counters.apply(session, before, counters.share_of(task, destination.level))
+        counters.apply(
+            session, before, counters.share_of(task, destination.level, tenant.clock.zone)
+        )
         audit.record(
             session,
             actor,
@@ -1323,15 +1325,15 @@ def check_in(
 
 
 def patrols_of(session: Session, user: User, day: dt.date) -> list[Patrol]:
-    """The user's patrols of one (county) day, in order."""
-    start = dt.datetime.combine(day, dt.time(0), COUNTY_ZONE)
+    """The user's patrols of one county day (一日双巡 counts them), in order."""
+    county_day = current_tenant(session).clock.day(day)
     return list(
         session.scalars(
             select(Patrol)
             .where(
                 Patrol.user_id == user.id,
-                Patrol.at >= start,
-                Patrol.at < start + dt.timedelta(days=1),
+                Patrol.at >= county_day.starts_at,
+                Patrol.at < county_day.ends_at,
             )
             .order_by(Patrol.at)
         )
@@ -1343,7 +1345,7 @@ def write_log(session: Session, user: User, day: dt.date, text: str) -> WorkerLo
     text = (text or "").strip()
     if not text:
         raise DomainError(_("日志不能为空"), field="text")
-    if day > local_date(utcnow()):
+    if day > current_tenant(session).clock.today():
         raise DomainError(_("不能填写将来的日志"), field="day")
     entry = session.scalar(
         select(WorkerLog).where(WorkerLog.user_id == user.id, WorkerLog.day == day)

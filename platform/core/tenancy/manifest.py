@@ -47,6 +47,7 @@ from gridgov.core.hierarchy.geo import validate_boundary
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tenancy import service as tenancy
+from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, is_time_zone
 from gridgov.core.tenancy.models import Tenant
 
 MISSING: Any = ...  # an optional key the file leaves out: keep what the database has
@@ -138,6 +139,7 @@ class Manifest:
     users: list[UserSpec]
     modules: list[str]
     settings: dict[str, Any] | None  # None: the file leaves settings alone
+    time_zone: str | None = None  # None: the file leaves the time zone alone (new: Asia/Shanghai)
     departments: list[DepartmentSpec] = field(default_factory=list)
     document: Any = field(default=None, repr=False)  # the ruamel document, for line numbers
 
@@ -227,6 +229,7 @@ class ManifestSchema(_StrictSchema):
     users = fields.List(fields.Nested(UserSchema), load_default=list, error_messages=_LIST_MESSAGES)
     modules = fields.List(_text(63), load_default=list, error_messages=_LIST_MESSAGES)
     settings = fields.Dict(keys=fields.String(), error_messages=_MAP_MESSAGES)
+    time_zone = _text(64)
     departments = fields.List(
         fields.Nested(DepartmentSchema), load_default=list, error_messages=_LIST_MESSAGES
     )
@@ -285,6 +288,7 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         users=[],
         modules=list(data["modules"]),
         settings=data.get("settings"),
+        time_zone=data.get("time_zone"),
         document=document,
     )
     manifest.nodes = [
@@ -485,6 +489,8 @@ def _check(manifest: Manifest) -> list[Problem]:
         elif manifest.modules.index(module) != i:
             add(("modules", i), _("模块 %(m)s 重复", m=module))
 
+    if manifest.time_zone is not None and not is_time_zone(manifest.time_zone.strip()):
+        add(("time_zone",), _("未知的时区：请用 IANA 时区名，如 Asia/Shanghai、Asia/Urumqi"))
     if manifest.settings is not None:
         try:
             json.dumps(manifest.settings)
@@ -682,6 +688,7 @@ class _Applier:
                     level_names=m.levels,
                     settings=m.settings or {},
                     modules=m.modules,
+                    time_zone=m.time_zone or DEFAULT_TIME_ZONE,
                 )
             except DomainError as exc:
                 raise self.refuse((_TENANT_KEYS.get(exc.field or "", "slug"),), exc) from exc
@@ -694,6 +701,8 @@ class _Applier:
         }
         if m.settings is not None:
             wanted["settings"] = m.settings
+        if m.time_zone is not None:
+            wanted["time_zone"] = m.time_zone.strip()
         updates = {k: v for k, v in wanted.items() if getattr(tenant, k) != v}
         if not updates:
             return tenant
@@ -934,6 +943,7 @@ _TENANT_KEYS = {
     "level_names": "levels",
     "modules": "modules",
     "settings": "settings",
+    "time_zone": "time_zone",
 }
 _USER_KEYS = frozenset({"username", "name", "role", "phone", "nodes"})
 _DEPARTMENT_KEYS = frozenset({"code", "name", "phone"})

@@ -16,6 +16,7 @@ from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.hierarchy.service import validate_level_names
 from gridgov.core.i18n import _
+from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, CountyClock, is_time_zone
 from gridgov.core.tenancy.models import Tenant
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
@@ -44,6 +45,11 @@ def current_tenant(session: Session) -> Tenant:
     return get_tenant(session, tenant_id)
 
 
+def clock_of(session: Session) -> CountyClock:
+    """The clock of the county the session is scoped to: its today, months and periods."""
+    return current_tenant(session).clock
+
+
 def list_tenants(session: Session) -> Any:
     """SELECT of all tenants, by slug (operators only)."""
     return select(Tenant).order_by(Tenant.slug)
@@ -58,6 +64,7 @@ def create_tenant(
     level_names: Sequence[str],
     settings: dict[str, Any] | None = None,
     modules: Sequence[str] = (),
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> Tenant:
     """Create a county tenant with its hierarchy levels; the tree is filled in afterwards."""
     slug = (slug or "").strip()
@@ -73,6 +80,7 @@ def create_tenant(
         level_names=validate_level_names(level_names),
         settings=dict(settings or {}),
         modules=list(modules),
+        time_zone=_checked_zone(time_zone),
     )
     session.add(tenant)
     session.flush()
@@ -91,6 +99,7 @@ def update_tenant(
     level_names: Sequence[str] | None = None,
     settings: dict[str, Any] | None = None,
     modules: Sequence[str] | None = None,
+    time_zone: str | None = None,
     is_active: bool | None = None,
 ) -> Tenant:
     """Change a tenant. The number of levels can change only while no node would be lost."""
@@ -110,6 +119,8 @@ def update_tenant(
         tenant.settings = dict(settings)
     if modules is not None:
         tenant.modules = list(modules)
+    if time_zone is not None:
+        tenant.time_zone = _checked_zone(time_zone)
     if is_active is not None:
         tenant.is_active = is_active
     after = _snapshot(tenant)
@@ -120,6 +131,16 @@ def update_tenant(
             )
             session.flush()
     return tenant
+
+
+def _checked_zone(name: str) -> str:
+    name = (name or "").strip()
+    if not is_time_zone(name):
+        raise DomainError(
+            _("未知的时区 %(zone)s：请用 IANA 时区名，如 Asia/Shanghai、Asia/Urumqi", zone=name),
+            field="time_zone",
+        )
+    return name
 
 
 def _clean_name(name: str) -> str:
@@ -135,6 +156,7 @@ def _snapshot(tenant: Tenant) -> dict[str, Any]:
         "name": tenant.name,
         "level_names": list(tenant.level_names),
         "modules": list(tenant.modules),
+        "time_zone": tenant.time_zone,
         "is_active": tenant.is_active,
         "settings": dict(tenant.settings),
     }

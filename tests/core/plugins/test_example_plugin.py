@@ -65,16 +65,15 @@ def test_the_example_rule_scores_a_workers_own_inspections_up_to_its_maximum(app
                 data=INSPECTION,
             )
     (rule,) = activation.hooks_for().scoring_rules()
-    today = dt.datetime.now(dt.UTC).date()
-    month = (today.replace(day=1), today)
+    clock = county.tenant.clock
+    today = clock.today()
+    month = clock.period(today.replace(day=1), today)
 
     def points(user):
-        return rule.score(ScoringContext(session, county.tenant.id, user.id, *month))
+        return rule.score(ScoringContext(session, county.tenant.id, user.id, month))
 
     assert points(worker) == 3
     assert points(colleague) == rule.max_points == 5
     last_month = today.replace(day=1) - dt.timedelta(days=1)
-    earlier = ScoringContext(
-        session, county.tenant.id, worker.id, last_month.replace(day=1), last_month
-    )
+    earlier = ScoringContext(session, county.tenant.id, worker.id, clock.month_of(last_month))
     assert rule.score(earlier) == 0

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gridgov.core.tasks.calendar import COUNTY_ZONE, WorkCalendar, work_calendar
+from gridgov.core.tasks.calendar import WorkCalendar, work_calendar
 from gridgov.core.tasks.models import CalendarDay
+from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
+
+COUNTY_ZONE = zone_named(DEFAULT_TIME_ZONE)  # the test counties' zone
 
 
 def local(text: str) -> dt.datetime:

@@ -14,7 +14,9 @@ from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.tasks import exports
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import COUNTY_ZONE
+from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
+
+COUNTY_ZONE = zone_named(DEFAULT_TIME_ZONE)  # the test counties' zone
 
 MONDAY_9 = dt.datetime(2024, 3, 4, 9, 0, tzinfo=COUNTY_ZONE)
 

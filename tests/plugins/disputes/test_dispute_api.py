@@ -4,7 +4,6 @@ admitted the module, for another county's token and outside the caller's scope; 
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
@@ -12,9 +11,12 @@ import pytest
 from gridgov.core.accounts import service as accounts
 from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session, tenant_scope
+from gridgov.core.tenancy.county_time import county_clock
 from tests.api.bearer import bearer
 from tests.factories import build_county
 from tests.plugins.disputes.factories import admit_disputes, officer_of
+
+TODAY = county_clock(None).today()  # the test counties' today (Asia/Shanghai)
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -122,7 +124,7 @@ def test_the_dispute_goes_up_to_the_office_and_is_closed_there(client, admitted,
     with tenant_scope(session, admitted.tenant.id):
         officer = officer_of(session, admitted)
     office = mint(admitted, officer)
-    today = dt.date.today().isoformat()
+    today = TODAY.isoformat()
     response = client.post(
         f"{path}/sessions",
         json={"held_on": today, "mediator": "吴丽娟", "notes": "双方同意"},

@@ -4,18 +4,17 @@ the viewer's scope or of the assessed worker."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.plugins.activation import hooks_for, plugin_host
 from gridgov.core.plugins.hookspecs import ScoringContext
+from gridgov.core.tenancy.county_time import county_clock
 from gridgov_plugins.disputes import service
 from tests.factories import build_county
 from tests.plugins.disputes.factories import admit_disputes, close, officer_of, refer, report, step
 
-TODAY = dt.date.today()
+TODAY = county_clock(None).today()  # the test counties' today
 
 
 @pytest.fixture
@@ -85,7 +84,8 @@ def test_early_warnings_list_open_high_risk_and_petition_prone_disputes(session,
 
 
 def context(session, county, user):
-    return ScoringContext(session, county.tenant.id, user.id, TODAY.replace(day=1), TODAY)
+    period = county.tenant.clock.period(TODAY.replace(day=1), TODAY)
+    return ScoringContext(session, county.tenant.id, user.id, period)
 
 
 def rule(code):

@@ -14,6 +14,7 @@ from gridgov.core.admission import service as admission
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task
+from gridgov.core.tenancy.county_time import county_clock
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case, FoundBy
 from tests.factories import build_county
@@ -25,6 +26,8 @@ from tests.plugins.disputes.factories import (
     report,
     step,
 )
+
+TODAY = county_clock(None).today()  # the test counties' today (Asia/Shanghai)
 
 
 @pytest.fixture
@@ -140,7 +143,7 @@ def test_a_follow_up_visit_marks_the_closed_dispute_followed_up(session, county)
         worker,
         scope_of(session, worker),
         case,
-        visited_on=dt.date.today(),
+        visited_on=TODAY,
         is_kept=True,
         note="已履行",
     )
@@ -157,7 +160,7 @@ def test_an_open_dispute_cannot_be_followed_up(session, county):
             worker,
             scope_of(session, worker),
             case,
-            visited_on=dt.date.today(),
+            visited_on=TODAY,
             is_kept=True,
             note="x",
         )
@@ -170,12 +173,12 @@ def test_sessions_and_the_agreement_are_kept_with_the_dispute(session, county):
         session,
         staff,
         case,
-        service.SessionInput(held_on=dt.date.today(), mediator="李调解", notes="双方同意赔偿"),
+        service.SessionInput(held_on=TODAY, mediator="李调解", notes="双方同意赔偿"),
     )
-    service.record_agreement(session, staff, case, text="赔偿 800 元", signed_on=dt.date.today())
+    service.record_agreement(session, staff, case, text="赔偿 800 元", signed_on=TODAY)
     assert [s.mediator for s in service.sessions(session, case)] == ["李调解"]
     with pytest.raises(Conflict):
-        service.record_agreement(session, staff, case, text="再签", signed_on=dt.date.today())
+        service.record_agreement(session, staff, case, text="再签", signed_on=TODAY)
 
 
 def test_a_session_cannot_be_dated_in_the_future(session, county):
@@ -185,9 +188,7 @@ def test_a_session_cannot_be_dated_in_the_future(session, county):
             session,
             county.station_staff,
             case,
-            service.SessionInput(
-                held_on=dt.date.today() + dt.timedelta(days=3), mediator="李", notes="x"
-            ),
+            service.SessionInput(held_on=TODAY + dt.timedelta(days=3), mediator="李", notes="x"),
         )
     assert refused.value.field == "held_on"
 
@@ -237,7 +238,7 @@ def test_a_suspended_module_keeps_its_disputes_but_takes_no_new_records(session,
             session,
             county.station_staff,
             case,
-            service.SessionInput(held_on=dt.date.today(), mediator="李", notes="x"),
+            service.SessionInput(held_on=TODAY, mediator="李", notes="x"),
         )
     assert session.get(Task, case.task_id).state == "reported"
 

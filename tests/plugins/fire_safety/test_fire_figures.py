@@ -9,16 +9,15 @@ import datetime as dt
 import pytest
 
 from gridgov.core.accounts.scope import Scope, scope_of
-from gridgov.core.db import utcnow
 from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.service import PersonInput
 from gridgov.core.registry.synthetic import people
-from gridgov.core.tasks.calendar import local_date
+from gridgov.core.tenancy.county_time import county_clock
 from gridgov_plugins.fire_safety import figures
 from tests.plugins.fire_safety.test_fire_reports import resident_report
 
-TODAY = local_date(utcnow())
+TODAY = county_clock(None).today()
 EVERYTHING = Scope(everything=True)
 
 

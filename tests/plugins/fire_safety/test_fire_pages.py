@@ -13,18 +13,17 @@ import pytest
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
-from gridgov.core.db import utcnow
 from gridgov.core.departments import service as departments
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import local_date
+from gridgov.core.tenancy.county_time import county_clock
 from gridgov_plugins.fire_safety import hazards
 from tests.factories import UserFactory
 from tests.plugins.fire_safety.conftest import PNG, finding, in_county
 from tests.portal.conftest import csrf_token
 
-TODAY = local_date(utcnow())
+TODAY = county_clock(None).today()
 BASE = "/t/changshan/m/fire_safety"
 
 

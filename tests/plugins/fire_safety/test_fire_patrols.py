@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from gridgov.core.accounts.scope import scope_of
-from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, Forbidden
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FieldType, definition_problems
 from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.calendar import local_date
+from gridgov.core.tenancy.county_time import county_clock
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM_DEFINITION,
@@ -29,7 +28,7 @@ from gridgov_plugins.fire_safety.checklists import (
 from gridgov_plugins.fire_safety.models import AbilityCheck, Hazard, Patrol
 from tests.plugins.fire_safety.conftest import PNG
 
-TODAY = local_date(utcnow())
+TODAY = county_clock(None).today()
 SHOP = PATROL_FORMS["fire_safety.patrol_shop"]
 
 

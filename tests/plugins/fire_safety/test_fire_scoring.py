@@ -7,16 +7,15 @@ import datetime as dt
 
 import pytest
 
-from gridgov.core.db import utcnow
 from gridgov.core.forms import service as forms
 from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.plugins.hookspecs import ScoringContext
 from gridgov.core.registry import service as registry
-from gridgov.core.tasks.calendar import local_date
+from gridgov.core.tenancy.county_time import county_clock
 from gridgov_plugins.fire_safety import inspections
 from tests.plugins.fire_safety.test_fire_patrols import SHOP, shop_checklist
 
-TODAY = local_date(utcnow())
+TODAY = county_clock(None).today()
 START = TODAY - dt.timedelta(days=29)
 
 
@@ -25,7 +24,8 @@ def rules():
 
 
 def score(session, county, code, worker, start=START, end=TODAY):
-    context = ScoringContext(session, county.tenant.id, worker.id, start, end)
+    period = county.tenant.clock.period(start, end)
+    context = ScoringContext(session, county.tenant.id, worker.id, period)
     return rules()[code].score(context)
 
 

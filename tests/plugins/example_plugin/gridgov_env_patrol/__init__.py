@@ -152,8 +152,7 @@ def inspection_points(context: ScoringContext) -> float:
         context.session,
         INSPECTION,
         user_id=context.user_id,
-        start=context.period_start,
-        end=context.period_end,
+        period=context.period,
     )
     return done * POINTS_PER_INSPECTION
 
