@@ -101,3 +101,18 @@ def test_an_operator_token_without_write_scope_cannot_create(client, session):
         headers=bearer(token),
     )
     assert response.status_code == 403
+
+
+def test_an_operator_creates_a_county_in_its_own_time_zone(client, ops):
+    body = {"slug": "kashi", "name": "喀什县", "level_names": ["县", "乡", "村"]}
+    default = client.post("/api/v1/tenants", json=body, headers=ops).get_json()
+    assert default["time_zone"] == "Asia/Shanghai"
+    urumqi = {**body, "slug": "kashi2", "time_zone": "Asia/Urumqi"}
+    response = client.post("/api/v1/tenants", json=urumqi, headers=ops)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["time_zone"] == "Asia/Urumqi"
+    wrong = client.post(
+        "/api/v1/tenants", json={**body, "slug": "kashi3", "time_zone": "UTC+8"}, headers=ops
+    )
+    assert wrong.status_code == 422
+    assert "time_zone" in wrong.get_json()["errors"]["json"]
