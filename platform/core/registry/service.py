@@ -1062,7 +1062,8 @@ def due_visits(
     grid_id: int | None = None,
 ) -> list[DueVisit]:
     """People in scope whose tag's visit schedule makes a visit due by ``today``, the most
-    overdue first. A household visit counts for all of its members."""
+    overdue first. A household visit counts for all of its members; a visit falls due on the
+    county day ``visit_interval`` days after the county day of the last one."""
     catalogue = catalogue or tag_catalogue()
     last = (
         select(Visit.household_id, func.max(Visit.visited_at).label("last"))
@@ -1080,7 +1081,11 @@ def due_visits(
             .outerjoin(last, last.c.household_id == Person.household_id)
         )
         for person, last_visit in session.execute(query).all():
-            due_on = None if last_visit is None else (last_visit + dt.timedelta(days=days)).date()
+            due_on = (
+                None
+                if last_visit is None
+                else tenant.clock.day_of(last_visit) + dt.timedelta(days=days)
+            )
             if due_on is None or due_on <= today:
                 due.append(DueVisit(person, definition, last_visit, due_on))
     return sorted(due, key=lambda d: (d.due_on or dt.date.min, d.person.name))

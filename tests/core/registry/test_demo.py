@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 from gridgov.core import personal_data
 from gridgov.core.accounts.scope import scope_of
-from gridgov.core.db import utcnow
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.demo import load_demo_registry
@@ -24,7 +23,7 @@ def test_the_demo_fills_every_grid_with_valid_fictional_residents_once(session, 
         assert personal_data.clean_id_number(number) == number
     assert session.scalar(select(func.count()).select_from(Site)) == len(county.grids)
     due = registry.due_visits(
-        session, county.tenant, scope_of(session, county.admin), today=utcnow().date()
+        session, county.tenant, scope_of(session, county.admin), today=county.tenant.clock.today()
     )
     assert due
     assert load_demo_registry(session, county.tenant) == 0

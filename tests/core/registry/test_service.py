@@ -195,7 +195,7 @@ def test_a_tagged_person_falls_due_and_a_household_visit_resets_it(session, home
     person = add(session, home, n=1)
     registry.tag_person(session, county.admin, person, "empty_nest_elderly")
     scope = scope_of(session, county.workers[0])
-    today = utcnow().date()
+    today = county.tenant.clock.today()
     due = registry.due_visits(session, county.tenant, scope, today=today)
     assert [(d.person.id, d.tag.code) for d in due] == [(person.id, "empty_nest_elderly")]
     registry.record_visit(session, county.workers[0], home.household, notes="身体好")
@@ -210,7 +210,7 @@ def test_a_county_setting_overrides_a_tags_visit_interval(session, home):
     registry.tag_person(session, county.admin, person, "empty_nest_elderly")
     registry.record_visit(session, county.workers[0], home.household)
     county.tenant.settings = {"registry": {"visit_intervals": {"empty_nest_elderly": 7}}}
-    in_8_days = utcnow().date() + dt.timedelta(days=8)
+    in_8_days = county.tenant.clock.today() + dt.timedelta(days=8)
     scope = scope_of(session, county.admin)
     assert len(registry.due_visits(session, county.tenant, scope, today=in_8_days)) == 1
 
