@@ -48,6 +48,7 @@ def test_a_valid_token_reads_the_county(client, county, mint):
         "name": "changshan县",
         "level_names": ["县", "乡镇", "社区", "网格"],
         "modules": [],
+        "time_zone": "Asia/Shanghai",
     }
 
 
