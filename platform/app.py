@@ -61,7 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def readyz() -> Any:
         from sqlalchemy import text
 
-        with engine.connect() as connection:
+        with engine.connect().execution_options(reads_only=True) as connection:
             connection.execute(text("SELECT 1"))
         return jsonify(status="ready")
 

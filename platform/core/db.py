@@ -41,6 +41,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
 TENANT_SETTING = "gridgov.tenant_id"
+SQLITE_BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for the write lock
 
 # Named constraints so that Alembic migrations are stable and errors are readable.
 NAMING_CONVENTION = {
@@ -146,7 +147,10 @@ def sessions_bound_to(connection: Connection) -> Iterator[None]:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the per-dialect settings gridgov relies on."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False})
+        # A request waits its turn for the write lock rather than failing at once.
+        kwargs.setdefault(
+            "connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
+        )
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
@@ -168,7 +172,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: a transaction takes the write lock when it begins (waiting up to the busy
+    # timeout for it). A deferred one that read first and writes later (a login reads the user,
+    # then records the time) fails at once with "database is locked" whenever another request
+    # wrote in between — the busy timeout cannot help it, its snapshot is stale. Django 5.1
+    # and Rails 7.1 recommend the same for SQLite behind a threaded server. Reads queue for
+    # the lock too; a request's transaction is short, so the queue is brief (measured: twenty
+    # logins at once, tests/portal/test_concurrency.py).
+    # A connection that only reads (``execution_options(reads_only=True)``, the health check)
+    # begins deferred and queues for nothing.
+    if connection.get_execution_options().get("reads_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # --- the tenant of a session ----------------------------------------------------------------
