@@ -171,8 +171,10 @@ class Tasks(MethodView):
         """Report a task
 
         With an ``idempotency_key`` (an offline draft's), sending it again answers 200 with the
-        task the first send created, never a second task. Photos: upload them first
-        (``POST /tasks/files``) and give their ids in ``file_ids``.
+        task the first send created, never a second task. The key is the caller's own: another
+        user's equal key makes their own task, and the caller's key sent again with another
+        grid, type, category, track, title or description answers 409. Photos: upload them
+        first (``POST /tasks/files``) and give their ids in ``file_ids``.
         """
         session, caller = db_session(), current_caller()
         node = access.visible_node(session, caller, data["node_id"])
@@ -193,8 +195,9 @@ class Intake(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Receive a task from another system (a 12345 hotline)
 
-        Idempotent by ``external_id``: posting the same case again answers 200 with the task
-        made the first time. The grid is given by its code.
+        Idempotent by ``external_id`` per calling system (the token's user): posting the same
+        case again answers 200 with the task made the first time, the same id with other
+        content 409; another system's equal id is another case. The grid is given by its code.
         """
         session, caller = db_session(), current_caller()
         node = hierarchy.get_node_by_code(session, data["node_code"])

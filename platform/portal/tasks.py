@@ -237,7 +237,8 @@ def new_task() -> Any:
             _attach_upload(task, form.photo.data)
         made["task"] = task
 
-    if not run_change(form, report, {"node_id": "node", "file": "photo"}):
+    # The draft's key is a hidden field: a clash with another of the user's reports goes on top.
+    if not run_change(form, report, {"node_id": "node", "file": "photo", "idempotency_key": ""}):
         return render_template("tasks/new.html", form=form), 422
     return redirect(url_for("portal.task", task_id=made["task"].id))
 

@@ -258,10 +258,15 @@ class Report:
 def report_task(
     session: Session, actor: User | None, node: Node, report: Report, *, actor_name: str = ""
 ) -> tuple[Task, bool]:
-    """File a task under ``node``; returns it and whether it is new. A report resent with the
-    same idempotency key (or the same external id from the same source) returns the task the
-    first one created instead of a second task."""
-    existing = _already_reported(session, report)
+    """File a task under ``node``; returns it and whether it is new.
+
+    An idempotency key (an offline draft's) and an external id (another system's case number)
+    belong to the reporter who sent them, in this county: resent by the same reporter with the
+    same content, the report returns the task the first send created; the same key from
+    another reporter is another key (a new task, never theirs); the same key from the same
+    reporter with other content is a Conflict, so a client that reuses keys loses no report
+    silently. A report without a reporter (a resident's) cannot carry a key."""
+    existing = _already_reported(session, actor, node, report)
     if existing is not None:
         return existing, False
     tenant = current_tenant(session)
@@ -302,7 +307,7 @@ def report_task(
             session.flush()
     except IntegrityError:
         # The same draft sent twice at once: the other request won, answer with its task.
-        existing = _already_reported(session, report)
+        existing = _already_reported(session, actor, node, report)
         if existing is None:
             raise
         return existing, False
@@ -335,16 +340,50 @@ def report_task(
     return task, True
 
 
-def _already_reported(session: Session, report: Report) -> Task | None:
+def _already_reported(
+    session: Session, actor: User | None, node: Node, report: Report
+) -> Task | None:
+    """The task ``actor`` already made with this report's idempotency key or external id, or
+    None; a Conflict when that task says something else (see ``report_task``)."""
+    if not (report.idempotency_key or report.external_id):
+        return None
+    key_field = "idempotency_key" if report.idempotency_key else "external_id"
+    if actor is None:
+        raise DomainError(_("只有登录的上报人才能使用幂等键"), field=key_field)
+    mine = select(Task).where(Task.reporter_id == actor.id)
     if report.idempotency_key:
-        found = session.scalar(select(Task).where(Task.idempotency_key == report.idempotency_key))
-        if found is not None:
-            return found
-    if report.external_id:
-        return session.scalar(
-            select(Task).where(Task.source == report.source, Task.external_id == report.external_id)
+        found = session.scalar(mine.where(Task.idempotency_key == report.idempotency_key))
+    else:
+        found = session.scalar(
+            mine.where(Task.source == report.source, Task.external_id == report.external_id)
         )
-    return None
+    if found is None:
+        return None
+    if _report_of(found) != _report_of_new(node, report):
+        raise Conflict(
+            _(
+                "这个键已用于您的另一条上报（%(code)s），内容不同；新的上报请换一个键",
+                code=found.code,
+            ),
+            field=key_field,
+        )
+    return found
+
+
+def _report_of(task: Task) -> tuple[Any, ...]:
+    """What makes two sends the same report (photos are uploaded again on a resend)."""
+    return (task.node_id, task.task_type, task.category, task.track, task.title, task.description)
+
+
+def _report_of_new(node: Node, report: Report) -> tuple[Any, ...]:
+    return (
+        node.id,
+        report.task_type,
+        report.category,
+        report.track,
+        report.title.strip(),
+        report.description.strip(),
+    )
 
 
 def _check_report(tenant: Tenant, task_type: TaskType, node: Node, report: Report) -> None:
