@@ -491,7 +491,73 @@ def transition(
     rule = next((r for r in usable if _may_take(session, actor, scope, task, r)), None)
     if rule is None:
         raise Forbidden(_("您的角色或所在层级不能对这个事件执行“%(a)s”", a=usable[0].label))
-    return _apply(session, actor, scope, task, task_type, rule, move)
+    _check_rating(rule, move)
+    if not (rule.carries_rating and move.rating):
+        task = _apply(session, actor, scope, task, task_type, rule, move)
+        if rule.effect != Effect.RATE:
+            return task
+        return _reopen_if_unsatisfied(session, task, task_type)
+    with session.begin_nested():  # the step and the rating it carries stand or fall together
+        task = _apply(session, actor, scope, task, task_type, rule, move)
+        rating = task_type.rating_rule(task)
+        if rating is None or not _may_take(session, actor, scope, task, rating):
+            raise Conflict(_("这个事件现在不能评价"), field="rating")
+        heard = Move(comment=move.comment, rating=move.rating)
+        task = _apply(session, actor, scope, task, task_type, rating, heard)
+    return _reopen_if_unsatisfied(session, task, task_type)
+
+
+def _check_rating(rule: TransitionRule, move: Move) -> None:
+    """A rating is refused on a step that would drop it, and must be one of the three."""
+    if not move.rating:
+        return
+    if rule.effect != Effect.RATE and not rule.carries_rating:
+        raise DomainError(
+            _("“%(a)s”不记录评价：请去掉 rating，或在回访、评价时填写", a=rule.label),
+            field="rating",
+        )
+    if move.rating not in {r.value for r in Rating}:
+        raise DomainError(_("请选择满意、基本满意或不满意"), field="rating")
+
+
+REOPEN_ON_UNSATISFIED_SETTING = "reopen_on_unsatisfied"
+
+
+def _reopen_if_unsatisfied(session: Session, task: Task, task_type: TaskType) -> Task:
+    """Where the county asked for it (``settings["reopen_on_unsatisfied"]``, off by default),
+    a 不满意 rating sends the task back through its type's step marked
+    ``taken_on_unsatisfied``, as the system: logged, counted, and the level it then waits on
+    is told. Without the setting, or a type without that step, the task stays rated."""
+    if task.rating != Rating.UNSATISFIED.value:
+        return task
+    if not current_tenant(session).settings.get(REOPEN_ON_UNSATISFIED_SETTING):
+        return task
+    rule = next(
+        (r for r in task_type.transitions if r.taken_on_unsatisfied and r.applies_to(task)), None
+    )
+    if rule is None:
+        return task
+    task = _apply(
+        session,
+        None,
+        Scope(everything=True),
+        task,
+        task_type,
+        rule,
+        Move(comment=_stored_text(_("居民评价不满意，系统自动重新办理"))),
+        actor_name=str(_("系统")),
+    )
+    waiting_at = session.get(Node, task.current_node_id)
+    assert waiting_at is not None
+    _notify_level(
+        session,
+        task,
+        waiting_at,
+        "reopened",
+        _("居民不满意，事件 %(code)s 已重新办理：%(title)s", code=task.code, title=task.title),
+    )
+    session.flush()
+    return task
 
 
 # Triage at a level: what may be done to several waiting tasks at once.
@@ -539,14 +605,13 @@ def evaluate_as_resident(session: Session, task: Task, rating: str, comment: str
     """The resident's own rating, through the public page with the tracking code."""
     task = _locked(session, task)
     task_type = registry().get(task.task_type)
-    rule = next(
-        (r for r in task_type.transitions if r.effect == Effect.RATE and r.applies_to(task)), None
-    )
+    rule = task_type.rating_rule(task)
     if rule is None:
         raise Conflict(_("事件办结后才能评价，且只能评价一次"), field="rating")
-    return _apply(
+    task = _apply(
         session, None, Scope(), task, task_type, rule, Move(comment=comment, rating=rating)
     )
+    return _reopen_if_unsatisfied(session, task, task_type)
 
 
 def _apply(
@@ -565,6 +630,8 @@ def _apply(
     comment = (move.comment or "").strip()
     if rule.needs_comment and not comment:
         raise DomainError(_("请填写办理意见"), field="comment")
+    if rule.answers_resident and task.source == Source.RESIDENT.value and not comment:
+        raise DomainError(_("请填写给居民的答复：居民凭查询码可以看到"), field="comment")
     if task_type.module is not None:  # the core's types are open everywhere: no node to read
         filed_at = session.get(Node, task.node_id)
         assert filed_at is not None
