@@ -50,6 +50,7 @@ from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.calendar import local_date
 from gridgov.core.tasks.counters import Period
 from gridgov.core.tasks.models import Source, Task
+from gridgov.core.tasks.workflow import TransitionRule
 from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
 
@@ -88,13 +89,25 @@ def detail(task: Task, caller: Caller) -> TaskView:
         current_node=hierarchy.get_node(session, task.current_node_id),
         links=[{"kind": link.kind, "id": link.ref_id} for link in tasks.links(session, task)],
         actions=[
-            {"action": rule.action, "label": str(rule.label), "needs_comment": rule.needs_comment}
+            action_of(rule)
             for rule in tasks.allowed_actions(session, caller.user, caller.scope, task)
         ],
         history=tasks.history(session, task),
         cards=tasks.cards(session, task),
         attachments=tasks.attachments(session, task),
     )
+
+
+def action_of(rule: TransitionRule) -> dict[str, Any]:
+    """An action as the API lists it: whether it needs a comment, answers the resident with it,
+    takes a ``rating``."""
+    return {
+        "action": rule.action,
+        "label": str(rule.label),
+        "needs_comment": rule.needs_comment,
+        "answers_resident": rule.answers_resident,
+        "takes_rating": rule.takes_rating,
+    }
 
 
 def visible(task_id: int) -> Task:
@@ -280,11 +293,7 @@ class TaskTypes(MethodView):
                     }
                     for s in t.states
                 ],
-                actions=[
-                    {"action": a, "label": str(r.label), "needs_comment": r.needs_comment}
-                    for a in t.actions
-                    for r in t.rules(a)[:1]
-                ],
+                actions=[action_of(r) for a in t.actions for r in t.rules(a)[:1]],
             )
             for t in tasks.usable_types(session, caller.scope)
         ]

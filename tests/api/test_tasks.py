@@ -117,6 +117,35 @@ def test_the_whole_cycle_through_the_api(client, county, worker, station):
     assert reopened.get_json()["state"] == "accepted"
 
 
+def closed_task(client, county, worker, station):
+    task_id = report(client, county, worker, track="coordinate").get_json()["id"]
+    act(client, county, station, task_id, "accept")
+    act(client, county, station, task_id, "handle", comment="已修复")
+    assert act(client, county, station, task_id, "close").status_code == 200
+    return task_id
+
+
+def test_the_revisit_carries_the_residents_rating_in_one_call(client, county, worker, station):
+    task_id = closed_task(client, county, worker, station)
+    revisited = act(
+        client, county, worker, task_id, "revisit", comment="电话回访", rating="satisfied"
+    )
+    assert revisited.status_code == 200, revisited.get_json()
+    body = revisited.get_json()
+    assert (body["state"], body["rating"]) == ("evaluated", "satisfied")
+
+
+def test_a_rating_on_a_step_that_would_drop_it_is_422_naming_the_field(
+    client, county, worker, station
+):
+    task_id = report(client, county, worker, track="coordinate").get_json()["id"]
+    refused = act(client, county, station, task_id, "accept", rating="satisfied")
+    assert refused.status_code == 422
+    assert "rating" in refused.get_json()["errors"]["json"]
+    task = client.get(url(county, f"/tasks/{task_id}"), headers=station).get_json()
+    assert (task["state"], task["rating"]) == ("reported", None)
+
+
 def test_a_transition_the_role_may_not_take_is_403_and_a_wrong_state_409(
     client, county, worker, station
 ):
@@ -340,7 +369,17 @@ def test_the_task_types_a_worker_can_report_list_admitted_modules_only(app, clie
     assert {"name": "reported", "label": "已上报", "is_open": True, "sla_hours": 4} in default[
         "states"
     ]
-    assert {"action": "escalate", "label": "报上一级", "needs_comment": True} in default["actions"]
+    actions = {a["action"]: a for a in default["actions"]}
+    assert actions["escalate"] == {
+        "action": "escalate",
+        "label": "报上一级",
+        "needs_comment": True,
+        "answers_resident": False,
+        "takes_rating": False,
+    }
+    # What an integrator must know: which comment the resident reads, which step takes a rating.
+    assert [a for a in actions if actions[a]["answers_resident"]] == ["resolve", "close"]
+    assert [a for a in actions if actions[a]["takes_rating"]] == ["revisit", "evaluate"]
     admit_example(app, county)
     listed = client.get(url(county, "/tasks/types"), headers=worker).get_json()
     pollution = next(t for t in listed if t["name"] == "env_patrol.pollution")

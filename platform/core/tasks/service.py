@@ -511,7 +511,7 @@ def _check_rating(rule: TransitionRule, move: Move) -> None:
     """A rating is refused on a step that would drop it, and must be one of the three."""
     if not move.rating:
         return
-    if rule.effect != Effect.RATE and not rule.carries_rating:
+    if not rule.takes_rating:
         raise DomainError(
             _("“%(a)s”不记录评价：请去掉 rating，或在回访、评价时填写", a=rule.label),
             field="rating",

@@ -76,6 +76,11 @@ class TransitionRule:
     carries_rating: bool = False
     taken_on_unsatisfied: bool = False
 
+    @property
+    def takes_rating(self) -> bool:
+        """Whether the step records a rating: the rating step, or one carrying it."""
+        return self.effect == Effect.RATE or self.carries_rating
+
     def applies_to(self, task: Any) -> bool:
         """Whether the task's state, track and the guard let this rule be used at all."""
         return (
@@ -142,7 +147,7 @@ class TaskType:
 
     def takes_rating(self, action: str) -> bool:
         """Whether an ``action`` step records a rating (the rating step, or one carrying it)."""
-        return any(r.effect == Effect.RATE or r.carries_rating for r in self.rules(action))
+        return any(rule.takes_rating for rule in self.rules(action))
 
     def rating_rule(self, task: Any) -> TransitionRule | None:
         """The rating step (``Effect.RATE``) the task can take now, or None."""
