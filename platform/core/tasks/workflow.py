@@ -117,6 +117,11 @@ class TaskType:
         unknown = named - by_name.keys()
         if unknown:
             raise ValueError(f"task type {self.name}: undeclared states {sorted(unknown)}")
+        if self.public and not any(rule.answers_resident for rule in self.transitions):
+            # A resident who reported must hear back: the type names the step that answers.
+            raise ValueError(
+                f"task type {self.name}: residents may report it but no step answers_resident"
+            )
         rated_from = {s for r in self.transitions if r.effect == Effect.RATE for s in r.sources}
         for rule in self.transitions:
             if rule.carries_rating and rule.target not in rated_from:

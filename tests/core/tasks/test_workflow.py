@@ -132,3 +132,8 @@ def test_a_step_carrying_a_rating_needs_a_rating_step_after_it():
         dataclasses.replace(fire_hazard_type(), transitions=(carrying,))
     assert DEFAULT_TASK_TYPE.takes_rating("revisit") and DEFAULT_TASK_TYPE.takes_rating("evaluate")
     assert not DEFAULT_TASK_TYPE.takes_rating("close")
+
+
+def test_a_type_residents_may_report_must_name_the_step_that_answers_them():
+    with pytest.raises(ValueError, match="answers_resident"):
+        dataclasses.replace(fire_hazard_type(), public=True)
