@@ -502,8 +502,8 @@ def transition(
         rating = task_type.rating_rule(task)
         if rating is None or not _may_take(session, actor, scope, task, rating):
             raise Conflict(_("这个事件现在不能评价"), field="rating")
-        heard = Move(comment=move.comment, rating=move.rating)
-        task = _apply(session, actor, scope, task, task_type, rating, heard)
+        # What the resident said is in the revisit's comment already: logged once.
+        task = _apply(session, actor, scope, task, task_type, rating, Move(rating=move.rating))
     return _reopen_if_unsatisfied(session, task, task_type)
 
 
