@@ -8,7 +8,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from click.testing import Result
 from flask import Flask
-from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
+from sqlalchemy import Column, Integer, MetaData, Table, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from gridgov import migrations
@@ -220,3 +220,66 @@ def test_db_commands_upgrade_and_report_the_revision(tmp_path: Path, sqlite_url:
     assert set(script.get_heads()) <= reached
     assert {"tenants", "nodes", "users"} <= table_names(sqlite_url)
     app.extensions["gridgov.engine"].dispose()
+
+
+def _fill_row(connection: Connection, table: str, **given: object) -> None:
+    """Insert a row into ``table`` with ``given`` values and a plain value in every other
+    required column (the schema as it is at this revision, not as the models say)."""
+    import datetime as dt
+
+    values: dict[str, object] = dict(given)
+    for column in inspect(connection).get_columns(table):
+        name, kind = column["name"], str(column["type"]).upper()
+        if name in values or column["nullable"] or column.get("default") is not None:
+            continue
+        if name == "id" or "INT" in kind:
+            values[name] = 1
+        elif "BOOL" in kind:
+            values[name] = False
+        elif "DATE" in kind or "TIME" in kind:
+            values[name] = dt.datetime(2026, 1, 1)
+        elif "JSON" in kind:
+            values[name] = "{}"
+        else:
+            values[name] = f"{table[:4]}-{name}"[:8]
+    connection.execute(Table(table, MetaData(), autoload_with=connection).insert(), values)
+
+
+def test_scoping_keys_to_their_reporter_keeps_every_task_and_its_log_on_sqlite(sqlite_url: str):
+    """0013 recreates ``tasks`` on SQLite (batch mode); the tables that refer to it must keep
+    their rows rather than refuse the change or lose them to ON DELETE CASCADE."""
+    migrations.upgrade(sqlite_url, sqlite_url, revision="0011")
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.begin() as connection:
+            _fill_row(connection, "tenants", id=1, slug="t1")
+            _fill_row(connection, "nodes", id=1, tenant_id=1, parent_id=None, path="/1/")
+            _fill_row(connection, "users", id=1, tenant_id=1)
+            _fill_row(
+                connection,
+                "tasks",
+                id=1,
+                tenant_id=1,
+                node_id=1,
+                current_node_id=1,
+                reporter_id=1,
+                idempotency_key="draft-1",
+            )
+            _fill_row(connection, "task_transitions", id=1, tenant_id=1, task_id=1, node_id=1)
+            _fill_row(connection, "task_links", id=1, tenant_id=1, task_id=1)
+        migrations.upgrade(sqlite_url, sqlite_url)
+        with engine.connect() as connection:
+            kept = [
+                connection.execute(
+                    select(func.count()).select_from(
+                        Table(table, MetaData(), autoload_with=connection)
+                    )
+                ).scalar_one()
+                for table in ("tasks", "task_transitions", "task_links")
+            ]
+            keys = {c["name"] for c in inspect(connection).get_unique_constraints("tasks")}
+    finally:
+        engine.dispose()
+    assert kept == [1, 1, 1]
+    assert "uq_tasks_tenant_id_reporter_id_idempotency_key" in keys
+    assert differences(sqlite_url) == []

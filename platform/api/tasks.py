@@ -49,6 +49,7 @@ from gridgov.core.tasks import exports
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.counters import Months
 from gridgov.core.tasks.models import Source, Task
+from gridgov.core.tasks.workflow import TransitionRule
 from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
 
@@ -87,13 +88,25 @@ def detail(task: Task, caller: Caller) -> TaskView:
         current_node=hierarchy.get_node(session, task.current_node_id),
         links=[{"kind": link.kind, "id": link.ref_id} for link in tasks.links(session, task)],
         actions=[
-            {"action": rule.action, "label": str(rule.label), "needs_comment": rule.needs_comment}
+            action_of(rule)
             for rule in tasks.allowed_actions(session, caller.user, caller.scope, task)
         ],
         history=tasks.history(session, task),
         cards=tasks.cards(session, task),
         attachments=tasks.attachments(session, task),
     )
+
+
+def action_of(rule: TransitionRule) -> dict[str, Any]:
+    """An action as the API lists it: whether it needs a comment, answers the resident with it,
+    takes a ``rating``."""
+    return {
+        "action": rule.action,
+        "label": str(rule.label),
+        "needs_comment": rule.needs_comment,
+        "answers_resident": rule.answers_resident,
+        "takes_rating": rule.takes_rating,
+    }
 
 
 def visible(task_id: int) -> Task:
@@ -170,8 +183,10 @@ class Tasks(MethodView):
         """Report a task
 
         With an ``idempotency_key`` (an offline draft's), sending it again answers 200 with the
-        task the first send created, never a second task. Photos: upload them first
-        (``POST /tasks/files``) and give their ids in ``file_ids``.
+        task the first send created, never a second task. The key is the caller's own: another
+        user's equal key makes their own task, and the caller's key sent again with another
+        grid, type, category, track, title or description answers 409. Photos: upload them
+        first (``POST /tasks/files``) and give their ids in ``file_ids``.
         """
         session, caller = db_session(), current_caller()
         node = access.visible_node(session, caller, data["node_id"])
@@ -192,8 +207,9 @@ class Intake(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Receive a task from another system (a 12345 hotline)
 
-        Idempotent by ``external_id``: posting the same case again answers 200 with the task
-        made the first time. The grid is given by its code.
+        Idempotent by ``external_id`` per calling system (the token's user): posting the same
+        case again answers 200 with the task made the first time, the same id with other
+        content 409; another system's equal id is another case. The grid is given by its code.
         """
         session, caller = db_session(), current_caller()
         node = hierarchy.get_node_by_code(session, data["node_code"])
@@ -276,11 +292,7 @@ class TaskTypes(MethodView):
                     }
                     for s in t.states
                 ],
-                actions=[
-                    {"action": a, "label": str(r.label), "needs_comment": r.needs_comment}
-                    for a in t.actions
-                    for r in t.rules(a)[:1]
-                ],
+                actions=[action_of(r) for a in t.actions for r in t.rules(a)[:1]],
             )
             for t in tasks.usable_types(session, caller.scope)
         ]

@@ -116,6 +116,12 @@ class ActionSchema(ApiSchema):
     action = fields.String(dump_only=True)
     label = fields.String(dump_only=True)
     needs_comment = fields.Boolean(dump_only=True)
+    answers_resident = fields.Boolean(
+        dump_only=True, metadata={"description": "这一步的意见是给居民的答复：凭查询码可见"}
+    )
+    takes_rating = fields.Boolean(
+        dump_only=True, metadata={"description": "这一步可带 rating（评价，或回访时听到的评价）"}
+    )
 
 
 class TaskSchema(ApiSchema):

@@ -12,6 +12,8 @@ depends on the core revision it builds on. ``upgrade`` takes every branch to its
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import make_url, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from gridgov.core.db import make_engine
 
@@ -80,7 +82,7 @@ def upgrade(
     """
     engine = make_engine(database_url)
     try:
-        with engine.begin() as connection:
+        with _schema_transaction(engine) as connection:
             command.upgrade(alembic_config(database_url, connection), revision)
             if app_database_url and connection.dialect.name == "postgresql":
                 app_role = make_url(app_database_url).username
@@ -94,10 +96,28 @@ def downgrade(database_url: str, revision: str) -> None:
     """Take the schema at ``database_url`` (the owner's connection) down to ``revision``."""
     engine = make_engine(database_url)
     try:
-        with engine.begin() as connection:
+        with _schema_transaction(engine) as connection:
             command.downgrade(alembic_config(database_url, connection), revision)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for the schema changes. On SQLite the foreign keys are off during it and
+    checked as a whole before it commits (SQLite's documented way to alter a table): batch mode
+    recreates a table by dropping it, which other tables' keys (tasks ← task_transitions) would
+    refuse or cascade. The engine is disposed afterwards, so the switch does not outlive it."""
+    with engine.connect() as connection:
+        is_sqlite = connection.dialect.name == "sqlite"
+        if is_sqlite:  # outside any transaction, where SQLite honours it
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with connection.begin():
+            yield connection
+            if is_sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
 
 
 def current_revision(database_url: str) -> str | None:

@@ -187,22 +187,11 @@ def track(code: str) -> Any:
                 show_domain_error(form, error)
         status = 422
         task = _task_by_code(code)
-    task_type = tasks.registry().get(task.task_type)
-    steps = [
-        (
-            entry.at,
-            str(task_type.state(entry.to_state).label),
-            entry.comment if task_type.answers_resident(entry.action) else "",
-        )
-        for entry in tasks.history(db_session(), task)
-    ]
-    may_rate = task.rating is None and task.state in ("closed", "revisited")
+    view = public.tracking(db_session(), task)
     page = render_template(
         "public/track.html",
-        task=task,
-        state=str(task_type.state(task.state).label),
-        steps=steps,
-        form=form if may_rate else None,
+        tracking=view,
+        form=form if view.may_rate else None,
         tenant=current_tenant(),
     )
     return page, status

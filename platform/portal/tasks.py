@@ -236,7 +236,8 @@ def new_task() -> Any:
             _attach_upload(task, form.photo.data)
         made["task"] = task
 
-    if not run_change(form, report, {"node_id": "node", "file": "photo"}):
+    # The draft's key is a hidden field: a clash with another of the user's reports goes on top.
+    if not run_change(form, report, {"node_id": "node", "file": "photo", "idempotency_key": ""}):
         return render_template("tasks/new.html", form=form), 422
     return redirect(url_for("portal.task", task_id=made["task"].id))
 
@@ -339,6 +340,7 @@ def act(task_id: int) -> Any:
     if not form.validate():
         return _render_task(found, form, 422)
     session = db_session()
+    takes_rating = tasks.registry().get(found.task_type).takes_rating(form.action.data)
 
     def take() -> None:
         target, department_id = None, None
@@ -349,7 +351,7 @@ def act(task_id: int) -> Any:
             target_node=target,
             target_role=(form.target_role.data or None) if target is not None else None,
             department_id=department_id,
-            rating=form.rating.data if form.action.data == "evaluate" else None,
+            rating=(form.rating.data or None) if takes_rating else None,
         )
         done = tasks.transition(session, me(), user_scope(), found, form.action.data, move)
         _attach_upload(done, form.photo.data)

@@ -60,7 +60,10 @@ class ActionForm(DispatchFields, FlaskForm):
 
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(_("办理意见"), validators=[Length(max=4000)])
-    rating = SelectField(_("评价"), choices=RATING_CHOICES, default="satisfied")
+    # Empty: no rating (a revisit may carry one, the rating step needs one).
+    rating = SelectField(
+        _("评价"), choices=[SelectChoice("", _("（未评价）")), *RATING_CHOICES], default=""
+    )
     photo = FileField(_("照片"))
     # Where to go once the step is taken: a module's page (e.g. a hazard's) that offers the
     # steps itself; only a page of the same county's portal (safe_next), else the task page.

@@ -268,7 +268,9 @@ def new_case() -> Any:
             ),
         )
 
-    if not run_change(form, report, {"node_id": "node", "phone": "applicant_phone"}):
+    # The draft's key is a hidden field: a clash with another report of the user goes on top.
+    aliases = {"node_id": "node", "phone": "applicant_phone", "idempotency_key": ""}
+    if not run_change(form, report, aliases):
         return render_template("disputes/new.html", form=form), 422
     return redirect(url_for(".case", case_id=made["case"].id))
 

@@ -63,6 +63,33 @@ def test_an_offline_report_resent_with_its_key_creates_no_second_task(client, co
     assert json.loads(listed.headers["X-Pagination"])["total"] == 1
 
 
+def test_a_key_reused_by_another_grid_worker_never_answers_with_the_first_task(
+    client, county, worker, mint
+):
+    first = report(client, county, worker, idempotency_key="draft-7f3a", title="路灯不亮")
+    neighbour = bearer(mint(county, county.workers[1]))
+    theirs = report(
+        client,
+        county,
+        neighbour,
+        node_id=county.grids[1].id,
+        idempotency_key="draft-7f3a",
+        title="井盖缺失",
+    )
+    assert (first.status_code, theirs.status_code) == (201, 201)
+    body = theirs.get_json()
+    assert body["id"] != first.get_json()["id"]
+    assert (body["title"], body["node"]["code"]) == ("井盖缺失", county.grids[1].code)
+    assert [h["actor_name"] for h in body["history"]] == [county.workers[1].name]
+
+
+def test_an_offline_key_resent_with_other_content_is_409(client, county, worker):
+    report(client, county, worker, idempotency_key="draft-9", title="路灯不亮")
+    clash = report(client, county, worker, idempotency_key="draft-9", title="垃圾堆积")
+    assert clash.status_code == 409
+    assert clash.get_json()["errors"]["json"]["idempotency_key"]
+
+
 def test_a_bad_report_names_the_field(client, county, worker):
     response = report(client, county, worker, category="不存在的类别")
     assert response.status_code == 422
@@ -88,6 +115,35 @@ def test_the_whole_cycle_through_the_api(client, county, worker, station):
     assert rated.get_json()["rating"] == "unsatisfied"
     reopened = act(client, county, station, task_id, "reopen", comment="居民不满意")
     assert reopened.get_json()["state"] == "accepted"
+
+
+def closed_task(client, county, worker, station):
+    task_id = report(client, county, worker, track="coordinate").get_json()["id"]
+    act(client, county, station, task_id, "accept")
+    act(client, county, station, task_id, "handle", comment="已修复")
+    assert act(client, county, station, task_id, "close").status_code == 200
+    return task_id
+
+
+def test_the_revisit_carries_the_residents_rating_in_one_call(client, county, worker, station):
+    task_id = closed_task(client, county, worker, station)
+    revisited = act(
+        client, county, worker, task_id, "revisit", comment="电话回访", rating="satisfied"
+    )
+    assert revisited.status_code == 200, revisited.get_json()
+    body = revisited.get_json()
+    assert (body["state"], body["rating"]) == ("evaluated", "satisfied")
+
+
+def test_a_rating_on_a_step_that_would_drop_it_is_422_naming_the_field(
+    client, county, worker, station
+):
+    task_id = report(client, county, worker, track="coordinate").get_json()["id"]
+    refused = act(client, county, station, task_id, "accept", rating="satisfied")
+    assert refused.status_code == 422
+    assert "rating" in refused.get_json()["errors"]["json"]
+    task = client.get(url(county, f"/tasks/{task_id}"), headers=station).get_json()
+    assert (task["state"], task["rating"]) == ("reported", None)
 
 
 def test_a_transition_the_role_may_not_take_is_403_and_a_wrong_state_409(
@@ -128,6 +184,24 @@ def test_intake_is_idempotent_by_external_id(client, county, mint):
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.get_json()["source"] == "hotline"
     assert again.get_json()["id"] == first.get_json()["id"]
+
+
+def test_intake_of_another_system_with_the_same_external_id_is_its_own_case(client, county, mint):
+    hotline = bearer(mint(county, county.admin, scopes=["tasks:intake"]))
+    other = bearer(mint(county, county.township_staff, scopes=["tasks:intake"]))
+    body = {"external_id": "A-1", "node_code": county.grids[0].code, "category": "社情民意"}
+    first = client.post(
+        url(county, "/tasks/intake"), json={**body, "title": "噪音"}, headers=hotline
+    )
+    theirs = client.post(
+        url(county, "/tasks/intake"), json={**body, "title": "占道"}, headers=other
+    )
+    again = client.post(url(county, "/tasks/intake"), json={**body, "title": "占道"}, headers=other)
+    assert (first.status_code, theirs.status_code, again.status_code) == (201, 201, 200)
+    assert theirs.get_json()["id"] != first.get_json()["id"]
+    assert (again.get_json()["id"], again.get_json()["title"]) == (theirs.get_json()["id"], "占道")
+    clash = client.post(url(county, "/tasks/intake"), json={**body, "title": "别的"}, headers=other)
+    assert clash.status_code == 409 and clash.get_json()["errors"]["json"]["external_id"]
 
 
 def test_intake_needs_the_intake_scope(client, county, mint):
@@ -295,7 +369,17 @@ def test_the_task_types_a_worker_can_report_list_admitted_modules_only(app, clie
     assert {"name": "reported", "label": "已上报", "is_open": True, "sla_hours": 4} in default[
         "states"
     ]
-    assert {"action": "escalate", "label": "报上一级", "needs_comment": True} in default["actions"]
+    actions = {a["action"]: a for a in default["actions"]}
+    assert actions["escalate"] == {
+        "action": "escalate",
+        "label": "报上一级",
+        "needs_comment": True,
+        "answers_resident": False,
+        "takes_rating": False,
+    }
+    # What an integrator must know: which comment the resident reads, which step takes a rating.
+    assert [a for a in actions if actions[a]["answers_resident"]] == ["resolve", "close"]
+    assert [a for a in actions if actions[a]["takes_rating"]] == ["revisit", "evaluate"]
     admit_example(app, county)
     listed = client.get(url(county, "/tasks/types"), headers=worker).get_json()
     pollution = next(t for t in listed if t["name"] == "env_patrol.pollution")

@@ -84,7 +84,7 @@ def _everything():
     return Scope(everything=True)
 
 
-def test_a_closed_task_is_rated_by_the_resident_once(client, county):
+def test_after_close_the_resident_reads_the_answer_and_then_their_rating(client, county):
     code = resident_report(client, county).headers["Location"].rsplit("/", 1)[-1]
     with client.application.app_context():
         session = db_session()
@@ -93,25 +93,34 @@ def test_a_closed_task_is_rated_by_the_resident_once(client, county):
         from gridgov.core.accounts.scope import scope_of
 
         station = session.get(User, county.station_staff.id)
-        for action in ("accept", "handle", "close"):
+        station.phone = "13900002222"
+        for action, comment in (
+            ("accept", "转物业王经理处理"),
+            ("handle", "物业已换灯管"),
+            ("close", "楼道灯已修好，感谢您的反映"),
+        ):
             tasks.transition(
                 session,
                 station,
                 scope_of(session, station),
                 task,
                 action,
-                tasks.Move(comment="已处理"),
+                tasks.Move(comment=comment),
             )
         session.commit()
     page = client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)
-    assert "已处理" not in page  # the staff's own comments stay internal
+    assert "楼道灯已修好，感谢您的反映" in page  # the close step answers the resident
+    # The staff's own comments, names and phones stay internal.
+    for internal in ("王经理", "物业已换灯管", county.station_staff.name, "13900002222"):
+        assert internal not in page
     rated = client.post(
         f"/t/changshan/public/track/{code}",
-        data={"csrf_token": csrf_token(page), "rating": "unsatisfied", "comment": "没修好"},
+        data={"csrf_token": csrf_token(page), "rating": "basic", "comment": "修得有点慢"},
     )
     assert rated.status_code == 302
     page = client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)
-    assert "您的评价已收到" in page and 'name="rating"' not in page
+    assert "您的评价：基本满意" in page and 'name="rating"' not in page
+    assert "楼道灯已修好，感谢您的反映" in page
 
 
 def test_an_unknown_code_is_404(client, county):

@@ -87,6 +87,39 @@ def test_the_same_draft_sent_twice_makes_one_task(as_worker, county):
     assert task_id_of(first) == task_id_of(again)
 
 
+def test_a_draft_key_reused_for_another_report_is_shown_on_top_of_the_form(as_worker, county):
+    first = report(as_worker, county)
+    clash = report(as_worker, county, title="路灯不亮")
+    assert (first.status_code, clash.status_code) == (302, 422)
+    assert "这个键已用于您的另一条上报" in clash.get_data(as_text=True)
+
+
+def test_staff_are_told_which_comment_the_resident_reads_and_the_revisit_takes_a_rating(
+    as_worker, county
+):
+    task_id = task_id_of(report(as_worker, county))
+    page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "居民凭查询码可见" in page  # on 现场处置并办结, the answer to the resident
+    as_worker.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={"csrf_token": csrf_token(page), "action": "resolve", "comment": "已更换井盖"},
+    )
+    page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "回访时听到的居民评价" in page
+    done = as_worker.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={
+            "csrf_token": csrf_token(page),
+            "action": "revisit",
+            "comment": "电话回访",
+            "rating": "satisfied",
+        },
+    )
+    assert done.status_code == 302
+    page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert "已评价" in page and "satisfied" in page
+
+
 def test_a_missing_title_is_marked_on_the_form(as_worker, county):
     response = report(as_worker, county, title="")
     assert response.status_code == 422

@@ -225,7 +225,9 @@ def gridgov_task_types() -> list[TaskType]:
     Tasks of these types go through the core's task engine (lists, cards, supervision,
     dashboard); they can be reported only where the module is admitted and are read-only
     while it is suspended or withdrawn. ``public=True`` lets residents report one through the
-    public channel.
+    public channel; such a type marks the step whose comment answers the resident
+    (``answers_resident=True``, shown on the tracking page) and may have a rating step
+    (``effect=Effect.RATE``) and a revisit that carries the rating (``carries_rating=True``).
 
     Example::
 
@@ -239,7 +241,8 @@ def gridgov_task_types() -> list[TaskType]:
                 transitions=(TransitionRule("answer", Localized("反馈", "Answer"),
                                             ("received",), "closed",
                                             frozenset({Role.DEPARTMENT_OFFICER}),
-                                            Reach.OWNER, needs_comment=True),),
+                                            Reach.OWNER, needs_comment=True,
+                                            answers_resident=True),),
             )]
     """
 

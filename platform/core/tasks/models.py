@@ -58,8 +58,9 @@ class Task(TenantScoped, Base):
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
-        UniqueConstraint("tenant_id", "source", "external_id"),
-        UniqueConstraint("tenant_id", "idempotency_key"),
+        # A key belongs to its reporter: another reporter's equal key is a key of their own.
+        UniqueConstraint("tenant_id", "reporter_id", "source", "external_id"),
+        UniqueConstraint("tenant_id", "reporter_id", "idempotency_key"),
         Index("ix_tasks_tenant_id_node_id_due_at", "tenant_id", "node_id", "due_at"),
         Index(
             "ix_tasks_tenant_id_filed_path",

@@ -8,6 +8,7 @@ counties often run on an intranet) and no server-side state are needed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -25,6 +26,7 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.dashboard import RATINGS
 from gridgov.core.tasks.models import NoticeBoardEntry, Source, Task
 from gridgov.core.tenancy.models import Tenant
 
@@ -92,6 +94,53 @@ def report_as_resident(session: Session, grid: Node, report: tasks.Report) -> Ta
         actor_name=str(_("居民")),
     )
     return task
+
+
+@dataclass(frozen=True)
+class TrackedStep:
+    """One step as the resident sees it: when, the state it led to, and the answer if the
+    type marks the step as the answer to the resident (``answers_resident``), else ""."""
+
+    at: dt.datetime
+    state: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """What the tracking page shows of a task: public facts, the answers, the rating. Never who
+    handled it, their comments or phone numbers."""
+
+    code: str
+    title: str
+    state: str
+    steps: list[TrackedStep]
+    answer: str  # the latest answer to the resident ("" before one)
+    rating: str | None  # the rating's label (满意 …), None before one
+    may_rate: bool  # the task's type lets it be rated now
+
+
+def tracking(session: Session, task: Task) -> Tracking:
+    """The resident's view of ``task`` (found by its tracking code)."""
+    task_type = tasks.registry().get(task.task_type)
+    steps = [
+        TrackedStep(
+            at=entry.at,
+            state=str(task_type.state(entry.to_state).label),
+            answer=entry.comment if task_type.answers_resident(entry.action) else "",
+        )
+        for entry in tasks.history(session, task)
+    ]
+    answers = [step.answer for step in steps if step.answer]
+    return Tracking(
+        code=task.code,
+        title=task.title,
+        state=str(task_type.state(task.state).label),
+        steps=steps,
+        answer=answers[-1] if answers else "",
+        rating=str(RATINGS[task.rating]) if task.rating in RATINGS else None,
+        may_rate=task_type.rating_rule(task) is not None,
+    )
 
 
 # --- the challenge ---------------------------------------------------------------------------

@@ -258,10 +258,15 @@ class Report:
 def report_task(
     session: Session, actor: User | None, node: Node, report: Report, *, actor_name: str = ""
 ) -> tuple[Task, bool]:
-    """File a task under ``node``; returns it and whether it is new. A report resent with the
-    same idempotency key (or the same external id from the same source) returns the task the
-    first one created instead of a second task."""
-    existing = _already_reported(session, report)
+    """File a task under ``node``; returns it and whether it is new.
+
+    An idempotency key (an offline draft's) and an external id (another system's case number)
+    belong to the reporter who sent them, in this county: resent by the same reporter with the
+    same content, the report returns the task the first send created; the same key from
+    another reporter is another key (a new task, never theirs); the same key from the same
+    reporter with other content is a Conflict, so a client that reuses keys loses no report
+    silently. A report without a reporter (a resident's) cannot carry a key."""
+    existing = _already_reported(session, actor, node, report)
     if existing is not None:
         return existing, False
     tenant = current_tenant(session)
@@ -302,7 +307,7 @@ def report_task(
             session.flush()
     except IntegrityError:
         # The same draft sent twice at once: the other request won, answer with its task.
-        existing = _already_reported(session, report)
+        existing = _already_reported(session, actor, node, report)
         if existing is None:
             raise
         return existing, False
@@ -335,16 +340,50 @@ def report_task(
     return task, True
 
 
-def _already_reported(session: Session, report: Report) -> Task | None:
+def _already_reported(
+    session: Session, actor: User | None, node: Node, report: Report
+) -> Task | None:
+    """The task ``actor`` already made with this report's idempotency key or external id, or
+    None; a Conflict when that task says something else (see ``report_task``)."""
+    if not (report.idempotency_key or report.external_id):
+        return None
+    key_field = "idempotency_key" if report.idempotency_key else "external_id"
+    if actor is None:
+        raise DomainError(_("只有登录的上报人才能使用幂等键"), field=key_field)
+    mine = select(Task).where(Task.reporter_id == actor.id)
     if report.idempotency_key:
-        found = session.scalar(select(Task).where(Task.idempotency_key == report.idempotency_key))
-        if found is not None:
-            return found
-    if report.external_id:
-        return session.scalar(
-            select(Task).where(Task.source == report.source, Task.external_id == report.external_id)
+        found = session.scalar(mine.where(Task.idempotency_key == report.idempotency_key))
+    else:
+        found = session.scalar(
+            mine.where(Task.source == report.source, Task.external_id == report.external_id)
         )
-    return None
+    if found is None:
+        return None
+    if _report_of(found) != _report_of_new(node, report):
+        raise Conflict(
+            _(
+                "这个键已用于您的另一条上报（%(code)s），内容不同；新的上报请换一个键",
+                code=found.code,
+            ),
+            field=key_field,
+        )
+    return found
+
+
+def _report_of(task: Task) -> tuple[Any, ...]:
+    """What makes two sends the same report (photos are uploaded again on a resend)."""
+    return (task.node_id, task.task_type, task.category, task.track, task.title, task.description)
+
+
+def _report_of_new(node: Node, report: Report) -> tuple[Any, ...]:
+    return (
+        node.id,
+        report.task_type,
+        report.category,
+        report.track,
+        report.title.strip(),
+        report.description.strip(),
+    )
 
 
 def _check_report(tenant: Tenant, task_type: TaskType, node: Node, report: Report) -> None:
@@ -452,7 +491,73 @@ def transition(
     rule = next((r for r in usable if _may_take(session, actor, scope, task, r)), None)
     if rule is None:
         raise Forbidden(_("您的角色或所在层级不能对这个事件执行“%(a)s”", a=usable[0].label))
-    return _apply(session, actor, scope, task, task_type, rule, move)
+    _check_rating(rule, move)
+    if not (rule.carries_rating and move.rating):
+        task = _apply(session, actor, scope, task, task_type, rule, move)
+        if rule.effect != Effect.RATE:
+            return task
+        return _reopen_if_unsatisfied(session, task, task_type)
+    with session.begin_nested():  # the step and the rating it carries stand or fall together
+        task = _apply(session, actor, scope, task, task_type, rule, move)
+        rating = task_type.rating_rule(task)
+        if rating is None or not _may_take(session, actor, scope, task, rating):
+            raise Conflict(_("这个事件现在不能评价"), field="rating")
+        # What the resident said is in the revisit's comment already: logged once.
+        task = _apply(session, actor, scope, task, task_type, rating, Move(rating=move.rating))
+    return _reopen_if_unsatisfied(session, task, task_type)
+
+
+def _check_rating(rule: TransitionRule, move: Move) -> None:
+    """A rating is refused on a step that would drop it, and must be one of the three."""
+    if not move.rating:
+        return
+    if not rule.takes_rating:
+        raise DomainError(
+            _("“%(a)s”不记录评价：请去掉 rating，或在回访、评价时填写", a=rule.label),
+            field="rating",
+        )
+    if move.rating not in {r.value for r in Rating}:
+        raise DomainError(_("请选择满意、基本满意或不满意"), field="rating")
+
+
+REOPEN_ON_UNSATISFIED_SETTING = "reopen_on_unsatisfied"
+
+
+def _reopen_if_unsatisfied(session: Session, task: Task, task_type: TaskType) -> Task:
+    """Where the county asked for it (``settings["reopen_on_unsatisfied"]``, off by default),
+    a 不满意 rating sends the task back through its type's step marked
+    ``taken_on_unsatisfied``, as the system: logged, counted, and the level it then waits on
+    is told. Without the setting, or a type without that step, the task stays rated."""
+    if task.rating != Rating.UNSATISFIED.value:
+        return task
+    if not current_tenant(session).settings.get(REOPEN_ON_UNSATISFIED_SETTING):
+        return task
+    rule = next(
+        (r for r in task_type.transitions if r.taken_on_unsatisfied and r.applies_to(task)), None
+    )
+    if rule is None:
+        return task
+    task = _apply(
+        session,
+        None,
+        Scope(everything=True),
+        task,
+        task_type,
+        rule,
+        Move(comment=_stored_text(_("居民评价不满意，系统自动重新办理"))),
+        actor_name=str(_("系统")),
+    )
+    waiting_at = session.get(Node, task.current_node_id)
+    assert waiting_at is not None
+    _notify_level(
+        session,
+        task,
+        waiting_at,
+        "reopened",
+        _("居民不满意，事件 %(code)s 已重新办理：%(title)s", code=task.code, title=task.title),
+    )
+    session.flush()
+    return task
 
 
 # Triage at a level: what may be done to several waiting tasks at once.
@@ -500,14 +605,13 @@ def evaluate_as_resident(session: Session, task: Task, rating: str, comment: str
     """The resident's own rating, through the public page with the tracking code."""
     task = _locked(session, task)
     task_type = registry().get(task.task_type)
-    rule = next(
-        (r for r in task_type.transitions if r.effect == Effect.RATE and r.applies_to(task)), None
-    )
+    rule = task_type.rating_rule(task)
     if rule is None:
         raise Conflict(_("事件办结后才能评价，且只能评价一次"), field="rating")
-    return _apply(
+    task = _apply(
         session, None, Scope(), task, task_type, rule, Move(comment=comment, rating=rating)
     )
+    return _reopen_if_unsatisfied(session, task, task_type)
 
 
 def _apply(
@@ -526,6 +630,8 @@ def _apply(
     comment = (move.comment or "").strip()
     if rule.needs_comment and not comment:
         raise DomainError(_("请填写办理意见"), field="comment")
+    if rule.answers_resident and task.source == Source.RESIDENT.value and not comment:
+        raise DomainError(_("请填写给居民的答复：居民凭查询码可以看到"), field="comment")
     if task_type.module is not None:  # the core's types are open everywhere: no node to read
         filed_at = session.get(Node, task.node_id)
         assert filed_at is not None

@@ -53,8 +53,14 @@ class State:
 class TransitionRule:
     """``action`` takes a task from one of ``sources`` to ``target``; the actor needs one of
     ``roles`` and the ``reach``; ``tracks`` limits it to some tracks (None: all); ``guard`` is
-    a further condition on the task; ``answers_resident`` shows the step's comment to the
-    resident on the public tracking page (反馈: the answer they reported for)."""
+    a further condition on the task.
+
+    Markers for the resident's side of the cycle: ``answers_resident`` — the step's comment is
+    the answer to the resident, shown on the public tracking page (办结/反馈; nothing else of
+    the log is); ``carries_rating`` — the step may carry the resident's rating heard at it
+    (回访 by phone): given, the type's rating step (``Effect.RATE``) follows in the same call;
+    ``taken_on_unsatisfied`` — the system takes this step itself after a 不满意 rating, where
+    the county's ``settings["reopen_on_unsatisfied"]`` is on."""
 
     action: str
     label: Any
@@ -67,6 +73,13 @@ class TransitionRule:
     needs_comment: bool = False
     guard: Callable[[Any], bool] | None = None
     answers_resident: bool = False
+    carries_rating: bool = False
+    taken_on_unsatisfied: bool = False
+
+    @property
+    def takes_rating(self) -> bool:
+        """Whether the step records a rating: the rating step, or one carrying it."""
+        return self.effect == Effect.RATE or self.carries_rating
 
     def applies_to(self, task: Any) -> bool:
         """Whether the task's state, track and the guard let this rule be used at all."""
@@ -104,6 +117,18 @@ class TaskType:
         unknown = named - by_name.keys()
         if unknown:
             raise ValueError(f"task type {self.name}: undeclared states {sorted(unknown)}")
+        if self.public and not any(rule.answers_resident for rule in self.transitions):
+            # A resident who reported must hear back: the type names the step that answers.
+            raise ValueError(
+                f"task type {self.name}: residents may report it but no step answers_resident"
+            )
+        rated_from = {s for r in self.transitions if r.effect == Effect.RATE for s in r.sources}
+        for rule in self.transitions:
+            if rule.carries_rating and rule.target not in rated_from:
+                raise ValueError(
+                    f"task type {self.name}: {rule.action!r} carries a rating but no rating"
+                    f" step starts from {rule.target!r}"
+                )
         object.__setattr__(self, "_by_name", by_name)
 
     @property
@@ -124,6 +149,16 @@ class TaskType:
     def answers_resident(self, action: str) -> bool:
         """Whether the comment of an ``action`` step is meant for the resident who reported."""
         return any(rule.answers_resident for rule in self.rules(action))
+
+    def takes_rating(self, action: str) -> bool:
+        """Whether an ``action`` step records a rating (the rating step, or one carrying it)."""
+        return any(rule.takes_rating for rule in self.rules(action))
+
+    def rating_rule(self, task: Any) -> TransitionRule | None:
+        """The rating step (``Effect.RATE``) the task can take now, or None."""
+        return next(
+            (r for r in self.transitions if r.effect == Effect.RATE and r.applies_to(task)), None
+        )
 
 
 class UnknownTaskType(DomainError):
@@ -265,8 +300,18 @@ DEFAULT_TASK_TYPE = TaskType(
             Reach.FILER,
             tracks=frozenset({"general"}),
             needs_comment=True,
+            answers_resident=True,
         ),
-        TransitionRule("close", _("办结"), ("handled",), "closed", STAFF_ABOVE_GRID, Reach.OWNER),
+        # 办结/反馈: what the closing level writes is the resident's answer.
+        TransitionRule(
+            "close",
+            _("办结"),
+            ("handled",),
+            "closed",
+            STAFF_ABOVE_GRID,
+            Reach.OWNER,
+            answers_resident=True,
+        ),
         TransitionRule(
             "revisit",
             _("回访"),
@@ -275,6 +320,7 @@ DEFAULT_TASK_TYPE = TaskType(
             REVISITORS,
             Reach.FILER,
             needs_comment=True,
+            carries_rating=True,
         ),
         TransitionRule(
             "evaluate",
@@ -294,7 +340,7 @@ DEFAULT_TASK_TYPE = TaskType(
             Reach.OWNER,
             needs_comment=True,
         ),
-        # 不满意: the resident's rating can send the task back.
+        # 不满意: the resident's rating can send the task back (by itself where the county says).
         TransitionRule(
             "reopen",
             _("重新办理"),
@@ -304,6 +350,7 @@ DEFAULT_TASK_TYPE = TaskType(
             Reach.OWNER,
             needs_comment=True,
             guard=is_unsatisfied,
+            taken_on_unsatisfied=True,
         ),
     ),
 )

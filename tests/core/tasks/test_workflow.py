@@ -9,6 +9,7 @@ import pytest
 from gridgov.core.accounts.models import Role
 from gridgov.core.tasks.workflow import (
     DEFAULT_TASK_TYPE,
+    Effect,
     Reach,
     State,
     TaskType,
@@ -102,4 +103,37 @@ def test_only_steps_marked_as_answers_are_shown_to_the_resident():
     answering = dataclasses.replace(task_type, transitions=(*task_type.transitions, answer))
     assert answering.answers_resident("answer")
     assert not answering.answers_resident("fix")
-    assert not any(DEFAULT_TASK_TYPE.answers_resident(a) for a in DEFAULT_TASK_TYPE.actions)
+    answering_steps = [
+        a for a in DEFAULT_TASK_TYPE.actions if DEFAULT_TASK_TYPE.answers_resident(a)
+    ]
+    assert answering_steps == ["resolve", "close"]  # 办结/反馈: the steps that close the task
+
+
+def test_every_type_a_resident_can_report_answers_them_and_takes_their_rating():
+    from gridgov_plugins.fire_safety.workflow import REPORT_TYPE
+
+    for task_type in (DEFAULT_TASK_TYPE, REPORT_TYPE):
+        assert task_type.public
+        assert any(rule.answers_resident for rule in task_type.transitions), task_type.name
+        assert any(rule.effect == Effect.RATE for rule in task_type.transitions), task_type.name
+
+
+def test_a_step_carrying_a_rating_needs_a_rating_step_after_it():
+    carrying = TransitionRule(
+        "fix",
+        "整改",
+        ("found",),
+        "fixed",
+        frozenset({Role.GRID_WORKER}),
+        Reach.FILER,
+        carries_rating=True,
+    )
+    with pytest.raises(ValueError, match="carries a rating"):
+        dataclasses.replace(fire_hazard_type(), transitions=(carrying,))
+    assert DEFAULT_TASK_TYPE.takes_rating("revisit") and DEFAULT_TASK_TYPE.takes_rating("evaluate")
+    assert not DEFAULT_TASK_TYPE.takes_rating("close")
+
+
+def test_a_type_residents_may_report_must_name_the_step_that_answers_them():
+    with pytest.raises(ValueError, match="answers_resident"):
+        dataclasses.replace(fire_hazard_type(), public=True)

@@ -55,6 +55,8 @@ def test_a_confirmed_report_gets_a_reward_then_the_reporter_is_answered_and_rate
     assert (report.state, report.is_open) == ("closed", False)
     tasks.evaluate_as_resident(session, report, "satisfied", "处理及时")
     assert (report.state, report.rating) == ("evaluated", "satisfied")
+    seen = public.tracking(session, report)  # the same marker as the default cycle's close
+    assert (seen.answer, seen.rating, seen.may_rate) == ("已整改，奖励已发放", "满意", False)
     assert [e.action for e in tasks.history(session, report)] == [
         "report",
         "investigate",

@@ -117,6 +117,7 @@ POLLUTION_TYPE = TaskType(
             STAFF,
             Reach.OWNER,
             needs_comment=True,
+            answers_resident=True,
         ),
     ),
 )
