@@ -28,6 +28,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.plugins.hookspecs import RequirementKind
 from gridgov.core.plugins.manager import PluginHost
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.service import clock_of
 
 APPLYING_DEPARTMENT = "CS-XF"  # 长山区消防救援大队 in tenants/demo.yaml
 # Which demo department runs which built-in module (department codes of tenants/demo.yaml).
@@ -95,7 +96,7 @@ def _approved(
             session,
             _county_admin(session),
             latest,
-            meeting_date=dt.date.today() - dt.timedelta(days=MEETING_DAYS_AGO),
+            meeting_date=clock_of(session).today() - dt.timedelta(days=MEETING_DAYS_AGO),
             minutes=f"区综治委主任办公会研究，同意{department.name}申请的模块在本区网格中运行。",
             pilot_nodes=() if top.parent_id is None else (top,),
         )

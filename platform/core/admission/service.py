@@ -34,6 +34,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.plugins.hookspecs import RequirementKind
 from gridgov.core.plugins.manager import PluginHost
+from gridgov.core.tenancy.service import clock_of
 
 FILE_PURPOSE = "admission"
 # 两明确、三到位: the five items every application states, in the order of the documents.
@@ -256,7 +257,7 @@ def approve_admission(
     ``pilot_nodes`` (试点先行) until widened."""
     _check_state(admission, {AdmissionState.IN_REVIEW})
     admission.minutes = _clean_text(minutes, "minutes")
-    admission.meeting_date = _check_meeting_date(meeting_date)
+    admission.meeting_date = _check_meeting_date(session, meeting_date)
     admission.decided_at = utcnow()
     admission.pilot_nodes = [AdmissionPilotNode(node_id=n.id) for n in _check_nodes(pilot_nodes)]
     admission.state = AdmissionState.APPROVED
@@ -274,7 +275,7 @@ def reject_admission(
     again."""
     _check_state(admission, {AdmissionState.IN_REVIEW})
     admission.rejection_reasons = _clean_text(reasons, "reasons")
-    admission.meeting_date = _check_meeting_date(meeting_date)
+    admission.meeting_date = _check_meeting_date(session, meeting_date)
     admission.decided_at = utcnow()
     admission.state = AdmissionState.REJECTED
     _step(session, actor, admission, "reject", note=admission.rejection_reasons)
@@ -357,8 +358,8 @@ def _clean_text(value: str | None, field: str) -> str:
     return text
 
 
-def _check_meeting_date(day: dt.date) -> dt.date:
-    if day > dt.date.today() + dt.timedelta(days=1):
+def _check_meeting_date(session: Session, day: dt.date) -> dt.date:
+    if day > clock_of(session).today():
         raise DomainError(_("会议日期不能在将来"), field="meeting_date")
     return day
 
