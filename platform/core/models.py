@@ -30,9 +30,10 @@ from gridgov.core.registry.models import (
     Visit,
 )
 from gridgov.core.tasks import models as task_models
-from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.models import AppliedManifest, Tenant
 
 __all__ = [
+    "AppliedManifest",
     "Admission",
     "AdmissionEvent",
     "AdmissionFile",
