@@ -33,12 +33,12 @@ from gridgov.core.tasks import models as task_models
 from gridgov.core.tenancy.models import AppliedManifest, Tenant
 
 __all__ = [
-    "AppliedManifest",
     "Admission",
     "AdmissionEvent",
     "AdmissionFile",
     "AdmissionPilotNode",
     "ApiToken",
+    "AppliedManifest",
     "Assignment",
     "AuditEvent",
     "Building",

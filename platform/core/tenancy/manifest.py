@@ -754,6 +754,8 @@ class _Applier:
         self.record: dict[str, Any] | None = None
         self.kept_retired: set[str] = set()  # listed nodes the portal retired
         self.pending_grids: dict[str, str] = {}  # node code -> user the file takes it from
+        # Removals left for --prune stay the file's in the applied state: (path, value).
+        self.carried: list[tuple[KeyPath, Any]] = []
 
     def refuse(self, path: KeyPath, exc: DomainError) -> ManifestError:
         return ManifestError(self.manifest.source, [self.manifest.problem(path, exc.message)])
@@ -764,9 +766,12 @@ class _Applier:
     def change(self, action: str, kind: str, key: str, detail: str = "") -> None:
         self.plan.changes.append(Change(action, kind, key, detail))
 
-    def take(self, kind: str, key: str, detail: str) -> bool:
-        """List a removal; True when it is to be carried out (``--prune``)."""
+    def take(self, kind: str, key: str, detail: str, *, keeps: tuple[KeyPath, Any]) -> bool:
+        """List a removal; True when it is to be carried out (``--prune``). ``keeps`` says where
+        in the applied state it stays the file's while it is not taken away (path, value)."""
         self.plan.removals.append(Change("-", kind, key, detail))
+        if not self.prune:
+            self.carried.append(keeps)
         return self.prune
 
     def keep(self, kind: str, key: str, detail: str) -> None:
@@ -775,6 +780,12 @@ class _Applier:
     def last_of(self, section: str, key: str, current: dict[str, Any]) -> dict[str, Any]:
         """What the file last said of one object: ``current`` when no apply was recorded, {}
         when the file did not list the object then (it was made in the portal)."""
+        if self.record is None:
+            return current
+        return dict(self.record.get(section, {}).get(key) or {})
+
+    def last_entry(self, section: str, key: str, current: dict[str, Any]) -> dict[str, Any]:
+        """What the applied state keeps of an object the file no longer lists."""
         if self.record is None:
             return current
         return dict(self.record.get(section, {}).get(key) or {})
@@ -859,7 +870,7 @@ class _Applier:
             "modules": list(tenant.modules),
             "settings": dict(tenant.settings),
         }
-        last = self.last_of("tenant", "tenant", current)
+        last = current if self.record is None else dict(self.record.get("tenant") or {})
         updates: dict[str, Any] = {}
         if self.settle("tenant", m.slug, "name", m.name, last, tenant.name):
             updates["name"] = m.name
@@ -889,7 +900,7 @@ class _Applier:
             self.change("~", "tenant", slug, "modules " + " ".join(f"+{m}" for m in merge.add))
         if merge.take:
             line = "modules " + " ".join(f"-{m}" for m in merge.take)
-            if self.take("tenant", slug, line):
+            if self.take("tenant", slug, line, keeps=(("tenant", "modules"), merge.take)):
                 result = [m for m in result if m not in merge.take]
         self.keep_set("tenant", slug, "modules", merge)
         return result
@@ -915,7 +926,9 @@ class _Applier:
         for key in sorted(k for k in current if k not in wanted):
             path = f"{where}.{key}"
             if key in last:
-                if self.take("tenant", slug, f"{path} removed (no longer in the manifest)"):
+                keeps = (("tenant", *where.split("."), key), last[key])
+                detail = f"{path} removed (no longer in the manifest)"
+                if self.take("tenant", slug, detail, keeps=keeps):
                     del result[key]
             else:
                 self.keep("tenant", slug, f"{path} kept: set in the portal or API")
@@ -932,6 +945,8 @@ class _Applier:
     def record_apply(self, tenant: Tenant, record: AppliedManifest | None) -> None:
         """Remember what the file said, and write the apply to the county's audit log."""
         state = applied_state(self.manifest)
+        for path, value in self.carried:
+            _carry(state, path, value)
         source = Path(self.manifest.source).name[:255]
         if record is None:
             self.session.add(
@@ -1069,7 +1084,9 @@ class _Applier:
             detail = f"{node.name} retired (no longer in the manifest)"
             if blockers and not self.prune:
                 detail += f"; --prune would refuse: {blockers}"
-            if not self.take("node", node.code, detail):
+            view = {"name": node.name}
+            keeps = (("nodes", node.code), self.last_entry("nodes", node.code, view))
+            if not self.take("node", node.code, detail, keeps=keeps):
                 continue
             if blockers:
                 raise self.refuse_removal(
@@ -1121,7 +1138,8 @@ class _Applier:
                 continue
             user = existing[spec.username]
             line = "nodes " + " ".join(f"-{c}" for c in merge.take)
-            if self.take("user", spec.username, line):
+            keeps = (("users", spec.username, "nodes"), merge.take)
+            if self.take("user", spec.username, line, keeps=keeps):
                 for code in merge.take:
                     accounts.unassign(self.session, self.actor, user, self.nodes[code])
             else:
@@ -1138,7 +1156,10 @@ class _Applier:
                 continue
             posts = ", ".join(current[name])
             detail = f"{user.name} ({user.role}) deactivated (no longer in the manifest)"
-            if self.take("user", name, detail + (f", leaves {posts}" if posts else "")):
+            keeps = (("users", name), self.last_entry("users", name, _user_view(user, [])))
+            if self.take(
+                "user", name, detail + (f", leaves {posts}" if posts else ""), keeps=keeps
+            ):
                 self.deactivate(user)
             else:
                 self.pending_grids.update({code: user.name for code in current[name]})
@@ -1267,7 +1288,9 @@ class _Applier:
             detail = f"{department.name} deactivated (no longer in the manifest)"
             if open_tasks and not self.prune:
                 detail += f"; --prune would refuse: {open_tasks} open tasks"
-            if not self.take("department", code, detail):
+            view = {"name": department.name}
+            keeps = (("departments", code), self.last_entry("departments", code, view))
+            if not self.take("department", code, detail, keeps=keeps):
                 continue
             if open_tasks:
                 raise self.refuse_removal(
@@ -1323,7 +1346,8 @@ class _Applier:
         merge = merge_set(spec.officers, last, had)
         if merge.take:
             line = "officers " + " ".join(f"-{u}" for u in merge.take)
-            if self.take("department", spec.code, line):
+            keeps = (("departments", spec.code, "officers"), merge.take)
+            if self.take("department", spec.code, line, keeps=keeps):
                 for username in merge.take:
                     departments.remove_officer(
                         self.session, self.actor, department, users[username]
@@ -1339,6 +1363,19 @@ class _Applier:
 
 # At most this many plan lines go into the audit event of one apply (the counts are complete).
 AUDIT_LINES = 200
+
+
+def _carry(state: dict[str, Any], path: KeyPath, value: Any) -> None:
+    """Put back into ``state`` what an apply without --prune did not take away: members of a
+    list are added to it, anything else is set at ``path``."""
+    *parents, last = path
+    here: Any = state
+    for part in parents:
+        here = here.setdefault(part, {})
+    if isinstance(value, list) and isinstance(here.get(last), list):
+        here[last] = here[last] + [v for v in value if v not in here[last]]
+    else:
+        here[last] = value
 
 
 def _user_view(user: User, nodes: list[str]) -> dict[str, Any]:
