@@ -684,17 +684,19 @@ class Plan:
         return [str(c) for c in self.changes + self.removals + self.kept]
 
     def summary(self) -> str:
+        would = self.dry_run
         created = sum(1 for c in self.changes if c.action == "+")
-        changed = len(self.changes) - created
-        taken = (
-            f"{len(self.removals)} to take away"
-            if self.prune
-            else f"{len(self.removals)} to take away only with --prune (none taken away)"
-        )
-        return (
-            f"{self.slug}: {created} to create, {changed} to change, {taken}, "
-            f"{len(self.kept)} kept as the county changed them"
-        )
+        parts = [
+            f"{created} {'to create' if would else 'created'}",
+            f"{len(self.changes) - created} {'to change' if would else 'changed'}",
+        ]
+        if self.removals and self.prune:
+            parts.append(f"{len(self.removals)} {'to take away' if would else 'taken away'}")
+        elif self.removals:
+            parts.append(f"{len(self.removals)} not taken away (only --prune takes away)")
+        if self.kept:
+            parts.append(f"{len(self.kept)} kept as the county changed them")
+        return f"{self.slug}: {', '.join(parts)}" + (" (dry run: nothing changed)" if would else "")
 
 
 def apply_manifest(

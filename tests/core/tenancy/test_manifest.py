@@ -686,7 +686,7 @@ def test_without_prune_nothing_is_taken_away_and_the_plan_lists_what_would_be(se
         plan = apply_text(session, SHRUNK, dry_run=dry_run)
         assert plan.changes == []
         assert [str(c) for c in plan.removals] == TAKEN_AWAY
-        assert "7 to take away only with --prune (none taken away)" in plan.summary()
+        assert "7 not taken away (only --prune takes away)" in plan.summary()
         set_tenant(session, None)
     tenant = in_hill(session)
     assert tenant.modules == ["fire_safety"] and tenant.settings == {"map": {"zoom": 13}}
