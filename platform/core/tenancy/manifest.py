@@ -5,15 +5,61 @@ Rules a county can rely on:
 - unknown keys are errors; a bad file changes nothing;
 - nodes, users and departments are matched by ``code``, ``username`` and ``code``; applying
   a file twice changes nothing the second time;
-- an optional field left out (``boundary``, ``phone``, ``settings``) is left as it is in the
-  database, so the portal may maintain it; ``null`` clears a boundary or phone, ``{}`` the
-  settings;
-- nodes in the database that the file does not mention are kept and reported, and retired only
-  when the caller asks to prune; users it does not mention are kept, and a user it lists is
-  attached to exactly the nodes it lists; whether an account is active is the portal's business;
-- departments it does not mention are kept; a department it lists has exactly the officers it
-  lists (usernames of department officers);
 - passwords never come from the file: new users get theirs from ``issue_initial_passwords``.
+
+Who owns what. The file and the portal (or the API) can both change most things, and a
+re-apply must not silently undo what the county did in the portal. Each apply remembers what
+the file said (``applied_manifests``), so the next one can tell, field by field, who changed
+what since (a three-way merge: the file now, the file then, the database):
+
+- a field the file changed since the last apply: the file wins, over a portal change too (the
+  plan says so): editing the file and applying it is a decision taken now, after ``--dry-run``;
+- a field the file did not change: the portal's change stands, listed as kept: it is the later
+  decision;
+- a list (a user's nodes, a department's officers, the modules) is merged member by member the
+  same way: the file adds what it newly lists, the portal's additions and removals stay;
+- without ``--prune`` nothing is taken away; the plan lists apart what the file listed before
+  and no longer lists, and ``--prune`` takes exactly that away, never what the portal added (to
+  hand that to the file, list it in the file). Removing never destroys a record.
+
+================================  ===========================  =================================
+what                              a re-apply                   ``--prune`` (only) takes away
+================================  ===========================  =================================
+tenant ``name``, ``levels``       merged (file wins if         nothing (the number of levels
+                                  changed)                     is fixed once nodes exist)
+``modules``                       merged list                  a module the file dropped
+``settings`` (left out: all the   merged key by key, nested    a key the file dropped
+portal's)
+node ``name``, parent,            merged                       -
+``boundary`` (left out: portal's)
+nodes                             created; the portal's kept;  a node the file dropped is retired
+                                  one the portal retired       (kept for its records); refused
+                                  stays retired                while open tasks, people,
+                                                               households, dwellings, sites or
+                                                               an active department are there
+user ``name``, ``role``,          merged                       -
+``phone`` (left out: portal's)
+user ``nodes``                    merged list                  the assignment ends
+users                             created; the portal's kept   an account the file dropped is
+                                                               deactivated, not deleted: it can
+                                                               no longer log in, its assignments
+                                                               and department posts end, what it
+                                                               filed stays
+account active, password, locale  the portal's only            -
+department ``name``, ``node``,    merged                       -
+``phone`` (left out: portal's)
+department ``officers``           merged list                  the officer leaves the department
+departments                       created; the portal's kept;  a department the file dropped is
+                                  one deactivated in the       deactivated; refused while tasks
+                                  portal stays so              dispatched to it are open
+================================  ===========================  =================================
+
+A county set up before applies were recorded: its first apply takes the database as what the
+file said for everything the file lists and for the whole node tree (``--prune`` retires nodes
+the file leaves out, as it always did); accounts and departments the file leaves out are the
+portal's. A new top-level key (a county's rule table, its calendar, its time zone) slots in the
+same way: put its values into ``applied_state``, merge them in the applier with
+``merge_value`` / ``merge_set`` (or ``merge_settings`` for a mapping), add a row above.
 """
 
 from __future__ import annotations
