@@ -797,6 +797,7 @@ class _Applier:
         self.actor = actor
         self.prune = prune
         self.nodes: dict[str, Node] = {}
+        self.codes: dict[int, str] = {}  # node id -> code
         # What the file said when last applied; None for a county no apply has recorded yet
         # (made before manifests were recorded): then the database stands in for it.
         self.record: dict[str, Any] | None = None
@@ -863,17 +864,17 @@ class _Applier:
         if verdict == SAME:
             return False
         show = shown or (lambda value: _show(name, value))
-        name = label or name
+        title = label or name
         if verdict == PORTAL:
             self.keep(
                 kind,
                 key,
-                f"{name} {show(current)} kept: changed in the portal "
+                f"{title} {show(current)} kept: changed in the portal "
                 f"(the file still says {show(wanted)})",
             )
             return False
         note = " (over a change made in the portal)" if verdict == OVERRIDE else ""
-        self.change("~", kind, key, f"{name} {show(current)} → {show(wanted)}{note}")
+        self.change("~", kind, key, f"{title} {show(current)} → {show(wanted)}{note}")
         return True
 
     def run(self) -> None:
@@ -881,6 +882,7 @@ class _Applier:
         self.plan.tenant = tenant
         set_tenant(self.session, tenant.id)
         self.nodes = {n.code: n for n in self.session.scalars(select(Node))}
+        self.codes = {n.id: code for code, n in self.nodes.items()}
         for spec in self.manifest.iter_nodes():
             self.apply_node(tenant, spec)
         self.apply_users(tenant)
@@ -1047,6 +1049,7 @@ class _Applier:
                     name=spec.name,
                     boundary=None if spec.boundary is MISSING else spec.boundary,
                 )
+                self.codes[self.nodes[spec.code].id] = spec.code
                 under = f"under {parent.code}" if parent else "top level"
                 self.change("+", "node", spec.code, f"{spec.name} ({under})")
                 return
@@ -1080,11 +1083,9 @@ class _Applier:
                     now=self.manifest.levels[spec.level],
                 )
             )
-        by_id = {n.id: n for n in self.nodes.values()}
-        old = by_id.get(node.parent_id) if node.parent_id else None
         current = {
             "name": node.name,
-            "parent": old.code if old else None,
+            "parent": self.codes.get(node.parent_id) if node.parent_id else None,
             "boundary": boundary_digest(node.boundary),
         }
         last = self.last_of("nodes", node.code, current)
@@ -1160,9 +1161,8 @@ class _Applier:
             u.username: u
             for u in self.session.scalars(select(User).options(selectinload(User.assignments)))
         }
-        codes_by_id = {n.id: code for code, n in self.nodes.items()}
         current: dict[str, list[str]] = {
-            name: sorted(codes_by_id[a.node_id] for a in user.assignments)
+            name: sorted(self.codes[a.node_id] for a in user.assignments)
             for name, user in existing.items()
         }
         listed = {spec.username for spec in self.manifest.users}
@@ -1354,10 +1354,9 @@ class _Applier:
             departments.update_department(self.session, self.actor, department, is_active=False)
 
     def department_view(self, department: Department, officers: list[str]) -> dict[str, Any]:
-        by_id = {n.id: code for code, n in self.nodes.items()}
         return {
             "name": department.name,
-            "node": by_id.get(department.node_id),
+            "node": self.codes.get(department.node_id),
             "phone": department.phone,
             "officers": officers,
         }

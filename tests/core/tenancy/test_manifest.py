@@ -815,6 +815,12 @@ BAD_FILES = {
         "users[2].password",
         "未知的键",
     ),
+    "unknown key in a department": (
+        HILL_DEPARTMENTS.replace("    node: H-01\n", "    node: H-01\n    prune: true\n"),
+        "prune: true",
+        "departments[1].prune",
+        "未知的键",
+    ),
     "unknown role": (
         HILL.replace(
             "role: grid_worker\n    nodes: [H-01-01-02]",
