@@ -833,12 +833,6 @@ class _Applier:
             return current
         return dict(self.record.get(section, {}).get(key) or {})
 
-    def last_entry(self, section: str, key: str, current: dict[str, Any]) -> dict[str, Any]:
-        """What the applied state keeps of an object the file no longer lists."""
-        if self.record is None:
-            return current
-        return dict(self.record.get(section, {}).get(key) or {})
-
     def owns(self, section: str, key: str) -> bool:
         """Whether the file listed this object when last applied (so --prune may take it)."""
         if self.record is None:
@@ -1134,7 +1128,7 @@ class _Applier:
             if blockers and not self.prune:
                 detail += f"; --prune would refuse: {blockers}"
             view = {"name": node.name}
-            keeps = (("nodes", node.code), self.last_entry("nodes", node.code, view))
+            keeps = (("nodes", node.code), self.last_of("nodes", node.code, view))
             if not self.take("node", node.code, detail, keeps=keeps):
                 continue
             if blockers:
@@ -1204,7 +1198,7 @@ class _Applier:
                 continue
             posts = ", ".join(current[name])
             detail = f"{user.name} ({user.role}) deactivated (no longer in the manifest)"
-            keeps = (("users", name), self.last_entry("users", name, _user_view(user, [])))
+            keeps = (("users", name), self.last_of("users", name, _user_view(user, [])))
             if self.take(
                 "user", name, detail + (f", leaves {posts}" if posts else ""), keeps=keeps
             ):
@@ -1337,7 +1331,7 @@ class _Applier:
             if open_tasks and not self.prune:
                 detail += f"; --prune would refuse: {open_tasks} open tasks"
             view = {"name": department.name}
-            keeps = (("departments", code), self.last_entry("departments", code, view))
+            keeps = (("departments", code), self.last_of("departments", code, view))
             if not self.take("department", code, detail, keeps=keeps):
                 continue
             if open_tasks:
