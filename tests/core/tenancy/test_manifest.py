@@ -17,11 +17,15 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.manifest import (
+    MISSING,
     Change,
     ManifestError,
+    SetMerge,
     apply_manifest,
     issue_initial_passwords,
     load_manifest,
+    merge_set,
+    merge_value,
     parse_manifest,
 )
 from gridgov.core.tenancy.models import AppliedManifest, Tenant
@@ -652,6 +656,28 @@ def test_re_apply_keeps_settings_edited_through_the_api(session):
         "map": {"zoom": 12},
         "escalate_red_cards": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("wanted", "last", "current", "verdict"),
+    [
+        ("a", "a", "a", "same"),
+        ("b", "a", "a", "file"),  # the file changed, the portal did not
+        ("a", "a", "b", "portal"),  # the portal changed, the file did not
+        ("c", "a", "b", "override"),  # both changed: the file's apply is the later decision
+        ("b", "a", "b", "same"),  # both made the same change
+        ("b", MISSING, "a", "file"),  # the file says it for the first time
+    ],
+)
+def test_who_decides_a_field_both_can_change(wanted, last, current, verdict):
+    assert merge_value(wanted, last, current) == verdict
+
+
+def test_list_members_are_merged_one_by_one():
+    merged = merge_set(
+        wanted=["a", "b", "new"], last=["a", "b", "gone"], current=["a", "gone", "p"]
+    )
+    assert merged == SetMerge(add=["new"], take=["gone"], kept_added=["p"], kept_removed=["b"])
 
 
 # What the file no longer lists: officer xf of H-XF, department H-01-SF, grid worker w2 and
