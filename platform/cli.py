@@ -102,14 +102,33 @@ def _read_password(password_stdin: bool, username: str) -> str:
 
 
 def _echo_plan(plan: Plan) -> None:
-    for line in plan.lines():
-        colour = {"+": "green", "~": "yellow", "-": "red"}.get(line[0])
-        click.secho(line, fg=colour)
-    verb = "would change" if plan.dry_run else "changed"
+    """The plan in three parts: what changes, what is (or would be) taken away, what is kept."""
+    for change in plan.changes:
+        click.secho(str(change), fg="green" if change.action == "+" else "yellow")
+    if plan.removals:
+        if not plan.prune:
+            heading = (
+                "Not in the manifest any more — taken away only with --prune; "
+                "nothing was taken away (仅在加 --prune 时移除，本次未移除):"
+            )
+        elif plan.dry_run:
+            heading = "Would take away (--prune) (将移除):"
+        else:
+            heading = "Taken away (--prune) (已移除):"
+        click.echo(heading)
+        for change in plan.removals:
+            click.secho(f"  {change}", fg="red")
+    if plan.kept:
+        click.echo(
+            "Kept as the county changed them in the portal or API; "
+            "the manifest leaves them (门户或接口所做的修改，清单不覆盖):"
+        )
+        for change in plan.kept:
+            click.echo(f"  {change}")
     if plan.is_empty:
         click.echo(f"{plan.slug}: up to date, nothing to change")
     else:
-        click.echo(f"{plan.summary()} ({verb})")
+        click.echo(plan.summary())
 
 
 def _announce_passwords(plan: Plan) -> None:
@@ -141,9 +160,18 @@ tenants = AppGroup("tenants", help="County tenants and their manifests (tenants/
 @tenants.command("apply")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the plan, change nothing.")
-@click.option("--prune", is_flag=True, help="Retire nodes that are not in the manifest.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also take away what the manifest listed before and no longer lists (nodes retired, "
+    "accounts and departments deactivated, assignments and officers ended).",
+)
 def apply_command(file: Path, dry_run: bool, prune: bool) -> None:
-    """Create or update the tenant FILE describes; applying it twice changes nothing."""
+    """Create or update the tenant FILE describes; applying it twice changes nothing.
+
+    What the county changed in the portal or through the API since the last apply stays;
+    nothing is taken away without --prune (README, "Tenant manifests: who owns what").
+    """
     session = db_session()
     plan = _apply(session, file, dry_run=dry_run, prune=prune)
     _announce_passwords(plan)

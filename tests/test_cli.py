@@ -15,6 +15,8 @@ from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.admission.models import Admission
 from gridgov.core.db import db_session, set_tenant
+from gridgov.core.departments import service as departments
+from gridgov.core.departments.models import Department
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tenancy import service as tenancy
@@ -106,7 +108,7 @@ def test_tenants_apply_dry_run_prints_the_plan_and_changes_nothing(session, runn
     result = runner.invoke(args=["tenants", "apply", "--dry-run", str(river)])
     assert result.exit_code == 0, result.output
     assert "+ node R-01-01 东村 (under R-01)" in result.output
-    assert "(would change)" in result.output
+    assert "(dry run: nothing changed)" in result.output
     assert "Initial passwords" not in result.output
     assert session.scalar(select(func.count()).select_from(Tenant)) == 0
 
@@ -145,11 +147,96 @@ def test_tenants_apply_prune_retires_nodes_left_out(session, runner, river):
     runner.invoke(args=["tenants", "apply", str(river)])
     river.write_text(RIVER.replace("          - {code: R-01-02, name: 西村}\n", ""), "utf-8")
     kept = runner.invoke(args=["tenants", "apply", str(river)])
-    assert "= node R-01-02 西村: not in manifest, kept" in kept.output
+    assert "  - node R-01-02 西村 retired (no longer in the manifest)" in kept.output
+    assert "taken away only with --prune; nothing was taken away" in kept.output
+    in_tenant(session, "river")
+    assert not hierarchy.get_node_by_code(session, "R-01-02").is_retired
     pruned = runner.invoke(args=["tenants", "apply", "--prune", str(river)])
-    assert "- node R-01-02 西村 retired (not in manifest)" in pruned.output
+    assert "Taken away (--prune)" in pruned.output
+    assert "  - node R-01-02 西村 retired (no longer in the manifest)" in pruned.output
     in_tenant(session, "river")
     assert hierarchy.get_node_by_code(session, "R-01-02").is_retired
+
+
+RIVER_DEPARTMENT = RIVER.replace(
+    "modules: [fire_safety]\n",
+    "  - {username: xf, name: 周振华, role: department_officer, nodes: [R]}\n"
+    "departments:\n"
+    "  - {code: R-XF, name: 河西县消防救援大队, node: R, officers: [xf]}\n"
+    "modules: [fire_safety]\n",
+)
+
+
+def test_re_applying_keeps_what_the_county_changed_through_the_api(session, runner, river, client):
+    river.write_text(RIVER_DEPARTMENT, "utf-8")
+    assert runner.invoke(args=["tenants", "apply", str(river)]).exit_code == 0
+    tenant = in_tenant(session, "river")
+    admin = accounts.get_user_by_username(session, "admin")
+    token, _record = accounts.create_token(session, None, tenant, admin)
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    api = "/t/river/api/v1"
+    # the county admin adds an officer to the fire brigade and makes 李红 a supervisor
+    made = client.post(
+        f"{api}/users",
+        json={"username": "xf2", "name": "孙消防", "role": "department_officer"},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.get_json()
+    in_tenant(session, "river")
+    fire = session.scalar(select(Department).where(Department.code == "R-XF"))
+    xf = accounts.get_user_by_username(session, "xf")
+    put = client.put(
+        f"{api}/departments/{fire.id}/officers",
+        json={"user_ids": [xf.id, made.get_json()["id"]]},
+        headers=headers,
+    )
+    assert put.status_code == 200, put.get_json()
+    w1 = accounts.get_user_by_username(session, "w1")
+    patched = client.patch(f"{api}/users/{w1.id}", json={"role": "supervisor"}, headers=headers)
+    assert patched.status_code == 200, patched.get_json()
+
+    again = runner.invoke(args=["tenants", "apply", str(river)])
+    assert again.exit_code == 0, again.output
+    assert "river: up to date, nothing to change" in again.output
+    assert "  = department R-XF officers +xf2 kept: added in the portal" in again.output
+    assert (
+        "  = user w1 role supervisor kept: changed in the portal (the file still says grid_worker)"
+        in again.output
+    )
+    read = client.get(f"{api}/departments/{fire.id}", headers=headers).get_json()
+    assert sorted(o["username"] for o in read["officers"]) == ["xf", "xf2"]
+    assert client.get(f"{api}/users/{w1.id}", headers=headers).get_json()["role"] == "supervisor"
+
+
+def test_dry_run_lists_what_prune_would_take_away_apart_from_the_changes(session, runner, river):
+    river.write_text(RIVER_DEPARTMENT, "utf-8")
+    assert runner.invoke(args=["tenants", "apply", str(river)]).exit_code == 0
+    smaller = RIVER_DEPARTMENT.replace("officers: [xf]", "officers: []").replace("西村", "西庄")
+    river.write_text(smaller, "utf-8")
+    dry = runner.invoke(args=["tenants", "apply", "--dry-run", str(river)])
+    assert dry.exit_code == 0, dry.output
+    lines = dry.output.splitlines()
+    heading = lines.index(
+        "Not in the manifest any more — taken away only with --prune; "
+        "nothing was taken away (仅在加 --prune 时移除，本次未移除):"
+    )
+    assert lines[:heading] == ["~ node R-01-02 name 西村 → 西庄"]
+    assert lines[heading + 1] == "  - department R-XF officers -xf"
+    assert lines[-1] == (
+        "river: 0 to create, 1 to change, 1 not taken away (only --prune takes away) "
+        "(dry run: nothing changed)"
+    )
+    pruning = runner.invoke(args=["tenants", "apply", "--dry-run", "--prune", str(river)])
+    assert "Would take away (--prune) (将移除):\n  - department R-XF officers -xf" in (
+        pruning.output
+    )
+    in_tenant(session, "river")
+    fire = session.scalar(select(Department).where(Department.code == "R-XF"))
+    assert [u.username for u in departments.officers(session, fire)] == ["xf"]
+    assert runner.invoke(args=["tenants", "apply", "--prune", str(river)]).exit_code == 0
+    in_tenant(session, "river")
+    assert departments.officers(session, fire) == []
 
 
 def test_tenants_list_shows_each_tenant_with_its_size(session, runner, river):

@@ -30,7 +30,7 @@ from gridgov.core.registry.models import (
     Visit,
 )
 from gridgov.core.tasks import models as task_models
-from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.models import AppliedManifest, Tenant
 
 __all__ = [
     "Admission",
@@ -38,6 +38,7 @@ __all__ = [
     "AdmissionFile",
     "AdmissionPilotNode",
     "ApiToken",
+    "AppliedManifest",
     "Assignment",
     "AuditEvent",
     "Building",

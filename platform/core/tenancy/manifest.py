@@ -5,19 +5,68 @@ Rules a county can rely on:
 - unknown keys are errors; a bad file changes nothing;
 - nodes, users and departments are matched by ``code``, ``username`` and ``code``; applying
   a file twice changes nothing the second time;
-- an optional field left out (``boundary``, ``phone``, ``settings``) is left as it is in the
-  database, so the portal may maintain it; ``null`` clears a boundary or phone, ``{}`` the
-  settings;
-- nodes in the database that the file does not mention are kept and reported, and retired only
-  when the caller asks to prune; users it does not mention are kept, and a user it lists is
-  attached to exactly the nodes it lists; whether an account is active is the portal's business;
-- departments it does not mention are kept; a department it lists has exactly the officers it
-  lists (usernames of department officers);
 - passwords never come from the file: new users get theirs from ``issue_initial_passwords``.
+
+Who owns what. The file and the portal (or the API) can both change most things, and a
+re-apply must not silently undo what the county did in the portal. Each apply remembers what
+the file said (``applied_manifests``), so the next one can tell, field by field, who changed
+what since (a three-way merge: the file now, the file then, the database):
+
+- a field the file changed since the last apply: the file wins, over a portal change too (the
+  plan says so): editing the file and applying it is a decision taken now, after ``--dry-run``;
+- a field the file did not change: the portal's change stands, listed as kept: it is the later
+  decision;
+- a list (a user's nodes, a department's officers, the modules) is merged member by member the
+  same way: the file adds what it newly lists, the portal's additions and removals stay;
+- without ``--prune`` nothing is taken away; the plan lists apart what the file listed before
+  and no longer lists, and ``--prune`` takes exactly that away, never what the portal added (to
+  hand that to the file, list it in the file). Removing never destroys a record.
+
+================================  ===========================  =================================
+what                              a re-apply                   ``--prune`` (only) takes away
+================================  ===========================  =================================
+tenant ``name``, ``levels``       merged (file wins if         nothing (the number of levels
+                                  changed)                     is fixed once nodes exist)
+``modules``                       merged list                  a module the file dropped
+``settings`` (left out: all the   merged key by key, nested    a key the file dropped
+portal's)
+``time_zone`` (left out: the      merged (file wins if         -
+portal's; new county: Shanghai)   changed)
+node ``name``, parent,            merged                       -
+``boundary`` (left out: portal's)
+nodes                             created; the portal's kept;  a node the file dropped is retired
+                                  one the portal retired       (kept for its records); refused
+                                  stays retired                while open tasks, people,
+                                                               households, dwellings, sites or
+                                                               an active department are there
+user ``name``, ``role``,          merged                       -
+``phone`` (left out: portal's)
+user ``nodes``                    merged list                  the assignment ends
+users                             created; the portal's kept   an account the file dropped is
+                                                               deactivated, not deleted: it can
+                                                               no longer log in, its assignments
+                                                               and department posts end, what it
+                                                               filed stays
+account active, password, locale  the portal's only            -
+department ``name``, ``node``,    merged                       -
+``phone`` (left out: portal's)
+department ``officers``           merged list                  the officer leaves the department
+departments                       created; the portal's kept;  a department the file dropped is
+                                  one deactivated in the       deactivated; refused while tasks
+                                  portal stays so              dispatched to it are open
+================================  ===========================  =================================
+
+A county set up before applies were recorded: its first apply takes the database as what the
+file said for everything the file lists and for the whole node tree (``--prune`` retires nodes
+the file leaves out, as it always did); accounts and departments the file leaves out are the
+portal's. A new top-level key (a county's rule table, its calendar, its time zone) slots in the
+same way: put its values into ``applied_state``, merge them in the applier with
+``merge_value`` / ``merge_set`` (or ``merge_settings`` for a mapping), add a row above.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -31,14 +80,15 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.passwords import check_strength
+from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor, mask_value
-from gridgov.core.db import current_tenant_id, set_tenant, tenant_scope
+from gridgov.core.db import current_tenant_id, set_tenant, tenant_scope, utcnow
 from gridgov.core.departments import service as departments
 from gridgov.core.departments.models import Department
 from gridgov.core.errors import DomainError
@@ -46,9 +96,11 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.geo import validate_boundary
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.registry.models import Dwelling, Household, Person, Site
+from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, is_time_zone
-from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.models import AppliedManifest, Tenant
 
 MISSING: Any = ...  # an optional key the file leaves out: keep what the database has
 
@@ -141,6 +193,7 @@ class Manifest:
     settings: dict[str, Any] | None  # None: the file leaves settings alone
     time_zone: str | None = None  # None: the file leaves the time zone alone (new: Asia/Shanghai)
     departments: list[DepartmentSpec] = field(default_factory=list)
+    digest: str = ""  # sha256 of the file's text, kept with what it applied
     document: Any = field(default=None, repr=False)  # the ruamel document, for line numbers
 
     def iter_nodes(self) -> Iterator[NodeSpec]:
@@ -289,6 +342,7 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         modules=list(data["modules"]),
         settings=data.get("settings"),
         time_zone=data.get("time_zone"),
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         document=document,
     )
     manifest.nodes = [
@@ -561,12 +615,95 @@ def _flatten_errors(messages: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath
         yield path, str(messages)
 
 
+# --- who owns what: the three-way merge ------------------------------------------------------
+
+SAME, FILE, OVERRIDE, PORTAL = "same", "file", "override", "portal"
+
+
+def merge_value(wanted: Any, last: Any, current: Any) -> str:
+    """Who decides a field both the file and the portal can change.
+
+    ``wanted`` is the file's value, ``last`` what the file said when last applied (MISSING if
+    it did not say) and ``current`` the database's. Answers SAME (nothing to do), FILE (write
+    the file's value), OVERRIDE (write it over a change made in the portal since) or PORTAL
+    (keep the database's: the file has not changed, so the portal's change is the later one).
+    """
+    if wanted == current:
+        return SAME
+    if last is MISSING or wanted != last:
+        return OVERRIDE if last is not MISSING and current != last else FILE
+    return PORTAL
+
+
+@dataclass(frozen=True)
+class SetMerge:
+    """The members of a list field (a user's nodes, a department's officers, the modules)."""
+
+    add: list[str]  # the file lists them, the database lacks them: added
+    take: list[str]  # the file listed them before and no longer does: removed with --prune
+    kept_added: list[str]  # added in the portal, never listed by the file: kept
+    kept_removed: list[str]  # removed in the portal though the file still lists them: kept off
+
+
+def merge_set(wanted: Sequence[str], last: Sequence[str], current: Sequence[str]) -> SetMerge:
+    """Split the differences of a list field by who made them (see ``merge_value``)."""
+    had, have = set(last), set(current)
+    return SetMerge(
+        add=[m for m in wanted if m not in have and m not in had],
+        take=sorted(m for m in have if m not in wanted and m in had),
+        kept_added=sorted(m for m in have if m not in wanted and m not in had),
+        kept_removed=[m for m in wanted if m not in have and m in had],
+    )
+
+
+def boundary_digest(boundary: Any) -> str | None:
+    """A short fingerprint of a boundary: what the applied state keeps instead of the polygon."""
+    if boundary is None:
+        return None
+    text = json.dumps(boundary, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def applied_state(manifest: Manifest) -> dict[str, Any]:
+    """The values a manifest sets, as ``applied_manifests.state`` keeps them for the next apply.
+    An optional key the file leaves out is left out here too: the file does not own it then."""
+    tenant: dict[str, Any] = {
+        "name": manifest.name,
+        "levels": list(manifest.levels),
+        "modules": list(manifest.modules),
+    }
+    if manifest.settings is not None:
+        tenant["settings"] = manifest.settings
+    if manifest.time_zone is not None:
+        tenant["time_zone"] = manifest.time_zone.strip()
+    nodes: dict[str, Any] = {}
+    for spec in manifest.iter_nodes():
+        nodes[spec.code] = {"name": spec.name, "parent": spec.parent_code}
+        if spec.boundary is not MISSING:
+            nodes[spec.code]["boundary"] = boundary_digest(spec.boundary)
+    users: dict[str, Any] = {}
+    for user in manifest.users:
+        users[user.username] = {"name": user.name, "role": user.role, "nodes": list(user.nodes)}
+        if user.phone is not MISSING:
+            users[user.username]["phone"] = user.phone
+    departments: dict[str, Any] = {}
+    for department in manifest.departments:
+        departments[department.code] = {
+            "name": department.name,
+            "node": department.node,
+            "officers": list(department.officers),
+        }
+        if department.phone is not MISSING:
+            departments[department.code]["phone"] = department.phone
+    return {"tenant": tenant, "nodes": nodes, "users": users, "departments": departments}
+
+
 # --- the plan --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Change:
-    """One line of a plan: ``+`` create, ``~`` change, ``-`` retire, ``=`` kept as it is."""
+    """One line of a plan: ``+`` create, ``~`` change, ``-`` take away, ``=`` kept as it is."""
 
     action: str
     kind: str  # tenant, node, user, department
@@ -579,29 +716,43 @@ class Change:
 
 @dataclass
 class Plan:
-    """What applying a manifest changes (or, in a dry run, would change)."""
+    """What applying a manifest changes (or, in a dry run, would change), in three parts:
+    ``changes`` (created and updated), ``removals`` (what the file no longer lists: carried out
+    only when ``prune``) and ``kept`` (what the county added or changed outside the file, which
+    the manifest leaves as it is)."""
 
     source: str
     slug: str
     dry_run: bool
+    prune: bool = False
     changes: list[Change] = field(default_factory=list)
-    kept: list[Change] = field(default_factory=list)  # in the database, not in the manifest
+    removals: list[Change] = field(default_factory=list)
+    kept: list[Change] = field(default_factory=list)
     tenant: Tenant | None = None  # None after a dry run that would create the tenant
     created_users: list[User] = field(default_factory=list)  # empty after a dry run
 
     @property
     def is_empty(self) -> bool:
-        return not self.changes
+        """Nothing to create, change or take away (what is kept is no difference to act on)."""
+        return not self.changes and not self.removals
 
     def lines(self) -> list[str]:
-        return [str(c) for c in self.changes + self.kept]
+        return [str(c) for c in self.changes + self.removals + self.kept]
 
     def summary(self) -> str:
-        counts = {a: sum(1 for c in self.changes if c.action == a) for a in "+~-"}
-        return (
-            f"{self.slug}: {counts['+']} to create, {counts['~']} to change, "
-            f"{counts['-']} to retire, {len(self.kept)} not in manifest (kept)"
-        )
+        would = self.dry_run
+        created = sum(1 for c in self.changes if c.action == "+")
+        parts = [
+            f"{created} {'to create' if would else 'created'}",
+            f"{len(self.changes) - created} {'to change' if would else 'changed'}",
+        ]
+        if self.removals and self.prune:
+            parts.append(f"{len(self.removals)} {'to take away' if would else 'taken away'}")
+        elif self.removals:
+            parts.append(f"{len(self.removals)} not taken away (only --prune takes away)")
+        if self.kept:
+            parts.append(f"{len(self.kept)} kept as the county changed them")
+        return f"{self.slug}: {', '.join(parts)}" + (" (dry run: nothing changed)" if would else "")
 
 
 def apply_manifest(
@@ -616,9 +767,10 @@ def apply_manifest(
 
     All of it happens in one savepoint: any refusal (raised as ManifestError with the line it
     concerns) leaves the database as it was, and a dry run rolls back after computing the plan.
-    The caller commits. ``prune`` retires active nodes the manifest does not mention.
+    The caller commits. Without ``prune`` nothing is taken away (the plan lists what would be);
+    with it, what the file listed before and no longer lists is taken away (module docstring).
     """
-    plan = Plan(source=manifest.source, slug=manifest.slug, dry_run=dry_run)
+    plan = Plan(source=manifest.source, slug=manifest.slug, dry_run=dry_run, prune=prune)
     previous_tenant = current_tenant_id(session)
     set_tenant(session, None)
     savepoint = session.begin_nested()
@@ -655,27 +807,96 @@ class _Applier:
         self.actor = actor
         self.prune = prune
         self.nodes: dict[str, Node] = {}
+        self.codes: dict[int, str] = {}  # node id -> code
+        # What the file said when last applied; None for a county no apply has recorded yet
+        # (made before manifests were recorded): then the database stands in for it.
+        self.record: dict[str, Any] | None = None
+        self.kept_retired: set[str] = set()  # listed nodes the portal retired
+        self.pending_grids: dict[str, str] = {}  # node code -> user the file takes it from
+        # Removals left for --prune stay the file's in the applied state: (path, value).
+        self.carried: list[tuple[KeyPath, Any]] = []
 
     def refuse(self, path: KeyPath, exc: DomainError) -> ManifestError:
         return ManifestError(self.manifest.source, [self.manifest.problem(path, exc.message)])
 
+    def refuse_removal(self, path: str, message: object) -> ManifestError:
+        return ManifestError(self.manifest.source, [Problem(None, path, str(message))])
+
     def change(self, action: str, kind: str, key: str, detail: str = "") -> None:
         self.plan.changes.append(Change(action, kind, key, detail))
 
+    def take(self, kind: str, key: str, detail: str, *, keeps: tuple[KeyPath, Any]) -> bool:
+        """List a removal; True when it is to be carried out (``--prune``). ``keeps`` says where
+        in the applied state it stays the file's while it is not taken away (path, value)."""
+        self.plan.removals.append(Change("-", kind, key, detail))
+        if not self.prune:
+            self.carried.append(keeps)
+        return self.prune
+
+    def keep(self, kind: str, key: str, detail: str) -> None:
+        self.plan.kept.append(Change("=", kind, key, detail))
+
+    def last_of(self, section: str, key: str, current: dict[str, Any]) -> dict[str, Any]:
+        """What the file last said of one object: ``current`` when no apply was recorded, {}
+        when the file did not list the object then (it was made in the portal)."""
+        if self.record is None:
+            return current
+        return dict(self.record.get(section, {}).get(key) or {})
+
+    def owns(self, section: str, key: str) -> bool:
+        """Whether the file listed this object when last applied (so --prune may take it)."""
+        if self.record is None:
+            # Before any recorded apply the tree is the manifest's (as --prune always had it);
+            # accounts and departments it does not list are the portal's.
+            return section == "nodes"
+        return key in self.record.get(section, {})
+
+    def settle(
+        self,
+        kind: str,
+        key: str,
+        name: str,
+        wanted: Any,
+        last: dict[str, Any],
+        current: Any,
+        *,
+        shown: Any = None,
+        label: str | None = None,
+    ) -> bool:
+        """Merge one field (``merge_value``), note it in the plan; True: write the file's value."""
+        verdict = merge_value(wanted, last.get(name, MISSING), current)
+        if verdict == SAME:
+            return False
+        show = shown or (lambda value: _show(name, value))
+        title = label or name
+        if verdict == PORTAL:
+            self.keep(
+                kind,
+                key,
+                f"{title} {show(current)} kept: changed in the portal "
+                f"(the file still says {show(wanted)})",
+            )
+            return False
+        note = " (over a change made in the portal)" if verdict == OVERRIDE else ""
+        self.change("~", kind, key, f"{title} {show(current)} → {show(wanted)}{note}")
+        return True
+
     def run(self) -> None:
-        tenant = self.apply_tenant()
+        tenant, record = self.apply_tenant()
         self.plan.tenant = tenant
         set_tenant(self.session, tenant.id)
         self.nodes = {n.code: n for n in self.session.scalars(select(Node))}
+        self.codes = {n.id: code for code, n in self.nodes.items()}
         for spec in self.manifest.iter_nodes():
             self.apply_node(tenant, spec)
-        self.absent_nodes()
         self.apply_users(tenant)
         self.apply_departments()
+        self.absent_nodes()
+        self.record_apply(tenant, record)
 
     # tenant
 
-    def apply_tenant(self) -> Tenant:
+    def apply_tenant(self) -> tuple[Tenant, AppliedManifest | None]:
         m = self.manifest
         tenant = self.session.scalar(select(Tenant).where(Tenant.slug == m.slug))
         if tenant is None:
@@ -693,26 +914,130 @@ class _Applier:
             except DomainError as exc:
                 raise self.refuse((_TENANT_KEYS.get(exc.field or "", "slug"),), exc) from exc
             self.change("+", "tenant", m.slug, f"{m.name} (levels {'/'.join(m.levels)})")
-            return tenant
-        wanted: dict[str, Any] = {
-            "name": m.name,
-            "level_names": m.levels,
-            "modules": m.modules,
+            self.record = {}
+            return tenant, None
+        with tenant_scope(self.session, tenant.id):
+            record = self.session.scalar(select(AppliedManifest))
+        self.record = dict(record.state) if record is not None else None
+        current = {
+            "name": tenant.name,
+            "levels": list(tenant.level_names),
+            "modules": list(tenant.modules),
+            "settings": dict(tenant.settings),
+            "time_zone": tenant.time_zone,
         }
+        last = current if self.record is None else dict(self.record.get("tenant") or {})
+        updates: dict[str, Any] = {}
+        if self.settle("tenant", m.slug, "name", m.name, last, tenant.name):
+            updates["name"] = m.name
+        if self.settle("tenant", m.slug, "levels", m.levels, last, current["levels"]):
+            updates["level_names"] = m.levels
+        modules = self.merge_modules(m.modules, last.get("modules", []), current["modules"])
+        if modules != current["modules"]:
+            updates["modules"] = modules
         if m.settings is not None:
-            wanted["settings"] = m.settings
+            settings = self.merge_settings(
+                m.settings, last.get("settings", {}), current["settings"], "settings"
+            )
+            if settings != current["settings"]:
+                updates["settings"] = settings
         if m.time_zone is not None:
-            wanted["time_zone"] = m.time_zone.strip()
-        updates = {k: v for k, v in wanted.items() if getattr(tenant, k) != v}
-        if not updates:
-            return tenant
-        try:
-            tenancy.update_tenant(self.session, self.actor, tenant, **updates)
-        except DomainError as exc:
-            raise self.refuse((_TENANT_KEYS.get(exc.field or "", "name"),), exc) from exc
-        for key, value in updates.items():
-            self.change("~", "tenant", m.slug, f"{_TENANT_KEYS[key]}: {_show(key, value)}")
-        return tenant
+            zone = m.time_zone.strip()
+            if self.settle("tenant", m.slug, "time_zone", zone, last, current["time_zone"]):
+                updates["time_zone"] = zone
+        if updates:
+            try:
+                tenancy.update_tenant(self.session, self.actor, tenant, **updates)
+            except DomainError as exc:
+                raise self.refuse((_TENANT_KEYS.get(exc.field or "", "name"),), exc) from exc
+        return tenant, record
+
+    def merge_modules(self, wanted: list[str], last: list[str], current: list[str]) -> list[str]:
+        merge = merge_set(wanted, last, current)
+        slug = self.manifest.slug
+        result = list(current) + merge.add
+        if merge.add:
+            self.change("~", "tenant", slug, "modules " + " ".join(f"+{m}" for m in merge.add))
+        if merge.take:
+            line = "modules " + " ".join(f"-{m}" for m in merge.take)
+            if self.take("tenant", slug, line, keeps=(("tenant", "modules"), merge.take)):
+                result = [m for m in result if m not in merge.take]
+        self.keep_set("tenant", slug, "modules", merge)
+        return result
+
+    def merge_settings(
+        self, wanted: dict[str, Any], last: Any, current: dict[str, Any], where: str
+    ) -> dict[str, Any]:
+        """Settings key by key (nested mappings too): each key is a field of its own."""
+        last = last if isinstance(last, dict) else {}
+        slug = self.manifest.slug
+        result = dict(current)
+        for key, value in wanted.items():
+            path = f"{where}.{key}"
+            have = current.get(key, MISSING)
+            if isinstance(value, dict) and isinstance(have, dict):
+                result[key] = self.merge_settings(value, last.get(key), have, path)
+                continue
+            shown = _show_setting
+            if self.settle(
+                "tenant", slug, path, value, {path: last.get(key, MISSING)}, have, shown=shown
+            ):
+                result[key] = value
+        for key in sorted(k for k in current if k not in wanted):
+            path = f"{where}.{key}"
+            if key in last:
+                keeps = (("tenant", *where.split("."), key), last[key])
+                detail = f"{path} removed (no longer in the manifest)"
+                if self.take("tenant", slug, detail, keeps=keeps):
+                    del result[key]
+            else:
+                self.keep("tenant", slug, f"{path} kept: set in the portal or API")
+        return result
+
+    def keep_set(self, kind: str, key: str, name: str, merge: SetMerge) -> None:
+        if merge.kept_added:
+            added = " ".join(f"+{m}" for m in merge.kept_added)
+            self.keep(kind, key, f"{name} {added} kept: added in the portal")
+        if merge.kept_removed:
+            removed = " ".join(f"-{m}" for m in merge.kept_removed)
+            self.keep(kind, key, f"{name} {removed} kept off: removed in the portal")
+
+    def record_apply(self, tenant: Tenant, record: AppliedManifest | None) -> None:
+        """Remember what the file said, and write the apply to the county's audit log."""
+        state = applied_state(self.manifest)
+        for path, value in self.carried:
+            _carry(state, path, value)
+        source = Path(self.manifest.source).name[:255]
+        if record is None:
+            self.session.add(
+                AppliedManifest(
+                    tenant_id=tenant.id, source=source, digest=self.manifest.digest, state=state
+                )
+            )
+        elif record.state != state or record.digest != self.manifest.digest:
+            record.state, record.digest, record.source = state, self.manifest.digest, source
+            record.applied_at = utcnow()
+        done = self.plan.changes + (self.plan.removals if self.prune else [])
+        if not done:
+            return
+        audit.record(
+            self.session,
+            self.actor,
+            "manifest.apply",
+            "tenant",
+            tenant.id,
+            after={
+                "file": source,
+                "sha256": self.manifest.digest,
+                "prune": self.prune,
+                "created": sum(1 for c in done if c.action == "+"),
+                "changed": sum(1 for c in done if c.action == "~"),
+                "taken_away": sum(1 for c in done if c.action == "-"),
+                "not_taken_away": 0 if self.prune else len(self.plan.removals),
+                "kept": len(self.plan.kept),
+                "lines": [str(c) for c in done[:AUDIT_LINES]],
+            },
+        )
 
     # nodes
 
@@ -721,6 +1046,10 @@ class _Applier:
         parent = self.nodes[spec.parent_code] if spec.parent_code else None
         try:
             if node is None:
+                if spec.parent_code in self.kept_retired:
+                    raise DomainError(
+                        _("上级节点 %(c)s 已在门户中撤销，不能在它下面新建节点", c=spec.parent_code)
+                    )
                 self.nodes[spec.code] = hierarchy.create_node(
                     self.session,
                     tenant,
@@ -730,6 +1059,7 @@ class _Applier:
                     name=spec.name,
                     boundary=None if spec.boundary is MISSING else spec.boundary,
                 )
+                self.codes[self.nodes[spec.code].id] = spec.code
                 under = f"under {parent.code}" if parent else "top level"
                 self.change("+", "node", spec.code, f"{spec.name} ({under})")
                 return
@@ -739,6 +1069,14 @@ class _Applier:
 
     def update_node(self, spec: NodeSpec, node: Node, parent: Node | None) -> None:
         if node.is_retired:
+            if self.owns("nodes", node.code):
+                self.kept_retired.add(node.code)
+                self.keep(
+                    "node",
+                    node.code,
+                    f"{node.name}: retired in the portal, kept retired (take it out of the file)",
+                )
+                return
             raise DomainError(
                 _(
                     "编码 %(c)s 属于已撤销的节点“%(n)s”，不能再用，请换一个编码",
@@ -755,43 +1093,76 @@ class _Applier:
                     now=self.manifest.levels[spec.level],
                 )
             )
-        if parent is not None and node.parent_id != parent.id:
-            old = self.session.get(Node, node.parent_id) if node.parent_id else None
-            hierarchy.move_node(self.session, self.actor, node, parent)
-            self.change("~", "node", node.code, f"moved {old.code if old else '-'} → {parent.code}")
-        if node.name != spec.name:
-            old_name = node.name
-            hierarchy.update_node(self.session, self.actor, node, name=spec.name)
-            self.change("~", "node", node.code, f"name {old_name} → {spec.name}")
-        if spec.boundary is not MISSING and spec.boundary != node.boundary:
-            what = (
-                "set"
-                if node.boundary is None
-                else "cleared"
-                if spec.boundary is None
-                else "changed"
+        current = {
+            "name": node.name,
+            "parent": self.codes.get(node.parent_id) if node.parent_id else None,
+            "boundary": boundary_digest(node.boundary),
+        }
+        last = self.last_of("nodes", node.code, current)
+        # Under a parent the portal retired, the node stays where the portal put it.
+        if (
+            parent is not None
+            and parent.code not in self.kept_retired
+            and self.settle(
+                "node",
+                node.code,
+                "parent",
+                spec.parent_code,
+                last,
+                current["parent"],
+                label="moved",
             )
+        ):
+            hierarchy.move_node(self.session, self.actor, node, parent)
+        if self.settle("node", node.code, "name", spec.name, last, node.name):
+            hierarchy.update_node(self.session, self.actor, node, name=spec.name)
+        if spec.boundary is not MISSING and self.settle(
+            "node",
+            node.code,
+            "boundary",
+            boundary_digest(spec.boundary),
+            last,
+            current["boundary"],
+            shown=lambda digest: "none" if digest is None else "polygon",
+        ):
             hierarchy.update_node(self.session, self.actor, node, boundary=spec.boundary)
-            self.change("~", "node", node.code, f"boundary {what}")
 
     def absent_nodes(self) -> None:
         listed = {spec.code for spec in self.manifest.iter_nodes()}
         absent = [n for n in self.nodes.values() if n.code not in listed and not n.is_retired]
         # Deepest first: a node can be retired only once nothing active hangs below it.
         for node in sorted(absent, key=lambda n: (-n.level, n.code)):
-            if not self.prune:
-                self.plan.kept.append(
-                    Change("=", "node", node.code, f"{node.name}: not in manifest, kept")
+            if not self.owns("nodes", node.code):
+                self.keep(
+                    "node",
+                    node.code,
+                    f"{node.name}: not in the manifest (added in the portal), kept",
                 )
                 continue
+            blockers = _node_blockers(self.session, node)
+            detail = f"{node.name} retired (no longer in the manifest)"
+            if blockers and not self.prune:
+                detail += f"; --prune would refuse: {blockers}"
+            view = {"name": node.name}
+            keeps = (("nodes", node.code), self.last_of("nodes", node.code, view))
+            if not self.take("node", node.code, detail, keeps=keeps):
+                continue
+            if blockers:
+                raise self.refuse_removal(
+                    "nodes",
+                    _(
+                        "节点 %(c)s（%(n)s）不能撤销：还有 %(what)s，撤销后它们就没有节点可归。"
+                        "请先在门户里处理（办结或转走事件、迁走记录，或把它合并到相邻节点），"
+                        "或把它写回清单",
+                        c=node.code,
+                        n=node.name,
+                        what=blockers,
+                    ),
+                )
             try:
                 hierarchy.retire_node(self.session, self.actor, node)
             except DomainError as exc:
-                raise ManifestError(
-                    self.manifest.source,
-                    [Problem(None, "nodes", f"{node.code}: {exc.message}")],
-                ) from exc
-            self.change("-", "node", node.code, f"{node.name} retired (not in manifest)")
+                raise self.refuse_removal("nodes", f"{node.code}: {exc.message}") from exc
 
     # users
 
@@ -800,19 +1171,56 @@ class _Applier:
             u.username: u
             for u in self.session.scalars(select(User).options(selectinload(User.assignments)))
         }
-        codes_by_id = {n.id: code for code, n in self.nodes.items()}
-        current: dict[str, set[str]] = {
-            name: {codes_by_id[a.node_id] for a in user.assignments}
+        current: dict[str, list[str]] = {
+            name: sorted(self.codes[a.node_id] for a in user.assignments)
             for name, user in existing.items()
         }
-        # Removals first, for everyone: two grid workers swapping grids must not collide with
-        # each other halfway (一格一员 is checked on every assignment).
+        listed = {spec.username for spec in self.manifest.users}
+        merges: dict[str, SetMerge] = {}
+        lasts: dict[str, dict[str, Any]] = {}
         for spec in self.manifest.users:
             user = existing.get(spec.username)
             if user is None:
                 continue
-            for code in sorted(current[spec.username] - set(spec.nodes)):
-                accounts.unassign(self.session, self.actor, user, self.nodes[code])
+            lasts[spec.username] = self.last_of(
+                "users", spec.username, _user_view(user, current[spec.username])
+            )
+            merges[spec.username] = merge_set(
+                spec.nodes, lasts[spec.username].get("nodes", []), current[spec.username]
+            )
+        # What the file takes away goes first, for everyone: two grid workers swapping grids
+        # must not collide halfway (一格一员 is checked on every assignment).
+        for spec in self.manifest.users:
+            merge = merges.get(spec.username)
+            if merge is None or not merge.take:
+                continue
+            user = existing[spec.username]
+            line = "nodes " + " ".join(f"-{c}" for c in merge.take)
+            keeps = (("users", spec.username, "nodes"), merge.take)
+            if self.take("user", spec.username, line, keeps=keeps):
+                for code in merge.take:
+                    accounts.unassign(self.session, self.actor, user, self.nodes[code])
+            else:
+                self.pending_grids.update({code: user.name for code in merge.take})
+        for name, user in sorted(existing.items()):
+            if name in listed or not user.is_active:
+                continue
+            if not self.owns("users", name):
+                self.keep(
+                    "user",
+                    name,
+                    f"{user.name} ({user.role}): not in the manifest (added in the portal), kept",
+                )
+                continue
+            posts = ", ".join(current[name])
+            detail = f"{user.name} ({user.role}) deactivated (no longer in the manifest)"
+            keeps = (("users", name), self.last_of("users", name, _user_view(user, [])))
+            if self.take(
+                "user", name, detail + (f", leaves {posts}" if posts else ""), keeps=keeps
+            ):
+                self.deactivate(user)
+            else:
+                self.pending_grids.update({code: user.name for code in current[name]})
         for spec in self.manifest.users:
             user = existing.get(spec.username)
             try:
@@ -829,51 +1237,66 @@ class _Applier:
                     self.plan.created_users.append(user)
                     nodes = f" at {', '.join(spec.nodes)}" if spec.nodes else ""
                     self.change("+", "user", spec.username, f"{spec.name} ({spec.role}){nodes}")
+                    merges[spec.username] = merge_set(spec.nodes, [], [])
                 else:
-                    self.update_user(spec, user)
+                    self.update_user(spec, user, lasts[spec.username])
             except DomainError as exc:
                 raise self.refuse(_field_path(spec, exc), exc) from exc
         for spec in self.manifest.users:
             user = existing[spec.username]
-            had = current.get(spec.username, set())
-            for j, code in enumerate(spec.nodes):
-                if code in had:
-                    continue
+            merge = merges[spec.username]
+            for code in merge.add:
                 try:
                     accounts.assign(self.session, self.actor, tenant, user, self.nodes[code])
                 except DomainError as exc:
-                    raise self.refuse((*spec.path, "nodes", j), exc) from exc
-            if spec.username in current:
-                added = [f"+{c}" for c in spec.nodes if c not in had]
-                removed = [f"-{c}" for c in sorted(had - set(spec.nodes))]
-                if added or removed:
-                    self.change("~", "user", spec.username, "nodes " + " ".join(added + removed))
-        listed = {spec.username for spec in self.manifest.users}
-        for name, user in sorted(existing.items()):
-            if name not in listed and user.is_active:
-                self.plan.kept.append(
-                    Change("=", "user", name, f"{user.name} ({user.role}): not in manifest, kept")
+                    path = (*spec.path, "nodes", spec.nodes.index(code))
+                    raise self.refuse(path, self.explain_busy_grid(code, exc)) from exc
+            if merge.add and spec.username in current:
+                self.change(
+                    "~", "user", spec.username, "nodes " + " ".join(f"+{c}" for c in merge.add)
                 )
+            self.keep_set("user", spec.username, "nodes", merge)
 
-    def update_user(self, spec: UserSpec, user: User) -> None:
+    def explain_busy_grid(self, code: str, exc: DomainError) -> DomainError:
+        """A grid the file hands to someone else but cannot free without --prune says so."""
+        holder = self.pending_grids.get(code)
+        if holder is None:
+            return exc
+        return DomainError(
+            _(
+                "%(m)s：清单不再把它列在 %(u)s 名下，但去掉分配属于移除，只有加 --prune 才执行",
+                m=exc.message,
+                u=holder,
+            ),
+            field=exc.field,
+        )
+
+    def update_user(self, spec: UserSpec, user: User, last: dict[str, Any]) -> None:
         updates: dict[str, Any] = {}
-        if user.name != spec.name:
+        key = spec.username
+        if self.settle("user", key, "name", spec.name, last, user.name):
             updates["name"] = spec.name
-        if user.role != spec.role:
+        if self.settle("user", key, "role", spec.role, last, user.role):
             updates["role"] = spec.role
-        if spec.phone is not MISSING and user.phone != spec.phone:
+        if spec.phone is not MISSING and self.settle(
+            "user", key, "phone", spec.phone, last, user.phone
+        ):
             updates["phone"] = spec.phone
-        if not updates:
-            return
-        before = {key: getattr(user, key) for key in updates}
-        accounts.update_user(self.session, self.actor, user, **updates)
-        for key, value in updates.items():
-            self.change(
-                "~",
-                "user",
-                spec.username,
-                f"{key} {_show(key, before[key])} → {_show(key, value)}",
-            )
+        if not user.is_active:
+            self.keep("user", key, f"{user.name}: deactivated in the portal, kept deactivated")
+        if updates:
+            accounts.update_user(self.session, self.actor, user, **updates)
+
+    def deactivate(self, user: User) -> None:
+        """What "remove" means for an account: it can no longer log in and holds no post, but
+        it stays, with everything it filed and its history."""
+        accounts.update_user(self.session, self.actor, user, is_active=False)
+        for assignment in list(user.assignments):
+            node = self.session.get(Node, assignment.node_id)
+            assert node is not None
+            accounts.unassign(self.session, self.actor, user, node)
+        for department in departments.departments_of(self.session, user):
+            departments.remove_officer(self.session, self.actor, department, user)
 
     # departments
 
@@ -896,44 +1319,166 @@ class _Applier:
                         phone=None if spec.phone is MISSING else spec.phone,
                     )
                     self.change("+", "department", spec.code, f"{spec.name} (serves {spec.node})")
+                    last: dict[str, Any] = {}
+                    had: list[str] = []
                 else:
-                    self.update_department(spec, department, node)
-                self.apply_officers(spec, department, [users[u] for u in spec.officers])
+                    had = [u.username for u in departments.officers(self.session, department)]
+                    last = self.last_of(
+                        "departments", spec.code, self.department_view(department, had)
+                    )
+                    self.update_department(spec, department, node, last)
+                self.apply_officers(spec, department, users, had, last.get("officers", []))
             except DomainError as exc:
                 field_key = exc.field if exc.field in _DEPARTMENT_KEYS else None
                 raise self.refuse((*spec.path, field_key) if field_key else spec.path, exc) from exc
         listed = {spec.code for spec in self.manifest.departments}
         for code, department in sorted(existing.items()):
-            if code not in listed and department.is_active:
-                self.plan.kept.append(
-                    Change("=", "department", code, f"{department.name}: not in manifest, kept")
+            if code in listed or not department.is_active:
+                continue
+            if not self.owns("departments", code):
+                self.keep(
+                    "department",
+                    code,
+                    f"{department.name}: not in the manifest (added in the portal), kept",
                 )
+                continue
+            open_tasks = _open_tasks(self.session, Task.department_id == department.id)
+            detail = f"{department.name} deactivated (no longer in the manifest)"
+            if open_tasks and not self.prune:
+                detail += f"; --prune would refuse: {open_tasks} open tasks"
+            view = {"name": department.name}
+            keeps = (("departments", code), self.last_of("departments", code, view))
+            if not self.take("department", code, detail, keeps=keeps):
+                continue
+            if open_tasks:
+                raise self.refuse_removal(
+                    "departments",
+                    _(
+                        "部门 %(c)s（%(n)s）不能停用：还有 %(k)d 件派给它、尚未办结的事件。"
+                        "请先在门户里办结或改派，或把它写回清单",
+                        c=code,
+                        n=department.name,
+                        k=open_tasks,
+                    ),
+                )
+            departments.update_department(self.session, self.actor, department, is_active=False)
 
-    def update_department(self, spec: DepartmentSpec, department: Department, node: Node) -> None:
+    def department_view(self, department: Department, officers: list[str]) -> dict[str, Any]:
+        return {
+            "name": department.name,
+            "node": self.codes.get(department.node_id),
+            "phone": department.phone,
+            "officers": officers,
+        }
+
+    def update_department(
+        self, spec: DepartmentSpec, department: Department, node: Node, last: dict[str, Any]
+    ) -> None:
         updates: dict[str, Any] = {}
-        if department.name != spec.name:
+        key = spec.code
+        if self.settle("department", key, "name", spec.name, last, department.name):
             updates["name"] = spec.name
-        if department.node_id != node.id:
+        current_node = self.department_view(department, [])["node"]
+        if self.settle("department", key, "node", spec.node, last, current_node):
             updates["node"] = node
-        if spec.phone is not MISSING and department.phone != spec.phone:
+        if spec.phone is not MISSING and self.settle(
+            "department", key, "phone", spec.phone, last, department.phone
+        ):
             updates["phone"] = spec.phone
-        if not updates:
-            return
-        departments.update_department(self.session, self.actor, department, **updates)
-        shown = {key: spec.node if key == "node" else value for key, value in updates.items()}
-        for key, value in shown.items():
-            self.change("~", "department", spec.code, f"{key} → {_show(key, value)}")
+        if not department.is_active:
+            self.keep(
+                "department", key, f"{department.name}: deactivated in the portal, kept deactivated"
+            )
+        if updates:
+            departments.update_department(self.session, self.actor, department, **updates)
 
     def apply_officers(
-        self, spec: DepartmentSpec, department: Department, wanted: list[User]
+        self,
+        spec: DepartmentSpec,
+        department: Department,
+        users: dict[str, User],
+        had: list[str],
+        last: list[str],
     ) -> None:
-        had = {u.username for u in departments.officers(self.session, department)}
-        if had == set(spec.officers):
-            return
-        departments.set_officers(self.session, self.actor, department, wanted)
-        added = [f"+{u}" for u in spec.officers if u not in had]
-        removed = [f"-{u}" for u in sorted(had - set(spec.officers))]
-        self.change("~", "department", spec.code, "officers " + " ".join(added + removed))
+        merge = merge_set(spec.officers, last, had)
+        if merge.take:
+            line = "officers " + " ".join(f"-{u}" for u in merge.take)
+            keeps = (("departments", spec.code, "officers"), merge.take)
+            if self.take("department", spec.code, line, keeps=keeps):
+                for username in merge.take:
+                    departments.remove_officer(
+                        self.session, self.actor, department, users[username]
+                    )
+        for username in merge.add:
+            departments.add_officer(self.session, self.actor, department, users[username])
+        if merge.add:
+            self.change(
+                "~", "department", spec.code, "officers " + " ".join(f"+{u}" for u in merge.add)
+            )
+        self.keep_set("department", spec.code, "officers", merge)
+
+
+# At most this many plan lines go into the audit event of one apply (the counts are complete).
+AUDIT_LINES = 200
+
+
+def _carry(state: dict[str, Any], path: KeyPath, value: Any) -> None:
+    """Put back into ``state`` what an apply without --prune did not take away: members of a
+    list are added to it, anything else is set at ``path``."""
+    *parents, last = path
+    here: Any = state
+    for part in parents:
+        here = here.setdefault(part, {})
+    if isinstance(value, list) and isinstance(here.get(last), list):
+        here[last] = here[last] + [v for v in value if v not in here[last]]
+    else:
+        here[last] = value
+
+
+def _user_view(user: User, nodes: list[str]) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role, "phone": user.phone, "nodes": nodes}
+
+
+def _open_tasks(session: Session, *where: Any) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(Task).where(Task.is_open.is_(True), *where))
+        or 0
+    )
+
+
+# Records filed under a node that would have no node to belong to once it is retired.
+_FILED_UNDER: tuple[tuple[Any, str], ...] = (
+    (Person, "位登记人员"),
+    (Household, "户"),
+    (Dwelling, "处房屋"),
+    (Site, "个单位场所"),
+)
+
+
+def _node_blockers(session: Session, node: Node) -> str:
+    """What retiring ``node`` would leave without a node (empty when nothing would)."""
+    found: list[str] = []
+    tasks = _open_tasks(session, or_(Task.node_id == node.id, Task.current_node_id == node.id))
+    if tasks:
+        found.append(f"{tasks} 件未办结的事件")
+    for model, label in _FILED_UNDER:
+        n = session.scalar(select(func.count()).select_from(model).where(model.node_id == node.id))
+        if n:
+            found.append(f"{n} {label}")
+    serving = session.scalar(
+        select(func.count())
+        .select_from(Department)
+        .where(Department.node_id == node.id, Department.is_active.is_(True))
+    )
+    if serving:
+        found.append(f"{serving} 个在用部门")
+    return "、".join(found)
+
+
+def _show_setting(value: Any) -> str:
+    if value is MISSING:
+        return "-"
+    return _show("settings", value)
 
 
 # Service field names -> manifest keys, to point at the right line.

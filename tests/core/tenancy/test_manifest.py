@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
@@ -17,13 +17,18 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.manifest import (
+    MISSING,
+    Change,
     ManifestError,
+    SetMerge,
     apply_manifest,
     issue_initial_passwords,
     load_manifest,
+    merge_set,
+    merge_value,
     parse_manifest,
 )
-from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.models import AppliedManifest, Tenant
 
 TENANTS_DIR = Path(__file__).resolve().parents[3] / "tenants"
 
@@ -256,23 +261,28 @@ def test_nodes_missing_from_the_manifest_are_kept_and_reported(session):
     without = without.replace(w2_user, "")
     plan = apply_text(session, without)
     assert plan.lines() == [
-        "~ user sup nodes -H-01-01-02",
-        "= node H-01-01-02 东街第二网格: not in manifest, kept",
-        "= user w2 张伟 (grid_worker): not in manifest, kept",
+        "- user sup nodes -H-01-01-02",
+        "- user w2 张伟 (grid_worker) deactivated (no longer in the manifest), leaves H-01-01-02",
+        "- node H-01-01-02 东街第二网格 retired (no longer in the manifest)",
     ]
-    assert plan.is_empty is False
+    assert plan.changes == [] and plan.is_empty is False
     in_hill(session)
     grid = hierarchy.get_node_by_code(session, "H-01-01-02")
     assert not grid.is_retired
     assert accounts.responsible_worker(session, grid).username == "w2"
-    # and with --prune the grid is retired (kept for the records), its worker released
+    assert len(accounts.get_user_by_username(session, "sup").assignments) == 2
+    # and with --prune the grid is retired (kept for the records), its worker deactivated
     set_tenant(session, None)
     plan = apply_text(session, without, prune=True)
-    assert plan.lines()[0] == "- node H-01-01-02 东街第二网格 retired (not in manifest)"
+    assert plan.lines()[-1] == "- node H-01-01-02 东街第二网格 retired (no longer in the manifest)"
     in_hill(session)
     session.refresh(grid)
     assert grid.is_retired
     assert accounts.responsible_worker(session, grid) is None
+    w2 = accounts.get_user_by_username(session, "w2")
+    assert not w2.is_active and w2.assignments == []
+    set_tenant(session, None)
+    assert apply_text(session, without).is_empty
 
 
 def test_prune_retires_a_whole_absent_branch_deepest_first(session):
@@ -286,17 +296,21 @@ def test_prune_retires_a_whole_absent_branch_deepest_first(session):
     assert plan.lines() == [
         "+ node H-03-01 河口社区 (under H-01)",
         "~ node H-02-01-01 moved H-02-01 → H-03-01",
-        "- node H-02-01 河口社区 retired (not in manifest)",
+        "- node H-02-01 河口社区 retired (no longer in the manifest)",
     ]
 
 
-def test_grid_workers_can_swap_grids_in_one_apply(session):
+def test_grid_workers_swap_grids_in_one_apply_with_prune(session):
     apply_text(session, HILL)
     swapped = HILL.replace("nodes: [H-01-01-01]\n    phone", "nodes: [X]\n    phone")
     swapped = swapped.replace("nodes: [H-01-01-02]", "nodes: [H-01-01-01]")
     swapped = swapped.replace("nodes: [X]", "nodes: [H-01-01-02]")
     set_tenant(session, None)
-    apply_text(session, swapped)
+    # Taking a grid from a worker is a removal: without --prune the apply says so and stops.
+    with pytest.raises(ManifestError) as caught:
+        apply_text(session, swapped)
+    assert "只有加 --prune 才执行" in caught.value.lines()[0]
+    apply_text(session, swapped, prune=True)
     in_hill(session)
     first = hierarchy.get_node_by_code(session, "H-01-01-01")
     second = hierarchy.get_node_by_code(session, "H-01-01-02")
@@ -315,7 +329,8 @@ def test_role_name_and_phone_changes_apply_and_left_out_phone_is_kept(session):
     assert plan.lines() == [
         "~ user sup name 赵敏 → 赵敏敏",
         "~ user sup role supervisor → station_staff",
-        "~ user sup nodes +H-01-01 -H-01-01-01 -H-01-01-02",
+        "~ user sup nodes +H-01-01",
+        "- user sup nodes -H-01-01-01 -H-01-01-02",
     ]
     in_hill(session)
     assert accounts.get_user_by_username(session, "w1").phone == "13800000001"
@@ -323,7 +338,11 @@ def test_role_name_and_phone_changes_apply_and_left_out_phone_is_kept(session):
     plan = apply_text(
         session, changed.replace("nodes: [H-01-01-01]", "nodes: [H-01-01-01]\n    phone: null")
     )
-    assert plan.lines() == ["~ user w1 phone 138****0001 → -"]
+    # and what the first apply did not take away (no --prune) is still listed to take away
+    assert plan.lines() == [
+        "~ user w1 phone 138****0001 → -",
+        "- user sup nodes -H-01-01-01 -H-01-01-02",
+    ]
 
 
 def test_boundary_left_out_is_kept_and_null_clears_it(session):
@@ -331,7 +350,7 @@ def test_boundary_left_out_is_kept_and_null_clears_it(session):
     set_tenant(session, None)
     assert apply_text(session, HILL.replace(f"boundary: {SQUARE}", "")).is_empty
     plan = apply_text(session, HILL.replace(f"boundary: {SQUARE}", "boundary: null"))
-    assert plan.lines() == ["~ node H-01-01-01 boundary cleared"]
+    assert plan.lines() == ["~ node H-01-01-01 boundary polygon → none"]
 
 
 def test_settings_left_out_are_kept(session):
@@ -361,6 +380,7 @@ def test_error_found_halfway_through_applying_changes_nothing(session):
     expected = line_of(text, "newcomer") + 3
     assert caught.value.lines() == [
         f"hill.yaml:{expected}: users[1].nodes[0]: 网格 东街第一网格 已有网格员 李红（一格一员）"
+        "：清单不再把它列在 李红 名下，但去掉分配属于移除，只有加 --prune 才执行"
     ]
     in_hill(session)
     assert count(session, Node) == nodes
@@ -383,16 +403,48 @@ def test_dry_run_finds_what_only_the_services_check(session):
     assert "不能改变层级数" in problem.message
 
 
+def test_a_node_retired_in_the_portal_stays_retired_on_re_apply(session):
+    apply_text(session, HILL)
+    in_hill(session)
+    grid = hierarchy.get_node_by_code(session, "H-02-01-01")
+    hierarchy.retire_node(session, None, grid)
+    set_tenant(session, None)
+    plan = apply_text(session, HILL)
+    assert plan.is_empty, plan.lines()
+    assert plan.kept == [
+        Change(
+            "=",
+            "node",
+            "H-02-01-01",
+            "河口第一网格: retired in the portal, kept retired (take it out of the file)",
+        )
+    ]
+    in_hill(session)
+    assert hierarchy.get_node_by_code(session, "H-02-01-01").is_retired
+
+
 def test_reusing_the_code_of_a_retired_node_is_refused(session):
     apply_text(session, HILL)
-    tenant = in_hill(session)
-    hierarchy.retire_node(session, None, hierarchy.get_node_by_code(session, "H-02-01-01"))
-    assert tenant.id
+    in_hill(session)
+    extra = hierarchy.create_node(
+        session,
+        tenancy.get_by_slug(session, "hill"),
+        None,
+        parent=hierarchy.get_node_by_code(session, "H-02-01"),
+        code="H-02-01-09",
+        name="旧网格",
+    )
+    hierarchy.retire_node(session, None, extra)
+    text = HILL.replace(
+        "                name: 河口第一网格\n",
+        "                name: 河口第一网格\n              - code: H-02-01-09\n"
+        "                name: 新网格\n",
+    )
     set_tenant(session, None)
     with pytest.raises(ManifestError) as caught:
-        apply_text(session, HILL)
+        apply_text(session, text)
     (problem,) = caught.value.problems
-    assert problem.line == line_of(HILL, "code: H-02-01-01")
+    assert problem.line == line_of(text, "code: H-02-01-09")
     assert "已撤销" in problem.message
 
 
@@ -419,11 +471,358 @@ def test_department_changes_in_the_manifest_apply_and_unlisted_ones_are_kept(ses
     changed = changed.replace("  - code: H-XF\n    name: 小山县消防救援大队\n    node: H\n", "")
     changed = changed.replace('    phone: "0471-3210119"\n', "", 1)
     plan = apply_text(session, changed)
-    assert "~ department H-01-SF name → 城关司法所" in plan.lines()
-    assert "~ department H-01-SF node → H-02" in plan.lines()
-    assert "= department H-XF 小山县消防救援大队: not in manifest, kept" in plan.lines()
+    assert "~ department H-01-SF name 城关镇司法所 → 城关司法所" in plan.lines()
+    assert "~ department H-01-SF node H-01 → H-02" in plan.lines()
+    assert "- department H-XF 小山县消防救援大队 deactivated (no longer in the manifest)" in (
+        plan.lines()
+    )
     in_hill(session)
     assert departments.get_department_by_code(session, "H-XF").is_active
+
+
+# --- who owns what: the county's own changes survive a re-apply ------------------------------
+
+
+def portal_admin(session) -> User:
+    """The county admin the file made, acting in the portal (or through the API)."""
+    return accounts.get_user_by_username(session, "admin")
+
+
+def test_re_apply_keeps_an_officer_added_to_a_department_in_the_portal(session):
+    apply_text(session, HILL_DEPARTMENTS)
+    in_hill(session)
+    me = portal_admin(session)
+    newcomer = accounts.create_user(
+        session, me, username="xf2", name="孙消防", role="department_officer"
+    )
+    fire = departments.get_department_by_code(session, "H-XF")
+    departments.add_officer(session, me, fire, newcomer)
+    set_tenant(session, None)
+    plan = apply_text(session, HILL_DEPARTMENTS)
+    assert plan.is_empty, plan.lines()
+    assert "= department H-XF officers +xf2 kept: added in the portal" in plan.lines()
+    assert (
+        "= user xf2 孙消防 (department_officer): not in the manifest (added in the portal), kept"
+        in (plan.lines())
+    )
+    in_hill(session)
+    assert {u.username for u in departments.officers(session, fire)} == {"xf", "xf2"}
+    # and --prune takes away only what the file put there: the portal's officer stays
+    set_tenant(session, None)
+    assert apply_text(session, HILL_DEPARTMENTS, prune=True).is_empty
+    in_hill(session)
+    assert {u.username for u in departments.officers(session, fire)} == {"xf", "xf2"}
+    assert accounts.get_user_by_username(session, "xf2").is_active
+
+
+def test_re_apply_keeps_a_role_name_and_phone_changed_in_the_portal(session):
+    apply_text(session, HILL)
+    in_hill(session)
+    w2 = accounts.get_user_by_username(session, "w2")
+    accounts.update_user(session, portal_admin(session), w2, role="supervisor", name="张伟民")
+    w1 = accounts.get_user_by_username(session, "w1")
+    accounts.update_user(session, portal_admin(session), w1, phone="13900000009")
+    set_tenant(session, None)
+    plan = apply_text(session, HILL)
+    assert plan.is_empty, plan.lines()
+    assert plan.kept == [
+        Change(
+            "=",
+            "user",
+            "w1",
+            "phone 139****0009 kept: changed in the portal (the file still says 138****0001)",
+        ),
+        Change(
+            "=", "user", "w2", "name 张伟民 kept: changed in the portal (the file still says 张伟)"
+        ),
+        Change(
+            "=",
+            "user",
+            "w2",
+            "role supervisor kept: changed in the portal (the file still says grid_worker)",
+        ),
+    ]
+    in_hill(session)
+    w2 = accounts.get_user_by_username(session, "w2")
+    assert (w2.role, w2.name) == ("supervisor", "张伟民")
+    assert accounts.get_user_by_username(session, "w1").phone == "13900000009"
+
+
+def test_a_change_in_the_file_wins_over_the_portal_and_says_so(session):
+    apply_text(session, HILL)
+    in_hill(session)
+    w2 = accounts.get_user_by_username(session, "w2")
+    accounts.update_user(session, portal_admin(session), w2, name="张伟民")
+    set_tenant(session, None)
+    plan = apply_text(session, HILL.replace("name: 张伟\n", "name: 张大伟\n"))
+    assert plan.lines() == ["~ user w2 name 张伟民 → 张大伟 (over a change made in the portal)"]
+    in_hill(session)
+    assert accounts.get_user_by_username(session, "w2").name == "张大伟"
+
+
+def test_re_apply_keeps_node_assignments_changed_in_the_portal(session):
+    apply_text(session, HILL)
+    tenant = in_hill(session)
+    me, sup = portal_admin(session), accounts.get_user_by_username(session, "sup")
+    accounts.unassign(session, me, sup, hierarchy.get_node_by_code(session, "H-01-01-02"))
+    accounts.assign(session, me, tenant, sup, hierarchy.get_node_by_code(session, "H-02-01-01"))
+    set_tenant(session, None)
+    plan = apply_text(session, HILL)
+    assert plan.is_empty, plan.lines()
+    assert plan.lines() == [
+        "= user sup nodes +H-02-01-01 kept: added in the portal",
+        "= user sup nodes -H-01-01-02 kept off: removed in the portal",
+    ]
+    in_hill(session)
+    sup = accounts.get_user_by_username(session, "sup")
+    assert {hierarchy.get_node(session, a.node_id).code for a in sup.assignments} == {
+        "H-01-01-01",
+        "H-02-01-01",
+    }
+
+
+def test_an_officer_removed_in_the_portal_is_not_added_back(session):
+    apply_text(session, HILL_DEPARTMENTS)
+    in_hill(session)
+    fire = departments.get_department_by_code(session, "H-XF")
+    xf = accounts.get_user_by_username(session, "xf")
+    departments.remove_officer(session, portal_admin(session), fire, xf)
+    set_tenant(session, None)
+    plan = apply_text(session, HILL_DEPARTMENTS)
+    assert plan.lines() == ["= department H-XF officers -xf kept off: removed in the portal"]
+    in_hill(session)
+    assert departments.officers(session, fire) == []
+
+
+def test_nodes_and_users_added_in_the_portal_are_kept_even_with_prune(session):
+    apply_text(session, HILL)
+    tenant = in_hill(session)
+    me = portal_admin(session)
+    town = hierarchy.get_node_by_code(session, "H-02")
+    hierarchy.create_node(session, tenant, me, parent=town, code="H-02-02", name="新社区")
+    accounts.create_user(session, me, username="v9", name="志愿者九", role="volunteer")
+    set_tenant(session, None)
+    plan = apply_text(session, HILL, prune=True)
+    assert plan.is_empty, plan.lines()
+    assert plan.lines() == [
+        "= user v9 志愿者九 (volunteer): not in the manifest (added in the portal), kept",
+        "= node H-02-02 新社区: not in the manifest (added in the portal), kept",
+    ]
+    in_hill(session)
+    assert not hierarchy.get_node_by_code(session, "H-02-02").is_retired
+    assert accounts.get_user_by_username(session, "v9").is_active
+
+
+def test_accounts_and_departments_deactivated_in_the_portal_stay_deactivated(session):
+    apply_text(session, HILL_DEPARTMENTS)
+    in_hill(session)
+    me = portal_admin(session)
+    accounts.update_user(session, me, accounts.get_user_by_username(session, "w2"), is_active=False)
+    fire = departments.get_department_by_code(session, "H-XF")
+    departments.update_department(session, me, fire, is_active=False)
+    set_tenant(session, None)
+    plan = apply_text(session, HILL_DEPARTMENTS)
+    assert plan.is_empty
+    assert "= user w2 张伟: deactivated in the portal, kept deactivated" in plan.lines()
+    assert (
+        "= department H-XF 小山县消防救援大队: deactivated in the portal, kept deactivated"
+        in plan.lines()
+    )
+    in_hill(session)
+    assert not accounts.get_user_by_username(session, "w2").is_active
+    assert not departments.get_department_by_code(session, "H-XF").is_active
+
+
+def test_re_apply_keeps_settings_edited_through_the_api(session):
+    apply_text(session, HILL)
+    tenant = in_hill(session)
+    tenancy.update_tenant(
+        session, None, tenant, settings={"map": {"zoom": 15}, "escalate_red_cards": True}
+    )
+    set_tenant(session, None)
+    plan = apply_text(session, HILL)
+    assert plan.is_empty, plan.lines()
+    assert plan.lines() == [
+        "= tenant hill settings.map.zoom 15 kept: changed in the portal (the file still says 13)",
+        "= tenant hill settings.escalate_red_cards kept: set in the portal or API",
+    ]
+    # the file changing a key it owns still wins for that key alone
+    set_tenant(session, None)
+    plan = apply_text(session, HILL.replace("map: {zoom: 13}", "map: {zoom: 12}"))
+    assert "~ tenant hill settings.map.zoom 15 → 12 (over a change made in the portal)" in (
+        plan.lines()
+    )
+    assert tenancy.get_by_slug(session, "hill").settings == {
+        "map": {"zoom": 12},
+        "escalate_red_cards": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("wanted", "last", "current", "verdict"),
+    [
+        ("a", "a", "a", "same"),
+        ("b", "a", "a", "file"),  # the file changed, the portal did not
+        ("a", "a", "b", "portal"),  # the portal changed, the file did not
+        ("c", "a", "b", "override"),  # both changed: the file's apply is the later decision
+        ("b", "a", "b", "same"),  # both made the same change
+        ("b", MISSING, "a", "file"),  # the file says it for the first time
+    ],
+)
+def test_who_decides_a_field_both_can_change(wanted, last, current, verdict):
+    assert merge_value(wanted, last, current) == verdict
+
+
+def test_list_members_are_merged_one_by_one():
+    merged = merge_set(
+        wanted=["a", "b", "new"], last=["a", "b", "gone"], current=["a", "gone", "p"]
+    )
+    assert merged == SetMerge(add=["new"], take=["gone"], kept_added=["p"], kept_removed=["b"])
+
+
+# What the file no longer lists: officer xf of H-XF, department H-01-SF, grid worker w2 and
+# grid H-01-01-02 (sup keeps only H-01-01-01), the map setting and the fire_safety module.
+SHRUNK = (
+    HILL_DEPARTMENTS.replace("    officers: [xf]\n", "")
+    .replace("  - code: H-01-SF\n    name: 城关镇司法所\n    node: H-01\n", "")
+    .replace("              - code: H-01-01-02\n                name: 东街第二网格\n", "")
+    .replace(
+        "  - username: w2\n    name: 张伟\n    role: grid_worker\n    nodes: [H-01-01-02]\n", ""
+    )
+    .replace("[H-01-01-01, H-01-01-02]", "[H-01-01-01]")
+    .replace("settings:\n  map: {zoom: 13}\n", "settings: {}\n")
+    .replace("modules: [fire_safety]", "modules: []")
+)
+TAKEN_AWAY = [
+    "- tenant hill modules -fire_safety",
+    "- tenant hill settings.map removed (no longer in the manifest)",
+    "- user sup nodes -H-01-01-02",
+    "- user w2 张伟 (grid_worker) deactivated (no longer in the manifest), leaves H-01-01-02",
+    "- department H-XF officers -xf",
+    "- department H-01-SF 城关镇司法所 deactivated (no longer in the manifest)",
+    "- node H-01-01-02 东街第二网格 retired (no longer in the manifest)",
+]
+
+
+def test_without_prune_nothing_is_taken_away_and_the_plan_lists_what_would_be(session):
+    apply_text(session, HILL_DEPARTMENTS)
+    assert SHRUNK.count("H-01-01-02") == 0
+    set_tenant(session, None)
+    for dry_run in (True, False):
+        plan = apply_text(session, SHRUNK, dry_run=dry_run)
+        assert plan.changes == []
+        assert [str(c) for c in plan.removals] == TAKEN_AWAY
+        assert "7 not taken away (only --prune takes away)" in plan.summary()
+        set_tenant(session, None)
+    tenant = in_hill(session)
+    assert tenant.modules == ["fire_safety"] and tenant.settings == {"map": {"zoom": 13}}
+    assert not hierarchy.get_node_by_code(session, "H-01-01-02").is_retired
+    assert accounts.get_user_by_username(session, "w2").is_active
+    fire = departments.get_department_by_code(session, "H-XF")
+    assert [u.username for u in departments.officers(session, fire)] == ["xf"]
+    assert departments.get_department_by_code(session, "H-01-SF").is_active
+
+
+def test_prune_takes_away_what_the_file_no_longer_lists(session):
+    apply_text(session, HILL_DEPARTMENTS)
+    set_tenant(session, None)
+    apply_text(session, SHRUNK)  # not taken away: it stays the file's to take
+    set_tenant(session, None)
+    dry = apply_text(session, SHRUNK, dry_run=True, prune=True)
+    assert [str(c) for c in dry.removals] == TAKEN_AWAY
+    set_tenant(session, None)
+    plan = apply_text(session, SHRUNK, prune=True)
+    assert [str(c) for c in plan.removals] == TAKEN_AWAY
+    tenant = in_hill(session)
+    assert tenant.modules == [] and tenant.settings == {}
+    grid = hierarchy.get_node_by_code(session, "H-01-01-02")
+    assert grid.is_retired  # retired, not deleted: what was filed under it keeps its grid
+    w2 = accounts.get_user_by_username(session, "w2")
+    assert not w2.is_active and w2.assignments == []  # deactivated, not deleted
+    fire = departments.get_department_by_code(session, "H-XF")
+    assert departments.officers(session, fire) == []
+    assert not departments.get_department_by_code(session, "H-01-SF").is_active
+    set_tenant(session, None)
+    assert apply_text(session, SHRUNK, prune=True).is_empty
+
+
+def test_prune_refuses_to_retire_a_grid_with_open_tasks(session):
+    from gridgov.core.tasks import service as tasks
+
+    apply_text(session, HILL)
+    in_hill(session)
+    grid = hierarchy.get_node_by_code(session, "H-01-01-02")
+    tasks.report_task(
+        session,
+        accounts.get_user_by_username(session, "w2"),
+        grid,
+        tasks.Report(category="民生事项", title="路灯不亮"),
+    )
+    without = (
+        HILL.replace("              - code: H-01-01-02\n                name: 东街第二网格\n", "")
+        .replace("[H-01-01-01, H-01-01-02]", "[H-01-01-01]")
+        .replace("nodes: [H-01-01-02]", "nodes: []")
+    )
+    set_tenant(session, None)
+    plan = apply_text(session, without, dry_run=True)
+    assert (
+        "- node H-01-01-02 东街第二网格 retired (no longer in the manifest); "
+        "--prune would refuse: 1 件未办结的事件" in plan.lines()
+    )
+    set_tenant(session, None)
+    with pytest.raises(ManifestError) as caught:
+        apply_text(session, without, prune=True)
+    assert caught.value.lines() == [
+        "hill.yaml: nodes: 节点 H-01-01-02（东街第二网格）不能撤销：还有 1 件未办结的事件，"
+        "撤销后它们就没有节点可归。请先在门户里处理（办结或转走事件、迁走记录，或把它合并到相邻节点），"
+        "或把它写回清单"
+    ]
+    in_hill(session)
+    assert not hierarchy.get_node_by_code(session, "H-01-01-02").is_retired
+    assert len(accounts.get_user_by_username(session, "sup").assignments) == 2
+
+
+def test_each_apply_that_changes_something_is_one_event_in_the_audit_log(session):
+    apply_text(session, HILL)
+    set_tenant(session, None)
+    apply_text(session, HILL)  # nothing to change: no event
+    apply_text(session, HILL.replace("东街社区", "东街道社区"), dry_run=True)  # a dry run: none
+    apply_text(session, HILL.replace("东街社区", "东街道社区"))
+    in_hill(session)
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "manifest.apply").order_by(AuditEvent.id)
+    ).all()
+    assert len(events) == 2
+    first, second = (event.after for event in events)
+    assert first["file"] == "hill.yaml" and first["created"] == 13 and first["prune"] is False
+    assert second["lines"] == ["~ node H-01-01 name 东街社区 → 东街道社区"]
+    assert second["sha256"] == parse_manifest(HILL.replace("东街社区", "东街道社区")).digest
+    assert "13800000001" not in str(first)  # phones only masked, as everywhere in the log
+
+
+def test_a_county_applied_before_manifests_were_recorded_treats_the_database_as_the_file(
+    session,
+):
+    apply_text(session, HILL_DEPARTMENTS)
+    in_hill(session)
+    session.execute(delete(AppliedManifest))
+    me = portal_admin(session)
+    newcomer = accounts.create_user(
+        session, me, username="xf2", name="孙消防", role="department_officer"
+    )
+    departments.add_officer(
+        session, me, departments.get_department_by_code(session, "H-XF"), newcomer
+    )
+    set_tenant(session, None)
+    # With no record, an officer the database has is taken for the file's (as before), but it
+    # is taken away only with --prune; the account itself is the portal's.
+    plan = apply_text(session, HILL_DEPARTMENTS)
+    assert plan.lines() == [
+        "- department H-XF officers -xf2",
+        "= user xf2 孙消防 (department_officer): not in the manifest (added in the portal), kept",
+    ]
+    in_hill(session)
+    assert session.scalar(select(func.count()).select_from(AppliedManifest)) == 1
 
 
 # --- refusing bad files ----------------------------------------------------------------------
@@ -440,6 +839,12 @@ BAD_FILES = {
         HILL.replace("name: 张伟\n", "name: 张伟\n    password: Secret-123\n"),
         "password: Secret-123",
         "users[2].password",
+        "未知的键",
+    ),
+    "unknown key in a department": (
+        HILL_DEPARTMENTS.replace("    node: H-01\n", "    node: H-01\n    prune: true\n"),
+        "prune: true",
+        "departments[1].prune",
         "未知的键",
     ),
     "unknown role": (
