@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import or_
+
 from gridgov.core.accounts.models import Role
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
@@ -54,7 +56,14 @@ class TransitionRule:
     """``action`` takes a task from one of ``sources`` to ``target``; the actor needs one of
     ``roles`` and the ``reach``; ``tracks`` limits it to some tracks (None: all); ``guard`` is
     a further condition on the task; ``answers_resident`` shows the step's comment to the
-    resident on the public tracking page (反馈: the answer they reported for)."""
+    resident on the public tracking page (反馈: the answer they reported for).
+
+    The waiting lists (``waiting_on``) are built from the same rules in SQL: ``waits_when`` is
+    a condition on the ``Task`` class (``lambda t: t.category == "重大火灾隐患"``) under which
+    a task in one of ``sources`` waits for the step — the guard's SQL form, or narrower; a
+    guarded rule without it puts no task on a waiting list, though it may still be taken.
+    ``waits`` False marks a step the actors may take but nothing waits for (重新办理 of a closed
+    task, a step the module takes by itself)."""
 
     action: str
     label: Any
@@ -67,6 +76,8 @@ class TransitionRule:
     needs_comment: bool = False
     guard: Callable[[Any], bool] | None = None
     answers_resident: bool = False
+    waits_when: Callable[[Any], Any] | None = None
+    waits: bool = True
 
     def applies_to(self, task: Any) -> bool:
         """Whether the task's state, track and the guard let this rule be used at all."""
@@ -80,7 +91,10 @@ class TransitionRule:
 @dataclass(frozen=True)
 class TaskType:
     """A kind of task and its workflow. ``initial`` is the state a report creates; ``public``
-    types may also be reported by residents through the public channel."""
+    types may also be reported by residents through the public channel. ``readers`` are the
+    roles that read its tasks in their scope (None: every role; a department officer reads a
+    module's tasks when the county admitted the module for their department, and any task
+    dispatched to their department)."""
 
     name: str
     label: Any
@@ -91,6 +105,7 @@ class TaskType:
     # The yellow card comes when this share of the stage's working time has passed.
     yellow_fraction: float = 0.8
     public: bool = False
+    readers: frozenset[str] | None = None
     _by_name: dict[str, State] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -182,6 +197,24 @@ def is_unsatisfied(task: Any) -> bool:
     return task.rating == "unsatisfied"
 
 
+def unsatisfied(task_table: Any) -> Any:
+    return task_table.rating == "unsatisfied"
+
+
+def sent_up_unless_general(task_table: Any) -> Any:
+    """一般性: the grid worker handles a general task on the spot; it waits on the level
+    above only once they sent it up."""
+    return or_(task_table.track != "general", task_table.current_node_id != task_table.node_id)
+
+
+def is_at_department(task: Any) -> bool:
+    return task.department_id is not None
+
+
+def at_department(task_table: Any) -> Any:
+    return task_table.department_id.is_not(None)
+
+
 DEFAULT_TASK_TYPE = TaskType(
     name=DEFAULT_TYPE,
     label=_("通用事件"),
@@ -206,6 +239,7 @@ DEFAULT_TASK_TYPE = TaskType(
             STAFF_ABOVE_GRID,
             Reach.OWNER,
             effect=Effect.TAKE_OVER,
+            waits_when=sent_up_unless_general,
         ),
         TransitionRule(
             "escalate",
@@ -235,6 +269,20 @@ DEFAULT_TASK_TYPE = TaskType(
             Reach.ASSIGNEE,
             effect=Effect.BACK_TO_DISPATCHER,
             needs_comment=True,
+        ),
+        # 报上一级: a department that cannot solve what it was given sends it to the level
+        # above the one that dispatched it.
+        TransitionRule(
+            "escalate",
+            _("报上一级"),
+            ("dispatched",),
+            "reported",
+            frozenset({Role.DEPARTMENT_OFFICER}),
+            Reach.ASSIGNEE,
+            effect=Effect.ESCALATE,
+            needs_comment=True,
+            guard=is_at_department,
+            waits_when=at_department,
         ),
         TransitionRule(
             "handle",
@@ -293,6 +341,7 @@ DEFAULT_TASK_TYPE = TaskType(
             STAFF_ABOVE_GRID,
             Reach.OWNER,
             needs_comment=True,
+            waits=False,  # may be reopened, but a closed task waits on no one for it
         ),
         # 不满意: the resident's rating can send the task back.
         TransitionRule(
@@ -304,6 +353,7 @@ DEFAULT_TASK_TYPE = TaskType(
             Reach.OWNER,
             needs_comment=True,
             guard=is_unsatisfied,
+            waits_when=unsatisfied,
         ),
     ),
 )
