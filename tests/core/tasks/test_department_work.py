@@ -83,8 +83,18 @@ def test_another_departments_officer_neither_reads_nor_moves_it(session, act, di
     )
 
 
-def test_after_handling_it_the_officer_still_reads_it(session, county, act, dispatched, chengguan):
-    _department, officer = chengguan
+@pytest.fixture
+def desk_officer(session, chengguan):
+    """An officer of 城管 assigned to no node: they read what the department is given."""
+    officer = UserFactory(username="cg-desk", role=Role.DEPARTMENT_OFFICER.value, nodes=[])
+    departments.add_officer(session, None, chengguan[0], officer)
+    return officer
+
+
+def test_after_handling_it_the_officer_still_reads_it(
+    session, county, act, dispatched, desk_officer
+):
+    officer = desk_officer
     task = act(officer, dispatched, "handle", comment="已清理")
     assert (task.state, task.department_id, task.current_node_id) == (
         "handled",
@@ -114,10 +124,10 @@ def test_a_department_that_cannot_solve_it_sends_it_to_the_level_above_the_dispa
 
 
 def test_a_department_may_send_it_back_to_the_dispatcher(
-    session, county, act, dispatched, chengguan
+    session, county, act, dispatched, desk_officer
 ):
-    _department, officer = chengguan
-    task = act(officer, dispatched, "return", comment="不属于城管职责")
+    task = act(desk_officer, dispatched, "return", comment="不属于城管职责")
     assert (task.state, task.current_node_id) == ("accepted", county.communities[0].id)
+    assert reads(session, desk_officer, task)
     station = county.station_staff
     assert task in session.scalars(tasks.waiting_on(session, station, scope_of(session, station)))
