@@ -83,6 +83,8 @@ class Task(TenantScoped, Base):
             postgresql_ops={"filed_path": "text_pattern_ops"},
         ),
         Index("ix_tasks_tenant_id_department_id", "tenant_id", "department_id"),
+        # The waiting lists: the tasks of a type in the states a rule starts from.
+        Index("ix_tasks_tenant_id_task_type_state", "tenant_id", "task_type", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -252,14 +252,29 @@ def waiting_on(session: Session, user: User, scope: Scope) -> Any:
     task waits on for ``owner``, its grid for ``filer``) waits on the rule's roles at N, or
     above N when none of them works at N's level — a grid's new report waits on the grid
     worker (报上一级) and on the community station (受理), not on the township. A task
-    dispatched waits on its assignee. Built as one WHERE clause over the task table."""
+    dispatched waits on its assignee.
+
+    One WHERE clause over the task table, an OR of one arm per rule; each arm names the tenant,
+    the type and the states and, where it can, the nodes as literal ids, so that PostgreSQL
+    reads each arm from an index (tenant + waiting node + state, or tenant + type + state)."""
     if not user.is_active:
         return select(Task).where(false())
     tenant = current_tenant(session)
     own = _own_nodes(session, user, scope)
     department_ids = _department_ids(session, user)
     modules = _departments_modules(session, user) if department_ids else frozenset()
-    below: dict[tuple[int, int], list[int]] = {}
+    nodes_below: dict[tuple[int, int | None], list[int] | None] = {}
+
+    def below(node: Node, level: int | None) -> list[int] | None:
+        """The ids of ``node`` and the nodes under it above ``level``; None if too many."""
+        if (node.id, level) not in nodes_below:
+            query = select(Node.id).where(Node.path.startswith(node.path, autoescape=True))
+            if level is not None:
+                query = query.where(Node.level < level)
+            ids = list(session.scalars(query.limit(MAX_LITERAL_NODES + 1)))
+            nodes_below[node.id, level] = ids if len(ids) <= MAX_LITERAL_NODES else None
+        return nodes_below[node.id, level]
+
     clauses: list[Any] = []
     for task_type in usable_types(session, scope):
         for rule in task_type.transitions:
@@ -268,14 +283,19 @@ def waiting_on(session: Session, user: User, scope: Scope) -> Any:
             if rule.guard is not None and rule.waits_when is None:
                 continue
             if rule.reach == Reach.ASSIGNEE:
-                reach = _assigned_to(user, own, department_ids)
+                reach = _assigned_to(user, own, department_ids, below)
             elif not _reads_type(user, task_type, modules):
                 continue
             else:
-                reach = _waits_at_level(session, tenant, rule, own, below)
+                reach = _waits_at_level(tenant, rule, own, below)
             if reach is None:
                 continue
-            parts = [Task.task_type == task_type.name, Task.state.in_(rule.sources), reach]
+            parts = [
+                Task.tenant_id == tenant.id,
+                Task.task_type == task_type.name,
+                Task.state.in_(rule.sources),
+                reach,
+            ]
             if rule.tracks is not None:
                 parts.append(Task.track.in_(sorted(rule.tracks)))
             if rule.waits_when is not None:
@@ -286,6 +306,11 @@ def waiting_on(session: Session, user: User, scope: Scope) -> Any:
         .where(or_(*clauses) if clauses else false())
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
     )
+
+
+# Up to this many nodes a waiting list names them by id (a station's community and its grids);
+# beyond, by path.
+MAX_LITERAL_NODES = 500
 
 
 def _own_nodes(session: Session, user: User, scope: Scope) -> list[Node]:
@@ -317,12 +342,20 @@ def _role_levels(tenant: Tenant, role: str) -> set[int]:
     return set()
 
 
+def _under(
+    node: Node, level: int | None, node_id: Any, path: Any, below: Callable[..., Any]
+) -> Any:
+    """Tasks whose ``node_id`` is ``node`` or below it, above ``level`` (None: any depth)."""
+    ids = below(node, level)
+    if ids is not None:
+        return node_id.in_(ids)
+    if node.parent_id is None and level is None:
+        return true()  # the whole county: the tenant's own condition says it all
+    return path.startswith(node.path, autoescape=True)
+
+
 def _waits_at_level(
-    session: Session,
-    tenant: Tenant,
-    rule: TransitionRule,
-    own: list[Node],
-    below: dict[tuple[int, int], list[int]],
+    tenant: Tenant, rule: TransitionRule, own: list[Node], below: Callable[..., Any]
 ) -> Any:
     """Tasks whose node for ``rule`` (where it waits, or its grid) is one of ``own`` or below
     it, down to the next level where another of the rule's roles works."""
@@ -331,29 +364,21 @@ def _waits_at_level(
         node_id, path = Task.current_node_id, Task.current_path
     else:
         node_id, path = Task.node_id, Task.filed_path
-    clauses: list[Any] = []
-    for node in own:
-        lower = [level for level in levels if level > node.level]
-        if not lower:
-            clauses.append(path.startswith(node.path, autoescape=True))
-            continue
-        key = (node.id, min(lower))
-        if key not in below:  # the few nodes of the user's own levels, as literal ids
-            below[key] = list(
-                session.scalars(
-                    select(Node.id).where(
-                        Node.path.startswith(node.path, autoescape=True), Node.level < key[1]
-                    )
-                )
-            )
-        clauses.append(node_id.in_(below[key]))
+    clauses = [
+        _under(
+            node, min((lv for lv in levels if lv > node.level), default=None), node_id, path, below
+        )
+        for node in own
+    ]
     if not clauses:
         return None
     reach = or_(*clauses)
     return and_(Task.department_id.is_(None), reach) if rule.reach == Reach.OWNER else reach
 
 
-def _assigned_to(user: User, own: list[Node], department_ids: list[int]) -> Any:
+def _assigned_to(
+    user: User, own: list[Node], department_ids: list[int], below: Callable[..., Any]
+) -> Any:
     """Tasks dispatched to the user's departments, or to their role at one of their nodes."""
     if department_ids:
         return Task.department_id.in_(department_ids)
@@ -362,7 +387,7 @@ def _assigned_to(user: User, own: list[Node], department_ids: list[int]) -> Any:
     return and_(
         Task.department_id.is_(None),
         Task.assignee_role == user.role,
-        or_(*(Task.current_path.startswith(node.path, autoescape=True) for node in own)),
+        or_(*(_under(n, None, Task.current_node_id, Task.current_path, below) for n in own)),
     )
 
 

@@ -1,5 +1,6 @@
 """A dispatch to a department names the department on its transition, so the department's
-officers keep reading a task after they handled, returned or escalated it.
+officers keep reading a task after they handled, returned or escalated it; the waiting lists
+read tasks by type and state.
 
 Revision ID: 0014
 Revises: 0011
@@ -19,6 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.create_index(
+            "ix_tasks_tenant_id_task_type_state", ["tenant_id", "task_type", "state"]
+        )
     with op.batch_alter_table("task_transitions") as batch:
         batch.add_column(
             sa.Column(
@@ -47,3 +52,5 @@ def downgrade() -> None:
             op.f("fk_task_transitions_department_id_departments"), type_="foreignkey"
         )
         batch.drop_column("department_id")
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_index("ix_tasks_tenant_id_task_type_state")
