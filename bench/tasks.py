@@ -306,6 +306,8 @@ class Side:
     tenant: Tenant
     top: Node
     worker: User
+    station: User
+    admin: User
 
     @classmethod
     def of(cls, session: Session) -> Side:
@@ -314,7 +316,11 @@ class Side:
         set_tenant(session, tenant.id)
         top = session.scalar(select(Node).where(Node.level == 0))
         worker = session.scalar(select(User).where(User.role == Role.GRID_WORKER).order_by(User.id))
-        return cls(session, tenant, top, worker)
+        station = session.scalar(
+            select(User).where(User.role == Role.STATION_STAFF).order_by(User.id)
+        )
+        admin = session.scalar(select(User).where(User.role == Role.COUNTY_ADMIN))
+        return cls(session, tenant, top, worker, station, admin)
 
 
 def measure(
@@ -344,7 +350,22 @@ def measure(
 
             return call
 
+        def waiting_list(side: Side, role: str) -> Callable[[], Any]:
+            def call() -> None:
+                user = getattr(side, role)
+                scope = scope_of(side.session, user)
+                query = tasks.waiting_on(side.session, user, scope)
+                count = select(func.count()).select_from(query.order_by(None).subquery())
+                side.session.scalar(count)
+                list(side.session.scalars(query.limit(50)))
+
+            return call
+
         figures["county dashboard"] = timed_pair(runs, dashboard(on), dashboard(off))
+        for role, label in (("station", "a station's"), ("admin", "the county's")):
+            figures[f"{label} waiting list (count + page of 50)"] = timed_pair(
+                runs, waiting_list(on, role), waiting_list(off, role)
+            )
         figures["worker's task list (count + page of 50)"] = timed_pair(
             runs, worker_list(on), worker_list(off)
         )

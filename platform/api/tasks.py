@@ -314,7 +314,7 @@ class Waiting(MethodView):
     @blp.response(200, TaskSchema(many=True))
     @blp.paginate()
     def get(self, pagination_parameters: Any) -> list[Task]:
-        """What waits on the caller's own level (or department), by deadline"""
+        """The tasks the caller can move on now at their own level (or department), by deadline"""
         session, caller = db_session(), current_caller()
         return page_of(tasks.waiting_on(session, caller.user, caller.scope), pagination_parameters)
 

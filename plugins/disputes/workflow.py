@@ -30,6 +30,10 @@ OFFICE = frozenset({Role.DEPARTMENT_OFFICER})
 VISITORS = frozenset(
     {Role.GRID_WORKER, Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.DEPARTMENT_OFFICER}
 )
+# Who reads a case: the staff on its path and the county; the justice office through the
+# core's rule for the department a module was admitted for. Not the audit administrator, the
+# volunteers (they report what they see) or another department's officers.
+READERS = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
 
 CLOSE = Localized("登记调解结果并办结", "Record the outcome and close")
 
@@ -37,6 +41,7 @@ CASE_TYPE = TaskType(
     name=CASE,
     label=Localized("矛盾纠纷", "Dispute"),
     categories=(CATEGORY,),
+    readers=READERS,
     initial="reported",
     states=(
         State("reported", Localized("待组长确认", "To confirm"), sla_hours=8),

@@ -25,7 +25,6 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files import service as files
-from gridgov.core.forms import access as forms_access
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
 from gridgov.core.registry import access as registry_access
@@ -40,6 +39,7 @@ from gridgov_plugins.fire_safety.workflow import (
     FINDERS,
     GRADE_OF_CATEGORY,
     HAZARD,
+    HAZARD_TYPE,
     NAME,
     REPORT,
     goes_up,
@@ -55,8 +55,6 @@ REPORT_UP_COMMENT = "重大火灾隐患，自动逐级上报至县级"
 AUTO_LISTING_NOTE = "重大火灾隐患，按县里规定自动挂牌督办，限期整改"
 # Photos a hazard may carry: uploaded for a task or for a checklist's photo field.
 PHOTOS = frozenset({"task_attachment", "form"})
-# Staff who read the module's records; volunteers and the audit administrator do not.
-READERS = FINDERS
 
 
 def settings_of(tenant: Tenant) -> dict[str, Any]:
@@ -93,10 +91,7 @@ def may_read(session: Session, user: User) -> bool:
     """Staff read the module's records in their scope; a department officer only when their
     department runs the module (the core's rule for modules' records); volunteers and the
     audit administrator never."""
-    if user.role not in READERS:
-        return False
-    modules = forms_access.departments_modules(session, user)
-    return modules is None or NAME in modules
+    return tasks.may_read_type(session, user, HAZARD_TYPE)
 
 
 def check_may_read(session: Session, user: User) -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_
+
 from gridgov.core.accounts.models import Role
 from gridgov.core.i18n import Localized
 from gridgov.core.tasks.service import REPORTER_ROLES
@@ -28,7 +30,7 @@ MAJOR_CATEGORY = "重大火灾隐患"
 CATEGORY_OF_GRADE = {"general": GENERAL_CATEGORY, "major": MAJOR_CATEGORY}
 GRADE_OF_CATEGORY = {category: grade for grade, category in CATEGORY_OF_GRADE.items()}
 
-# Who files, rectifies and follows up hazards: everyone working in the grids and the brigade
+# Who files, rectifies, follows up and reads hazards: everyone working in the grids and the brigade
 # (volunteers report through the general task form; the audit role files nothing, 三员分立).
 FINDERS = frozenset(
     {
@@ -70,6 +72,19 @@ def is_general(task: Any) -> bool:
     return not is_major(task)
 
 
+# The guards above as SQL conditions on the task table (the waiting lists).
+def major(task_table: Any) -> Any:
+    return task_table.category == MAJOR_CATEGORY
+
+
+def general(task_table: Any) -> Any:
+    return task_table.category != MAJOR_CATEGORY
+
+
+def unlisted_major(task_table: Any) -> Any:
+    return and_(task_table.category == MAJOR_CATEGORY, task_table.is_supervised.is_(False))
+
+
 def is_below_county(task: Any) -> bool:
     """Whether the task waits below the county's top level (paths look like ``/1/5/``)."""
     return task.current_path.count("/") > 2
@@ -87,6 +102,7 @@ HAZARD_TYPE = TaskType(
     name=HAZARD,
     label=Localized("火灾隐患", "Fire hazard"),
     categories=(GENERAL_CATEGORY, MAJOR_CATEGORY),
+    readers=FINDERS,
     initial="rectifying",
     states=(
         # The rectification deadline is the hazard's own (a date), followed by the ledger.
@@ -106,6 +122,7 @@ HAZARD_TYPE = TaskType(
             Reach.FILER,
             effect=Effect.ESCALATE,
             guard=goes_up,
+            waits=False,  # the module takes it itself the moment a major hazard is filed
         ),
         TransitionRule(
             "list",
@@ -116,6 +133,7 @@ HAZARD_TYPE = TaskType(
             Reach.OWNER,
             needs_comment=True,
             guard=may_be_listed,
+            waits_when=unlisted_major,
         ),
         TransitionRule(
             "rectify",
@@ -135,6 +153,7 @@ HAZARD_TYPE = TaskType(
             Reach.FILER,
             needs_comment=True,
             guard=is_general,
+            waits_when=general,
         ),
         TransitionRule(
             "pass",
@@ -145,6 +164,7 @@ HAZARD_TYPE = TaskType(
             Reach.FILER,
             needs_comment=True,
             guard=is_major,
+            waits_when=major,
         ),
         TransitionRule(
             "fail",
@@ -155,6 +175,7 @@ HAZARD_TYPE = TaskType(
             Reach.FILER,
             needs_comment=True,
             guard=is_general,
+            waits_when=general,
         ),
         TransitionRule(
             "fail",
@@ -165,6 +186,7 @@ HAZARD_TYPE = TaskType(
             Reach.FILER,
             needs_comment=True,
             guard=is_major,
+            waits_when=major,
         ),
     ),
 )
@@ -175,6 +197,7 @@ REPORT_TYPE = TaskType(
     categories=("火灾隐患举报", "消防违法行为投诉"),
     initial="received",
     public=True,
+    readers=FINDERS,
     states=(
         State("received", Localized("已受理", "Received"), sla_hours=8),
         State("investigating", Localized("查处中", "Being investigated"), sla_hours=40),

@@ -9,9 +9,11 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from gridgov.core.db import utcnow
+from gridgov.core.db import db_session, tenant_scope, utcnow
+from gridgov.core.departments import service as departments
 from tests.api.bearer import bearer, url
 from tests.core.admission.factories import admit_example
+from tests.factories import UserFactory
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -480,3 +482,49 @@ def test_with_redis_an_export_is_queued_then_written_by_a_worker(
     done = client.get(export_url, headers=station).get_json()
     assert (done["status"], done["rows"], done["is_ready"]) == ("done", 0, True)
     assert client.get(f"{export_url}/file", headers=station).status_code == 200
+
+
+def test_a_coordination_task_is_in_the_stations_waiting_list_at_once(
+    client, county, worker, station, mint
+):
+    task_id = report(client, county, worker, track="coordinate").get_json()["id"]
+    waiting = client.get(url(county, "/tasks/waiting"), headers=station).get_json()
+    assert [t["id"] for t in waiting] == [task_id]
+    township = bearer(mint(county, county.township_staff))
+    assert client.get(url(county, "/tasks/waiting"), headers=township).get_json() == []
+    supervisor = bearer(mint(county, county.supervisor))
+    assert client.get(url(county, "/tasks/waiting"), headers=supervisor).get_json() == []
+
+
+def test_a_departments_task_opens_for_its_officer_only(client, county, worker, station, mint):
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        other = departments.create_department(
+            session, None, code="SL", name="县水利局", node=county.top
+        )
+        officers = {}
+        for name, department in (("xf", county.department), ("sl", other)):
+            officers[name] = UserFactory(
+                username=name, role="department_officer", nodes=[county.top]
+            )
+            departments.add_officer(session, None, department, officers[name])
+        department_id = county.department.id
+    session.commit()
+    own, foreign = (bearer(mint(county, officers[name])) for name in ("xf", "sl"))
+    task_id = report(client, county, worker, track="coordinate").get_json()["id"]
+    untouched = report(client, county, worker, title="另一件").get_json()["id"]
+    act(client, county, station, task_id, "accept")
+    act(client, county, station, task_id, "dispatch", department_id=department_id)
+
+    assert client.get(url(county, f"/tasks/{task_id}"), headers=foreign).status_code == 404
+    assert act(client, county, foreign, task_id, "handle", comment="越权").status_code == 404
+    assert client.get(url(county, f"/tasks/{untouched}"), headers=own).status_code == 404
+    opened = client.get(url(county, f"/tasks/{task_id}"), headers=own).get_json()
+    assert {a["action"] for a in opened["actions"]} == {"handle", "return", "escalate"}
+    waiting = client.get(url(county, "/tasks/waiting"), headers=own).get_json()
+    assert [t["id"] for t in waiting] == [task_id]
+    handled = act(client, county, own, task_id, "handle", comment="已整改")
+    assert handled.status_code == 200, handled.get_json()
+    assert client.get(url(county, f"/tasks/{task_id}"), headers=own).status_code == 200
+    listed = client.get(url(county, "/tasks"), headers=own).get_json()
+    assert [t["id"] for t in listed] == [task_id]

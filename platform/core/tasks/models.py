@@ -84,6 +84,8 @@ class Task(TenantScoped, Base):
             postgresql_ops={"filed_path": "text_pattern_ops"},
         ),
         Index("ix_tasks_tenant_id_department_id", "tenant_id", "department_id"),
+        # The waiting lists: the tasks of a type in the states a rule starts from.
+        Index("ix_tasks_tenant_id_task_type_state", "tenant_id", "task_type", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,7 +157,10 @@ class TaskTransition(TenantScoped, Base):
     application's role may only insert (APPEND_ONLY_TABLES)."""
 
     __tablename__ = "task_transitions"
-    __table_args__ = (Index("ix_task_transitions_tenant_id_task_id", "tenant_id", "task_id"),)
+    __table_args__ = (
+        Index("ix_task_transitions_tenant_id_task_id", "tenant_id", "task_id"),
+        Index("ix_task_transitions_tenant_id_department_id", "tenant_id", "department_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"))
@@ -168,6 +173,10 @@ class TaskTransition(TenantScoped, Base):
     actor_name: Mapped[str] = mapped_column(String(100))
     node_id: Mapped[int] = mapped_column(
         ForeignKey("nodes.id", ondelete="RESTRICT"), comment="where the task waits afterwards"
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"),
+        comment="a dispatch: the department it went to (its officers keep reading the task)",
     )
     comment: Mapped[str] = mapped_column(Text, default="")
     file_ids: Mapped[list[str]] = mapped_column(default=list, comment="stored_files ids")

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import has_app_context
 from flask_babel import force_locale
-from sqlalchemy import and_, func, insert, literal, or_, select, union, update
+from sqlalchemy import and_, false, func, insert, literal, or_, select, true, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -126,29 +126,82 @@ def _department_ids(session: Session, user: User) -> list[int]:
     return [department.id for department in departments.departments_of(session, user)]
 
 
-def visible_filter(session: Session, user: User, scope: Scope) -> Any:
-    """A WHERE clause on ``Task``: filed in the scope, waiting in it, or dispatched to one of
-    the user's departments."""
+def _departments_modules(session: Session, user: User) -> frozenset[str]:
+    """The modules the county admitted for the officer's departments (they read their tasks)."""
+    from gridgov.core.forms.access import departments_modules
+
+    return departments_modules(session, user) or frozenset()
+
+
+def _on_path(scope: Scope) -> Any:
+    """Filed or waiting in ``scope``."""
     if scope.everything:
-        return Task.id.is_not(None)
+        return true()
     clauses: list[Any] = []
     for path in scope.paths:
         clauses.append(Task.filed_path.startswith(path, autoescape=True))
         clauses.append(Task.current_path.startswith(path, autoescape=True))
+    return or_(*clauses) if clauses else false()
+
+
+def _reads_type(user: User, task_type: TaskType, modules: frozenset[str]) -> bool:
+    """Whether ``user`` reads the tasks of ``task_type`` on their path: by the roles the type
+    grants (``TaskType.readers``), for a department officer by the modules the county admitted
+    for their departments."""
+    if user.role == Role.DEPARTMENT_OFFICER:
+        return task_type.module is not None and task_type.module in modules
+    return task_type.readers is None or user.role in task_type.readers
+
+
+def may_read_type(session: Session, user: User, task_type: TaskType) -> bool:
+    """Whether ``user`` reads the tasks of ``task_type`` on their path — and so the records a
+    module keeps about them (its ledgers, patrols, cases): the one rule modules apply."""
+    modules = _departments_modules(session, user) if user.role == Role.DEPARTMENT_OFFICER else None
+    return _reads_type(user, task_type, modules or frozenset())
+
+
+def visible_filter(session: Session, user: User, scope: Scope) -> Any:
+    """A WHERE clause on ``Task``: the tasks ``user`` reads. Staff read the tasks on their
+    path (filed or waiting in their scope) of the types their role reads; a department
+    officer reads the tasks dispatched to their departments, now or before (what they
+    handled stays readable), and, in their scope, those of the modules the county admitted
+    for their departments — not whatever else is filed under their node."""
+    if user.role != Role.DEPARTMENT_OFFICER:
+        kinds = list(registry())
+        readable = [t.name for t in kinds if _reads_type(user, t, frozenset())]
+        if len(readable) == len(kinds):
+            return _on_path(scope)
+        return and_(Task.task_type.in_(readable), _on_path(scope)) if readable else false()
     department_ids = _department_ids(session, user)
-    if department_ids:
-        clauses.append(Task.department_id.in_(department_ids))
-    return or_(*clauses) if clauses else Task.id.is_(None)
+    if not department_ids:
+        return false()
+    clauses: list[Any] = [
+        Task.department_id.in_(department_ids),
+        Task.id.in_(
+            select(TaskTransition.task_id).where(TaskTransition.department_id.in_(department_ids))
+        ),
+    ]
+    modules = _departments_modules(session, user)
+    kinds = [t.name for t in registry() if _reads_type(user, t, modules)]
+    if kinds:
+        clauses.append(and_(Task.task_type.in_(kinds), _on_path(scope)))
+    return or_(*clauses)
+
+
+def may_read(session: Session, user: User, scope: Scope, task: Task) -> bool:
+    """Whether ``user`` reads ``task`` (``visible_filter``'s rule, for one task)."""
+    found = session.scalar(
+        select(Task.id).where(Task.id == task.id, visible_filter(session, user, scope))
+    )
+    return found is not None
 
 
 def visible_task(session: Session, user: User, scope: Scope, task_id: int) -> Task:
     """The task if ``user`` may see it, else NotFound (never Forbidden)."""
     task = get_task(session, task_id)
-    if scope.contains_path(task.filed_path) or scope.contains_path(task.current_path):
-        return task
-    if task.department_id is not None and task.department_id in _department_ids(session, user):
-        return task
-    raise NotFound(_("没有这个事件"))
+    if not may_read(session, user, scope, task):
+        raise NotFound(_("没有这个事件"))
+    return task
 
 
 @dataclass(frozen=True)
@@ -192,20 +245,149 @@ def my_tasks(session: Session, user: User) -> Any:
 
 
 def waiting_on(session: Session, user: User, scope: Scope) -> Any:
-    """The open tasks waiting on the user's own level: at one of their nodes (the county's top
-    nodes for county-wide roles), or dispatched to their department."""
-    if scope.everything:
-        nodes = select(Node.id).where(Node.parent_id.is_(None))
-    else:
-        nodes = select(Assignment.node_id).where(Assignment.user_id == user.id)
-    clauses = [and_(Task.current_node_id.in_(nodes), Task.department_id.is_(None))]
+    """A SELECT of the tasks waiting on ``user``: those they can move on now (the workflow's
+    rules for their role and reach, as ``allowed_actions``), at their own level, by deadline.
+
+    A step waits on the lowest level that can take it: a rule looking at node N (the level the
+    task waits on for ``owner``, its grid for ``filer``) waits on the rule's roles at N, or
+    above N when none of them works at N's level — a grid's new report waits on the grid
+    worker (报上一级) and on the community station (受理), not on the township. A task
+    dispatched waits on its assignee.
+
+    One WHERE clause over the task table, an OR of one arm per rule; each arm names the tenant,
+    the type and the states and, where it can, the nodes as literal ids, so that PostgreSQL
+    reads each arm from an index (tenant + waiting node + state, or tenant + type + state)."""
+    if not user.is_active:
+        return select(Task).where(false())
+    tenant = current_tenant(session)
+    own = _own_nodes(session, user, scope)
     department_ids = _department_ids(session, user)
-    if department_ids:
-        clauses.append(Task.department_id.in_(department_ids))
+    modules = _departments_modules(session, user) if department_ids else frozenset()
+    nodes_below: dict[tuple[int, int | None], list[int] | None] = {}
+
+    def below(node: Node, level: int | None) -> list[int] | None:
+        """The ids of ``node`` and the nodes under it above ``level``; None if too many."""
+        if (node.id, level) not in nodes_below:
+            query = select(Node.id).where(Node.path.startswith(node.path, autoescape=True))
+            if level is not None:
+                query = query.where(Node.level < level)
+            ids = list(session.scalars(query.limit(MAX_LITERAL_NODES + 1)))
+            nodes_below[node.id, level] = ids if len(ids) <= MAX_LITERAL_NODES else None
+        return nodes_below[node.id, level]
+
+    clauses: list[Any] = []
+    for task_type in usable_types(session, scope):
+        for rule in task_type.transitions:
+            if not rule.waits or user.role not in rule.roles:
+                continue
+            if rule.guard is not None and rule.waits_when is None:
+                continue
+            if rule.reach == Reach.ASSIGNEE:
+                reach = _assigned_to(user, own, department_ids, below)
+            elif not _reads_type(user, task_type, modules):
+                continue
+            else:
+                reach = _waits_at_level(tenant, rule, own, below)
+            if reach is None:
+                continue
+            parts = [
+                Task.tenant_id == tenant.id,
+                Task.task_type == task_type.name,
+                Task.state.in_(rule.sources),
+                reach,
+            ]
+            if rule.tracks is not None:
+                parts.append(Task.track.in_(sorted(rule.tracks)))
+            if rule.waits_when is not None:
+                parts.append(rule.waits_when(Task))
+            clauses.append(and_(*parts))
     return (
         select(Task)
-        .where(Task.is_open.is_(True), or_(*clauses))
+        .where(or_(*clauses) if clauses else false())
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    )
+
+
+# Up to this many nodes a waiting list names them by id (a station's community and its grids);
+# beyond, by path.
+MAX_LITERAL_NODES = 500
+
+
+def _own_nodes(session: Session, user: User, scope: Scope) -> list[Node]:
+    """The nodes the user works at: their assignments (the county's top nodes for county-wide
+    roles)."""
+    if scope.everything:
+        return list(session.scalars(select(Node).where(Node.parent_id.is_(None))))
+    return list(
+        session.scalars(
+            select(Node)
+            .join(Assignment, Assignment.node_id == Node.id)
+            .where(Assignment.user_id == user.id, Node.retired_at.is_(None))
+        )
+    )
+
+
+def _role_levels(tenant: Tenant, role: str) -> set[int]:
+    """The levels a role works at: grid roles at the grids, the station one level up, the
+    county at the top, the township staff between; departments stand beside the levels."""
+    grid = tenant.grid_level
+    if role in (Role.GRID_WORKER, Role.SUPERVISOR, Role.VOLUNTEER):
+        return {grid}
+    if role == Role.STATION_STAFF:
+        return {grid - 1}
+    if role == Role.TOWNSHIP_STAFF:
+        return set(range(1, max(grid - 1, 2)))
+    if role in (Role.COUNTY_ADMIN, Role.AUDIT_ADMIN):
+        return {0}
+    return set()
+
+
+def _under(
+    node: Node, level: int | None, node_id: Any, path: Any, below: Callable[..., Any]
+) -> Any:
+    """Tasks whose ``node_id`` is ``node`` or below it, above ``level`` (None: any depth)."""
+    ids = below(node, level)
+    if ids is not None:
+        return node_id.in_(ids)
+    if node.parent_id is None and level is None:
+        return true()  # the whole county: the tenant's own condition says it all
+    return path.startswith(node.path, autoescape=True)
+
+
+def _waits_at_level(
+    tenant: Tenant, rule: TransitionRule, own: list[Node], below: Callable[..., Any]
+) -> Any:
+    """Tasks whose node for ``rule`` (where it waits, or its grid) is one of ``own`` or below
+    it, down to the next level where another of the rule's roles works."""
+    levels = set().union(*(_role_levels(tenant, role) for role in rule.roles))
+    if rule.reach == Reach.OWNER:
+        node_id, path = Task.current_node_id, Task.current_path
+    else:
+        node_id, path = Task.node_id, Task.filed_path
+    clauses = [
+        _under(
+            node, min((lv for lv in levels if lv > node.level), default=None), node_id, path, below
+        )
+        for node in own
+    ]
+    if not clauses:
+        return None
+    reach = or_(*clauses)
+    return and_(Task.department_id.is_(None), reach) if rule.reach == Reach.OWNER else reach
+
+
+def _assigned_to(
+    user: User, own: list[Node], department_ids: list[int], below: Callable[..., Any]
+) -> Any:
+    """Tasks dispatched to the user's departments, or to their role at one of their nodes."""
+    if department_ids:
+        return Task.department_id.in_(department_ids)
+    if not own:
+        return None
+    return and_(
+        Task.department_id.is_(None),
+        Task.assignee_role == user.role,
+        or_(*(_under(n, None, Task.current_node_id, Task.current_path, below) for n in own)),
     )
 
 
@@ -461,6 +643,8 @@ class Move:
 def allowed_actions(session: Session, user: User, scope: Scope, task: Task) -> list[TransitionRule]:
     """The transitions ``user`` may take on ``task`` now (one rule per action)."""
     task_type = registry().get(task.task_type)
+    if not _may_work_on(session, user, scope, task):
+        return []
     found: dict[str, TransitionRule] = {}
     for rule in task_type.transitions:
         if rule.action not in found and _may_take(session, user, scope, task, rule):
@@ -472,7 +656,8 @@ def transition(
     session: Session, actor: User, scope: Scope, task: Task, action: str, move: Move = Move()
 ) -> Task:
     """Take ``action`` on ``task`` as ``actor``: Forbidden when their role or place in the
-    hierarchy does not allow it, a DomainError when the task's state does not."""
+    hierarchy does not allow it (a department officer: their departments do not read the
+    task), a DomainError when the task's state does not."""
     task = _locked(session, task)
     task_type = registry().get(task.task_type)
     rules = task_type.rules(action)
@@ -488,7 +673,8 @@ def transition(
             ),
             field="action",
         )
-    rule = next((r for r in usable if _may_take(session, actor, scope, task, r)), None)
+    readable = _may_work_on(session, actor, scope, task)
+    rule = next((r for r in usable if readable and _may_take(session, actor, scope, task, r)), None)
     if rule is None:
         raise Forbidden(_("您的角色或所在层级不能对这个事件执行“%(a)s”", a=usable[0].label))
     _check_rating(rule, move)
@@ -668,6 +854,7 @@ def _apply(
             file_ids=move.file_ids,
             now=now,
             actor_name=actor_name,
+            department_id=task.department_id if rule.effect == Effect.DISPATCH else None,
         )
         counters.apply(
             session, before, counters.share_of(task, destination.level, tenant.clock.zone)
@@ -728,6 +915,9 @@ def _carry_out(
     current = session.get(Node, task.current_node_id)
     assert current is not None
     if rule.effect == Effect.ESCALATE:
+        if task.department_id is not None and task.dispatcher_node_id is not None:
+            # 报上一级 from a department: to the level above the one that dispatched it.
+            current = session.get(Node, task.dispatcher_node_id) or current
         if current.parent_id is None:
             raise Conflict(_("已是最高一级，不能再上报"), field="action")
         parent = session.get(Node, current.parent_id)
@@ -856,6 +1046,13 @@ def _default_role_at(session: Session, node: Node) -> str:
     return Role.TOWNSHIP_STAFF.value
 
 
+def _may_work_on(session: Session, user: User, scope: Scope, task: Task) -> bool:
+    """A department officer works only on what their departments read (``visible_filter``),
+    not on whatever lies in the scope of the node they are assigned to; for staff the rules'
+    roles and reach say it all."""
+    return user.role != Role.DEPARTMENT_OFFICER or may_read(session, user, scope, task)
+
+
 def _may_take(session: Session, user: User, scope: Scope, task: Task, rule: TransitionRule) -> bool:
     if not rule.applies_to(task) or user.role not in rule.roles or not user.is_active:
         return False
@@ -899,9 +1096,11 @@ def _log(
     file_ids: Sequence[int],
     now: dt.datetime,
     actor_name: str = "",
+    department_id: int | None = None,
 ) -> TaskTransition:
     entry = TaskTransition(
         task_id=task.id,
+        department_id=department_id,
         action=action,
         from_state=from_state,
         to_state=task.state,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import or_
+
 from gridgov.core.accounts.models import Role
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
@@ -60,7 +62,14 @@ class TransitionRule:
     the log is); ``carries_rating`` — the step may carry the resident's rating heard at it
     (回访 by phone): given, the type's rating step (``Effect.RATE``) follows in the same call;
     ``taken_on_unsatisfied`` — the system takes this step itself after a 不满意 rating, where
-    the county's ``settings["reopen_on_unsatisfied"]`` is on."""
+    the county's ``settings["reopen_on_unsatisfied"]`` is on.
+
+    The waiting lists (``waiting_on``) are built from the same rules in SQL: ``waits_when`` is
+    a condition on the ``Task`` class (``lambda t: t.category == "重大火灾隐患"``) under which
+    a task in one of ``sources`` waits for the step — the guard's SQL form, or narrower; a
+    guarded rule without it puts no task on a waiting list, though it may still be taken.
+    ``waits`` False marks a step the actors may take but nothing waits for (重新办理 of a closed
+    task, a step the module takes by itself)."""
 
     action: str
     label: Any
@@ -75,6 +84,8 @@ class TransitionRule:
     answers_resident: bool = False
     carries_rating: bool = False
     taken_on_unsatisfied: bool = False
+    waits_when: Callable[[Any], Any] | None = None
+    waits: bool = True
 
     @property
     def takes_rating(self) -> bool:
@@ -93,7 +104,10 @@ class TransitionRule:
 @dataclass(frozen=True)
 class TaskType:
     """A kind of task and its workflow. ``initial`` is the state a report creates; ``public``
-    types may also be reported by residents through the public channel."""
+    types may also be reported by residents through the public channel. ``readers`` are the
+    roles that read its tasks in their scope (None: every role; a department officer reads a
+    module's tasks when the county admitted the module for their department, and any task
+    dispatched to their department)."""
 
     name: str
     label: Any
@@ -104,6 +118,7 @@ class TaskType:
     # The yellow card comes when this share of the stage's working time has passed.
     yellow_fraction: float = 0.8
     public: bool = False
+    readers: frozenset[str] | None = None
     _by_name: dict[str, State] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -217,6 +232,24 @@ def is_unsatisfied(task: Any) -> bool:
     return task.rating == "unsatisfied"
 
 
+def unsatisfied(task_table: Any) -> Any:
+    return task_table.rating == "unsatisfied"
+
+
+def sent_up_unless_general(task_table: Any) -> Any:
+    """一般性: the grid worker handles a general task on the spot; it waits on the level
+    above only once they sent it up."""
+    return or_(task_table.track != "general", task_table.current_node_id != task_table.node_id)
+
+
+def is_at_department(task: Any) -> bool:
+    return task.department_id is not None
+
+
+def at_department(task_table: Any) -> Any:
+    return task_table.department_id.is_not(None)
+
+
 DEFAULT_TASK_TYPE = TaskType(
     name=DEFAULT_TYPE,
     label=_("通用事件"),
@@ -241,6 +274,7 @@ DEFAULT_TASK_TYPE = TaskType(
             STAFF_ABOVE_GRID,
             Reach.OWNER,
             effect=Effect.TAKE_OVER,
+            waits_when=sent_up_unless_general,
         ),
         TransitionRule(
             "escalate",
@@ -270,6 +304,20 @@ DEFAULT_TASK_TYPE = TaskType(
             Reach.ASSIGNEE,
             effect=Effect.BACK_TO_DISPATCHER,
             needs_comment=True,
+        ),
+        # 报上一级: a department that cannot solve what it was given sends it to the level
+        # above the one that dispatched it.
+        TransitionRule(
+            "escalate",
+            _("报上一级"),
+            ("dispatched",),
+            "reported",
+            frozenset({Role.DEPARTMENT_OFFICER}),
+            Reach.ASSIGNEE,
+            effect=Effect.ESCALATE,
+            needs_comment=True,
+            guard=is_at_department,
+            waits_when=at_department,
         ),
         TransitionRule(
             "handle",
@@ -339,6 +387,7 @@ DEFAULT_TASK_TYPE = TaskType(
             STAFF_ABOVE_GRID,
             Reach.OWNER,
             needs_comment=True,
+            waits=False,  # may be reopened, but a closed task waits on no one for it
         ),
         # 不满意: the resident's rating can send the task back (by itself where the county says).
         TransitionRule(
@@ -351,6 +400,7 @@ DEFAULT_TASK_TYPE = TaskType(
             needs_comment=True,
             guard=is_unsatisfied,
             taken_on_unsatisfied=True,
+            waits_when=unsatisfied,
         ),
     ),
 )

@@ -2,7 +2,7 @@
 that re-applying the file keeps what the county changed in the portal since.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from gridgov.migrations.rls import protect_tenant_table
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -306,3 +306,22 @@ def test_another_departments_officer_neither_reads_nor_files_fire_hazards(sessio
         hazards.visible_hazard(session, mediator, scope, hazard.id)
     with pytest.raises(Forbidden):
         record(by=mediator)
+
+
+def test_a_hazards_task_is_read_by_the_brigade_and_staff_not_another_department_or_the_auditor(
+    session, county, record, officer
+):
+    task = hazards.task_of(session, record())
+    justice = departments.create_department(
+        session, None, code="SFS", name="司法所", node=county.top
+    )
+    mediator = UserFactory(username="sifa", role=Role.DEPARTMENT_OFFICER.value, nodes=[county.top])
+    departments.add_officer(session, None, justice, mediator)
+    readers = set()
+    for user in (officer, mediator, county.auditor, county.volunteer, county.workers[0]):
+        try:
+            tasks.visible_task(session, user, scope_of(session, user), task.id)
+        except NotFound:
+            continue
+        readers.add(user.username)
+    assert readers == {officer.username, county.workers[0].username}
