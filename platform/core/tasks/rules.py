@@ -53,6 +53,8 @@ SETTINGS = (
     "red_points",
 )
 
+DECIMALS = ("hours", "yellow_points", "red_points")  # stored with two decimals
+
 
 @dataclass(frozen=True)
 class RuleSpec:
@@ -76,7 +78,11 @@ class RuleSpec:
 
     @classmethod
     def of(cls, rule: TaskRule) -> RuleSpec:
-        return cls(**{f.name: getattr(rule, f.name) for f in fields(cls)})
+        values = {f.name: getattr(rule, f.name) for f in fields(cls)}
+        for name in DECIMALS:  # SQLite gives a whole number back as an int
+            if values[name] is not None:
+                values[name] = float(values[name])
+        return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -260,6 +266,7 @@ def replace_rules(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     check_rules(tenant, types, specs)
+    specs = [_rounded(spec) for spec in specs]
     current = current_version(session)
     now_in_force = [RuleSpec.of(r) for r in rules_of(session, current)] if current else []
     if _normal(now_in_force) == _normal(specs):
@@ -286,6 +293,16 @@ def replace_rules(
         after={"version": number, "rules": len(specs), "source": source},
     )
     return version
+
+
+def _rounded(spec: RuleSpec) -> RuleSpec:
+    """Hours and points as the table stores them (two decimals): a manifest applied again
+    then compares equal to what it stored."""
+    values = spec.as_dict()
+    for name in DECIMALS:
+        if values[name] is not None:
+            values[name] = round(float(values[name]), 2)
+    return RuleSpec(**values)
 
 
 def _normal(specs: Iterable[RuleSpec]) -> list[tuple[Any, ...]]:

@@ -13,11 +13,17 @@ Rules a county can rely on:
   attached to exactly the nodes it lists; whether an account is active is the portal's business;
 - departments it does not mention are kept; a department it lists has exactly the officers it
   lists (usernames of department officers);
-- passwords never come from the file: new users get theirs from ``issue_initial_passwords``.
+- passwords never come from the file: new users get theirs from ``issue_initial_passwords``;
+- ``task_rules`` (the county's rule table: stage limits, card thresholds, escalation and card
+  points per task type, category, level and stage) and ``work_calendar`` (local holidays and
+  调休 working days) are optional: left out, the portal and API maintain them; listed, the
+  rule table becomes exactly the file's (a new version when it differs) and each listed day is
+  set as the file says, days it does not list kept unless the caller asks to prune.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import secrets
@@ -46,6 +52,9 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.geo import validate_boundary
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.tasks import calendar, rules
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.rules import RuleSpec
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.models import Tenant
 
@@ -54,6 +63,8 @@ MISSING: Any = ...  # an optional key the file leaves out: keep what the databas
 KeyPath = tuple[str | int, ...]  # where a value sits in the file: ("users", 3, "role")
 
 MODULE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+# The county setting the rule table replaced (migration 0012).
+ESCALATE_RED_SETTING = "escalate_red_tasks"
 
 
 # --- problems --------------------------------------------------------------------------------
@@ -126,6 +137,14 @@ class DepartmentSpec:
     path: KeyPath
 
 
+@dataclass(frozen=True)
+class CalendarDaySpec:
+    day: dt.date
+    is_workday: bool
+    note: str
+    path: KeyPath
+
+
 @dataclass
 class Manifest:
     """A parsed, checked manifest. ``line_of`` finds the file line of any path in it."""
@@ -139,6 +158,9 @@ class Manifest:
     modules: list[str]
     settings: dict[str, Any] | None  # None: the file leaves settings alone
     departments: list[DepartmentSpec] = field(default_factory=list)
+    # None: the file leaves the county's rule table / calendar overrides alone.
+    task_rules: list[RuleSpec] | None = None
+    work_calendar: list[CalendarDaySpec] | None = None
     document: Any = field(default=None, repr=False)  # the ruamel document, for line numbers
 
     def iter_nodes(self) -> Iterator[NodeSpec]:
@@ -219,6 +241,41 @@ class DepartmentSchema(_StrictSchema):
     officers = fields.List(_text(64), load_default=list, error_messages=_LIST_MESSAGES)
 
 
+_NUMBER_MESSAGES = {"invalid": _("应为数字"), "null": _("不能为空")}
+_INTEGER_MESSAGES = {"invalid": _("应为整数"), "null": _("不能为空")}
+_BOOLEAN_MESSAGES = {"invalid": _("应为 true 或 false"), "null": _("不能为空")}
+
+
+class TaskRuleSchema(_StrictSchema):
+    """One row of ``task_rules`` (see ``gridgov.core.tasks.rules``); ``level`` and
+    ``escalate_to`` are level names of ``levels`` (or their index, 0 = top)."""
+
+    task_type = _text(64)
+    category = _text(64)
+    level = fields.Raw()
+    state = _text(32)
+    hours = fields.Float(allow_nan=False, error_messages=_NUMBER_MESSAGES)
+    yellow_percent = fields.Integer(strict=True, error_messages=_INTEGER_MESSAGES)
+    red_percent = fields.Integer(strict=True, error_messages=_INTEGER_MESSAGES)
+    escalate = fields.Boolean(truthy={True}, falsy={False}, error_messages=_BOOLEAN_MESSAGES)
+    escalate_to = fields.Raw()
+    yellow_points = fields.Float(allow_nan=False, error_messages=_NUMBER_MESSAGES)
+    red_points = fields.Float(allow_nan=False, error_messages=_NUMBER_MESSAGES)
+
+
+class CalendarDaySchema(_StrictSchema):
+    day = fields.Raw(required=True, error_messages={"required": _("缺少必填项")})
+    workday = fields.Boolean(
+        required=True,
+        truthy={True},
+        falsy={False},
+        error_messages={"required": _("缺少必填项"), "invalid": _("应为 true 或 false")},
+    )
+    note = fields.String(
+        load_default="", validate=validate.Length(max=100, error=str(_("最长 {max} 个字符")))
+    )
+
+
 class ManifestSchema(_StrictSchema):
     slug = _text(63, required=True)
     name = _text(200, required=True)
@@ -230,6 +287,8 @@ class ManifestSchema(_StrictSchema):
     departments = fields.List(
         fields.Nested(DepartmentSchema), load_default=list, error_messages=_LIST_MESSAGES
     )
+    task_rules = fields.List(fields.Nested(TaskRuleSchema), error_messages=_LIST_MESSAGES)
+    work_calendar = fields.List(fields.Nested(CalendarDaySchema), error_messages=_LIST_MESSAGES)
 
 
 # --- reading a file --------------------------------------------------------------------------
@@ -259,6 +318,10 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         ) from exc
     except YAMLError as exc:
         raise ManifestError(source, [Problem(None, "", str(exc))]) from exc
+    except ValueError as exc:  # ruamel reads 2026-07-32 as a date and fails
+        raise ManifestError(
+            source, [Problem(None, "", str(_("无效的日期：%(r)s", r=exc)))]
+        ) from exc
     if not isinstance(document, CommentedMap):
         raise ManifestError(source, [Problem(1, "", str(_("清单的顶层应为映射（键: 值）")))])
 
@@ -313,6 +376,10 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         )
         for i, raw in enumerate(data["departments"])
     ]
+    if "task_rules" in data:
+        manifest.task_rules = _task_rules(manifest, data["task_rules"], problems)
+    if "work_calendar" in data:
+        manifest.work_calendar = _work_calendar(manifest, data["work_calendar"], problems)
     problems.extend(_check(manifest))
     if problems:
         raise ManifestError(source, problems)
@@ -490,6 +557,11 @@ def _check(manifest: Manifest) -> list[Problem]:
             json.dumps(manifest.settings)
         except (TypeError, ValueError):
             add(("settings",), _("settings 只能包含文字、数字、真假值、列表和映射（日期请加引号）"))
+        if ESCALATE_RED_SETTING in manifest.settings:
+            add(
+                ("settings", ESCALATE_RED_SETTING),
+                _("自动上报红牌事件现在写在 task_rules 里，如 - {escalate: true}"),
+            )
     return problems
 
 
@@ -498,6 +570,64 @@ def _clean_phone(phone: str | None) -> str | None:
     if phone is None or not phone.strip():
         return None
     return phone.strip().replace(" ", "")
+
+
+# --- the county's rule table and calendar (``task_rules``, ``work_calendar``) -------------
+
+
+def _task_rules(
+    manifest: Manifest, rows: list[dict[str, Any]], problems: list[Problem]
+) -> list[RuleSpec]:
+    """The rows of ``task_rules`` with level names turned into levels; whether the types,
+    categories and stages exist is checked when applying (the county's modules decide)."""
+    specs = []
+    for i, raw in enumerate(rows):
+        values = {k: v for k, v in raw.items() if k not in ("level", "escalate_to")}
+        for key, target in (("level", "level"), ("escalate_to", "escalate_to_level")):
+            if key in raw:
+                values[target] = _level_index(manifest, raw[key], ("task_rules", i, key), problems)
+        specs.append(RuleSpec(**values))
+    return specs
+
+
+def _level_index(
+    manifest: Manifest, value: Any, path: KeyPath, problems: list[Problem]
+) -> int | None:
+    if isinstance(value, str) and value.strip() in manifest.levels:
+        return manifest.levels.index(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(manifest.levels):
+        return value
+    problems.append(
+        manifest.problem(
+            path, _("未知的层级：%(l)s（可用：%(all)s）", l=value, all="、".join(manifest.levels))
+        )
+    )
+    return None
+
+
+def _work_calendar(
+    manifest: Manifest, rows: list[dict[str, Any]], problems: list[Problem]
+) -> list[CalendarDaySpec]:
+    specs: list[CalendarDaySpec] = []
+    seen: dict[dt.date, int] = {}
+    for i, raw in enumerate(rows):
+        path: KeyPath = ("work_calendar", i)
+        day = raw["day"]
+        if isinstance(day, str):
+            try:
+                day = dt.date.fromisoformat(day.strip())
+            except ValueError:
+                day = None
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            problems.append(manifest.problem((*path, "day"), _("日期格式应为 2026-10-01")))
+            continue
+        if day in seen:
+            problems.append(
+                manifest.problem((*path, "day"), _("%(d)s 重复列出", d=day.isoformat()))
+            )
+        seen.setdefault(day, i)
+        specs.append(CalendarDaySpec(day, raw["workday"], raw["note"].strip(), path))
+    return specs
 
 
 def _plain(value: Any) -> Any:
@@ -666,6 +796,8 @@ class _Applier:
         self.absent_nodes()
         self.apply_users(tenant)
         self.apply_departments()
+        self.apply_task_rules(tenant)
+        self.apply_work_calendar()
 
     # tenant
 
@@ -925,6 +1057,67 @@ class _Applier:
         added = [f"+{u}" for u in spec.officers if u not in had]
         removed = [f"-{u}" for u in sorted(had - set(spec.officers))]
         self.change("~", "department", spec.code, "officers " + " ".join(added + removed))
+
+    # the county's rule table and work calendar (``task_rules``, ``work_calendar``)
+
+    def apply_task_rules(self, tenant: Tenant) -> None:
+        """A file with ``task_rules`` makes them the county's table (a new version when they
+        differ from the one in force); a file without the key leaves the table alone."""
+        specs = self.manifest.task_rules
+        if specs is None:
+            return
+        before = rules.current_version(self.session)
+        try:
+            version = rules.replace_rules(
+                self.session,
+                self.actor,
+                tenant,
+                tasks.registry(),
+                specs,
+                source="manifest",
+                actor_name=str(_("清单 %(f)s", f=Path(self.manifest.source).name)),
+            )
+        except rules.RulesRefused as exc:
+            raise ManifestError(
+                self.manifest.source,
+                [
+                    self.manifest.problem(("task_rules", row, _RULE_KEYS.get(name, name)), message)
+                    for row, found in exc.problems.items()
+                    for name, message in found.items()
+                ],
+            ) from exc
+        if version is not None and version is not before:
+            self.change("~", "task_rules", f"v{version.number}", f"{len(specs)} rules")
+
+    def apply_work_calendar(self) -> None:
+        """Each day the file lists becomes a working day or a day off as it says; days it does
+        not list are kept (and reported), removed only with ``prune``."""
+        specs = self.manifest.work_calendar
+        if specs is None:
+            return
+        existing = {d.day: d for d in calendar.calendar_days(self.session)}
+        for spec in specs:
+            found = existing.get(spec.day)
+            if found is not None and (found.is_workday, found.note) == (spec.is_workday, spec.note):
+                continue
+            calendar.set_calendar_day(
+                self.session, self.actor, spec.day, is_workday=spec.is_workday, note=spec.note
+            )
+            what = "workday" if spec.is_workday else "day off"
+            self.change("+" if found is None else "~", "calendar", spec.day.isoformat(), what)
+        listed = {spec.day for spec in specs}
+        for day in sorted(set(existing) - listed):
+            if self.prune:
+                calendar.remove_calendar_day(self.session, self.actor, day)
+                self.change("-", "calendar", day.isoformat(), "removed (not in manifest)")
+            else:
+                self.plan.kept.append(
+                    Change("=", "calendar", day.isoformat(), "not in manifest, kept")
+                )
+
+
+# Rule-table field names -> manifest keys.
+_RULE_KEYS = {"escalate_to_level": "escalate_to"}
 
 
 # Service field names -> manifest keys, to point at the right line.
