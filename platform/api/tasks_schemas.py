@@ -110,6 +110,9 @@ class CardSchema(ApiSchema):
     node_id = fields.Integer(dump_only=True)
     due_at = fields.DateTime(dump_only=True)
     at = fields.DateTime(dump_only=True)
+    points = fields.Float(
+        dump_only=True, metadata={"description": "考核扣分（按给牌时有效的规则表）"}
+    )
 
 
 class ActionSchema(ApiSchema):
@@ -137,8 +140,11 @@ class TaskSchema(ApiSchema):
     latitude = fields.Float(dump_only=True)
     longitude = fields.Float(dump_only=True)
     priority = fields.Integer(dump_only=True)
-    deadline = fields.DateTime(dump_only=True)
+    deadline = fields.DateTime(
+        dump_only=True, metadata={"description": "事件总期限：各环节时限都不晚于它，过期即红牌"}
+    )
     due_at = fields.DateTime(dump_only=True, metadata={"description": "本环节办理时限"})
+    red_at = fields.DateTime(dump_only=True, metadata={"description": "本环节何时给红牌"})
     card = fields.String(dump_only=True)
     is_supervised = fields.Boolean(dump_only=True)
     rating = fields.String(dump_only=True)
