@@ -127,7 +127,7 @@ def task_rule_version(number: int) -> Any:
     return render_template(
         "tasks/rule_version.html",
         version=version,
-        rows=[_cells(RuleSpec.of(r)) for r in rules.rules_of(session, version)],
+        rows=[Row(_cells(RuleSpec.of(r)), {}) for r in rules.rules_of(session, version)],
         **_choices(),
     )
 
