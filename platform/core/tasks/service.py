@@ -235,7 +235,11 @@ def cards(session: Session, task: Task) -> list[TaskCard]:
 
 @dataclass(frozen=True)
 class Report:
-    """What a report says; ``idempotency_key`` or ``external_id`` make a resend harmless."""
+    """What a report says; ``idempotency_key`` or ``external_id`` make a resend harmless.
+
+    A ``deadline`` already past is refused, unless the report is a ``late_entry``: a record of
+    something found earlier (a module's inspection typed in days later), whose deadline is
+    kept and gives the task its red card at the next sweep."""
 
     category: str
     title: str
@@ -252,6 +256,7 @@ class Report:
     idempotency_key: str | None = None
     external_id: str | None = None
     file_ids: Sequence[int] = ()
+    late_entry: bool = False
 
 
 def report_task(
@@ -368,7 +373,7 @@ def _check_report(tenant: Tenant, task_type: TaskType, node: Node, report: Repor
         -90 <= report.latitude <= 90 and -180 <= report.longitude <= 180  # type: ignore[operator]
     ):
         raise DomainError(_("经纬度超出范围"), field="latitude")
-    if report.deadline is not None and report.deadline <= utcnow():
+    if report.deadline is not None and report.deadline <= utcnow() and not report.late_entry:
         raise DomainError(_("期限已过：请填写将来的时间，或不填"), field="deadline")
     for kind, _ref in report.links:
         if kind not in LINK_KINDS:

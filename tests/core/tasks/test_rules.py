@@ -208,6 +208,14 @@ def test_a_deadline_in_the_past_is_refused_on_report(report):
     assert refused.value.field == "deadline"
 
 
+def test_a_late_entry_keeps_its_past_deadline_and_is_red_at_the_next_sweep(session, report):
+    # A module's inspection typed in a week later, its rectification deadline already past.
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report(deadline=MONDAY_9 - dt.timedelta(days=1), late_entry=True)
+    assert task.due_at == task.red_at == MONDAY_9 - dt.timedelta(days=1)
+    assert tasks.sweep_cards(session, MONDAY_9) == tasks.SweepResult(yellow=0, red=1)
+
+
 def test_a_deadline_before_the_stages_limit_is_its_due_time_and_red_card(session, report):
     with time_machine.travel(MONDAY_9, tick=False):
         task = report(deadline=at(2))  # the stage alone would be due at 13:00
