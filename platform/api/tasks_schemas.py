@@ -43,7 +43,11 @@ class TaskReportSchema(ApiSchema):
     latitude = fields.Float(load_default=None, allow_none=True)
     longitude = fields.Float(load_default=None, allow_none=True)
     priority = fields.Integer(load_default=2)
-    deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    deadline = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "事件总期限（须在将来）：各环节时限都不晚于它，过期即红牌"},
+    )
     links = fields.List(fields.Nested(LinkSchema), load_default=list)
     file_ids = fields.List(fields.Integer(), load_default=list)
     idempotency_key = fields.String(

@@ -142,8 +142,7 @@ class RuleTable:
     def resolve(self, task_type: TaskType, category: str, level: int, state: str) -> StageRule:
         """The settings of stage ``state`` of a ``task_type`` task of ``category`` waiting at
         ``level``."""
-        wanted = {"task_type": task_type.name, "category": category, "level": level}
-        wanted["state"] = state
+        wanted = {"task_type": task_type.name, "category": category, "level": level, "state": state}
         found: dict[str, Any] = {}
         for rule in self.rules:
             if all(getattr(rule, k) is None or getattr(rule, k) == wanted[k] for k in KEYS):
