@@ -2,6 +2,7 @@
 task_sla_limits (each county's limits become version 1 of its table, with its
 ``escalate_red_tasks`` setting as a rule for every stage); a task's stage and each card keep
 the version in force (rule_version_id), and a stage has a red threshold of its own (red_at).
+Data is moved county by county, as that county (the tables are under FORCE ROW LEVEL SECURITY).
 
 Revision ID: 0012
 Revises: 0011
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from gridgov.core.db import TENANT_SETTING
 from gridgov.migrations.rls import protect_tenant_table
 
 revision: str = "0012"
@@ -173,43 +175,58 @@ def upgrade() -> None:
             ["id"],
             ondelete="RESTRICT",
         )
-    # Until now the red card came at the stage's limit.
-    op.execute("UPDATE tasks SET red_at = due_at")
     _carry_over()
     op.drop_table("task_sla_limits")
 
 
+def _as_tenant(tenant_id: int | None) -> None:
+    """Act as one county for the rest of the transaction: the tables are under FORCE ROW
+    LEVEL SECURITY, so even the owner running the migration sees only that county's rows."""
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        bind.execute(
+            sa.text("SELECT set_config(:name, :value, true)"),
+            {"name": TENANT_SETTING, "value": "" if tenant_id is None else str(tenant_id)},
+        )
+
+
 def _carry_over() -> None:
-    """Each county's limits and its escalate_red_tasks setting as version 1 of its table.
-    Runs as the owner (no RLS), so it sees every county's rows at once."""
+    """County by county: running stages get their red threshold (until now the red card came
+    at the stage's limit), and the county's limits and escalate_red_tasks setting become
+    version 1 of its table."""
     bind = op.get_bind()
     now = dt.datetime.now(dt.UTC)
-    limits = bind.execute(
-        sa.text(
-            "SELECT tenant_id, task_type, level, state, hours FROM task_sla_limits "
-            "ORDER BY tenant_id, id"
-        )
-    ).all()
-    by_tenant: dict[int, list[dict[str, object]]] = {}
-    for tenant_id, task_type, level, state, hours in limits:
-        by_tenant.setdefault(tenant_id, []).append(
-            {"task_type": task_type, "level": level, "state": state, "hours": hours}
-        )
     tenants = sa.table("tenants", sa.column("id", sa.Integer), sa.column("settings", sa.JSON))
-    for tenant_id, settings in bind.execute(sa.select(tenants.c.id, tenants.c.settings)).all():
-        settings = dict(settings or {})
-        if ESCALATE_RED_SETTING not in settings:
-            continue
-        if settings.pop(ESCALATE_RED_SETTING):
-            by_tenant.setdefault(tenant_id, []).append({"escalate": True})
-        bind.execute(tenants.update().where(tenants.c.id == tenant_id).values(settings=settings))
     versions = sa.table(
         "task_rule_versions",
         *(sa.column(name) for name in ("tenant_id", "number", "source", "note")),
         sa.column("created_by_name"),
         sa.column("created_at", sa.DateTime(timezone=True)),
     )
-    for tenant_id, rows in by_tenant.items():
+    for tenant_id, settings in bind.execute(sa.select(tenants.c.id, tenants.c.settings)).all():
+        _as_tenant(tenant_id)
+        bind.execute(
+            sa.text("UPDATE tasks SET red_at = due_at WHERE tenant_id = :t"), {"t": tenant_id}
+        )
+        rows: list[dict[str, object]] = [
+            {"task_type": task_type, "level": level, "state": state, "hours": hours}
+            for task_type, level, state, hours in bind.execute(
+                sa.text(
+                    "SELECT task_type, level, state, hours FROM task_sla_limits "
+                    "WHERE tenant_id = :t ORDER BY id"
+                ),
+                {"t": tenant_id},
+            )
+        ]
+        settings = dict(settings or {})
+        if ESCALATE_RED_SETTING in settings:
+            if settings.pop(ESCALATE_RED_SETTING):
+                rows.append({"escalate": True})
+            bind.execute(
+                tenants.update().where(tenants.c.id == tenant_id).values(settings=settings)
+            )
+        if not rows:
+            continue
         bind.execute(
             versions.insert().values(
                 tenant_id=tenant_id,
@@ -241,6 +258,7 @@ def _carry_over() -> None:
                     "escalate": row.get("escalate"),
                 },
             )
+    _as_tenant(None)
 
 
 def downgrade() -> None:
@@ -279,14 +297,22 @@ def downgrade() -> None:
     protect_tenant_table("task_sla_limits")
     # What the old table can hold of each county's newest version: a limit for one type,
     # level and stage. The rest (categories, cards, points, escalation) goes with the feature.
-    op.execute(
-        "INSERT INTO task_sla_limits (tenant_id, task_type, level, state, hours) "
-        "SELECT r.tenant_id, r.task_type, r.level, r.state, r.hours FROM task_rules r "
-        "JOIN task_rule_versions v ON v.id = r.version_id "
-        "WHERE v.number = (SELECT max(number) FROM task_rule_versions w "
-        "WHERE w.tenant_id = v.tenant_id) AND r.task_type IS NOT NULL AND r.level IS NOT NULL "
-        "AND r.state IS NOT NULL AND r.hours IS NOT NULL AND r.category IS NULL"
-    )
+    bind = op.get_bind()
+    for tenant_id in bind.execute(sa.text("SELECT id FROM tenants")).scalars().all():
+        _as_tenant(tenant_id)
+        bind.execute(
+            sa.text(
+                "INSERT INTO task_sla_limits (tenant_id, task_type, level, state, hours) "
+                "SELECT r.tenant_id, r.task_type, r.level, r.state, r.hours FROM task_rules r "
+                "JOIN task_rule_versions v ON v.id = r.version_id "
+                "WHERE v.tenant_id = :t AND v.number = (SELECT max(number) "
+                "FROM task_rule_versions w WHERE w.tenant_id = :t) "
+                "AND r.task_type IS NOT NULL AND r.level IS NOT NULL AND r.state IS NOT NULL "
+                "AND r.hours IS NOT NULL AND r.category IS NULL"
+            ),
+            {"t": tenant_id},
+        )
+    _as_tenant(None)
     with op.batch_alter_table("task_cards") as batch:
         batch.drop_constraint(
             op.f("fk_task_cards_rule_version_id_task_rule_versions"), type_="foreignkey"
