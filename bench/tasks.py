@@ -175,7 +175,8 @@ def _tasks(conn: Any, tenant_id: int, count: int) -> None:
             )
             INSERT INTO tasks (tenant_id, code, task_type, category, source, track, state, is_open,
                 node_id, filed_path, current_node_id, current_path, title, description,
-                location_text, priority, stage_started_at, yellow_at, due_at, card, is_supervised,
+                location_text, priority, stage_started_at, yellow_at, due_at, red_at, card,
+                is_supervised,
                 rating, rating_comment, reported_at, closed_at, updated_at)
             SELECT :t, 'B' || :t || 'X' || s.i, 'default',
                 (ARRAY['民生事项', '社情民意', '特殊人群服务', '矛盾纠纷', '突发事项',
@@ -190,6 +191,7 @@ def _tasks(conn: Any, tenant_id: int, count: int) -> None:
                 CASE WHEN s.r BETWEEN 80 AND 94 THEN g.parent_path ELSE g.path END,
                 '事件 ' || s.i, '', '', 2, s.at,
                 CASE WHEN s.r >= 70 THEN now() + ((s.i % 200) - 20) * interval '1 hour' END,
+                CASE WHEN s.r >= 70 THEN now() + ((s.i % 200) - 10) * interval '1 hour' END,
                 CASE WHEN s.r >= 70 THEN now() + ((s.i % 200) - 10) * interval '1 hour' END,
                 'none', false,
                 CASE WHEN s.r < 40 THEN (ARRAY['satisfied','basic','unsatisfied'])[1 + s.i % 3] END,

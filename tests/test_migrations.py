@@ -252,7 +252,7 @@ def test_scoping_keys_to_their_reporter_keeps_every_task_and_its_log_on_sqlite(s
     engine = make_engine(sqlite_url)
     try:
         with engine.begin() as connection:
-            _fill_row(connection, "tenants", id=1, slug="t1")
+            _fill_row(connection, "tenants", id=1, slug="t1", settings={})
             _fill_row(connection, "nodes", id=1, tenant_id=1, parent_id=None, path="/1/")
             _fill_row(connection, "users", id=1, tenant_id=1)
             _fill_row(

@@ -45,7 +45,7 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import exports
+from gridgov.core.tasks import exports, rules
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.counters import Months
 from gridgov.core.tasks.models import Source, Task
@@ -82,6 +82,7 @@ class TaskView:
 
 def detail(task: Task, caller: Caller) -> TaskView:
     session = db_session()
+    task_type = tasks.registry().get(task.task_type)
     return TaskView(
         task=task,
         node=hierarchy.get_node(session, task.node_id),
@@ -92,7 +93,13 @@ def detail(task: Task, caller: Caller) -> TaskView:
             for rule in tasks.allowed_actions(session, caller.user, caller.scope, task)
         ],
         history=tasks.history(session, task),
-        cards=tasks.cards(session, task),
+        cards=[
+            {
+                **{k: getattr(card, k) for k in ("color", "state", "node_id", "due_at", "at")},
+                "points": rules.card_points(session, card, task_type, task.category),
+            }
+            for card in tasks.cards(session, task)
+        ],
         attachments=tasks.attachments(session, task),
     )
 

@@ -43,7 +43,11 @@ class TaskReportSchema(ApiSchema):
     latitude = fields.Float(load_default=None, allow_none=True)
     longitude = fields.Float(load_default=None, allow_none=True)
     priority = fields.Integer(load_default=2)
-    deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    deadline = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "事件总期限（须在将来）：各环节时限都不晚于它，过期即红牌"},
+    )
     links = fields.List(fields.Nested(LinkSchema), load_default=list)
     file_ids = fields.List(fields.Integer(), load_default=list)
     idempotency_key = fields.String(
@@ -110,6 +114,9 @@ class CardSchema(ApiSchema):
     node_id = fields.Integer(dump_only=True)
     due_at = fields.DateTime(dump_only=True)
     at = fields.DateTime(dump_only=True)
+    points = fields.Float(
+        dump_only=True, metadata={"description": "考核扣分（按给牌时有效的规则表）"}
+    )
 
 
 class ActionSchema(ApiSchema):
@@ -143,8 +150,11 @@ class TaskSchema(ApiSchema):
     latitude = fields.Float(dump_only=True)
     longitude = fields.Float(dump_only=True)
     priority = fields.Integer(dump_only=True)
-    deadline = fields.DateTime(dump_only=True)
+    deadline = fields.DateTime(
+        dump_only=True, metadata={"description": "事件总期限：各环节时限都不晚于它，过期即红牌"}
+    )
     due_at = fields.DateTime(dump_only=True, metadata={"description": "本环节办理时限"})
+    red_at = fields.DateTime(dump_only=True, metadata={"description": "本环节何时给红牌"})
     card = fields.String(dump_only=True)
     is_supervised = fields.Boolean(dump_only=True)
     rating = fields.String(dump_only=True)

@@ -31,7 +31,15 @@ CORE_VERSIONS = str(Path(SCRIPT_LOCATION) / "versions")
 CORE_BRANCH = "core"
 
 # Append-only (audit records are readable, never editable): the app role may only add rows.
-APPEND_ONLY_TABLES = ("audit_events", "record_changes", "task_transitions", "admission_events")
+APPEND_ONLY_TABLES = (
+    "audit_events",
+    "record_changes",
+    "task_transitions",
+    "admission_events",
+    # A rule table version is history: a change is a new version, never an edit.
+    "task_rule_versions",
+    "task_rules",
+)
 # Alembic's bookkeeping: the application reads it (``gridgov db current``), never changes it.
 READ_ONLY_TABLES = ("alembic_version",)
 

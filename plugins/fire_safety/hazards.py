@@ -271,6 +271,8 @@ def file_hazard(
             location_text=place[:300],
             priority=1 if data.grade == Grade.MAJOR else 2,
             deadline=tenant.clock.end_of_day(deadline),
+            # Typed in after the inspection day: a deadline already past makes it red at once.
+            late_entry=found_on < today,
             links=[("site", site_id)] if site_id is not None and actor is not None else (),
             file_ids=data.photo_ids,
         ),

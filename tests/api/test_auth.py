@@ -178,7 +178,7 @@ def test_every_tenant_endpoint_enforces_the_scope_its_spec_declares(client, coun
         if not path.startswith("/t/"):
             continue
         concrete = path.replace("{slug}", "changshan")
-        concrete = re.sub(r"\{\w+_id\}", str(county.grids[0].id), concrete)
+        concrete = re.sub(r"\{(\w+_id|number)\}", str(county.grids[0].id), concrete)
         for method, operation in operations.items():
             scope = operation.get("x-scope") if isinstance(operation, dict) else None
             if not scope:

@@ -45,7 +45,8 @@ def _ids(county) -> dict[str, int]:
 
 def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
     path = rule.replace("<slug>", slug)
-    for name, value in {**ids, "day": "2024-03-04", "tag": "disabled"}.items():
+    extras = {"day": "2024-03-04", "tag": "disabled", "number": 1}  # a rule table version
+    for name, value in {**ids, **extras}.items():
         path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     # Admissions, submissions and their files: a grid's id stands for one of the county's.
     path = re.sub(r"<int:(admission|submission|file)_id>", str(ids["node_id"]), path)
@@ -162,6 +163,9 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("POST", "/admissions/<int:admission_id>/withdraw"): {"reason": "越界"},
         ("POST", "/forms/<code>/submissions"): {"node_id": county.grids[0].id, "data": {}},
         ("POST", "/form-files"): {},
+        ("PUT", "/task-rules"): {"rules": [{"escalate": True}]},
+        ("PUT", "/work-calendar/<day>"): {"is_workday": True},
+        ("DELETE", "/work-calendar/<day>"): None,
         **fire_safety_bodies(county),
         **disputes_bodies(county),
     }

@@ -92,6 +92,12 @@ EXPECTED_PATHS = {
             "/logs/{day}": {"get", "put"},
         }.items()
     },
+    "/t/{slug}/api/v1/task-rules": {"get", "put"},
+    "/t/{slug}/api/v1/task-rules/versions": {"get"},
+    "/t/{slug}/api/v1/task-rules/versions/{number}": {"get"},
+    "/t/{slug}/api/v1/task-rules/defaults": {"get"},
+    "/t/{slug}/api/v1/work-calendar": {"get"},
+    "/t/{slug}/api/v1/work-calendar/{day}": {"put", "delete"},
     "/api/v1/plugins": {"get"},
     "/t/{slug}/api/v1/admissions": {"get", "post"},
     "/t/{slug}/api/v1/admissions/files": {"post"},

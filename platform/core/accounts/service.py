@@ -60,6 +60,8 @@ USER_SCOPES = (
     "forms:write",
 )
 USER_SCOPES += ("tasks:read", "tasks:write", "tasks:intake")
+# The county's rule table and work calendar: read by staff, changed by county administrators.
+USER_SCOPES += ("rules:read", "rules:write")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 OPERATOR_SCOPES += ("plugins:read",)
 

@@ -3,7 +3,8 @@ and deadlines counted in working hours on it.
 
 Working days come from ``chinese_calendar`` (it knows the public holidays and the 调休 make-up
 working days on weekends, which weekday arithmetic gets wrong), then from the county's own
-overrides (``CalendarDay``). The working hours of a day are a tenant setting
+overrides (``CalendarDay``: set in the manifest's ``work_calendar``, the API or the portal). The
+working hours of a day are a tenant setting
 (``settings["work_hours"] = ["08:30", "17:30"]``).
 """
 
@@ -18,6 +19,11 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.audit import service as audit
+from gridgov.core.audit.service import Actor
+from gridgov.core.errors import DomainError, Forbidden, NotFound
+from gridgov.core.i18n import _
 from gridgov.core.tasks.models import CalendarDay
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
 from gridgov.core.tenancy.models import Tenant
@@ -49,7 +55,7 @@ class WorkCalendar:
         remaining = dt.timedelta(hours=hours)
         local = start.astimezone(self.zone)
         day = local.date()
-        for _ in range(MAX_DAYS_AHEAD):
+        for _day in range(MAX_DAYS_AHEAD):
             if self.is_workday(day):
                 opens = dt.datetime.combine(day, self.start, self.zone)
                 closes = dt.datetime.combine(day, self.end, self.zone)
@@ -74,3 +80,65 @@ def work_calendar(session: Session, tenant: Tenant) -> WorkCalendar:
         overrides=overrides,
         zone=tenant.clock.zone,
     )
+
+
+# --- the county's overrides ------------------------------------------------------------------
+
+MAX_NOTE = 100
+
+
+def calendar_days(session: Session, year: int | None = None) -> list[CalendarDay]:
+    """The current county's overrides of the national calendar (of ``year``), by day."""
+    query = select(CalendarDay).order_by(CalendarDay.day)
+    if year is not None:
+        query = query.where(
+            CalendarDay.day >= dt.date(year, 1, 1), CalendarDay.day <= dt.date(year, 12, 31)
+        )
+    return list(session.scalars(query))
+
+
+def set_calendar_day(
+    session: Session, actor: Actor, day: dt.date, *, is_workday: bool, note: str = ""
+) -> CalendarDay:
+    """Make ``day`` a working day or a day off in the current county (a local holiday such
+    as 那达慕, a 调休 working day the national calendar lacks); county administrators only.
+    Deadlines counted from now on use it; clocks already running keep theirs."""
+    _check_may_edit(actor)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise DomainError(_("说明最长 %(n)d 个字符", n=MAX_NOTE), field="note")
+    found = session.scalar(select(CalendarDay).where(CalendarDay.day == day))
+    before = {"is_workday": found.is_workday, "note": found.note} if found else None
+    if found is None:
+        found = CalendarDay(day=day, is_workday=is_workday, note=note)
+        session.add(found)
+    found.is_workday = is_workday
+    found.note = note
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "calendar.set",
+        "calendar_day",
+        day.isoformat(),
+        before=before,
+        after={"is_workday": is_workday, "note": note},
+    )
+    return found
+
+
+def remove_calendar_day(session: Session, actor: Actor, day: dt.date) -> None:
+    """Drop the county's override of ``day``: the national calendar holds again."""
+    _check_may_edit(actor)
+    found = session.scalar(select(CalendarDay).where(CalendarDay.day == day))
+    if found is None:
+        raise NotFound(_("这一天没有本县的调整"), field="day")
+    before = {"is_workday": found.is_workday, "note": found.note}
+    session.delete(found)
+    session.flush()
+    audit.record(session, actor, "calendar.remove", "calendar_day", day.isoformat(), before=before)
+
+
+def _check_may_edit(actor: Actor) -> None:
+    if isinstance(actor, User) and actor.role != Role.COUNTY_ADMIN:
+        raise Forbidden(_("只有县级管理员可以调整工作日历"))

@@ -1,5 +1,5 @@
 """Tasks (事件), their append-only transition log, links, cards, supervision, notifications,
-per-tenant SLA limits and calendar overrides, and the dashboard counters."""
+the county's versioned rule table and calendar overrides, and the dashboard counters."""
 
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ class Task(TenantScoped, Base):
         ),
         Index("ix_tasks_tenant_id_current_node_id_state", "tenant_id", "current_node_id", "state"),
         Index("ix_tasks_tenant_id_is_open_due_at", "tenant_id", "is_open", "due_at"),
+        Index("ix_tasks_tenant_id_is_open_red_at", "tenant_id", "is_open", "red_at"),
         Index(
             "ix_tasks_tenant_id_card_filed_path",
             "tenant_id",
@@ -128,7 +129,14 @@ class Task(TenantScoped, Base):
     deadline: Mapped[dt.datetime | None] = mapped_column(comment="overall deadline, if given")
     stage_started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     yellow_at: Mapped[dt.datetime | None] = mapped_column(comment="the stage's yellow threshold")
-    due_at: Mapped[dt.datetime | None] = mapped_column(comment="the stage's limit (SLA)")
+    due_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="the stage's limit (SLA), never later than the deadline"
+    )
+    red_at: Mapped[dt.datetime | None] = mapped_column(comment="the stage's red threshold")
+    rule_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("task_rule_versions.id", ondelete="RESTRICT"),
+        comment="the county's rules in force when the stage started; None: the engine's",
+    )
     card: Mapped[str] = mapped_column(String(8), default=Card.NONE.value)
     card_at: Mapped[dt.datetime | None] = mapped_column(comment="when the current card was given")
     is_supervised: Mapped[bool] = mapped_column(default=False, comment="督办: under supervision")
@@ -241,6 +249,10 @@ class TaskCard(TenantScoped, Base):
         ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the level the task waited on"
     )
     due_at: Mapped[dt.datetime] = mapped_column()
+    rule_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("task_rule_versions.id", ondelete="RESTRICT"),
+        comment="the rules (and card points) in force for the stage; None: the engine's",
+    )
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -290,18 +302,54 @@ class Notification(TenantScoped, Base):
     read_at: Mapped[dt.datetime | None] = mapped_column()
 
 
-class SlaLimit(TenantScoped, Base):
-    """A county's own limit for one stage of a task type at one level, in working hours
-    (level × type kept as data; without a row the task type's default applies)."""
+class TaskRuleVersion(TenantScoped, Base):
+    """One version of a county's rule table (办理时限、红黄牌、自动上报、扣分). Every change
+    is a new version with who made it and when; a task's stage keeps the version it started
+    under, and a card the version it was given under. Versions are never changed or deleted."""
 
-    __tablename__ = "task_sla_limits"
-    __table_args__ = (UniqueConstraint("tenant_id", "task_type", "level", "state"),)
+    __tablename__ = "task_rule_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_type: Mapped[str] = mapped_column(String(64))
-    level: Mapped[int] = mapped_column(comment="level of the node the task waits on")
-    state: Mapped[str] = mapped_column(String(32))
-    hours: Mapped[float] = mapped_column(Numeric(8, 2, asdecimal=False), comment="working hours")
+    number: Mapped[int] = mapped_column(comment="1, 2, … within the county")
+    source: Mapped[str] = mapped_column(String(16), comment="portal, api, manifest or migration")
+    note: Mapped[str] = mapped_column(Text, default="", comment="why the rules changed")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), comment="None: a manifest or a migration"
+    )
+    created_by_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TaskRule(TenantScoped, Base):
+    """One row of a version of the county's rule table. The keys (type, category, level,
+    stage) say where it applies, None meaning "any"; each setting left None is taken from the
+    next less specific rule, and in the end from the engine's defaults (``rules.py``)."""
+
+    __tablename__ = "task_rules"
+    __table_args__ = (Index("ix_task_rules_tenant_id_version_id", "tenant_id", "version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("task_rule_versions.id", ondelete="RESTRICT")
+    )
+    task_type: Mapped[str | None] = mapped_column(String(64), comment="None: every type")
+    category: Mapped[str | None] = mapped_column(String(64), comment="None: every category")
+    level: Mapped[int | None] = mapped_column(comment="level the task waits on; None: any")
+    state: Mapped[str | None] = mapped_column(String(32), comment="the stage; None: every stage")
+    hours: Mapped[float | None] = mapped_column(
+        Numeric(8, 2, asdecimal=False), comment="the stage's limit in working hours"
+    )
+    yellow_percent: Mapped[int | None] = mapped_column(comment="yellow card at this % of it")
+    red_percent: Mapped[int | None] = mapped_column(comment="red card at this % of it")
+    escalate: Mapped[bool | None] = mapped_column(comment="a red task goes up by itself")
+    escalate_to_level: Mapped[int | None] = mapped_column(comment="to this level; None: next")
+    yellow_points: Mapped[float | None] = mapped_column(
+        Numeric(5, 2, asdecimal=False), comment="assessment points a yellow card deducts"
+    )
+    red_points: Mapped[float | None] = mapped_column(
+        Numeric(5, 2, asdecimal=False), comment="assessment points a red card deducts"
+    )
 
 
 class CalendarDay(TenantScoped, Base):

@@ -27,14 +27,13 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import access as registry_access
-from gridgov.core.tasks import counters
+from gridgov.core.tasks import counters, rules
 from gridgov.core.tasks.calendar import WorkCalendar, work_calendar
 from gridgov.core.tasks.models import (
     Card,
     Notification,
     Patrol,
     Rating,
-    SlaLimit,
     Source,
     Supervision,
     Task,
@@ -418,7 +417,11 @@ def cards(session: Session, task: Task) -> list[TaskCard]:
 
 @dataclass(frozen=True)
 class Report:
-    """What a report says; ``idempotency_key`` or ``external_id`` make a resend harmless."""
+    """What a report says; ``idempotency_key`` or ``external_id`` make a resend harmless.
+
+    A ``deadline`` already past is refused, unless the report is a ``late_entry``: a record of
+    something found earlier (a module's inspection typed in days later), whose deadline is
+    kept and gives the task its red card at the next sweep."""
 
     category: str
     title: str
@@ -435,6 +438,7 @@ class Report:
     idempotency_key: str | None = None
     external_id: str | None = None
     file_ids: Sequence[int] = ()
+    late_entry: bool = False
 
 
 def report_task(
@@ -590,6 +594,8 @@ def _check_report(tenant: Tenant, task_type: TaskType, node: Node, report: Repor
         -90 <= report.latitude <= 90 and -180 <= report.longitude <= 180  # type: ignore[operator]
     ):
         raise DomainError(_("经纬度超出范围"), field="latitude")
+    if report.deadline is not None and report.deadline <= utcnow() and not report.late_entry:
+        raise DomainError(_("期限已过：请填写将来的时间，或不填"), field="deadline")
     for kind, _ref in report.links:
         if kind not in LINK_KINDS:
             raise DomainError(_("未知的关联对象类型：%(k)s", k=kind), field="links")
@@ -638,6 +644,7 @@ class Move:
     target_role: str | None = None
     department_id: int | None = None
     rating: str | None = None
+    escalate_to: Node | None = None  # the system's escalation by a county rule: this ancestor
 
 
 def allowed_actions(session: Session, user: User, scope: Scope, task: Task) -> list[TransitionRule]:
@@ -920,7 +927,7 @@ def _carry_out(
             current = session.get(Node, task.dispatcher_node_id) or current
         if current.parent_id is None:
             raise Conflict(_("已是最高一级，不能再上报"), field="action")
-        parent = session.get(Node, current.parent_id)
+        parent = move.escalate_to or session.get(Node, current.parent_id)
         assert parent is not None
         task.assignee_role = None
         task.department_id = None
@@ -1118,51 +1125,6 @@ def _log(
 # --- deadlines and cards -------------------------------------------------------------------
 
 
-def stage_limit_hours(
-    session: Session, task_type: TaskType, state: str, level: int
-) -> float | None:
-    """The working hours a stage may take at a level: the county's own limit if it set one
-    (level × type), else the task type's."""
-    own = session.scalar(
-        select(SlaLimit.hours).where(
-            SlaLimit.task_type == task_type.name, SlaLimit.state == state, SlaLimit.level == level
-        )
-    )
-    return own if own is not None else task_type.state(state).sla_hours
-
-
-def set_stage_limit(
-    session: Session, actor: User, task_type_name: str, state: str, level: int, hours: float
-) -> SlaLimit:
-    """Set the county's limit for one stage at one level (county administrators only)."""
-    if actor.role != Role.COUNTY_ADMIN:
-        raise Forbidden(_("只有县级管理员可以设置办理时限"))
-    task_type = registry().get(task_type_name)
-    if state not in {s.name for s in task_type.states}:
-        raise DomainError(_("未知的状态：%(s)s", s=state), field="state")
-    if not 0 < hours <= 10000:
-        raise DomainError(_("时限须为大于 0 的工作小时数"), field="hours")
-    limit = session.scalar(
-        select(SlaLimit).where(
-            SlaLimit.task_type == task_type.name, SlaLimit.state == state, SlaLimit.level == level
-        )
-    )
-    if limit is None:
-        limit = SlaLimit(task_type=task_type.name, state=state, level=level, hours=hours)
-        session.add(limit)
-    limit.hours = hours
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "task.sla_limit",
-        "sla_limit",
-        limit.id,
-        after={"task_type": task_type.name, "state": state, "level": level, "hours": hours},
-    )
-    return limit
-
-
 def _start_stage(
     session: Session,
     tenant: Tenant,
@@ -1172,66 +1134,97 @@ def _start_stage(
     now: dt.datetime,
     calendar: WorkCalendar | None = None,
 ) -> None:
+    """Start the clock of the task's new stage under the county's rules in force now: the
+    limit, the yellow and red thresholds (in working hours on the county's calendar), and the
+    task's own deadline, which the stage's due time never passes: a deadline before the
+    stage's limit is the stage's due time and its red threshold (yellow at the same share of
+    the time left), and a deadline on a stage without a limit gives it a clock of its own."""
     task.stage_started_at = now
     task.card = Card.NONE.value
     task.card_at = None
-    hours = stage_limit_hours(session, task_type, task.state, node.level) if task.is_open else None
-    if hours is None:
-        task.yellow_at = task.due_at = None
+    if not task.is_open:
+        task.yellow_at = task.due_at = task.red_at = None
         return
-    calendar = calendar or work_calendar(session, tenant)
-    task.due_at = calendar.add_working_hours(now, hours)
-    task.yellow_at = calendar.add_working_hours(now, hours * task_type.yellow_fraction)
+    rule = rules.rule_table(session).resolve(task_type, task.category, node.level, task.state)
+    task.rule_version_id = rule.version_id
+    due = yellow = red = None
+    if rule.hours is not None:
+        calendar = calendar or work_calendar(session, tenant)
+        due = calendar.add_working_hours(now, rule.hours)
+        yellow = calendar.add_working_hours(now, rule.hours * rule.yellow_percent / 100)
+        red = calendar.add_working_hours(now, rule.hours * rule.red_percent / 100)
+    if task.deadline is not None:
+        deadline = task.deadline
+        share = now + max(deadline - now, dt.timedelta(0)) * min(rule.yellow_percent, 100) / 100
+        due = deadline if due is None else min(due, deadline)
+        red = deadline if red is None else min(red, deadline)
+        yellow = share if yellow is None else min(yellow, share)
+    task.due_at, task.yellow_at, task.red_at = due, yellow, red
 
 
 @dataclass(frozen=True)
 class SweepResult:
     yellow: int
     red: int
-    escalated: int = 0  # red tasks sent up a level (the county's ``escalate_red_tasks``)
+    escalated: int = 0  # red tasks sent up by the county's rules (``escalate``)
 
 
 def sweep_cards(session: Session, now: dt.datetime | None = None) -> SweepResult:
     """Give yellow cards to open tasks past their yellow threshold and red cards to those past
-    their limit, keep each card, and notify whoever the task waits on and the level above.
+    their red one (a task past its deadline is among them: the deadline caps both), keep each
+    card with the rule version it was given under, notify whoever the task waits on and the
+    level above, and send up the red ones whose rules say so.
 
-    Two set-based UPDATEs (indexed on tenant, is_open, due_at): over a million tasks only the
+    Two set-based UPDATEs (indexed on tenant, is_open, red_at): over a million tasks only the
     ones changing colour are touched."""
     now = now or utcnow()
-    red = _give_cards(session, Card.RED, Task.due_at <= now, [Card.NONE, Card.YELLOW], now)
+    red = _give_cards(session, Card.RED, Task.red_at <= now, [Card.NONE, Card.YELLOW], now)
     yellow = _give_cards(
-        session, Card.YELLOW, and_(Task.yellow_at <= now, Task.due_at > now), [Card.NONE], now
+        session, Card.YELLOW, and_(Task.yellow_at <= now, Task.red_at > now), [Card.NONE], now
     )
     escalated = _escalate_red(session, now) if red else 0
     return SweepResult(yellow=yellow, red=red, escalated=escalated)
 
 
-ESCALATE_RED_SETTING = "escalate_red_tasks"
-
-
 def _escalate_red(session: Session, now: dt.datetime) -> int:
-    """Where the county asked for it (``settings["escalate_red_tasks"]``, off by default), send
-    each task that got its red card in this sweep to the level above, as the system, through
-    its type's escalation rule: logged, counted and notified like any escalation, and the new
-    level's clock starts. A task its rule cannot move (a stage without escalation, the top
-    level, a department's, a suspended module's) keeps its red card where it is."""
-    tenant = current_tenant(session)
-    if not tenant.settings.get(ESCALATE_RED_SETTING):
-        return 0
+    """Send each task that got its red card in this sweep up, where the county's rules in force
+    for its stage say so (``escalate``: to the level above, or to ``escalate_to_level``), as
+    the system, through its type's escalation rule: logged, counted and notified like any
+    escalation, and the new level's clock starts. A task its rule cannot move (a stage without
+    escalation, the top level, a department's, a suspended module's) keeps its red card where
+    it is."""
     carded = session.scalars(
         select(Task)
         .where(Task.card == Card.RED.value, Task.card_at == now, Task.department_id.is_(None))
         .order_by(Task.id)
     ).all()
-    comment = _stored_text(_("超过办理时限（红牌），系统自动报上一级"))
+    tables: dict[int | None, rules.RuleTable] = {}
     escalated = 0
     for found in carded:
+        version_id = found.rule_version_id
+        if version_id is None:
+            continue  # the engine's default: red tasks stay where they are
+        if version_id not in tables:
+            tables[version_id] = rules.rule_table(session, version_id)
         task = _locked(session, found)  # someone may be moving it on right now
         task_type = registry().get(task.task_type)
-        rules = [r for r in task_type.transitions if r.effect == Effect.ESCALATE]
-        rule = next((r for r in rules if r.applies_to(task)), None)
-        if rule is None or task.card != Card.RED.value:
+        current = session.get(Node, task.current_node_id)
+        assert current is not None
+        rule_now = tables[version_id].resolve(task_type, task.category, current.level, task.state)
+        if not rule_now.escalate or task.card != Card.RED.value:
             continue
+        rule = next(
+            (
+                r
+                for r in task_type.transitions
+                if r.effect == Effect.ESCALATE and r.applies_to(task)
+            ),
+            None,
+        )
+        target = _escalation_target(session, current, rule_now.escalate_to_level)
+        if rule is None or target is None:
+            continue
+        comment = _stored_text(_("超过办理时限（红牌），系统自动报至%(name)s", name=target.name))
         try:
             with session.begin_nested():
                 _apply(
@@ -1241,13 +1234,26 @@ def _escalate_red(session: Session, now: dt.datetime) -> int:
                     task,
                     task_type,
                     rule,
-                    Move(comment=comment),
+                    Move(comment=comment, escalate_to=target),
                     actor_name=str(_("系统")),
                 )
         except DomainError:
             continue
         escalated += 1
     return escalated
+
+
+def _escalation_target(session: Session, current: Node, level: int | None) -> Node | None:
+    """The node a red task at ``current`` goes up to: the one above, or its ancestor at
+    ``level`` (None when it already waits there or higher, or at the top)."""
+    if current.parent_id is None:
+        return None
+    if level is None:
+        return session.get(Node, current.parent_id)
+    if level >= current.level:
+        return None
+    ancestor_id = int(current.path.strip("/").split("/")[level])
+    return session.get(Node, ancestor_id)
 
 
 def _give_cards(
@@ -1273,7 +1279,16 @@ def _give_cards(
     carded = and_(Task.tenant_id == tenant_id, Task.card == color.value, Task.card_at == now)
     session.execute(
         insert(TaskCard).from_select(
-            ["tenant_id", "task_id", "color", "state", "node_id", "due_at", "at"],
+            [
+                "tenant_id",
+                "task_id",
+                "color",
+                "state",
+                "node_id",
+                "due_at",
+                "rule_version_id",
+                "at",
+            ],
             select(
                 Task.tenant_id,
                 Task.id,
@@ -1281,6 +1296,7 @@ def _give_cards(
                 Task.state,
                 Task.current_node_id,
                 Task.due_at,
+                Task.rule_version_id,
                 literal(now, UTCDateTime()),
             ).where(carded),
         )

@@ -5,7 +5,14 @@ Rules a county can rely on:
 - unknown keys are errors; a bad file changes nothing;
 - nodes, users and departments are matched by ``code``, ``username`` and ``code``; applying
   a file twice changes nothing the second time;
-- passwords never come from the file: new users get theirs from ``issue_initial_passwords``.
+- passwords never come from the file: new users get theirs from ``issue_initial_passwords``;
+- ``task_rules`` (the county's rule table: stage limits, card thresholds, escalation and card
+  points per task type, category, level and stage) and ``work_calendar`` (local holidays and
+  调休 working days) are optional: left out, the portal and API maintain them; listed, the
+  rule table becomes exactly the file's (a new version when it differs) and each listed day is
+  set as the file says, days it does not list kept unless the caller asks to prune; like
+  the other fields, a table or day the file did not change since the last apply keeps the
+  portal's edits.
 
 Who owns what. The file and the portal (or the API) can both change most things, and a
 re-apply must not silently undo what the county did in the portal. Each apply remembers what
@@ -51,6 +58,11 @@ account active, password, locale  the portal's only            -
 department ``name``, ``node``,    merged                       -
 ``phone`` (left out: portal's)
 department ``officers``           merged list                  the officer leaves the department
+``task_rules`` (left out:         the file's table when the    -
+portal's)                         file changed it, else the
+                                  portal's
+``work_calendar`` (left out:      merged day by day            a day the file dropped
+portal's)
 departments                       created; the portal's kept;  a department the file dropped is
                                   one deactivated in the       deactivated; refused while tasks
                                   portal stays so              dispatched to it are open
@@ -66,11 +78,13 @@ same way: put its values into ``applied_state``, merge them in the applier with
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +111,10 @@ from gridgov.core.hierarchy.geo import validate_boundary
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.registry.models import Dwelling, Household, Person, Site
+from gridgov.core.tasks import calendar, rules
+from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task
+from gridgov.core.tasks.rules import RuleSpec
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, is_time_zone
 from gridgov.core.tenancy.models import AppliedManifest, Tenant
@@ -107,6 +124,8 @@ MISSING: Any = ...  # an optional key the file leaves out: keep what the databas
 KeyPath = tuple[str | int, ...]  # where a value sits in the file: ("users", 3, "role")
 
 MODULE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+# The county setting the rule table replaced (migration 0012).
+ESCALATE_RED_SETTING = "escalate_red_tasks"
 
 
 # --- problems --------------------------------------------------------------------------------
@@ -179,6 +198,14 @@ class DepartmentSpec:
     path: KeyPath
 
 
+@dataclass(frozen=True)
+class CalendarDaySpec:
+    day: dt.date
+    is_workday: bool
+    note: str
+    path: KeyPath
+
+
 @dataclass
 class Manifest:
     """A parsed, checked manifest. ``line_of`` finds the file line of any path in it."""
@@ -194,6 +221,9 @@ class Manifest:
     time_zone: str | None = None  # None: the file leaves the time zone alone (new: Asia/Shanghai)
     departments: list[DepartmentSpec] = field(default_factory=list)
     digest: str = ""  # sha256 of the file's text, kept with what it applied
+    # None: the file leaves the county's rule table / calendar overrides alone.
+    task_rules: list[RuleSpec] | None = None
+    work_calendar: list[CalendarDaySpec] | None = None
     document: Any = field(default=None, repr=False)  # the ruamel document, for line numbers
 
     def iter_nodes(self) -> Iterator[NodeSpec]:
@@ -274,6 +304,41 @@ class DepartmentSchema(_StrictSchema):
     officers = fields.List(_text(64), load_default=list, error_messages=_LIST_MESSAGES)
 
 
+_NUMBER_MESSAGES = {"invalid": _("应为数字"), "null": _("不能为空")}
+_INTEGER_MESSAGES = {"invalid": _("应为整数"), "null": _("不能为空")}
+_BOOLEAN_MESSAGES = {"invalid": _("应为 true 或 false"), "null": _("不能为空")}
+
+
+class TaskRuleSchema(_StrictSchema):
+    """One row of ``task_rules`` (see ``gridgov.core.tasks.rules``); ``level`` and
+    ``escalate_to`` are level names of ``levels`` (or their index, 0 = top)."""
+
+    task_type = _text(64)
+    category = _text(64)
+    level = fields.Raw()
+    state = _text(32)
+    hours = fields.Float(allow_nan=False, error_messages=_NUMBER_MESSAGES)
+    yellow_percent = fields.Integer(strict=True, error_messages=_INTEGER_MESSAGES)
+    red_percent = fields.Integer(strict=True, error_messages=_INTEGER_MESSAGES)
+    escalate = fields.Boolean(truthy={True}, falsy={False}, error_messages=_BOOLEAN_MESSAGES)
+    escalate_to = fields.Raw()
+    yellow_points = fields.Float(allow_nan=False, error_messages=_NUMBER_MESSAGES)
+    red_points = fields.Float(allow_nan=False, error_messages=_NUMBER_MESSAGES)
+
+
+class CalendarDaySchema(_StrictSchema):
+    day = fields.Raw(required=True, error_messages={"required": _("缺少必填项")})
+    workday = fields.Boolean(
+        required=True,
+        truthy={True},
+        falsy={False},
+        error_messages={"required": _("缺少必填项"), "invalid": _("应为 true 或 false")},
+    )
+    note = fields.String(
+        load_default="", validate=validate.Length(max=100, error=str(_("最长 {max} 个字符")))
+    )
+
+
 class ManifestSchema(_StrictSchema):
     slug = _text(63, required=True)
     name = _text(200, required=True)
@@ -286,6 +351,8 @@ class ManifestSchema(_StrictSchema):
     departments = fields.List(
         fields.Nested(DepartmentSchema), load_default=list, error_messages=_LIST_MESSAGES
     )
+    task_rules = fields.List(fields.Nested(TaskRuleSchema), error_messages=_LIST_MESSAGES)
+    work_calendar = fields.List(fields.Nested(CalendarDaySchema), error_messages=_LIST_MESSAGES)
 
 
 # --- reading a file --------------------------------------------------------------------------
@@ -315,6 +382,10 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         ) from exc
     except YAMLError as exc:
         raise ManifestError(source, [Problem(None, "", str(exc))]) from exc
+    except ValueError as exc:  # ruamel reads 2026-07-32 as a date and fails
+        raise ManifestError(
+            source, [Problem(None, "", str(_("无效的日期：%(r)s", r=exc)))]
+        ) from exc
     if not isinstance(document, CommentedMap):
         raise ManifestError(source, [Problem(1, "", str(_("清单的顶层应为映射（键: 值）")))])
 
@@ -371,6 +442,10 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         )
         for i, raw in enumerate(data["departments"])
     ]
+    if "task_rules" in data:
+        manifest.task_rules = _task_rules(manifest, data["task_rules"], problems)
+    if "work_calendar" in data:
+        manifest.work_calendar = _work_calendar(manifest, data["work_calendar"], problems)
     problems.extend(_check(manifest))
     if problems:
         raise ManifestError(source, problems)
@@ -550,6 +625,11 @@ def _check(manifest: Manifest) -> list[Problem]:
             json.dumps(manifest.settings)
         except (TypeError, ValueError):
             add(("settings",), _("settings 只能包含文字、数字、真假值、列表和映射（日期请加引号）"))
+        if ESCALATE_RED_SETTING in manifest.settings:
+            add(
+                ("settings", ESCALATE_RED_SETTING),
+                _("自动上报红牌事件现在写在 task_rules 里，如 - {escalate: true}"),
+            )
     return problems
 
 
@@ -558,6 +638,64 @@ def _clean_phone(phone: str | None) -> str | None:
     if phone is None or not phone.strip():
         return None
     return phone.strip().replace(" ", "")
+
+
+# --- the county's rule table and calendar (``task_rules``, ``work_calendar``) -------------
+
+
+def _task_rules(
+    manifest: Manifest, rows: list[dict[str, Any]], problems: list[Problem]
+) -> list[RuleSpec]:
+    """The rows of ``task_rules`` with level names turned into levels; whether the types,
+    categories and stages exist is checked when applying (the county's modules decide)."""
+    specs = []
+    for i, raw in enumerate(rows):
+        values = {k: v for k, v in raw.items() if k not in ("level", "escalate_to")}
+        for key, target in (("level", "level"), ("escalate_to", "escalate_to_level")):
+            if key in raw:
+                values[target] = _level_index(manifest, raw[key], ("task_rules", i, key), problems)
+        specs.append(RuleSpec(**values))
+    return specs
+
+
+def _level_index(
+    manifest: Manifest, value: Any, path: KeyPath, problems: list[Problem]
+) -> int | None:
+    if isinstance(value, str) and value.strip() in manifest.levels:
+        return manifest.levels.index(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(manifest.levels):
+        return value
+    problems.append(
+        manifest.problem(
+            path, _("未知的层级：%(l)s（可用：%(all)s）", l=value, all="、".join(manifest.levels))
+        )
+    )
+    return None
+
+
+def _work_calendar(
+    manifest: Manifest, rows: list[dict[str, Any]], problems: list[Problem]
+) -> list[CalendarDaySpec]:
+    specs: list[CalendarDaySpec] = []
+    seen: dict[dt.date, int] = {}
+    for i, raw in enumerate(rows):
+        path: KeyPath = ("work_calendar", i)
+        day = raw["day"]
+        if isinstance(day, str):
+            try:
+                day = dt.date.fromisoformat(day.strip())
+            except ValueError:
+                day = None
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            problems.append(manifest.problem((*path, "day"), _("日期格式应为 2026-10-01")))
+            continue
+        if day in seen:
+            problems.append(
+                manifest.problem((*path, "day"), _("%(d)s 重复列出", d=day.isoformat()))
+            )
+        seen.setdefault(day, i)
+        specs.append(CalendarDaySpec(day, raw["workday"], raw["note"].strip(), path))
+    return specs
 
 
 def _plain(value: Any) -> Any:
@@ -676,6 +814,12 @@ def applied_state(manifest: Manifest) -> dict[str, Any]:
         tenant["settings"] = manifest.settings
     if manifest.time_zone is not None:
         tenant["time_zone"] = manifest.time_zone.strip()
+    if manifest.task_rules is not None:
+        tenant["task_rules"] = rule_state(manifest.task_rules)
+    if manifest.work_calendar is not None:
+        tenant["work_calendar"] = {
+            spec.day.isoformat(): [spec.is_workday, spec.note] for spec in manifest.work_calendar
+        }
     nodes: dict[str, Any] = {}
     for spec in manifest.iter_nodes():
         nodes[spec.code] = {"name": spec.name, "parent": spec.parent_code}
@@ -891,6 +1035,8 @@ class _Applier:
             self.apply_node(tenant, spec)
         self.apply_users(tenant)
         self.apply_departments()
+        self.apply_task_rules(tenant)
+        self.apply_work_calendar()
         self.absent_nodes()
         self.record_apply(tenant, record)
 
@@ -1417,6 +1563,91 @@ class _Applier:
             )
         self.keep_set("department", spec.code, "officers", merge)
 
+    def apply_task_rules(self, tenant: Tenant) -> None:
+        """A file with ``task_rules`` owns the county's rule table as a whole: when the file's
+        table changed since the last apply it becomes the table (a new version), over edits
+        made in the portal since too; when it did not, the portal's edits stand. A file without
+        the key leaves the table alone."""
+        specs = self.manifest.task_rules
+        if specs is None:
+            return
+        wanted = rule_state(specs)
+        current = self.current_rules()
+        last = (self.record or {}).get("tenant", {}).get("task_rules", MISSING)
+        if self.record is None:
+            last = MISSING  # no apply recorded: the file decides, as it always did
+        verdict = merge_value(wanted, last, current)
+        if verdict == SAME:
+            return
+        if verdict == PORTAL:
+            self.keep("task_rules", "table", "kept: changed in the portal since the file's table")
+            return
+        before = rules.current_version(self.session)
+        try:
+            version = rules.replace_rules(
+                self.session,
+                self.actor,
+                tenant,
+                tasks.registry(),
+                specs,
+                source="manifest",
+                actor_name=str(_("清单 %(f)s", f=Path(self.manifest.source).name)),
+            )
+        except rules.RulesRefused as exc:
+            raise ManifestError(
+                self.manifest.source,
+                [
+                    self.manifest.problem(("task_rules", row, _RULE_KEYS.get(name, name)), message)
+                    for row, found in exc.problems.items()
+                    for name, message in found.items()
+                ],
+            ) from exc
+        if version is not None and version is not before:
+            over = " (over a change made in the portal)" if verdict == OVERRIDE else ""
+            self.change("~", "task_rules", f"v{version.number}", f"{len(specs)} rules{over}")
+
+    def current_rules(self) -> list[dict[str, Any]]:
+        version = rules.current_version(self.session)
+        if version is None:
+            return []
+        return rule_state(rules.RuleSpec.of(r) for r in rules.rules_of(self.session, version))
+
+    def apply_work_calendar(self) -> None:
+        """Day by day, as the other fields: a day the file changed since the last apply is set
+        as it says; a day the portal changed since, and the file did not, stays the portal's;
+        a day the file no longer lists is removed only with ``prune``, a day it never listed
+        is the portal's."""
+        specs = self.manifest.work_calendar
+        if specs is None:
+            return
+        existing = {d.day.isoformat(): d for d in calendar.calendar_days(self.session)}
+        current = {day: [d.is_workday, d.note] for day, d in existing.items()}
+        recorded = (self.record or {}).get("tenant", {}).get("work_calendar")
+        last: dict[str, Any] = current if self.record is None else dict(recorded or {})
+        for spec in specs:
+            day = spec.day.isoformat()
+            wanted = [spec.is_workday, spec.note]
+            verdict = merge_value(wanted, last.get(day, MISSING), current.get(day, MISSING))
+            what = "workday" if spec.is_workday else "day off"
+            if verdict == PORTAL:
+                self.keep("calendar", day, "kept: changed in the portal")
+                continue
+            if verdict == SAME:
+                continue
+            calendar.set_calendar_day(
+                self.session, self.actor, spec.day, is_workday=spec.is_workday, note=spec.note
+            )
+            over = " (over a change made in the portal)" if verdict == OVERRIDE else ""
+            self.change("+" if day not in existing else "~", "calendar", day, what + over)
+        listed = {spec.day.isoformat() for spec in specs}
+        for day in sorted(set(existing) - listed):
+            if day in last:
+                keeps = (("tenant", "work_calendar", day), last[day])
+                if self.take("calendar", day, "removed (no longer in the manifest)", keeps=keeps):
+                    calendar.remove_calendar_day(self.session, self.actor, existing[day].day)
+            else:
+                self.keep("calendar", day, "kept: set in the portal or API")
+
 
 # At most this many plan lines go into the audit event of one apply (the counts are complete).
 AUDIT_LINES = 200
@@ -1479,6 +1710,25 @@ def _show_setting(value: Any) -> str:
     if value is MISSING:
         return "-"
     return _show("settings", value)
+
+    # the county's rule table and work calendar (``task_rules``, ``work_calendar``)
+
+
+def rule_state(specs: Iterable[Any]) -> list[dict[str, Any]]:
+    """A rule table as ``applied_manifests.state`` keeps it: its rows in a stable order, with
+    hours and points as the table stores them."""
+    rows = []
+    for spec in specs:
+        row = dataclasses.asdict(spec)
+        for name in ("hours", "yellow_points", "red_points"):
+            if row.get(name) is not None:
+                row[name] = round(float(row[name]), 2)
+        rows.append(row)
+    return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, ensure_ascii=False))
+
+
+# Rule-table field names -> manifest keys.
+_RULE_KEYS = {"escalate_to_level": "escalate_to"}
 
 
 # Service field names -> manifest keys, to point at the right line.

@@ -43,3 +43,38 @@ def test_a_countys_own_holiday_and_working_hours_apply(session):
     session.flush()
     calendar = work_calendar(session, county.tenant)
     assert calendar.add_working_hours(local("2024-03-05 17:00"), 1) == local("2024-03-07 09:00")
+
+
+def test_an_administrators_local_holiday_moves_the_next_deadline(session):
+    import pytest
+    import time_machine
+
+    from gridgov.core.errors import Forbidden, NotFound
+    from gridgov.core.tasks import calendar
+    from gridgov.core.tasks import service as tasks
+    from tests.factories import build_county
+
+    county = build_county(session)
+    with pytest.raises(Forbidden):
+        calendar.set_calendar_day(
+            session, county.station_staff, dt.date(2024, 3, 5), is_workday=False
+        )
+    calendar.set_calendar_day(session, county.admin, dt.date(2024, 3, 5), is_workday=True)
+    calendar.set_calendar_day(
+        session, county.admin, dt.date(2024, 3, 5), is_workday=False, note="那达慕"
+    )
+    assert [(d.day, d.is_workday, d.note) for d in calendar.calendar_days(session, 2024)] == [
+        (dt.date(2024, 3, 5), False, "那达慕")
+    ]
+    with time_machine.travel(local("2024-03-04 16:00"), tick=False):
+        task, _new = tasks.report_task(
+            session,
+            county.workers[0],
+            county.grids[0],
+            tasks.Report(category="民生事项", title="路灯不亮"),
+        )
+    # 4 working hours: one on Monday, Tuesday is the county's holiday, three on Wednesday.
+    assert task.due_at == local("2024-03-06 12:00")
+    calendar.remove_calendar_day(session, county.admin, dt.date(2024, 3, 5))
+    with pytest.raises(NotFound):
+        calendar.remove_calendar_day(session, county.admin, dt.date(2024, 3, 5))

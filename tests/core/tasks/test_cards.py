@@ -7,6 +7,7 @@ import datetime as dt
 import time_machine
 from sqlalchemy import select
 
+from gridgov.core.tasks import rules
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Notification
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
@@ -29,7 +30,14 @@ def test_the_report_stage_is_due_after_its_working_hours(report):
 
 
 def test_a_countys_limit_for_the_level_replaces_the_default(session, county, report):
-    tasks.set_stage_limit(session, county.admin, "default", "reported", county.tenant.grid_level, 2)
+    rules.replace_rules(
+        session,
+        county.admin,
+        county.tenant,
+        tasks.registry(),
+        [rules.RuleSpec(level=county.tenant.grid_level, state="reported", hours=2)],
+        source="api",
+    )
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
     assert task.due_at == at(2)
@@ -79,8 +87,15 @@ def test_a_closed_task_has_no_clock_and_gets_no_card(session, county, report, ac
     assert tasks.sweep_cards(session, at(100)) == tasks.SweepResult(yellow=0, red=0)
 
 
-def escalating(county) -> None:
-    county.tenant.settings = {**county.tenant.settings, tasks.ESCALATE_RED_SETTING: True}
+def escalating(session, county) -> None:
+    rules.replace_rules(
+        session,
+        county.admin,
+        county.tenant,
+        tasks.registry(),
+        [rules.RuleSpec(escalate=True)],
+        source="api",
+    )
 
 
 def test_a_red_task_stays_at_its_level_unless_the_county_asks_for_escalation(
@@ -94,7 +109,7 @@ def test_a_red_task_stays_at_its_level_unless_the_county_asks_for_escalation(
 
 
 def test_a_county_escalating_red_tasks_sends_them_to_the_level_above(session, county, report):
-    escalating(county)
+    escalating(session, county)
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
     with time_machine.travel(at(5), tick=False):
@@ -114,7 +129,7 @@ def test_a_county_escalating_red_tasks_sends_them_to_the_level_above(session, co
 
 
 def test_a_dispatched_red_task_is_not_escalated(session, county, report, act):
-    escalating(county)
+    escalating(session, county)
     with time_machine.travel(MONDAY_9, tick=False):
         task = report(track="coordinate")
         task = act(county.station_staff, task, "accept")
