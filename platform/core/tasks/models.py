@@ -83,6 +83,9 @@ class Task(TenantScoped, Base):
             postgresql_ops={"filed_path": "text_pattern_ops"},
         ),
         Index("ix_tasks_tenant_id_department_id", "tenant_id", "department_id"),
+        # Period reports count tasks reported or closed within a county's days.
+        Index("ix_tasks_tenant_id_reported_at", "tenant_id", "reported_at"),
+        Index("ix_tasks_tenant_id_closed_at", "tenant_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,7 +157,10 @@ class TaskTransition(TenantScoped, Base):
     application's role may only insert (APPEND_ONLY_TABLES)."""
 
     __tablename__ = "task_transitions"
-    __table_args__ = (Index("ix_task_transitions_tenant_id_task_id", "tenant_id", "task_id"),)
+    __table_args__ = (
+        Index("ix_task_transitions_tenant_id_task_id", "tenant_id", "task_id"),
+        Index("ix_task_transitions_tenant_id_department_id_at", "tenant_id", "department_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"))
@@ -167,6 +173,10 @@ class TaskTransition(TenantScoped, Base):
     actor_name: Mapped[str] = mapped_column(String(100))
     node_id: Mapped[int] = mapped_column(
         ForeignKey("nodes.id", ondelete="RESTRICT"), comment="where the task waits afterwards"
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"),
+        comment="the department the step concerned: dispatched to it, handled or returned by it",
     )
     comment: Mapped[str] = mapped_column(Text, default="")
     file_ids: Mapped[list[str]] = mapped_column(default=list, comment="stored_files ids")

@@ -535,6 +535,7 @@ def _apply(
     before = counters.share_of(task, levels_before)
     snapshot = _snapshot(task)
     from_state = task.state
+    department_before = task.department_id
     # Reads in the middle of the change (the stage's limit, the calendar, who to notify)
     # must not flush a half-made one: the task is then written in one UPDATE, not two.
     with session.no_autoflush:
@@ -562,6 +563,8 @@ def _apply(
             file_ids=move.file_ids,
             now=now,
             actor_name=actor_name,
+            # The department it goes to, or the one it leaves (handled, returned, sent up).
+            department_id=task.department_id or department_before,
         )
         counters.apply(session, before, counters.share_of(task, destination.level))
         audit.record(
@@ -791,9 +794,11 @@ def _log(
     file_ids: Sequence[int],
     now: dt.datetime,
     actor_name: str = "",
+    department_id: int | None = None,
 ) -> TaskTransition:
     entry = TaskTransition(
         task_id=task.id,
+        department_id=department_id,
         action=action,
         from_state=from_state,
         to_state=task.state,
