@@ -353,6 +353,7 @@ def department_figures(
     stage_started = (
         select(func.max(earlier.at))
         .where(earlier.task_id == TaskTransition.task_id, earlier.id < TaskTransition.id)
+        .correlate(TaskTransition)
         .scalar_subquery()
     )
     late = (
@@ -364,6 +365,7 @@ def department_figures(
             TaskCard.at <= TaskTransition.at,
             TaskCard.at >= stage_started,
         )
+        .correlate(TaskTransition)
         .exists()
     )
     handled = kind_of(HANDLED)
