@@ -86,6 +86,7 @@ class ServedSchema(ApiSchema):
 class ModuleFiguresSchema(ApiSchema):
     module = fields.String(dump_only=True)
     title = fields.String(dump_only=True)
+    title_en = fields.String(dump_only=True)
     figures = fields.List(fields.Nested(ModuleFigureSchema), dump_only=True)
 
 

@@ -44,7 +44,15 @@ from gridgov.core.plugins.hookspecs import DashboardFigure
 from gridgov.core.registry.models import Household, Visit
 from gridgov.core.tasks import counters
 from gridgov.core.tasks.dashboard import Figure
-from gridgov.core.tasks.models import Card, Source, Task, TaskCard, TaskLink, TaskTransition
+from gridgov.core.tasks.models import (
+    Card,
+    Source,
+    Task,
+    TaskCard,
+    TaskCounter,
+    TaskLink,
+    TaskTransition,
+)
 from gridgov.core.tasks.workflow import Effect, TaskTypeRegistry
 from gridgov.core.tenancy.county_time import CountyClock, Period
 from gridgov.core.tenancy.models import Tenant
@@ -183,6 +191,7 @@ class ModuleFigures:
 
     module: str
     title: str
+    title_en: str
     figures: list[DashboardFigure]
 
 
@@ -251,12 +260,12 @@ def _totals(
         closed_states = {s.name for t in types for s in t.states if not s.is_open}
         rows = session.execute(
             select(
-                counters.TaskCounter.category,
-                counters.TaskCounter.state,
-                func.sum(counters.TaskCounter.tasks),
+                TaskCounter.category,
+                TaskCounter.state,
+                func.sum(TaskCounter.tasks),
             )
-            .where(counters.TaskCounter.node_id == node.id, *months.clause())
-            .group_by(counters.TaskCounter.category, counters.TaskCounter.state)
+            .where(TaskCounter.node_id == node.id, *months.clause())
+            .group_by(TaskCounter.category, TaskCounter.state)
         )
         for category, state, tasks in rows:
             cell = by_category.setdefault(category, [0, 0])
@@ -500,6 +509,11 @@ def module_figures(
     for figure in found:
         grouped.setdefault(figure.code.split(".", 1)[0], []).append(figure)
     return [
-        ModuleFigures(name, str(modules[name].info.title) if name in modules else name, figures)
+        ModuleFigures(
+            name,
+            modules[name].info.title if name in modules else name,
+            (modules[name].info.title_en or modules[name].info.title) if name in modules else name,
+            figures,
+        )
         for name, figures in grouped.items()
     ]
