@@ -108,6 +108,11 @@ def test_the_workbook_of_the_page(client, march):
     assert book.sheetnames == ["概况", "按类别", "职能部门", "按来源", "部门模块"]
 
 
+def test_the_county_administrators_home_links_the_report(client, march):
+    home = logged_in(client, march, march.admin).get("/t/changshan/").get_data(as_text=True)
+    assert 'data-testid="home-period-report"' in home
+
+
 def test_the_task_pages_link_the_report_for_staff_but_not_for_volunteers(app, client, march):
     station = logged_in(client, march, march.station_staff)
     assert 'data-testid="period-report-link"' in station.get("/t/changshan/tasks").get_data(
