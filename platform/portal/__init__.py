@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         places,
         public,
         registry,
+        reports,
         task_rules,
         tasks,
         users,

@@ -97,6 +97,11 @@ def gridgov_dashboard_figures(session, scope):
 
 
 @hookimpl
+def gridgov_period_figures(session, scope, period):
+    return service.period_figures(session, scope, period)
+
+
+@hookimpl
 def gridgov_api_blueprints():
     return [api]
 

@@ -33,6 +33,7 @@ from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext
 from gridgov.core.registry import access as registry_access
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Source, Task, Track
+from gridgov.core.tenancy.county_time import Period
 from gridgov.core.tenancy.service import clock_of
 from gridgov_plugins.disputes.models import (
     Agreement,
@@ -711,8 +712,9 @@ class Figures:
         return self.resolved_in_grid / self.handled if self.handled else 0.0
 
 
-def figures(session: Session, scope: Scope) -> Figures:
-    """The dispute figures of the cases filed in ``scope`` (one aggregate query)."""
+def figures(session: Session, scope: Scope, period: Period | None = None) -> Figures:
+    """The dispute figures of the cases filed in ``scope`` (reported in ``period``, if given;
+    one aggregate query)."""
     dismissed = Task.state == "dismissed"
     handled = Case.outcome.is_not(None)
     resolved = Case.outcome == Outcome.RESOLVED.value
@@ -728,9 +730,38 @@ def figures(session: Session, scope: Scope) -> Figures:
             func.count(Case.id).filter(warning),
         )
         .join(Task, Task.id == Case.task_id)
-        .where(_filed_in(scope))
+        .where(_filed_in(scope), _reported_in(period))
     ).one()
     return Figures(*(int(value or 0) for value in row))
+
+
+def _reported_in(period: Period | None) -> Any:
+    if period is None:
+        return true()
+    return and_(Task.reported_at >= period.starts_at, Task.reported_at < period.ends_at)
+
+
+def period_figures(session: Session, scope: Scope, period: Period) -> list[DashboardFigure]:
+    """The figures of the disputes reported in ``period`` for a period report: reported (real
+    ones), handled and resolved by now, and the share resolved within the grid."""
+    found = figures(session, scope, period)
+    return [
+        DashboardFigure(
+            "disputes.reported", "排查上报矛盾纠纷", "Disputes reported", found.reported, "条"
+        ),
+        DashboardFigure(
+            "disputes.handled", "协助处理矛盾纠纷", "Disputes handled", found.handled, "条"
+        ),
+        DashboardFigure("disputes.resolved", "调解成功", "Disputes resolved", found.resolved, "条"),
+        DashboardFigure(
+            "disputes.in_grid_rate",
+            "化解在网格",
+            "Resolved within the grid",
+            round(found.in_grid_rate * 100, 1),
+            "%",
+        ),
+        DashboardFigure("disputes.open", "在办矛盾纠纷", "Open disputes", found.open, "件"),
+    ]
 
 
 def dashboard_figures(session: Session, scope: Scope) -> list[DashboardFigure]:

@@ -29,6 +29,7 @@ from gridgov.core.plugins.hookspecs import (
 )
 from gridgov.core.registry.tags import TagDefinition
 from gridgov.core.tasks.models import Task
+from gridgov.core.tenancy.county_time import Period
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import clock_of
 from gridgov_plugins.fire_safety import demo, figures, hazards, inspections
@@ -131,3 +132,8 @@ def gridgov_demo_data(session: Session, tenant: Tenant) -> list[str]:
 @hookimpl
 def gridgov_dashboard_figures(session: Session, scope: Scope):
     return figures.dashboard_figures(session, scope, clock_of(session).today())
+
+
+@hookimpl
+def gridgov_period_figures(session: Session, tenant: Tenant, scope: Scope, period: Period):
+    return figures.period_figures(session, scope, period, tenant.clock.today())

@@ -24,6 +24,7 @@ from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, Scor
 from gridgov.core.registry.models import Person, PersonTag
 from gridgov.core.registry.tags import TagDefinition
 from gridgov.core.tasks.models import Task, TaskTransition
+from gridgov.core.tenancy.county_time import Period
 from gridgov.core.tenancy.service import current_tenant
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.models import Grade, Hazard, Patrol
@@ -77,10 +78,17 @@ class HazardCounts:
 
 
 def _hazard_rows(
-    session: Session, scope: Scope, today: dt.date, node: Node | None, *, by_grid: bool
+    session: Session,
+    scope: Scope,
+    today: dt.date,
+    node: Node | None,
+    *,
+    by_grid: bool,
+    found_in: Period | None = None,
 ) -> Any:
     """(grid path or None, grade, state, hazards, on time, overdue) rows of the hazards in
-    ``scope`` below ``node``; by grid when asked (a county has thousands of grids at most)."""
+    ``scope`` below ``node`` (found in ``found_in``, if given); by grid when asked (a county
+    has thousands of grids at most)."""
     on_time = case((Hazard.rectified_on <= Hazard.deadline, 1), else_=0)
     overdue = case((and_(Task.is_open.is_(True), Hazard.deadline < today), 1), else_=0)
     keys = [Hazard.filed_path] if by_grid else []
@@ -99,17 +107,24 @@ def _hazard_rows(
     )
     if node is not None:
         query = query.where(Hazard.filed_path.startswith(node.path, autoescape=True))
+    if found_in is not None:
+        query = query.where(Hazard.found_on >= found_in.first, Hazard.found_on <= found_in.last)
     rows = session.execute(query).all()
     return rows if by_grid else [(None, *row) for row in rows]
 
 
 def hazard_counts(
-    session: Session, scope: Scope, today: dt.date, node: Node | None = None
+    session: Session,
+    scope: Scope,
+    today: dt.date,
+    node: Node | None = None,
+    found_in: Period | None = None,
 ) -> HazardCounts:
-    """The hazards found in ``scope`` (and below ``node``, if given)."""
+    """The hazards found in ``scope`` (below ``node`` and in the period ``found_in``, if
+    given), in the state they are in today."""
     counts = HazardCounts()
     for _path, grade, state, count, on_time, overdue in _hazard_rows(
-        session, scope, today, node, by_grid=False
+        session, scope, today, node, by_grid=False, found_in=found_in
     ):
         counts.add(grade, state, count, on_time or 0, overdue or 0)
     return counts
@@ -140,9 +155,13 @@ class ReportCounts:
     answered: int
 
 
-def report_counts(session: Session, scope: Scope) -> ReportCounts:
-    """The residents' reports filed in ``scope``."""
+def report_counts(session: Session, scope: Scope, period: Period | None = None) -> ReportCounts:
+    """The residents' reports filed in ``scope`` (reported in ``period``, if given)."""
     in_scope = and_(Task.task_type == REPORT, hazards.path_filter(Task.filed_path, scope))
+    if period is not None:
+        in_scope = and_(
+            in_scope, Task.reported_at >= period.starts_at, Task.reported_at < period.ends_at
+        )
     received = session.scalar(select(func.count(Task.id)).where(in_scope)) or 0
     steps = dict(
         session.execute(
@@ -226,6 +245,42 @@ def dashboard_figures(session: Session, scope: Scope, today: dt.date) -> list[Da
         ),
         DashboardFigure(
             f"{NAME}.leaders", "消防带头人", "Fire leaders", leader_count(session, scope), "人"
+        ),
+    ]
+
+
+def period_figures(
+    session: Session, scope: Scope, period: Period, today: dt.date
+) -> list[DashboardFigure]:
+    """The module's figures for a period report: hazards found in the period and how many of
+    them are rectified by now ("排查火灾隐患X起、已整改Y起"), still open, major ones open and
+    overdue, and the residents' reports received in the period."""
+    counts = hazard_counts(session, scope, today, found_in=period)
+    reports = report_counts(session, scope, period)
+    return [
+        DashboardFigure(
+            f"{NAME}.hazards_found",
+            "排查火灾隐患",
+            "Fire hazards found",
+            counts.found,
+            "起",
+            extra={"by_grade": dict(counts.by_grade), "by_state": dict(counts.by_state)},
+        ),
+        DashboardFigure(
+            f"{NAME}.hazards_rectified", "已整改消除", "Rectified", counts.eliminated, "起"
+        ),
+        DashboardFigure(f"{NAME}.hazards_open", "未消除", "Not yet eliminated", counts.open, "处"),
+        DashboardFigure(
+            f"{NAME}.major_open", "未消除重大隐患", "Major hazards open", counts.major_open, "处"
+        ),
+        DashboardFigure(f"{NAME}.overdue", "超期未整改", "Overdue", counts.overdue, "处"),
+        DashboardFigure(
+            f"{NAME}.reports",
+            "受理举报投诉",
+            "Residents' reports",
+            reports.received,
+            "件",
+            extra={"answered": reports.answered},
         ),
     ]
 

@@ -111,6 +111,8 @@ EXPECTED_PATHS = {
     "/t/{slug}/api/v1/admissions/{admission_id}/withdraw": {"post"},
     "/t/{slug}/api/v1/modules": {"get"},
     "/t/{slug}/api/v1/module-figures": {"get"},
+    "/t/{slug}/api/v1/reports/period": {"get"},
+    "/t/{slug}/api/v1/reports/period.xlsx": {"get"},
     "/t/{slug}/api/v1/forms": {"get"},
     "/t/{slug}/api/v1/forms/{code}": {"get"},
     "/t/{slug}/api/v1/forms/{code}/submissions": {"get", "post"},

@@ -4,7 +4,8 @@ a subset of the arguments, never with defaults: pluggy does not pass them).
 
 Declarations (module info, admission requirements, forms, task types, tags, scoring rules,
 blueprints, portal pages, periodic jobs) are collected once at start, checked, and kept by the
-host; hooks that react or compute something for a county (task transitions, dashboard figures)
+host; hooks that react or compute something for a county (task transitions, dashboard and period
+figures)
 are called when it happens, and only for the modules that county admitted.
 ``gridgov.core.plugins.manager.PluginHost`` is the only caller; docs/plugins.md lists every
 hook with an example.
@@ -369,4 +370,27 @@ def gridgov_dashboard_figures(
         def gridgov_dashboard_figures(session, scope):
             return [DashboardFigure("fire_safety.open", "未整改隐患", "Open hazards",
                                     value=count_open(session, scope), unit="处")]
+    """
+
+
+@hookspec
+def gridgov_period_figures(
+    session: Session, tenant: Tenant, scope: Scope, period: Period
+) -> list[DashboardFigure]:
+    """The module's figures for a period report (期间报表) of ``scope`` — the subtree the
+    report is for — over the county days of ``period`` (``period.first`` … ``period.last``;
+    ``period.starts_at`` … ``period.ends_at`` as UTC moments for timestamp columns), e.g.
+    "排查火灾隐患 X 起、已整改 Y 起" for this year. Count what was found or reported in the
+    period, and say in the label what the figure counts. Called per report, only for modules
+    admitted where ``scope`` reaches; a hook that fails is logged and left out.
+
+    Example::
+
+        @hookimpl
+        def gridgov_period_figures(session, scope, period):
+            found, rectified = count_hazards(session, scope, period.first, period.last)
+            return [DashboardFigure("fire_safety.found", "排查火灾隐患", "Hazards found",
+                                    value=found, unit="起"),
+                    DashboardFigure("fire_safety.rectified", "已整改", "Rectified",
+                                    value=rectified, unit="起")]
     """

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from gridgov.core.accounts.models import User
     from gridgov.core.accounts.scope import Scope
     from gridgov.core.tasks.models import Task
+    from gridgov.core.tenancy.county_time import Period
     from gridgov.core.tenancy.models import Tenant
 
 ENTRY_POINT_GROUP = "gridgov.plugins"
@@ -199,17 +200,29 @@ class TenantHooks:
     ) -> list[DashboardFigure]:
         """Every admitted module's figures for a user seeing ``scope``. A module whose hook
         fails is logged and left out: one module's bug must not take a county's home page down."""
+        return self._figures("gridgov_dashboard_figures", session, tenant=tenant, scope=scope)
+
+    def period_figures(
+        self, *, session: Session, tenant: Tenant, scope: Scope, period: Period
+    ) -> list[DashboardFigure]:
+        """Every admitted module's figures for the period report of ``scope`` over ``period``;
+        a module whose hook fails is logged and left out, as on the dashboard."""
+        return self._figures(
+            "gridgov_period_figures", session, tenant=tenant, scope=scope, period=period
+        )
+
+    def _figures(self, hook_name: str, session: Session, **arguments: Any) -> list[DashboardFigure]:
         figures: list[DashboardFigure] = []
         for module in self.modules():
             others = [p for p in self.host.pm.get_plugins() if p is not module.plugin]
-            hook = self.host.pm.subset_hook_caller("gridgov_dashboard_figures", others)
+            hook = self.host.pm.subset_hook_caller(hook_name, others)
             try:
                 # A savepoint: a failed query of one module leaves the request's transaction usable.
                 with session.begin_nested():
-                    results = hook(session=session, tenant=tenant, scope=scope)
+                    results = hook(session=session, **arguments)
                 found = [f for result in results for f in (result or ())]
             except Exception:
-                log.exception("module %s failed to give its dashboard figures", module.name)
+                log.exception("module %s failed to give its figures (%s)", module.name, hook_name)
                 continue
             figures.extend(f for f in found if isinstance(f, DashboardFigure))
         return figures

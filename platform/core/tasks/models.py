@@ -87,6 +87,9 @@ class Task(TenantScoped, Base):
         Index("ix_tasks_tenant_id_department_id", "tenant_id", "department_id"),
         # The waiting lists: the tasks of a type in the states a rule starts from.
         Index("ix_tasks_tenant_id_task_type_state", "tenant_id", "task_type", "state"),
+        # Period reports count tasks reported or closed within a county's days.
+        Index("ix_tasks_tenant_id_reported_at", "tenant_id", "reported_at"),
+        Index("ix_tasks_tenant_id_closed_at", "tenant_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,7 +170,7 @@ class TaskTransition(TenantScoped, Base):
     __tablename__ = "task_transitions"
     __table_args__ = (
         Index("ix_task_transitions_tenant_id_task_id", "tenant_id", "task_id"),
-        Index("ix_task_transitions_tenant_id_department_id", "tenant_id", "department_id"),
+        Index("ix_task_transitions_tenant_id_department_id_at", "tenant_id", "department_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +187,7 @@ class TaskTransition(TenantScoped, Base):
     )
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("departments.id", ondelete="RESTRICT"),
-        comment="a dispatch: the department it went to (its officers keep reading the task)",
+        comment="the department the step concerned: dispatched to it, handled or returned by it",
     )
     comment: Mapped[str] = mapped_column(Text, default="")
     file_ids: Mapped[list[str]] = mapped_column(default=list, comment="stored_files ids")

@@ -834,6 +834,7 @@ def _apply(
     before = counters.share_of(task, levels_before, tenant.clock.zone)
     snapshot = _snapshot(task)
     from_state = task.state
+    department_before = task.department_id
     # Reads in the middle of the change (the stage's limit, the calendar, who to notify)
     # must not flush a half-made one: the task is then written in one UPDATE, not two.
     with session.no_autoflush:
@@ -861,7 +862,8 @@ def _apply(
             file_ids=move.file_ids,
             now=now,
             actor_name=actor_name,
-            department_id=task.department_id if rule.effect == Effect.DISPATCH else None,
+            # The department it goes to, or the one it leaves (handled, returned, sent up).
+            department_id=task.department_id or department_before,
         )
         counters.apply(
             session, before, counters.share_of(task, destination.level, tenant.clock.zone)

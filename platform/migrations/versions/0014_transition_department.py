@@ -30,7 +30,7 @@ def upgrade() -> None:
                 "department_id",
                 sa.Integer(),
                 nullable=True,
-                comment="a dispatch: the department it went to (its officers keep reading the task)",
+                comment="the department the step concerned: dispatched to it, handled or returned by it",
             )
         )
         batch.create_foreign_key(
@@ -41,13 +41,13 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         )
         batch.create_index(
-            "ix_task_transitions_tenant_id_department_id", ["tenant_id", "department_id"]
+            "ix_task_transitions_tenant_id_department_id_at", ["tenant_id", "department_id", "at"]
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("task_transitions") as batch:
-        batch.drop_index("ix_task_transitions_tenant_id_department_id")
+        batch.drop_index("ix_task_transitions_tenant_id_department_id_at")
         batch.drop_constraint(
             op.f("fk_task_transitions_department_id_departments"), type_="foreignkey"
         )
