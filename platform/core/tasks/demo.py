@@ -48,6 +48,7 @@ EXAMPLES = [
     ("突发事项", "电动车楼道充电起火隐患", "楼道内飞线充电", "CS-XF"),
     ("治安防控", "夜间可疑人员", "巡查发现夜间有人撬车锁", None),
 ]
+RESOLVE = ("worker", "resolve", "现场处置完毕")
 RATE = ("worker", "evaluate", "")  # the resident's rating, recorded at the revisit
 REVISIT = ("worker", "revisit", "电话回访居民")
 TO_STATION = ("worker", "escalate", "需社区协调")
@@ -60,8 +61,8 @@ CLOSE = ("station", "close", "")
 # something waiting on each level and something rated at the end of the cycle.
 PATHS = [
     [],
-    [("worker", "resolve", "现场处置完毕")],
-    [("worker", "resolve", "现场处置完毕"), REVISIT, RATE],
+    [RESOLVE],
+    [RESOLVE, REVISIT, RATE],
     [TO_STATION],
     [TO_STATION, ACCEPT],
     [TO_STATION, ACCEPT, TO_GRID],
@@ -87,6 +88,7 @@ PATHS = [
         RATE,
     ],
 ]
+CLOSING_ACTIONS = ("resolve", "close", "revisit", "evaluate")
 # The residents' ratings at revisits, in about these shares (满意/基本满意/不满意).
 RATINGS = ((Rating.SATISFIED, 7), (Rating.BASIC, 2), (Rating.UNSATISFIED, 1))
 RATING_COMMENTS = {
@@ -174,14 +176,20 @@ def _fill(session: Session, tenant: Tenant) -> int:
         if people is None:
             continue
         story = _story(pick, path)
-        # The path once at the real time, undone, to learn where it ends; then for real, each
-        # step at its moment, ending where the card plan wants the current stage's clock.
-        with session.begin_nested() as probe:
-            walked = _walk(session, grid, people, story)
-            ending = (walked.task_type, walked.state, walked.is_open, walked.current_node_id)
-            steps = len(tasks.history(session, walked)) - 1
-            probe.rollback()
-        last = _last_moment(session, pick, tenant, calendar, ending)
+        steps = len(story.path)
+        if story.is_closed_at_end:
+            last = _working_moment(pick, tenant, pick.randint(*CLOSED_DAYS_AGO))
+        elif story.card_plan == "none":
+            last = tenant.clock.now() - dt.timedelta(minutes=pick.randint(5, 40))
+        else:
+            # The path once at the real time, undone, to learn the stage it ends in; then the
+            # last step goes where that stage's clock shows the card planned.
+            with session.begin_nested() as probe:
+                walked = _walk(session, grid, people, story)
+                ending = (walked.task_type, walked.state, walked.current_node_id)
+                steps = len(tasks.history(session, walked)) - 1
+                probe.rollback()
+            last = _last_moment(session, pick, tenant, calendar, story.card_plan, ending)
         _walk(session, grid, people, story, timeline(pick, steps, last))
         made += 1
     return made
@@ -195,17 +203,25 @@ class _Story:
     track: str
     path: list[tuple[str, str, str]]
     ratings: list[Rating]
+    card_plan: str  # how the current stage's clock should stand now, if the task stays open
+
+    @property
+    def is_closed_at_end(self) -> bool:
+        return bool(self.path) and self.path[-1][1] in CLOSING_ACTIONS
 
 
 def _story(pick: random.Random, path: list[tuple[str, str, str]]) -> _Story:
     example = pick.choice(EXAMPLES)
     track = "emergency" if example[0] == "突发事项" else pick.choice(["general", "coordinate"])
+    if track == "emergency" and RESOLVE in path:
+        path = path[: path.index(RESOLVE)]  # an emergency is never resolved on the spot
     ratings = [
         pick.choices([r for r, _w in RATINGS], [w for _r, w in RATINGS])[0]
         for who, action, _c in path
         if action == RATE[1]
     ]
-    return _Story(example, track, path, ratings)
+    plan = pick.choices([p for p, _w in CARD_PLANS], [w for _p, w in CARD_PLANS])[0]
+    return _Story(example, track, path, ratings, plan)
 
 
 def _people(session: Session, grid: Node) -> dict[str, User] | None:
@@ -291,29 +307,27 @@ def _last_moment(
     pick: random.Random,
     tenant: Tenant,
     calendar: WorkCalendar,
-    ending: tuple[str, str, bool, int],
+    plan: str,
+    ending: tuple[str, str, int],
 ) -> dt.datetime:
-    """When a task's last step happens: some days ago for one that ends closed; for one that
-    stays open, a moment that leaves its current stage's clock fresh, at its yellow threshold
-    or past its limit now, on the county's work calendar."""
-    task_type_name, state, is_open, node_id = ending
+    """When the last step of a task ending in ``ending`` (type, state, node) happens: a moment
+    that leaves that stage's clock at its yellow threshold (``plan`` "yellow") or past its limit
+    ("red") now, on the county's work calendar."""
+    task_type_name, state, node_id = ending
     now = tenant.clock.now()
-    if not is_open:
-        return _working_moment(pick, tenant, pick.randint(*CLOSED_DAYS_AGO))
-    plan = pick.choices([p for p, _w in CARD_PLANS], [w for _p, w in CARD_PLANS])[0]
     task_type = tasks.registry().get(task_type_name)
     node = session.get(Node, node_id)
     assert node is not None
-    # A stand-in task (never added to the session) whose stage clock the engine sets.
-    stage = Task(task_type=task_type_name, state=state, is_open=True)
+    hours = tasks.stage_limit_hours(session, task_type, state, node.level)
+    if hours is None:
+        return now - dt.timedelta(minutes=pick.randint(5, 40))
 
-    def stage_from(start: dt.datetime) -> Task:
-        tasks._start_stage(session, tenant, task_type, stage, node, start, calendar)
-        return stage
+    def due_from(start: dt.datetime, share: float = 1.0) -> dt.datetime:
+        return calendar.add_working_hours(start, hours * share)
 
     if plan == "red":
         start = _working_moment(pick, tenant, pick.randint(*RED_DAYS_AGO))
-        while (due := stage_from(start).due_at) is not None and due > now:
+        while due_from(start) > now:
             start -= dt.timedelta(days=1)
         return start
     start = now - dt.timedelta(minutes=pick.randint(5, 40))
@@ -321,8 +335,7 @@ def _last_moment(
         # Back in quarter hours until the yellow threshold has passed: the shortest stage (4
         # working hours) is yellow for 48 minutes; nights and holidays are skipped over.
         for _ in range(4 * 24 * 30):
-            yellow = stage_from(start).yellow_at
-            if yellow is None or yellow <= now:
+            if due_from(start, task_type.yellow_fraction) <= now:
                 break
             start -= dt.timedelta(minutes=15)
     return start
