@@ -3,10 +3,11 @@ runs it: tasks waiting at every level (grid, station, township, department), clo
 revisited with the residents' ratings, yellow and red cards, and a supervision (督办) list.
 
 Every task is made through the service, by the staff the manifest gives each grid, so the log,
-deadlines and counters are exactly what real use would produce; then its history is moved back
-into the county's last weeks (``backdate``), and the card sweep runs over those weeks as the
-periodic job would have (``age_demo_tasks``). Invented content, fixed seed: the same demo every
-time, dated relative to the county's today.
+deadlines and counters are exactly what real use would produce. Its report and each step happen
+at their own moment of the county's last weeks, under a pinned clock (``pinned_clock``: the log
+is append-only, so history is written at its moment, never rewritten afterwards); then the card
+sweep runs over those weeks as the periodic job would have (``age_demo_tasks``). Invented
+content, fixed seed: the same demo every time, dated back from the county's today.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def age_demo_tasks(session: Session, tenant: Tenant) -> tuple[int, int, int]:
     """Run the card sweep over the demo county's past, as the periodic job would have (twice
     each working day), then once now, and put the worst red tasks under supervision; returns
     the open tasks with a yellow card, with a red card, and the supervisions. Call it once,
-    after the demo tasks of the core and the modules are made and back-dated."""
+    after the demo tasks of the core and the modules are made."""
     clock = tenant.clock
     now = clock.now()
     calendar = work_calendar(session, tenant)
@@ -145,7 +146,7 @@ def age_demo_tasks(session: Session, tenant: Tenant) -> tuple[int, int, int]:
     return yellow, red, supervised
 
 
-def timeline(pick: random.Random, steps: int, last: dt.datetime) -> list[dt.datetime]:
+def _timeline(pick: random.Random, steps: int, last: dt.datetime) -> list[dt.datetime]:
     """``steps`` + 1 moments ending at ``last``, each a few hours after the one before."""
     moments = [last]
     for _ in range(steps):
@@ -190,7 +191,7 @@ def _fill(session: Session, tenant: Tenant) -> int:
                 steps = len(tasks.history(session, walked)) - 1
                 probe.rollback()
             last = _last_moment(session, pick, tenant, calendar, story.card_plan, ending)
-        _walk(session, grid, people, story, timeline(pick, steps, last))
+        _walk(session, grid, people, story, _timeline(pick, steps, last))
         made += 1
     return made
 
@@ -217,7 +218,7 @@ def _story(pick: random.Random, path: list[tuple[str, str, str]]) -> _Story:
         path = path[: path.index(RESOLVE)]  # an emergency is never resolved on the spot
     ratings = [
         pick.choices([r for r, _w in RATINGS], [w for _r, w in RATINGS])[0]
-        for who, action, _c in path
+        for _who, action, _c in path
         if action == RATE[1]
     ]
     plan = pick.choices([p for p, _w in CARD_PLANS], [w for _p, w in CARD_PLANS])[0]
