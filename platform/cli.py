@@ -413,8 +413,10 @@ def _age_demo_tasks(session: Session, loaded: list[Plan], made: int) -> list[str
     """Cards and supervision in the main demo county, once its tasks (the core's and the
     modules') are made: the sweep runs over their back-dated weeks."""
     main = next((p.tenant for p in loaded if p.tenant and p.tenant.slug == DEMO_SLUG_PREFIX), None)
-    if main is None or not made:
+    if main is None:
         return []
+    if not made:
+        return ["", f"{main.name} — 事件: demo tasks already loaded"]
     with tenant_scope(session, main.id):
         yellow, red, supervised = age_demo_tasks(session, main)
     return [
