@@ -25,7 +25,7 @@ from gridgov.core.accounts.models import Operator, Role, User
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tasks.demo import add_demo_tasks
+from gridgov.core.tasks.demo import add_demo_tasks, age_demo_tasks
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.manifest import (
     ManifestError,
@@ -389,8 +389,9 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
         issue_initial_passwords(session, plan, password=DEMO_PASSWORD)
         load_demo_registry(session, plan.tenant)
         loaded.append(plan)
-    add_demo_tasks(session, [plan.tenant for plan in loaded if plan.tenant is not None])
+    made = add_demo_tasks(session, [plan.tenant for plan in loaded if plan.tenant is not None])
     admission_lines = _load_demo_admissions(session, loaded)
+    task_lines = _age_demo_tasks(session, loaded, made)
     session.commit()
 
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
@@ -413,7 +414,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
     for plan in loaded:
         assert plan.tenant is not None
         _echo_logins(session, plan.tenant)
-    click.echo("\n".join(admission_lines))
+    click.echo("\n".join(admission_lines + task_lines))
     db_session.remove()  # the server's threads open their own sessions
 
     if no_serve:
@@ -434,6 +435,24 @@ def _load_demo_admissions(session: Session, loaded: list[Plan]) -> list[str]:
     host = current_app.extensions["gridgov.plugins"]
     with tenant_scope(session, main.id):
         return ["", f"{main.name} — 职能部门与准入", *load_demo_admissions(session, host, main)]
+
+
+def _age_demo_tasks(session: Session, loaded: list[Plan], made: int) -> list[str]:
+    """Cards and supervision in the main demo county, once its tasks (the core's and the
+    modules') are made: the sweep runs over their back-dated weeks."""
+    main = next((p.tenant for p in loaded if p.tenant and p.tenant.slug == DEMO_SLUG_PREFIX), None)
+    if main is None:
+        return []
+    if not made:
+        return ["", f"{main.name} — 事件: demo tasks already loaded"]
+    with tenant_scope(session, main.id):
+        yellow, red, supervised = age_demo_tasks(session, main)
+    return [
+        "",
+        f"{main.name} — 事件: {made} demo tasks over the last weeks, {yellow} with a yellow "
+        f"card, {red} with a red card, {supervised} under supervision (督办)",
+        "  (log in as cs.admin: 事件看板, 督办; as sq0101, jd01, bm.xiaofang: 待本级办理)",
+    ]
 
 
 def _echo_logins(session: Session, tenant: Tenant, per_role: int = 3) -> None:

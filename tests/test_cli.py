@@ -363,6 +363,7 @@ def test_demo_sets_up_an_empty_database_prints_the_logins_and_is_idempotent(empt
     assert second.exit_code == 0, second.output
     assert "demo.yaml: up to date" in second.output
     assert "demo-banner.yaml: up to date" in second.output
+    assert "demo tasks already loaded" in second.output
     with empty_app.app_context():
         session = db_session()
         set_tenant(session, tenancy.get_by_slug(session, "demo").id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -76,8 +77,26 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+# The moment ``utcnow`` answers inside ``pinned_clock`` (None: the real time).
+_pinned_now: ContextVar[dt.datetime | None] = ContextVar("gridgov_pinned_now", default=None)
+
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return _pinned_now.get() or dt.datetime.now(dt.UTC)
+
+
+@contextlib.contextmanager
+def pinned_clock(moment: dt.datetime) -> Iterator[None]:
+    """Within the block ``utcnow()`` answers ``moment`` (aware, in the past): the demo loads its
+    tasks through the services as if each step happened then, so the append-only log, the
+    stage clocks, counters and notifications tell one story. Real work never pins the clock."""
+    if moment.tzinfo is None:
+        raise ValueError("pinned_clock takes an aware moment")
+    token = _pinned_now.set(moment.astimezone(dt.UTC))
+    try:
+        yield
+    finally:
+        _pinned_now.reset(token)
 
 
 class Base(DeclarativeBase):

@@ -5,7 +5,9 @@ county listed and published, residents' reports at each step, four-abilities che
 re-visit due, and fire leaders in some communities.
 
 Everything goes through the module's and the core's services, by the staff the manifest gives
-each grid. Invented content only; loaded once (a county with patrols is left as it is).
+each grid; a patrol and the steps of its hazards happen on their own days (under the core's
+pinned clock), so the stage clocks, the rectification days and the card sweep agree. Invented
+content only; loaded once (a county with patrols is left as it is).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import scope_of
+from gridgov.core.db import pinned_clock
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FieldType
 from gridgov.core.hierarchy.models import Node
@@ -96,10 +99,12 @@ def load(session: Session, tenant: Tenant) -> list[str]:
         station = _station_of(session, grid)
         for site_type, site in _places(session, grid):
             days_ago = pick.choice(INSPECTED_DAYS_AGO)
-            patrol = _patrol(session, pick, worker, grid, site_type, site, days_ago)
+            inspected_at = _inspection_moment(pick, tenant, days_ago)
+            with pinned_clock(inspected_at):
+                patrol = _patrol(session, pick, worker, grid, site_type, site)
             made["patrols"] += 1
             for hazard, _task in inspections.hazards_of_patrol(session, patrol):
-                _progress(session, pick, hazard, worker, station)
+                _progress(session, pick, tenant, hazard, worker, station, inspected_at)
         if index < 4:
             made["checks"] += _ability_checks(session, worker, grid, index)
     if officer is not None and admin is not None and grids:
@@ -146,14 +151,14 @@ def _patrol(
     grid: Node,
     site_type: str,
     site: Site | None,
-    days_ago: int,
 ) -> Patrol:
+    """One checklist, filled in on the day the clock says."""
     today = clock_of(session).today()
     items = SITE_TYPES[site_type].items
     failing = set(pick.sample(items, k=pick.choice((0, 1, 1, 2))))
     data: dict[str, Any] = {
         "place": site.name if site else f"{grid.name}示例小区 1 号楼",
-        "inspected_on": (today - dt.timedelta(days=days_ago)).isoformat(),
+        "inspected_on": today.isoformat(),
     }
     if "extinguisher" in items:
         data["extinguisher_count"] = pick.randint(2, 12)
@@ -175,21 +180,40 @@ def _patrol(
     return inspections.process_patrol(session, submission, site=site)
 
 
+def _inspection_moment(pick: random.Random, tenant: Tenant, days_ago: int) -> dt.datetime:
+    """A moment of the working day ``days_ago`` county days ago (never later than now)."""
+    clock = tenant.clock
+    day = clock.today() - dt.timedelta(days=days_ago)
+    moment = clock.at(day, dt.time(9, 0)) + dt.timedelta(minutes=pick.randint(0, 7 * 60))
+    return min(moment, clock.now() - dt.timedelta(minutes=30))
+
+
 def _progress(
-    session: Session, pick: random.Random, hazard: Any, worker: User, station: User | None
+    session: Session,
+    pick: random.Random,
+    tenant: Tenant,
+    hazard: Any,
+    worker: User,
+    station: User | None,
+    inspected_at: dt.datetime,
 ) -> None:
-    """Move a demo hazard along: some wait, some wait for the re-check, most are eliminated
-    (re-checked by the community's station)."""
+    """Move a demo hazard along, some days after the patrol found it: some wait, some wait for
+    the re-check, most are eliminated (re-checked by the community's station the next day)."""
     steps = pick.choice(((), ("rectify",), ("rectify", "pass"), ("rectify", "pass")))
     if station is None:
         steps = steps[:1]
     task = hazards.task_of(session, hazard)
+    now = tenant.clock.now()
+    waited = now - inspected_at
+    moment = inspected_at + waited * pick.uniform(0.2, 0.6)
     for action in steps:
         actor = worker if action == "rectify" else station
         comment = "已清理整改，附整改后照片" if action == "rectify" else "现场复查合格"
-        task = tasks.transition(
-            session, actor, scope_of(session, actor), task, action, tasks.Move(comment=comment)
-        )
+        with pinned_clock(min(moment, now - dt.timedelta(minutes=10))):
+            task = tasks.transition(
+                session, actor, scope_of(session, actor), task, action, tasks.Move(comment=comment)
+            )
+        moment += waited * pick.uniform(0.05, 0.3)
 
 
 def _major_hazard(session: Session, officer: User, admin: User, grid: Node) -> None:

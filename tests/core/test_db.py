@@ -1,14 +1,18 @@
-"""The tenant filter applied once in gridgov.core.db, for every ORM statement."""
+"""The tenant filter applied once in gridgov.core.db, for every ORM statement; the clock the
+services read (``utcnow``, pinned only while the demo loads)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
 from gridgov.core.accounts.models import Assignment, User
-from gridgov.core.db import MissingTenant, set_tenant, tenant_scope
+from gridgov.core.db import MissingTenant, pinned_clock, set_tenant, tenant_scope, utcnow
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.tenancy.county_time import county_clock
 from tests.factories import build_county
 
 
@@ -99,3 +103,14 @@ def test_core_select_of_a_tenant_table_without_tenant_raises(session, two_counti
     set_tenant(session, None)
     with pytest.raises(MissingTenant):
         session.execute(select(func.count()).select_from(Node))
+
+
+def test_a_pinned_clock_answers_its_moment_inside_the_block_and_the_real_time_after():
+    moment = dt.datetime(2026, 11, 2, 1, 30, tzinfo=dt.UTC)
+    with pinned_clock(moment.astimezone(dt.timezone(dt.timedelta(hours=8)))):
+        assert utcnow() == moment and utcnow().tzinfo == dt.UTC
+        # the county's clock reads the same one: its today is the pinned day in Beijing
+        assert county_clock(None).today() == dt.date(2026, 11, 2)
+    assert utcnow() > moment + dt.timedelta(days=1)
+    with pytest.raises(ValueError), pinned_clock(dt.datetime(2026, 11, 2)):
+        pass

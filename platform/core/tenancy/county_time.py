@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from gridgov.core.db import utcnow
+
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
@@ -112,8 +114,9 @@ class CountyClock:
         return cls(zone_named(name))
 
     def now(self) -> dt.datetime:
-        """This moment, aware, in UTC (the form every timestamp column stores)."""
-        return dt.datetime.now(dt.UTC)
+        """This moment, aware, in UTC (the form every timestamp column stores); the services'
+        clock, so a pinned one (``gridgov.core.db.pinned_clock``, the demo) holds here too."""
+        return utcnow()
 
     def today(self) -> dt.date:
         """The county's calendar day now."""

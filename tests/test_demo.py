@@ -1,0 +1,258 @@
+"""The demo county after ``gridgov demo``: every list a new user opens has rows — cards,
+supervision, each level's waiting list, revisits with ratings, the modules' overdue ledgers —
+read through the services the pages use, and on the pages themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import func, select
+
+from gridgov.app import create_app
+from gridgov.cli import DEMO_PASSWORD
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import scope_of
+from gridgov.core.db import db_session, set_tenant
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.tasks import dashboard as dashboards
+from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks.models import Card, Rating, Task, TaskCard, TaskTransition
+from gridgov.core.tenancy import service as tenancy
+from gridgov.extensions import limiter
+from gridgov_plugins.disputes import service as disputes
+from gridgov_plugins.fire_safety import hazards
+from tests.portal.conftest import login
+
+TENANTS_DIR = Path(__file__).resolve().parent.parent / "tenants"
+# Monday 08:00 in the county, before its working day starts and after a weekend: the hardest
+# moment for a demo that wants yellow cards (no working time has passed for two nights).
+MONDAY_BEFORE_WORK = dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)
+ADMIN, STATION, TOWNSHIP, WORKER = "cs.admin", "sq0101", "jd01", "wg010101"
+FIRE_OFFICER, JUSTICE_OFFICER = "bm.xiaofang", "bm.sifa"
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app on a fresh database of its own, after ``gridgov demo`` ran on that Monday."""
+    folder = tmp_path_factory.mktemp("demo")
+    with time_machine.travel(MONDAY_BEFORE_WORK, tick=True), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(limiter, "enabled", False)
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+                "INSTANCE_PATH": str(folder / "instance"),
+                "GRIDGOV_FILES_DIR": str(folder / "files"),
+                "SECRET_KEY": "test-secret-key",
+            }
+        )
+        result = app.test_cli_runner().invoke(
+            args=["demo", "--no-serve", "--tenants-dir", str(TENANTS_DIR)]
+        )
+        assert result.exit_code == 0, result.output
+        app.config["demo_output"] = result.output
+        yield app
+        app.extensions["gridgov.engine"].dispose()
+
+
+def in_demo(app: Flask, read: Any) -> Any:
+    """``read(session, user_of)`` in the demo county, in an app context closed afterwards."""
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, tenancy.get_by_slug(session, "demo").id)
+
+        def user_of(username: str) -> User:
+            user = accounts.get_user_by_username(session, username)
+            assert user is not None, username
+            return user
+
+        return read(session, user_of)
+
+
+def first_ids(session: Any, query: Any, limit: int = 1) -> list[int]:
+    return [task.id for task in session.scalars(query.limit(limit))]
+
+
+def test_the_demo_has_open_tasks_with_yellow_and_red_cards_from_the_sweep_over_past_weeks(
+    demo_app,
+):
+    def read(session, user_of):
+        top = session.scalar(select(Node).where(Node.parent_id.is_(None)))
+        red = session.scalars(dashboards.overdue_tasks(top)).all()
+        yellow = session.scalars(dashboards.overdue_tasks(top, card=Card.YELLOW.value)).all()
+        first_report = session.scalar(select(func.min(Task.reported_at)))
+        first_card = session.scalar(select(func.min(TaskCard.at)))
+        return len(red), len(yellow), first_report, first_card
+
+    red, yellow, first_report, first_card = in_demo(demo_app, read)
+    assert red >= 10 and yellow >= 3
+    # the history lies in the county's past weeks, and cards were given along the way
+    assert first_report < MONDAY_BEFORE_WORK - dt.timedelta(days=14)
+    assert first_card < MONDAY_BEFORE_WORK - dt.timedelta(days=3)
+    assert "with a yellow card" in demo_app.config["demo_output"]
+
+
+def test_the_demo_log_runs_forward_in_time_for_every_task(demo_app):
+    def read(session, user_of):
+        rows = session.execute(
+            select(TaskTransition.task_id, TaskTransition.at).order_by(
+                TaskTransition.task_id, TaskTransition.id
+            )
+        ).all()
+        stages = session.execute(
+            select(Task.id, Task.reported_at, Task.stage_started_at, Task.due_at, Task.deadline)
+        ).all()
+        return rows, stages
+
+    rows, stages = in_demo(demo_app, read)
+    last: dict[int, dt.datetime] = {}
+    for task_id, at in rows:
+        assert at >= last.get(task_id, at), task_id
+        assert at <= MONDAY_BEFORE_WORK + dt.timedelta(hours=1)
+        last[task_id] = at
+    for task_id, reported_at, stage_started_at, due_at, deadline in stages:
+        assert reported_at <= stage_started_at == last[task_id]
+        if deadline is not None and deadline <= stage_started_at:
+            # Past its deadline (a late entry, or a stage begun after it): due by the deadline,
+            # or no clock at all once the stage has none (closed).
+            assert due_at in (None, deadline), task_id
+        else:
+            assert due_at is None or due_at > stage_started_at, task_id
+
+
+def test_the_demo_has_a_supervision_list_and_every_levels_waiting_list(demo_app):
+    def read(session, user_of):
+        top = session.scalar(select(Node).where(Node.parent_id.is_(None)))
+        found = {"supervision": len(session.scalars(tasks.supervision_list(session, top)).all())}
+        for name in (STATION, TOWNSHIP, FIRE_OFFICER, JUSTICE_OFFICER, WORKER):
+            user = user_of(name)
+            found[name] = len(
+                first_ids(session, tasks.waiting_on(session, user, scope_of(session, user)), 100)
+            )
+        return found
+
+    found = in_demo(demo_app, read)
+    assert found["supervision"] >= 3
+    for name in (STATION, TOWNSHIP, FIRE_OFFICER, JUSTICE_OFFICER, WORKER):
+        assert found[name] >= 1, name
+
+
+def test_the_demo_has_closed_tasks_revisited_with_each_rating(demo_app):
+    def read(session, user_of):
+        admin = user_of(ADMIN)
+        scope = scope_of(session, admin)
+        rated = session.scalars(
+            tasks.visible_tasks(session, admin, scope, tasks.TaskFilter(state="evaluated"))
+        ).all()
+        revisited = session.scalars(
+            tasks.visible_tasks(session, admin, scope, tasks.TaskFilter(state="revisited"))
+        ).all()
+        top = session.scalar(select(Node).where(Node.parent_id.is_(None)))
+        board = dashboards.dashboard(
+            session, tenancy.get_by_slug(session, "demo"), tasks.registry(), top
+        )
+        return {t.rating for t in rated}, all(not t.is_open for t in rated), len(revisited), board
+
+    ratings, all_closed, revisited, board = in_demo(demo_app, read)
+    assert ratings == {r.value for r in Rating} and all_closed
+    assert revisited >= 1
+    assert board.rated >= 5 and board.satisfaction_rate is not None
+
+
+def test_each_demo_module_has_overdue_items(demo_app):
+    def read(session, user_of):
+        tenant = tenancy.get_by_slug(session, "demo")
+        fire = user_of(FIRE_OFFICER)
+        overdue_hazards = session.execute(
+            hazards.ledger(
+                scope_of(session, fire), hazards.LedgerFilter(overdue=True), tenant.clock.today()
+            )
+        ).all()
+        justice = user_of(JUSTICE_OFFICER)
+        due = session.execute(
+            disputes.follow_ups_due(session, justice, scope_of(session, justice))
+        ).all()
+        late_cases = session.scalar(
+            select(func.count(Task.id)).where(
+                Task.task_type == "disputes.case",
+                Task.is_open.is_(True),
+                Task.card == Card.RED.value,
+            )
+        )
+        return len(overdue_hazards), len(due), late_cases
+
+    overdue_hazards, follow_ups_due, late_cases = in_demo(demo_app, read)
+    assert overdue_hazards >= 1
+    assert follow_ups_due >= 1
+    assert late_cases >= 1
+
+
+def page_of(app: Flask, username: str, url: str) -> str:
+    client = app.test_client()
+    assert login(client, "demo", username, DEMO_PASSWORD).status_code == 302
+    response = client.get(f"/t/demo{url}")
+    assert response.status_code == 200, (username, url)
+    return response.get_data(as_text=True)
+
+
+def test_the_demo_lists_show_rows_on_the_portal_for_the_admin_station_and_departments(demo_app):
+    def read(session, user_of):
+        top = session.scalar(select(Node).where(Node.parent_id.is_(None)))
+        waiting = {}
+        for name in (STATION, TOWNSHIP, FIRE_OFFICER, JUSTICE_OFFICER):
+            user = user_of(name)
+            waiting[name] = first_ids(
+                session, tasks.waiting_on(session, user, scope_of(session, user))
+            )[0]
+        red = first_ids(session, dashboards.overdue_tasks(top))[0]
+        yellow_query = tasks.visible_tasks(
+            session,
+            user_of(ADMIN),
+            scope_of(session, user_of(ADMIN)),
+            tasks.TaskFilter(card=Card.YELLOW.value, is_open=True),
+        )
+        yellow = first_ids(session, yellow_query)[0]
+        supervised = session.scalars(tasks.supervision_list(session, top)).first().task_id
+        fire = user_of(FIRE_OFFICER)
+        hazard = (
+            session.execute(
+                hazards.ledger(
+                    scope_of(session, fire),
+                    hazards.LedgerFilter(overdue=True),
+                    tenancy.get_by_slug(session, "demo").clock.today(),
+                )
+            )
+            .first()[0]
+            .id
+        )
+        justice = user_of(JUSTICE_OFFICER)
+        case = (
+            session.execute(disputes.follow_ups_due(session, justice, scope_of(session, justice)))
+            .first()[0]
+            .id
+        )
+        return waiting, red, yellow, supervised, hazard, case
+
+    waiting, red, yellow, supervised, hazard, case = in_demo(demo_app, read)
+    for name, task_id in waiting.items():
+        assert f'/t/demo/tasks/{task_id}"' in page_of(demo_app, name, "/tasks?list=waiting"), name
+    assert f'/t/demo/tasks/{red}"' in page_of(demo_app, ADMIN, "/tasks/dashboard")
+    assert f'/t/demo/tasks/{red}"' in page_of(demo_app, ADMIN, "/tasks?list=all&card=red")
+    assert f'/t/demo/tasks/{yellow}"' in page_of(demo_app, ADMIN, "/tasks?list=all&card=yellow")
+    assert f'/t/demo/tasks/{supervised}"' in page_of(demo_app, ADMIN, "/tasks/supervision")
+    # the dashboard's 满意率 is a figure, not "—"
+    assert re.search(
+        r'figure">\d+%</span><span class="caption">满意率',
+        page_of(demo_app, ADMIN, "/tasks/dashboard"),
+    )
+    ledger = page_of(demo_app, FIRE_OFFICER, "/m/fire_safety/ledger?overdue=1")
+    assert f'/hazards/{hazard}"' in ledger
+    assert f'/cases/{case}"' in page_of(demo_app, JUSTICE_OFFICER, "/m/disputes/")
