@@ -345,7 +345,9 @@ def measure(
 
         def worker_list(side: Side) -> Callable[[], Any]:
             def call() -> None:
-                query = tasks.my_tasks(side.session, side.worker)
+                query = tasks.my_tasks(
+                    side.session, side.worker, scope_of(side.session, side.worker)
+                )
                 count = select(func.count()).select_from(query.order_by(None).subquery())
                 side.session.scalar(count)
                 list(side.session.scalars(query.limit(50)))

@@ -312,7 +312,9 @@ class MyTasks(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters: Any) -> list[Task]:
         """A grid worker's open tasks, by deadline"""
-        return page_of(tasks.my_tasks(db_session(), current_caller().user), pagination_parameters)
+        caller = current_caller()
+        query = tasks.my_tasks(db_session(), caller.user, caller.scope)
+        return page_of(query, pagination_parameters)
 
 
 @blp.route("/waiting")
@@ -334,8 +336,10 @@ class Overdue(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Task]:
         """Open tasks with a red card in a node's subtree, most overdue first"""
-        node = _top_node(current_caller(), args.get("node_id"))
-        return page_of(dashboards.overdue_tasks(node), pagination_parameters)
+        caller = current_caller()
+        node = _top_node(caller, args.get("node_id"))
+        readable = tasks.visible_filter(db_session(), caller.user, caller.scope)
+        return page_of(dashboards.overdue_tasks(node, readable), pagination_parameters)
 
 
 @blp.route("/<int:task_id>")
@@ -458,8 +462,11 @@ class Supervisions(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """The supervision list of a level (and the levels below), open ones first"""
-        node = _top_node(current_caller(), args.get("node_id"))
-        query = tasks.supervision_list(db_session(), node, include_ended=args["include_ended"])
+        caller = current_caller()
+        node = _top_node(caller, args.get("node_id"))
+        query = tasks.supervision_list(
+            db_session(), caller.user, caller.scope, node, include_ended=args["include_ended"]
+        )
         return page_of(query, pagination_parameters)
 
 

@@ -81,7 +81,7 @@ def task_list() -> Any:
 def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) -> Any:
     session, user = db_session(), me()
     if which == "mine":
-        query = tasks.my_tasks(session, user)
+        query = tasks.my_tasks(session, user, user_scope())
     elif which == "waiting":
         query = tasks.waiting_on(session, user, user_scope())
     else:
@@ -424,7 +424,9 @@ def supervision() -> Any:
     if not roots:
         abort(404)
     node = visible_node(request.args.get("node", roots[0].id, type=int))
-    found = list(db_session().scalars(tasks.supervision_list(db_session(), node).limit(200)))
+    session = db_session()
+    query = tasks.supervision_list(session, me(), user_scope(), node).limit(200)
+    found = list(session.scalars(query))
     return render_template("tasks/supervision.html", node=node, supervisions=found)
 
 
@@ -524,7 +526,13 @@ def _render_dashboard(board: dashboards.Dashboard, export_form: ExportForm, stat
         "tasks/dashboard.html",
         board=board,
         charts=json.dumps(charts, ensure_ascii=False),
-        overdue=list(db_session().scalars(dashboards.overdue_tasks(board.node).limit(20))),
+        overdue=list(
+            db_session().scalars(
+                dashboards.overdue_tasks(
+                    board.node, tasks.visible_filter(db_session(), me(), user_scope())
+                ).limit(20)
+            )
+        ),
         export_form=export_form,
         card_lists=exports.CARD_LISTS,
     )

@@ -108,14 +108,16 @@ def overdue_count(session: Session, node: Node) -> int:
     )
 
 
-def overdue_tasks(node: Node, *, card: str = Card.RED.value) -> Any:
-    """A SELECT of the open tasks with ``card`` in ``node``'s subtree, most overdue first."""
+def overdue_tasks(node: Node, readable: Any, *, card: str = Card.RED.value) -> Any:
+    """A SELECT of the open tasks with ``card`` in ``node``'s subtree that the reader reads
+    (``readable``: ``tasks.visible_filter`` of who asks), most overdue first."""
     return (
         select(Task)
         .where(
             Task.is_open.is_(True),
             Task.card == card,
             Task.filed_path.startswith(node.path, autoescape=True),
+            readable,
         )
         .order_by(Task.due_at, Task.id)
     )

@@ -11,11 +11,11 @@ import logging
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import User
-from gridgov.core.accounts.scope import Scope
+from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, NotFound
@@ -147,7 +147,12 @@ HEADERS = (
 def _workbook(session: Session, export: TaskExport) -> tuple[bytes, int]:
     node = session.get(Node, export.node_id)
     assert node is not None
-    query = dashboards.overdue_tasks(node, card=export.card)
+    # The list of who asked for it, as they would read it on the dashboard.
+    author = session.get(User, export.created_by_id) if export.created_by_id else None
+    readable = (
+        tasks.visible_filter(session, author, scope_of(session, author)) if author else false()
+    )
+    query = dashboards.overdue_tasks(node, readable, card=export.card)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     # write_only: rows go to the file as they come, a large list never sits in memory whole.
     book = Workbook(write_only=True)

@@ -226,8 +226,9 @@ def visible_tasks(session: Session, user: User, scope: Scope, filters: TaskFilte
     return query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)
 
 
-def my_tasks(session: Session, user: User) -> Any:
-    """A grid worker's open tasks: filed in their grids or waiting on them, by deadline."""
+def my_tasks(session: Session, user: User, scope: Scope) -> Any:
+    """A grid worker's open tasks: filed in their grids or waiting on them, by deadline (of
+    those ``user`` reads: a department officer's node holds other departments' tasks too)."""
     # The ids first (a worker has one grid or a few): with literal ids PostgreSQL combines the
     # two indexes; with a subquery it scanned every open task of the county.
     grid_ids = list(
@@ -238,6 +239,7 @@ def my_tasks(session: Session, user: User) -> Any:
         .where(
             Task.is_open.is_(True),
             or_(Task.node_id.in_(grid_ids), Task.current_node_id.in_(grid_ids)),
+            visible_filter(session, user, scope),
         )
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
     )
@@ -1451,13 +1453,17 @@ def _supervise(
     return supervision
 
 
-def supervision_list(session: Session, node: Node, *, include_ended: bool = False) -> Any:
-    """A SELECT of the supervisions of ``node``'s level and the levels below it, open ones
-    first by due date."""
+def supervision_list(
+    session: Session, user: User, scope: Scope, node: Node, *, include_ended: bool = False
+) -> Any:
+    """A SELECT of the supervisions of ``node``'s level and the levels below it, of the tasks
+    ``user`` reads, open ones first by due date."""
     query = (
         select(Supervision)
         .join(Node, Node.id == Supervision.node_id)
+        .join(Task, Task.id == Supervision.task_id)
         .where(Node.path.startswith(node.path, autoescape=True))
+        .where(visible_filter(session, user, scope))
         .order_by(Supervision.ended_at.is_not(None), Supervision.due_at, Supervision.id)
     )
     if not include_ended:

@@ -131,3 +131,46 @@ def test_a_department_may_send_it_back_to_the_dispatcher(
     assert reads(session, desk_officer, task)
     station = county.station_staff
     assert task in session.scalars(tasks.waiting_on(session, station, scope_of(session, station)))
+
+
+def test_no_list_shows_an_officer_the_tasks_at_their_node_that_are_not_their_departments(
+    session, county, report, act, chengguan
+):
+    """My tasks, the red-card list and the supervision list keep to what the officer reads,
+    like the task list: a task sent up to the county's top node, red and supervised, is none
+    of 城管's business."""
+    import datetime as dt
+
+    import time_machine
+
+    from gridgov.core.db import utcnow
+    from gridgov.core.tasks import dashboard as dashboards
+
+    _department, officer = chengguan
+    task = report(track="coordinate", title="邻里噪音")
+    for who in (county.workers[0], county.station_staff, county.township_staff):
+        task = act(who, task, "escalate")  # 报上一级, up to the county
+    assert task.current_node_id == county.top.id
+    with time_machine.travel(utcnow() + dt.timedelta(days=30)):
+        tasks.sweep_cards(session)
+    tasks.supervise(
+        session,
+        county.admin,
+        scope_of(session, county.admin),
+        task,
+        node=county.top,
+        note="限期办结",
+        due_at=utcnow() + dt.timedelta(days=3),
+    )
+    admin_scope = scope_of(session, county.admin)
+    readable = tasks.visible_filter(session, county.admin, admin_scope)
+    assert task in session.scalars(dashboards.overdue_tasks(county.top, readable))
+    listed = tasks.supervision_list(session, county.admin, admin_scope, county.top)
+    assert [s.task_id for s in session.scalars(listed)] == [task.id]
+
+    scope = scope_of(session, officer)
+    assert task not in session.scalars(tasks.my_tasks(session, officer, scope))
+    hidden = tasks.visible_filter(session, officer, scope)
+    assert task not in session.scalars(dashboards.overdue_tasks(county.top, hidden))
+    listed = tasks.supervision_list(session, officer, scope, county.top)
+    assert list(session.scalars(listed)) == []

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -25,8 +27,11 @@ def supervise(session, user, task, node, **kwargs):
     )
 
 
-def listed(session, node):
-    return list(session.scalars(tasks.supervision_list(session, node)))
+def listed(session, node, reader=None):
+    """The supervision list of ``node`` as the county admin (or ``reader``) reads it."""
+    reader = reader or session.scalar(select(User).where(User.role == Role.COUNTY_ADMIN))
+    query = tasks.supervision_list(session, reader, scope_of(session, reader), node)
+    return list(session.scalars(query))
 
 
 def test_a_supervised_task_is_on_the_list_of_its_level_and_the_levels_above(
@@ -46,7 +51,14 @@ def test_closing_the_task_takes_it_off_the_list(session, county, report, act):
     act(county.workers[0], task, "resolve", comment="已修好")
     assert listed(session, county.top) == []
     assert not task.is_supervised
-    ended = list(session.scalars(tasks.supervision_list(session, county.top, include_ended=True)))
+    admin = county.admin
+    ended = list(
+        session.scalars(
+            tasks.supervision_list(
+                session, admin, scope_of(session, admin), county.top, include_ended=True
+            )
+        )
+    )
     assert ended[0].ended_at is not None
 
 
