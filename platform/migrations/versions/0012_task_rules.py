@@ -258,6 +258,12 @@ def _carry_over() -> None:
                     "escalate": row.get("escalate"),
                 },
             )
+        # The stages running now ran on these limits and this escalation: version 1 is theirs,
+        # so a county that escalated red tasks still does for the tasks open at the upgrade.
+        bind.execute(
+            sa.text("UPDATE tasks SET rule_version_id = :v WHERE tenant_id = :t AND is_open"),
+            {"t": tenant_id, "v": version_id},
+        )
     _as_tenant(None)
 
 
