@@ -149,3 +149,18 @@ def test_a_manifest_with_an_unknown_time_zone_is_refused_at_its_line(app, sessio
         parse_manifest(MANIFEST.format(zone="Beijing"), source="kashi.yaml")
     assert "kashi.yaml:4" in str(refused.value)
     assert "时区" in str(refused.value)
+
+
+def test_a_new_time_zone_counts_the_dashboards_months_again(app, session):
+    county = build_county(session)
+    with time_machine.travel(EVENING_UTC, tick=False):  # 1 December in Beijing, 30 Nov in Ürümqi
+        tasks.report_task(
+            session,
+            county.workers[0],
+            county.grids[0],
+            tasks.Report(title="路灯不亮", category="民生事项"),
+        )
+    assert {key[1] for key in counters.stored(session)} == {dt.date(2026, 12, 1)}
+    tenancy.update_tenant(session, None, county.tenant, time_zone="Asia/Urumqi")
+    assert {key[1] for key in counters.stored(session)} == {dt.date(2026, 11, 1)}
+    assert counters.stored(session) == counters.recount(session)
