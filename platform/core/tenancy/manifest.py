@@ -987,6 +987,14 @@ class _Applier:
             return current
         return dict(self.record.get(section, {}).get(key) or {})
 
+    def last_list(self, recorded: list[str], wanted: list[str], current: list[str]) -> list[str]:
+        """What the file last listed of a list field. With no apply recorded, the members it
+        lists that are there: those it lacks were added in the portal and stay (kept, never
+        pruned), those missing are added."""
+        if self.record is None:
+            return [member for member in wanted if member in current]
+        return recorded
+
     def owns(self, section: str, key: str) -> bool:
         """Whether the file listed this object when last applied (so --prune may take it)."""
         if self.record is None:
@@ -1078,7 +1086,11 @@ class _Applier:
             updates["name"] = m.name
         if self.settle("tenant", m.slug, "levels", m.levels, last, current["levels"]):
             updates["level_names"] = m.levels
-        modules = self.merge_modules(m.modules, last.get("modules", []), current["modules"])
+        modules = self.merge_modules(
+            m.modules,
+            self.last_list(last.get("modules", []), m.modules, current["modules"]),
+            current["modules"],
+        )
         if modules != current["modules"]:
             updates["modules"] = modules
         if m.settings is not None:
@@ -1332,7 +1344,11 @@ class _Applier:
                 "users", spec.username, _user_view(user, current[spec.username])
             )
             merges[spec.username] = merge_set(
-                spec.nodes, lasts[spec.username].get("nodes", []), current[spec.username]
+                spec.nodes,
+                self.last_list(
+                    lasts[spec.username].get("nodes", []), spec.nodes, current[spec.username]
+                ),
+                current[spec.username],
             )
         # What the file takes away goes first, for everyone: two grid workers swapping grids
         # must not collide halfway (一格一员 is checked on every assignment).
@@ -1473,7 +1489,8 @@ class _Applier:
                         "departments", spec.code, self.department_view(department, had)
                     )
                     self.update_department(spec, department, node, last)
-                self.apply_officers(spec, department, users, had, last.get("officers", []))
+                last_officers = self.last_list(last.get("officers", []), spec.officers, had)
+                self.apply_officers(spec, department, users, had, last_officers)
             except DomainError as exc:
                 field_key = exc.field if exc.field in _DEPARTMENT_KEYS else None
                 raise self.refuse((*spec.path, field_key) if field_key else spec.path, exc) from exc

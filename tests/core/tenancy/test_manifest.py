@@ -814,15 +814,21 @@ def test_a_county_applied_before_manifests_were_recorded_treats_the_database_as_
         session, me, departments.get_department_by_code(session, "H-XF"), newcomer
     )
     set_tenant(session, None)
-    # With no record, an officer the database has is taken for the file's (as before), but it
-    # is taken away only with --prune; the account itself is the portal's.
+    # With no record, the members the file lists are the file's; an officer it lacks was
+    # added in the portal and stays, even with --prune; the account itself is the portal's.
     plan = apply_text(session, HILL_DEPARTMENTS)
-    assert plan.lines() == [
-        "- department H-XF officers -xf2",
+    assert set(plan.lines()) == {
+        "= department H-XF officers +xf2 kept: added in the portal",
         "= user xf2 孙消防 (department_officer): not in the manifest (added in the portal), kept",
-    ]
+    }
+    assert not plan.removals
     in_hill(session)
     assert session.scalar(select(func.count()).select_from(AppliedManifest)) == 1
+    set_tenant(session, None)
+    apply_text(session, HILL_DEPARTMENTS, prune=True)
+    in_hill(session)
+    officers = departments.officers(session, departments.get_department_by_code(session, "H-XF"))
+    assert "xf2" in [u.username for u in officers]
 
 
 # --- refusing bad files ----------------------------------------------------------------------
