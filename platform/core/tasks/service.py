@@ -24,6 +24,7 @@ from gridgov.core.db import UTCDateTime, current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.paths import under_path
 from gridgov.core.i18n import _
 from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import access as registry_access
@@ -132,14 +133,14 @@ def _departments_modules(session: Session, user: User) -> frozenset[str]:
     return departments_modules(session, user) or frozenset()
 
 
-def _on_path(scope: Scope) -> Any:
+def _on_path(session: Session, scope: Scope) -> Any:
     """Filed or waiting in ``scope``."""
     if scope.everything:
         return true()
     clauses: list[Any] = []
     for path in scope.paths:
-        clauses.append(Task.filed_path.startswith(path, autoescape=True))
-        clauses.append(Task.current_path.startswith(path, autoescape=True))
+        clauses.append(under_path(session, Task.filed_path, path))
+        clauses.append(under_path(session, Task.current_path, path))
     return or_(*clauses) if clauses else false()
 
 
@@ -169,8 +170,8 @@ def visible_filter(session: Session, user: User, scope: Scope) -> Any:
         kinds = list(registry())
         readable = [t.name for t in kinds if _reads_type(user, t, frozenset())]
         if len(readable) == len(kinds):
-            return _on_path(scope)
-        return and_(Task.task_type.in_(readable), _on_path(scope)) if readable else false()
+            return _on_path(session, scope)
+        return and_(Task.task_type.in_(readable), _on_path(session, scope)) if readable else false()
     department_ids = _department_ids(session, user)
     if not department_ids:
         return false()
@@ -183,7 +184,7 @@ def visible_filter(session: Session, user: User, scope: Scope) -> Any:
     modules = _departments_modules(session, user)
     kinds = [t.name for t in registry() if _reads_type(user, t, modules)]
     if kinds:
-        clauses.append(and_(Task.task_type.in_(kinds), _on_path(scope)))
+        clauses.append(and_(Task.task_type.in_(kinds), _on_path(session, scope)))
     return or_(*clauses)
 
 
@@ -222,7 +223,7 @@ def visible_tasks(session: Session, user: User, scope: Scope, filters: TaskFilte
         if value is not None:
             query = query.where(getattr(Task, name) == value)
     if filters.node is not None:
-        query = query.where(Task.filed_path.startswith(filters.node.path, autoescape=True))
+        query = query.where(under_path(session, Task.filed_path, filters.node.path))
     return query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)
 
 
