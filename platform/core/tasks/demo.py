@@ -320,7 +320,8 @@ def _last_moment(
     task_type = tasks.registry().get(task_type_name)
     node = session.get(Node, node_id)
     assert node is not None
-    hours = rules.rule_table(session).resolve(task_type, category, node.level, state).hours
+    stage = rules.rule_table(session).resolve(task_type, category, node.level, state)
+    hours = stage.hours
     if hours is None:
         return now - dt.timedelta(minutes=pick.randint(5, 40))
 
@@ -329,7 +330,7 @@ def _last_moment(
 
     if plan == "red":
         start = _working_moment(pick, tenant, pick.randint(*RED_DAYS_AGO))
-        while due_from(start) > now:
+        while due_from(start, stage.red_percent / 100) > now:
             start -= dt.timedelta(days=1)
         return start
     start = now - dt.timedelta(minutes=pick.randint(5, 40))
@@ -337,7 +338,7 @@ def _last_moment(
         # Back in quarter hours until the yellow threshold has passed: the shortest stage (4
         # working hours) is yellow for 48 minutes; nights and holidays are skipped over.
         for _ in range(4 * 24 * 30):
-            if due_from(start, task_type.yellow_fraction) <= now:
+            if due_from(start, stage.yellow_percent / 100) <= now:
                 break
             start -= dt.timedelta(minutes=15)
     return start
