@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from gridgov.core.accounts.models import Assignment, User
 from gridgov.core.db import MissingTenant, pinned_clock, set_tenant, tenant_scope, utcnow
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from tests.factories import build_county
 
 
@@ -110,7 +110,7 @@ def test_a_pinned_clock_answers_its_moment_inside_the_block_and_the_real_time_af
     with pinned_clock(moment.astimezone(dt.timezone(dt.timedelta(hours=8)))):
         assert utcnow() == moment and utcnow().tzinfo == dt.UTC
         # the county's clock reads the same one: its today is the pinned day in Beijing
-        assert county_clock(None).today() == dt.date(2026, 11, 2)
+        assert CountyClock.of(None).today() == dt.date(2026, 11, 2)
     assert utcnow() > moment + dt.timedelta(days=1)
     with pytest.raises(ValueError), pinned_clock(dt.datetime(2026, 11, 2)):
         pass

@@ -2,14 +2,14 @@
 
 Every county has a time zone (``Tenant.time_zone``, default Asia/Shanghai). A day, a month or
 an assessment period is the county's, never the machine's: at 17:30 UTC it is already tomorrow
-in Beijing. Code that counts by day asks the county's clock (``county_clock(tenant)``) for
-today and turns days into moments with a ``Period``; nothing calls ``date.today()``.
+in Beijing. Code that counts by day asks the county's clock for today (``tenant.clock``, or
+``clock_of(session)`` in ``gridgov.core.tenancy.service``) and turns days into moments with a
+``Period``; nothing calls ``date.today()``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -84,10 +84,6 @@ class Period:
     def days(self) -> int:
         return (self.last - self.first).days + 1
 
-    def each_day(self) -> Iterator[dt.date]:
-        for offset in range(self.days):
-            yield self.first + dt.timedelta(days=offset)
-
     def includes(self, moment: dt.datetime | dt.date) -> bool:
         """Whether a county day, or a moment (aware), falls within the period."""
         if isinstance(moment, dt.datetime):
@@ -126,10 +122,6 @@ class CountyClock:
         """The county's calendar day of an aware moment."""
         return moment.astimezone(self.zone).date()
 
-    def local(self, moment: dt.datetime) -> dt.datetime:
-        """An aware moment on the county's wall clock."""
-        return moment.astimezone(self.zone)
-
     def at(self, day: dt.date, time: dt.time = dt.time(0)) -> dt.datetime:
         """The moment (UTC) of ``time`` on the county's wall clock on ``day``."""
         return dt.datetime.combine(day, time, self.zone).astimezone(dt.UTC)
@@ -159,8 +151,3 @@ class CountyClock:
     def naive_local(self, moment: dt.datetime | None) -> dt.datetime | None:
         """A moment as the county's wall-clock time without a zone (for spreadsheets)."""
         return None if moment is None else moment.astimezone(self.zone).replace(tzinfo=None)
-
-
-def county_clock(tenant: HasTimeZone | None) -> CountyClock:
-    """The clock of ``tenant`` (the default county zone when there is no tenant)."""
-    return CountyClock.of(tenant)

@@ -11,12 +11,12 @@ import pytest
 from gridgov.core.accounts import service as accounts
 from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session, tenant_scope
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from tests.api.bearer import bearer
 from tests.factories import build_county
 from tests.plugins.disputes.factories import admit_disputes, officer_of
 
-TODAY = county_clock(None).today()  # the test counties' today (Asia/Shanghai)
+TODAY = CountyClock.of(None).today()  # the test counties' today (Asia/Shanghai)
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 

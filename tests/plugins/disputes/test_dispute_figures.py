@@ -9,12 +9,12 @@ import pytest
 from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.plugins.activation import hooks_for, plugin_host
 from gridgov.core.plugins.hookspecs import ScoringContext
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.disputes import service
 from tests.factories import build_county
 from tests.plugins.disputes.factories import admit_disputes, close, officer_of, refer, report, step
 
-TODAY = county_clock(None).today()  # the test counties' today
+TODAY = CountyClock.of(None).today()  # the test counties' today
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from gridgov.core.admission import service as admission
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case, FoundBy
 from tests.factories import build_county
@@ -27,7 +27,7 @@ from tests.plugins.disputes.factories import (
     step,
 )
 
-TODAY = county_clock(None).today()  # the test counties' today (Asia/Shanghai)
+TODAY = CountyClock.of(None).today()  # the test counties' today (Asia/Shanghai)
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards
 from tests.api.bearer import bearer
 from tests.plugins.fire_safety.conftest import in_county, make_county
 from tests.plugins.fire_safety.test_fire_pages import file_hazard
 from tests.plugins.fire_safety.test_fire_patrols import ability_check, shop_checklist
 
-TODAY = county_clock(None).today()
+TODAY = CountyClock.of(None).today()
 
 
 def url(county, path):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from gridgov.core.db import db_session, tenant_scope
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from tests.factories import PASSWORD, build_county
 from tests.plugins.fire_safety.conftest import admit
 from tests.portal.conftest import phone  # noqa: F401 - the 360 px Chromium page fixture
@@ -49,7 +49,7 @@ def test_a_worker_patrols_a_shop_on_the_phone_and_files_a_hazard(fire_server, ph
     assert grade.is_visible() and phone.locator("#exits_photo").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.fill("#place", "城关镇示例商铺")
-    phone.fill("#inspected_on", county_clock(None).today().isoformat())
+    phone.fill("#inspected_on", CountyClock.of(None).today().isoformat())
     phone.fill("#extinguisher_count", "2")
     for item in ("extinguisher", "evacuation", "wiring", "open_flame", "flammables", "billboard"):
         phone.check(f"input[name={item}_ok][value=true]")

@@ -11,7 +11,7 @@ from gridgov.core.accounts.scope import Scope
 from gridgov.core.departments import service as departments
 from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.registry.demo import load_demo_registry
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import figures, inspections
 from gridgov_plugins.fire_safety.models import Hazard, Patrol
 from tests.factories import UserFactory
@@ -31,7 +31,7 @@ def test_hook_demo_data_shows_the_module_at_every_stage(session, county):
     lines = hooks_for().demo_data(session=session, tenant=county.tenant)
 
     assert any("fire_safety" in line and "patrols" in line for line in lines)
-    today = county_clock(None).today()
+    today = CountyClock.of(None).today()
     counts = figures.hazard_counts(session, EVERYTHING, today)
     found_by_patrols = session.scalar(select(func.sum(Patrol.findings)))
     # the checklists' findings, the brigade's major hazard, one found investigating a report

@@ -13,11 +13,11 @@ from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.service import PersonInput
 from gridgov.core.registry.synthetic import people
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import figures
 from tests.plugins.fire_safety.test_fire_reports import resident_report
 
-TODAY = county_clock(None).today()
+TODAY = CountyClock.of(None).today()
 EVERYTHING = Scope(everything=True)
 
 

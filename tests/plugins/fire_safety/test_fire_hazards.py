@@ -17,13 +17,13 @@ from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Supervision
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards
 from gridgov_plugins.fire_safety.models import Hazard
 from tests.factories import UserFactory
 from tests.plugins.fire_safety.conftest import PNG
 
-TODAY = county_clock(None).today()
+TODAY = CountyClock.of(None).today()
 
 
 def test_a_hazard_is_filed_as_a_task_waiting_in_its_grid_with_the_default_deadline(
@@ -71,7 +71,7 @@ def test_by_default_a_major_hazard_is_listed_the_moment_it_is_filed(session, cou
     supervision = session.scalars(select(Supervision)).one()
     assert (supervision.is_listed, supervision.node_id) == (True, county.top.id)
     assert supervision.created_by_id is None
-    assert county_clock(None).day_of(supervision.due_at) == TODAY + dt.timedelta(days=20)
+    assert CountyClock.of(None).day_of(supervision.due_at) == TODAY + dt.timedelta(days=20)
     assert hazards.is_listed(session, hazard)
     record(grade="general")
     assert session.scalars(select(Supervision)).all() == [supervision]
@@ -84,7 +84,7 @@ def test_the_county_lists_a_major_hazard_and_it_is_supervised_until_its_deadline
     act(county.admin, hazard, "list", "区政府挂牌督办")
     supervision = session.scalars(select(Supervision)).one()
     assert supervision.is_listed and supervision.node_id == county.top.id
-    assert county_clock(None).day_of(supervision.due_at) == TODAY + dt.timedelta(days=20)
+    assert CountyClock.of(None).day_of(supervision.due_at) == TODAY + dt.timedelta(days=20)
     assert hazards.task_of(session, hazard).is_supervised
     assert hazards.is_listed(session, hazard)
 

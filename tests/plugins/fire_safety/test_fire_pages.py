@@ -17,13 +17,13 @@ from gridgov.core.departments import service as departments
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import public
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards
 from tests.factories import UserFactory
 from tests.plugins.fire_safety.conftest import PNG, finding, in_county
 from tests.portal.conftest import csrf_token
 
-TODAY = county_clock(None).today()
+TODAY = CountyClock.of(None).today()
 BASE = "/t/changshan/m/fire_safety"
 
 

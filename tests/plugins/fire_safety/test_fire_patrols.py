@@ -17,7 +17,7 @@ from gridgov.core.forms.definitions import FieldType, definition_problems
 from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM_DEFINITION,
@@ -28,7 +28,7 @@ from gridgov_plugins.fire_safety.checklists import (
 from gridgov_plugins.fire_safety.models import AbilityCheck, Hazard, Patrol
 from tests.plugins.fire_safety.conftest import PNG
 
-TODAY = county_clock(None).today()
+TODAY = CountyClock.of(None).today()
 SHOP = PATROL_FORMS["fire_safety.patrol_shop"]
 
 

@@ -11,11 +11,11 @@ from gridgov.core.forms import service as forms
 from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.plugins.hookspecs import ScoringContext
 from gridgov.core.registry import service as registry
-from gridgov.core.tenancy.county_time import county_clock
+from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import inspections
 from tests.plugins.fire_safety.test_fire_patrols import SHOP, shop_checklist
 
-TODAY = county_clock(None).today()
+TODAY = CountyClock.of(None).today()
 START = TODAY - dt.timedelta(days=29)
 
 
