@@ -4,7 +4,7 @@ Every county has a time zone (``Tenant.time_zone``, default Asia/Shanghai). A da
 an assessment period is the county's, never the machine's: at 17:30 UTC it is already tomorrow
 in Beijing. Code that counts by day asks the county's clock for today (``tenant.clock``, or
 ``clock_of(session)`` in ``gridgov.core.tenancy.service``) and turns days into moments with a
-``Period``; nothing calls ``date.today()``.
+``Period``; nothing asks the machine for its date.
 """
 
 from __future__ import annotations
