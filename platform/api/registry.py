@@ -100,7 +100,7 @@ def _person_input(data: dict[str, Any]) -> PersonInput:
 
 
 def _people(session: Session, caller: Caller, args: dict[str, Any]) -> Any:
-    filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id") if k in args}
+    filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id", "residence_type") if k in args}
     return registry.search_people(session, caller.scope, args.get("q", ""), **filters)
 
 
@@ -140,7 +140,7 @@ class People(MethodView):
 
         ``q`` is a name prefix (an ID number or a phone is refused here: search for those with
         ``POST /people/search``, which keeps them out of URLs and access logs). Filter by
-        ``grid_id``, ``tag`` and ``dwelling_id``. Values are masked.
+        ``grid_id``, ``tag``, ``dwelling_id`` and ``residence_type``. Values are masked.
         """
         if registry.names_personal_data(args.get("q")):
             abort(

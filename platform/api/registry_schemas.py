@@ -78,6 +78,10 @@ class PeopleArgsSchema(QueryArgsSchema):
     grid_id = fields.Integer()
     tag = fields.String()
     dwelling_id = fields.Integer()
+    residence_type = fields.String(
+        validate=validate.OneOf(_choices(ResidenceType)),
+        metadata={"description": "registered 户籍 / floating 流动"},
+    )
 
 
 class PeopleSearchSchema(ApiSchema):
@@ -91,6 +95,10 @@ class PeopleSearchSchema(ApiSchema):
     grid_id = fields.Integer()
     tag = fields.String()
     dwelling_id = fields.Integer()
+    residence_type = fields.String(
+        validate=validate.OneOf(_choices(ResidenceType)),
+        metadata={"description": "registered 户籍 / floating 流动"},
+    )
 
 
 class UnmaskSchema(ApiSchema):

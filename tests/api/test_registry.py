@@ -474,3 +474,23 @@ def test_a_renter_outside_the_grid_workers_scope_is_404(client, county, mine, el
         headers=token,
     )
     assert response.status_code == 404
+
+
+def test_people_are_filtered_by_residence_type_and_a_wrong_one_is_named(client, county, mine, mint):
+    token = bearer(mint(county, county.workers[0]))
+    floating = client.post(
+        url(county, "/people"),
+        json={"name": "示例流动", "grid_id": county.grids[0].id, "residence_type": "floating"},
+        headers=token,
+    ).get_json()
+    listed = client.get(url(county, "/people?residence_type=floating"), headers=token)
+    assert [p["id"] for p in listed.get_json()] == [floating["id"]]
+    registered = client.get(url(county, "/people?residence_type=registered"), headers=token)
+    assert [p["id"] for p in registered.get_json()] == [mine.person]
+    searched = client.post(
+        url(county, "/people/search"), json={"residence_type": "floating"}, headers=token
+    )
+    assert [p["id"] for p in searched.get_json()] == [floating["id"]]
+    wrong = client.get(url(county, "/people?residence_type=tourist"), headers=token)
+    assert wrong.status_code == 422
+    assert "residence_type" in wrong.get_json()["errors"]["query"]

@@ -798,8 +798,10 @@ def people_query(
     grid_id: int | None = None,
     tag: str | None = None,
     dwelling_id: int | None = None,
+    residence_type: str | None = None,
 ) -> Select[Any]:
-    """SELECT of the people ``scope`` sees, by name, filtered: ``text`` is a name prefix."""
+    """SELECT of the people ``scope`` sees, by name, filtered: ``text`` is a name prefix,
+    ``residence_type`` registered (户籍) or floating (流动)."""
     query = select(Person).where(Person.merged_into_id.is_(None))
     if not scope.everything:
         query = query.join(Node, Node.id == Person.node_id).where(scope.node_filter())
@@ -817,6 +819,8 @@ def people_query(
         query = query.where(Person.dwelling_id == dwelling_id)
     if tag is not None:
         query = query.where(Person.tags.any(PersonTag.tag == tag))
+    if residence_type is not None:
+        query = query.where(Person.residence_type == residence_type)
     return query.order_by(Person.name, Person.id)
 
 
