@@ -119,8 +119,9 @@ def update_tenant(
         tenant.settings = dict(settings)
     if modules is not None:
         tenant.modules = list(modules)
-    if time_zone is not None and _checked_zone(time_zone) != tenant.time_zone:
-        tenant.time_zone = _checked_zone(time_zone)
+    zone = _checked_zone(time_zone) if time_zone is not None else tenant.time_zone
+    if zone != tenant.time_zone:
+        tenant.time_zone = zone
         # The dashboard counters are kept per county month: in another zone a task near a
         # month's end falls in another month, so they are counted again (rare: a county's zone
         # is set when it starts). Imported here: the task engine builds on tenancy.
