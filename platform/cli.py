@@ -25,15 +25,15 @@ from gridgov.core.accounts.models import Operator, Role, User
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tasks.demo import add_demo_tasks, age_demo_tasks
-from gridgov.core.tenancy import service as tenancy
-from gridgov.core.tenancy.manifest import (
+from gridgov.core.onboarding.manifest import (
     ManifestError,
     Plan,
     apply_manifest,
     issue_initial_passwords,
     load_manifest,
 )
+from gridgov.core.tasks.demo import add_demo_tasks, age_demo_tasks
+from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.models import Tenant
 
 # Shared by every demo account, printed by `gridgov demo`: the demo tenants are for trying the

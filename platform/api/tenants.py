@@ -10,6 +10,7 @@ from flask.views import MethodView
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.schemas import TenantCreateSchema, TenantSchema, TenantUpdateSchema
 from gridgov.core.db import db_session
+from gridgov.core.onboarding import counties
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.models import Tenant
 
@@ -63,6 +64,6 @@ class TenantById(MethodView):
         """
         session = db_session()
         tenant = tenancy.get_tenant(session, tenant_id)
-        tenancy.update_tenant(session, g.operator, tenant, **data)
+        counties.update_tenant(session, g.operator, tenant, **data)
         session.commit()
         return tenant

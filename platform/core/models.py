@@ -13,6 +13,7 @@ from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
 from gridgov.core.forms.models import FormSubmission, FormVersion
 from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
+from gridgov.core.onboarding.models import AppliedManifest
 from gridgov.core.plugins.models import PeriodicJobRun
 from gridgov.core.registry.models import (
     Building,
@@ -30,7 +31,7 @@ from gridgov.core.registry.models import (
     Visit,
 )
 from gridgov.core.tasks import models as task_models
-from gridgov.core.tenancy.models import AppliedManifest, Tenant
+from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
     "Admission",

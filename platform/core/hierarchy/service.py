@@ -27,9 +27,6 @@ from gridgov.core.hierarchy.models import Node, NodeChange, NodeLineage, NodeVer
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
 
-MIN_LEVELS, MAX_LEVELS = 2, 5
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -191,20 +188,6 @@ def successors(session: Session, node: Node) -> list[Node]:
 
 
 # --- building --------------------------------------------------------------------------------
-
-
-def validate_level_names(level_names: Sequence[str]) -> list[str]:
-    """Return the cleaned level names, or raise DomainError(field="level_names")."""
-    names = [str(n).strip() for n in level_names]
-    if not MIN_LEVELS <= len(names) <= MAX_LEVELS:
-        raise DomainError(
-            _("层级数须在 %(lo)d 到 %(hi)d 之间", lo=MIN_LEVELS, hi=MAX_LEVELS), field="level_names"
-        )
-    if any(not n for n in names):
-        raise DomainError(_("层级名称不能为空"), field="level_names")
-    if len(set(names)) != len(names):
-        raise DomainError(_("层级名称不能重复"), field="level_names")
-    return names
 
 
 def create_node(

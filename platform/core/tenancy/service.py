@@ -1,4 +1,6 @@
-"""Use cases of tenancy: create and change counties, find the tenant of a request."""
+"""Use cases of tenancy: create a county, find the tenant of a request, and the rules of a
+tenant's own fields. Changing a county, which may reach its nodes and counters, is
+``gridgov.core.onboarding.counties``."""
 
 from __future__ import annotations
 
@@ -6,15 +8,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor
 from gridgov.core.db import current_tenant_id, tenant_scope
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.hierarchy.service import validate_level_names
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, CountyClock, is_time_zone
 from gridgov.core.tenancy.models import Tenant
@@ -22,6 +22,21 @@ from gridgov.core.tenancy.models import Tenant
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 # Slugs that would clash with platform URLs or read as something they are not.
 RESERVED_SLUGS = frozenset({"api", "static", "admin", "operator", "public", "www", "healthz"})
+MIN_LEVELS, MAX_LEVELS = 2, 5
+
+
+def validate_level_names(level_names: Sequence[str]) -> list[str]:
+    """Return the cleaned level names, or raise DomainError(field="level_names")."""
+    names = [str(n).strip() for n in level_names]
+    if not MIN_LEVELS <= len(names) <= MAX_LEVELS:
+        raise DomainError(
+            _("层级数须在 %(lo)d 到 %(hi)d 之间", lo=MIN_LEVELS, hi=MAX_LEVELS), field="level_names"
+        )
+    if any(not n for n in names):
+        raise DomainError(_("层级名称不能为空"), field="level_names")
+    if len(set(names)) != len(names):
+        raise DomainError(_("层级名称不能重复"), field="level_names")
+    return names
 
 
 def get_by_slug(session: Session, slug: str) -> Tenant | None:
@@ -76,73 +91,22 @@ def create_tenant(
         raise Conflict(_("标识 %(slug)s 已被使用", slug=slug), field="slug")
     tenant = Tenant(
         slug=slug,
-        name=_clean_name(name),
+        name=clean_name(name),
         level_names=validate_level_names(level_names),
         settings=dict(settings or {}),
         modules=list(modules),
-        time_zone=_checked_zone(time_zone),
+        time_zone=checked_zone(time_zone),
     )
     session.add(tenant)
     session.flush()
     with tenant_scope(session, tenant.id):
-        audit.record(session, actor, "tenant.create", "tenant", tenant.id, after=_snapshot(tenant))
+        audit.record(session, actor, "tenant.create", "tenant", tenant.id, after=snapshot(tenant))
         session.flush()
     return tenant
 
 
-def update_tenant(
-    session: Session,
-    actor: Actor,
-    tenant: Tenant,
-    *,
-    name: str | None = None,
-    level_names: Sequence[str] | None = None,
-    settings: dict[str, Any] | None = None,
-    modules: Sequence[str] | None = None,
-    time_zone: str | None = None,
-    is_active: bool | None = None,
-) -> Tenant:
-    """Change a tenant. The number of levels can change only while no node would be lost."""
-    before = _snapshot(tenant)
-    if name is not None:
-        tenant.name = _clean_name(name)
-    if level_names is not None:
-        names = validate_level_names(level_names)
-        if len(names) != len(tenant.level_names):
-            with tenant_scope(session, tenant.id):
-                if session.scalar(select(func.count()).select_from(Node)):
-                    raise DomainError(
-                        _("已有节点时不能改变层级数，只能改层级名称"), field="level_names"
-                    )
-        tenant.level_names = names
-    if settings is not None:
-        tenant.settings = dict(settings)
-    if modules is not None:
-        tenant.modules = list(modules)
-    zone = _checked_zone(time_zone) if time_zone is not None else tenant.time_zone
-    if zone != tenant.time_zone:
-        tenant.time_zone = zone
-        # The dashboard counters are kept per county month: in another zone a task near a
-        # month's end falls in another month, so they are counted again (rare: a county's zone
-        # is set when it starts). Imported here: the task engine builds on tenancy.
-        from gridgov.core.tasks import counters
-
-        with tenant_scope(session, tenant.id):
-            session.flush()
-            counters.rebuild(session)
-    if is_active is not None:
-        tenant.is_active = is_active
-    after = _snapshot(tenant)
-    if after != before:
-        with tenant_scope(session, tenant.id):
-            audit.record(
-                session, actor, "tenant.update", "tenant", tenant.id, before=before, after=after
-            )
-            session.flush()
-    return tenant
-
-
-def _checked_zone(name: str) -> str:
+def checked_zone(name: str) -> str:
+    """``name`` stripped if it is an IANA time zone, else DomainError(field="time_zone")."""
     name = (name or "").strip()
     if not is_time_zone(name):
         raise DomainError(
@@ -152,14 +116,16 @@ def _checked_zone(name: str) -> str:
     return name
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A county's name stripped, or DomainError(field="name") if empty or too long."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise DomainError(_("名称不能为空，最长 200 个字符"), field="name")
     return name
 
 
-def _snapshot(tenant: Tenant) -> dict[str, Any]:
+def snapshot(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's fields as the audit log records them."""
     return {
         "slug": tenant.slug,
         "name": tenant.name,

@@ -11,11 +11,12 @@ import time_machine
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError
 from gridgov.core.forms import service as forms
+from gridgov.core.onboarding import counties
+from gridgov.core.onboarding.manifest import ManifestError, apply_manifest, parse_manifest
 from gridgov.core.tasks import counters
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.county_time import CountyClock, Period, zone_named
-from gridgov.core.tenancy.manifest import ManifestError, apply_manifest, parse_manifest
 from tests.core.forms.test_forms import EVERY_TYPE, VALID
 from tests.factories import build_county
 
@@ -61,7 +62,7 @@ def test_a_period_is_the_county_days_as_a_half_open_range_of_moments():
 def test_a_tenant_clock_follows_its_time_zone(app, session):
     county = build_county(session)
     assert county.tenant.time_zone == "Asia/Shanghai"
-    tenancy.update_tenant(session, None, county.tenant, time_zone="Asia/Urumqi")
+    counties.update_tenant(session, None, county.tenant, time_zone="Asia/Urumqi")
     with time_machine.travel(EVENING_UTC, tick=False):
         assert county.tenant.clock.today() == dt.date(2026, 11, 30)
 
@@ -69,7 +70,7 @@ def test_a_tenant_clock_follows_its_time_zone(app, session):
 def test_an_unknown_time_zone_is_refused_with_its_field(app, session):
     county = build_county(session)
     with pytest.raises(DomainError) as refused:
-        tenancy.update_tenant(session, None, county.tenant, time_zone="Mars/Olympus")
+        counties.update_tenant(session, None, county.tenant, time_zone="Mars/Olympus")
     assert refused.value.field == "time_zone"
     assert county.tenant.time_zone == "Asia/Shanghai"
 
@@ -161,6 +162,6 @@ def test_a_new_time_zone_counts_the_dashboards_months_again(app, session):
             tasks.Report(title="路灯不亮", category="民生事项"),
         )
     assert {key[1] for key in counters.stored(session)} == {dt.date(2026, 12, 1)}
-    tenancy.update_tenant(session, None, county.tenant, time_zone="Asia/Urumqi")
+    counties.update_tenant(session, None, county.tenant, time_zone="Asia/Urumqi")
     assert {key[1] for key in counters.stored(session)} == {dt.date(2026, 11, 1)}
     assert counters.stored(session) == counters.recount(session)

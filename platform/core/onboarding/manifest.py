@@ -110,6 +110,8 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.geo import validate_boundary
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.onboarding import counties
+from gridgov.core.onboarding.models import AppliedManifest
 from gridgov.core.registry.models import Dwelling, Household, Person, Site
 from gridgov.core.tasks import calendar, rules
 from gridgov.core.tasks import service as tasks
@@ -117,7 +119,7 @@ from gridgov.core.tasks.models import Task
 from gridgov.core.tasks.rules import RuleSpec
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, is_time_zone
-from gridgov.core.tenancy.models import AppliedManifest, Tenant
+from gridgov.core.tenancy.models import Tenant
 
 MISSING: Any = ...  # an optional key the file leaves out: keep what the database has
 
@@ -501,11 +503,11 @@ def _check(manifest: Manifest) -> list[Problem]:
     if not tenancy.SLUG_RE.match(manifest.slug) or manifest.slug in tenancy.RESERVED_SLUGS:
         add(("slug",), _("标识须以小写字母开头，由小写字母、数字和连字符组成（2–63 位）"))
     try:
-        hierarchy.validate_level_names(manifest.levels)
+        tenancy.validate_level_names(manifest.levels)
         depth = len(manifest.levels)
     except DomainError as exc:
         add(("levels",), exc.message)
-        depth = hierarchy.MAX_LEVELS
+        depth = tenancy.MAX_LEVELS
 
     nodes: dict[str, NodeSpec] = {}
     for spec in manifest.iter_nodes():
@@ -1105,7 +1107,7 @@ class _Applier:
                 updates["time_zone"] = zone
         if updates:
             try:
-                tenancy.update_tenant(self.session, self.actor, tenant, **updates)
+                counties.update_tenant(self.session, self.actor, tenant, **updates)
             except DomainError as exc:
                 raise self.refuse((_TENANT_KEYS.get(exc.field or "", "name"),), exc) from exc
         return tenant, record

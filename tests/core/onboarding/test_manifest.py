@@ -15,8 +15,8 @@ from gridgov.core.db import set_tenant, utcnow
 from gridgov.core.departments import service as departments
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tenancy import service as tenancy
-from gridgov.core.tenancy.manifest import (
+from gridgov.core.onboarding import counties
+from gridgov.core.onboarding.manifest import (
     MISSING,
     Change,
     ManifestError,
@@ -28,7 +28,9 @@ from gridgov.core.tenancy.manifest import (
     merge_value,
     parse_manifest,
 )
-from gridgov.core.tenancy.models import AppliedManifest, Tenant
+from gridgov.core.onboarding.models import AppliedManifest
+from gridgov.core.tenancy import service as tenancy
+from gridgov.core.tenancy.models import Tenant
 
 TENANTS_DIR = Path(__file__).resolve().parents[3] / "tenants"
 
@@ -636,7 +638,7 @@ def test_accounts_and_departments_deactivated_in_the_portal_stay_deactivated(ses
 def test_re_apply_keeps_settings_edited_through_the_api(session):
     apply_text(session, HILL)
     tenant = in_hill(session)
-    tenancy.update_tenant(
+    counties.update_tenant(
         session, None, tenant, settings={"map": {"zoom": 15}, "escalate_red_cards": True}
     )
     set_tenant(session, None)
