@@ -1,7 +1,7 @@
 """Every core model, imported in one place so that ``Base.metadata`` knows all tables
 (Alembic, the schema tests and ``create_all`` rely on this)."""
 
-from gridgov.core.accounts.models import ApiToken, Assignment, Operator, OperatorToken, User
+from gridgov.core.accounts.models import ApiToken, Operator, OperatorToken, User
 from gridgov.core.admission.models import (
     Admission,
     AdmissionEvent,
@@ -12,7 +12,7 @@ from gridgov.core.audit.models import AuditEvent
 from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
 from gridgov.core.forms.models import FormSubmission, FormVersion
-from gridgov.core.hierarchy.models import Node, NodeLineage, NodeVersion
+from gridgov.core.hierarchy.models import Assignment, Node, NodeLineage, NodeVersion
 from gridgov.core.onboarding.models import AppliedManifest
 from gridgov.core.plugins.models import PeriodicJobRun
 from gridgov.core.registry.models import (

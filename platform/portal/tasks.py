@@ -23,14 +23,14 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.service import ROLE_LABELS
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy import service as hierarchy
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import exports, public

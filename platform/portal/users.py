@@ -12,11 +12,11 @@ from sqlalchemy import func, or_, select
 
 from gridgov.core.accounts import access
 from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import Assignment, User
+from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy import service as hierarchy
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
 from gridgov.portal.forms import (
     AssignForm,

@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from gridgov.core import personal_data
-from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.admission import service as admission
 from gridgov.core.audit import service as audit
@@ -26,7 +26,7 @@ from gridgov.core.db import current_tenant_id, utcnow
 from gridgov.core.departments.models import Department
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files.models import StoredFile
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import Localized
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext

@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Assignment
 from gridgov.core.accounts.scope import Scope
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringRule
 from gridgov.core.registry.models import Person, PersonTag
 from gridgov.core.registry.tags import TagDefinition

@@ -19,14 +19,14 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import Assignment, User
+from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
 from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FormDefinition
 from gridgov.core.forms.models import FormSubmission
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import Localized
 from gridgov.core.registry import access as registry_access
 from gridgov.core.registry.models import Site

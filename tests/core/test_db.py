@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
-from gridgov.core.accounts.models import Assignment, User
+from gridgov.core.accounts.models import User
 from gridgov.core.db import MissingTenant, pinned_clock, set_tenant, tenant_scope, utcnow
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.tenancy.county_time import CountyClock
 from tests.factories import build_county
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from gridgov.core.accounts.models import Assignment, User
+from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session, set_tenant
+from gridgov.core.hierarchy.models import Assignment
 from tests.portal.conftest import csrf_token, login, post_form
 
 NEW = "/t/changshan/users/new"

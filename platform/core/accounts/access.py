@@ -15,11 +15,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.hierarchy import service as hierarchy
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
 

@@ -1,14 +1,17 @@
-"""Users, operators, their assignments to hierarchy nodes and their API tokens."""
+"""Users, operators and their API tokens. A user's posts at nodes are
+``gridgov.core.hierarchy.models.Assignment``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
+from gridgov.core.hierarchy.models import Assignment
 
 
 class Role(StrEnum):
@@ -46,6 +49,7 @@ class User(Credentials, TenantScoped, Base):
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+    actor_type: ClassVar[str] = "user"  # in the audit log
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
@@ -76,37 +80,11 @@ class User(Credentials, TenantScoped, Base):
         return f"<User {self.username} {self.role}>"
 
 
-class Assignment(TenantScoped, Base):
-    """A user attached to a node. ``is_responsible`` marks the one grid worker of a grid."""
-
-    __tablename__ = "assignments"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "user_id", "node_id"),
-        Index("ix_assignments_tenant_id_node_id", "tenant_id", "node_id"),
-        # 一格一员: at most one responsible grid worker per basic grid, enforced by the database.
-        Index(
-            "uq_assignments_responsible_per_node",
-            "tenant_id",
-            "node_id",
-            unique=True,
-            sqlite_where=text("is_responsible"),
-            postgresql_where=text("is_responsible"),
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
-    is_responsible: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    user: Mapped[User] = relationship(back_populates="assignments")
-
-
 class Operator(Credentials, Base):
     """A platform operator (平台运维): manages tenants, belongs to none, sees no county's data."""
 
     __tablename__ = "operators"
+    actor_type: ClassVar[str] = "operator"  # in the audit log
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Assignment, Role, User
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.hierarchy.models import Assignment, Node
 
 COUNTY_WIDE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
 

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Operator, User
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import current_tenant_id
 
 # Fields that hold personal data: their values never reach the audit log in clear.
 PERSONAL_FIELDS = frozenset({"phone", "id_number", "address", "password", "password_hash"})
 
-Actor = User | Operator | None  # None: the system itself (a job, a migration)
+
+class Acting(Protocol):
+    """Who can act: a county user or a platform operator (``accounts.models``). The audit log
+    sits below accounts, so it knows them by this shape rather than by their classes."""
+
+    actor_type: ClassVar[str]  # "user" or "operator", as the log records it
+    id: Any
+    name: Any
+    username: Any
+
+
+Actor = Acting | None  # None: the system itself (a job, a migration)
 
 
 def mask_value(field: str, value: Any) -> Any:
@@ -50,12 +60,11 @@ def record(
     tenant_id: int | None = None,
 ) -> AuditEvent:
     """Append one event to the current tenant's audit log (flushed with the change it records)."""
-    if isinstance(actor, User):
-        actor_type, actor_id, actor_name = "user", actor.id, f"{actor.name} ({actor.username})"
-    elif isinstance(actor, Operator):
-        actor_type, actor_id, actor_name = "operator", actor.id, f"{actor.name} ({actor.username})"
-    else:
+    if actor is None:
         actor_type, actor_id, actor_name = "system", None, "system"
+    else:
+        actor_type, actor_id = actor.actor_type, actor.id
+        actor_name = f"{actor.name} ({actor.username})"
     event = AuditEvent(
         tenant_id=tenant_id if tenant_id is not None else current_tenant_id(session),
         actor_type=actor_type,

@@ -1,15 +1,19 @@
-"""Hierarchy nodes, their versions over time and their lineage through splits and merges."""
+"""Hierarchy nodes, their versions over time, their lineage through splits and merges, and
+the staff posted at them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
+
+if TYPE_CHECKING:
+    from gridgov.core.accounts.models import User
 
 
 class Node(TenantScoped, Base):
@@ -98,3 +102,32 @@ class NodeLineage(TenantScoped, Base):
     successor_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"))
     change: Mapped[str] = mapped_column(String(16), comment="split or merge")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(TenantScoped, Base):
+    """A user posted at a node (their scope is the subtrees of their posts). ``is_responsible``
+    marks the one grid worker of a grid. Kept with the nodes, below accounts, so the tree can
+    count and end the posts on it; accounts decides who may be posted where."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "node_id"),
+        Index("ix_assignments_tenant_id_node_id", "tenant_id", "node_id"),
+        # 一格一员: at most one responsible grid worker per basic grid, enforced by the database.
+        Index(
+            "uq_assignments_responsible_per_node",
+            "tenant_id",
+            "node_id",
+            unique=True,
+            sqlite_where=text("is_responsible"),
+            postgresql_where=text("is_responsible"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
+    is_responsible: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="assignments")

@@ -17,13 +17,12 @@ from typing import Any
 from sqlalchemy import String, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Assignment
 from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor
 from gridgov.core.db import current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.hierarchy.geo import validate_boundary
-from gridgov.core.hierarchy.models import Node, NodeChange, NodeLineage, NodeVersion
+from gridgov.core.hierarchy.models import Assignment, Node, NodeChange, NodeLineage, NodeVersion
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
 

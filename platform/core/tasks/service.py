@@ -16,14 +16,14 @@ from sqlalchemy import and_, false, func, insert, literal, or_, select, true, un
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from gridgov.core.accounts.models import Assignment, Role, User
+from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.admission import service as admission
 from gridgov.core.audit import service as audit
 from gridgov.core.db import UTCDateTime, current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files.models import StoredFile
-from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.hierarchy.paths import under_path
 from gridgov.core.i18n import _
 from gridgov.core.plugins.activation import plugin_host

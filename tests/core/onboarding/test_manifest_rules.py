@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.core.onboarding.test_manifest import HILL, in_hill, line_of
 
 from gridgov.core.onboarding.manifest import ManifestError, apply_manifest, parse_manifest
 from gridgov.core.tasks import calendar, rules
 from gridgov.core.tasks.models import CalendarDay, TaskRuleVersion
+from tests.core.onboarding.test_manifest import HILL, in_hill, line_of
 
 RULES = """\
 task_rules:
