@@ -22,10 +22,6 @@ def _choices(enum: type) -> list[str]:
     return [e.value for e in enum]
 
 
-class TagRefSchema(ApiSchema):
-    tag = fields.String(dump_only=True)
-
-
 class PersonSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)

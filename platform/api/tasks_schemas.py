@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import fields, pre_dump, validate
 
 from gridgov.api.schemas import (
     ApiSchema,
@@ -329,13 +331,17 @@ class BulkTransitionRequestSchema(ApiSchema):
 
 class RefusalSchema(ApiSchema):
     task_id = fields.Integer(dump_only=True)
-    message = fields.String(dump_only=True)
+    message = fields.String(dump_only=True, metadata={"description": "为何未办理"})
 
 
 class BulkResultSchema(ApiSchema):
     done = fields.List(fields.Integer(), dump_only=True, metadata={"description": "已办理的事件"})
-    refused = fields.Function(
-        lambda result: [{"task_id": i, "message": m} for i, m in result.refused.items()],
-        dump_only=True,
-        metadata={"description": "未办理的事件及原因"},
+    refused = fields.List(
+        fields.Nested(RefusalSchema), dump_only=True, metadata={"description": "未办理的事件及原因"}
     )
+
+    @pre_dump
+    def _refusals_as_rows(self, result: Any, **_: Any) -> dict[str, Any]:
+        # A BulkResult keeps its refusals by task id; the API lists them, documented above.
+        refused = [{"task_id": i, "message": m} for i, m in result.refused.items()]
+        return {"done": result.done, "refused": refused}
