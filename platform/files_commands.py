@@ -7,10 +7,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from gridgov.core.db import db_session, tenant_scope, utcnow
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
-from gridgov.core.registry import exports as registry_exports
 from gridgov.core.registry import imports as registry_imports
-from gridgov.core.tasks import exports as task_exports
+from gridgov.core.registry.models import ExportRun
+from gridgov.core.tasks.models import TaskExport
 from gridgov.core.tenancy.models import Tenant
 
 files_cli = AppGroup("files", help="Stored files: delete exports past their keeping period.")
@@ -26,9 +27,9 @@ def expire() -> None:
     for tenant in session.scalars(select(Tenant).order_by(Tenant.slug)).all():
         with tenant_scope(session, tenant.id):
             counts = (
-                registry_exports.expire_files(session, before),
+                runs.expire_outputs(session, ExportRun, before),
                 registry_imports.expire_rejected_files(session, before),
-                task_exports.expire_files(session, before),
+                runs.expire_outputs(session, TaskExport, before),
             )
             session.commit()
         click.echo(

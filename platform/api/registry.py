@@ -62,6 +62,7 @@ from gridgov.api.registry_schemas import (
     VisitSchema,
 )
 from gridgov.core.db import db_session
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
@@ -70,7 +71,6 @@ from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
-from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -644,7 +644,7 @@ class RunView:
 
     @property
     def progress(self) -> dict[str, int] | None:
-        return imports.run_progress(self.run)
+        return runs.progress(self.run)
 
 
 @blp.route("/registry/imports")
@@ -681,11 +681,6 @@ class Imports(MethodView):
             strict=form["strict"],
             mapping=form["mapping"],
         )
-        session.commit()
-        queued = enqueue(imports.run_import, current_tenant().id, run.id)
-        run.job_id = queued.id
-        session.commit()
-        session.refresh(run)
         return RunView(run)
 
 
@@ -760,10 +755,6 @@ class PeopleExports(MethodView):
             filters={k: data[k] for k in ("grid_id", "tag", "dwelling_id") if k in data},
             reason=data["reason"],
         )
-        session.commit()
-        run.job_id = enqueue(exports.run_export, current_tenant().id, run.id).id
-        session.commit()
-        session.refresh(run)
         return RunView(run)
 
 
@@ -774,7 +765,7 @@ class PeopleExportById(MethodView):
     def get(self, export_id: int) -> RunView:
         """An export: its status, progress while it runs, and how many people it holds"""
         caller = _reader()
-        return RunView(exports.visible_export_run(db_session(), caller.user, export_id))
+        return RunView(runs.visible_run(db_session(), ExportRun, caller.user, export_id))
 
 
 @blp.route("/people/exports/<int:export_id>/file")
@@ -784,8 +775,8 @@ class PeopleExportFile(MethodView):
     def get(self, export_id: int) -> Any:
         """The .xlsx of a finished export (only for its author)"""
         session, caller = db_session(), _reader()
-        run = exports.visible_export_run(session, caller.user, export_id)
-        stored = exports.export_file(session, run)
+        run = runs.visible_run(session, ExportRun, caller.user, export_id)
+        stored = runs.output_file(session, run)
         return send_file(files.file_path(stored), mimetype=XLSX, download_name=stored.name)
 
 

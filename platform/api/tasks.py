@@ -39,6 +39,7 @@ from gridgov.api.tasks_schemas import (
 )
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy import service as hierarchy
@@ -48,9 +49,8 @@ from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import exports, rules
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.counters import Months
-from gridgov.core.tasks.models import Source, Task
+from gridgov.core.tasks.models import Source, Task, TaskExport
 from gridgov.core.tasks.workflow import TransitionRule
-from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
 
 blp = ApiBlueprint(
@@ -508,12 +508,7 @@ class TaskExports(MethodView):
         """
         session, caller = db_session(), current_caller()
         node = _top_node(caller, data["node_id"])
-        export = exports.request_export(session, caller.user, caller.scope, node, data["card"])
-        session.commit()
-        export.job_id = enqueue(exports.export_tasks, current_tenant().id, export.id).id
-        session.commit()
-        session.refresh(export)
-        return export
+        return exports.start_export(session, caller.user, caller.scope, node, data["card"])
 
 
 @blp.route("/exports/<int:export_id>")
@@ -522,7 +517,7 @@ class TaskExportById(MethodView):
     @blp.response(200, TaskExportSchema)
     def get(self, export_id: int) -> Any:
         """An export of the caller's: its status, progress while it runs, rows once done"""
-        return exports.visible_export(db_session(), current_caller().user, export_id)
+        return runs.visible_run(db_session(), TaskExport, current_caller().user, export_id)
 
 
 @blp.route("/exports/<int:export_id>/file")
@@ -532,8 +527,8 @@ class TaskExportFile(MethodView):
     def get(self, export_id: int) -> Response:
         """Download an export's .xlsx (404 while it is not written yet)"""
         session = db_session()
-        export = exports.visible_export(session, current_caller().user, export_id)
-        stored = exports.export_file(session, export)
+        export = runs.visible_run(session, TaskExport, current_caller().user, export_id)
+        stored = runs.output_file(session, export)
         return send_file(
             files.file_path(stored), mimetype=stored.content_type, download_name=stored.name
         )

@@ -13,7 +13,7 @@ from gridgov.api.schemas import (
     StoredFileSchema,
     kept_until_field,
 )
-from gridgov.core.tasks.exports import export_progress
+from gridgov.core.files import runs
 from gridgov.core.tasks.models import Card, Rating, Source, Track
 
 TRACKS = [t.value for t in Track]
@@ -300,7 +300,7 @@ class TaskExportSchema(ApiSchema):
     )
     rows = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出的事件数"})
     progress = fields.Function(
-        export_progress,
+        runs.progress,
         dump_only=True,
         allow_none=True,
         metadata={"description": "进行中：done/total"},

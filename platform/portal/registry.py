@@ -32,6 +32,7 @@ from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField, may_unmask
@@ -40,7 +41,6 @@ from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
-from gridgov.jobs import enqueue
 from gridgov.portal.shell import (
     bp,
     is_htmx,
@@ -258,10 +258,7 @@ def people_export() -> Any:
             )
         ),
     ):
-        run = started[0]
-        run.job_id = enqueue(exports.run_export, current_tenant().id, run.id).id
-        db_session().commit()
-        return redirect(url_for("portal.people_export_run", export_id=run.id))
+        return redirect(url_for("portal.people_export_run", export_id=started[0].id))
     return _people_page(form.q.data or "", 1, SearchForm(formdata=None), form), 422
 
 
@@ -270,7 +267,7 @@ def people_export() -> Any:
 def people_export_run(export_id: int) -> Any:
     run = _export_run(export_id)
     template = "registry/_export_status.html" if is_htmx() else "registry/export.html"
-    return render_template(template, run=run, progress=imports.run_progress(run))
+    return render_template(template, run=run, progress=runs.progress(run))
 
 
 @bp.get("/people/exports/<int:export_id>/people.xlsx")
@@ -278,7 +275,7 @@ def people_export_run(export_id: int) -> Any:
 def people_export_file(export_id: int) -> Any:
     session = db_session()
     try:
-        stored = exports.export_file(session, _export_run(export_id))
+        stored = runs.output_file(session, _export_run(export_id))
     except NotFound:
         abort(404)
     return send_file(
@@ -288,7 +285,7 @@ def people_export_file(export_id: int) -> Any:
 
 def _export_run(export_id: int) -> ExportRun:
     try:
-        return exports.visible_export_run(db_session(), me(), export_id)
+        return runs.visible_run(db_session(), ExportRun, me(), export_id)
     except NotFound:
         abort(404)
 
@@ -573,11 +570,7 @@ def new_registry_import() -> Any:
         )
 
     if form.validate_on_submit() and run_change(form, start):
-        run = started[0]
-        session = db_session()
-        run.job_id = enqueue(imports.run_import, current_tenant().id, run.id).id
-        session.commit()
-        return redirect(url_for("portal.registry_import", run_id=run.id))
+        return redirect(url_for("portal.registry_import", run_id=started[0].id))
     return _imports_page(form), 422
 
 
@@ -589,7 +582,7 @@ def registry_import(run_id: int) -> Any:
     return render_template(
         template,
         run=run,
-        progress=imports.run_progress(run),
+        progress=runs.progress(run),
         kind_labels=KIND_LABELS,
     )
 

@@ -27,6 +27,7 @@ from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.service import ROLE_LABELS
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy import service as hierarchy
@@ -37,7 +38,6 @@ from gridgov.core.tasks import exports, public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task, TaskExport
 from gridgov.core.tasks.workflow import DEFAULT_TYPE, STAFF_ABOVE_GRID, TaskType
-from gridgov.jobs import enqueue
 from gridgov.portal.shell import (
     bp,
     me,
@@ -561,20 +561,17 @@ def request_export() -> Any:
 
     def ask() -> None:
         card = form.card.data or ""
-        asked.append(exports.request_export(session, me(), user_scope(), node, card))
+        asked.append(exports.start_export(session, me(), user_scope(), node, card))
 
     if not form.validate() or not run_change(form, ask, {"card": "", "node_id": ""}):
         board = dashboards.dashboard(session, current_tenant(), tasks.registry(), node)
         return _render_dashboard(board, form, 422)
-    export = asked[0]
-    export.job_id = enqueue(exports.export_tasks, current_tenant().id, export.id).id
-    session.commit()
-    return redirect(url_for("portal.task_export", export_id=export.id))
+    return redirect(url_for("portal.task_export", export_id=asked[0].id))
 
 
 def _my_export(export_id: int) -> Any:
     try:
-        return exports.visible_export(db_session(), me(), export_id)
+        return runs.visible_run(db_session(), TaskExport, me(), export_id)
     except NotFound:
         abort(404)
 
@@ -588,7 +585,7 @@ def task_export(export_id: int) -> Any:
         export=export,
         node=hierarchy.get_node(db_session(), export.node_id),
         title=exports.CARD_LISTS[export.card],
-        progress=exports.export_progress(export),
+        progress=runs.progress(export),
     )
 
 
@@ -597,7 +594,7 @@ def task_export(export_id: int) -> Any:
 def task_export_file(export_id: int) -> Response:
     session = db_session()
     try:
-        stored = exports.export_file(session, _my_export(export_id))
+        stored = runs.output_file(session, _my_export(export_id))
     except NotFound:
         abort(404)
     return send_file(

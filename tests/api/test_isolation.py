@@ -81,8 +81,7 @@ def _task_ids(county) -> dict[str, int]:
         notification = session.scalars(tasks.notifications(session, county.station_staff)).first()
         assert isinstance(notification, Notification)
         admin = county.admin
-        export = exports.request_export(session, admin, scope_of(session, admin), county.top, "red")
-        exports.write_export(session, export.id)
+        export = exports.start_export(session, admin, scope_of(session, admin), county.top, "red")
         ids = {
             "task_id": task.id,
             "file_id": stored.id,

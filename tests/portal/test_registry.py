@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import db_session, set_tenant, tenant_scope
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
-from gridgov.core.registry import exports
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import ExportRun
 from gridgov.core.registry.service import PersonInput
@@ -353,7 +353,9 @@ def test_an_export_past_its_keeping_period_says_its_file_was_deleted(
     started = post_form(client, f"{BASE}/people", f"{BASE}/people/exports", {"q": "王"})
     with app.app_context(), tenant_scope(db_session(), county.tenant.id) as session:
         run = session.scalars(select(ExportRun)).one()
-        exports.expire_files(session, files.expiry_cutoff(run.finished_at + dt.timedelta(days=8)))
+        runs.expire_outputs(
+            session, ExportRun, files.expiry_cutoff(run.finished_at + dt.timedelta(days=8))
+        )
         session.commit()
     html = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "已超过保存期限" in html and "people.xlsx" not in html

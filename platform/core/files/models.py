@@ -1,9 +1,11 @@
-"""A stored file: what was uploaded, by whom, and where its bytes lie."""
+"""A stored file: what was uploaded, by whom, and where its bytes lie; and what every file job
+(an import or an export built in the background) records of itself."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,3 +48,30 @@ class StoredFile(TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<StoredFile {self.id} {self.name}>"
+
+
+class RunStatus(StrEnum):
+    """Where a file job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"  # an export whose file was deleted after its keeping period
+
+
+class FileJob:
+    """What every file job records of itself, mixed into its model (``registry.ImportRun``,
+    ``registry.ExportRun``, ``tasks.TaskExport``). ``gridgov.core.files.runs`` starts, follows
+    and expires them the same way; each model says in its own words what a reader is told."""
+
+    not_found: ClassVar[Any]  # the message when a reader may not follow the run (or it is none)
+    not_ready: ClassVar[Any] = None  # an export: the message while its file is being built
+
+    status: Mapped[str] = mapped_column(
+        String(16), default=RunStatus.QUEUED.value, comment="RunStatus"
+    )
+    job_id: Mapped[str | None] = mapped_column(String(64), comment="RQ job id, for progress")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()

@@ -10,7 +10,6 @@ file is kept for its author alone.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -22,14 +21,15 @@ from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
-from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.errors import DomainError
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind, StoredFile
+from gridgov.core.files.models import FileKind, RunStatus
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import ExportRun, ImportStatus, Person
+from gridgov.core.registry.models import ExportRun, Person
 from gridgov.core.registry.spreadsheet import write_workbook
 from gridgov.jobs import job, report_progress
 
@@ -136,18 +136,16 @@ def start_export(
     reason: str | None = None,
 ) -> ExportRun:
     """Record an export of the people ``actor`` would find with ``q`` and ``filters`` (as in
-    ``registry.search_people``); commit, then ``enqueue(run_export, …)``. An ID number or phone
-    searched for is kept only as its search hash."""
+    ``registry.search_people``) and start it (committed, then queued: ``runs.launch``). An ID
+    number or phone searched for is kept only as its search hash."""
     clear_fields(actor, reason)  # refused now rather than in the job
     run = ExportRun(
         filters={**registry.search_filters(session, q), **(filters or {})},
         reason=reason.strip()[:200] if reason is not None else None,
-        status=ImportStatus.QUEUED.value,
         created_by_id=actor.id,
     )
     session.add(run)
-    session.flush()
-    return run
+    return runs.launch(session, run, run_export)
 
 
 @job
@@ -156,9 +154,9 @@ def run_export(session: Session, run_id: int) -> dict[str, Any]:
     run = session.scalars(select(ExportRun).where(ExportRun.id == run_id)).one()
     actor = session.get(User, run.created_by_id) if run.created_by_id else None
     if actor is None:  # the author's account was deleted meanwhile: nobody may have it
-        run.status, run.finished_at = ImportStatus.FAILED.value, utcnow()
+        run.status, run.finished_at = RunStatus.FAILED.value, utcnow()
         return {"status": run.status}
-    run.status = ImportStatus.RUNNING.value
+    run.status = RunStatus.RUNNING.value
     query = registry.people_query(scope_of(session, actor), **run.filters)
     data, run.count = _export(session, actor, query, run.reason, report_progress)
     stored = files.store_file(
@@ -169,43 +167,10 @@ def run_export(session: Session, run_id: int) -> dict[str, Any]:
         kinds={FileKind.SPREADSHEET},
         purpose=EXPORT_PURPOSE,
     )
-    run.file_id, run.status, run.finished_at = stored.id, ImportStatus.DONE.value, utcnow()
+    run.file_id, run.status, run.finished_at = stored.id, RunStatus.DONE.value, utcnow()
     return {"status": run.status, "count": run.count}
 
 
 def export_runs(session: Session, actor: User) -> list[ExportRun]:
     """The actor's latest exports, newest first."""
-    return list(
-        session.scalars(
-            select(ExportRun)
-            .where(ExportRun.created_by_id == actor.id)
-            .order_by(ExportRun.id.desc())
-            .limit(20)
-        )
-    )
-
-
-def visible_export_run(session: Session, actor: User, run_id: int) -> ExportRun:
-    """An export only its author may follow and download; NotFound for anyone else."""
-    run = session.scalar(select(ExportRun).where(ExportRun.id == run_id))
-    if run is None or run.created_by_id != actor.id:
-        raise NotFound(_("没有这次导出"))
-    return run
-
-
-def export_file(session: Session, run: ExportRun) -> StoredFile:
-    """The .xlsx of a finished export, or NotFound while it is being built or once deleted."""
-    if run.status == ImportStatus.EXPIRED:
-        raise files.expired_export()
-    if run.file_id is None:
-        raise NotFound(_("导出文件还没有生成"))
-    return files.get_file(session, run.file_id)
-
-
-def expire_files(session: Session, before: dt.datetime) -> int:
-    """Delete the files of the current county's exports that finished before ``before``; each
-    run stays, marked expired (who exported what, and why, is in the audit log)."""
-    runs = session.scalars(
-        select(ExportRun).where(ExportRun.file_id.is_not(None), ExportRun.finished_at < before)
-    ).all()
-    return files.delete_files_of(session, runs, "file_id", status=ImportStatus.EXPIRED.value)
+    return runs.recent(session, ExportRun, actor, limit=20)

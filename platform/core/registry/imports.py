@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from flask import current_app
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from sqlalchemy import Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -37,18 +35,17 @@ from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind, StoredFile
+from gridgov.core.files.models import FileKind, RunStatus, StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import (
     Dwelling,
-    ExportRun,
     Household,
     ImportRun,
-    ImportStatus,
     Person,
     PersonTag,
     RecordChange,
@@ -69,7 +66,7 @@ from gridgov.core.registry.spreadsheet import (
 )
 from gridgov.core.registry.tags import TagDefinition, tag_catalogue
 from gridgov.core.tenancy.models import Tenant
-from gridgov.jobs import job, progress, queue, report_progress
+from gridgov.jobs import job, report_progress
 
 BATCH = 20000
 KINDS: dict[str, tuple[Column, ...]] = {
@@ -921,8 +918,9 @@ def start_import(
     strict: bool = False,
     mapping: Mapping[str, str] | None = None,
 ) -> ImportRun:
-    """Store the upload and queue its import; commit, then ``enqueue(run_import, …)``.
-    ``mapping`` names the columns of the county's own headers (see resolve_mapping)."""
+    """Store the upload and start its import (committed, then queued: ``runs.launch``); a
+    refused upload leaves nothing. ``mapping`` names the columns of the county's own headers
+    (see resolve_mapping)."""
     if kind not in KINDS:
         raise DomainError(_("不支持的导入类型"), field="kind")
     resolved = resolve_mapping(KINDS[kind], mapping)  # a bad one is refused before queueing
@@ -935,7 +933,6 @@ def start_import(
         is_dry_run=dry_run,
         is_strict=strict,
         mapping=resolved or None,
-        status=ImportStatus.QUEUED.value,
         created_by_id=actor.id,
     )
     session.add(run)
@@ -948,7 +945,7 @@ def start_import(
         run.id,
         after={"kind": kind, "file_id": stored.id, "mapping": resolved or None},
     )
-    return run
+    return runs.launch(session, run, run_import)
 
 
 @job
@@ -958,7 +955,7 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
     actor = session.get(User, run.created_by_id) if run.created_by_id else None
     tenant = session.get(Tenant, run.tenant_id)
     scope = scope_of(session, actor) if actor is not None else Scope(everything=True)
-    run.status = ImportStatus.RUNNING.value
+    run.status = RunStatus.RUNNING.value
     try:
         with files.open_file(files.get_file(session, run.file_id)) as source:
             report = import_file(
@@ -975,7 +972,7 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
             )
     except DomainError as error:
         run.status, run.error, run.finished_at = (
-            ImportStatus.FAILED.value,
+            RunStatus.FAILED.value,
             str(error.message),
             utcnow(),
         )
@@ -992,7 +989,7 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
             purpose=REJECTED_PURPOSE,
         )
         run.rejected_file_id = rejected.id
-    run.report, run.status, run.finished_at = report.as_dict(), ImportStatus.DONE.value, utcnow()
+    run.report, run.status, run.finished_at = report.as_dict(), RunStatus.DONE.value, utcnow()
     return {"status": run.status, **run.report}
 
 
@@ -1009,12 +1006,12 @@ def _discard_upload(session: Session, run: ImportRun) -> None:
 def expire_rejected_files(session: Session, before: dt.datetime) -> int:
     """Delete the rejected-rows files of the current county's imports that finished before
     ``before`` (they hold ID numbers as typed); the runs and their reports stay."""
-    runs = session.scalars(
+    finished = session.scalars(
         select(ImportRun).where(
             ImportRun.rejected_file_id.is_not(None), ImportRun.finished_at < before
         )
     ).all()
-    return files.delete_files_of(session, runs, "rejected_file_id")
+    return files.delete_files_of(session, finished, "rejected_file_id")
 
 
 def rejected_file(session: Session, actor: User, run: ImportRun) -> StoredFile:
@@ -1032,38 +1029,15 @@ def rejected_file(session: Session, actor: User, run: ImportRun) -> StoredFile:
     return files.get_file(session, run.rejected_file_id)
 
 
-def get_import_run(session: Session, run_id: int) -> ImportRun:
-    """The import run with this id in the current tenant, or NotFound."""
-    run = session.scalar(select(ImportRun).where(ImportRun.id == run_id))
-    if run is None:
-        raise NotFound(_("没有这次导入"))
-    return run
-
-
 def import_runs(session: Session, actor: User) -> list[ImportRun]:
     """The latest imports: all of them for a county administrator, else the actor's own."""
-    query = select(ImportRun).order_by(ImportRun.created_at.desc(), ImportRun.id.desc()).limit(50)
-    if actor.role != Role.COUNTY_ADMIN:
-        query = query.where(ImportRun.created_by_id == actor.id)
-    return list(session.scalars(query))
+    return runs.recent(session, ImportRun, actor, everyone=_sees_all_imports(actor), limit=50)
 
 
 def visible_import_run(session: Session, actor: User, run_id: int) -> ImportRun:
     """A run its author or a county administrator may follow; NotFound for anyone else."""
-    run = get_import_run(session, run_id)
-    if actor.role != Role.COUNTY_ADMIN and run.created_by_id != actor.id:
-        raise NotFound(_("没有这次导入"))
-    return run
+    return runs.visible_run(session, ImportRun, actor, run_id, everyone=_sees_all_imports(actor))
 
 
-def run_progress(run: ImportRun | ExportRun) -> dict[str, int] | None:
-    """How far a queued or running import or export is (from its RQ job), or None if unknown."""
-    if run.job_id is None or run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        return None
-    redis_url = current_app.config.get("REDIS_URL")
-    if not redis_url:
-        return None
-    try:
-        return progress(Job.fetch(run.job_id, connection=queue(redis_url).connection))
-    except NoSuchJobError:
-        return None
+def _sees_all_imports(actor: User) -> bool:
+    return actor.role == Role.COUNTY_ADMIN

@@ -17,6 +17,8 @@ from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
+from gridgov.core.files.models import FileJob
+from gridgov.core.i18n import _
 
 NAME_TYPE = String(100).with_variant(String(100, collation="C"), "postgresql")
 
@@ -303,18 +305,11 @@ class RecordChange(TenantScoped, Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class ImportStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    EXPIRED = "expired"  # an export whose file was deleted after its keeping period
-
-
-class ImportRun(TenantScoped, Base):
+class ImportRun(FileJob, TenantScoped, Base):
     """One import of a spreadsheet: the uploaded file, how it went, the rejected rows file."""
 
     __tablename__ = "import_runs"
+    not_found = _("没有这次导入")
     __table_args__ = (Index("ix_import_runs_tenant_id_created_at", "tenant_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -331,21 +326,18 @@ class ImportRun(TenantScoped, Base):
     mapping: Mapped[dict[str, Any] | None] = mapped_column(
         comment="the county's own headers: sheet header -> column key"
     )
-    status: Mapped[str] = mapped_column(String(16), default="queued", comment="ImportStatus")
-    job_id: Mapped[str | None] = mapped_column(String(64), comment="RQ job id, for progress")
     report: Mapped[dict[str, Any] | None] = mapped_column(comment="counts and bad rows")
     error: Mapped[str | None] = mapped_column(String(300), comment="why the file was refused")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column()
 
 
-class ExportRun(TenantScoped, Base):
+class ExportRun(FileJob, TenantScoped, Base):
     """One export of a filtered list of people to .xlsx, built by a job. Only its author may
     download the file. The filters never hold an ID number or phone in clear: a search for one
     is kept as its search hash."""
 
     __tablename__ = "export_runs"
+    not_found = _("没有这次导出")
+    not_ready = _("导出文件还没有生成")
     __table_args__ = (
         Index("ix_export_runs_tenant_id_created_by_id", "tenant_id", "created_by_id", "id"),
     )
@@ -355,12 +347,7 @@ class ExportRun(TenantScoped, Base):
     reason: Mapped[str | None] = mapped_column(
         String(200), comment="why clear values were asked for; None: masked export"
     )
-    status: Mapped[str] = mapped_column(String(16), default="queued", comment="ImportStatus")
-    job_id: Mapped[str | None] = mapped_column(String(64), comment="RQ job id, for progress")
     file_id: Mapped[int | None] = mapped_column(
         ForeignKey("stored_files.id", ondelete="SET NULL"), comment="the .xlsx once built"
     )
     count: Mapped[int | None] = mapped_column(comment="people in the file")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column()

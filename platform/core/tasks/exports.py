@@ -5,7 +5,6 @@ answers them at once.)"""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 from typing import Any
@@ -19,16 +18,17 @@ from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind, StoredFile
+from gridgov.core.files.models import FileKind, RunStatus
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.models import Card, ExportStatus, Task, TaskExport
+from gridgov.core.tasks.models import Card, Task, TaskExport
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov.core.tenancy.service import clock_of
-from gridgov.jobs import job, progress_of, report_progress
+from gridgov.jobs import job, report_progress
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,9 @@ CARD_LISTS = {Card.RED.value: _("红牌事件"), Card.YELLOW.value: _("黄牌事
 BATCH = 1000
 
 
-def request_export(
-    session: Session, actor: User, scope: Scope, node: Node, card: str
-) -> TaskExport:
-    """Ask for the ``card`` list of ``node``'s subtree (a node of the actor's scope); the caller
-    commits, then enqueues ``export_tasks`` with the export's id."""
+def start_export(session: Session, actor: User, scope: Scope, node: Node, card: str) -> TaskExport:
+    """Start writing the ``card`` list of ``node``'s subtree (a node of the actor's scope):
+    recorded, committed, then queued (``runs.launch``); a refused one leaves nothing."""
     if not scope.contains(node):
         raise NotFound(_("没有这个节点"), field="node_id")
     if card not in CARD_LISTS:
@@ -57,40 +55,7 @@ def request_export(
         export.id,
         after={"node_id": node.id, "card": card},
     )
-    return export
-
-
-def visible_export(session: Session, actor: User, export_id: int) -> TaskExport:
-    """An export its author may follow and download; NotFound for anyone else."""
-    export = session.get(TaskExport, export_id)
-    if export is None or export.created_by_id != actor.id:
-        raise NotFound(_("没有这次导出"))
-    return export
-
-
-def export_file(session: Session, export: TaskExport) -> StoredFile:
-    """The written workbook, or NotFound while it is not ready or once deleted."""
-    if export.status == ExportStatus.EXPIRED:
-        raise files.expired_export()
-    if export.file_id is None:
-        raise NotFound(_("导出文件尚未生成"))
-    return files.get_file(session, export.file_id)
-
-
-def expire_files(session: Session, before: dt.datetime) -> int:
-    """Delete the files of the current county's card lists written before ``before`` (they
-    name residents and places); each export stays, marked expired."""
-    exports = session.scalars(
-        select(TaskExport).where(TaskExport.file_id.is_not(None), TaskExport.finished_at < before)
-    ).all()
-    return files.delete_files_of(session, exports, "file_id", status=ExportStatus.EXPIRED.value)
-
-
-def export_progress(export: TaskExport) -> dict[str, int] | None:
-    """How far a queued or running export is, or None once it is over (or unknown)."""
-    if export.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
-        return None
-    return progress_of(export.job_id)
+    return runs.launch(session, export, export_tasks)
 
 
 def write_export(session: Session, export_id: int) -> dict[str, Any]:
@@ -99,7 +64,7 @@ def write_export(session: Session, export_id: int) -> dict[str, Any]:
     export = session.get(TaskExport, export_id)
     if export is None:
         raise NotFound(_("没有这次导出"))
-    export.status = ExportStatus.RUNNING.value
+    export.status = RunStatus.RUNNING.value
     session.commit()  # the reader sees it running
     try:
         data, rows = _workbook(session, export)
@@ -117,10 +82,10 @@ def write_export(session: Session, export_id: int) -> dict[str, Any]:
     except Exception:
         log.exception("task export %s failed", export_id)
         session.rollback()
-        export.status, export.finished_at = ExportStatus.FAILED.value, utcnow()
+        export.status, export.finished_at = RunStatus.FAILED.value, utcnow()
         return {"status": export.status}
     export.file_id, export.rows = stored.id, rows
-    export.status, export.finished_at = ExportStatus.DONE.value, utcnow()
+    export.status, export.finished_at = RunStatus.DONE.value, utcnow()
     return {"status": export.status, "rows": rows}
 
 

@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
+from gridgov.core.files.models import FileJob
+from gridgov.core.i18n import _
 
 
 class Track(StrEnum):
@@ -436,19 +438,13 @@ class NoticeBoardEntry(TenantScoped, Base):
     )
 
 
-class ExportStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    EXPIRED = "expired"  # its file was deleted after the keeping period
-
-
-class TaskExport(TenantScoped, Base):
+class TaskExport(FileJob, TenantScoped, Base):
     """A task list written to .xlsx by a background job (the red- or yellow-card list of a
     subtree can hold tens of thousands of tasks): what was asked, how far it is, the file."""
 
     __tablename__ = "task_exports"
+    not_found = _("没有这次导出")
+    not_ready = _("导出文件尚未生成")
     __table_args__ = (
         Index("ix_task_exports_tenant_id_created_by_id_id", "tenant_id", "created_by_id", "id"),
     )
@@ -458,12 +454,7 @@ class TaskExport(TenantScoped, Base):
         ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the subtree listed"
     )
     card: Mapped[str] = mapped_column(String(16), comment="Card: the list of red or yellow")
-    status: Mapped[str] = mapped_column(String(16), default="queued", comment="ExportStatus")
-    job_id: Mapped[str | None] = mapped_column(String(64), comment="RQ job id, for progress")
     rows: Mapped[int | None] = mapped_column(comment="tasks written")
     file_id: Mapped[int | None] = mapped_column(
         ForeignKey("stored_files.id", ondelete="RESTRICT"), comment="the .xlsx once written"
     )
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column()
