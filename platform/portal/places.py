@@ -23,11 +23,11 @@ from gridgov.core.i18n import _
 from gridgov.core.registry import access
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Building, Compound, Site, SiteKind
+from gridgov.portal.paging import paginate
 from gridgov.portal.registry import visible_or_404
 from gridgov.portal.shell import bp, me, roles_required, run_change, user_scope
 from gridgov.web import current_tenant
 
-PAGE_SIZE = 30
 SITE_KIND_LABELS = {
     SiteKind.SCHOOL: _("学校"),
     SiteKind.MARKET: _("市场"),
@@ -124,14 +124,10 @@ def compounds() -> Any:
 
 
 def _compounds_page(form: CompoundForm) -> str:
-    page = max(request.args.get("page", 1, type=int), 1)
     query = registry.compounds_query(user_scope())
-    found = db_session().scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "places/compounds.html",
-        compounds=found[:PAGE_SIZE],
-        has_more=len(found) > PAGE_SIZE,
-        page=page,
+        page=paginate(db_session(), query, counted=False, args={}),
         form=form,
         may_edit=access.may_edit(me()),
     )
@@ -222,15 +218,11 @@ def _building_page(found: Building, form: DwellingForm) -> str:
 @bp.get("/sites")
 @roles_required(access.READER_ROLES)
 def sites() -> Any:
-    page = max(request.args.get("page", 1, type=int), 1)
     key_only = request.args.get("key") == "1"
     query = registry.sites_query(user_scope(), is_key=True if key_only else None)
-    found = db_session().scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "places/sites.html",
-        sites=found[:PAGE_SIZE],
-        has_more=len(found) > PAGE_SIZE,
-        page=page,
+        page=paginate(db_session(), query, counted=False, args={"key": 1} if key_only else {}),
         key_only=key_only,
         kind_labels=SITE_KIND_LABELS,
         may_edit=access.may_edit(me()),

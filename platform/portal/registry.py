@@ -41,6 +41,7 @@ from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
+from gridgov.portal.paging import page_number, paginate
 from gridgov.portal.shell import (
     bp,
     is_htmx,
@@ -53,7 +54,6 @@ from gridgov.portal.shell import (
 )
 from gridgov.web import current_tenant
 
-PAGE_SIZE = 30
 T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -221,19 +221,18 @@ class SearchForm(FlaskForm):
 def people() -> Any:
     form = SearchForm()
     q = (form.q.data if form.validate_on_submit() else request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
-    return _people_page(q, page, form, ExportForm(formdata=None))
+    return _people_page(q, page_number(), form, ExportForm(formdata=None))
 
 
-def _people_page(q: str, page: int, form: SearchForm, export_form: ExportForm) -> str:
+def _people_page(q: str, number: int, form: SearchForm, export_form: ExportForm) -> str:
     session = db_session()
     query = registry.search_people(session, user_scope(), q)
-    found = session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    # The pager's links carry a name searched for, never an ID number or phone (URLs end up in
+    # logs and the browser's history): those searches are POSTed and have one page.
+    args = {"q": q} if q and not q.isdigit() else {}
     return render_template(
         "registry/people.html",
-        people=found[:PAGE_SIZE],
-        has_more=len(found) > PAGE_SIZE,
-        page=page,
+        page=paginate(session, query, counted=False, number=number, args=args),
         q=q,
         form=form,
         export_form=export_form,

@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from gridgov.core.accounts.models import Role, User
@@ -38,6 +38,7 @@ from gridgov.core.tasks import exports, public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task, TaskExport
 from gridgov.core.tasks.workflow import DEFAULT_TYPE, STAFF_ABOVE_GRID, TaskType
+from gridgov.portal.paging import paginate
 from gridgov.portal.shell import (
     bp,
     me,
@@ -60,7 +61,6 @@ from gridgov.portal.tasks_forms import (
 )
 from gridgov.web import current_tenant
 
-PAGE_SIZE = 30
 LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("全部可见事件")}
 
 
@@ -80,32 +80,30 @@ def task_list() -> Any:
 
 def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) -> Any:
     session, user = db_session(), me()
+    args = {"list": which}
     if which == "mine":
         query = tasks.my_tasks(session, user, user_scope())
     elif which == "waiting":
         query = tasks.waiting_on(session, user, user_scope())
     else:
-        which = "all"
+        which = args["list"] = "all"
         card = request.args.get("card") or None
         query = tasks.visible_tasks(
             session, user, user_scope(), tasks.TaskFilter(card=card, is_open=True if card else None)
         )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    found = list(session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    if which != "mine" and user.role in STAFF_ABOVE_GRID and found and scope_roots():
+        if card:
+            args["card"] = card
+    page = paginate(session, query, args=args)
+    if which != "mine" and user.role in STAFF_ABOVE_GRID and page.items and scope_roots():
         bulk = bulk or BulkForm(formdata=None)
         _offer_targets(bulk, scope_roots()[0])
     else:
         bulk = None
     page_html = render_template(
         "tasks/list.html",
-        tasks=found,
+        page=page,
         which=which,
         lists=LISTS,
-        total=total,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         state_label=_state_label,
         bulk=bulk,
     )

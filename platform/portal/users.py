@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from gridgov.core.accounts import access
 from gridgov.core.accounts import service as accounts
@@ -26,6 +26,7 @@ from gridgov.portal.forms import (
     UserFilterForm,
     split_codes,
 )
+from gridgov.portal.paging import paginate
 from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required, run_change, user_scope
 from gridgov.web import current_tenant
 
@@ -51,26 +52,12 @@ def users() -> Any:
     if form.q.data and form.q.data.strip():
         pattern = f"%{form.q.data.strip()}%"
         query = query.where(or_(User.name.ilike(pattern), User.username.ilike(pattern)))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    found = list(
-        session.scalars(
-            query.order_by(None)
-            .order_by(User.role, User.username)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
+    page = paginate(
+        session, query.order_by(None).order_by(User.role, User.username), size=PAGE_SIZE
     )
     status = 422 if form.node.errors else 200
     page_html = render_template(
-        "users/list.html",
-        form=form,
-        users=found,
-        nodes_of=_nodes_of(found),
-        total=total,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        args={k: v for k, v in request.args.items() if k != "page"},
+        "users/list.html", form=form, page=page, nodes_of=_nodes_of(page.items)
     )
     return page_html, status
 
