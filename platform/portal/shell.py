@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, abort, g, render_template, request, url_for
@@ -23,6 +24,10 @@ from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.registry import access as registry_access
+from gridgov.core.reports import service as reports
+from gridgov.core.tasks import public
+from gridgov.core.tasks import service as tasks
 from gridgov.portal.forms import show_domain_error
 from gridgov.web import add_slug, bind_tenant, current_tenant
 
@@ -171,12 +176,37 @@ def run_change(
     return True
 
 
+@dataclass(frozen=True)
+class Rights:
+    """What the menus and links of a page offer the user, as the access rules of each area
+    decide it (templates ask these, never a role name)."""
+
+    admin: bool  # users and the county's structure
+    audit: bool  # the audit log
+    registry: bool  # people and houses
+    registry_import: bool  # importing spreadsheets into them
+    tasks: bool  # reporting and handling tasks
+    period_reports: bool
+    notice_board: bool  # keeping one's grid notice board
+
+    @classmethod
+    def of(cls, user: User) -> Rights:
+        return cls(
+            admin=access.may_manage_users(user),
+            audit=access.may_read_audit(user),
+            registry=registry_access.may_read(user),
+            registry_import=registry_access.may_import(user),
+            tasks=tasks.may_report(user),
+            period_reports=reports.may_read(user),
+            notice_board=public.may_keep_notice_board(user),
+        )
+
+
 @bp.context_processor
 def _shell_context() -> dict[str, Any]:
     """What the layout needs on every page: the county, the user, their scope, the locale."""
     tenant = g.get("tenant")
     logged_in = tenant is not None and current_user.is_authenticated
-    role = me().role if logged_in else None
     sees_everything = logged_in and user_scope().everything
     return {
         "tenant": tenant,
@@ -186,8 +216,7 @@ def _shell_context() -> dict[str, Any]:
         "sees_everything": sees_everything,
         "scope_trails": describe_scope() if logged_in and not sees_everything else [],
         "county_wide_roles": COUNTY_WIDE_ROLES,
-        "may_admin": role in ADMIN_ROLES,
-        "may_audit": role in AUDIT_ROLES,
+        "may": Rights.of(me()) if logged_in else None,
         "locale": str(get_locale() or ""),
         "here": request.full_path if request.query_string else request.path,
     }

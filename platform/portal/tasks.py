@@ -473,7 +473,7 @@ def my_day() -> Any:
 
 
 @bp.route("/tasks/notice-board", methods=["GET", "POST"])
-@roles_required(frozenset({Role.GRID_WORKER}))
+@roles_required(public.NOTICE_BOARD_ROLES)
 def my_notice_board() -> Any:
     session, user = db_session(), me()
     form = NoticeBoardForm()

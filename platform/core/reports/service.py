@@ -86,9 +86,14 @@ SOURCE_LABELS = {
 # --- periods ----------------------------------------------------------------------------------
 
 
+def may_read(user: User) -> bool:
+    """Whether ``user``'s role reads period reports."""
+    return user.role in READER_ROLES
+
+
 def check_may_read(user: User) -> None:
     """Forbidden unless ``user``'s role reads period reports."""
-    if user.role not in READER_ROLES:
+    if not may_read(user):
         raise Forbidden(_("您的角色不能查看期间报表"))
 
 

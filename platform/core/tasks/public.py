@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import User
+from gridgov.core.accounts.models import Role, User
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy import service as hierarchy
@@ -58,6 +58,14 @@ def notice_board(session: Session, grid: Node) -> NoticeBoard:
     photo = session.get(StoredFile, entry.photo_file_id) if entry and entry.photo_file_id else None
     phone = worker.phone if worker and entry and entry.shows_phone else None
     return NoticeBoard(grid=grid, worker=worker, phone=phone, photo=photo)
+
+
+NOTICE_BOARD_ROLES = frozenset({Role.GRID_WORKER})  # a grid's board shows its worker
+
+
+def may_keep_notice_board(user: User) -> bool:
+    """Whether ``user`` has a notice board of their own to keep (the grid worker)."""
+    return user.role in NOTICE_BOARD_ROLES
 
 
 def set_notice_board(

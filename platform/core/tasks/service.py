@@ -1578,11 +1578,16 @@ def _snapshot(task: Task) -> dict[str, Any]:
 REPORTER_ROLES = frozenset(role.value for role in Role) - {Role.AUDIT_ADMIN}
 
 
+def may_report(user: User) -> bool:
+    """Whether ``user``'s role files and works on tasks (everyone's but the audit role's)."""
+    return user.role in REPORTER_ROLES
+
+
 def check_may_report(user: User, scope: Scope, node: Node) -> None:
     """A task is filed by staff (not the audit role) under a node of their scope."""
     if not scope.contains(node):
         raise NotFound(_("没有这个节点"), field="node_id")
-    if user.role not in REPORTER_ROLES:
+    if not may_report(user):
         raise Forbidden(_("您的角色不能上报事件"))
 
 
