@@ -12,8 +12,7 @@ from openpyxl import load_workbook
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
-from gridgov.core.tasks import exports
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, exports
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
 
 COUNTY_ZONE = zone_named(DEFAULT_TIME_ZONE)  # the test counties' zone
@@ -28,7 +27,7 @@ def carded(session, county, report):
         report(title="井盖破损")
         report(title="路灯不亮", node=county.grids[1])
         report(by=county.workers[4], node=county.grids[4], title="别镇的事")
-    tasks.sweep_cards(session, now=MONDAY_9 + dt.timedelta(days=1))
+    cards.sweep_cards(session, now=MONDAY_9 + dt.timedelta(days=1))
 
 
 def rows_of(session, export) -> list[tuple]:
