@@ -51,10 +51,9 @@ def build_march(session: Session) -> County:
 
     def report(hours, source="patrol", node=None, category="民生事项", by=None):
         with time_machine.travel(at(hours), tick=False):
-            task, _new = reporting.report_task(
+            task, _new = reporting.file_task(
                 session,
                 by,
-                scope_of(session, by),
                 node or county.grids[0],
                 reporting.Report(category=category, title="事件", source=source),
             )

@@ -22,18 +22,14 @@ def county(session: Session) -> County:
 
 @pytest.fixture
 def report(session: Session, county: County) -> Callable[..., Task]:
-    """Report a task as grid worker 0 in grid 0 (or as ``by`` in ``node``)."""
+    """File a task as grid worker 0 in grid 0 (or as ``by`` in ``node``, wherever the test
+    needs it: who may report where is test_reporting's)."""
 
     def _report(by: User | None = None, node: Any = None, **fields: Any) -> Task:
         fields.setdefault("category", "民生事项")
         fields.setdefault("title", "路灯不亮")
-        by = by or county.workers[0]
-        task, _created = reporting.report_task(
-            session,
-            by,
-            scope_of(session, by),
-            node or county.grids[0],
-            reporting.Report(**fields),
+        task, _created = reporting.file_task(
+            session, by or county.workers[0], node or county.grids[0], reporting.Report(**fields)
         )
         return task
 
