@@ -1,6 +1,6 @@
-"""Reading the task engine: the task types a county uses, the tasks a user reads (the rule
-modules apply to their own records too), what waits on a user, and a task's log, links, cards
-and files."""
+"""Reading the task engine: the task types a county uses, which tasks a user reads (the rule
+the modules apply to their own records too), what waits on a user, and a task's log, links,
+cards and files."""
 
 from __future__ import annotations
 
