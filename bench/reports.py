@@ -30,7 +30,7 @@ from gridgov.app import create_app
 from gridgov.core.db import db_session, make_engine, set_tenant
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.reports import service as reports
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from gridgov.core.tenancy.county_time import Period
 from gridgov.core.tenancy.models import Tenant
 
@@ -149,7 +149,7 @@ def measure(app_url: str, instance: str, runs: int) -> list[tuple[str, float, fl
         session = db_session()
         tenant = session.scalar(select(Tenant).where(Tenant.slug == "big"))
         set_tenant(session, tenant.id)
-        registry = tasks.registry()
+        registry = reading.registry()
         clock = tenant.clock
         top = session.scalar(select(Node).where(Node.level == 0))
         township = session.scalar(select(Node).where(Node.level == 1).order_by(Node.id))

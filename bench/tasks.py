@@ -31,8 +31,8 @@ from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import db_session, make_engine, set_tenant
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.tasks import cards, reading, transitions
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.models import Tenant
 from gridgov.migrations import upgrade
@@ -327,7 +327,7 @@ class Side:
 
 def measure(
     owner_url: str, app_url: str, instance: str, runs: int
-) -> tuple[dict[str, tuple[Figure, Figure]], tasks.SweepResult]:
+) -> tuple[dict[str, tuple[Figure, Figure]], cards.SweepResult]:
     """Every figure with the tenant filter on (the app's role) and off (the owner, unfiltered),
     the calls of both sides interleaved; the sweep once per side."""
     app = create_app({"DATABASE_URL": app_url, "INSTANCE_PATH": instance})
@@ -338,14 +338,14 @@ def measure(
         unfiltered = core_db.SessionFactory(bind=owner)
         unfiltered.info[FILTER_OFF] = True
         off = Side.of(unfiltered)
-        registry = tasks.registry()
+        registry = reading.registry()
 
         def dashboard(side: Side) -> Callable[[], Any]:
             return lambda: dashboards.dashboard(side.session, side.tenant, registry, side.top)
 
         def worker_list(side: Side) -> Callable[[], Any]:
             def call() -> None:
-                query = tasks.my_tasks(
+                query = reading.my_tasks(
                     side.session, side.worker, scope_of(side.session, side.worker)
                 )
                 count = select(func.count()).select_from(query.order_by(None).subquery())
@@ -358,7 +358,7 @@ def measure(
             def call() -> None:
                 user = getattr(side, role)
                 scope = scope_of(side.session, user)
-                query = tasks.waiting_on(side.session, user, scope)
+                query = reading.waiting_on(side.session, user, scope)
                 count = select(func.count()).select_from(query.order_by(None).subquery())
                 side.session.scalar(count)
                 list(side.session.scalars(query.limit(50)))
@@ -384,7 +384,7 @@ def measure(
         swept = {}
         for name, side in (("off", off), ("on", on)):
             started = time.perf_counter()
-            swept[name] = tasks.sweep_cards(side.session)
+            swept[name] = cards.sweep_cards(side.session)
             side.session.commit()
             swept[name + " ms"] = (time.perf_counter() - started) * 1000
             if name == "off":
@@ -425,7 +425,7 @@ def _accept(session: Session, queue: Iterator[tuple[int, int]]) -> Callable[[], 
             )
             stations[grid.parent_id] = station
         task = session.get(Task, task_id)
-        tasks.transition(session, station, scope_of(session, station), task, "accept")
+        transitions.transition(session, station, scope_of(session, station), task, "accept")
         session.commit()
 
     return accept

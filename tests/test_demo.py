@@ -23,7 +23,7 @@ from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, supervision
 from gridgov.core.tasks.models import Card, Rating, Task, TaskCard, TaskTransition
 from gridgov.core.tenancy import service as tenancy
 from gridgov.extensions import limiter
@@ -87,7 +87,7 @@ def test_the_demo_has_open_tasks_with_yellow_and_red_cards_from_the_sweep_over_p
     def read(session, user_of):
         top = session.scalar(select(Node).where(Node.parent_id.is_(None)))
         admin = user_of(ADMIN)
-        readable = tasks.visible_filter(session, admin, scope_of(session, admin))
+        readable = reading.visible_filter(session, admin, scope_of(session, admin))
         red = session.scalars(dashboards.overdue_tasks(top, readable)).all()
         yellow = session.scalars(
             dashboards.overdue_tasks(top, readable, card=Card.YELLOW.value)
@@ -136,12 +136,12 @@ def test_the_demo_has_a_supervision_list_and_every_levels_waiting_list(demo_app)
     def read(session, user_of):
         top = session.scalar(select(Node).where(Node.parent_id.is_(None)))
         admin = user_of(ADMIN)
-        listed = tasks.supervision_list(session, admin, scope_of(session, admin), top)
+        listed = supervision.supervision_list(session, admin, scope_of(session, admin), top)
         found = {"supervision": len(session.scalars(listed).all())}
         for name in (STATION, TOWNSHIP, FIRE_OFFICER, JUSTICE_OFFICER, WORKER):
             user = user_of(name)
             found[name] = len(
-                first_ids(session, tasks.waiting_on(session, user, scope_of(session, user)), 100)
+                first_ids(session, reading.waiting_on(session, user, scope_of(session, user)), 100)
             )
         return found
 
@@ -156,14 +156,14 @@ def test_the_demo_has_closed_tasks_revisited_with_each_rating(demo_app):
         admin = user_of(ADMIN)
         scope = scope_of(session, admin)
         rated = session.scalars(
-            tasks.visible_tasks(session, admin, scope, tasks.TaskFilter(state="evaluated"))
+            reading.visible_tasks(session, admin, scope, reading.TaskFilter(state="evaluated"))
         ).all()
         revisited = session.scalars(
-            tasks.visible_tasks(session, admin, scope, tasks.TaskFilter(state="revisited"))
+            reading.visible_tasks(session, admin, scope, reading.TaskFilter(state="revisited"))
         ).all()
         top = session.scalar(select(Node).where(Node.parent_id.is_(None)))
         board = dashboards.dashboard(
-            session, tenancy.get_by_slug(session, "demo"), tasks.registry(), top
+            session, tenancy.get_by_slug(session, "demo"), reading.registry(), top
         )
         return {t.rating for t in rated}, all(not t.is_open for t in rated), len(revisited), board
 
@@ -216,20 +216,20 @@ def test_the_demo_lists_show_rows_on_the_portal_for_the_admin_station_and_depart
         for name in (STATION, TOWNSHIP, FIRE_OFFICER, JUSTICE_OFFICER):
             user = user_of(name)
             waiting[name] = first_ids(
-                session, tasks.waiting_on(session, user, scope_of(session, user))
+                session, reading.waiting_on(session, user, scope_of(session, user))
             )[0]
         admin, admin_scope = user_of(ADMIN), scope_of(session, user_of(ADMIN))
-        readable = tasks.visible_filter(session, admin, admin_scope)
+        readable = reading.visible_filter(session, admin, admin_scope)
         red = first_ids(session, dashboards.overdue_tasks(top, readable))[0]
-        yellow_query = tasks.visible_tasks(
+        yellow_query = reading.visible_tasks(
             session,
             user_of(ADMIN),
             scope_of(session, user_of(ADMIN)),
-            tasks.TaskFilter(card=Card.YELLOW.value, is_open=True),
+            reading.TaskFilter(card=Card.YELLOW.value, is_open=True),
         )
         yellow = first_ids(session, yellow_query)[0]
         supervised = (
-            session.scalars(tasks.supervision_list(session, admin, admin_scope, top))
+            session.scalars(supervision.supervision_list(session, admin, admin_scope, top))
             .first()
             .task_id
         )

@@ -6,9 +6,9 @@ import datetime as dt
 
 import time_machine
 
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import set_tenant
-from gridgov.core.tasks import counters
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import counters, reporting
 from gridgov.core.tasks.models import Task
 from tests.factories import build_county
 
@@ -16,11 +16,12 @@ from tests.factories import build_county
 def test_sweep_cards_the_overdue_tasks_of_each_county(session, app):
     county = build_county(session)
     with time_machine.travel(dt.datetime(2024, 3, 4, 1, 0, tzinfo=dt.UTC), tick=False):
-        task, _ = tasks.report_task(
+        task, _ = reporting.report_task(
             session,
             county.workers[0],
+            scope_of(session, county.workers[0]),
             county.grids[0],
-            tasks.Report(category="民生事项", title="垃圾堆放"),
+            reporting.Report(category="民生事项", title="垃圾堆放"),
         )
     session.commit()
     result = app.test_cli_runner().invoke(args=["tasks", "sweep"])
@@ -32,8 +33,12 @@ def test_sweep_cards_the_overdue_tasks_of_each_county(session, app):
 
 def test_recount_rebuilds_the_counters(session, app):
     county = build_county(session)
-    tasks.report_task(
-        session, county.workers[0], county.grids[0], tasks.Report(category="民生事项", title="噪音")
+    reporting.report_task(
+        session,
+        county.workers[0],
+        scope_of(session, county.workers[0]),
+        county.grids[0],
+        reporting.Report(category="民生事项", title="噪音"),
     )
     kept = counters.stored(session)
     session.commit()

@@ -17,7 +17,7 @@ from gridgov.core.errors import NotFound
 from gridgov.core.i18n import _
 from gridgov.core.reports import service as reports
 from gridgov.core.reports.workbook import to_xlsx
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from gridgov.web import current_tenant
 
 blp = ApiBlueprint(
@@ -69,4 +69,4 @@ def _report(args: dict[str, Any]) -> reports.PeriodReport:
             raise NotFound(_("没有可查看的节点"))
         node = roots[0]
     period = reports.period_between(tenant.clock, args.get("first"), args.get("last"))
-    return reports.period_report(session, tenant, tasks.registry(), node, period)
+    return reports.period_report(session, tenant, reading.registry(), node, period)

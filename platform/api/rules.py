@@ -23,8 +23,7 @@ from gridgov.api.rules_schemas import (
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
-from gridgov.core.tasks import calendar, rules
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import calendar, reading, rules
 from gridgov.core.tasks.models import CalendarDay, TaskRuleVersion
 from gridgov.web import current_tenant
 
@@ -87,7 +86,7 @@ class RuleTable(MethodView):
             session,
             caller.user,
             current_tenant(),
-            tasks.registry(),
+            reading.registry(),
             [rules.RuleSpec(**row) for row in data["rules"]],
             source="api",
             note=data["note"],
@@ -123,7 +122,7 @@ class EngineDefaults(MethodView):
     @blp.response(200, DefaultStageSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
         """The engine's settings of every open stage: what holds where the table says nothing"""
-        usable = tasks.usable_types(db_session())
+        usable = reading.usable_types(db_session())
         return [
             {
                 "task_type": d.task_type.name,

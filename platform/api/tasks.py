@@ -46,9 +46,17 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import exports, rules
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import (
+    exports,
+    notifications,
+    reading,
+    reporting,
+    supervision,
+    transitions,
+    worker_day,
+)
 from gridgov.core.tasks.counters import Months
+from gridgov.core.tasks.detail import TaskDetail, detail_of, task_detail
 from gridgov.core.tasks.models import Source, Task, TaskExport
 from gridgov.core.tasks.workflow import TransitionRule
 from gridgov.web import current_tenant
@@ -63,66 +71,13 @@ blp = ApiBlueprint(
 ATTACHMENT_KINDS = {FileKind.IMAGE, FileKind.PDF, FileKind.OFFICE, FileKind.SPREADSHEET}
 
 
-@dataclass(frozen=True)
-class TaskView:
-    """A task with what its detail page shows beside it."""
-
-    task: Task
-    node: Node
-    current_node: Node
-    links: list[dict[str, Any]]
-    actions: list[dict[str, Any]]
-    history: list[Any]
-    cards: list[Any]
-    attachments: list[Any]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.task, name)
-
-
-def detail(task: Task, caller: Caller) -> TaskView:
-    session = db_session()
-    task_type = tasks.registry().get(task.task_type)
-    return TaskView(
-        task=task,
-        node=hierarchy.get_node(session, task.node_id),
-        current_node=hierarchy.get_node(session, task.current_node_id),
-        links=[{"kind": link.kind, "id": link.ref_id} for link in tasks.links(session, task)],
-        actions=[
-            action_of(rule)
-            for rule in tasks.allowed_actions(session, caller.user, caller.scope, task)
-        ],
-        history=tasks.history(session, task),
-        cards=[
-            {
-                **{k: getattr(card, k) for k in ("color", "state", "node_id", "due_at", "at")},
-                "points": rules.card_points(session, card, task_type, task.category),
-            }
-            for card in tasks.cards(session, task)
-        ],
-        attachments=tasks.attachments(session, task),
-    )
-
-
-def action_of(rule: TransitionRule) -> dict[str, Any]:
-    """An action as the API lists it: whether it needs a comment, answers the resident with it,
-    takes a ``rating``."""
-    return {
-        "action": rule.action,
-        "label": str(rule.label),
-        "needs_comment": rule.needs_comment,
-        "answers_resident": rule.answers_resident,
-        "takes_rating": rule.takes_rating,
-    }
-
-
 def visible(task_id: int) -> Task:
     caller = current_caller()
-    return tasks.visible_task(db_session(), caller.user, caller.scope, task_id)
+    return reading.visible_task(db_session(), caller.user, caller.scope, task_id)
 
 
-def _report_from(data: dict[str, Any], source: str | None = None) -> tasks.Report:
-    return tasks.Report(
+def _report_from(data: dict[str, Any], source: str | None = None) -> reporting.Report:
+    return reporting.Report(
         category=data["category"],
         title=data["title"],
         description=data.get("description", ""),
@@ -134,21 +89,11 @@ def _report_from(data: dict[str, Any], source: str | None = None) -> tasks.Repor
         longitude=data.get("longitude"),
         priority=data["priority"],
         deadline=data.get("deadline"),
-        links=[(link["kind"], link["id"]) for link in data.get("links", [])],
+        links=[(link["kind"], link["ref_id"]) for link in data.get("links", [])],
         idempotency_key=data.get("idempotency_key"),
         external_id=data.get("external_id"),
         file_ids=data.get("file_ids", []),
     )
-
-
-def _attach_files(caller: Caller, task: Task, file_ids: list[int]) -> None:
-    """Attach files the caller uploaded before (by id) to ``task``."""
-    session = db_session()
-    for file_id in dict.fromkeys(file_ids):
-        stored = files.get_file(session, file_id)
-        if stored.created_by_id != caller.user.id:
-            raise NotFound(_("没有这个文件"), field="file_ids")
-        tasks.attach_file(session, caller.user, task, stored)
 
 
 def _top_node(caller: Caller, node_id: int | None) -> Node:
@@ -176,9 +121,9 @@ class Tasks(MethodView):
         """
         session, caller = db_session(), current_caller()
         node = access.visible_node(session, caller, args["node_id"]) if "node_id" in args else None
-        filters = tasks.TaskFilter(**{k: v for k, v in args.items() if k != "node_id"}, node=node)
+        filters = reading.TaskFilter(**{k: v for k, v in args.items() if k != "node_id"}, node=node)
         return page_of(
-            tasks.visible_tasks(session, caller.user, caller.scope, filters),
+            reading.visible_tasks(session, caller.user, caller.scope, filters),
             pagination_parameters,
         )
 
@@ -197,12 +142,10 @@ class Tasks(MethodView):
         """
         session, caller = db_session(), current_caller()
         node = access.visible_node(session, caller, data["node_id"])
-        tasks.check_may_report(caller.user, caller.scope, node)
-        task, created = tasks.report_task(session, caller.user, node, _report_from(data))
-        if created:
-            _attach_files(caller, task, data["file_ids"])
+        report = _report_from(data)
+        task, created = reporting.report_task(session, caller.user, caller.scope, node, report)
         session.commit()
-        return detail(task, caller), 201 if created else 200
+        return detail_of(session, caller.user, caller.scope, task), 201 if created else 200
 
 
 @blp.route("/intake")
@@ -226,7 +169,7 @@ class Intake(MethodView):
             {**data, "source": Source.HOTLINE.value, "task_type": "default"},
             source=Source.HOTLINE.value,
         )
-        task, created = tasks.report_task(session, caller.user, node, report)
+        task, created = reporting.report_task(session, caller.user, caller.scope, node, report)
         session.commit()
         return task, 201 if created else 200
 
@@ -266,7 +209,7 @@ class TaskTypeView:
     initial: str
     categories: list[str]
     states: list[dict[str, Any]]
-    actions: list[dict[str, Any]]
+    actions: list[TransitionRule]
 
 
 @blp.route("/types")
@@ -289,7 +232,7 @@ class TaskTypes(MethodView):
                 module=t.module,
                 public=t.public,
                 initial=t.initial,
-                categories=tasks.categories(tenant, t),
+                categories=reading.categories(tenant, t),
                 states=[
                     {
                         "name": s.name,
@@ -299,9 +242,9 @@ class TaskTypes(MethodView):
                     }
                     for s in t.states
                 ],
-                actions=[action_of(r) for a in t.actions for r in t.rules(a)[:1]],
+                actions=[r for a in t.actions for r in t.rules(a)[:1]],
             )
-            for t in tasks.usable_types(session, caller.scope)
+            for t in reading.usable_types(session, caller.scope)
         ]
 
 
@@ -313,7 +256,7 @@ class MyTasks(MethodView):
     def get(self, pagination_parameters: Any) -> list[Task]:
         """A grid worker's open tasks, by deadline"""
         caller = current_caller()
-        query = tasks.my_tasks(db_session(), caller.user, caller.scope)
+        query = reading.my_tasks(db_session(), caller.user, caller.scope)
         return page_of(query, pagination_parameters)
 
 
@@ -325,7 +268,9 @@ class Waiting(MethodView):
     def get(self, pagination_parameters: Any) -> list[Task]:
         """The tasks the caller can move on now at their own level (or department), by deadline"""
         session, caller = db_session(), current_caller()
-        return page_of(tasks.waiting_on(session, caller.user, caller.scope), pagination_parameters)
+        return page_of(
+            reading.waiting_on(session, caller.user, caller.scope), pagination_parameters
+        )
 
 
 @blp.route("/overdue")
@@ -338,7 +283,7 @@ class Overdue(MethodView):
         """Open tasks with a red card in a node's subtree, most overdue first"""
         caller = current_caller()
         node = _top_node(caller, args.get("node_id"))
-        readable = tasks.visible_filter(db_session(), caller.user, caller.scope)
+        readable = reading.visible_filter(db_session(), caller.user, caller.scope)
         return page_of(dashboards.overdue_tasks(node, readable), pagination_parameters)
 
 
@@ -346,9 +291,10 @@ class Overdue(MethodView):
 class TaskById(MethodView):
     @blp.requires("tasks:read")
     @blp.response(200, TaskDetailSchema)
-    def get(self, task_id: int) -> TaskView:
+    def get(self, task_id: int) -> TaskDetail:
         """A task with its log, cards, attachments and the actions the caller may take"""
-        return detail(visible(task_id), current_caller())
+        caller = current_caller()
+        return task_detail(db_session(), caller.user, caller.scope, task_id)
 
 
 @blp.route("/<int:task_id>/transitions")
@@ -358,12 +304,12 @@ class Transitions(MethodView):
     @blp.paginate()
     def get(self, task_id: int, pagination_parameters: Any) -> list[Any]:
         """The task's log, oldest first"""
-        return page_of(tasks.history(db_session(), visible(task_id)), pagination_parameters)
+        return page_of(reading.history(db_session(), visible(task_id)), pagination_parameters)
 
     @blp.requires("tasks:write")
     @blp.arguments(TransitionRequestSchema)
     @blp.response(200, TaskDetailSchema)
-    def post(self, data: dict[str, Any], task_id: int) -> TaskView:
+    def post(self, data: dict[str, Any], task_id: int) -> TaskDetail:
         """Take an action on the task (accept, dispatch, handle, close, escalate, return …)
 
         403 when the caller's role or level may not take it; 409 when the task's state does
@@ -374,7 +320,7 @@ class Transitions(MethodView):
         target = None
         if data["target_node_id"] is not None:
             target = access.visible_node(session, caller, data["target_node_id"])
-        move = tasks.Move(
+        move = transitions.Move(
             comment=data["comment"],
             file_ids=data["file_ids"],
             target_node=target,
@@ -382,10 +328,12 @@ class Transitions(MethodView):
             department_id=data["department_id"],
             rating=data["rating"],
         )
-        task = tasks.transition(session, caller.user, caller.scope, task, data["action"], move)
-        _attach_files(caller, task, data["file_ids"])
+        task = transitions.transition(
+            session, caller.user, caller.scope, task, data["action"], move
+        )
+        reporting.attach_own_files(session, caller.user, task, data["file_ids"])
         session.commit()
-        return detail(task, caller)
+        return detail_of(session, caller.user, caller.scope, task)
 
 
 @blp.route("/bulk-transitions")
@@ -393,7 +341,7 @@ class BulkTransitions(MethodView):
     @blp.requires("tasks:write")
     @blp.arguments(BulkTransitionRequestSchema)
     @blp.response(200, BulkResultSchema)
-    def post(self, data: dict[str, Any]) -> tasks.BulkResult:
+    def post(self, data: dict[str, Any]) -> transitions.BulkResult:
         """Accept or dispatch several tasks at once (triage at a level)
 
         Each task is tried on its own: ``refused`` names those that were not moved and why.
@@ -402,13 +350,13 @@ class BulkTransitions(MethodView):
         target = None
         if data["target_node_id"] is not None:
             target = access.visible_node(session, caller, data["target_node_id"])
-        move = tasks.Move(
+        move = transitions.Move(
             comment=data["comment"],
             target_node=target,
             target_role=data["target_role"],
             department_id=data["department_id"],
         )
-        result = tasks.transition_many(
+        result = transitions.transition_many(
             session, caller.user, caller.scope, data["task_ids"], data["action"], move
         )
         session.commit()
@@ -421,7 +369,7 @@ class Attachment(MethodView):
     @blp.response(200, schema=None)
     def get(self, task_id: int, file_id: int) -> Response:
         """Download one of the task's files"""
-        stored = tasks.attachment(db_session(), visible(task_id), file_id)
+        stored = reading.attachment(db_session(), visible(task_id), file_id)
         return send_file(
             files.file_path(stored), mimetype=stored.content_type, download_name=stored.name
         )
@@ -440,7 +388,7 @@ class TaskSupervision(MethodView):
         session, caller = db_session(), current_caller()
         task = visible(task_id)
         node = access.visible_node(session, caller, data["node_id"])
-        supervision = tasks.supervise(
+        order = supervision.supervise(
             session,
             caller.user,
             caller.scope,
@@ -451,7 +399,7 @@ class TaskSupervision(MethodView):
             is_listed=data["is_listed"],
         )
         session.commit()
-        return supervision
+        return order
 
 
 @blp.route("/supervision")
@@ -464,7 +412,7 @@ class Supervisions(MethodView):
         """The supervision list of a level (and the levels below), open ones first"""
         caller = current_caller()
         node = _top_node(caller, args.get("node_id"))
-        query = tasks.supervision_list(
+        query = supervision.supervision_list(
             db_session(), caller.user, caller.scope, node, include_ended=args["include_ended"]
         )
         return page_of(query, pagination_parameters)
@@ -537,7 +485,7 @@ class TaskExportFile(MethodView):
 def _dashboard(args: dict[str, Any]) -> dashboards.Dashboard:
     node = _top_node(current_caller(), args.get("node_id"))
     period = Months(first=args.get("first_month"), last=args.get("last_month"))
-    return dashboards.dashboard(db_session(), current_tenant(), tasks.registry(), node, period)
+    return dashboards.dashboard(db_session(), current_tenant(), reading.registry(), node, period)
 
 
 @blp.route("/notifications")
@@ -548,7 +496,7 @@ class Notifications(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """The caller's notifications (cards, emergencies, dispatches), newest first"""
-        query = tasks.notifications(
+        query = notifications.notifications(
             db_session(), current_caller().user, unread_only=args["unread_only"]
         )
         return page_of(query, pagination_parameters)
@@ -561,7 +509,7 @@ class NotificationRead(MethodView):
     def post(self, notification_id: int) -> Any:
         """Mark one of the caller's notifications read"""
         session = db_session()
-        found = tasks.mark_read(session, current_caller().user, notification_id)
+        found = notifications.mark_read(session, current_caller().user, notification_id)
         session.commit()
         return found
 
@@ -573,7 +521,7 @@ class Patrols(MethodView):
     def get(self) -> list[Any]:
         """The caller's patrols today (一日双巡)"""
         today = current_tenant().clock.today()
-        return tasks.patrols_of(db_session(), current_caller().user, today)
+        return worker_day.patrols_of(db_session(), current_caller().user, today)
 
     @blp.requires("tasks:write")
     @blp.arguments(PatrolSchema)
@@ -582,7 +530,7 @@ class Patrols(MethodView):
         """Check in a patrol now, with the place"""
         session, caller = db_session(), current_caller()
         node = access.visible_node(session, caller, data["node_id"])
-        patrol = tasks.check_in(
+        patrol = worker_day.check_in(
             session,
             caller.user,
             caller.scope,
@@ -602,7 +550,7 @@ class WorkerLogs(MethodView):
     @blp.response(200, WorkerLogSchema)
     def get(self, day: str) -> Any:
         """The caller's daily log (网格员日志) of a day (YYYY-MM-DD)"""
-        entry = tasks.log_of(db_session(), current_caller().user, _day(day))
+        entry = worker_day.log_of(db_session(), current_caller().user, _day(day))
         if entry is None:
             raise NotFound(_("这一天还没有日志"))
         return entry
@@ -613,7 +561,7 @@ class WorkerLogs(MethodView):
     def put(self, data: dict[str, Any], day: str) -> Any:
         """Write the caller's daily log of a day (YYYY-MM-DD)"""
         session = db_session()
-        entry = tasks.write_log(session, current_caller().user, _day(day), data["text"])
+        entry = worker_day.write_log(session, current_caller().user, _day(day), data["text"])
         session.commit()
         return entry
 

@@ -22,7 +22,9 @@ RATINGS = [r.value for r in Rating]
 
 class LinkSchema(ApiSchema):
     kind = fields.String(required=True, metadata={"description": "person, dwelling 或 site"})
-    id = fields.Integer(required=True, metadata={"description": "人口、房屋或单位场所的 id"})
+    id = fields.Integer(
+        required=True, attribute="ref_id", metadata={"description": "人口、房屋或单位场所的 id"}
+    )
 
 
 class TaskReportSchema(ApiSchema):
@@ -111,11 +113,11 @@ class TransitionRequestSchema(ApiSchema):
 
 
 class CardSchema(ApiSchema):
-    color = fields.String(dump_only=True)
-    state = fields.String(dump_only=True)
-    node_id = fields.Integer(dump_only=True)
-    due_at = fields.DateTime(dump_only=True)
-    at = fields.DateTime(dump_only=True)
+    color = fields.String(dump_only=True, attribute="card.color")
+    state = fields.String(dump_only=True, attribute="card.state")
+    node_id = fields.Integer(dump_only=True, attribute="card.node_id")
+    due_at = fields.DateTime(dump_only=True, attribute="card.due_at")
+    at = fields.DateTime(dump_only=True, attribute="card.at")
     points = fields.Float(
         dump_only=True, metadata={"description": "考核扣分（按给牌时有效的规则表）"}
     )
@@ -164,7 +166,16 @@ class TaskSchema(ApiSchema):
     closed_at = fields.DateTime(dump_only=True)
 
 
+# What a task's detail holds beside the task; its other fields are the task's.
+DETAIL_PARTS = frozenset(
+    {"node", "current_node", "links", "actions", "history", "cards", "attachments"}
+)
+
+
 class TaskDetailSchema(TaskSchema):
+    """A task's detail (``gridgov.core.tasks.detail.TaskDetail``): the task's own fields, then
+    what the detail holds beside it."""
+
     rating_comment = fields.String(dump_only=True)
     external_id = fields.String(dump_only=True)
     node = fields.Nested(NodeRefSchema, dump_only=True)
@@ -174,6 +185,10 @@ class TaskDetailSchema(TaskSchema):
     history = fields.List(fields.Nested(TransitionSchema), dump_only=True)
     cards = fields.List(fields.Nested(CardSchema), dump_only=True)
     attachments = fields.List(fields.Nested(StoredFileSchema), dump_only=True)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        source = obj if attr in DETAIL_PARTS else obj.task
+        return super().get_attribute(source, attr, default)
 
 
 class SupervisionRequestSchema(ApiSchema):

@@ -28,8 +28,7 @@ from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov.core.tasks.models import Task
 from gridgov.extensions import limiter
 from gridgov.portal.forms import show_domain_error
@@ -68,7 +67,7 @@ def _secret() -> str:
 
 def _report_form() -> tuple[ResidentReportForm, public.Challenge]:
     form = ResidentReportForm()
-    form.category.choices = category_choices(tasks.usable_types(db_session(), public=True))
+    form.category.choices = category_choices(reading.usable_types(db_session(), public=True))
     challenge = public.new_challenge(_secret())
     form.challenge.data = challenge.token
     return form, challenge
@@ -120,7 +119,7 @@ def report(code: str) -> Any:
         task = public.report_as_resident(
             session,
             grid,
-            tasks.Report(
+            reporting.Report(
                 task_type=task_type,
                 category=category,
                 title=form.title.data or "",
@@ -131,7 +130,7 @@ def report(code: str) -> Any:
         )
         stored = stored_photo(None, form.photo.data)
         if stored is not None:
-            tasks.attach_file(session, None, task, stored)
+            reporting.attach_file(session, None, task, stored)
         session.commit()
     except DomainError as error:
         session.rollback()
@@ -155,7 +154,7 @@ def _report_page(form: Any, challenge: public.Challenge, grid: Any, status: int 
 
 def _task_by_code(code: str) -> Task:
     try:
-        return tasks.get_task_by_code(db_session(), code)
+        return reading.get_task_by_code(db_session(), code)
     except NotFound:
         abort(404)
 
@@ -179,7 +178,9 @@ def track(code: str) -> Any:
         if form.validate():
             session = db_session()
             try:
-                tasks.evaluate_as_resident(session, task, form.rating.data, form.comment.data or "")
+                transitions.evaluate_as_resident(
+                    session, task, form.rating.data, form.comment.data or ""
+                )
                 session.commit()
                 return redirect(url_for("public.track", code=task.code))
             except DomainError as error:

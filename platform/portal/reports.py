@@ -18,7 +18,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.reports import service as reports
 from gridgov.core.reports.workbook import to_xlsx
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from gridgov.portal.forms import show_domain_error
 from gridgov.portal.shell import bp, roles_required, scope_roots, user_scope, visible_node
 from gridgov.web import current_tenant
@@ -68,7 +68,7 @@ def _report_for(form: PeriodForm) -> reports.PeriodReport | None:
     except DomainError as error:
         show_domain_error(form, error, {"from": "first", "to": "last"})
         return None
-    return reports.period_report(db_session(), current_tenant(), tasks.registry(), node, period)
+    return reports.period_report(db_session(), current_tenant(), reading.registry(), node, period)
 
 
 @bp.get("/reports/period")

@@ -26,8 +26,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.registry import access as registry_access
 from gridgov.core.reports import service as reports
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reporting
 from gridgov.portal.forms import show_domain_error
 from gridgov.web import add_slug, bind_tenant, current_tenant
 
@@ -196,7 +195,7 @@ class Rights:
             audit=access.may_read_audit(user),
             registry=registry_access.may_read(user),
             registry_import=registry_access.may_import(user),
-            tasks=tasks.may_report(user),
+            tasks=reporting.may_report(user),
             period_reports=reports.may_read(user),
             notice_board=public.may_keep_notice_board(user),
         )

@@ -18,8 +18,7 @@ from wtforms.validators import DataRequired, Length
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.i18n import _
-from gridgov.core.tasks import calendar, rules
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import calendar, reading, rules
 from gridgov.core.tasks.rules import RuleSpec
 from gridgov.portal.forms import show_domain_error
 from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required
@@ -83,7 +82,7 @@ def save_task_rules() -> Any:
                 session,
                 me(),
                 current_tenant(),
-                tasks.registry(),
+                reading.registry(),
                 [spec for _shown, spec in specs],
                 source="portal",
                 note=form.note.data or "",
@@ -140,7 +139,7 @@ def _rules_page(form: RuleTableForm, rows: list[Row]) -> str:
         form=form,
         rows=shown,
         version=rules.current_version(session),
-        defaults=rules.engine_defaults(tasks.usable_types(session)),
+        defaults=rules.engine_defaults(reading.usable_types(session)),
         may_edit=me().role in ADMIN_ROLES,
         **_choices(),
     )
@@ -150,7 +149,7 @@ def _choices() -> dict[str, Any]:
     """What the table's selects offer: the county's types, stages, levels and categories."""
     session = db_session()
     tenant = current_tenant()
-    usable = tasks.usable_types(session)
+    usable = reading.usable_types(session)
     states: dict[str, str] = {}
     for task_type in usable:
         for state in task_type.states:
@@ -160,7 +159,7 @@ def _choices() -> dict[str, Any]:
         "types": [(t.name, str(t.label)) for t in usable],
         "states": list(states.items()),
         "levels": list(enumerate(tenant.level_names)),
-        "categories": sorted({c for t in usable for c in tasks.categories(tenant, t)}),
+        "categories": sorted({c for t in usable for c in reading.categories(tenant, t)}),
     }
 
 

@@ -34,8 +34,9 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import exports, public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import exports, public, reading, reporting, transitions, worker_day
+from gridgov.core.tasks import supervision as supervising
+from gridgov.core.tasks.detail import task_detail
 from gridgov.core.tasks.models import Task, TaskExport
 from gridgov.core.tasks.workflow import DEFAULT_TYPE, STAFF_ABOVE_GRID, TaskType
 from gridgov.portal.paging import paginate
@@ -66,7 +67,7 @@ LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("�
 
 def _visible_task(task_id: int) -> Task:
     try:
-        return tasks.visible_task(db_session(), me(), user_scope(), task_id)
+        return reading.visible_task(db_session(), me(), user_scope(), task_id)
     except NotFound:
         abort(404)
 
@@ -82,14 +83,17 @@ def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) ->
     session, user = db_session(), me()
     args = {"list": which}
     if which == "mine":
-        query = tasks.my_tasks(session, user, user_scope())
+        query = reading.my_tasks(session, user, user_scope())
     elif which == "waiting":
-        query = tasks.waiting_on(session, user, user_scope())
+        query = reading.waiting_on(session, user, user_scope())
     else:
         which = args["list"] = "all"
         card = request.args.get("card") or None
-        query = tasks.visible_tasks(
-            session, user, user_scope(), tasks.TaskFilter(card=card, is_open=True if card else None)
+        query = reading.visible_tasks(
+            session,
+            user,
+            user_scope(),
+            reading.TaskFilter(card=card, is_open=True if card else None),
         )
         if card:
             args["card"] = card
@@ -117,20 +121,22 @@ def bulk_act() -> Any:
     form = BulkForm()
     task_ids = [int(v) for v in request.form.getlist("task_ids") if v.isdigit()]
     session = db_session()
-    results: list[tasks.BulkResult] = []
+    results: list[transitions.BulkResult] = []
 
     def take() -> None:
         target, department_id = None, None
         if form.action.data == "dispatch":
             target, department_id = _picked_target(form.target.data or "")
-        move = tasks.Move(
+        move = transitions.Move(
             comment=form.comment.data or "",
             target_node=target,
             target_role=(form.target_role.data or None) if target is not None else None,
             department_id=department_id,
         )
         action = form.action.data or ""
-        results.append(tasks.transition_many(session, me(), user_scope(), task_ids, action, move))
+        results.append(
+            transitions.transition_many(session, me(), user_scope(), task_ids, action, move)
+        )
 
     back = "all" if request.form.get("list") == "all" else "waiting"
     aliases = {"target_node_id": "target", "department_id": "target", "task_ids": ""}
@@ -145,7 +151,7 @@ def bulk_act() -> Any:
 
 
 def _state_label(task: Task) -> str:
-    return str(tasks.registry().get(task.task_type).state(task.state).label)
+    return str(reading.registry().get(task.task_type).state(task.state).label)
 
 
 # A module's categories are offered as "<task type>::<category>" in groups named after their
@@ -159,10 +165,10 @@ def category_choices(types: list[TaskType]) -> Any:
     choices: dict[str, list[tuple[str, str]]] = {}
     for task_type in types:
         if task_type.module is None:
-            options = [(c, c) for c in tasks.categories(tenant, task_type)]
+            options = [(c, c) for c in reading.categories(tenant, task_type)]
         else:
             prefix = f"{task_type.name}{TYPE_SEPARATOR}"
-            options = [(prefix + c, c) for c in tasks.categories(tenant, task_type)]
+            options = [(prefix + c, c) for c in reading.categories(tenant, task_type)]
         choices[str(task_type.label)] = options
     if len(choices) == 1:
         return next(iter(choices.values()))
@@ -180,7 +186,7 @@ def _report_form() -> ReportForm:
     session = db_session()
     grids = _reporting_nodes(session)
     form.node.choices = [(node.id, node.name) for node in grids]
-    form.category.choices = category_choices(tasks.usable_types(session, user_scope()))
+    form.category.choices = category_choices(reading.usable_types(session, user_scope()))
     return form
 
 
@@ -212,13 +218,13 @@ def new_task() -> Any:
 
     def report() -> None:
         node = visible_node(form.node.data)
-        tasks.check_may_report(me(), user_scope(), node)
         task_type, category = type_and_category(form.category.data)
-        task, created = tasks.report_task(
+        task, _created = reporting.report_task(
             session,
             me(),
+            user_scope(),
             node,
-            tasks.Report(
+            reporting.Report(
                 task_type=task_type,
                 category=category,
                 title=form.title.data or "",
@@ -229,9 +235,8 @@ def new_task() -> Any:
                 longitude=form.longitude.data,
                 idempotency_key=form.idempotency_key.data or None,
             ),
+            uploads=_uploads(form.photo.data),
         )
-        if created:
-            _attach_upload(task, form.photo.data)
         made["task"] = task
 
     # The draft's key is a hidden field: a clash with another of the user's reports goes on top.
@@ -256,37 +261,43 @@ def stored_photo(actor: User | None, upload: Any, purpose: str = "task_attachmen
     )
 
 
+def _uploads(upload: Any) -> list[reporting.Upload]:
+    """The photo sent with a report, if one was chosen."""
+    if not upload or not upload.filename:
+        return []
+    return [reporting.Upload(name=upload.filename, data=upload.stream)]
+
+
 def _attach_upload(task: Task, upload: Any) -> None:
     stored = stored_photo(me(), upload)
     if stored is not None:
-        tasks.attach_file(db_session(), me(), task, stored)
+        reporting.attach_file(db_session(), me(), task, stored)
 
 
-def _render_task(task: Task, failed: ActionForm | None = None, status: int = 200) -> Any:
+def _render_task(task_id: int, failed: ActionForm | None = None, status: int = 200) -> Any:
     session = db_session()
-    rules = tasks.allowed_actions(session, me(), user_scope(), task)
+    try:
+        detail = task_detail(session, me(), user_scope(), task_id)
+    except NotFound:
+        abort(404)
     forms = {}
-    for rule in rules:
+    for rule in detail.actions:
         form = failed if failed is not None and failed.action.data == rule.action else None
         forms[rule.action] = form or ActionForm(formdata=None, action=rule.action)
     if "dispatch" in forms:
-        waiting_at = hierarchy.get_node(session, task.current_node_id)
-        _offer_targets(forms["dispatch"], waiting_at, task.filed_path)
-    supervise = None
-    if me().role in tasks.SUPERVISOR_ROLES and task.is_open:
-        supervise = SupervisionForm(formdata=None)
+        _offer_targets(forms["dispatch"], detail.current_node, detail.task.filed_path)
     page = render_template(
         "tasks/task.html",
-        task=task,
-        state_label=_state_label(task),
-        node=hierarchy.get_node(session, task.node_id),
-        current_node=hierarchy.get_node(session, task.current_node_id),
-        rules=rules,
+        task=detail.task,
+        state_label=detail.state_label,
+        node=detail.node,
+        current_node=detail.current_node,
+        rules=detail.actions,
         forms=forms,
-        history=tasks.history(session, task),
-        cards=tasks.cards(session, task),
-        photos=tasks.attachments(session, task),
-        supervise=supervise,
+        history=detail.history,
+        cards=detail.cards,
+        photos=detail.attachments,
+        supervise=SupervisionForm(formdata=None) if detail.may_supervise else None,
     )
     return page, status
 
@@ -295,7 +306,7 @@ def _offer_targets(form: ActionForm | BulkForm, node: Node, filed_path: str | No
     """The dispatch picker of the level ``node``: itself and the levels below it, the
     departments serving the task's grid (or the level's area), and the role that takes it at a
     node (default: by the level)."""
-    targets = tasks.dispatch_targets(db_session(), user_scope(), node, filed_path)
+    targets = transitions.dispatch_targets(db_session(), user_scope(), node, filed_path)
     levels, departments = str(_("本级及下级")), str(_("职能部门"))
     form.target.choices = [
         SelectChoice("", _("请选择交办对象")),
@@ -327,7 +338,7 @@ def _picked_target(value: str) -> tuple[Node | None, int | None]:
 @bp.get("/tasks/<int:task_id>")
 @login_required
 def task(task_id: int) -> Any:
-    return _render_task(_visible_task(task_id))
+    return _render_task(task_id)
 
 
 @bp.post("/tasks/<int:task_id>/act")
@@ -336,27 +347,27 @@ def act(task_id: int) -> Any:
     found = _visible_task(task_id)
     form = ActionForm()
     if not form.validate():
-        return _render_task(found, form, 422)
+        return _render_task(task_id, form, 422)
     session = db_session()
-    takes_rating = tasks.registry().get(found.task_type).takes_rating(form.action.data)
+    takes_rating = reading.registry().get(found.task_type).takes_rating(form.action.data)
 
     def take() -> None:
         target, department_id = None, None
         if form.action.data == "dispatch":
             target, department_id = _picked_target(form.target.data or "")
-        move = tasks.Move(
+        move = transitions.Move(
             comment=form.comment.data or "",
             target_node=target,
             target_role=(form.target_role.data or None) if target is not None else None,
             department_id=department_id,
             rating=(form.rating.data or None) if takes_rating else None,
         )
-        done = tasks.transition(session, me(), user_scope(), found, form.action.data, move)
+        done = transitions.transition(session, me(), user_scope(), found, form.action.data, move)
         _attach_upload(done, form.photo.data)
 
     aliases = {"target_node_id": "target", "department_id": "target", "file": "photo"}
     if not run_change(form, take, aliases):
-        return _render_task(_visible_task(task_id), form, 422)
+        return _render_task(task_id, form, 422)
     back = form.next.data
     if back and safe_next(back) == back:
         return redirect(back)  # the module page the step was taken on
@@ -375,7 +386,7 @@ def supervise(task_id: int) -> Any:
         def put() -> None:
             if node is None:
                 raise NotFound(_("没有这个节点"))
-            tasks.supervise(
+            supervising.supervise(
                 session,
                 me(),
                 user_scope(),
@@ -387,7 +398,7 @@ def supervise(task_id: int) -> Any:
 
         if run_change(form, put):
             return redirect(url_for("portal.task", task_id=task_id))
-    page, _status = _render_task(found)
+    page, _status = _render_task(task_id)
     return page, 422
 
 
@@ -395,7 +406,7 @@ def supervise(task_id: int) -> Any:
 @login_required
 def task_file(task_id: int, file_id: int) -> Response:
     try:
-        stored = tasks.attachment(db_session(), _visible_task(task_id), file_id)
+        stored = reading.attachment(db_session(), _visible_task(task_id), file_id)
     except NotFound:
         abort(404)
     return send_file(
@@ -423,7 +434,7 @@ def supervision() -> Any:
         abort(404)
     node = visible_node(request.args.get("node", roots[0].id, type=int))
     session = db_session()
-    query = tasks.supervision_list(session, me(), user_scope(), node).limit(200)
+    query = supervising.supervision_list(session, me(), user_scope(), node).limit(200)
     found = list(session.scalars(query))
     return render_template("tasks/supervision.html", node=node, supervisions=found)
 
@@ -441,7 +452,7 @@ def my_day() -> Any:
             if patrol_form.validate() and grids:
                 stored = run_change(
                     patrol_form,
-                    lambda: tasks.check_in(
+                    lambda: worker_day.check_in(
                         session,
                         user,
                         user_scope(),
@@ -455,16 +466,17 @@ def my_day() -> Any:
             status = 422
         else:
             if log_form.validate() and run_change(
-                log_form, lambda: tasks.write_log(session, user, today, log_form.text.data or "")
+                log_form,
+                lambda: worker_day.write_log(session, user, today, log_form.text.data or ""),
             ):
                 return redirect(url_for("portal.my_day"))
             status = 422
-    entry = tasks.log_of(session, user, today)
+    entry = worker_day.log_of(session, user, today)
     if entry is not None and not log_form.text.data:
         log_form.text.data = entry.text
     page = render_template(
         "tasks/day.html",
-        patrols=tasks.patrols_of(session, user, today),
+        patrols=worker_day.patrols_of(session, user, today),
         patrol_form=patrol_form,
         log_form=log_form,
         today=today,
@@ -500,7 +512,7 @@ def _board() -> dashboards.Dashboard:
     if not roots:
         abort(404)
     node = visible_node(request.args.get("node", roots[0].id, type=int))
-    return dashboards.dashboard(db_session(), current_tenant(), tasks.registry(), node)
+    return dashboards.dashboard(db_session(), current_tenant(), reading.registry(), node)
 
 
 @bp.get("/tasks/dashboard")
@@ -527,7 +539,7 @@ def _render_dashboard(board: dashboards.Dashboard, export_form: ExportForm, stat
         overdue=list(
             db_session().scalars(
                 dashboards.overdue_tasks(
-                    board.node, tasks.visible_filter(db_session(), me(), user_scope())
+                    board.node, reading.visible_filter(db_session(), me(), user_scope())
                 ).limit(20)
             )
         ),
@@ -562,7 +574,7 @@ def request_export() -> Any:
         asked.append(exports.start_export(session, me(), user_scope(), node, card))
 
     if not form.validate() or not run_change(form, ask, {"card": "", "node_id": ""}):
-        board = dashboards.dashboard(session, current_tenant(), tasks.registry(), node)
+        board = dashboards.dashboard(session, current_tenant(), reading.registry(), node)
         return _render_dashboard(board, form, 422)
     return redirect(url_for("portal.task_export", export_id=asked[0].id))
 

@@ -19,7 +19,7 @@ from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, transitions
 from gridgov.core.tasks.models import Task
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case
@@ -98,7 +98,7 @@ def _labels(table: dict[Any, Any], value: str | None) -> str | None:
 
 
 def case_summary(case: Case, task: Task) -> dict[str, Any]:
-    state = tasks.registry().get(task.task_type).state(task.state)
+    state = reading.registry().get(task.task_type).state(task.state)
     return {
         "id": case.id,
         "task_id": task.id,
@@ -165,7 +165,7 @@ def case_detail(case: Case, user: User, caller: Caller) -> dict[str, Any]:
             for f in service.follow_ups(session, case)
         ],
         "actions": [
-            rule.action for rule in tasks.allowed_actions(session, user, caller.scope, task)
+            rule.action for rule in transitions.allowed_actions(session, user, caller.scope, task)
         ],
     }
 

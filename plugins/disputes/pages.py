@@ -36,7 +36,7 @@ from gridgov.core.plugins.hookspecs import MenuEntry, PortalPages
 from gridgov.core.registry import access as registry_access
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Person
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, transitions
 from gridgov.portal.shell import me, run_change, user_scope
 from gridgov.web import current_tenant
 from gridgov_plugins.disputes import service
@@ -193,7 +193,7 @@ def warnings() -> Any:
 
 
 def _state_label(task: Any) -> str:
-    return str(tasks.registry().get(task.task_type).state(task.state).label)
+    return str(reading.registry().get(task.task_type).state(task.state).label)
 
 
 def _report_nodes() -> list[Node]:
@@ -278,7 +278,7 @@ def new_case() -> Any:
 def _render_case(case: Case, failed: tuple[str, FlaskForm] | None = None, status: int = 200):
     session = db_session()
     task = service.task_of(session, case)
-    rules = tasks.allowed_actions(session, me(), user_scope(), task)
+    rules = transitions.allowed_actions(session, me(), user_scope(), task)
     actions = {rule.action: rule for rule in rules}
     forms = {name: cls(formdata=None) for name, cls in RECORD_FORMS.items()}
     if failed is not None:
@@ -303,7 +303,7 @@ def _render_case(case: Case, failed: tuple[str, FlaskForm] | None = None, status
         sessions=service.sessions(session, case),
         agreement=service.agreement(session, case),
         follow_ups=service.follow_ups(session, case),
-        history=tasks.history(session, task),
+        history=reading.history(session, task),
         failed=failed[0] if failed else None,
         query=query,
         found=found,

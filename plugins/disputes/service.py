@@ -31,7 +31,7 @@ from gridgov.core.i18n import Localized
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext
 from gridgov.core.registry import access as registry_access
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, reporting, transitions
 from gridgov.core.tasks.models import Source, Task, Track
 from gridgov.core.tenancy.county_time import Period
 from gridgov.core.tenancy.service import clock_of
@@ -148,7 +148,7 @@ def case_of(session: Session, task: Task) -> Case | None:
 
 
 def task_of(session: Session, case: Case) -> Task:
-    return tasks.get_task(session, case.task_id)
+    return reading.get_task(session, case.task_id)
 
 
 def visible_case(session: Session, user: User, scope: Scope, case_id: int) -> Case:
@@ -156,7 +156,7 @@ def visible_case(session: Session, user: User, scope: Scope, case_id: int) -> Ca
     case = session.get(Case, case_id)
     if case is None or case.tenant_id != current_tenant_id(session):
         raise NotFound(Localized("没有这个矛盾纠纷", "No such dispute"))
-    tasks.visible_task(session, user, scope, case.task_id)
+    reading.visible_task(session, user, scope, case.task_id)
     return case
 
 
@@ -174,7 +174,7 @@ def visible_cases(
     query = (
         select(Case, Task)
         .join(Task, Task.id == Case.task_id)
-        .where(tasks.visible_filter(session, user, scope))
+        .where(reading.visible_filter(session, user, scope))
     )
     if filters.is_open is not None:
         query = query.where(Task.is_open.is_(filters.is_open))
@@ -205,7 +205,7 @@ def early_warnings(session: Session, user: User, scope: Scope) -> Select[Any]:
     return (
         select(Case, Task)
         .join(Task, Task.id == Case.task_id)
-        .where(tasks.visible_filter(session, user, scope), Task.is_open.is_(True), is_warning())
+        .where(reading.visible_filter(session, user, scope), Task.is_open.is_(True), is_warning())
         .order_by(Case.people_involved.desc(), Case.id)
     )
 
@@ -217,7 +217,7 @@ def follow_ups_due(session: Session, user: User, scope: Scope) -> Select[Any]:
         select(Case, Task)
         .join(Task, Task.id == Case.task_id)
         .where(
-            tasks.visible_filter(session, user, scope),
+            reading.visible_filter(session, user, scope),
             Task.state == "closed",
             Case.outcome.in_([Outcome.RESOLVED.value, Outcome.PARTLY.value]),
         )
@@ -360,7 +360,7 @@ class CaseInput:
 def report_case(session: Session, actor: User, scope: Scope, node: Node, data: CaseInput) -> Case:
     """File a dispute under ``node`` (a grid, the 网格单元) with its parties; it then waits for
     the group leader's confirmation."""
-    tasks.check_may_report(actor, scope, node)
+    reporting.check_may_report(actor, scope, node)
     kind = _choice(data.kind, Kind, "kind", Localized("请选择纠纷类型", "Choose the type"))
     risk = _choice(data.risk_level, Risk, "risk_level", Localized("请选择风险等级", "Choose"))
     found_by = None
@@ -370,11 +370,12 @@ def report_case(session: Session, actor: User, scope: Scope, node: Node, data: C
         raise DomainError(Localized("涉及人数须为正整数", "A positive number"), "people_involved")
     finder = _text(data.finder_name, "finder_name", limit=100, required=False)
     source = Source.HOTLINE.value if found_by == FoundBy.HOTLINE else Source.PATROL.value
-    task, created = tasks.report_task(
+    task, created = reporting.report_task(
         session,
         actor,
+        scope,
         node,
-        tasks.Report(
+        reporting.Report(
             task_type=CASE,
             category=CATEGORY,
             title=data.title,
@@ -562,8 +563,8 @@ def take_step(
     but a comment)."""
     if action not in STEPS:
         raise DomainError(Localized("未知的操作", "Unknown step"), field="action")
-    return tasks.transition(
-        session, actor, scope, task_of(session, case), action, tasks.Move(comment=comment)
+    return transitions.transition(
+        session, actor, scope, task_of(session, case), action, transitions.Move(comment=comment)
     )
 
 
@@ -577,13 +578,13 @@ def refer_to_office(
     if justice_office is None:
         raise DomainError(Localized("本县没有运行本模块的司法所", "No justice office"))
     _set_risk(session, actor, case, risk)
-    return tasks.transition(
+    return transitions.transition(
         session,
         actor,
         scope,
         task_of(session, case),
         "dispatch",
-        tasks.Move(comment=comment, department_id=justice_office.id),
+        transitions.Move(comment=comment, department_id=justice_office.id),
     )
 
 
@@ -629,8 +630,8 @@ def record_outcome(
     case.outcome = chosen
     case.referral = sent_on
     case.outcome_note = _text(note, "note", limit=MAX_TEXT)
-    task = tasks.transition(
-        session, actor, scope, task_of(session, case), "close", tasks.Move(comment=note)
+    task = transitions.transition(
+        session, actor, scope, task_of(session, case), "close", transitions.Move(comment=note)
     )
     audit.record(
         session,
@@ -668,10 +669,12 @@ def record_follow_up(
     session.add(visit)
     session.flush()
     if task.state == "closed":
-        tasks.transition(session, actor, scope, task, "revisit", tasks.Move(comment=visit.note))
+        transitions.transition(
+            session, actor, scope, task, "revisit", transitions.Move(comment=visit.note)
+        )
     else:
         check_may_keep_records(session, actor, case)
-        tasks.visible_task(session, actor, scope, task.id)
+        reading.visible_task(session, actor, scope, task.id)
     audit.record(
         session,
         actor,

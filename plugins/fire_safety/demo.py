@@ -29,8 +29,7 @@ from gridgov.core.forms.definitions import FieldType
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Person, Site, SiteKind
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reporting, transitions
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import clock_of
 from gridgov_plugins.fire_safety import hazards, inspections
@@ -210,8 +209,13 @@ def _progress(
         actor = worker if action == "rectify" else station
         comment = "已清理整改，附整改后照片" if action == "rectify" else "现场复查合格"
         with pinned_clock(min(moment, now - dt.timedelta(minutes=10))):
-            task = tasks.transition(
-                session, actor, scope_of(session, actor), task, action, tasks.Move(comment=comment)
+            task = transitions.transition(
+                session,
+                actor,
+                scope_of(session, actor),
+                task,
+                action,
+                transitions.Move(comment=comment),
             )
         moment += waited * pick.uniform(0.05, 0.3)
 
@@ -237,13 +241,13 @@ def _major_hazard(session: Session, officer: User, admin: User, grid: Node) -> N
     task = hazards.task_of(session, hazard)
     scope = scope_of(session, admin)
     if not task.is_supervised:  # the county decides each listing itself (auto_list_major off)
-        tasks.transition(
+        transitions.transition(
             session,
             admin,
             scope,
             task,
             "list",
-            tasks.Move(comment="区政府挂牌督办，限期整改（示例）"),
+            transitions.Move(comment="区政府挂牌督办，限期整改（示例）"),
         )
     hazards.publish_hazard(session, admin, scope, hazard)
 
@@ -266,7 +270,7 @@ def _reports(session: Session, officer: User, grids: list[Node]) -> int:
         task = public.report_as_resident(
             session,
             grid,
-            tasks.Report(
+            reporting.Report(
                 task_type=REPORT,
                 category=category,
                 title=title,
@@ -275,8 +279,8 @@ def _reports(session: Session, officer: User, grids: list[Node]) -> int:
             ),
         )
         for action, comment in path:
-            task = tasks.transition(
-                session, officer, scope, task, action, tasks.Move(comment=comment)
+            task = transitions.transition(
+                session, officer, scope, task, action, transitions.Move(comment=comment)
             )
         if path and path[1][0] == "confirm":
             hazards.record_hazard(

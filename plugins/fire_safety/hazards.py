@@ -28,7 +28,7 @@ from gridgov.core.files import service as files
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
 from gridgov.core.registry import access as registry_access
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, reporting, supervision, transitions
 from gridgov.core.tasks.models import Source, Supervision, Task, Track
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
@@ -91,7 +91,7 @@ def may_read(session: Session, user: User) -> bool:
     """Staff read the module's records in their scope; a department officer only when their
     department runs the module (the core's rule for modules' records); volunteers and the
     audit administrator never."""
-    return tasks.may_read_type(session, user, HAZARD_TYPE)
+    return reading.may_read_type(session, user, HAZARD_TYPE)
 
 
 def check_may_read(session: Session, user: User) -> None:
@@ -143,7 +143,7 @@ def hazard_of_task(session: Session, task: Task) -> Hazard | None:
 
 
 def task_of(session: Session, hazard: Hazard) -> Task:
-    return tasks.get_task(session, hazard.task_id)
+    return reading.get_task(session, hazard.task_id)
 
 
 # --- recording -------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def record_hazard(
                 field="site_id",
             )
     if data.report_task_id is not None:
-        report = tasks.visible_task(session, actor, scope, data.report_task_id)
+        report = reading.visible_task(session, actor, scope, data.report_task_id)
         if report.task_type != REPORT:
             raise DomainError(
                 Localized("关联的不是消防举报", "Not a fire-safety report"), field="report_task_id"
@@ -253,11 +253,11 @@ def file_hazard(
             field="deadline",
         )
     label = ITEMS[data.item].hazard.zh
-    task, created = tasks.report_task(
+    task, created = reporting.file_task(
         session,
         actor,
         node,
-        tasks.Report(
+        reporting.Report(
             task_type=HAZARD,
             category=CATEGORY_OF_GRADE[data.grade],
             title=f"{label}：{place}"[:200],
@@ -291,7 +291,7 @@ def file_hazard(
     hazard.patrol_id = patrol_id
     hazard.report_task_id = data.report_task_id
     for photo_id in dict.fromkeys(data.photo_ids):
-        tasks.attach_file(session, actor, task, files.get_file(session, photo_id))
+        reporting.attach_file(session, actor, task, files.get_file(session, photo_id))
     session.flush()
     audit.record(
         session,
@@ -366,8 +366,8 @@ def _report_up(session: Session, actor: User, task: Task) -> None:
     of it on the way (每一级都收到通知)."""
     scope = scope_of(session, actor)
     while goes_up(task):
-        task = tasks.transition(
-            session, actor, scope, task, "report_up", tasks.Move(comment=REPORT_UP_COMMENT)
+        task = transitions.transition(
+            session, actor, scope, task, "report_up", transitions.Move(comment=REPORT_UP_COMMENT)
         )
 
 
@@ -377,7 +377,7 @@ def _list_by_rule(session: Session, task: Task, hazard: Hazard) -> None:
     supervision the moment it is filed, until its deadline, with no one's name on the order."""
     top = session.get(Node, int(task.filed_path.strip("/").split("/")[0]))
     assert top is not None
-    tasks.supervise_by_rule(
+    supervision.supervise_by_rule(
         session,
         task,
         node=top,
@@ -402,7 +402,7 @@ def _list(session: Session, actor: User, task: Task, hazard: Hazard, note: str) 
     (or a week from now, when the deadline has already passed)."""
     top = session.get(Node, int(task.filed_path.strip("/").split("/")[0]))
     assert top is not None
-    tasks.supervise(
+    supervision.supervise(
         session,
         actor,
         scope_of(session, actor),

@@ -34,7 +34,7 @@ from gridgov.core.plugins.hookspecs import MenuEntry, PortalPages
 from gridgov.core.registry import access as registry_access
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Site
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, transitions
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.service import clock_of
 from gridgov.portal.admission_forms import (
@@ -95,11 +95,11 @@ def _readers_only() -> None:
 
 
 def _state_label(task: Task) -> str:
-    return str(tasks.registry().get(task.task_type).state(task.state).label)
+    return str(reading.registry().get(task.task_type).state(task.state).label)
 
 
 def _hazard_state_label(state: str) -> str:
-    return str(tasks.registry().get(HAZARD).state(state).label)
+    return str(reading.registry().get(HAZARD).state(state).label)
 
 
 def _found(lookup: Any, *args: Any) -> Any:
@@ -137,7 +137,7 @@ def overview() -> Any:
     month_start = today.replace(day=1)
     waiting_reports = list(
         session.scalars(
-            tasks.visible_tasks(session, me(), scope, tasks.TaskFilter(is_open=True, node=node))
+            reading.visible_tasks(session, me(), scope, reading.TaskFilter(is_open=True, node=node))
             .where(Task.task_type == REPORT)
             .limit(20)
         )
@@ -308,7 +308,7 @@ def ledger() -> Any:
         filters=filters,
         args={k: v for k, v in request.args.items() if k != "page"},
         states=figures.HAZARD_STATES,
-        hazard_type=tasks.registry().get(HAZARD),
+        hazard_type=reading.registry().get(HAZARD),
     )
 
 
@@ -323,12 +323,12 @@ def hazard(hazard_id: int) -> Any:
         task=task,
         node=hierarchy.get_node(session, found.node_id),
         site=registry.get_site(session, found.site_id) if found.site_id else None,
-        photos=tasks.attachments(session, task),
-        history=tasks.history(session, task),
-        rules=tasks.allowed_actions(session, me(), user_scope(), task),
+        photos=reading.attachments(session, task),
+        history=reading.history(session, task),
+        rules=transitions.allowed_actions(session, me(), user_scope(), task),
         is_listed=hazards.is_listed(session, found),
         may_publish=me().role == Role.COUNTY_ADMIN,
-        report=tasks.get_task(session, found.report_task_id) if found.report_task_id else None,
+        report=reading.get_task(session, found.report_task_id) if found.report_task_id else None,
     )
 
 
@@ -398,7 +398,7 @@ def new_hazard() -> Any:
         node = access.visible_node(session, user_scope(), form.node.data)
         report_id = None
         if (form.report_code.data or "").strip():
-            report = tasks.get_task_by_code(session, form.report_code.data)
+            report = reading.get_task_by_code(session, form.report_code.data)
             report_id = report.id
         photo = stored_photo(me(), form.photo.data)
         made["hazard"] = hazards.record_hazard(
@@ -436,8 +436,8 @@ def new_hazard() -> Any:
 def _prefill_from_report(form: HazardForm, code: str) -> None:
     """Start a hazard from the resident's report being investigated (read only)."""
     try:
-        report = tasks.get_task_by_code(db_session(), code)
-        tasks.visible_task(db_session(), me(), user_scope(), report.id)
+        report = reading.get_task_by_code(db_session(), code)
+        reading.visible_task(db_session(), me(), user_scope(), report.id)
     except NotFound:
         return
     form.report_code.data = report.code

@@ -18,7 +18,7 @@ from sqlalchemy import and_
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.i18n import Localized
-from gridgov.core.tasks.service import REPORTER_ROLES
+from gridgov.core.tasks.reporting import REPORTER_ROLES
 from gridgov.core.tasks.workflow import Effect, Reach, State, TaskType, TransitionRule
 
 NAME = "fire_safety"

@@ -61,24 +61,26 @@ def _task_ids(county) -> dict[str, int]:
     from gridgov.core.db import db_session, tenant_scope
     from gridgov.core.files import service as files
     from gridgov.core.files.models import FileKind
-    from gridgov.core.tasks import exports
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import exports, notifications, reporting
     from gridgov.core.tasks.models import Notification
 
     session = db_session()
     with tenant_scope(session, county.tenant.id):
         worker = county.workers[0]
-        task, _created = tasks.report_task(
+        task, _created = reporting.report_task(
             session,
             worker,
+            scope_of(session, worker),
             county.grids[0],
-            tasks.Report(category="突发事项", title="火情", track="emergency"),
+            reporting.Report(category="突发事项", title="火情", track="emergency"),
         )
         stored = files.store_file(
             session, worker, name="a.pdf", data=PDF, kinds={FileKind.PDF}, purpose="task"
         )
-        tasks.attach_file(session, worker, task, stored)
-        notification = session.scalars(tasks.notifications(session, county.station_staff)).first()
+        reporting.attach_file(session, worker, task, stored)
+        notification = session.scalars(
+            notifications.notifications(session, county.station_staff)
+        ).first()
         assert isinstance(notification, Notification)
         admin = county.admin
         export = exports.start_export(session, admin, scope_of(session, admin), county.top, "red")

@@ -167,7 +167,7 @@ def test_a_tasks_cards_show_the_points_they_deduct_by_the_rules_of_their_stage(
     client, county, admin, worker, session
 ):
     from gridgov.core.db import tenant_scope
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import cards
 
     put_rules(client, county, admin, [{"category": "民生事项", "red_points": 3}])
     with time_machine.travel(MONDAY_9, tick=False):
@@ -178,7 +178,7 @@ def test_a_tasks_cards_show_the_points_they_deduct_by_the_rules_of_their_stage(
         ).get_json()["id"]
     put_rules(client, county, admin, [{"category": "民生事项", "red_points": 9}])
     with tenant_scope(session, county.tenant.id):
-        tasks.sweep_cards(session, MONDAY_9 + dt.timedelta(hours=5))
+        cards.sweep_cards(session, MONDAY_9 + dt.timedelta(hours=5))
     session.commit()
-    cards = client.get(url(county, f"/tasks/{task_id}"), headers=worker).get_json()["cards"]
-    assert [(c["color"], c["points"]) for c in cards] == [("red", 3)]
+    given = client.get(url(county, f"/tasks/{task_id}"), headers=worker).get_json()["cards"]
+    assert [(c["color"], c["points"]) for c in given] == [("red", 3)]

@@ -396,12 +396,12 @@ def test_the_red_list_is_exported_in_the_background_and_downloaded(
     client, county, worker, station, mint, files_dir
 ):
     from gridgov.core.db import db_session, tenant_scope
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import cards
 
     report(client, county, worker, title="井盖破损")
     session = db_session()
     with tenant_scope(session, county.tenant.id):
-        tasks.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
+        cards.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
     session.commit()
     asked = client.post(url(county, "/tasks/exports"), json={"card": "red"}, headers=station)
     assert asked.status_code == 202

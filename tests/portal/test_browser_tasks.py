@@ -102,20 +102,22 @@ def test_the_station_dispatches_a_task_to_a_grid_with_the_picker_on_a_phone(
     from gridgov.core.accounts.scope import scope_of
     from gridgov.core.db import db_session, tenant_scope
     from gridgov.core.hierarchy.models import Node
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import reporting, transitions
 
     county = live_server.county
     with live_server.app.app_context():
         session = db_session()
         with tenant_scope(session, county.tenant.id):
-            task, _created = tasks.report_task(
+            worker = session.get(User, county.workers[1].id)
+            task, _created = reporting.report_task(
                 session,
-                session.get(User, county.workers[1].id),
+                worker,
+                scope_of(session, worker),
                 session.get(Node, county.grids[1].id),
-                tasks.Report("矛盾纠纷", "楼上漏水", track="coordinate"),
+                reporting.Report("矛盾纠纷", "楼上漏水", track="coordinate"),
             )
             station = session.get(User, county.station_staff.id)
-            tasks.transition(session, station, scope_of(session, station), task, "accept")
+            transitions.transition(session, station, scope_of(session, station), task, "accept")
             task_id = task.id
         session.commit()
         db_session.remove()

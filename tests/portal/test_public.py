@@ -11,8 +11,7 @@ import pytest
 from gridgov.app import create_app
 from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session, set_tenant
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reading, transitions
 from gridgov.extensions import limiter
 from tests.core.admission.factories import admit_example
 from tests.portal.conftest import csrf_token
@@ -54,13 +53,13 @@ def test_a_resident_reports_and_follows_the_task_by_its_code(client, county):
     with client.application.app_context():
         session = db_session()
         set_tenant(session, county.tenant.id)
-        task = tasks.get_task_by_code(session, code)
+        task = reading.get_task_by_code(session, code)
         assert (task.source, task.reporter_id, task.node_id) == (
             "resident",
             None,
             county.grids[0].id,
         )
-        assert len(tasks.attachments(session, task)) == 1
+        assert len(reading.attachments(session, task)) == 1
 
 
 def test_a_wrong_answer_is_refused_and_nothing_is_stored(client, county):
@@ -72,7 +71,7 @@ def test_a_wrong_answer_is_refused_and_nothing_is_stored(client, county):
         set_tenant(session, county.tenant.id)
         assert (
             session.scalars(
-                tasks.visible_tasks(session, county.admin, _everything(), tasks.TaskFilter())
+                reading.visible_tasks(session, county.admin, _everything(), reading.TaskFilter())
             ).first()
             is None
         )
@@ -89,7 +88,7 @@ def test_after_close_the_resident_reads_the_answer_and_then_their_rating(client,
     with client.application.app_context():
         session = db_session()
         set_tenant(session, county.tenant.id)
-        task = tasks.get_task_by_code(session, code)
+        task = reading.get_task_by_code(session, code)
         from gridgov.core.accounts.scope import scope_of
 
         station = session.get(User, county.station_staff.id)
@@ -99,13 +98,13 @@ def test_after_close_the_resident_reads_the_answer_and_then_their_rating(client,
             ("handle", "物业已换灯管"),
             ("close", "楼道灯已修好，感谢您的反映"),
         ):
-            tasks.transition(
+            transitions.transition(
                 session,
                 station,
                 scope_of(session, station),
                 task,
                 action,
-                tasks.Move(comment=comment),
+                transitions.Move(comment=comment),
             )
         session.commit()
     page = client.get(f"/t/changshan/public/track/{code}").get_data(as_text=True)

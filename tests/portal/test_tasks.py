@@ -9,6 +9,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from gridgov.core.accounts.scope import scope_of
 from tests.core.admission.factories import admit_example as admit
 from tests.portal.conftest import csrf_token, login
 
@@ -183,16 +184,17 @@ def test_the_service_worker_is_served_under_the_task_pages(client, county):
 
 def test_a_task_of_another_county_is_404_on_every_task_page(app, client, county, other_county):
     from gridgov.core.db import db_session, tenant_scope
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import reporting
 
     with app.app_context():
         session = db_session()
         with tenant_scope(session, other_county.tenant.id):
-            task, _ = tasks.report_task(
+            task, _ = reporting.report_task(
                 session,
                 other_county.workers[0],
+                scope_of(session, other_county.workers[0]),
                 other_county.grids[0],
-                tasks.Report(category="民生事项", title="别县的事"),
+                reporting.Report(category="民生事项", title="别县的事"),
             )
             task_id = task.id
         session.commit()
@@ -226,19 +228,21 @@ def accepted_by_station(app, county) -> int:
     from gridgov.core.accounts.models import User
     from gridgov.core.accounts.scope import scope_of
     from gridgov.core.db import db_session, tenant_scope
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import reporting, transitions
 
     with app.app_context():
         session = db_session()
         with tenant_scope(session, county.tenant.id):
-            task, _ = tasks.report_task(
+            worker = session.get(User, county.workers[0].id)
+            task, _ = reporting.report_task(
                 session,
-                session.get(User, county.workers[0].id),
+                worker,
+                scope_of(session, worker),
                 county.grids[0],
-                tasks.Report(category="矛盾纠纷", title="邻里漏水纠纷", track="coordinate"),
+                reporting.Report(category="矛盾纠纷", title="邻里漏水纠纷", track="coordinate"),
             )
             station = session.scalar(select(User).where(User.id == county.station_staff.id))
-            tasks.transition(session, station, scope_of(session, station), task, "accept")
+            transitions.transition(session, station, scope_of(session, station), task, "accept")
             task_id = task.id
         session.commit()
     return task_id
@@ -300,13 +304,13 @@ def test_the_red_list_is_exported_from_the_dashboard_and_downloaded(
     import datetime as dt
 
     from gridgov.core.db import db_session, tenant_scope, utcnow
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import cards
 
     accepted_by_station(app, county)
     with app.app_context():
         session = db_session()
         with tenant_scope(session, county.tenant.id):
-            tasks.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
+            cards.sweep_cards(session, now=utcnow() + dt.timedelta(days=30))
         session.commit()
     page = as_admin.get("/t/changshan/tasks/dashboard").get_data(as_text=True)
     assert 'data-testid="card-exports"' in page
@@ -349,15 +353,19 @@ def test_someone_elses_export_is_404(app, client, as_admin, county, files_dir):
 
 def test_the_station_accepts_the_ticked_tasks_of_its_list_at_once(app, client, county):
     from gridgov.core.db import db_session, tenant_scope
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import reporting
 
     ids = []
     with app.app_context():
         session = db_session()
         with tenant_scope(session, county.tenant.id):
             for title in ("积水", "占道"):
-                task, _ = tasks.report_task(
-                    session, county.workers[0], county.grids[0], tasks.Report("民生事项", title)
+                task, _ = reporting.report_task(
+                    session,
+                    county.workers[0],
+                    scope_of(session, county.workers[0]),
+                    county.grids[0],
+                    reporting.Report("民生事项", title),
                 )
                 ids.append(task.id)
         session.commit()

@@ -113,8 +113,7 @@ from gridgov.core.i18n import _
 from gridgov.core.onboarding import counties
 from gridgov.core.onboarding.models import AppliedManifest
 from gridgov.core.registry.models import Dwelling, Household, Person, Site
-from gridgov.core.tasks import calendar, rules
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import calendar, reading, rules
 from gridgov.core.tasks.models import Task
 from gridgov.core.tasks.rules import RuleSpec
 from gridgov.core.tenancy import service as tenancy
@@ -1607,7 +1606,7 @@ class _Applier:
                 self.session,
                 self.actor,
                 tenant,
-                tasks.registry(),
+                reading.registry(),
                 specs,
                 source="manifest",
                 actor_name=str(_("清单 %(f)s", f=Path(self.manifest.source).name)),

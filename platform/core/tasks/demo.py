@@ -30,8 +30,7 @@ from gridgov.core.departments import service as departments
 from gridgov.core.departments.models import Department
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tasks import rules
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, reading, reporting, rules, supervision, transitions
 from gridgov.core.tasks.calendar import WorkCalendar, work_calendar
 from gridgov.core.tasks.models import Card, Rating, Task, TaskCard
 from gridgov.core.tenancy.models import Tenant
@@ -137,9 +136,9 @@ def age_demo_tasks(session: Session, tenant: Tenant) -> tuple[int, int, int]:
             for time in SWEEP_TIMES:
                 moment = clock.at(day, time)
                 if first < moment < now:
-                    tasks.sweep_cards(session, moment)
+                    cards.sweep_cards(session, moment)
         day += dt.timedelta(days=1)
-    tasks.sweep_cards(session, now)
+    cards.sweep_cards(session, now)
     supervised = _supervise_red(session, tenant, now)
     carded = select(func.count(Task.id)).where(Task.is_open.is_(True))
     yellow = session.scalar(carded.where(Task.card == Card.YELLOW.value)) or 0
@@ -189,7 +188,7 @@ def _fill(session: Session, tenant: Tenant) -> int:
             with session.begin_nested() as probe:
                 walked = _walk(session, grid, people, story)
                 ending = (walked.task_type, walked.category, walked.state, walked.current_node_id)
-                steps = len(tasks.history(session, walked)) - 1
+                steps = len(reading.history(session, walked)) - 1
                 probe.rollback()
             last = _last_moment(session, pick, tenant, calendar, story.card_plan, ending)
         _walk(session, grid, people, story, _timeline(pick, steps, last))
@@ -263,11 +262,12 @@ def _walk(
         return pinned_clock(moments[index]) if moments else contextlib.nullcontext()
 
     with at(0):
-        task, _created = tasks.report_task(
+        task, _created = reporting.report_task(
             session,
             people["worker"],
+            scope_of(session, people["worker"]),
             grid,
-            tasks.Report(
+            reporting.Report(
                 category=category, title=title, description=description, track=story.track
             ),
         )
@@ -276,19 +276,19 @@ def _walk(
     ratings = iter(story.ratings)
     for index, (who, action, comment) in enumerate(story.path, start=1):
         actor = people.get(who) or (officers[0] if officers else people["worker"])
-        move = tasks.Move(comment=comment or "同意", target_node=grid)
+        move = transitions.Move(comment=comment or "同意", target_node=grid)
         if action == "dispatch_department":
             action = "dispatch"
             if department is not None and officers:
-                move = tasks.Move(comment=comment, department_id=department.id)
+                move = transitions.Move(comment=comment, department_id=department.id)
         elif action == RATE[1]:
             rating = next(ratings)
-            move = tasks.Move(comment=RATING_COMMENTS[rating], rating=rating.value)
+            move = transitions.Move(comment=RATING_COMMENTS[rating], rating=rating.value)
         if moments is not None and index >= len(moments):
             break  # the probe stopped here
         try:
             with session.begin_nested(), at(index):
-                task = tasks.transition(
+                task = transitions.transition(
                     session, actor, scope_of(session, actor), task, action, move
                 )
         except DomainError:
@@ -317,7 +317,7 @@ def _last_moment(
     "yellow") or past its limit ("red") now, on the county's work calendar and rule table."""
     task_type_name, category, state, node_id = ending
     now = tenant.clock.now()
-    task_type = tasks.registry().get(task_type_name)
+    task_type = reading.registry().get(task_type_name)
     node = session.get(Node, node_id)
     assert node is not None
     stage = rules.rule_table(session).resolve(task_type, category, node.level, state)
@@ -386,7 +386,7 @@ def _supervise_red(session: Session, tenant: Tenant, now: dt.datetime) -> int:
         ]
         orders += [(township, street, task) for task in own[:SUPERVISED_BY_TOWNSHIP]]
     for index, (actor, node, task) in enumerate(orders):
-        supervision = tasks.supervise(
+        order = supervision.supervise(
             session,
             actor,
             scope_of(session, actor),
@@ -403,6 +403,6 @@ def _supervise_red(session: Session, tenant: Tenant, now: dt.datetime) -> int:
             )
         )
         if carded is not None:
-            supervision.created_at = min(carded + dt.timedelta(hours=18), now)
+            order.created_at = min(carded + dt.timedelta(hours=18), now)
     session.flush()
     return len(orders)

@@ -24,7 +24,7 @@ from gridgov.core.files.models import FileKind, RunStatus
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import dashboard as dashboards
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from gridgov.core.tasks.models import Card, Task, TaskExport
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov.core.tenancy.service import clock_of
@@ -115,7 +115,7 @@ def _workbook(session: Session, export: TaskExport) -> tuple[bytes, int]:
     # The list of who asked for it, as they would read it on the dashboard.
     author = session.get(User, export.created_by_id) if export.created_by_id else None
     readable = (
-        tasks.visible_filter(session, author, scope_of(session, author)) if author else false()
+        reading.visible_filter(session, author, scope_of(session, author)) if author else false()
     )
     query = dashboards.overdue_tasks(node, readable, card=export.card)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
@@ -124,7 +124,7 @@ def _workbook(session: Session, export: TaskExport) -> tuple[bytes, int]:
     sheet = book.create_sheet(str(CARD_LISTS[export.card]))
     sheet.append([str(header) for header in HEADERS])
     names: dict[int, str] = {}
-    labels = dashboards.state_labels(tasks.registry())
+    labels = dashboards.state_labels(reading.registry())
     clock = clock_of(session)
     done = 0
     for batch in session.scalars(query.execution_options(yield_per=BATCH)).partitions():

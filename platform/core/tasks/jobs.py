@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gridgov.core.tasks import counters
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, counters
 from gridgov.jobs import job
 
 
 @job
-def sweep_cards(session: Session) -> tasks.SweepResult:
+def sweep_cards(session: Session) -> cards.SweepResult:
     """Give the tenant's overdue tasks their yellow and red cards (cron: every few minutes)."""
-    return tasks.sweep_cards(session)
+    return cards.sweep_cards(session)
 
 
 @job

@@ -25,7 +25,7 @@ from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, reporting
 from gridgov.core.tasks.dashboard import RATINGS
 from gridgov.core.tasks.models import NoticeBoardEntry, Source, Task
 from gridgov.core.tenancy.models import Tenant
@@ -87,18 +87,18 @@ def _entry(session: Session, user: User) -> NoticeBoardEntry | None:
     return session.scalar(select(NoticeBoardEntry).where(NoticeBoardEntry.user_id == user.id))
 
 
-def report_as_resident(session: Session, grid: Node, report: tasks.Report) -> Task:
+def report_as_resident(session: Session, grid: Node, report: reporting.Report) -> Task:
     """A resident's report of a problem in ``grid``; answers the task (its code is the
     resident's handle). No name, phone or ID number is asked for or kept."""
     if report.track not in ("general", "coordinate"):
         raise DomainError(_("居民上报请选择一般或需要协调"), field="track")
-    if not tasks.registry().get(report.task_type).public:
+    if not reading.registry().get(report.task_type).public:
         raise DomainError(_("这类问题不能在此上报"), field="category")
-    task, _created = tasks.report_task(
+    task, _created = reporting.file_task(
         session,
         None,
         grid,
-        tasks.Report(**{**report.__dict__, "source": Source.RESIDENT.value}),
+        reporting.Report(**{**report.__dict__, "source": Source.RESIDENT.value}),
         actor_name=str(_("居民")),
     )
     return task
@@ -130,14 +130,14 @@ class Tracking:
 
 def tracking(session: Session, task: Task) -> Tracking:
     """The resident's view of ``task`` (found by its tracking code)."""
-    task_type = tasks.registry().get(task.task_type)
+    task_type = reading.registry().get(task.task_type)
     steps = [
         TrackedStep(
             at=entry.at,
             state=str(task_type.state(entry.to_state).label),
             answer=entry.comment if task_type.answers_resident(entry.action) else "",
         )
-        for entry in tasks.history(session, task)
+        for entry in reading.history(session, task)
     ]
     answers = [step.answer for step in steps if step.answer]
     return Tracking(

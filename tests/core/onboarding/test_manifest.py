@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import set_tenant, utcnow
 from gridgov.core.departments import service as departments
@@ -749,16 +750,18 @@ def test_prune_takes_away_what_the_file_no_longer_lists(session):
 
 
 def test_prune_refuses_to_retire_a_grid_with_open_tasks(session):
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import reporting
 
     apply_text(session, HILL)
     in_hill(session)
     grid = hierarchy.get_node_by_code(session, "H-01-01-02")
-    tasks.report_task(
+    worker = accounts.get_user_by_username(session, "w2")
+    reporting.report_task(
         session,
-        accounts.get_user_by_username(session, "w2"),
+        worker,
+        scope_of(session, worker),
         grid,
-        tasks.Report(category="民生事项", title="路灯不亮"),
+        reporting.Report(category="民生事项", title="路灯不亮"),
     )
     without = (
         HILL.replace("              - code: H-01-01-02\n                name: 东街第二网格\n", "")

@@ -127,12 +127,12 @@ def test_a_re_apply_keeps_the_rule_table_and_a_day_the_portal_changed(session):
     apply_text(session, HILL + RULES)
     in_hill(session)
     tenant = rules.current_version(session).tenant_id
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import reading
     from gridgov.core.tenancy.models import Tenant
 
     county = session.get(Tenant, tenant)
     portal_table = [rules.RuleSpec(level=3, state="reported", hours=4)]
-    rules.replace_rules(session, None, county, tasks.registry(), portal_table, source="portal")
+    rules.replace_rules(session, None, county, reading.registry(), portal_table, source="portal")
     calendar.set_calendar_day(session, None, dt.date(2026, 7, 11), is_workday=True, note="改期")
     plan = apply_text(session, HILL + RULES)
     in_hill(session)

@@ -11,7 +11,7 @@ from gridgov.core.db import set_tenant
 from gridgov.core.forms import service as forms
 from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import ScoringContext
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from tests.core.plugins.test_task_types import admit
 from tests.factories import build_county
 
@@ -41,7 +41,7 @@ def test_an_admitting_county_gets_the_form_the_task_type_and_the_rule(app, sessi
     scope = scope_of(session, county.workers[0])
     hooks = activation.hooks_for(scope)
     assert hooks.form("env_patrol.inspection") is not None
-    assert "env_patrol.pollution" in [t.name for t in tasks.usable_types(session, scope)]
+    assert "env_patrol.pollution" in [t.name for t in reading.usable_types(session, scope)]
     assert [r.code for r in hooks.scoring_rules()] == ["env_patrol.inspections"]
 
 

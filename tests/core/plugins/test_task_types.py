@@ -13,7 +13,7 @@ from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, reporting, transitions
 from gridgov.core.tasks.models import Task, TaskTransition
 from tests.core.admission.factories import EXAMPLE_MODULE, add_department, approved
 from tests.factories import build_county
@@ -29,23 +29,24 @@ def admit(session, county, module=EXAMPLE_MODULE, pilot=()):
 
 
 def report(session, county, grid=0, category="烟尘扰民"):
-    task, _new = tasks.report_task(
+    task, _new = reporting.report_task(
         session,
         county.workers[grid],
+        scope_of(session, county.workers[grid]),
         county.grids[grid],
-        tasks.Report(task_type=POLLUTION, category=category, title="养殖场排污"),
+        reporting.Report(task_type=POLLUTION, category=category, title="养殖场排污"),
     )
     return task
 
 
 def act(session, user, task, action, comment="已核实"):
-    return tasks.transition(
-        session, user, scope_of(session, user), task, action, tasks.Move(comment=comment)
+    return transitions.transition(
+        session, user, scope_of(session, user), task, action, transitions.Move(comment=comment)
     )
 
 
 def test_an_example_modules_task_type_is_in_the_engines_registry(app, session):
-    assert tasks.registry().get(POLLUTION).module == EXAMPLE_MODULE
+    assert reading.registry().get(POLLUTION).module == EXAMPLE_MODULE
 
 
 def test_a_modules_task_cannot_be_reported_where_the_module_was_not_admitted(app, session):
@@ -87,7 +88,7 @@ def test_a_suspended_modules_tasks_stay_readable_but_do_not_move(app, session):
         act(session, county.township_staff, task, "verify")
     with pytest.raises(Conflict):
         report(session, county)
-    assert tasks.get_task(session, task.id).state == "reported"
+    assert reading.get_task(session, task.id).state == "reported"
 
 
 def test_hook_task_transition_of_the_example_marks_discharge_urgent(app, session):
@@ -124,11 +125,12 @@ def spy(app, monkeypatch):
 
 def report_default(session, county):
     set_tenant(session, county.tenant.id)
-    task, _new = tasks.report_task(
+    task, _new = reporting.report_task(
         session,
         county.workers[0],
+        scope_of(session, county.workers[0]),
         county.grids[0],
-        tasks.Report(category="民生事项", title="路灯不亮"),
+        reporting.Report(category="民生事项", title="路灯不亮"),
     )
     return task
 
@@ -149,7 +151,7 @@ def test_a_reaction_raising_refuses_the_step_and_nothing_moves(app, session, spy
     task = report_default(session, county)
     with pytest.raises(DomainError, match="探针拒绝"), session.begin_nested():
         act(session, county.township_staff, task, "escalate", comment="拒绝")
-    assert tasks.get_task(session, task.id).state == "reported"
+    assert reading.get_task(session, task.id).state == "reported"
     assert session.query(TaskTransition).filter_by(task_id=task.id).count() == 1
 
 

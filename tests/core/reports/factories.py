@@ -12,7 +12,7 @@ from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.departments import service as departments
 from gridgov.core.registry import service as registry
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, reporting, transitions
 from gridgov.core.tenancy.county_time import Period
 from tests.factories import County, UserFactory, build_county
 
@@ -45,17 +45,17 @@ def build_march(session: Session) -> County:
     def act(user, task, action, hours, **move):
         move.setdefault("comment", "已处理")
         with time_machine.travel(at(hours), tick=False):
-            return tasks.transition(
-                session, user, scope_of(session, user), task, action, tasks.Move(**move)
+            return transitions.transition(
+                session, user, scope_of(session, user), task, action, transitions.Move(**move)
             )
 
     def report(hours, source="patrol", node=None, category="民生事项", by=None):
         with time_machine.travel(at(hours), tick=False):
-            task, _new = tasks.report_task(
+            task, _new = reporting.file_task(
                 session,
                 by,
                 node or county.grids[0],
-                tasks.Report(category=category, title="事件", source=source),
+                reporting.Report(category=category, title="事件", source=source),
             )
         return task
 
@@ -76,8 +76,8 @@ def build_march(session: Session) -> County:
     act(officer, c, "return", 2, comment="不属本部门职责")
     act(station, c, "handle", 3)
     act(station, c, "close", 3)
-    tasks.sweep_cards(session, at(3.5))  # D: yellow
-    tasks.sweep_cards(session, dt.datetime(2024, 3, 13, 12, tzinfo=BEIJING))  # B, D, E: red
+    cards.sweep_cards(session, at(3.5))  # D: yellow
+    cards.sweep_cards(session, dt.datetime(2024, 3, 13, 12, tzinfo=BEIJING))  # B, D, E: red
     act(officer, b, "handle", 24 * 10)  # 14 March, late
     act(station, b, "close", 24 * 10)
     dwelling = registry.create_dwelling(

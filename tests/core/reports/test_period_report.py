@@ -13,7 +13,7 @@ from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError, Forbidden
 from gridgov.core.registry import service as registry
 from gridgov.core.reports import service as reports
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, reporting, transitions
 from gridgov.core.tenancy.county_time import CountyClock, Period
 from tests.core.reports.factories import BEIJING, MARCH, at, build_march
 
@@ -25,7 +25,7 @@ def march(session):
 
 
 def report_of(session, county, node, period=MARCH):
-    return reports.period_report(session, county.tenant, tasks.registry(), node, period)
+    return reports.period_report(session, county.tenant, reading.registry(), node, period)
 
 
 def test_the_countys_march_counts_what_was_reported_and_closed_by_category(session, march):
@@ -87,24 +87,25 @@ def test_a_task_filed_for_a_person_of_the_registry_serves_a_resident(session, ma
         grid=march.grids[0],
     )
     with time_machine.travel(at(48), tick=False):
-        task, _new = tasks.report_task(
+        task, _new = reporting.report_task(
             session,
             march.workers[0],
+            scope_of(session, march.workers[0]),
             march.grids[0],
-            tasks.Report(
+            reporting.Report(
                 category="特殊人群服务",
                 title="代办低保年审",
                 track="general",
                 links=[("person", person.id)],
             ),
         )
-        tasks.transition(
+        transitions.transition(
             session,
             march.workers[0],
             scope_of(session, march.workers[0]),
             task,
             "resolve",
-            tasks.Move(comment="已代办"),
+            transitions.Move(comment="已代办"),
         )
     assert report_of(session, march, march.top).served.tasks == 4
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import scope_of
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reporting, transitions
 from gridgov.core.tasks.models import Task
 from tests.factories import County, build_county
 
@@ -22,16 +22,14 @@ def county(session: Session) -> County:
 
 @pytest.fixture
 def report(session: Session, county: County) -> Callable[..., Task]:
-    """Report a task as grid worker 0 in grid 0 (or as ``by`` in ``node``)."""
+    """File a task as grid worker 0 in grid 0 (or as ``by`` in ``node``, wherever the test
+    needs it: who may report where is test_reporting's)."""
 
     def _report(by: User | None = None, node: Any = None, **fields: Any) -> Task:
         fields.setdefault("category", "民生事项")
         fields.setdefault("title", "路灯不亮")
-        task, _created = tasks.report_task(
-            session,
-            by or county.workers[0],
-            node or county.grids[0],
-            tasks.Report(**fields),
+        task, _created = reporting.file_task(
+            session, by or county.workers[0], node or county.grids[0], reporting.Report(**fields)
         )
         return task
 
@@ -44,8 +42,8 @@ def act(session: Session) -> Callable[..., Task]:
 
     def _act(user: User, task: Task, action: str, **move: Any) -> Task:
         move.setdefault("comment", "已处理")
-        return tasks.transition(
-            session, user, scope_of(session, user), task, action, tasks.Move(**move)
+        return transitions.transition(
+            session, user, scope_of(session, user), task, action, transitions.Move(**move)
         )
 
     return _act

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.tasks.calendar import WorkCalendar, work_calendar
 from gridgov.core.tasks.models import CalendarDay
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
@@ -50,8 +51,7 @@ def test_an_administrators_local_holiday_moves_the_next_deadline(session):
     import time_machine
 
     from gridgov.core.errors import Forbidden, NotFound
-    from gridgov.core.tasks import calendar
-    from gridgov.core.tasks import service as tasks
+    from gridgov.core.tasks import calendar, reporting
     from tests.factories import build_county
 
     county = build_county(session)
@@ -67,11 +67,12 @@ def test_an_administrators_local_holiday_moves_the_next_deadline(session):
         (dt.date(2024, 3, 5), False, "那达慕")
     ]
     with time_machine.travel(local("2024-03-04 16:00"), tick=False):
-        task, _new = tasks.report_task(
+        task, _new = reporting.report_task(
             session,
             county.workers[0],
+            scope_of(session, county.workers[0]),
             county.grids[0],
-            tasks.Report(category="民生事项", title="路灯不亮"),
+            reporting.Report(category="民生事项", title="路灯不亮"),
         )
     # 4 working hours: one on Monday, Tuesday is the county's holiday, three on Wednesday.
     assert task.due_at == local("2024-03-06 12:00")

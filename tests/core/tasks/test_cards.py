@@ -7,8 +7,7 @@ import datetime as dt
 import time_machine
 from sqlalchemy import select
 
-from gridgov.core.tasks import rules
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, reading, rules
 from gridgov.core.tasks.models import Notification
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
 
@@ -34,7 +33,7 @@ def test_a_countys_limit_for_the_level_replaces_the_default(session, county, rep
         session,
         county.admin,
         county.tenant,
-        tasks.registry(),
+        reading.registry(),
         [rules.RuleSpec(level=county.tenant.grid_level, state="reported", hours=2)],
         source="api",
     )
@@ -47,19 +46,19 @@ def test_the_sweep_gives_yellow_then_red_and_keeps_both_cards(session, county, r
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
         fresh = report(title="另一件")
-    assert tasks.sweep_cards(session, at(1)) == tasks.SweepResult(yellow=0, red=0)
-    assert tasks.sweep_cards(session, at(3.5)) == tasks.SweepResult(yellow=2, red=0)
-    assert tasks.sweep_cards(session, at(3.6)) == tasks.SweepResult(yellow=0, red=0)
-    assert tasks.sweep_cards(session, at(4.5)) == tasks.SweepResult(yellow=0, red=2)
+    assert cards.sweep_cards(session, at(1)) == cards.SweepResult(yellow=0, red=0)
+    assert cards.sweep_cards(session, at(3.5)) == cards.SweepResult(yellow=2, red=0)
+    assert cards.sweep_cards(session, at(3.6)) == cards.SweepResult(yellow=0, red=0)
+    assert cards.sweep_cards(session, at(4.5)) == cards.SweepResult(yellow=0, red=2)
     session.expire_all()
     assert (task.card, fresh.card) == ("red", "red")
-    assert [card.color for card in tasks.cards(session, task)] == ["yellow", "red"]
+    assert [card.color for card in reading.cards(session, task)] == ["yellow", "red"]
 
 
 def test_a_card_notifies_the_owner_and_the_level_above(session, county, report):
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
-    tasks.sweep_cards(session, at(5))
+    cards.sweep_cards(session, at(5))
     notified = session.scalars(
         select(Notification.user_id).where(
             Notification.task_id == task.id, Notification.kind == "card.red"
@@ -72,7 +71,7 @@ def test_a_card_notifies_the_owner_and_the_level_above(session, county, report):
 def test_a_new_stage_starts_a_new_clock_without_a_card(session, county, report, act):
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
-    tasks.sweep_cards(session, at(5))
+    cards.sweep_cards(session, at(5))
     with time_machine.travel(at(5), tick=False):
         task = act(county.station_staff, task, "accept")
     assert task.card == "none"
@@ -84,7 +83,7 @@ def test_a_closed_task_has_no_clock_and_gets_no_card(session, county, report, ac
         task = report()
         task = act(county.workers[0], task, "resolve", comment="现场处理")
     assert task.due_at is None
-    assert tasks.sweep_cards(session, at(100)) == tasks.SweepResult(yellow=0, red=0)
+    assert cards.sweep_cards(session, at(100)) == cards.SweepResult(yellow=0, red=0)
 
 
 def escalating(session, county) -> None:
@@ -92,7 +91,7 @@ def escalating(session, county) -> None:
         session,
         county.admin,
         county.tenant,
-        tasks.registry(),
+        reading.registry(),
         [rules.RuleSpec(escalate=True)],
         source="api",
     )
@@ -103,7 +102,7 @@ def test_a_red_task_stays_at_its_level_unless_the_county_asks_for_escalation(
 ):
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
-    assert tasks.sweep_cards(session, at(5)).escalated == 0
+    assert cards.sweep_cards(session, at(5)).escalated == 0
     session.expire_all()
     assert (task.current_node_id, task.card) == (county.grids[0].id, "red")
 
@@ -113,12 +112,12 @@ def test_a_county_escalating_red_tasks_sends_them_to_the_level_above(session, co
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
     with time_machine.travel(at(5), tick=False):
-        assert tasks.sweep_cards(session, at(5)) == tasks.SweepResult(0, 1, escalated=1)
+        assert cards.sweep_cards(session, at(5)) == cards.SweepResult(0, 1, escalated=1)
     session.expire_all()
     assert task.current_node_id == county.communities[0].id
     assert (task.state, task.card) == ("reported", "none")  # a new clock at the station
-    assert [card.color for card in tasks.cards(session, task)] == ["red"]  # the card stays
-    step = tasks.history(session, task)[-1]
+    assert [card.color for card in reading.cards(session, task)] == ["red"]  # the card stays
+    step = reading.history(session, task)[-1]
     assert (step.action, step.actor_id, step.actor_name) == ("escalate", None, "系统")
     escalated = session.scalars(
         select(Notification.user_id).where(
@@ -135,7 +134,7 @@ def test_a_dispatched_red_task_is_not_escalated(session, county, report, act):
         task = act(county.station_staff, task, "accept")
         task = act(county.station_staff, task, "dispatch", target_node=county.grids[1])
     with time_machine.travel(at(300), tick=False):
-        result = tasks.sweep_cards(session, at(300))
+        result = cards.sweep_cards(session, at(300))
     assert (result.red, result.escalated) == (1, 0)
     session.expire_all()
     assert (task.state, task.card) == ("dispatched", "red")

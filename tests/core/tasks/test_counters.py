@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError
-from gridgov.core.tasks import counters
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import counters, reporting, transitions
 from gridgov.core.tasks.models import Task
 
 ACTIONS = [
@@ -57,11 +56,12 @@ def test_counters_equal_a_recount_after_any_sequence_of_transitions(session, cou
     for action, which, who, rating in steps:
         actor = people[who]
         if action == "report" or not made:
-            task, _created = tasks.report_task(
+            task, _created = reporting.report_task(
                 session,
                 county.workers[which % 3],
+                scope_of(session, county.workers[which % 3]),
                 county.grids[which % 3],
-                tasks.Report(
+                reporting.Report(
                     category=["民生事项", "矛盾纠纷"][which % 2],
                     title="事件",
                     track=["general", "coordinate", "emergency"][who % 3],
@@ -70,10 +70,10 @@ def test_counters_equal_a_recount_after_any_sequence_of_transitions(session, cou
             made.append(task)
             continue
         task = made[which % len(made)]
-        move = tasks.Move(comment="意见", rating=rating, target_node=county.grids[0])
+        move = transitions.Move(comment="意见", rating=rating, target_node=county.grids[0])
         try:
             with session.begin_nested():
-                tasks.transition(session, actor, scope_of(session, actor), task, action, move)
+                transitions.transition(session, actor, scope_of(session, actor), task, action, move)
         except DomainError:
             session.refresh(task)
     assert counters.stored(session) == counters.recount(session)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.departments import service as departments
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from tests.factories import UserFactory
 
 
@@ -20,7 +20,7 @@ def test_dispatch_handle_and_return_steps_name_the_department(session, county, r
     act(officer, returned, "return", comment="不属本部门")
     act(county.station_staff, handled, "close")
     steps = {
-        task.id: [(t.action, t.department_id) for t in tasks.history(session, task)]
+        task.id: [(t.action, t.department_id) for t in reading.history(session, task)]
         for task in (handled, returned)
     }
     brigade = county.department.id

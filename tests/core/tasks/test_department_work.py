@@ -11,7 +11,7 @@ from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.departments import service as departments
 from gridgov.core.errors import Forbidden, NotFound
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, reading, supervision, transitions
 from tests.factories import UserFactory
 
 
@@ -48,10 +48,12 @@ def dispatched(county, report, act, chengguan):
 def reads(session, user, task) -> bool:
     scope = scope_of(session, user)
     try:
-        tasks.visible_task(session, user, scope, task.id)
+        reading.visible_task(session, user, scope, task.id)
     except NotFound:
         return False
-    listed = task in session.scalars(tasks.visible_tasks(session, user, scope, tasks.TaskFilter()))
+    listed = task in session.scalars(
+        reading.visible_tasks(session, user, scope, reading.TaskFilter())
+    )
     assert listed, "a task one can open is in one's list"
     return True
 
@@ -61,10 +63,10 @@ def test_the_officer_reads_and_may_handle_escalate_or_return_their_departments_t
 ):
     _department, officer = chengguan
     assert reads(session, officer, dispatched)
-    actions = tasks.allowed_actions(session, officer, scope_of(session, officer), dispatched)
+    actions = transitions.allowed_actions(session, officer, scope_of(session, officer), dispatched)
     assert {rule.action for rule in actions} == {"handle", "return", "escalate"}
     assert dispatched in session.scalars(
-        tasks.waiting_on(session, officer, scope_of(session, officer))
+        reading.waiting_on(session, officer, scope_of(session, officer))
     )
 
 
@@ -79,7 +81,7 @@ def test_another_departments_officer_neither_reads_nor_moves_it(session, act, di
     with pytest.raises(Forbidden):
         act(officer, dispatched, "handle", comment="越权")
     assert dispatched not in session.scalars(
-        tasks.waiting_on(session, officer, scope_of(session, officer))
+        reading.waiting_on(session, officer, scope_of(session, officer))
     )
 
 
@@ -102,9 +104,9 @@ def test_after_handling_it_the_officer_still_reads_it(
         county.communities[0].id,
     )
     assert reads(session, officer, task)
-    assert tasks.allowed_actions(session, officer, scope_of(session, officer), task) == []
+    assert transitions.allowed_actions(session, officer, scope_of(session, officer), task) == []
     assert task not in session.scalars(
-        tasks.waiting_on(session, officer, scope_of(session, officer))
+        reading.waiting_on(session, officer, scope_of(session, officer))
     )
 
 
@@ -119,7 +121,7 @@ def test_a_department_that_cannot_solve_it_sends_it_to_the_level_above_the_dispa
         county.townships[0].id,
     )
     town = county.township_staff
-    assert task in session.scalars(tasks.waiting_on(session, town, scope_of(session, town)))
+    assert task in session.scalars(reading.waiting_on(session, town, scope_of(session, town)))
     assert reads(session, officer, task)
 
 
@@ -130,7 +132,7 @@ def test_a_department_may_send_it_back_to_the_dispatcher(
     assert (task.state, task.current_node_id) == ("accepted", county.communities[0].id)
     assert reads(session, desk_officer, task)
     station = county.station_staff
-    assert task in session.scalars(tasks.waiting_on(session, station, scope_of(session, station)))
+    assert task in session.scalars(reading.waiting_on(session, station, scope_of(session, station)))
 
 
 def test_no_list_shows_an_officer_the_tasks_at_their_node_that_are_not_their_departments(
@@ -152,8 +154,8 @@ def test_no_list_shows_an_officer_the_tasks_at_their_node_that_are_not_their_dep
         task = act(who, task, "escalate")  # 报上一级, up to the county
     assert task.current_node_id == county.top.id
     with time_machine.travel(utcnow() + dt.timedelta(days=30)):
-        tasks.sweep_cards(session)
-    tasks.supervise(
+        cards.sweep_cards(session)
+    supervision.supervise(
         session,
         county.admin,
         scope_of(session, county.admin),
@@ -163,14 +165,14 @@ def test_no_list_shows_an_officer_the_tasks_at_their_node_that_are_not_their_dep
         due_at=utcnow() + dt.timedelta(days=3),
     )
     admin_scope = scope_of(session, county.admin)
-    readable = tasks.visible_filter(session, county.admin, admin_scope)
+    readable = reading.visible_filter(session, county.admin, admin_scope)
     assert task in session.scalars(dashboards.overdue_tasks(county.top, readable))
-    listed = tasks.supervision_list(session, county.admin, admin_scope, county.top)
+    listed = supervision.supervision_list(session, county.admin, admin_scope, county.top)
     assert [s.task_id for s in session.scalars(listed)] == [task.id]
 
     scope = scope_of(session, officer)
-    assert task not in session.scalars(tasks.my_tasks(session, officer, scope))
-    hidden = tasks.visible_filter(session, officer, scope)
+    assert task not in session.scalars(reading.my_tasks(session, officer, scope))
+    hidden = reading.visible_filter(session, officer, scope)
     assert task not in session.scalars(dashboards.overdue_tasks(county.top, hidden))
-    listed = tasks.supervision_list(session, officer, scope, county.top)
+    listed = supervision.supervision_list(session, officer, scope, county.top)
     assert list(session.scalars(listed)) == []

@@ -13,8 +13,7 @@ from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
-from gridgov.core.tasks import exports
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, exports
 from gridgov.core.tasks.models import TaskExport
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
 
@@ -30,7 +29,7 @@ def carded(session, county, report):
         report(title="井盖破损")
         report(title="路灯不亮", node=county.grids[1])
         report(by=county.workers[4], node=county.grids[4], title="别镇的事")
-    tasks.sweep_cards(session, now=MONDAY_9 + dt.timedelta(days=1))
+    cards.sweep_cards(session, now=MONDAY_9 + dt.timedelta(days=1))
 
 
 def rows_of(session, export) -> list[tuple]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import Conflict, DomainError
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reporting
 from gridgov.core.tasks.models import Task
 
 
@@ -26,11 +26,12 @@ def test_a_key_reused_by_another_reporter_makes_their_own_task(county, report):
 
 def test_the_same_reporter_resending_gets_their_own_task_back(session, county, report):
     first = report(idempotency_key="draft-2")
-    again, created = tasks.report_task(
+    again, created = reporting.report_task(
         session,
         county.workers[0],
+        scope_of(session, county.workers[0]),
         county.grids[0],
-        tasks.Report(category="民生事项", title=" 路灯不亮 ", idempotency_key="draft-2"),
+        reporting.Report(category="民生事项", title=" 路灯不亮 ", idempotency_key="draft-2"),
     )
     assert (again.id, created) == (first.id, False)
     assert session.query(Task).count() == 1
@@ -46,7 +47,7 @@ def test_the_same_key_with_other_content_is_a_conflict_naming_the_key(county, re
 
 def test_two_sends_at_once_make_one_task(session, county, report, monkeypatch):
     first = report(idempotency_key="draft-4")
-    looked_up = tasks._already_reported
+    looked_up = reporting._already_reported
     calls = []
 
     def not_yet_committed(*args):
@@ -55,7 +56,7 @@ def test_two_sends_at_once_make_one_task(session, county, report, monkeypatch):
         calls.append(args)
         return None if len(calls) == 1 else looked_up(*args)
 
-    monkeypatch.setattr(tasks, "_already_reported", not_yet_committed)
+    monkeypatch.setattr(reporting, "_already_reported", not_yet_committed)
     again = report(idempotency_key="draft-4")
     assert again.id == first.id and len(calls) == 2
     assert session.query(Task).count() == 1
@@ -63,11 +64,12 @@ def test_two_sends_at_once_make_one_task(session, county, report, monkeypatch):
 
 def test_another_system_with_the_same_external_id_files_its_own_case(session, county):
     def intake(by, title):
-        return tasks.report_task(
+        return reporting.report_task(
             session,
             by,
+            scope_of(session, by),
             county.grids[0],
-            tasks.Report(
+            reporting.Report(
                 category="社情民意", title=title, source="hotline", external_id="12345-0001"
             ),
         )
@@ -85,7 +87,7 @@ def test_a_resident_report_carries_no_key(session, county):
         public.report_as_resident(
             session,
             county.grids[0],
-            tasks.Report(
+            reporting.Report(
                 category="民生事项", title="路灯不亮", track="coordinate", idempotency_key="k"
             ),
         )

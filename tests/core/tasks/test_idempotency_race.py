@@ -12,9 +12,10 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import SessionFactory, set_tenant
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reporting
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.models import Tenant
 
@@ -49,7 +50,7 @@ def test_two_sends_of_one_draft_at_once_make_one_task(
 ):
     tenant_id, grid_id, worker_id = grid
     both_looked = threading.Barrier(2, timeout=10)
-    looked_up = tasks._already_reported
+    looked_up = reporting._already_reported
 
     def look_up_then_wait(session, actor, node, report):
         found = looked_up(session, actor, node, report)
@@ -58,7 +59,7 @@ def test_two_sends_of_one_draft_at_once_make_one_task(
             both_looked.wait()  # neither has inserted yet: both go on to insert
         return found
 
-    monkeypatch.setattr(tasks, "_already_reported", look_up_then_wait)
+    monkeypatch.setattr(reporting, "_already_reported", look_up_then_wait)
     answers: list[tuple[int, bool]] = []
     failures: list[BaseException] = []
 
@@ -68,11 +69,12 @@ def test_two_sends_of_one_draft_at_once_make_one_task(
             set_tenant(session, tenant_id)
             worker = session.get(User, worker_id)
             node = session.get(Node, grid_id)
-            task, created = tasks.report_task(
+            task, created = reporting.report_task(
                 session,
                 worker,
+                scope_of(session, worker),
                 node,
-                tasks.Report(category="民生事项", title="路灯不亮", idempotency_key="draft-x"),
+                reporting.Report(category="民生事项", title="路灯不亮", idempotency_key="draft-x"),
             )
             session.commit()
             answers.append((task.id, created))

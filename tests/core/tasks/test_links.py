@@ -7,7 +7,7 @@ import pytest
 from gridgov.core.db import set_tenant
 from gridgov.core.errors import DomainError
 from gridgov.core.registry import service as registry
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from tests.factories import build_county
 
 
@@ -26,7 +26,7 @@ def dwellings(session, county):
 def test_a_worker_links_a_dwelling_of_their_grid(session, report, dwellings):
     near, _far = dwellings
     task = report(links=[("dwelling", near.id)])
-    assert [(link.kind, link.ref_id) for link in tasks.links(session, task)] == [
+    assert [(link.kind, link.ref_id) for link in reading.links(session, task)] == [
         ("dwelling", near.id)
     ]
 

@@ -11,8 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from gridgov.core.errors import DomainError, Forbidden
-from gridgov.core.tasks import rules
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import cards, deadlines, reading, rules
 from gridgov.core.tasks.models import TaskRuleVersion
 from gridgov.core.tasks.rules import RuleSpec
 from gridgov.core.tasks.workflow import State, TaskType
@@ -35,7 +34,7 @@ def set_rules(session, county, *specs: RuleSpec, actor=None, note: str = ""):
         session,
         actor or county.admin,
         county.tenant,
-        tasks.registry(),
+        reading.registry(),
         list(specs),
         source="api",
         note=note,
@@ -110,10 +109,10 @@ def test_the_sweep_cards_by_the_rules_thresholds(session, county, report):
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
     assert (task.due_at, task.red_at) == (at(4), at(8))
-    assert tasks.sweep_cards(session, at(3.9)) == tasks.SweepResult(yellow=0, red=0)
-    assert tasks.sweep_cards(session, at(4)) == tasks.SweepResult(yellow=1, red=0)
-    assert tasks.sweep_cards(session, at(7.9)) == tasks.SweepResult(yellow=0, red=0)
-    assert tasks.sweep_cards(session, at(8)) == tasks.SweepResult(yellow=0, red=1)
+    assert cards.sweep_cards(session, at(3.9)) == cards.SweepResult(yellow=0, red=0)
+    assert cards.sweep_cards(session, at(4)) == cards.SweepResult(yellow=1, red=0)
+    assert cards.sweep_cards(session, at(7.9)) == cards.SweepResult(yellow=0, red=0)
+    assert cards.sweep_cards(session, at(8)) == cards.SweepResult(yellow=0, red=1)
 
 
 def test_red_tasks_go_up_only_where_the_rules_say_so(session, county, report):
@@ -122,7 +121,7 @@ def test_red_tasks_go_up_only_where_the_rules_say_so(session, county, report):
         urgent = report(category="突发事项")
         other = report()
     with time_machine.travel(at(5), tick=False):
-        assert tasks.sweep_cards(session, at(5)).escalated == 1
+        assert cards.sweep_cards(session, at(5)).escalated == 1
     session.expire_all()
     assert urgent.current_node_id == county.communities[0].id
     assert other.current_node_id == county.grids[0].id
@@ -133,10 +132,10 @@ def test_a_rule_can_send_a_red_task_straight_to_a_higher_level(session, county, 
     with time_machine.travel(MONDAY_9, tick=False):
         task = report()
     with time_machine.travel(at(5), tick=False):
-        assert tasks.sweep_cards(session, at(5)).escalated == 1
+        assert cards.sweep_cards(session, at(5)).escalated == 1
     session.expire_all()
     assert task.current_node_id == county.townships[0].id
-    step = tasks.history(session, task)[-1]
+    step = reading.history(session, task)[-1]
     assert (step.action, step.actor_name) == ("escalate", "系统")
     assert county.townships[0].name in step.comment
 
@@ -147,12 +146,12 @@ def test_a_card_keeps_the_rule_version_and_its_points(session, county, report):
         task = report()
         engine = report(category="社情民意")
     set_rules(session, county, RuleSpec(category="民生事项", red_points=5))
-    tasks.sweep_cards(session, at(5))
-    (card,) = [c for c in tasks.cards(session, task) if c.color == "red"]
+    cards.sweep_cards(session, at(5))
+    (card,) = [c for c in reading.cards(session, task) if c.color == "red"]
     assert card.rule_version_id == version.id
-    default_type = tasks.registry().get("default")
+    default_type = reading.registry().get("default")
     assert rules.card_points(session, card, default_type, task.category) == 2
-    (other,) = [c for c in tasks.cards(session, engine) if c.color == "red"]
+    (other,) = [c for c in reading.cards(session, engine) if c.color == "red"]
     assert rules.card_points(session, other, default_type, engine.category) == 1  # engine's
 
 
@@ -214,14 +213,14 @@ def test_a_late_entry_keeps_its_past_deadline_and_is_red_at_the_next_sweep(sessi
     with time_machine.travel(MONDAY_9, tick=False):
         task = report(deadline=MONDAY_9 - dt.timedelta(days=1), late_entry=True)
     assert task.due_at == task.red_at == MONDAY_9 - dt.timedelta(days=1)
-    assert tasks.sweep_cards(session, MONDAY_9) == tasks.SweepResult(yellow=0, red=1)
+    assert cards.sweep_cards(session, MONDAY_9) == cards.SweepResult(yellow=0, red=1)
 
 
 def test_a_deadline_before_the_stages_limit_is_its_due_time_and_red_card(session, report):
     with time_machine.travel(MONDAY_9, tick=False):
         task = report(deadline=at(2))  # the stage alone would be due at 13:00
     assert (task.due_at, task.red_at, task.yellow_at) == (at(2), at(2), at(1.6))
-    assert tasks.sweep_cards(session, at(2)) == tasks.SweepResult(yellow=0, red=1)
+    assert cards.sweep_cards(session, at(2)) == cards.SweepResult(yellow=0, red=1)
 
 
 def test_a_later_deadline_leaves_the_stages_limit_alone(report):
@@ -242,19 +241,19 @@ def test_a_deadline_gives_a_stage_without_a_limit_a_clock_of_its_own(session, co
     )
     with time_machine.travel(MONDAY_9, tick=False):
         task = report(deadline=at(2))
-    tasks._start_stage(session, county.tenant, unclocked, task, county.grids[0], MONDAY_9)
+    deadlines.start_stage(session, county.tenant, unclocked, task, county.grids[0], MONDAY_9)
     assert (task.due_at, task.red_at, task.yellow_at) == (at(2), at(2), at(1.6))
     session.flush()
-    assert tasks.sweep_cards(session, at(2)).red == 1
+    assert cards.sweep_cards(session, at(2)).red == 1
 
 
 def test_a_stage_started_after_the_deadline_is_red_at_the_next_sweep(session, county, report, act):
     with time_machine.travel(MONDAY_9, tick=False):
         task = report(deadline=at(1))
-    tasks.sweep_cards(session, at(1))
+    cards.sweep_cards(session, at(1))
     with time_machine.travel(at(2), tick=False):
         task = act(county.station_staff, task, "accept")
     assert task.card == "none" and task.red_at == at(1)
-    assert tasks.sweep_cards(session, at(2)).red == 1
+    assert cards.sweep_cards(session, at(2)).red == 1
     session.expire_all()
-    assert [c.color for c in tasks.cards(session, task)] == ["red", "red"]
+    assert [c.color for c in reading.cards(session, task)] == ["red", "red"]

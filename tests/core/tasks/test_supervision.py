@@ -11,11 +11,11 @@ from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import supervision
 
 
 def supervise(session, user, task, node, **kwargs):
-    return tasks.supervise(
+    return supervision.supervise(
         session,
         user,
         scope_of(session, user),
@@ -30,7 +30,7 @@ def supervise(session, user, task, node, **kwargs):
 def listed(session, node, reader=None):
     """The supervision list of ``node`` as the county admin (or ``reader``) reads it."""
     reader = reader or session.scalar(select(User).where(User.role == Role.COUNTY_ADMIN))
-    query = tasks.supervision_list(session, reader, scope_of(session, reader), node)
+    query = supervision.supervision_list(session, reader, scope_of(session, reader), node)
     return list(session.scalars(query))
 
 
@@ -54,7 +54,7 @@ def test_closing_the_task_takes_it_off_the_list(session, county, report, act):
     admin = county.admin
     ended = list(
         session.scalars(
-            tasks.supervision_list(
+            supervision.supervision_list(
                 session, admin, scope_of(session, admin), county.top, include_ended=True
             )
         )
@@ -81,17 +81,17 @@ def test_a_closed_task_cannot_be_supervised(session, county, report, act):
 def test_a_standing_rule_supervises_with_no_ones_name_on_the_order(session, county, report, act):
     task = report()
     due = utcnow() + dt.timedelta(days=30)
-    supervision = tasks.supervise_by_rule(
+    order = supervision.supervise_by_rule(
         session, task, node=county.top, note="重大隐患自动挂牌", due_at=due, is_listed=True
     )
-    assert (supervision.created_by_id, supervision.is_listed) == (None, True)
-    assert task.is_supervised and listed(session, county.top) == [supervision]
+    assert (order.created_by_id, order.is_listed) == (None, True)
+    assert task.is_supervised and listed(session, county.top) == [order]
     with pytest.raises(DomainError):
-        tasks.supervise_by_rule(
+        supervision.supervise_by_rule(
             session, task, node=county.townships[1], note="越界", due_at=due, is_listed=False
         )
     act(county.workers[0], task, "resolve")
     with pytest.raises(Conflict):
-        tasks.supervise_by_rule(
+        supervision.supervise_by_rule(
             session, task, node=county.top, note="已办结", due_at=due, is_listed=True
         )

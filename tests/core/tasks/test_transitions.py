@@ -9,7 +9,7 @@ from sqlalchemy import select
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import Conflict, DomainError, Forbidden
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, reporting, transitions
 from gridgov.core.tasks.models import Notification, TaskTransitionIsAppendOnly
 from tests.factories import UserFactory
 
@@ -88,7 +88,7 @@ def test_the_right_role_in_the_right_place_takes_the_transition(
     task = bring_to(start, report, act, actors, county)
     task = act(actors[allowed], task, action, **move_for(action, county))
     assert task.state == end
-    entry = tasks.history(session, task)[-1]
+    entry = reading.history(session, task)[-1]
     assert (entry.action, entry.to_state, entry.actor_id) == (action, end, actors[allowed].id)
 
 
@@ -128,7 +128,7 @@ def test_escalation_walks_up_one_level_at_a_time_and_stops_at_the_top(
     with pytest.raises(Conflict):
         act(actors["admin"], task, "escalate", comment="再往上")
     waiting = session.scalars(
-        tasks.waiting_on(session, county.admin, scope_of(session, county.admin))
+        reading.waiting_on(session, county.admin, scope_of(session, county.admin))
     )
     assert task in list(waiting)
 
@@ -137,10 +137,11 @@ def test_each_level_sees_what_waits_on_it(session, county, report, act, actors):
     task = report()
     station = actors["station"]
     assert (
-        list(session.scalars(tasks.waiting_on(session, station, scope_of(session, station)))) == []
+        list(session.scalars(reading.waiting_on(session, station, scope_of(session, station))))
+        == []
     )
     act(actors["worker0"], task, "escalate", comment="上报社区")
-    found = list(session.scalars(tasks.waiting_on(session, station, scope_of(session, station))))
+    found = list(session.scalars(reading.waiting_on(session, station, scope_of(session, station))))
     assert found == [task]
 
 
@@ -191,7 +192,7 @@ def test_an_emergency_notifies_the_level_above_at_once(session, county, report):
 def test_the_log_records_who_when_and_cannot_be_edited(session, county, report, act, actors):
     task = report()
     act(actors["station"], task, "accept", comment="已受理")
-    log = tasks.history(session, task)
+    log = reading.history(session, task)
     assert [(e.action, e.from_state, e.to_state) for e in log] == [
         ("report", None, "reported"),
         ("accept", "reported", "accepted"),
@@ -204,17 +205,19 @@ def test_the_log_records_who_when_and_cannot_be_edited(session, county, report, 
 
 
 def test_a_report_resent_with_its_key_returns_the_first_task(session, county):
-    first, created = tasks.report_task(
+    first, created = reporting.report_task(
         session,
         county.workers[0],
+        scope_of(session, county.workers[0]),
         county.grids[0],
-        tasks.Report(category="民生事项", title="井盖缺失", idempotency_key="draft-1"),
+        reporting.Report(category="民生事项", title="井盖缺失", idempotency_key="draft-1"),
     )
-    again, created_again = tasks.report_task(
+    again, created_again = reporting.report_task(
         session,
         county.workers[0],
+        scope_of(session, county.workers[0]),
         county.grids[0],
-        tasks.Report(category="民生事项", title="井盖缺失", idempotency_key="draft-1"),
+        reporting.Report(category="民生事项", title="井盖缺失", idempotency_key="draft-1"),
     )
     assert (created, created_again, again.id) == (True, False, first.id)
 
@@ -242,8 +245,8 @@ def test_a_task_dispatched_to_a_department_is_for_its_officers(session, county, 
     task = act(county.station_staff, task, "dispatch", department_id=fire.id)
     assert (task.department_id, task.current_node_id) == (fire.id, county.top.id)
     scope = scope_of(session, officer)
-    assert tasks.visible_task(session, officer, scope, task.id) is task
-    assert list(session.scalars(tasks.waiting_on(session, officer, scope))) == [task]
+    assert reading.visible_task(session, officer, scope, task.id) is task
+    assert list(session.scalars(reading.waiting_on(session, officer, scope))) == [task]
     notified = session.scalars(
         select(Notification.user_id).where(Notification.kind == "dispatched")
     )
@@ -264,7 +267,7 @@ def test_a_station_accepts_several_tasks_at_once_and_learns_why_one_was_refused(
     station = county.station_staff
     first, second = report(title="一"), report(node=county.grids[1], title="二")
     elsewhere = report(by=county.workers[2], node=county.grids[2], title="别社区")
-    result = tasks.transition_many(
+    result = transitions.transition_many(
         session, station, scope_of(session, station), [first.id, second.id, elsewhere.id], "accept"
     )
     assert result.done == [first.id, second.id]
@@ -279,7 +282,7 @@ def test_a_task_in_another_state_is_refused_in_a_bulk_accept_and_the_rest_go_thr
     station = county.station_staff
     taken = act(station, report(title="已受理"), "accept")
     waiting = report(title="待受理")
-    result = tasks.transition_many(
+    result = transitions.transition_many(
         session, station, scope_of(session, station), [taken.id, waiting.id], "accept"
     )
     assert result.done == [waiting.id]
@@ -291,13 +294,13 @@ def test_several_tasks_are_dispatched_to_a_department_at_once(session, county, r
     accepted = [
         act(station, report(title=f"第{i}件", track="coordinate"), "accept") for i in (1, 2)
     ]
-    result = tasks.transition_many(
+    result = transitions.transition_many(
         session,
         station,
         scope_of(session, station),
         [task.id for task in accepted],
         "dispatch",
-        tasks.Move(department_id=county.department.id),
+        transitions.Move(department_id=county.department.id),
     )
     assert result.done == [task.id for task in accepted]
     session.expire_all()
@@ -307,5 +310,5 @@ def test_several_tasks_are_dispatched_to_a_department_at_once(session, county, r
 def test_only_accept_and_dispatch_are_done_in_bulk(session, county, report):
     station = county.station_staff
     with pytest.raises(DomainError) as refused:
-        tasks.transition_many(session, station, scope_of(session, station), [1], "close")
+        transitions.transition_many(session, station, scope_of(session, station), [1], "close")
     assert refused.value.field == "action"

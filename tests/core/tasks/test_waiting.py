@@ -9,7 +9,7 @@ import pytest
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.departments import service as departments
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, transitions
 from tests.factories import UserFactory
 
 ROLES = ("worker0", "worker1", "supervisor", "station", "township", "admin", "officer")
@@ -46,9 +46,9 @@ def waiting(session, people):
         for name in ROLES:
             user = people[name]
             scope = scope_of(session, user)
-            listed = list(session.scalars(tasks.waiting_on(session, user, scope)))
+            listed = list(session.scalars(reading.waiting_on(session, user, scope)))
             for each in listed:
-                assert tasks.allowed_actions(session, user, scope, each), (name, each.state)
+                assert transitions.allowed_actions(session, user, scope, each), (name, each.state)
             if task in listed:
                 found.add(name)
         return found
@@ -111,9 +111,9 @@ def test_a_supervisors_list_is_the_revisits_of_their_grids_not_open_tasks(
     scope = scope_of(session, supervisor)
     report(track="general")
     report(by=county.workers[1], node=county.grids[1], track="coordinate")
-    assert list(session.scalars(tasks.waiting_on(session, supervisor, scope))) == []
+    assert list(session.scalars(reading.waiting_on(session, supervisor, scope))) == []
     closed = act(people["worker0"], report(track="general", title="井盖松动"), "resolve")
-    assert list(session.scalars(tasks.waiting_on(session, supervisor, scope))) == [closed]
+    assert list(session.scalars(reading.waiting_on(session, supervisor, scope))) == [closed]
 
 
 def test_an_unsatisfied_rating_waits_on_the_station_to_reopen(county, report, act, people, waiting):

@@ -13,8 +13,7 @@ from gridgov.core.errors import DomainError
 from gridgov.core.forms import service as forms
 from gridgov.core.onboarding import counties
 from gridgov.core.onboarding.manifest import ManifestError, apply_manifest, parse_manifest
-from gridgov.core.tasks import counters
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import counters, reporting, worker_day
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.county_time import CountyClock, Period, zone_named
 from tests.core.forms.test_forms import EVERY_TYPE, VALID
@@ -78,11 +77,12 @@ def test_an_unknown_time_zone_is_refused_with_its_field(app, session):
 def test_a_task_reported_in_the_utc_evening_counts_in_the_countys_next_month(app, session):
     county = build_county(session)
     with time_machine.travel(EVENING_UTC, tick=False):
-        task, _new = tasks.report_task(
+        task, _new = reporting.report_task(
             session,
             county.workers[0],
+            scope_of(session, county.workers[0]),
             county.grids[0],
-            tasks.Report(title="路灯不亮", category="民生事项"),
+            reporting.Report(title="路灯不亮", category="民生事项"),
         )
     assert counters.share_of(task, 3, SHANGHAI).key[0] == dt.date(2026, 12, 1)
     stored_months = {key[1] for key in counters.stored(session)}
@@ -98,19 +98,19 @@ def test_patrols_of_a_day_are_those_of_the_countys_day(app, session):
         dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC),  # 11:00 on 1 Dec
     ):
         with time_machine.travel(moment, tick=False):
-            tasks.check_in(session, worker, scope_of(session, worker), grid, place="菜市场")
-    assert len(tasks.patrols_of(session, worker, dt.date(2026, 12, 1))) == 2
-    assert len(tasks.patrols_of(session, worker, dt.date(2026, 11, 30))) == 1
+            worker_day.check_in(session, worker, scope_of(session, worker), grid, place="菜市场")
+    assert len(worker_day.patrols_of(session, worker, dt.date(2026, 12, 1))) == 2
+    assert len(worker_day.patrols_of(session, worker, dt.date(2026, 11, 30))) == 1
 
 
 def test_the_workers_log_of_the_countys_today_is_taken_in_the_utc_evening(app, session):
     county = build_county(session)
     worker = county.workers[0]
     with time_machine.travel(EVENING_UTC, tick=False):
-        entry = tasks.write_log(session, worker, dt.date(2026, 12, 1), "巡查两次，走访三户")
+        entry = worker_day.write_log(session, worker, dt.date(2026, 12, 1), "巡查两次，走访三户")
         assert entry.day == dt.date(2026, 12, 1)
         with pytest.raises(DomainError):
-            tasks.write_log(session, worker, dt.date(2026, 12, 2), "明天的日志")
+            worker_day.write_log(session, worker, dt.date(2026, 12, 2), "明天的日志")
 
 
 def test_form_submissions_are_counted_by_the_countys_days(app, session):
@@ -155,11 +155,12 @@ def test_a_manifest_with_an_unknown_time_zone_is_refused_at_its_line(app, sessio
 def test_a_new_time_zone_counts_the_dashboards_months_again(app, session):
     county = build_county(session)
     with time_machine.travel(EVENING_UTC, tick=False):  # 1 December in Beijing, 30 Nov in Ürümqi
-        tasks.report_task(
+        reporting.report_task(
             session,
             county.workers[0],
+            scope_of(session, county.workers[0]),
             county.grids[0],
-            tasks.Report(title="路灯不亮", category="民生事项"),
+            reporting.Report(title="路灯不亮", category="民生事项"),
         )
     assert {key[1] for key in counters.stored(session)} == {dt.date(2026, 12, 1)}
     counties.update_tenant(session, None, county.tenant, time_zone="Asia/Urumqi")

@@ -10,7 +10,7 @@ from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.departments import service as departments
 from gridgov.core.errors import NotFound
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading, transitions
 from gridgov_plugins.disputes import service
 from tests.factories import UserFactory, build_county
 from tests.plugins.disputes.factories import admit_disputes, close, officer_of, refer, report, step
@@ -47,8 +47,8 @@ def waiting(session, people, case) -> set[str]:
     found = set()
     for name, user in people.items():
         scope = scope_of(session, user)
-        if task in session.scalars(tasks.waiting_on(session, user, scope)):
-            assert tasks.allowed_actions(session, user, scope, task), name
+        if task in session.scalars(reading.waiting_on(session, user, scope)):
+            assert transitions.allowed_actions(session, user, scope, task), name
             found.add(name)
     return found
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import service as admission
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import transitions
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.disputes import service
@@ -95,13 +95,13 @@ def test_the_area_cannot_hand_a_dispute_to_another_department(session, county):
     step(session, county.station_staff, case, "escalate")
     staff = county.township_staff
     with pytest.raises(DomainError, match="司法所"), session.begin_nested():
-        tasks.transition(
+        transitions.transition(
             session,
             staff,
             scope_of(session, staff),
             service.task_of(session, case),
             "dispatch",
-            tasks.Move(comment="交消防", department_id=county.department.id),
+            transitions.Move(comment="交消防", department_id=county.department.id),
         )
     assert service.task_of(session, case).state == "analysing"
 
@@ -120,7 +120,7 @@ def test_closing_through_the_task_engine_without_an_outcome_is_refused(session, 
     case = report(session, county)
     worker = county.workers[0]
     with pytest.raises(DomainError, match="调解结果"):
-        tasks.transition(
+        transitions.transition(
             session, worker, scope_of(session, worker), service.task_of(session, case), "close"
         )
 

@@ -24,7 +24,7 @@ from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.plugins.activation import plugin_host
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import transitions
 from gridgov.core.tasks.models import Task
 from gridgov_plugins.fire_safety import hazards
 from gridgov_plugins.fire_safety.models import Hazard
@@ -127,8 +127,8 @@ def act(session: Session) -> Callable[..., Task]:
 
     def _act(user: User, target: Hazard | Task, action: str, comment: str = "已处理") -> Task:
         task = hazards.task_of(session, target) if isinstance(target, Hazard) else target
-        return tasks.transition(
-            session, user, scope_of(session, user), task, action, tasks.Move(comment=comment)
+        return transitions.transition(
+            session, user, scope_of(session, user), task, action, transitions.Move(comment=comment)
         )
 
     return _act

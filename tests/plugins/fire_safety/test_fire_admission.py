@@ -13,8 +13,7 @@ from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.errors import Conflict, NotFound
 from gridgov.core.plugins.activation import hooks_for
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov_plugins.fire_safety import hazards
 from gridgov_plugins.fire_safety.models import Hazard
 from tests.api.bearer import bearer
@@ -60,32 +59,34 @@ def test_before_admission_the_api_is_404(app, client, connection):
 
 def test_before_admission_no_hazard_or_report_can_be_filed(session):
     county = build_county(session)
-    usable = {t.name for t in tasks.usable_types(session, public=True)}
+    usable = {t.name for t in reading.usable_types(session, public=True)}
     assert "fire_safety.report" not in usable
     with pytest.raises(NotFound):
         public.report_as_resident(
             session,
             county.grids[0],
-            tasks.Report(
+            reporting.Report(
                 task_type="fire_safety.report", category="火灾隐患举报", title="x", track="general"
             ),
         )
     with pytest.raises(NotFound):
-        tasks.report_task(
+        reporting.report_task(
             session,
             county.workers[0],
+            scope_of(session, county.workers[0]),
             county.grids[0],
-            tasks.Report(task_type="fire_safety.hazard", category="一般火灾隐患", title="x"),
+            reporting.Report(task_type="fire_safety.hazard", category="一般火灾隐患", title="x"),
         )
 
 
 def test_hook_task_transition_is_not_called_where_the_module_is_not_admitted(session):
     county = build_county(session)
-    tasks.report_task(
+    reporting.report_task(
         session,
         county.workers[0],
+        scope_of(session, county.workers[0]),
         county.grids[0],
-        tasks.Report(category="突发事项", title="楼道起火"),
+        reporting.Report(category="突发事项", title="楼道起火"),
     )
     assert session.query(Hazard).count() == 0
     assert "fire_safety" not in {m.name for m in hooks_for().modules()}
@@ -165,13 +166,13 @@ def test_suspended_its_hazards_do_not_move_and_none_is_filed(app, connection):
             worker = county.workers[0]
             scope = scope_of(session, worker)
             with pytest.raises(Conflict):
-                tasks.transition(
+                transitions.transition(
                     session,
                     worker,
                     scope,
                     hazards.task_of(session, hazard),
                     "rectify",
-                    tasks.Move(comment="已整改"),
+                    transitions.Move(comment="已整改"),
                 )
             with pytest.raises(Conflict):
                 hazards.record_hazard(session, worker, scope, county.grids[0], finding())

@@ -12,7 +12,7 @@ import pytest
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import db_session, tenant_scope
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import transitions
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards
 from tests.api.bearer import bearer
@@ -199,13 +199,13 @@ def test_announcements_list_the_published_major_hazards(app, client, live, token
     def list_it(session):
         hazard = hazards.get_hazard(session, hazard_id)
         admin = accounts.get_user(session, live.admin.id)
-        tasks.transition(
+        transitions.transition(
             session,
             admin,
             scope_of(session, admin),
             hazards.task_of(session, hazard),
             "list",
-            tasks.Move(comment="挂牌督办"),
+            transitions.Move(comment="挂牌督办"),
         )
 
     in_county(app, live, list_it)

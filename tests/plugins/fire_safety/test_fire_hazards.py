@@ -15,7 +15,7 @@ from gridgov.core.departments import service as departments
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import notifications, reading, reporting
 from gridgov.core.tasks.models import Supervision
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards
@@ -53,7 +53,7 @@ def test_a_major_hazard_goes_up_level_by_level_to_the_county(session, county, re
     task = hazards.task_of(session, hazard)
     assert task.current_node_id == county.top.id
     assert task.priority == 1
-    steps = [(e.action, e.node_id) for e in tasks.history(session, task)]
+    steps = [(e.action, e.node_id) for e in reading.history(session, task)]
     assert steps == [
         ("report", county.grids[0].id),
         ("report_up", county.communities[0].id),
@@ -61,7 +61,7 @@ def test_a_major_hazard_goes_up_level_by_level_to_the_county(session, county, re
         ("report_up", county.top.id),
     ]
     # every level on the way heard of it
-    admin_news = list(session.scalars(tasks.notifications(session, county.admin)))
+    admin_news = list(session.scalars(notifications.notifications(session, county.admin)))
     assert any(n.task_id == task.id for n in admin_news)
 
 
@@ -156,11 +156,12 @@ def test_the_brigade_officer_rechecks_a_major_hazard(session, county, officer, r
 
 
 def test_a_hazard_filed_through_the_core_task_form_gets_a_ledger_entry(session, county):
-    task, _created = tasks.report_task(
+    task, _created = reporting.report_task(
         session,
         county.workers[1],
+        scope_of(session, county.workers[1]),
         county.grids[1],
-        tasks.Report(
+        reporting.Report(
             task_type="fire_safety.hazard",
             category="重大火灾隐患",
             title="加油站旁堆放柴草",
@@ -239,7 +240,7 @@ def test_the_finders_photo_goes_onto_the_hazards_task(session, county, record):
         purpose="task_attachment",
     )
     hazard = record(photo_ids=(stored.id,))
-    assert [f.id for f in tasks.attachments(session, hazards.task_of(session, hazard))] == [
+    assert [f.id for f in reading.attachments(session, hazards.task_of(session, hazard))] == [
         stored.id
     ]
 
@@ -284,11 +285,14 @@ def test_the_ledger_keeps_open_ones_first_and_filters_by_grade_site_and_overdue(
 def test_a_major_hazard_an_information_volunteer_files_on_the_task_form_goes_up_too(
     session, county
 ):
-    task, _created = tasks.report_task(
+    task, _created = reporting.report_task(
         session,
         county.volunteer,
+        scope_of(session, county.volunteer),
         county.grids[0],
-        tasks.Report(task_type="fire_safety.hazard", category="重大火灾隐患", title="地下室住人"),
+        reporting.Report(
+            task_type="fire_safety.hazard", category="重大火灾隐患", title="地下室住人"
+        ),
     )
     assert task.current_node_id == county.top.id
     assert hazards.hazard_of_task(session, task).found_by_id == county.volunteer.id
@@ -320,7 +324,7 @@ def test_a_hazards_task_is_read_by_the_brigade_and_staff_not_another_department_
     readers = set()
     for user in (officer, mediator, county.auditor, county.volunteer, county.workers[0]):
         try:
-            tasks.visible_task(session, user, scope_of(session, user), task.id)
+            reading.visible_task(session, user, scope_of(session, user), task.id)
         except NotFound:
             continue
         readers.add(user.username)

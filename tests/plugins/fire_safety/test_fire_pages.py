@@ -15,8 +15,7 @@ from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.departments import service as departments
 from gridgov.core.registry import service as registry
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reporting
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards
 from tests.factories import UserFactory
@@ -295,7 +294,7 @@ def test_a_hazard_found_investigating_a_report_starts_from_the_report(app, live,
         return public.report_as_resident(
             session,
             live.grids[0],
-            tasks.Report(
+            reporting.Report(
                 task_type="fire_safety.report",
                 category="火灾隐患举报",
                 title="后门锁闭",

@@ -16,7 +16,7 @@ from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FieldType, definition_problems
 from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import service as registry
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import reading
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.checklists import (
@@ -139,7 +139,7 @@ def test_each_finding_becomes_a_hazard_with_its_grade_and_photo(session, county)
         ("wiring", "major", TODAY + dt.timedelta(days=3)),
     ]
     exits_task = rows[0][1]
-    assert [f.id for f in tasks.attachments(session, exits_task)] == [photo.id]
+    assert [f.id for f in reading.attachments(session, exits_task)] == [photo.id]
     assert rows[1][1].current_node_id == county.top.id  # the major one went up
     assert all(h.site_type == "shop" and h.patrol_id == patrol.id for h, _t in rows)
 

@@ -11,7 +11,7 @@ import time_machine
 from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.reports import service as reports
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import transitions
 from gridgov_plugins.fire_safety import hazards
 from tests.factories import build_county
 from tests.plugins.fire_safety.conftest import admit, finding
@@ -23,8 +23,8 @@ FROZEN = dt.datetime(2027, 1, 20, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 def rectified(session, county, hazard):
     task = hazards.task_of(session, hazard)
     for user, action in ((county.workers[0], "rectify"), (county.station_staff, "pass")):
-        tasks.transition(
-            session, user, scope_of(session, user), task, action, tasks.Move(comment="已整改")
+        transitions.transition(
+            session, user, scope_of(session, user), task, action, transitions.Move(comment="已整改")
         )
 
 

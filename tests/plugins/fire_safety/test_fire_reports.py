@@ -8,8 +8,7 @@ import pytest
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError, Forbidden, NotFound
-from gridgov.core.tasks import public
-from gridgov.core.tasks import service as tasks
+from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov.core.tasks.models import Source
 from gridgov_plugins.fire_safety import hazards
 from tests.plugins.fire_safety.conftest import in_county
@@ -19,7 +18,7 @@ def resident_report(session, grid, category="火灾隐患举报", title="商铺�
     return public.report_as_resident(
         session,
         grid,
-        tasks.Report(
+        reporting.Report(
             task_type="fire_safety.report",
             category=category,
             title=title,
@@ -30,7 +29,7 @@ def resident_report(session, grid, category="火灾隐患举报", title="商铺�
 
 
 def test_hook_task_types_let_residents_report_fire_hazards_publicly(session, county):
-    public_types = {t.name for t in tasks.usable_types(session, public=True)}
+    public_types = {t.name for t in reading.usable_types(session, public=True)}
     assert "fire_safety.report" in public_types
     assert "fire_safety.hazard" not in public_types  # hazards are filed by staff
     report = resident_report(session, county.grids[0])
@@ -53,11 +52,11 @@ def test_a_confirmed_report_gets_a_reward_then_the_reporter_is_answered_and_rate
     ):
         report = act(officer, report, action, comment)
     assert (report.state, report.is_open) == ("closed", False)
-    tasks.evaluate_as_resident(session, report, "satisfied", "处理及时")
+    transitions.evaluate_as_resident(session, report, "satisfied", "处理及时")
     assert (report.state, report.rating) == ("evaluated", "satisfied")
     seen = public.tracking(session, report)  # the same marker as the default cycle's close
     assert (seen.answer, seen.rating, seen.may_rate) == ("已整改，奖励已发放", "满意", False)
-    assert [e.action for e in tasks.history(session, report)] == [
+    assert [e.action for e in reading.history(session, report)] == [
         "report",
         "investigate",
         "confirm",
@@ -124,13 +123,13 @@ def test_the_reporter_reads_the_answer_with_the_tracking_code_and_nothing_intern
             ("no_reward", "举报人匿名"),
             ("answer", "经查属实，已责令当场整改"),
         ):
-            report = tasks.transition(
+            report = transitions.transition(
                 session,
                 staff,
                 scope_of(session, staff),
                 report,
                 action,
-                tasks.Move(comment=comment),
+                transitions.Move(comment=comment),
             )
         return report.code
 

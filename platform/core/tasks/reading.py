@@ -1,0 +1,404 @@
+"""Reading the task engine: the task types a county uses, which tasks a user reads (the rule
+the modules apply to their own records too), what waits on a user, and a task's log, links,
+cards and files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import has_app_context
+from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.admission import service as admission
+from gridgov.core.errors import NotFound
+from gridgov.core.files.models import StoredFile
+from gridgov.core.hierarchy.models import Assignment, Node
+from gridgov.core.hierarchy.paths import under_path
+from gridgov.core.i18n import _
+from gridgov.core.plugins.activation import plugin_host
+from gridgov.core.tasks.models import Task, TaskAttachment, TaskCard, TaskLink, TaskTransition
+from gridgov.core.tasks.workflow import (
+    Reach,
+    TaskType,
+    TaskTypeRegistry,
+    TransitionRule,
+    task_types,
+)
+from gridgov.core.tenancy.models import Tenant
+from gridgov.core.tenancy.service import current_tenant
+
+CORE_TYPES = task_types()
+
+
+def registry() -> TaskTypeRegistry:
+    """The task types of this deployment: the core's and those of the installed department
+    modules (whether a county may use a module's type is checked when it is used)."""
+    if has_app_context():
+        return plugin_host().task_types()
+    return CORE_TYPES
+
+
+def usable_types(
+    session: Session, scope: Scope | None = None, *, public: bool = False
+) -> list[TaskType]:
+    """The task types the current county can report now: the core's, and those of the modules
+    it admitted (with ``scope``: live somewhere the scope reaches); with ``public``, only the
+    ones residents may report."""
+    live = admission.live_modules(session, scope)
+    return [
+        task_type
+        for task_type in registry()
+        if (task_type.module is None or task_type.module in live)
+        and (task_type.public or not public)
+    ]
+
+
+def categories(tenant: Tenant, task_type: TaskType) -> list[str]:
+    """The categories a task of ``task_type`` may have in ``tenant``: the type's own, then the
+    county's additions (``settings["task_categories"]``)."""
+    extra = tenant.settings.get("task_categories") or []
+    return list(dict.fromkeys([*task_type.categories, *extra]))
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    """The current tenant's task with this id, or NotFound."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(_("没有这个事件"))
+    return task
+
+
+def get_task_by_code(session: Session, code: str) -> Task:
+    """The current tenant's task with this tracking code, or NotFound."""
+    task = session.scalar(select(Task).where(Task.code == (code or "").strip().upper()))
+    if task is None:
+        raise NotFound(_("没有这个查询码对应的事件"), field="code")
+    return task
+
+
+def officer_departments(session: Session, user: User) -> list[int]:
+    """The ids of a department officer's departments (none for anyone else)."""
+    if user.role != Role.DEPARTMENT_OFFICER:
+        return []
+    from gridgov.core.departments import service as departments
+
+    return [department.id for department in departments.departments_of(session, user)]
+
+
+def _departments_modules(session: Session, user: User) -> frozenset[str]:
+    """The modules the county admitted for the officer's departments (they read their tasks)."""
+    from gridgov.core.forms.access import departments_modules
+
+    return departments_modules(session, user) or frozenset()
+
+
+def _on_path(session: Session, scope: Scope) -> Any:
+    """Filed or waiting in ``scope``."""
+    if scope.everything:
+        return true()
+    clauses: list[Any] = []
+    for path in scope.paths:
+        clauses.append(under_path(session, Task.filed_path, path))
+        clauses.append(under_path(session, Task.current_path, path))
+    return or_(*clauses) if clauses else false()
+
+
+def _reads_type(user: User, task_type: TaskType, modules: frozenset[str]) -> bool:
+    """Whether ``user`` reads the tasks of ``task_type`` on their path: by the roles the type
+    grants (``TaskType.readers``), for a department officer by the modules the county admitted
+    for their departments."""
+    if user.role == Role.DEPARTMENT_OFFICER:
+        return task_type.module is not None and task_type.module in modules
+    return task_type.readers is None or user.role in task_type.readers
+
+
+def may_read_type(session: Session, user: User, task_type: TaskType) -> bool:
+    """Whether ``user`` reads the tasks of ``task_type`` on their path — and so the records a
+    module keeps about them (its ledgers, patrols, cases): the one rule modules apply."""
+    modules = _departments_modules(session, user) if user.role == Role.DEPARTMENT_OFFICER else None
+    return _reads_type(user, task_type, modules or frozenset())
+
+
+def visible_filter(session: Session, user: User, scope: Scope) -> Any:
+    """A WHERE clause on ``Task``: the tasks ``user`` reads. Staff read the tasks on their
+    path (filed or waiting in their scope) of the types their role reads; a department
+    officer reads the tasks dispatched to their departments, now or before (what they
+    handled stays readable), and, in their scope, those of the modules the county admitted
+    for their departments — not whatever else is filed under their node."""
+    if user.role != Role.DEPARTMENT_OFFICER:
+        kinds = list(registry())
+        readable = [t.name for t in kinds if _reads_type(user, t, frozenset())]
+        if len(readable) == len(kinds):
+            return _on_path(session, scope)
+        return and_(Task.task_type.in_(readable), _on_path(session, scope)) if readable else false()
+    department_ids = officer_departments(session, user)
+    if not department_ids:
+        return false()
+    clauses: list[Any] = [
+        Task.department_id.in_(department_ids),
+        Task.id.in_(
+            select(TaskTransition.task_id).where(TaskTransition.department_id.in_(department_ids))
+        ),
+    ]
+    modules = _departments_modules(session, user)
+    kinds = [t.name for t in registry() if _reads_type(user, t, modules)]
+    if kinds:
+        clauses.append(and_(Task.task_type.in_(kinds), _on_path(session, scope)))
+    return or_(*clauses)
+
+
+def may_read(session: Session, user: User, scope: Scope, task: Task) -> bool:
+    """Whether ``user`` reads ``task`` (``visible_filter``'s rule, for one task)."""
+    found = session.scalar(
+        select(Task.id).where(Task.id == task.id, visible_filter(session, user, scope))
+    )
+    return found is not None
+
+
+def visible_task(session: Session, user: User, scope: Scope, task_id: int) -> Task:
+    """The task if ``user`` may see it, else NotFound (never Forbidden)."""
+    task = get_task(session, task_id)
+    if not may_read(session, user, scope, task):
+        raise NotFound(_("没有这个事件"))
+    return task
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    state: str | None = None
+    category: str | None = None
+    track: str | None = None
+    card: str | None = None
+    is_open: bool | None = None
+    is_supervised: bool | None = None
+    node: Node | None = None  # filed at or below this node
+
+
+def visible_tasks(session: Session, user: User, scope: Scope, filters: TaskFilter) -> Any:
+    """A SELECT of the tasks ``user`` sees, most urgent first."""
+    query = select(Task).where(visible_filter(session, user, scope))
+    for name in ("state", "category", "track", "card", "is_open", "is_supervised"):
+        value = getattr(filters, name)
+        if value is not None:
+            query = query.where(getattr(Task, name) == value)
+    if filters.node is not None:
+        query = query.where(under_path(session, Task.filed_path, filters.node.path))
+    return query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+
+
+def my_tasks(session: Session, user: User, scope: Scope) -> Any:
+    """A grid worker's open tasks: filed in their grids or waiting on them, by deadline (of
+    those ``user`` reads: a department officer's node holds other departments' tasks too)."""
+    # The ids first (a worker has one grid or a few): with literal ids PostgreSQL combines the
+    # two indexes; with a subquery it scanned every open task of the county.
+    grid_ids = list(
+        session.scalars(select(Assignment.node_id).where(Assignment.user_id == user.id))
+    )
+    return (
+        select(Task)
+        .where(
+            Task.is_open.is_(True),
+            or_(Task.node_id.in_(grid_ids), Task.current_node_id.in_(grid_ids)),
+            visible_filter(session, user, scope),
+        )
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    )
+
+
+def waiting_on(session: Session, user: User, scope: Scope) -> Any:
+    """A SELECT of the tasks waiting on ``user``: those they can move on now (the workflow's
+    rules for their role and reach, as ``allowed_actions``), at their own level, by deadline.
+
+    A step waits on the lowest level that can take it: a rule looking at node N (the level the
+    task waits on for ``owner``, its grid for ``filer``) waits on the rule's roles at N, or
+    above N when none of them works at N's level — a grid's new report waits on the grid
+    worker (报上一级) and on the community station (受理), not on the township. A task
+    dispatched waits on its assignee.
+
+    One WHERE clause over the task table, an OR of one arm per rule; each arm names the tenant,
+    the type and the states and, where it can, the nodes as literal ids, so that PostgreSQL
+    reads each arm from an index (tenant + waiting node + state, or tenant + type + state)."""
+    if not user.is_active:
+        return select(Task).where(false())
+    tenant = current_tenant(session)
+    own = _own_nodes(session, user, scope)
+    department_ids = officer_departments(session, user)
+    modules = _departments_modules(session, user) if department_ids else frozenset()
+    nodes_below: dict[tuple[int, int | None], list[int] | None] = {}
+
+    def below(node: Node, level: int | None) -> list[int] | None:
+        """The ids of ``node`` and the nodes under it above ``level``; None if too many."""
+        if (node.id, level) not in nodes_below:
+            query = select(Node.id).where(Node.path.startswith(node.path, autoescape=True))
+            if level is not None:
+                query = query.where(Node.level < level)
+            ids = list(session.scalars(query.limit(MAX_LITERAL_NODES + 1)))
+            nodes_below[node.id, level] = ids if len(ids) <= MAX_LITERAL_NODES else None
+        return nodes_below[node.id, level]
+
+    clauses: list[Any] = []
+    for task_type in usable_types(session, scope):
+        for rule in task_type.transitions:
+            if not rule.waits or user.role not in rule.roles:
+                continue
+            if rule.guard is not None and rule.waits_when is None:
+                continue
+            if rule.reach == Reach.ASSIGNEE:
+                reach = _assigned_to(user, own, department_ids, below)
+            elif not _reads_type(user, task_type, modules):
+                continue
+            else:
+                reach = _waits_at_level(tenant, rule, own, below)
+            if reach is None:
+                continue
+            parts = [
+                Task.tenant_id == tenant.id,
+                Task.task_type == task_type.name,
+                Task.state.in_(rule.sources),
+                reach,
+            ]
+            if rule.tracks is not None:
+                parts.append(Task.track.in_(sorted(rule.tracks)))
+            if rule.waits_when is not None:
+                parts.append(rule.waits_when(Task))
+            clauses.append(and_(*parts))
+    return (
+        select(Task)
+        .where(or_(*clauses) if clauses else false())
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    )
+
+
+# Up to this many nodes a waiting list names them by id (a station's community and its grids);
+# beyond, by path.
+MAX_LITERAL_NODES = 500
+
+
+def _own_nodes(session: Session, user: User, scope: Scope) -> list[Node]:
+    """The nodes the user works at: their assignments (the county's top nodes for county-wide
+    roles)."""
+    if scope.everything:
+        return list(session.scalars(select(Node).where(Node.parent_id.is_(None))))
+    return list(
+        session.scalars(
+            select(Node)
+            .join(Assignment, Assignment.node_id == Node.id)
+            .where(Assignment.user_id == user.id, Node.retired_at.is_(None))
+        )
+    )
+
+
+def _role_levels(tenant: Tenant, role: str) -> set[int]:
+    """The levels a role works at: grid roles at the grids, the station one level up, the
+    county at the top, the township staff between; departments stand beside the levels."""
+    grid = tenant.grid_level
+    if role in (Role.GRID_WORKER, Role.SUPERVISOR, Role.VOLUNTEER):
+        return {grid}
+    if role == Role.STATION_STAFF:
+        return {grid - 1}
+    if role == Role.TOWNSHIP_STAFF:
+        return set(range(1, max(grid - 1, 2)))
+    if role in (Role.COUNTY_ADMIN, Role.AUDIT_ADMIN):
+        return {0}
+    return set()
+
+
+def _under(
+    node: Node, level: int | None, node_id: Any, path: Any, below: Callable[..., Any]
+) -> Any:
+    """Tasks whose ``node_id`` is ``node`` or below it, above ``level`` (None: any depth)."""
+    ids = below(node, level)
+    if ids is not None:
+        return node_id.in_(ids)
+    if node.parent_id is None and level is None:
+        return true()  # the whole county: the tenant's own condition says it all
+    return path.startswith(node.path, autoescape=True)
+
+
+def _waits_at_level(
+    tenant: Tenant, rule: TransitionRule, own: list[Node], below: Callable[..., Any]
+) -> Any:
+    """Tasks whose node for ``rule`` (where it waits, or its grid) is one of ``own`` or below
+    it, down to the next level where another of the rule's roles works."""
+    levels = set().union(*(_role_levels(tenant, role) for role in rule.roles))
+    if rule.reach == Reach.OWNER:
+        node_id, path = Task.current_node_id, Task.current_path
+    else:
+        node_id, path = Task.node_id, Task.filed_path
+    clauses = [
+        _under(
+            node, min((lv for lv in levels if lv > node.level), default=None), node_id, path, below
+        )
+        for node in own
+    ]
+    if not clauses:
+        return None
+    reach = or_(*clauses)
+    return and_(Task.department_id.is_(None), reach) if rule.reach == Reach.OWNER else reach
+
+
+def _assigned_to(
+    user: User, own: list[Node], department_ids: list[int], below: Callable[..., Any]
+) -> Any:
+    """Tasks dispatched to the user's departments, or to their role at one of their nodes."""
+    if department_ids:
+        return Task.department_id.in_(department_ids)
+    if not own:
+        return None
+    return and_(
+        Task.department_id.is_(None),
+        Task.assignee_role == user.role,
+        or_(*(_under(n, None, Task.current_node_id, Task.current_path, below) for n in own)),
+    )
+
+
+def history(session: Session, task: Task) -> list[TaskTransition]:
+    """The task's transition log, oldest first."""
+    return list(
+        session.scalars(
+            select(TaskTransition)
+            .where(TaskTransition.task_id == task.id)
+            .order_by(TaskTransition.id)
+        )
+    )
+
+
+def links(session: Session, task: Task) -> list[TaskLink]:
+    """The people, dwellings and sites the task is linked to."""
+    return list(session.scalars(select(TaskLink).where(TaskLink.task_id == task.id)))
+
+
+def cards(session: Session, task: Task) -> list[TaskCard]:
+    """The cards the task got, oldest first."""
+    return list(
+        session.scalars(select(TaskCard).where(TaskCard.task_id == task.id).order_by(TaskCard.id))
+    )
+
+
+def attachments(session: Session, task: Task) -> list[StoredFile]:
+    """The files attached to ``task``, oldest first."""
+    return list(
+        session.scalars(
+            select(StoredFile)
+            .join(TaskAttachment, TaskAttachment.file_id == StoredFile.id)
+            .where(TaskAttachment.task_id == task.id)
+            .order_by(TaskAttachment.id)
+        )
+    )
+
+
+def attachment(session: Session, task: Task, file_id: int) -> StoredFile:
+    """One file of ``task``; a file not attached to it is NotFound."""
+    found = session.scalar(
+        select(StoredFile)
+        .join(TaskAttachment, TaskAttachment.file_id == StoredFile.id)
+        .where(TaskAttachment.task_id == task.id, StoredFile.id == file_id)
+    )
+    if found is None:
+        raise NotFound(_("没有这个附件"))
+    return found
