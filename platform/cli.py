@@ -25,6 +25,7 @@ from gridgov.core.accounts.models import Operator, Role, User
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.tasks.demo import add_demo_tasks, age_demo_tasks
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.manifest import (
@@ -432,7 +433,7 @@ def _load_demo_admissions(session: Session, loaded: list[Plan]) -> list[str]:
     main = next((p.tenant for p in loaded if p.tenant and p.tenant.slug == DEMO_SLUG_PREFIX), None)
     if main is None:
         return []
-    host = current_app.extensions["gridgov.plugins"]
+    host = plugin_host()
     with tenant_scope(session, main.id):
         return ["", f"{main.name} — 职能部门与准入", *load_demo_admissions(session, host, main)]
 

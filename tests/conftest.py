@@ -10,22 +10,27 @@ except under CI=true, where a missing service is an error.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import time_machine
-from flask import Flask
+from flask import Flask, has_app_context
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
+from gridgov.core import runtime
 from gridgov.core.db import db_session, make_engine, sessions_bound_to, set_tenant
+from gridgov.core.plugins.manager import PluginHost
+from gridgov.web import PLUGINS_KEY
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -163,6 +168,25 @@ def session(app: Flask, connection: Connection) -> Iterator[Session]:
         s = db_session()
         set_tenant(s, None)
         yield s
+
+
+@pytest.fixture
+def use_plugins(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[PluginHost], PluginHost]]:
+    """``use_plugins(host)``: the test's own plugin host instead of the installed modules, in
+    the app context in place (if any) and in every one pushed later (requests, commands)."""
+    with contextlib.ExitStack() as installed:
+
+        def use(host: PluginHost) -> PluginHost:
+            monkeypatch.setitem(app.extensions, PLUGINS_KEY, host)
+            if has_app_context():
+                installed.enter_context(
+                    runtime.use(dataclasses.replace(runtime.current(), plugins=host))
+                )
+            return host
+
+        yield use
 
 
 @pytest.fixture

@@ -61,16 +61,16 @@ from gridgov.api.registry_schemas import (
     UnmaskSchema,
     VisitSchema,
 )
+from gridgov.core.admission.activation import county_tags
 from gridgov.core.db import db_session
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
+from gridgov.core.jobs import enqueue
 from gridgov.core.personal_data import PersonalField
-from gridgov.core.plugins.activation import county_tags
 from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
-from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -44,13 +44,13 @@ from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.jobs import enqueue
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import exports, rules
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.counters import Months
 from gridgov.core.tasks.models import Source, Task
 from gridgov.core.tasks.workflow import TransitionRule
-from gridgov.jobs import enqueue
 from gridgov.web import current_tenant
 
 blp = ApiBlueprint(

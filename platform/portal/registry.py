@@ -30,17 +30,17 @@ from wtforms.validators import DataRequired, Length, Optional
 from gridgov.core import personal_data
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.admission.activation import county_tags
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
+from gridgov.core.jobs import enqueue
 from gridgov.core.personal_data import PersonalField, may_unmask
-from gridgov.core.plugins.activation import county_tags
 from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
-from gridgov.jobs import enqueue
 from gridgov.portal.shell import (
     bp,
     is_htmx,

@@ -32,12 +32,12 @@ from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.jobs import enqueue
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import exports, public
 from gridgov.core.tasks import service as tasks
 from gridgov.core.tasks.models import Task, TaskExport
 from gridgov.core.tasks.workflow import DEFAULT_TYPE, STAFF_ABOVE_GRID, TaskType
-from gridgov.jobs import enqueue
 from gridgov.portal.shell import (
     bp,
     me,

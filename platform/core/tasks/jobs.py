@@ -1,12 +1,12 @@
-"""Periodic work of the task engine, as jobs taking a tenant id (see ``gridgov.jobs``)."""
+"""Periodic work of the task engine, as jobs taking a tenant id (see ``gridgov.core.jobs``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from gridgov.core.jobs import job
 from gridgov.core.tasks import counters
 from gridgov.core.tasks import service as tasks
-from gridgov.jobs import job
 
 
 @job

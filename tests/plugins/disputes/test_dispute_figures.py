@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from gridgov.core.accounts.scope import Scope, scope_of
-from gridgov.core.plugins.activation import hooks_for, plugin_host
+from gridgov.core.admission.activation import hooks_for
+from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.plugins.hookspecs import ScoringContext
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.disputes import service
