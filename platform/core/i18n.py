@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import gettext as gettext_module
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -72,13 +73,13 @@ def _translations() -> gettext_module.NullTranslations:
     return _catalogue.translations(current_locale())
 
 
-def gettext(message: str, **variables: Any) -> str:
+def gettext(message: str, /, **variables: Any) -> str:
     """``message`` translated into the current locale, ``%(name)s`` filled from ``variables``."""
     text = _translations().gettext(message)
     return text % variables if variables else text
 
 
-def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+def ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> str:
     """Like ``gettext``, with the plural form for ``num`` (also given as ``%(num)d``)."""
     variables.setdefault("num", num)
     return _translations().ngettext(singular, plural, num) % variables
@@ -112,14 +113,16 @@ class LazyText(LazyProxy):
         )
 
 
-def _(message: str, **variables: Any) -> LazyText:
+def _(message: str, /, **variables: Any) -> LazyText:
     """``message`` (Chinese) marked for translation, translated when shown."""
-    return LazyText(gettext, message, enable_cache=False, **variables)
+    return LazyText(functools.partial(gettext, message, **variables), enable_cache=False)
 
 
-def _n(singular: str, plural: str, num: int, **variables: Any) -> LazyText:
+def _n(singular: str, plural: str, num: int, /, **variables: Any) -> LazyText:
     """``_`` with a plural form chosen by ``num``."""
-    return LazyText(ngettext, singular, plural, num, enable_cache=False, **variables)
+    return LazyText(
+        functools.partial(ngettext, singular, plural, num, **variables), enable_cache=False
+    )
 
 
 @dataclass(frozen=True)

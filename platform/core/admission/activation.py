@@ -4,16 +4,21 @@ pages and API closed where it is not live."""
 
 from __future__ import annotations
 
-from gridgov.core.accounts.scope import Scope
+from typing import TYPE_CHECKING
+
 from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
-from gridgov.core.forms.definitions import FormDefinition
-from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.plugins.activation import plugin_host
-from gridgov.core.plugins.manager import Module, TenantHooks
-from gridgov.core.registry.tags import TagDefinition, tag_catalogue
+from gridgov.core.registry.tags import tag_catalogue
+
+if TYPE_CHECKING:
+    from gridgov.core.accounts.scope import Scope
+    from gridgov.core.forms.definitions import FormDefinition
+    from gridgov.core.hierarchy.models import Node
+    from gridgov.core.plugins.manager import Module, TenantHooks
+    from gridgov.core.registry.tags import TagDefinition
 
 
 def hooks_for(scope: Scope | None = None) -> TenantHooks:
