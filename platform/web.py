@@ -23,8 +23,9 @@ PLUGINS_KEY = "gridgov.plugins"  # ... and the plugin host
 
 
 class App(Flask):
-    """gridgov's Flask app: the core's runtime is installed in every app context (requests,
-    ``with app.app_context()``, CLI commands, jobs), and every request tells the core who calls."""
+    """gridgov's Flask app: the core's runtime is installed in every app context (``with
+    app.app_context()``, CLI commands, jobs) and every request, and every request tells the core
+    who calls."""
 
     def runtime(self) -> runtime.Runtime:
         """The core's runtime as this app's configuration says now (tests change settings and
@@ -77,7 +78,12 @@ class _CallerRequestContext(RequestContext):
 
     def push(self) -> None:
         super().push()
+        app = self.app
+        assert isinstance(app, App)
         call = contextlib.ExitStack()
+        # Installed again even when the request joins an app context already in place (a test's
+        # or a command's): a request runs with the app's runtime as configured now.
+        call.enter_context(runtime.use(app.runtime()))
         call.enter_context(runtime.call(address=self.request.remote_addr))
         self._calls.append(call)
 

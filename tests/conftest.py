@@ -18,6 +18,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -180,13 +181,17 @@ def use_plugins(
 
         def use(host: PluginHost) -> PluginHost:
             monkeypatch.setitem(app.extensions, PLUGINS_KEY, host)
-            if has_app_context():
-                installed.enter_context(
-                    runtime.use(dataclasses.replace(runtime.current(), plugins=host))
-                )
+            _reinstall(installed, plugins=host)
             return host
 
         yield use
+
+
+def _reinstall(installed: contextlib.ExitStack, **changes: Any) -> None:
+    """The runtime in place (if an app context is) with ``changes``, until ``installed`` closes;
+    the contexts pushed later build theirs from the app, changed by the caller."""
+    if has_app_context():
+        installed.enter_context(runtime.use(dataclasses.replace(runtime.current(), **changes)))
 
 
 @pytest.fixture
@@ -195,8 +200,13 @@ def client(app: Flask, connection: Connection):
 
 
 @pytest.fixture
-def files_dir(tmp_path: Path) -> Path:
-    return tmp_path / "files"
+def files_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder of the test's own for the files the app stores (GRIDGOV_FILES_DIR)."""
+    folder = tmp_path / "files"
+    monkeypatch.setitem(app.config, "GRIDGOV_FILES_DIR", str(folder))
+    with contextlib.ExitStack() as installed:
+        _reinstall(installed, files_dir=folder)
+        yield folder
 
 
 # --- PostgreSQL and Redis whatever the main test database is ----------------------------------
