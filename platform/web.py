@@ -77,15 +77,20 @@ class _CallerRequestContext(RequestContext):
         self._calls: list[contextlib.ExitStack] = []  # one per push
 
     def push(self) -> None:
-        super().push()
         app = self.app
         assert isinstance(app, App)
         call = contextlib.ExitStack()
-        # Installed again even when the request joins an app context already in place (a test's
-        # or a command's): a request runs with the app's runtime as configured now.
+        # Installed before the app context the request may push (so they are undone in the
+        # reverse order), and also when the request joins an app context already in place (a
+        # test's or a command's): a request runs with the app's runtime as configured now.
         call.enter_context(runtime.use(app.runtime()))
         call.enter_context(runtime.call(address=self.request.remote_addr))
         self._calls.append(call)
+        try:
+            super().push()
+        except BaseException:
+            self._calls.pop().close()
+            raise
 
     def pop(self, *args: Any) -> None:
         try:

@@ -96,3 +96,12 @@ def test_the_app_admits_a_module_with_flask_blueprints():
     )
     host = get_plugin_host(load_entrypoints=False, plugins=(plugin,), checks=(blueprint_problems,))
     assert [m.name for m in host.modules()] == ["patrol"]
+
+
+def test_after_a_request_no_runtime_is_left_installed(app: Flask, client):
+    assert client.get("/healthz").status_code == 200
+    with app.test_request_context():
+        assert runtime.current().engine is app.extensions[ENGINE_KEY]
+    with pytest.raises(RuntimeError):
+        runtime.current()
+    assert runtime.caller().address is None
