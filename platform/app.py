@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Blueprint, Flask, jsonify
 
 from gridgov import config as config_module
 from gridgov.core.db import db_session, make_engine
+from gridgov.core.plugins.hookspecs import PortalPages
+from gridgov.core.plugins.manager import Module, get_plugin_host
+from gridgov.web import ENGINE_KEY, PLUGINS_KEY, App
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -18,7 +21,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     # gridgov is a namespace package (platform/ has no __init__.py, see DESIGN.md), so Flask
     # cannot find its folders by itself: name them.
-    app = Flask(
+    app = App(
         "gridgov",
         root_path=os.path.dirname(os.path.abspath(__file__)),
         instance_path=os.path.abspath(instance_path or "instance"),
@@ -27,13 +30,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config_module.load_config(app.instance_path, overrides))
 
+    # What the core's runtime is built from in every app context (App.runtime).
     engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["gridgov.engine"] = engine
-
-    from gridgov.core.plugins.manager import get_plugin_host
-
+    app.extensions[ENGINE_KEY] = engine
     # Department modules installed in this deployment; broken ones are logged and skipped.
-    app.extensions["gridgov.plugins"] = get_plugin_host()
+    app.extensions[PLUGINS_KEY] = get_plugin_host(checks=(blueprint_problems,))
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
@@ -66,3 +67,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         return jsonify(status="ready")
 
     return app
+
+
+def blueprint_problems(module: Module) -> list[str]:
+    """What the web layer refuses in a module: API blueprints and portal pages it cannot mount
+    because they are not flask Blueprints."""
+    problems = [
+        f"API blueprint {blueprint!r} is not a flask Blueprint"
+        for blueprint in module.api_blueprints
+        if not isinstance(blueprint, Blueprint)
+    ]
+    problems.extend(
+        f"portal pages {pages!r} are not PortalPages with a Blueprint"
+        for pages in module.portal_pages
+        if isinstance(pages, PortalPages) and not isinstance(pages.blueprint, Blueprint)
+    )
+    return problems

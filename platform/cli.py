@@ -20,6 +20,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Operator, Role, User
 from gridgov.core.db import db_session, tenant_scope
@@ -432,7 +433,7 @@ def _load_demo_admissions(session: Session, loaded: list[Plan]) -> list[str]:
     main = next((p.tenant for p in loaded if p.tenant and p.tenant.slug == DEMO_SLUG_PREFIX), None)
     if main is None:
         return []
-    host = current_app.extensions["gridgov.plugins"]
+    host = runtime.current().plugins
     with tenant_scope(session, main.id):
         return ["", f"{main.name} — 职能部门与准入", *load_demo_admissions(session, host, main)]
 

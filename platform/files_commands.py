@@ -6,7 +6,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from gridgov.core.db import db_session, tenant_scope, utcnow
+from gridgov.core import runtime
+from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.registry import imports as registry_imports
@@ -22,7 +23,7 @@ def expire() -> None:
     """Delete people exports, rejected import rows and card lists older than
     GRIDGOV_KEEP_EXPORTS_DAYS (default 7), in every county. Run it from cron once a day."""
     session = db_session()
-    before = files.expiry_cutoff(utcnow())
+    before = files.expiry_cutoff(runtime.current().now())
     # Inactive counties too: their exports hold personal data all the same.
     for tenant in session.scalars(select(Tenant).order_by(Tenant.slug)).all():
         with tenant_scope(session, tenant.id):

@@ -1,4 +1,5 @@
-"""Locale selection for Flask-Babel: Simplified Chinese first, English second.
+"""Locale selection for Flask-Babel: Simplified Chinese first, English second; and the same
+catalogue and locale for the core's lazy strings (``gridgov.core.i18n``).
 
 The catalogues live as ``.po`` files in ``gridgov/portal/translations``; the compiled ``.mo`` files
 are generated at start-up into the instance folder (they are build output, kept out of git).
@@ -10,11 +11,14 @@ import os
 import tempfile
 from pathlib import Path
 
+import flask_babel
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_request_context, session
 from flask_login import current_user
 
+from gridgov.core import i18n as core_i18n
 from gridgov.extensions import babel
 
 CATALOGUES = Path(__file__).parent / "portal" / "translations"
@@ -27,6 +31,21 @@ def init_app(app: Flask) -> None:
     compile_catalogues(CATALOGUES, target)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    core_i18n.install_catalogue(PortalCatalogue())
+
+
+class PortalCatalogue:
+    """The core's ``Catalogue``: Flask-Babel's locale of the app in context (the reader's in a
+    request, zh_CN in a job or command) and the portal's translations."""
+
+    def locale(self) -> str | None:
+        locale = flask_babel.get_locale()
+        return str(locale) if locale is not None else None
+
+    def translations(self, locale: str) -> NullTranslations:
+        # Flask-Babel loads and caches the app's catalogue per locale (none outside an app).
+        with flask_babel.force_locale(locale):
+            return flask_babel.get_translations()
 
 
 def compile_catalogues(source: Path, target: Path) -> list[Path]:

@@ -4,11 +4,9 @@ module is there — which department modules are installed, and which failed to 
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from gridgov.core.plugins.activation import HOST_KEY
-from gridgov.core.plugins.manager import PluginHost
+from gridgov.core import runtime
 
 plugins = AppGroup("plugins", help="Department modules (plugins) installed in this deployment.")
 
@@ -16,7 +14,7 @@ plugins = AppGroup("plugins", help="Department modules (plugins) installed in th
 @plugins.command("list")
 def list_plugins() -> None:
     """Installed modules with what they declare, then plugins that failed to load (exit 1)."""
-    host: PluginHost = current_app.extensions[HOST_KEY]
+    host = runtime.current().plugins
     for info in host.modules():
         module = host.installed[info.name]
         click.echo(f"{info.name} {info.version}  {info.icon} {info.title} · {info.department}")
@@ -43,9 +41,9 @@ def list_plugins() -> None:
 def run_jobs() -> None:
     """Start the modules' periodic jobs that are due, in each county that admitted them (run it
     from cron every minute; a job is started at most once per its interval)."""
-    from gridgov.core.db import db_session, utcnow
-    from gridgov.core.plugins.periodic import enqueue_due_jobs
+    from gridgov.core.admission.periodic import enqueue_due_jobs
+    from gridgov.core.db import db_session
 
-    host: PluginHost = current_app.extensions[HOST_KEY]
-    for started in enqueue_due_jobs(db_session(), host, utcnow()):
+    running = runtime.current()
+    for started in enqueue_due_jobs(db_session(), running.plugins, running.now()):
         click.echo(f"started {started}")

@@ -10,22 +10,28 @@ except under CI=true, where a missing service is an error.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
-from flask import Flask
+from flask import Flask, has_app_context
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from gridgov.app import create_app
+from gridgov.core import runtime
 from gridgov.core.db import db_session, make_engine, sessions_bound_to, set_tenant
+from gridgov.core.plugins.manager import PluginHost
+from gridgov.web import PLUGINS_KEY
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -166,13 +172,41 @@ def session(app: Flask, connection: Connection) -> Iterator[Session]:
 
 
 @pytest.fixture
+def use_plugins(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[PluginHost], PluginHost]]:
+    """``use_plugins(host)``: the test's own plugin host instead of the installed modules, in
+    the app context in place (if any) and in every one pushed later (requests, commands)."""
+    with contextlib.ExitStack() as installed:
+
+        def use(host: PluginHost) -> PluginHost:
+            monkeypatch.setitem(app.extensions, PLUGINS_KEY, host)
+            _reinstall(installed, plugins=host)
+            return host
+
+        yield use
+
+
+def _reinstall(installed: contextlib.ExitStack, **changes: Any) -> None:
+    """The runtime in place (if an app context is) with ``changes``, until ``installed`` closes;
+    the contexts pushed later build theirs from the app, changed by the caller."""
+    if has_app_context():
+        installed.enter_context(runtime.use(dataclasses.replace(runtime.current(), **changes)))
+
+
+@pytest.fixture
 def client(app: Flask, connection: Connection):
     return app.test_client()
 
 
 @pytest.fixture
-def files_dir(tmp_path: Path) -> Path:
-    return tmp_path / "files"
+def files_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder of the test's own for the files the app stores (GRIDGOV_FILES_DIR)."""
+    folder = tmp_path / "files"
+    monkeypatch.setitem(app.config, "GRIDGOV_FILES_DIR", str(folder))
+    with contextlib.ExitStack() as installed:
+        _reinstall(installed, files_dir=folder)
+        yield folder
 
 
 # --- PostgreSQL and Redis whatever the main test database is ----------------------------------

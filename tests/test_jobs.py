@@ -9,7 +9,8 @@ from rq import SimpleWorker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridgov import jobs
+from gridgov import jobs as rq_jobs
+from gridgov.core import jobs
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import set_tenant
 from gridgov.core.hierarchy import service as hierarchy
@@ -123,11 +124,12 @@ def test_with_redis_a_job_is_queued_and_a_worker_runs_it_in_its_tenant(
     monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
     grid_ids = [grid.id for grid in alpha.grids]
 
-    job = jobs.enqueue(rename_nodes, alpha.tenant.id, grid_ids, "（队列）")
+    with app.app_context():  # a context made with Redis configured
+        job = jobs.enqueue(rename_nodes, alpha.tenant.id, grid_ids, "（队列）")
 
     assert job.get_status() == "queued"
     assert not any(name.endswith("（队列）") for name in names(session, alpha))
-    queue = jobs.queue(redis_url)
+    queue = rq_jobs.queue(redis_url)
     assert queue.name == "gridgov" and queue.job_ids == [job.id]
 
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
@@ -148,7 +150,7 @@ def test_worker_command_runs_queued_jobs(
     with app.app_context():
         job = jobs.enqueue(count_to, None, 3)
 
-    result = app.test_cli_runner().invoke(jobs.worker, ["--burst"])
+    result = app.test_cli_runner().invoke(rq_jobs.worker, ["--burst"])
 
     assert result.exit_code == 0, result.output
     assert job.get_status(refresh=True) == "finished"
@@ -158,7 +160,7 @@ def test_worker_command_runs_queued_jobs(
 
 def test_worker_command_needs_redis(app: Flask):
     assert app.config["REDIS_URL"] is None
-    result = app.test_cli_runner().invoke(jobs.worker, ["--burst"])
+    result = app.test_cli_runner().invoke(rq_jobs.worker, ["--burst"])
     assert result.exit_code != 0
     assert "REDIS_URL" in result.output
 
@@ -171,7 +173,7 @@ def test_the_progress_of_a_queued_job_is_read_by_its_id(
     with app.app_context():
         job = jobs.enqueue(count_to, None, 4)
         assert jobs.progress_of(job.id) is None  # queued: nothing reported yet
-        queue = jobs.queue(redis_url)
+        queue = rq_jobs.queue(redis_url)
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
         assert jobs.progress_of(job.id) == {"done": 4, "total": 4}
         assert jobs.progress_of("no-such-job") is None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import types
 
-from gridgov.core.plugins.activation import HOST_KEY
 from gridgov.core.plugins.hookspecs import hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
 
@@ -17,12 +16,10 @@ def test_the_installed_example_module_is_listed_with_its_form(app):
     assert "task types: env_patrol.pollution" in result.output
 
 
-def test_a_plugin_that_failed_to_load_is_named_with_its_reason(app, monkeypatch):
+def test_a_plugin_that_failed_to_load_is_named_with_its_reason(app, use_plugins):
     broken = types.ModuleType("broken_patrol")
     broken.gridgov_tags = hookimpl(lambda: [])
-    monkeypatch.setitem(
-        app.extensions, HOST_KEY, get_plugin_host(load_entrypoints=True, plugins=(broken,))
-    )
+    use_plugins(get_plugin_host(load_entrypoints=True, plugins=(broken,)))
     result = app.test_cli_runner().invoke(args=["plugins", "list"])
     assert result.exit_code == 1
     assert "env_patrol 0.1.0" in result.output

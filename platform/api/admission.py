@@ -26,6 +26,7 @@ from gridgov.api.admission_schemas import (
 )
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.schemas import StoredFileSchema
+from gridgov.core import runtime
 from gridgov.core.admission import access as admission_access
 from gridgov.core.admission import service as admission
 from gridgov.core.admission.models import Admission
@@ -35,7 +36,6 @@ from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind, StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
-from gridgov.core.plugins.activation import plugin_host
 
 blp = ApiBlueprint(
     "admissions",
@@ -90,7 +90,7 @@ class Admissions(MethodView):
         created = admission.apply_for_module(
             session,
             caller.user,
-            plugin_host(),
+            runtime.current().plugins,
             department=department,
             module=data["module"],
             items={key: data[key] for key in admission.FIVE_ITEMS},
@@ -273,7 +273,7 @@ class Modules(MethodView):
         if not admission_access.may_review(caller.user):
             raise NotFound(admission_access.NOT_FOUND)
         statuses = []
-        for info in plugin_host().modules():
+        for info in runtime.current().plugins.modules():
             latest = admission.latest_admission(session, info.name)
             statuses.append(
                 ModuleStatus(

@@ -22,6 +22,7 @@ from gridgov.api.forms_schemas import (
     UploadArgsSchema,
 )
 from gridgov.api.schemas import StoredFileSchema
+from gridgov.core.admission import activation
 from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
@@ -32,7 +33,6 @@ from gridgov.core.forms.definitions import FieldType, FormDefinition
 from gridgov.core.forms.models import FormSubmission
 from gridgov.core.forms.schema import file_ids
 from gridgov.core.i18n import _
-from gridgov.core.plugins import activation
 from gridgov.web import current_tenant
 
 blp = ApiBlueprint(

@@ -14,8 +14,9 @@ from werkzeug.exceptions import HTTPException
 from gridgov.api import auth, errors
 from gridgov.api.blueprint import ApiBlueprint
 from gridgov.api.schemas import ApiSchema
+from gridgov.core import runtime
+from gridgov.core.admission import activation
 from gridgov.core.errors import DomainError
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.manager import PluginHost
 from gridgov.web import add_slug, bind_tenant
 
@@ -61,7 +62,7 @@ class Plugins(MethodView):
     @blp.response(200, PluginSchema(many=True))
     def get(self) -> list[PluginView]:
         """Installed modules, then plugins that failed to load and why"""
-        host = activation.plugin_host()
+        host = runtime.current().plugins
         loaded = [
             PluginView(
                 name=m.name,

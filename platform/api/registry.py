@@ -61,12 +61,12 @@ from gridgov.api.registry_schemas import (
     UnmaskSchema,
     VisitSchema,
 )
+from gridgov.core.admission.activation import county_tags
 from gridgov.core.db import db_session
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
-from gridgov.core.plugins.activation import county_tags
 from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person

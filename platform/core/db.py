@@ -41,6 +41,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.sql import visitors
 from sqlalchemy.types import TypeDecorator
 
+from gridgov.core import runtime
+
 TENANT_SETTING = "gridgov.tenant_id"
 SQLITE_BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for the write lock
 
@@ -131,18 +133,16 @@ class MissingTenant(RuntimeError):
 SessionFactory = sessionmaker(expire_on_commit=False)
 
 # Tests bind every new session to one connection held in an outer transaction (see
-# ``sessions_bound_to``); otherwise a session binds to the engine of the app in context.
+# ``sessions_bound_to``); otherwise a session binds to the engine of the runtime in place.
 _test_binding: dict[str, Any] = {}
 
 
 def _new_session() -> Session:
     if _test_binding:
         return SessionFactory(**_test_binding)
-    from flask import current_app
-
     # Each app has its own engine (tests and a live server may hold two apps in one process),
     # so the bind is looked up when a session is made rather than configured globally.
-    return SessionFactory(bind=current_app.extensions["gridgov.engine"])
+    return SessionFactory(bind=runtime.current().engine)
 
 
 # One session per thread (and so per request under the dev server and gunicorn sync workers);

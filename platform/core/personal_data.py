@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from stdnum.cn import ric
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import Role
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
@@ -202,7 +203,5 @@ def _keys_for(data_key: str) -> DataKeys:
 
 
 def data_keys() -> DataKeys:
-    """The keys of the app in context (derived once per key)."""
-    from flask import current_app
-
-    return _keys_for(current_app.config["GRIDGOV_DATA_KEY"])
+    """The keys of the runtime in place (derived once per key)."""
+    return _keys_for(runtime.current().data_key)

@@ -12,6 +12,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from gridgov.core import runtime
 from gridgov.core.admission import access as admission_access
 from gridgov.core.admission import service as admission
 from gridgov.core.admission.models import Admission, AdmissionState
@@ -22,7 +23,6 @@ from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
-from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.plugins.hookspecs import RequirementKind
 from gridgov.portal.forms import split_codes
 from gridgov.portal.shell import bp, me, run_change
@@ -119,7 +119,7 @@ def admissions() -> Any:
         "admission/list.html",
         admissions=found,
         state_labels=admission.STATE_LABELS,
-        modules={m.name: m for m in plugin_host().modules()},
+        modules={m.name: m for m in runtime.current().plugins.modules()},
         may_apply=admission_access.may_apply(me()),
         may_review=admission_access.may_review(me()),
     )
@@ -128,7 +128,7 @@ def admissions() -> Any:
 def _apply_form(module_name: str | None) -> tuple[ApplyForm, list[Any]]:
     """The application form with the chosen module's requirements as extra fields."""
     session = db_session()
-    host = plugin_host()
+    host = runtime.current().plugins
     module = host.module(module_name or "") if module_name else None
     requirements = list(module.requirements) if module else []
 
@@ -156,7 +156,7 @@ def new_admission() -> Any:
     if not admission_access.may_apply(me()):
         abort(404)
     # The requirements shown are those of the module chosen, the first one until a choice.
-    installed = plugin_host().modules()
+    installed = runtime.current().plugins.modules()
     module_name = request.values.get("module") or (installed[0].name if installed else None)
     form, requirements = _apply_form(module_name)
     created: list[Admission] = []
@@ -176,7 +176,7 @@ def new_admission() -> Any:
             admission.apply_for_module(
                 session,
                 me(),
-                plugin_host(),
+                runtime.current().plugins,
                 department=department,
                 module=form.module.data,
                 items={key: form[key].data for key in admission.FIVE_ITEMS},
@@ -226,7 +226,7 @@ def admission_page(admission_id: int, forms: dict[str, FlaskForm] | None = None)
     return render_template(
         "admission/detail.html",
         admission=target,
-        module=plugin_host().module(target.module),
+        module=runtime.current().plugins.module(target.module),
         state_labels=admission.STATE_LABELS,
         item_labels=admission.FIVE_ITEM_LABELS,
         step_forms=step_forms,
@@ -300,7 +300,7 @@ def modules_map() -> Any:
     top = hierarchy.roots(session)
     townships = [c for root in top for c in hierarchy.children(session, root)] or top
     rows = []
-    for info in plugin_host().modules():
+    for info in runtime.current().plugins.modules():
         latest = admission.latest_admission(session, info.name)
         pilots = [p.node for p in latest.pilot_nodes] if latest else []
         live = latest is not None and latest.state == AdmissionState.APPROVED

@@ -27,6 +27,7 @@ from werkzeug.datastructures import FileStorage
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import access as admission_access
+from gridgov.core.admission import activation
 from gridgov.core.db import db_session
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.files import service as files
@@ -42,7 +43,6 @@ from gridgov.core.forms.definitions import (
 from gridgov.core.forms.schema import file_ids
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.manager import PluginHost
 from gridgov.portal import shell
 from gridgov.portal.shell import bp, me, user_scope

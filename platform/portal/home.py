@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
+from gridgov.core.admission import activation
 from gridgov.core.db import db_session
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import DashboardFigure
 from gridgov.portal.shell import ADMIN_ROLES, bp, me, scope_roots, user_scope
 from gridgov.web import current_tenant

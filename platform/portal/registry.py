@@ -30,13 +30,13 @@ from wtforms.validators import DataRequired, Length, Optional
 from gridgov.core import personal_data
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.admission.activation import county_tags
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField, may_unmask
-from gridgov.core.plugins.activation import county_tags
 from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person

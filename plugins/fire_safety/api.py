@@ -21,12 +21,12 @@ from gridgov.api.access import Caller, current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.schemas import ApiSchema
 from gridgov.core.accounts import access
+from gridgov.core.admission import activation
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
-from gridgov.core.plugins import activation
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.service import clock_of, current_tenant
 from gridgov_plugins.fire_safety import figures, hazards, inspections

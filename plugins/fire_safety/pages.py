@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from gridgov.core.accounts import access
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.admission import activation
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.forms import service as forms
@@ -29,7 +30,6 @@ from gridgov.core.forms.definitions import FormDefinition
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import Localized
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import MenuEntry, PortalPages
 from gridgov.core.registry import access as registry_access
 from gridgov.core.registry import service as registry

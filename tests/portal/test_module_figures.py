@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
+from gridgov.core import runtime
 from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session, tenant_scope
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import DashboardFigure, ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
 from tests.core.admission.factories import ITEMS, add_department
@@ -34,12 +34,12 @@ class Counter:
 
 
 @pytest.fixture
-def modules(app, monkeypatch):
-    host = get_plugin_host(
-        load_entrypoints=False, plugins=(Counter("hazards"), Counter("broken", broken=True))
+def modules(use_plugins):
+    return use_plugins(
+        get_plugin_host(
+            load_entrypoints=False, plugins=(Counter("hazards"), Counter("broken", broken=True))
+        )
     )
-    monkeypatch.setitem(app.extensions, activation.HOST_KEY, host)
-    return host
 
 
 def admit(app, county, module):
@@ -50,7 +50,7 @@ def admit(app, county, module):
             a = admission.apply_for_module(
                 session,
                 officer,
-                activation.plugin_host(),
+                runtime.current().plugins,
                 department=department,
                 module=module,
                 items=ITEMS,

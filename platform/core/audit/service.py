@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import current_tenant_id
 
@@ -59,7 +60,8 @@ def record(
     ip: str | None = None,
     tenant_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the current tenant's audit log (flushed with the change it records)."""
+    """Append one event to the current tenant's audit log (flushed with the change it records).
+    ``ip`` defaults to the address of the caller being served (``gridgov.core.runtime.call``)."""
     if actor is None:
         actor_type, actor_id, actor_name = "system", None, "system"
     else:
@@ -75,7 +77,7 @@ def record(
         object_id=str(obj_id),
         before=_jsonable(mask_personal(before)),
         after=_jsonable(mask_personal(after)),
-        ip=ip or _request_ip(),
+        ip=ip or runtime.caller().address,
     )
     session.add(event)
     return event
@@ -111,9 +113,3 @@ def _is_plain(value: Any) -> bool:
     if isinstance(value, dict):
         return all(_is_plain(v) for v in value.values())
     return value is None or isinstance(value, str | int | float | bool)
-
-
-def _request_ip() -> str | None:
-    from flask import has_request_context, request
-
-    return request.remote_addr if has_request_context() else None

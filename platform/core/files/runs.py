@@ -21,7 +21,7 @@ from gridgov.core.db import current_tenant_id
 from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileJob, RunStatus, StoredFile
-from gridgov.jobs import enqueue, progress_of
+from gridgov.core.jobs import enqueue, progress_of
 
 Run = TypeVar("Run", bound=FileJob)
 

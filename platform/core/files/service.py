@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import filetype
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import User
 from gridgov.core.db import current_tenant_id
 from gridgov.core.errors import DomainError, NotFound
@@ -73,7 +73,7 @@ _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 def files_dir() -> Path:
     """The folder the files of every county live in (GRIDGOV_FILES_DIR)."""
-    return Path(current_app.config["GRIDGOV_FILES_DIR"])
+    return runtime.current().files_dir
 
 
 def store_file(
@@ -167,7 +167,7 @@ def delete_files_of(
 
 def keep_days() -> int:
     """How many days a file the system wrote for one reader (an export) is kept."""
-    return int(current_app.config["GRIDGOV_KEEP_EXPORTS_DAYS"])
+    return runtime.current().keep_exports_days
 
 
 def kept_until(made_at: dt.datetime | None) -> dt.datetime | None:

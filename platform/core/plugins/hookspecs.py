@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from flask import Blueprint
     from sqlalchemy.orm import Session
 
     from gridgov.core.accounts.models import User
@@ -120,7 +119,7 @@ class PortalPages:
     """A module's portal pages: a blueprint served under ``/t/<slug>/m/<module>/`` to logged-in
     staff of counties that admitted the module, and the menu entries leading to it."""
 
-    blueprint: Blueprint
+    blueprint: Any  # a flask Blueprint (the web layer checks)
     menu: tuple[MenuEntry, ...] = ()
 
 
@@ -300,7 +299,7 @@ def gridgov_scoring_rules() -> list[ScoringRule]:
 
 
 @hookspec
-def gridgov_api_blueprints() -> list[Blueprint]:
+def gridgov_api_blueprints() -> list[Any]:
     """Blueprints of the module's API, served under ``/t/<slug>/api/v1/modules/<module>/``
     only in counties (and, for a pilot, parts of counties) that admitted the module.
 

@@ -14,12 +14,11 @@ import importlib.metadata
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from flask import Blueprint
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.forms.definitions import FormDefinition, definition_problems
@@ -67,7 +66,7 @@ class Module:
     task_types: tuple[TaskType, ...] = ()
     tags: tuple[TagDefinition, ...] = ()
     scoring_rules: tuple[ScoringRule, ...] = ()
-    api_blueprints: tuple[Blueprint, ...] = ()
+    api_blueprints: tuple[Any, ...] = ()  # flask Blueprints, checked by the web layer
     portal_pages: tuple[PortalPages, ...] = ()
     periodic_jobs: tuple[PeriodicJob, ...] = ()
 
@@ -231,24 +230,34 @@ class TenantHooks:
         return self.host.pm.subset_hook_caller(name, remove_plugins=self.inactive_plugins)
 
 
+Check = Callable[[Module], list[str]]  # what is wrong with a module's declarations, if anything
+
+
 def get_plugin_host(
-    *, load_entrypoints: bool = True, plugins: tuple[object, ...] = ()
+    *,
+    load_entrypoints: bool = True,
+    plugins: tuple[object, ...] = (),
+    checks: Sequence[Check] = (),
 ) -> PluginHost:
-    """Build the plugin host; tests pass ``load_entrypoints=False`` and their own ``plugins``."""
+    """Build the plugin host; tests pass ``load_entrypoints=False`` and their own ``plugins``.
+    ``checks`` are the caller's own checks of each module (the web layer's: its blueprints are
+    flask Blueprints); a module failing one is skipped like any invalid module."""
     pm = pluggy.PluginManager("gridgov")
     pm.add_hookspecs(hookspecs)
     host = PluginHost(pm)
     for plugin in plugins:
-        _admit(host, pm.get_canonical_name(plugin), lambda plugin=plugin: plugin)
+        _admit(host, pm.get_canonical_name(plugin), lambda plugin=plugin: plugin, checks)
     if load_entrypoints:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if pm.get_plugin(entry_point.name) is None:
-                _admit(host, entry_point.name, entry_point.load)
+                _admit(host, entry_point.name, entry_point.load, checks)
     pm.check_pending()
     return host
 
 
-def _admit(host: PluginHost, name: str, load: Callable[[], object]) -> None:
+def _admit(
+    host: PluginHost, name: str, load: Callable[[], object], checks: Sequence[Check]
+) -> None:
     # pluggy's load_setuptools_entrypoints stops at the first broken plugin; one county's bad
     # module must not take the platform down for all, so each is loaded and checked on its own.
     pm = host.pm
@@ -256,7 +265,7 @@ def _admit(host: PluginHost, name: str, load: Callable[[], object]) -> None:
         plugin = load()
         pm.register(plugin, name=name)
         pm.check_pending()
-        module = _collect(host, plugin)
+        module = _collect(host, plugin, checks)
     except Exception as exc:
         if pm.get_plugin(name) is not None:
             pm.unregister(name=name)
@@ -267,7 +276,7 @@ def _admit(host: PluginHost, name: str, load: Callable[[], object]) -> None:
     host._task_types = None
 
 
-def _collect(host: PluginHost, plugin: object) -> Module:
+def _collect(host: PluginHost, plugin: object, checks: Sequence[Check]) -> Module:
     """Call the declaration hooks of ``plugin`` alone and check what they return."""
     others = [p for p in host.pm.get_plugins() if p is not plugin]
 
@@ -297,7 +306,7 @@ def _collect(host: PluginHost, plugin: object) -> Module:
         portal_pages=tuple(declared("gridgov_portal_pages")),
         periodic_jobs=tuple(declared("gridgov_periodic_jobs")),
     )
-    problems = _problems(host, module)
+    problems = [*_problems(host, module), *(p for check in checks for p in check(module))]
     if problems:
         raise InvalidPlugin("; ".join(problems))
     return module
@@ -362,12 +371,9 @@ def _problems(host: PluginHost, module: Module) -> list[str]:
             requirement_codes.append(requirement.code)
     if module.migrations is not None and not os.path.isdir(module.migrations):
         problems.append(f"migrations folder {module.migrations} does not exist")
-    for blueprint in module.api_blueprints:
-        if not isinstance(blueprint, Blueprint):
-            problems.append(f"API blueprint {blueprint!r} is not a flask Blueprint")
     for pages in module.portal_pages:
-        if not isinstance(pages, PortalPages) or not isinstance(pages.blueprint, Blueprint):
-            problems.append(f"portal pages {pages!r} are not PortalPages with a Blueprint")
+        if not isinstance(pages, PortalPages):
+            problems.append(f"portal pages {pages!r} are not PortalPages")
     return problems
 
 

@@ -27,11 +27,11 @@ from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind, RunStatus
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.jobs import job, report_progress
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import ExportRun, Person
 from gridgov.core.registry.spreadsheet import write_workbook
-from gridgov.jobs import job, report_progress
 
 HEADERS = (
     "姓名",

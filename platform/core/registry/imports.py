@@ -16,6 +16,7 @@ thread while another stores the previous batch.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +24,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from flask import current_app
 from sqlalchemy import Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,6 +40,7 @@ from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind, RunStatus, StoredFile
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.jobs import job, report_progress
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import (
@@ -66,7 +67,6 @@ from gridgov.core.registry.spreadsheet import (
 )
 from gridgov.core.registry.tags import TagDefinition, tag_catalogue
 from gridgov.core.tenancy.models import Tenant
-from gridgov.jobs import job, report_progress
 
 BATCH = 20000
 KINDS: dict[str, tuple[Column, ...]] = {
@@ -214,7 +214,7 @@ def import_file(
             if strict and report.errors:
                 store = False  # keep checking, to report every bad row, but store nothing
             if store:
-                pending = writer.submit(_in_app_context(importer.store), kind, good)
+                pending = writer.submit(_in_this_context(importer.store), kind, good)
             done += len(batch)
             if progress is not None:
                 progress(done, report.total)
@@ -241,14 +241,13 @@ def import_file(
     return report
 
 
-def _in_app_context(func: Callable[..., None]) -> Callable[..., None]:
-    """``func`` run in the current app's context from another thread (messages are
-    translated and the data keys read through it)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+def _in_this_context(func: Callable[..., None]) -> Callable[..., None]:
+    """``func`` run from another thread in this thread's context (the runtime, whose data
+    keys it encrypts with, and the locale its messages are translated into)."""
+    context = contextvars.copy_context()
 
     def run(*args: Any) -> None:
-        with app.app_context():
-            func(*args)
+        context.run(func, *args)
 
     return run
 

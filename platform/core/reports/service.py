@@ -35,12 +35,12 @@ from sqlalchemy.orm import Session, aliased
 
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.admission import activation
 from gridgov.core.departments.models import Department
 from gridgov.core.errors import DomainError, Forbidden
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.hierarchy.paths import under_path
 from gridgov.core.i18n import _
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import DashboardFigure
 from gridgov.core.registry.models import Household, Visit
 from gridgov.core.tasks import counters

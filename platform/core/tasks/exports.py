@@ -23,12 +23,12 @@ from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind, RunStatus
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.jobs import job, report_progress
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import reading
 from gridgov.core.tasks.models import Card, Task, TaskExport
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov.core.tenancy.service import clock_of
-from gridgov.jobs import job, report_progress
 
 log = logging.getLogger(__name__)
 

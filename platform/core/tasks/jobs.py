@@ -1,11 +1,11 @@
-"""Periodic work of the task engine, as jobs taking a tenant id (see ``gridgov.jobs``)."""
+"""Periodic work of the task engine, as jobs taking a tenant id (see ``gridgov.core.jobs``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from gridgov.core.jobs import job
 from gridgov.core.tasks import cards, counters
-from gridgov.jobs import job
 
 
 @job

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +13,7 @@ from gridgov.core.accounts.models import Role, User
 from gridgov.core.db import utcnow
 from gridgov.core.errors import NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
-from gridgov.core.i18n import _
+from gridgov.core.i18n import _, force_locale
 from gridgov.core.tasks.models import Notification, Task
 
 # Who hears of a task at a level: the staff working there (county administrators at the top).

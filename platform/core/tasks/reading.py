@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import has_app_context
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.admission import service as admission
@@ -20,27 +20,22 @@ from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.hierarchy.paths import under_path
 from gridgov.core.i18n import _
-from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.tasks.models import Task, TaskAttachment, TaskCard, TaskLink, TaskTransition
 from gridgov.core.tasks.workflow import (
     Reach,
     TaskType,
     TaskTypeRegistry,
     TransitionRule,
-    task_types,
 )
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
 
-CORE_TYPES = task_types()
-
 
 def registry() -> TaskTypeRegistry:
     """The task types of this deployment: the core's and those of the installed department
-    modules (whether a county may use a module's type is checked when it is used)."""
-    if has_app_context():
-        return plugin_host().task_types()
-    return CORE_TYPES
+    modules (whether a county may use a module's type is checked when it is used), the same
+    in a request, a job and a command."""
+    return runtime.current().plugins.task_types()
 
 
 def usable_types(

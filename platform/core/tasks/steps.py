@@ -8,14 +8,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from flask import has_app_context
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import User
 from gridgov.core.admission import service as admission
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
-from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.tasks.models import Task, TaskTransition
 from gridgov.core.tasks.workflow import TaskType
 from gridgov.core.tenancy.models import Tenant
@@ -38,9 +37,7 @@ def announce(
     comment: str,
 ) -> None:
     """Let the county's admitted modules react to the step (``gridgov_task_transition``)."""
-    if not has_app_context():
-        return
-    host = plugin_host()
+    host = runtime.current().plugins
     if not host.reacts_to_transitions():
         return
     host.for_tenant(admission.live_modules(session)).task_transition(

@@ -109,8 +109,8 @@ def approved(
 def admit_example(app, county: County, *, pilot: tuple[Node, ...] = (), then=None) -> None:
     """Commit the example module's approval in ``county`` (a pilot below ``pilot`` if given),
     then ``then(session, admin, admission, reason=…)`` (suspend, withdraw) if given."""
+    from gridgov.core import runtime
     from gridgov.core.db import db_session, tenant_scope
-    from gridgov.core.plugins.activation import plugin_host
 
     with app.app_context():
         session = db_session()
@@ -119,7 +119,7 @@ def admit_example(app, county: County, *, pilot: tuple[Node, ...] = (), then=Non
             a = admission.apply_for_module(
                 session,
                 officer,
-                plugin_host(),
+                runtime.current().plugins,
                 department=department,
                 module=EXAMPLE_MODULE,
                 items=ITEMS,

@@ -7,11 +7,12 @@ import datetime as dt
 
 import pytest
 
+from gridgov.core import runtime
 from gridgov.core.accounts.scope import scope_of
+from gridgov.core.admission import activation
 from gridgov.core.admission import service as admission
 from gridgov.core.db import set_tenant
 from gridgov.core.errors import Conflict, NotFound
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import DashboardFigure, ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
 from gridgov.core.registry.tags import TagDefinition
@@ -40,10 +41,9 @@ class Spy:
 
 
 @pytest.fixture
-def spy(app, monkeypatch):
+def spy(session, use_plugins):
     spy = Spy()
-    host = get_plugin_host(load_entrypoints=False, plugins=(spy,))
-    monkeypatch.setitem(app.extensions, activation.HOST_KEY, host)
+    use_plugins(get_plugin_host(load_entrypoints=False, plugins=(spy,)))
     return spy
 
 
@@ -52,7 +52,7 @@ def admit_spy(session, county, pilot=()):
     a = admission.apply_for_module(
         session,
         officer,
-        activation.plugin_host(),
+        runtime.current().plugins,
         department=department,
         module="spy",
         items=ITEMS,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from gridgov.core import runtime
 from gridgov.core.accounts.scope import scope_of
+from gridgov.core.admission import activation
 from gridgov.core.db import set_tenant
 from gridgov.core.forms import service as forms
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import ScoringContext
 from gridgov.core.tasks import reading
 from tests.core.plugins.test_task_types import admit
@@ -26,7 +27,7 @@ INSPECTION = {
 
 def test_the_example_is_installed_through_its_entry_point(app):
     with app.app_context():
-        module = activation.plugin_host().module("env_patrol")
+        module = runtime.current().plugins.module("env_patrol")
     assert module is not None
     assert [f.code for f in module.forms] == ["env_patrol.inspection"]
     assert [t.name for t in module.task_types] == ["env_patrol.pollution"]

@@ -142,7 +142,6 @@ def test_plugin_whose_hook_raises_is_skipped():
         ({"gridgov_forms": [form("fire_safety.p"), form("fire_safety.p")]}, "already declared"),
         ({"gridgov_tags": [TagDefinition("disabled", "残疾人", "Disabled")]}, "does not start"),
         ({"gridgov_scoring_rules": ["not a rule"]}, "is not a ScoringRule"),
-        ({"gridgov_api_blueprints": ["api"]}, "not a flask Blueprint"),
         ({"gridgov_task_types": [task_type("hazard")]}, "does not start with fire_safety."),
         ({"gridgov_task_types": [task_type("fire_safety.h", roles={"chief"})]}, "unknown roles"),
         ({"gridgov_task_types": [task_type("fire_safety.h", action="report")]}, "is reserved"),

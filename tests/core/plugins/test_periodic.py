@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
+from gridgov.core import runtime
 from gridgov.core.admission import service as admission
+from gridgov.core.admission.periodic import enqueue_due_jobs
 from gridgov.core.db import tenant_scope, utcnow
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import ModuleInfo, PeriodicJob, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
-from gridgov.core.plugins.periodic import enqueue_due_jobs
 from tests.core.admission.factories import ITEMS, add_department
 from tests.factories import build_county
 
@@ -38,10 +38,9 @@ class Reminder:
 
 
 @pytest.fixture
-def reminder(app, monkeypatch):
+def reminder(session, use_plugins):
     reminder = Reminder()
-    host = get_plugin_host(load_entrypoints=False, plugins=(reminder,))
-    monkeypatch.setitem(app.extensions, activation.HOST_KEY, host)
+    use_plugins(get_plugin_host(load_entrypoints=False, plugins=(reminder,)))
     return reminder
 
 
@@ -53,7 +52,7 @@ def test_hook_periodic_jobs_run_hourly_in_the_admitting_county_only(app, session
         a = admission.apply_for_module(
             session,
             officer,
-            activation.plugin_host(),
+            runtime.current().plugins,
             department=department,
             module="reminder",
             items=ITEMS,
@@ -62,7 +61,7 @@ def test_hook_periodic_jobs_run_hourly_in_the_admitting_county_only(app, session
             session, county.admin, a, meeting_date=dt.date(2026, 5, 8), minutes="同意"
         )
         session.commit()
-        host, now = activation.plugin_host(), utcnow()
+        host, now = runtime.current().plugins, utcnow()
         assert enqueue_due_jobs(session, host, now) == ["changshan reminder.hourly"]
         assert enqueue_due_jobs(session, host, now + HOUR / 2) == []
         assert enqueue_due_jobs(session, host, now + HOUR) == ["changshan reminder.hourly"]

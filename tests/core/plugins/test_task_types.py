@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.core import runtime
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import service as admission
 from gridgov.core.db import set_tenant
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.plugins import activation
 from gridgov.core.plugins.hookspecs import ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
 from gridgov.core.tasks import reading, reporting, transitions
@@ -24,7 +24,7 @@ POLLUTION = f"{EXAMPLE_MODULE}.pollution"
 def admit(session, county, module=EXAMPLE_MODULE, pilot=()):
     set_tenant(session, county.tenant.id)
     department, officer = add_department(session, county)
-    host = activation.plugin_host()
+    host = runtime.current().plugins
     return approved(session, host, county, department, officer, module, pilot)
 
 
@@ -116,10 +116,9 @@ class Spy:
 
 
 @pytest.fixture
-def spy(app, monkeypatch):
+def spy(session, use_plugins):
     spy = Spy()
-    host = get_plugin_host(load_entrypoints=False, plugins=(spy,))
-    monkeypatch.setitem(app.extensions, activation.HOST_KEY, host)
+    use_plugins(get_plugin_host(load_entrypoints=False, plugins=(spy,)))
     return spy
 
 

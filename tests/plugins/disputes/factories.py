@@ -7,13 +7,13 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import service as admission
 from gridgov.core.admission.models import Admission
 from gridgov.core.departments import service as departments
 from gridgov.core.departments.models import Department
-from gridgov.core.plugins.activation import plugin_host
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case
 from tests.core.admission.factories import ITEMS
@@ -41,7 +41,7 @@ def admit_disputes(session: Session, county: County, *, pilot: bool = False) -> 
     applied = admission.apply_for_module(
         session,
         officer,
-        plugin_host(),
+        runtime.current().plugins,
         department=office,
         module=service.MODULE,
         items=ITEMS,

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.core import runtime
 from gridgov.core.accounts.scope import Scope, scope_of
-from gridgov.core.plugins.activation import hooks_for, plugin_host
+from gridgov.core.admission.activation import hooks_for
 from gridgov.core.plugins.hookspecs import ScoringContext
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.disputes import service
@@ -89,7 +90,7 @@ def context(session, county, user):
 
 
 def rule(code):
-    return next(r for r in plugin_host().scoring_rules() if r.code == code)
+    return next(r for r in runtime.current().plugins.scoring_rules() if r.code == code)
 
 
 def test_scoring_gives_a_point_per_real_dispute_reported(session, county):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from gridgov.core.accounts.scope import Scope
-from gridgov.core.plugins.activation import hooks_for
+from gridgov.core.admission.activation import hooks_for
 from gridgov.core.reports import service as reports
 from tests.factories import build_county
 from tests.plugins.disputes.factories import admit_disputes, close, report

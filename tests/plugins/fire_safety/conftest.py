@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import service as admission
@@ -23,7 +24,6 @@ from gridgov.core.departments import service as departments
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.tasks import transitions
 from gridgov.core.tasks.models import Task
 from gridgov_plugins.fire_safety import hazards
@@ -66,7 +66,7 @@ def admit(
     applied = admission.apply_for_module(
         session,
         officer,
-        plugin_host(),
+        runtime.current().plugins,
         department=department,
         module=MODULE,
         items=ITEMS,

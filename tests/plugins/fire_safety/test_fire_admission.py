@@ -10,9 +10,9 @@ import pytest
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.admission import service as admission
+from gridgov.core.admission.activation import hooks_for
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.errors import Conflict, NotFound
-from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov_plugins.fire_safety import hazards
 from gridgov_plugins.fire_safety.models import Hazard

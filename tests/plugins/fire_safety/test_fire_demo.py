@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.admission.activation import hooks_for
 from gridgov.core.departments import service as departments
-from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.registry.demo import load_demo_registry
 from gridgov.core.tenancy.county_time import CountyClock
 from gridgov_plugins.fire_safety import figures, inspections

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from gridgov.core.accounts.scope import Scope, scope_of
-from gridgov.core.plugins.activation import hooks_for
+from gridgov.core.admission.activation import hooks_for
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.service import PersonInput
 from gridgov.core.registry.synthetic import people

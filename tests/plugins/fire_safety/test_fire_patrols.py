@@ -10,11 +10,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from gridgov.core import runtime
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.errors import DomainError, Forbidden
 from gridgov.core.forms import service as forms
 from gridgov.core.forms.definitions import FieldType, definition_problems
-from gridgov.core.plugins.activation import plugin_host
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import reading
 from gridgov.core.tenancy.county_time import CountyClock
@@ -71,7 +71,7 @@ def test_hook_forms_declare_a_sound_checklist_for_each_kind_of_site(app, site_ty
     names = {f.name for f in form.fields}
     assert {f"{item}_ok" for item in SITE_TYPES[site_type].items} <= names
     with app.app_context():
-        assert plugin_host().form(form.code) is not None
+        assert runtime.current().plugins.form(form.code) is not None
 
 
 def test_the_checklists_ask_what_the_brigade_counts():
@@ -206,7 +206,9 @@ def test_hook_periodic_jobs_pick_up_checklists_filed_on_the_generic_form_page(se
         node=county.grids[0],
         data=ability_check(),
     )
-    job = next(j for j in plugin_host().periodic_jobs() if j.code == "fire_safety.inspections")
+    job = next(
+        j for j in runtime.current().plugins.periodic_jobs() if j.code == "fire_safety.inspections"
+    )
     job.run(session, county.tenant.id)
     patrol = session.scalars(select(Patrol)).one()
     assert (patrol.submission_id, patrol.findings) == (submission.id, 1)

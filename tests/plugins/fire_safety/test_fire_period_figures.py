@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from gridgov.core.accounts.scope import Scope, scope_of
-from gridgov.core.plugins.activation import hooks_for
+from gridgov.core.admission.activation import hooks_for
 from gridgov.core.reports import service as reports
 from gridgov.core.tasks import transitions
 from gridgov_plugins.fire_safety import hazards

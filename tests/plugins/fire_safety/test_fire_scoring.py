@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from gridgov.core.admission.activation import hooks_for
 from gridgov.core.forms import service as forms
-from gridgov.core.plugins.activation import hooks_for
 from gridgov.core.plugins.hookspecs import ScoringContext
 from gridgov.core.registry import service as registry
 from gridgov.core.tenancy.county_time import CountyClock

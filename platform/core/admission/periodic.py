@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridgov.core import runtime
 from gridgov.core.admission import service as admission
 from gridgov.core.db import current_tenant_id, tenant_scope
+from gridgov.core.jobs import enqueue, job
 from gridgov.core.plugins.hookspecs import PeriodicJob
 from gridgov.core.plugins.manager import PluginHost, TenantHooks
 from gridgov.core.plugins.models import PeriodicJobRun
 from gridgov.core.tenancy.models import Tenant
-from gridgov.jobs import enqueue, job
 
 
 def due_jobs(session: Session, hooks: TenantHooks, now: dt.datetime) -> list[PeriodicJob]:
@@ -59,8 +59,7 @@ def _note_start(session: Session, code: str, now: dt.datetime) -> None:
 def run_periodic_job(session: Session, code: str) -> bool:
     """Run the periodic job ``code`` in the job's county, if its module is still admitted
     there (it may have been suspended since the job was queued). Returns whether it ran."""
-    host: PluginHost = current_app.extensions["gridgov.plugins"]
-    hooks = host.for_tenant(admission.live_modules(session))
+    hooks = runtime.current().plugins.for_tenant(admission.live_modules(session))
     periodic = next((j for j in hooks.periodic_jobs() if j.code == code), None)
     if periodic is None:
         return False

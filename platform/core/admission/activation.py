@@ -1,33 +1,30 @@
-"""Modules switched on per county by admission: the plugin host of the running app narrowed to
+"""Modules switched on per county by admission: the plugin host of the runtime narrowed to
 what a county (or a user's part of it) admitted, and the checks that keep a module's forms,
 pages and API closed where it is not live."""
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import TYPE_CHECKING
 
-from gridgov.core.accounts.scope import Scope
+from gridgov.core import runtime
 from gridgov.core.admission import service as admission
 from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
-from gridgov.core.forms.definitions import FormDefinition
-from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
-from gridgov.core.plugins.manager import Module, PluginHost, TenantHooks
-from gridgov.core.registry.tags import TagDefinition, tag_catalogue
+from gridgov.core.registry.tags import tag_catalogue
 
-HOST_KEY = "gridgov.plugins"  # where create_app keeps the host in app.extensions
-
-
-def plugin_host() -> PluginHost:
-    """The plugin host of the running app."""
-    return current_app.extensions[HOST_KEY]
+if TYPE_CHECKING:
+    from gridgov.core.accounts.scope import Scope
+    from gridgov.core.forms.definitions import FormDefinition
+    from gridgov.core.hierarchy.models import Node
+    from gridgov.core.plugins.manager import Module, TenantHooks
+    from gridgov.core.registry.tags import TagDefinition
 
 
 def hooks_for(scope: Scope | None = None) -> TenantHooks:
     """The host narrowed to the modules the current county admitted (with ``scope``: live
     somewhere the scope reaches). Use it for every hook call made for a county."""
-    return plugin_host().for_tenant(admission.live_modules(db_session(), scope))
+    return runtime.current().plugins.for_tenant(admission.live_modules(db_session(), scope))
 
 
 def county_tags() -> dict[str, TagDefinition]:
@@ -40,7 +37,7 @@ def county_tags() -> dict[str, TagDefinition]:
 def open_form(code: str, node: Node) -> tuple[Module, FormDefinition]:
     """The form with this code and its module, if the module takes new work at ``node``:
     NotFound when unknown or not admitted there, Conflict when suspended or withdrawn."""
-    found = plugin_host().form(code)
+    found = runtime.current().plugins.form(code)
     if found is None:
         raise NotFound(_("没有这个表单"))
     admission.check_open_for_work(db_session(), found[0].name, node)
@@ -83,5 +80,5 @@ def readable_modules(scope: Scope) -> list[Module]:
     """The modules whose pages a user seeing ``scope`` may open: live for them, or suspended or
     withdrawn in the county (read-only)."""
     reach = admission.module_reach(db_session(), scope)
-    host = plugin_host()
+    host = runtime.current().plugins
     return [host.installed[name] for name in sorted(host.installed) if reach.readable(name)]
