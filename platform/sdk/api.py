@@ -9,10 +9,18 @@ from typing import Any
 
 from gridgov.api.access import Caller, current_caller
 from gridgov.api.auth import authenticate_county_user
-from gridgov.api.blueprint import ApiBlueprint, page_of
+from gridgov.api.blueprint import ApiBlueprint, page_of, page_of_rows
 from gridgov.api.schemas import ApiSchema
 
-__all__ = ["ApiSchema", "Blueprint", "Caller", "authenticate", "current_caller", "page_of"]
+__all__ = [
+    "ApiSchema",
+    "Blueprint",
+    "Caller",
+    "authenticate",
+    "current_caller",
+    "page_of",
+    "page_of_rows",
+]
 
 
 class Blueprint(ApiBlueprint):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.forms.definitions import Choice, Field, FieldType, FormDefinition, ShowIf
@@ -43,12 +43,12 @@ def count_all_submissions(session: Session, form_code: str) -> int:
 
 
 def unprocessed_submissions(
-    session: Session, form_codes: Collection[str], processed_by: Collection[Any]
-) -> list[FormSubmission]:
-    """The submissions of ``form_codes`` that no row of the module's tables refers to yet,
-    oldest first: ``processed_by`` are the module's columns holding a submission id (e.g.
-    ``Patrol.submission_id``)."""
+    form_codes: Collection[str], processed_by: Collection[Any]
+) -> Select[Any]:
+    """A SELECT of the submissions of ``form_codes`` that no row of the module's tables refers
+    to yet, oldest first: ``processed_by`` are the module's columns holding a submission id
+    (e.g. ``Patrol.submission_id``)."""
     query = select(FormSubmission).where(FormSubmission.form_code.in_(tuple(form_codes)))
     for column in processed_by:
         query = query.where(~exists().where(column == FormSubmission.id))
-    return list(session.scalars(query.order_by(FormSubmission.id)))
+    return query.order_by(FormSubmission.id)

@@ -55,14 +55,14 @@ def nodes_at_level(
     under: Sequence[str] | None = None,
     limit: int | None = None,
 ) -> list[Node]:
-    """The current nodes of ``level`` (1 = the top) that ``scope`` sees, by path; with
+    """The current nodes of ``level`` (1 = the top) that ``scope`` sees, by code; with
     ``under``, only those below one of these paths (a pilot's townships)."""
     query = select(Node).where(
         Node.level == level, Node.retired_at.is_(None), path_filter(Node.path, scope)
     )
     if under is not None:
         query = query.where(path_filter(Node.path, Scope(paths=tuple(under))))
-    return list(session.scalars(query.order_by(Node.path).limit(limit)))
+    return list(session.scalars(query.order_by(Node.code).limit(limit)))
 
 
 def sites_at(session: Session, node_ids: Sequence[int], *, limit: int | None = None) -> list[Site]:
