@@ -87,6 +87,13 @@ class ApiBlueprint(flask_smorest.Blueprint):
         "max_page_size": MAX_PAGE_SIZE,
     }
 
+    # webargs reads "json_or_form" from either body (a multipart form when a file comes along);
+    # the spec documents it as a request body, not as a parameter.
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING: ClassVar[dict[str, str]] = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "json_or_form": "application/json",
+    }
+
     ARGUMENTS_PARSER = ArgumentsParser()
     PAGINATION_ARGUMENTS_PARSER = PaginationParser()
 

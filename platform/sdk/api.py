@@ -10,12 +10,13 @@ from typing import Any
 from gridgov.api.access import Caller, current_caller
 from gridgov.api.auth import authenticate_county_user
 from gridgov.api.blueprint import ApiBlueprint, page_of, page_of_rows
-from gridgov.api.schemas import ApiSchema
+from gridgov.api.schemas import ApiSchema, QueryArgsSchema
 
 __all__ = [
     "ApiSchema",
     "Blueprint",
     "Caller",
+    "QueryArgsSchema",
     "authenticate",
     "current_caller",
     "page_of",

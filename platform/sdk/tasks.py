@@ -4,7 +4,8 @@ files and supervision (督办).
 
 ``Task`` is the row every task hook receives (``gridgov_task_transition(task=...)``). A module
 reads its attributes, and its own SQL may join its tables to ``Task`` by ``Task.id`` and filter
-on its columns; it changes a task only through ``report``, ``transition`` and ``supervise``.
+on its columns; it moves a task only through ``report``, ``transition`` and ``supervise`` (it
+may set ``task.priority``, how urgent the module judges the task).
 """
 
 from __future__ import annotations

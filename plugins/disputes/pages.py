@@ -12,7 +12,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,20 +25,16 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gridgov.core.admission import service as admission
-from gridgov.core.db import db_session
-from gridgov.core.errors import NotFound
-from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.i18n import Localized as L
 from gridgov.core.plugins.hookspecs import MenuEntry, PortalPages
-from gridgov.core.registry import access as registry_access
-from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Person
-from gridgov.core.tasks import service as tasks
-from gridgov.portal.shell import me, run_change, user_scope
-from gridgov.web import current_tenant
+from gridgov.sdk import county, files, registry, tasks
+from gridgov.sdk.caller import may_read_registry
+from gridgov.sdk.county import current_tenant
+from gridgov.sdk.errors import NotFound
+from gridgov.sdk.files import FileKind
+from gridgov.sdk.i18n import Localized as L
+from gridgov.sdk.portal import me, run_change, user_scope
+from gridgov.sdk.registry import Node, Person
+from gridgov.sdk.storage import db_session
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case
 
@@ -181,7 +177,7 @@ def case_list() -> Any:
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         total=total,
-        state_label=_state_label,
+        state_label=tasks.state_label,
     )
 
 
@@ -189,29 +185,19 @@ def case_list() -> Any:
 def warnings() -> Any:
     session = db_session()
     rows = session.execute(service.early_warnings(session, me(), user_scope())).all()
-    return render_template("disputes/warnings.html", rows=rows, state_label=_state_label)
-
-
-def _state_label(task: Any) -> str:
-    return str(tasks.registry().get(task.task_type).state(task.state).label)
+    return render_template("disputes/warnings.html", rows=rows, state_label=tasks.state_label)
 
 
 def _report_nodes() -> list[Node]:
     """The grids the user may file under where the module is live (a pilot's townships)."""
     session = db_session()
-    tenant = current_tenant()
-    query = (
-        select(Node)
-        .where(Node.level == tenant.grid_level, Node.retired_at.is_(None))
-        .where(user_scope().node_filter())
-        .order_by(Node.code)
+    return registry.nodes_at_level(
+        session,
+        user_scope(),
+        current_tenant(session).grid_level,
+        under=county.pilot_paths(session, service.MODULE),
+        limit=MAX_GRIDS,
     )
-    held = admission.holding_admission(session, service.MODULE)
-    if held is not None and held.is_pilot:
-        query = query.where(
-            or_(*(Node.path.startswith(p.node.path, autoescape=True) for p in held.pilot_nodes))
-        )
-    return list(session.scalars(query.limit(MAX_GRIDS)))
 
 
 def _report_form() -> ReportForm:
@@ -237,9 +223,10 @@ def new_case() -> Any:
 
     def report() -> None:
         session = db_session()
-        node = session.get(Node, form.node.data)
-        if node is None:
-            raise NotFound(L("没有这个网格", "No such grid"), field="node_id")
+        try:
+            node = registry.get_node(session, form.node.data)
+        except NotFound:
+            raise NotFound(L("没有这个网格", "No such grid"), field="node_id") from None
         parties = [
             service.PartyInput(role=role, name=name.data, phone=phone.data or None)
             for role, name, phone in (
@@ -289,9 +276,9 @@ def _render_case(case: Case, failed: tuple[str, FlaskForm] | None = None, status
         "disputes/case.html",
         case=case,
         task=task,
-        state_label=_state_label(task),
-        node=session.get(Node, task.node_id),
-        current_node=session.get(Node, task.current_node_id),
+        state_label=tasks.state_label(task),
+        node=registry.get_node(session, task.node_id),
+        current_node=registry.get_node(session, task.current_node_id),
         steps=[actions[a] for a in service.STEPS if a in actions],
         may_refer="dispatch" in actions,
         may_close="close" in actions,
@@ -319,7 +306,7 @@ def _people_search(may_keep: bool) -> tuple[str, list[Person]]:
     those who keep the records and may read the registry; ID numbers and phones are never
     searched through a URL (they would end up in access logs)."""
     query = (request.args.get("q") or "").strip()[:50]
-    if not (query and may_keep and registry_access.may_read(me())):
+    if not (query and may_keep and may_read_registry(me())):
         return query, []
     if registry.names_personal_data(query):
         return query, []

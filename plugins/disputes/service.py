@@ -14,27 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from gridgov.core import personal_data
-from gridgov.core.accounts.models import Assignment, Role, User
-from gridgov.core.accounts.scope import Scope
-from gridgov.core.admission import service as admission
-from gridgov.core.audit import service as audit
-from gridgov.core.db import current_tenant_id, utcnow
-from gridgov.core.departments.models import Department
-from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gridgov.core.files.models import StoredFile
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.i18n import Localized
-from gridgov.core.personal_data import PersonalField
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext
-from gridgov.core.registry import access as registry_access
-from gridgov.core.tasks import service as tasks
-from gridgov.core.tasks.models import Source, Task, Track
-from gridgov.core.tenancy.county_time import Period
-from gridgov.core.tenancy.service import clock_of
+from gridgov.sdk import audit, county, files, registry, tasks
+from gridgov.sdk.caller import Department, Role, Scope, User, assigned_node_ids, path_filter
+from gridgov.sdk.county import Period, clock_of, current_tenant_id
+from gridgov.sdk.errors import Conflict, DomainError, Forbidden, NotFound
+from gridgov.sdk.files import StoredFile
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.registry import Node
+from gridgov.sdk.storage import utcnow
+from gridgov.sdk.tasks import Source, Task, Track
 from gridgov_plugins.disputes.models import (
     Agreement,
     Case,
@@ -231,11 +223,7 @@ def parties(session: Session, case: Case) -> list[Party]:
 
 def masked_phone(party: Party) -> str | None:
     """The party's phone as every page shows it (138****5678), or None."""
-    if party.phone_cipher is None:
-        return None
-    keys = personal_data.data_keys()
-    plain = keys.decrypt(party.tenant_id, PersonalField.PHONE, party.phone_cipher)
-    return personal_data.mask(PersonalField.PHONE, plain)
+    return registry.masked_phone(party.tenant_id, party.phone_cipher)
 
 
 def sessions(session: Session, case: Case) -> list[MediationSession]:
@@ -257,10 +245,10 @@ def agreement_scan(session: Session, case: Case) -> StoredFile:
     found = agreement(session, case)
     if found is None or found.file_id is None:
         raise NotFound(Localized("没有协议扫描件", "No signed scan"))
-    stored = session.get(StoredFile, found.file_id)
-    if stored is None:
-        raise NotFound(Localized("没有协议扫描件", "No signed scan"))
-    return stored
+    try:
+        return files.get_file(session, found.file_id)
+    except NotFound:
+        raise NotFound(Localized("没有协议扫描件", "No signed scan")) from None
 
 
 def follow_ups(session: Session, case: Case) -> list[FollowUp]:
@@ -274,10 +262,7 @@ def follow_ups(session: Session, case: Case) -> list[FollowUp]:
 def office(session: Session) -> Department | None:
     """The justice office (司法所) running the module in this county: the department the
     county admitted it for; None when it was never applied for."""
-    held = admission.holding_admission(session, MODULE) or admission.latest_admission(
-        session, MODULE
-    )
-    return held.department if held is not None else None
+    return county.module_department(session, MODULE)
 
 
 # --- the task engine's hook ------------------------------------------------------------------
@@ -360,19 +345,21 @@ class CaseInput:
 def report_case(session: Session, actor: User, scope: Scope, node: Node, data: CaseInput) -> Case:
     """File a dispute under ``node`` (a grid, the 网格单元) with its parties; it then waits for
     the group leader's confirmation."""
-    tasks.check_may_report(actor, scope, node)
     kind = _choice(data.kind, Kind, "kind", Localized("请选择纠纷类型", "Choose the type"))
     risk = _choice(data.risk_level, Risk, "risk_level", Localized("请选择风险等级", "Choose"))
     found_by = None
     if data.found_by:
         found_by = _choice(data.found_by, FoundBy, "found_by", Localized("请选择来源", "Choose"))
     if not 1 <= data.people_involved <= 100000:
-        raise DomainError(Localized("涉及人数须为正整数", "A positive number"), "people_involved")
+        raise DomainError(
+            Localized("涉及人数须为正整数", "A positive number"), field="people_involved"
+        )
     finder = _text(data.finder_name, "finder_name", limit=100, required=False)
     source = Source.HOTLINE.value if found_by == FoundBy.HOTLINE else Source.PATROL.value
-    task, created = tasks.report_task(
+    task, created = tasks.report(
         session,
         actor,
+        scope,
         node,
         tasks.Report(
             task_type=CASE,
@@ -429,9 +416,8 @@ def check_may_keep_records(session: Session, user: User, case: Case) -> Task:
     if user.role not in MEDIATOR_ROLES:
         raise Forbidden(Localized("您的角色不能登记调解记录", "Your role cannot keep records"))
     task = task_of(session, case)
-    node = session.get(Node, task.node_id)
-    assert node is not None
-    admission.check_open_for_work(session, MODULE, node)
+    node = registry.get_node(session, task.node_id)
+    county.check_open_for_work(session, MODULE, node)
     return task
 
 
@@ -455,7 +441,7 @@ def _add_party(session: Session, actor: User, scope: Scope, case: Case, data: Pa
     phone_cipher = None
     if data.person_id is not None:
         try:
-            person = registry_access.visible_person(session, actor, scope, data.person_id)
+            person = registry.visible_person(session, actor, scope, data.person_id)
         except (NotFound, Forbidden):
             raise DomainError(
                 Localized("人口库中没有这个人，或不在您的查看范围内", "No such person for you"),
@@ -465,10 +451,8 @@ def _add_party(session: Session, actor: User, scope: Scope, case: Case, data: Pa
     else:
         name = _text(data.name, "name", limit=100)
         if data.phone:
-            phone = personal_data.clean_phone(data.phone, field="phone")
-            phone_cipher = personal_data.data_keys().encrypt(
-                case.tenant_id, PersonalField.PHONE, phone
-            )
+            phone = registry.clean_phone(data.phone, field="phone")
+            phone_cipher = registry.encrypt_phone(case.tenant_id, phone)
     party = Party(
         case_id=case.id,
         role=role,
@@ -687,11 +671,7 @@ def record_follow_up(
 
 
 def _filed_in(scope: Scope) -> Any:
-    if scope.everything:
-        return true()
-    if not scope.paths:
-        return false()
-    return or_(*(Task.filed_path.startswith(p, autoescape=True) for p in scope.paths))
+    return path_filter(Task.filed_path, scope)
 
 
 @dataclass(frozen=True)
@@ -820,7 +800,7 @@ def reported_points(context: ScoringContext) -> float:
 def in_grid_points(context: ScoringContext) -> float:
     """One point per dispute of the worker's grids resolved within the grid in the period."""
     start, end = _period(context)
-    grids = select(Assignment.node_id).where(Assignment.user_id == context.user_id)
+    grids = assigned_node_ids(context.user_id)
     return float(
         context.session.scalar(
             select(func.count(Case.id))

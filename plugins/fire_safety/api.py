@@ -46,7 +46,7 @@ def _node(caller: Caller, node_id: int | None) -> Node | None:
 # --- schemas ---------------------------------------------------------------------------------
 
 
-class CountsSchema(ApiSchema):
+class HazardCountsSchema(ApiSchema):
     found = fields.Integer()
     by_grade = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_state = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -61,12 +61,12 @@ class CountsSchema(ApiSchema):
     on_time_rate = fields.Float(allow_none=True)
 
 
-class ChildCountsSchema(CountsSchema):
+class ChildHazardCountsSchema(HazardCountsSchema):
     node_id = fields.Integer()
     name = fields.String()
 
 
-class FigureSchema(ApiSchema):
+class FireFigureSchema(ApiSchema):
     code = fields.String()
     label = fields.String()
     label_en = fields.String()
@@ -75,11 +75,11 @@ class FigureSchema(ApiSchema):
     extra = fields.Dict()
 
 
-class SummarySchema(ApiSchema):
+class FireSummarySchema(ApiSchema):
     node_id = fields.Integer(allow_none=True)
-    figures = fields.List(fields.Nested(FigureSchema))
-    hazards = fields.Nested(CountsSchema)
-    by_child = fields.List(fields.Nested(ChildCountsSchema))
+    figures = fields.List(fields.Nested(FireFigureSchema))
+    hazards = fields.Nested(HazardCountsSchema)
+    by_child = fields.List(fields.Nested(ChildHazardCountsSchema))
 
 
 class NodeQuerySchema(ApiSchema):
@@ -136,14 +136,14 @@ class NewHazardSchema(ApiSchema):
     report_task_id = fields.Integer(load_default=None, metadata={"description": "来自哪条举报"})
 
 
-class SubmissionSchema(ApiSchema):
+class FireSubmissionSchema(ApiSchema):
     form = fields.String(required=True, validate=validate.OneOf([*PATROL_FORMS, ABILITY_FORM]))
     node_id = fields.Integer(required=True)
     site_id = fields.Integer(load_default=None)
     data = fields.Dict(required=True, metadata={"description": "表单各项，见 GET /forms/<code>"})
 
 
-class PatrolSchema(ApiSchema):
+class FirePatrolSchema(ApiSchema):
     id = fields.Integer()
     submission_id = fields.Integer()
     site_type = fields.String()
@@ -239,7 +239,7 @@ HAZARD_COLUMNS = (
 class Summary(MethodView):
     @api.requires("tasks:read")
     @api.arguments(NodeQuerySchema, location="query")
-    @api.response(200, SummarySchema)
+    @api.response(200, FireSummarySchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The module's figures for the caller's scope; with ``node_id``, per level below it"""
         caller = _caller()
@@ -342,7 +342,7 @@ def _submit(caller: Caller, data: dict[str, Any]) -> Any:
 class Patrols(MethodView):
     @api.requires("forms:read")
     @api.arguments(NodeQuerySchema, location="query")
-    @api.response(200, PatrolSchema(many=True))
+    @api.response(200, FirePatrolSchema(many=True))
     @api.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """Patrols in the caller's scope, the latest first"""
@@ -356,8 +356,8 @@ class Patrols(MethodView):
         return page_of(query, pagination_parameters)
 
     @api.requires("forms:write")
-    @api.arguments(SubmissionSchema)
-    @api.response(201, PatrolSchema)
+    @api.arguments(FireSubmissionSchema)
+    @api.response(201, FirePatrolSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Submit a hazard checklist; each finding is filed as a hazard at once
 
@@ -369,7 +369,7 @@ class Patrols(MethodView):
         patrol = _submit(caller, data)
         rows = inspections.hazards_of_patrol(db_session(), patrol)
         return {
-            **{c: getattr(patrol, c) for c in PatrolSchema().fields if c != "hazards"},
+            **{c: getattr(patrol, c) for c in FirePatrolSchema().fields if c != "hazards"},
             "hazards": [_hazard(row) for row in rows],
         }
 
@@ -397,7 +397,7 @@ class AbilityChecks(MethodView):
         ]
 
     @api.requires("forms:write")
-    @api.arguments(SubmissionSchema)
+    @api.arguments(FireSubmissionSchema)
     @api.response(201, AbilityCheckSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Submit a four-abilities check of a site (a re-visit if its last check passed)"""
