@@ -4,7 +4,7 @@ rectified, awaiting the re-check, eliminated on time or late, overdue), a major 
 county listed and published, residents' reports at each step, four-abilities checks with a
 re-visit due, and fire leaders in some communities.
 
-Everything goes through the module's and the core's services, by the staff the manifest gives
+Everything goes through the module's services and ``gridgov.sdk``, by the staff the manifest gives
 each grid; a patrol and the steps of its hazards happen on their own days (under the core's
 pinned clock), so the stage clocks, the rectification days and the card sweep agree. Invented
 content only; loaded once (a county with patrols is left as it is).

@@ -1,7 +1,7 @@
 """Fire hazards (火灾隐患): recording one, what the module does when its task moves, who sees
 which, the rectification ledger (整改台帐) and publishing a major hazard (向社会公告).
 
-A hazard is filed as a task of type ``fire_safety.hazard`` through the core's task service, so
+A hazard is filed as a task of type ``fire_safety.hazard`` through ``gridgov.sdk.tasks``, so
 it appears in the grid's task lists, gets cards and can be supervised; the row here keeps its
 grade, place, checklist item and rectification deadline. The row is made when the task is
 reported (``on_transition``), whichever way it was filed: by this module, or by the core's
