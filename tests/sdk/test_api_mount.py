@@ -1,4 +1,4 @@
-"""How the host mounts a module's API: an ``gridgov.sdk.api.Blueprint`` is registered through
+"""How the host mounts a module's API: a ``gridgov.sdk.api.Blueprint`` is registered through
 the platform's flask-smorest Api (its routes in the spec), a plain Flask blueprint still
 serves its routes but stays out of the spec — a third party's plain blueprint must not stop
 the platform from starting."""
@@ -6,6 +6,7 @@ the platform from starting."""
 from __future__ import annotations
 
 import types
+import warnings
 
 from flask import Blueprint
 from flask.views import MethodView
@@ -52,3 +53,12 @@ def test_documented_and_plain_blueprints_are_both_served(monkeypatch, tmp_path):
     paths = app.test_client().get("/api/openapi.json").get_json()["paths"]
     assert "/t/{slug}/api/v1/modules/documented/ping" in paths
     assert "/t/{slug}/api/v1/modules/plain/ping" not in paths
+
+
+def test_no_two_schemas_of_the_core_and_the_modules_share_a_name(tmp_path):
+    # apispec renames a clashing schema ("Figure1") with a warning: a module's schema would
+    # then be documented under a name nobody chose. Modules prefix theirs (docs/sdk.md).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "test", "TESTING": True})
+    assert [str(w.message) for w in caught if "Multiple schemas" in str(w.message)] == []
