@@ -66,4 +66,4 @@ def init_app(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them
-    plugins.mount(app, app.extensions["gridgov.plugins"])
+    plugins.mount(api, app.extensions["gridgov.plugins"])

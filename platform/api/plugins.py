@@ -1,24 +1,23 @@
 """Department modules in the API: the operator's list of installed plugins (and of those that
-failed to load), and the modules' own API blueprints, mounted behind the county's admissions."""
+failed to load), and the modules' own API blueprints, mounted behind the county's admissions
+and documented in the OpenAPI spec like the core's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, request
+import flask_smorest
+from flask import Blueprint, request
 from flask.views import MethodView
 from marshmallow import fields
-from werkzeug.exceptions import HTTPException
 
-from gridgov.api import auth, errors
+from gridgov.api import auth
 from gridgov.api.blueprint import ApiBlueprint
 from gridgov.api.schemas import ApiSchema
 from gridgov.core import runtime
 from gridgov.core.admission import activation
-from gridgov.core.errors import DomainError
 from gridgov.core.plugins.manager import PluginHost
-from gridgov.web import add_slug, bind_tenant
 
 blp = ApiBlueprint(
     "plugins",
@@ -84,33 +83,36 @@ class Plugins(MethodView):
         return loaded + failed
 
 
-def mount(app: Flask, host: PluginHost) -> None:
+def mount(api: flask_smorest.Api, host: PluginHost) -> None:
     """Register every installed module's API blueprints under
-    ``/t/<slug>/api/v1/modules/<module>/``. Flask cannot add routes to a running app, so all
-    are registered at start; each request answers 404 unless its county admitted the module
-    (for a pilot: unless the caller's scope reaches a pilot township)."""
+    ``/t/<slug>/api/v1/modules/<module>/`` through the flask-smorest ``api``, so that their
+    routes and schemas are in ``/api/openapi.json``. Flask cannot add routes to a running app,
+    so all are registered at start; each request answers 404 unless its county admitted the
+    module (for a pilot: unless the caller's scope reaches a pilot township)."""
     from gridgov.extensions import csrf
 
     for module in host.installed.values():
         if not module.api_blueprints:
             continue
-        outer = Blueprint(
+        outer = ApiBlueprint(
             f"module_api_{module.name}",
             __name__,
             url_prefix=f"/t/<slug>/api/v1/modules/{module.name}",
+            description=f"部门模块：{module.info.title}（{module.info.department}）",
         )
-        outer.url_value_preprocessor(bind_tenant)
-        outer.url_defaults(add_slug)
         outer.before_request(lambda name=module.name: _check_live(name))
-        outer.register_error_handler(HTTPException, errors.http_error)
-        outer.register_error_handler(DomainError, errors.domain_error)
         for blueprint in module.api_blueprints:
-            outer.register_blueprint(blueprint)
+            if isinstance(blueprint, flask_smorest.Blueprint):
+                outer.register_blueprint(blueprint)  # its routes' docs join the outer's
+            else:
+                # A plain Flask blueprint still works, undocumented: gridgov.sdk.api.Blueprint
+                # is the documented way.
+                Blueprint.register_blueprint(outer, blueprint)
             # Flask-WTF looks up the innermost blueprint of a request: exempting the outer
             # one alone left every module's POST refused for want of a CSRF token.
             csrf.exempt(blueprint)
         csrf.exempt(outer)  # bearer tokens, no cookies
-        app.register_blueprint(outer)
+        api.register_blueprint(outer)
 
 
 def _check_live(module: str) -> Any:

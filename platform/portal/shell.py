@@ -17,7 +17,7 @@ from wtforms import Form
 
 from gridgov.core.accounts import access
 from gridgov.core.accounts.models import Role, User
-from gridgov.core.accounts.scope import COUNTY_WIDE_ROLES, Scope, scope_of
+from gridgov.core.accounts.scope import Scope, is_county_wide, scope_of
 from gridgov.core.accounts.service import role_label
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
@@ -214,7 +214,7 @@ def _shell_context() -> dict[str, Any]:
         "level_name": level_name,
         "sees_everything": sees_everything,
         "scope_trails": describe_scope() if logged_in and not sees_everything else [],
-        "county_wide_roles": COUNTY_WIDE_ROLES,
+        "county_wide": is_county_wide,
         "may": Rights.of(me()) if logged_in else None,
         "locale": str(get_locale() or ""),
         "here": request.full_path if request.query_string else request.path,

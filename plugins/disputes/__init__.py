@@ -5,7 +5,8 @@ station) confirms, the area leader (片长, township) analyses and the justice o
 the module's task type on the core's engine (``workflow.py``). The module keeps the parties,
 mediation sessions, agreement, outcome and follow-up visits (``models.py``), lists disputes
 that could become group petitions (群体性上访), adds assessment lines and dashboard figures,
-and brings its own pages and API. Only hooks and gridgov's public services are used.
+and brings its own pages and API. It imports only the hookspecs and ``gridgov.sdk``, as a
+third-party module would.
 """
 
 from __future__ import annotations

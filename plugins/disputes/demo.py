@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import User
-from gridgov.core.accounts.scope import Scope, scope_of
-from gridgov.core.db import pinned_clock
-from gridgov.core.hierarchy import service as hierarchy
-from gridgov.core.registry import service as registry
-from gridgov.core.tenancy.models import Tenant
+from gridgov.sdk import caller, registry
+from gridgov.sdk.caller import Scope, User, scope_of
+from gridgov.sdk.county import Tenant, pinned_clock
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case
 
@@ -37,14 +34,11 @@ def add_demo_cases(session: Session, tenant: Tenant) -> list[str]:
     existing = session.scalar(select(func.count(Case.id))) or 0
     if existing:
         return [f"  矛盾纠纷调解: {existing} demo disputes"]
-    staff = {
-        u.username: u
-        for u in session.scalars(
-            select(User).where(
-                User.username.in_([*WORKERS, VOLUNTEER, GROUP_LEADER, AREA_LEADER, OFFICER])
-            )
-        )
-    }
+    found = (
+        caller.get_user_by_username(session, username)
+        for username in (*WORKERS, VOLUNTEER, GROUP_LEADER, AREA_LEADER, OFFICER)
+    )
+    staff = {user.username: user for user in found if user is not None}
     if len(staff) < 7:
         return ["  矛盾纠纷调解: the demo staff are missing, no demo disputes"]
     made = _DemoCases(session, staff, tenant).run()
@@ -74,7 +68,7 @@ class _DemoCases:
 
     def report(self, who: str, grid: str, data: service.CaseInput) -> Case:
         user = self.staff[who]
-        node = hierarchy.get_node_by_code(self.session, grid)
+        node = registry.get_node_by_code(self.session, grid)
         assert node is not None
         self.made += 1
         with self.next_step():
@@ -248,5 +242,5 @@ class _DemoCases:
 
 
 def leak_grid(session: Session) -> int | None:
-    node = hierarchy.get_node_by_code(session, "CS-01-01-01")
+    node = registry.get_node_by_code(session, "CS-01-01-01")
     return node.id if node else None

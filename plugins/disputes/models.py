@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gridgov.core.db import Base, TenantScoped, utcnow
+from gridgov.sdk.storage import Base, TenantScoped, utcnow
 
 
 class Kind(StrEnum):

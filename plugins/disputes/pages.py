@@ -12,7 +12,6 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, or_, select
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,20 +24,16 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gridgov.core.admission import service as admission
-from gridgov.core.db import db_session
-from gridgov.core.errors import NotFound
-from gridgov.core.files import service as files
-from gridgov.core.files.models import FileKind
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.i18n import Localized as L
 from gridgov.core.plugins.hookspecs import MenuEntry, PortalPages
-from gridgov.core.registry import access as registry_access
-from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Person
-from gridgov.core.tasks import reading, transitions
-from gridgov.portal.shell import me, run_change, user_scope
-from gridgov.web import current_tenant
+from gridgov.sdk import county, files, registry, tasks
+from gridgov.sdk.caller import may_read_registry
+from gridgov.sdk.county import current_tenant
+from gridgov.sdk.errors import NotFound
+from gridgov.sdk.files import FileKind
+from gridgov.sdk.i18n import Localized as L
+from gridgov.sdk.portal import me, paginate, run_change, user_scope
+from gridgov.sdk.registry import Node, Person
+from gridgov.sdk.storage import db_session
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case
 
@@ -47,7 +42,6 @@ PAGES = PortalPages(
     pages,
     menu=(MenuEntry("overview", "矛盾纠纷", "Disputes"),),
 )
-PAGE_SIZE = 30
 MAX_GRIDS = 300  # grids offered when reporting; more than that is a county admin's view
 
 REQUIRED = L("必填", "Required")
@@ -141,7 +135,11 @@ RECORD_FORMS = {
 
 @pages.context_processor
 def _labels() -> dict[str, Any]:
-    return {"labels": service, "is_en": str(get_locale() or "") == "en"}
+    return {
+        "labels": service,
+        "is_en": str(get_locale() or "") == "en",
+        "may_report_case": service.may_report_case(me()),
+    }
 
 
 def _case(case_id: int) -> Case:
@@ -171,17 +169,11 @@ def case_list() -> Any:
     which = request.args.get("list", "open")
     filters = service.CaseFilter(is_open={"open": True, "closed": False}.get(which))
     query = service.visible_cases(session, me(), user_scope(), filters)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "disputes/list.html",
-        rows=rows,
+        page=paginate(session, query, rows=True, args={"list": which}),
         which=which,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        total=total,
-        state_label=_state_label,
+        state_label=tasks.state_label,
     )
 
 
@@ -189,29 +181,19 @@ def case_list() -> Any:
 def warnings() -> Any:
     session = db_session()
     rows = session.execute(service.early_warnings(session, me(), user_scope())).all()
-    return render_template("disputes/warnings.html", rows=rows, state_label=_state_label)
-
-
-def _state_label(task: Any) -> str:
-    return str(reading.registry().get(task.task_type).state(task.state).label)
+    return render_template("disputes/warnings.html", rows=rows, state_label=tasks.state_label)
 
 
 def _report_nodes() -> list[Node]:
     """The grids the user may file under where the module is live (a pilot's townships)."""
     session = db_session()
-    tenant = current_tenant()
-    query = (
-        select(Node)
-        .where(Node.level == tenant.grid_level, Node.retired_at.is_(None))
-        .where(user_scope().node_filter())
-        .order_by(Node.code)
+    return registry.nodes_at_level(
+        session,
+        user_scope(),
+        current_tenant(session).grid_level,
+        under=county.pilot_paths(session, service.MODULE),
+        limit=MAX_GRIDS,
     )
-    held = admission.holding_admission(session, service.MODULE)
-    if held is not None and held.is_pilot:
-        query = query.where(
-            or_(*(Node.path.startswith(p.node.path, autoescape=True) for p in held.pilot_nodes))
-        )
-    return list(session.scalars(query.limit(MAX_GRIDS)))
 
 
 def _report_form() -> ReportForm:
@@ -237,9 +219,10 @@ def new_case() -> Any:
 
     def report() -> None:
         session = db_session()
-        node = session.get(Node, form.node.data)
-        if node is None:
-            raise NotFound(L("没有这个网格", "No such grid"), field="node_id")
+        try:
+            node = registry.get_node(session, form.node.data)
+        except NotFound:
+            raise NotFound(L("没有这个网格", "No such grid"), field="node_id") from None
         parties = [
             service.PartyInput(role=role, name=name.data, phone=phone.data or None)
             for role, name, phone in (
@@ -278,32 +261,34 @@ def new_case() -> Any:
 def _render_case(case: Case, failed: tuple[str, FlaskForm] | None = None, status: int = 200):
     session = db_session()
     task = service.task_of(session, case)
-    rules = transitions.allowed_actions(session, me(), user_scope(), task)
+    rules = tasks.allowed_actions(session, me(), user_scope(), task)
     actions = {rule.action: rule for rule in rules}
     forms = {name: cls(formdata=None) for name, cls in RECORD_FORMS.items()}
     if failed is not None:
         forms[failed[0]] = failed[1]
-    may_keep = me().role in service.MEDIATOR_ROLES and task.is_open
+    mediates = service.is_mediator(me())
+    may_keep = mediates and task.is_open
     query, found = _people_search(may_keep)
     page = render_template(
         "disputes/case.html",
         case=case,
         task=task,
-        state_label=_state_label(task),
-        node=session.get(Node, task.node_id),
-        current_node=session.get(Node, task.current_node_id),
+        state_label=tasks.state_label(task),
+        node=registry.get_node(session, task.node_id),
+        current_node=registry.get_node(session, task.current_node_id),
         steps=[actions[a] for a in service.STEPS if a in actions],
         may_refer="dispatch" in actions,
         may_close="close" in actions,
         may_visit="revisit" in actions,
         may_keep=may_keep,
+        mediates=mediates,
         forms=forms,
         parties=service.parties(session, case),
         masked_phone=service.masked_phone,
         sessions=service.sessions(session, case),
         agreement=service.agreement(session, case),
         follow_ups=service.follow_ups(session, case),
-        history=reading.history(session, task),
+        history=tasks.history(session, task),
         failed=failed[0] if failed else None,
         query=query,
         found=found,
@@ -319,7 +304,7 @@ def _people_search(may_keep: bool) -> tuple[str, list[Person]]:
     those who keep the records and may read the registry; ID numbers and phones are never
     searched through a URL (they would end up in access logs)."""
     query = (request.args.get("q") or "").strip()[:50]
-    if not (query and may_keep and registry_access.may_read(me())):
+    if not (query and may_keep and may_read_registry(me())):
         return query, []
     if registry.names_personal_data(query):
         return query, []

@@ -14,27 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from gridgov.core import personal_data
-from gridgov.core.accounts.models import Role, User
-from gridgov.core.accounts.scope import Scope
-from gridgov.core.admission import service as admission
-from gridgov.core.audit import service as audit
-from gridgov.core.db import current_tenant_id, utcnow
-from gridgov.core.departments.models import Department
-from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gridgov.core.files.models import StoredFile
-from gridgov.core.hierarchy.models import Assignment, Node
-from gridgov.core.i18n import Localized
-from gridgov.core.personal_data import PersonalField
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext
-from gridgov.core.registry import access as registry_access
-from gridgov.core.tasks import reading, reporting, transitions
-from gridgov.core.tasks.models import Source, Task, Track
-from gridgov.core.tenancy.county_time import Period
-from gridgov.core.tenancy.service import clock_of
+from gridgov.sdk import audit, county, files, registry, tasks
+from gridgov.sdk.caller import Department, Role, Scope, User, assigned_node_ids, path_filter
+from gridgov.sdk.county import Period, clock_of, current_tenant_id
+from gridgov.sdk.errors import Conflict, DomainError, Forbidden, NotFound
+from gridgov.sdk.files import StoredFile
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.registry import Node
+from gridgov.sdk.storage import utcnow
+from gridgov.sdk.tasks import Source, Task, Track
 from gridgov_plugins.disputes.models import (
     Agreement,
     Case,
@@ -148,7 +140,7 @@ def case_of(session: Session, task: Task) -> Case | None:
 
 
 def task_of(session: Session, case: Case) -> Task:
-    return reading.get_task(session, case.task_id)
+    return tasks.get_task(session, case.task_id)
 
 
 def visible_case(session: Session, user: User, scope: Scope, case_id: int) -> Case:
@@ -156,7 +148,7 @@ def visible_case(session: Session, user: User, scope: Scope, case_id: int) -> Ca
     case = session.get(Case, case_id)
     if case is None or case.tenant_id != current_tenant_id(session):
         raise NotFound(Localized("没有这个矛盾纠纷", "No such dispute"))
-    reading.visible_task(session, user, scope, case.task_id)
+    tasks.visible_task(session, user, scope, case.task_id)
     return case
 
 
@@ -174,7 +166,7 @@ def visible_cases(
     query = (
         select(Case, Task)
         .join(Task, Task.id == Case.task_id)
-        .where(reading.visible_filter(session, user, scope))
+        .where(tasks.visible_filter(session, user, scope))
     )
     if filters.is_open is not None:
         query = query.where(Task.is_open.is_(filters.is_open))
@@ -205,7 +197,7 @@ def early_warnings(session: Session, user: User, scope: Scope) -> Select[Any]:
     return (
         select(Case, Task)
         .join(Task, Task.id == Case.task_id)
-        .where(reading.visible_filter(session, user, scope), Task.is_open.is_(True), is_warning())
+        .where(tasks.visible_filter(session, user, scope), Task.is_open.is_(True), is_warning())
         .order_by(Case.people_involved.desc(), Case.id)
     )
 
@@ -217,7 +209,7 @@ def follow_ups_due(session: Session, user: User, scope: Scope) -> Select[Any]:
         select(Case, Task)
         .join(Task, Task.id == Case.task_id)
         .where(
-            reading.visible_filter(session, user, scope),
+            tasks.visible_filter(session, user, scope),
             Task.state == "closed",
             Case.outcome.in_([Outcome.RESOLVED.value, Outcome.PARTLY.value]),
         )
@@ -231,11 +223,7 @@ def parties(session: Session, case: Case) -> list[Party]:
 
 def masked_phone(party: Party) -> str | None:
     """The party's phone as every page shows it (138****5678), or None."""
-    if party.phone_cipher is None:
-        return None
-    keys = personal_data.data_keys()
-    plain = keys.decrypt(party.tenant_id, PersonalField.PHONE, party.phone_cipher)
-    return personal_data.mask(PersonalField.PHONE, plain)
+    return registry.masked_phone(party.tenant_id, party.phone_cipher)
 
 
 def sessions(session: Session, case: Case) -> list[MediationSession]:
@@ -257,10 +245,10 @@ def agreement_scan(session: Session, case: Case) -> StoredFile:
     found = agreement(session, case)
     if found is None or found.file_id is None:
         raise NotFound(Localized("没有协议扫描件", "No signed scan"))
-    stored = session.get(StoredFile, found.file_id)
-    if stored is None:
-        raise NotFound(Localized("没有协议扫描件", "No signed scan"))
-    return stored
+    try:
+        return files.get_file(session, found.file_id)
+    except NotFound:
+        raise NotFound(Localized("没有协议扫描件", "No signed scan")) from None
 
 
 def follow_ups(session: Session, case: Case) -> list[FollowUp]:
@@ -274,10 +262,7 @@ def follow_ups(session: Session, case: Case) -> list[FollowUp]:
 def office(session: Session) -> Department | None:
     """The justice office (司法所) running the module in this county: the department the
     county admitted it for; None when it was never applied for."""
-    held = admission.holding_admission(session, MODULE) or admission.latest_admission(
-        session, MODULE
-    )
-    return held.department if held is not None else None
+    return county.module_department(session, MODULE)
 
 
 # --- the task engine's hook ------------------------------------------------------------------
@@ -357,25 +342,38 @@ class CaseInput:
     idempotency_key: str | None = None
 
 
+# Who files a dispute: the staff who report tasks, but not the supervisors (督导员), who
+# follow the grid workers' work rather than the grid's people.
+REPORTER_ROLES = tasks.REPORTER_ROLES - {Role.SUPERVISOR}
+
+
+def may_report_case(user: User) -> bool:
+    """Whether ``user`` files disputes (the portal's menu asks this too)."""
+    return user.role in REPORTER_ROLES
+
+
 def report_case(session: Session, actor: User, scope: Scope, node: Node, data: CaseInput) -> Case:
     """File a dispute under ``node`` (a grid, the 网格单元) with its parties; it then waits for
     the group leader's confirmation."""
-    reporting.check_may_report(actor, scope, node)
+    if not may_report_case(actor):
+        raise Forbidden(Localized("您的角色不能上报纠纷", "Your role does not report disputes"))
     kind = _choice(data.kind, Kind, "kind", Localized("请选择纠纷类型", "Choose the type"))
     risk = _choice(data.risk_level, Risk, "risk_level", Localized("请选择风险等级", "Choose"))
     found_by = None
     if data.found_by:
         found_by = _choice(data.found_by, FoundBy, "found_by", Localized("请选择来源", "Choose"))
     if not 1 <= data.people_involved <= 100000:
-        raise DomainError(Localized("涉及人数须为正整数", "A positive number"), "people_involved")
+        raise DomainError(
+            Localized("涉及人数须为正整数", "A positive number"), field="people_involved"
+        )
     finder = _text(data.finder_name, "finder_name", limit=100, required=False)
     source = Source.HOTLINE.value if found_by == FoundBy.HOTLINE else Source.PATROL.value
-    task, created = reporting.report_task(
+    task, created = tasks.report(
         session,
         actor,
         scope,
         node,
-        reporting.Report(
+        tasks.Report(
             task_type=CASE,
             category=CATEGORY,
             title=data.title,
@@ -424,15 +422,19 @@ def _snap(case: Case) -> dict[str, Any]:
 # --- the case's own records ------------------------------------------------------------------
 
 
+def is_mediator(user: User) -> bool:
+    """Whether ``user``'s role mediates (keeps a case's records, follows its agreement up)."""
+    return user.role in MEDIATOR_ROLES
+
+
 def check_may_keep_records(session: Session, user: User, case: Case) -> Task:
     """Mediators keep a case's records while the module takes new work where it was filed:
     Forbidden for other roles, Conflict while the county has the module suspended."""
-    if user.role not in MEDIATOR_ROLES:
+    if not is_mediator(user):
         raise Forbidden(Localized("您的角色不能登记调解记录", "Your role cannot keep records"))
     task = task_of(session, case)
-    node = session.get(Node, task.node_id)
-    assert node is not None
-    admission.check_open_for_work(session, MODULE, node)
+    node = registry.get_node(session, task.node_id)
+    county.check_open_for_work(session, MODULE, node)
     return task
 
 
@@ -456,7 +458,7 @@ def _add_party(session: Session, actor: User, scope: Scope, case: Case, data: Pa
     phone_cipher = None
     if data.person_id is not None:
         try:
-            person = registry_access.visible_person(session, actor, scope, data.person_id)
+            person = registry.visible_person(session, actor, scope, data.person_id)
         except (NotFound, Forbidden):
             raise DomainError(
                 Localized("人口库中没有这个人，或不在您的查看范围内", "No such person for you"),
@@ -466,10 +468,8 @@ def _add_party(session: Session, actor: User, scope: Scope, case: Case, data: Pa
     else:
         name = _text(data.name, "name", limit=100)
         if data.phone:
-            phone = personal_data.clean_phone(data.phone, field="phone")
-            phone_cipher = personal_data.data_keys().encrypt(
-                case.tenant_id, PersonalField.PHONE, phone
-            )
+            phone = registry.clean_phone(data.phone, field="phone")
+            phone_cipher = registry.encrypt_phone(case.tenant_id, phone)
     party = Party(
         case_id=case.id,
         role=role,
@@ -563,8 +563,8 @@ def take_step(
     but a comment)."""
     if action not in STEPS:
         raise DomainError(Localized("未知的操作", "Unknown step"), field="action")
-    return transitions.transition(
-        session, actor, scope, task_of(session, case), action, transitions.Move(comment=comment)
+    return tasks.transition(
+        session, actor, scope, task_of(session, case), action, tasks.Move(comment=comment)
     )
 
 
@@ -578,13 +578,13 @@ def refer_to_office(
     if justice_office is None:
         raise DomainError(Localized("本县没有运行本模块的司法所", "No justice office"))
     _set_risk(session, actor, case, risk)
-    return transitions.transition(
+    return tasks.transition(
         session,
         actor,
         scope,
         task_of(session, case),
         "dispatch",
-        transitions.Move(comment=comment, department_id=justice_office.id),
+        tasks.Move(comment=comment, department_id=justice_office.id),
     )
 
 
@@ -630,8 +630,8 @@ def record_outcome(
     case.outcome = chosen
     case.referral = sent_on
     case.outcome_note = _text(note, "note", limit=MAX_TEXT)
-    task = transitions.transition(
-        session, actor, scope, task_of(session, case), "close", transitions.Move(comment=note)
+    task = tasks.transition(
+        session, actor, scope, task_of(session, case), "close", tasks.Move(comment=note)
     )
     audit.record(
         session,
@@ -669,12 +669,10 @@ def record_follow_up(
     session.add(visit)
     session.flush()
     if task.state == "closed":
-        transitions.transition(
-            session, actor, scope, task, "revisit", transitions.Move(comment=visit.note)
-        )
+        tasks.transition(session, actor, scope, task, "revisit", tasks.Move(comment=visit.note))
     else:
         check_may_keep_records(session, actor, case)
-        reading.visible_task(session, actor, scope, task.id)
+        tasks.visible_task(session, actor, scope, task.id)
     audit.record(
         session,
         actor,
@@ -690,11 +688,7 @@ def record_follow_up(
 
 
 def _filed_in(scope: Scope) -> Any:
-    if scope.everything:
-        return true()
-    if not scope.paths:
-        return false()
-    return or_(*(Task.filed_path.startswith(p, autoescape=True) for p in scope.paths))
+    return path_filter(Task.filed_path, scope)
 
 
 @dataclass(frozen=True)
@@ -823,7 +817,7 @@ def reported_points(context: ScoringContext) -> float:
 def in_grid_points(context: ScoringContext) -> float:
     """One point per dispute of the worker's grids resolved within the grid in the period."""
     start, end = _period(context)
-    grids = select(Assignment.node_id).where(Assignment.user_id == context.user_id)
+    grids = assigned_node_ids(context.user_id)
     return float(
         context.session.scalar(
             select(func.count(Case.id))

@@ -16,9 +16,9 @@ unchanged:
 
 from __future__ import annotations
 
-from gridgov.core.accounts.models import Role
-from gridgov.core.i18n import Localized
-from gridgov.core.tasks.workflow import Effect, Reach, State, TaskType, TransitionRule
+from gridgov.sdk.caller import Role
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.tasks import Effect, Reach, State, TaskType, TransitionRule
 
 CASE = "disputes.case"
 CATEGORY = "矛盾纠纷"

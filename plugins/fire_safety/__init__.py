@@ -1,5 +1,5 @@
-"""消防安全 (fire safety): the county fire brigade's module, built on hooks and the core's public
-services only, like a third-party module would be.
+"""消防安全 (fire safety): the county fire brigade's module, built on the hooks and ``gridgov.sdk``
+only, like a third-party module would be.
 
 Grid workers patrol sites with a checklist per kind of site; every item found wanting becomes
 a graded hazard (排查定级) with a photo and a rectification deadline, followed in the ledger
@@ -18,8 +18,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import User
-from gridgov.core.accounts.scope import Scope
 from gridgov.core.plugins.hookspecs import (
     AdmissionRequirement,
     ModuleInfo,
@@ -27,11 +25,10 @@ from gridgov.core.plugins.hookspecs import (
     RequirementKind,
     hookimpl,
 )
-from gridgov.core.registry.tags import TagDefinition
-from gridgov.core.tasks.models import Task
-from gridgov.core.tenancy.county_time import Period
-from gridgov.core.tenancy.models import Tenant
-from gridgov.core.tenancy.service import clock_of
+from gridgov.sdk.caller import Scope, User
+from gridgov.sdk.county import Period, Tenant, clock_of
+from gridgov.sdk.registry import TagDefinition
+from gridgov.sdk.tasks import Task
 from gridgov_plugins.fire_safety import demo, figures, hazards, inspections
 from gridgov_plugins.fire_safety.api import api
 from gridgov_plugins.fire_safety.checklists import FORMS

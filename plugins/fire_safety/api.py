@@ -15,25 +15,20 @@ from typing import Any
 
 from flask.views import MethodView
 from marshmallow import fields, validate
-from sqlalchemy import select
 
-from gridgov.api.access import Caller, current_caller
-from gridgov.api.blueprint import ApiBlueprint, page_of
-from gridgov.api.schemas import ApiSchema
-from gridgov.core.accounts import access
-from gridgov.core.admission import activation
-from gridgov.core.db import db_session
-from gridgov.core.errors import DomainError
-from gridgov.core.hierarchy import service as hierarchy
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.i18n import Localized
-from gridgov.core.tasks.models import Task
-from gridgov.core.tenancy.service import clock_of, current_tenant
+from gridgov.sdk import county, registry
+from gridgov.sdk.api import ApiSchema, Blueprint, Caller, current_caller, page_of, page_of_rows
+from gridgov.sdk.caller import visible_node
+from gridgov.sdk.county import clock_of, current_tenant
+from gridgov.sdk.errors import DomainError
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.registry import Node
+from gridgov.sdk.storage import db_session
 from gridgov_plugins.fire_safety import figures, hazards, inspections
 from gridgov_plugins.fire_safety.checklists import ABILITY_FORM, ITEMS, PATROL_FORMS, SITE_TYPES
 from gridgov_plugins.fire_safety.models import Grade
 
-api = ApiBlueprint("fire_safety_api", __name__, description="消防安全模块")
+api = Blueprint("fire_safety_api", __name__, description="消防安全模块")
 
 
 def _caller() -> Caller:
@@ -45,13 +40,13 @@ def _caller() -> Caller:
 def _node(caller: Caller, node_id: int | None) -> Node | None:
     if node_id is None:
         return None
-    return access.visible_node(db_session(), caller.scope, node_id)
+    return visible_node(db_session(), caller.scope, node_id)
 
 
 # --- schemas ---------------------------------------------------------------------------------
 
 
-class CountsSchema(ApiSchema):
+class HazardCountsSchema(ApiSchema):
     found = fields.Integer()
     by_grade = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_state = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -66,12 +61,12 @@ class CountsSchema(ApiSchema):
     on_time_rate = fields.Float(allow_none=True)
 
 
-class ChildCountsSchema(CountsSchema):
+class ChildHazardCountsSchema(HazardCountsSchema):
     node_id = fields.Integer()
     name = fields.String()
 
 
-class FigureSchema(ApiSchema):
+class FireFigureSchema(ApiSchema):
     code = fields.String()
     label = fields.String()
     label_en = fields.String()
@@ -80,11 +75,11 @@ class FigureSchema(ApiSchema):
     extra = fields.Dict()
 
 
-class SummarySchema(ApiSchema):
+class FireSummarySchema(ApiSchema):
     node_id = fields.Integer(allow_none=True)
-    figures = fields.List(fields.Nested(FigureSchema))
-    hazards = fields.Nested(CountsSchema)
-    by_child = fields.List(fields.Nested(ChildCountsSchema))
+    figures = fields.List(fields.Nested(FireFigureSchema))
+    hazards = fields.Nested(HazardCountsSchema)
+    by_child = fields.List(fields.Nested(ChildHazardCountsSchema))
 
 
 class NodeQuerySchema(ApiSchema):
@@ -141,14 +136,14 @@ class NewHazardSchema(ApiSchema):
     report_task_id = fields.Integer(load_default=None, metadata={"description": "来自哪条举报"})
 
 
-class SubmissionSchema(ApiSchema):
+class FireSubmissionSchema(ApiSchema):
     form = fields.String(required=True, validate=validate.OneOf([*PATROL_FORMS, ABILITY_FORM]))
     node_id = fields.Integer(required=True)
     site_id = fields.Integer(load_default=None)
     data = fields.Dict(required=True, metadata={"description": "表单各项，见 GET /forms/<code>"})
 
 
-class PatrolSchema(ApiSchema):
+class FirePatrolSchema(ApiSchema):
     id = fields.Integer()
     submission_id = fields.Integer()
     site_type = fields.String()
@@ -244,7 +239,7 @@ HAZARD_COLUMNS = (
 class Summary(MethodView):
     @api.requires("tasks:read")
     @api.arguments(NodeQuerySchema, location="query")
-    @api.response(200, SummarySchema)
+    @api.response(200, FireSummarySchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The module's figures for the caller's scope; with ``node_id``, per level below it"""
         caller = _caller()
@@ -258,7 +253,7 @@ class Summary(MethodView):
             "by_child": [],
         }
         if node is not None:
-            children = hierarchy.children(session, node)
+            children = registry.children(session, node)
             by_child = figures.counts_by_child(session, caller.scope, today, node, children)
             answer["by_child"] = [
                 {"node_id": c.id, "name": c.name, **_counts(by_child[c.id])} for c in children
@@ -293,7 +288,7 @@ class Hazards(MethodView):
         """Record a hazard found in a grid (a major one goes up to the county at once)"""
         caller = _caller()
         session = db_session()
-        node = access.visible_node(session, caller.scope, data.pop("node_id"))
+        node = visible_node(session, caller.scope, data.pop("node_id"))
         hazard = hazards.record_hazard(
             session, caller.user, caller.scope, node, hazards.HazardInput(**data)
         )
@@ -301,12 +296,9 @@ class Hazards(MethodView):
         return _hazard((hazard, hazards.task_of(session, hazard)))
 
 
-def _rows(query: Any, pagination_parameters: Any) -> list[tuple[Any, Task]]:
-    """One page of the ledger's (hazard, task) rows."""
-    page = page_of(query, pagination_parameters)  # the hazards, counted and sliced in SQL
-    ids = [hazard.task_id for hazard in page]
-    by_id = {task.id: task for task in db_session().scalars(select(Task).where(Task.id.in_(ids)))}
-    return [(hazard, by_id[hazard.task_id]) for hazard in page]
+def _rows(query: Any, pagination_parameters: Any) -> list[Any]:
+    """One page of the ledger's (hazard, task) rows, counted and sliced in SQL."""
+    return page_of_rows(query, pagination_parameters)
 
 
 @api.route("/hazards/<int:hazard_id>")
@@ -337,8 +329,8 @@ class Publish(MethodView):
 
 def _submit(caller: Caller, data: dict[str, Any]) -> Any:
     session = db_session()
-    node = access.visible_node(session, caller.scope, data["node_id"])
-    _module, form = activation.open_form(data["form"], node)
+    node = visible_node(session, caller.scope, data["node_id"])
+    form = county.open_form(data["form"], node)
     made = inspections.submit(
         session, caller.user, caller.scope, node, form, data["data"], site_id=data["site_id"]
     )
@@ -350,7 +342,7 @@ def _submit(caller: Caller, data: dict[str, Any]) -> Any:
 class Patrols(MethodView):
     @api.requires("forms:read")
     @api.arguments(NodeQuerySchema, location="query")
-    @api.response(200, PatrolSchema(many=True))
+    @api.response(200, FirePatrolSchema(many=True))
     @api.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """Patrols in the caller's scope, the latest first"""
@@ -364,8 +356,8 @@ class Patrols(MethodView):
         return page_of(query, pagination_parameters)
 
     @api.requires("forms:write")
-    @api.arguments(SubmissionSchema)
-    @api.response(201, PatrolSchema)
+    @api.arguments(FireSubmissionSchema)
+    @api.response(201, FirePatrolSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Submit a hazard checklist; each finding is filed as a hazard at once
 
@@ -377,7 +369,7 @@ class Patrols(MethodView):
         patrol = _submit(caller, data)
         rows = inspections.hazards_of_patrol(db_session(), patrol)
         return {
-            **{c: getattr(patrol, c) for c in PatrolSchema().fields if c != "hazards"},
+            **{c: getattr(patrol, c) for c in FirePatrolSchema().fields if c != "hazards"},
             "hazards": [_hazard(row) for row in rows],
         }
 
@@ -405,7 +397,7 @@ class AbilityChecks(MethodView):
         ]
 
     @api.requires("forms:write")
-    @api.arguments(SubmissionSchema)
+    @api.arguments(FireSubmissionSchema)
     @api.response(201, AbilityCheckSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Submit a four-abilities check of a site (a re-visit if its last check passed)"""

@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from gridgov.core.forms.definitions import Choice, Field, FieldType, FormDefinition, ShowIf
-from gridgov.core.i18n import Localized
+from gridgov.sdk.forms import Choice, Field, FieldType, FormDefinition, ShowIf
+from gridgov.sdk.i18n import Localized
 
 NAME = "fire_safety"
 ABILITY_FORM = f"{NAME}.four_abilities"

@@ -4,7 +4,7 @@ rectified, awaiting the re-check, eliminated on time or late, overdue), a major 
 county listed and published, residents' reports at each step, four-abilities checks with a
 re-visit due, and fire leaders in some communities.
 
-Everything goes through the module's and the core's services, by the staff the manifest gives
+Everything goes through the module's services and ``gridgov.sdk``, by the staff the manifest gives
 each grid; a patrol and the steps of its hazards happen on their own days (under the core's
 pinned clock), so the stage clocks, the rectification days and the card sweep agree. Invented
 content only; loaded once (a county with patrols is left as it is).
@@ -20,18 +20,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import Role, User
-from gridgov.core.accounts.scope import scope_of
-from gridgov.core.db import pinned_clock
-from gridgov.core.forms import service as forms
-from gridgov.core.forms.definitions import FieldType
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Person, Site, SiteKind
-from gridgov.core.tasks import public, reporting, transitions
-from gridgov.core.tenancy.models import Tenant
-from gridgov.core.tenancy.service import clock_of
+from gridgov.sdk import caller, forms, registry, tasks
+from gridgov.sdk.caller import Role, Scope, User, scope_of
+from gridgov.sdk.county import Tenant, clock_of, pinned_clock
+from gridgov.sdk.forms import FieldType
+from gridgov.sdk.registry import Node, Person, Site, SiteKind
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM_DEFINITION,
@@ -43,6 +36,7 @@ from gridgov_plugins.fire_safety.models import Hazard, Patrol
 from gridgov_plugins.fire_safety.workflow import NAME, REPORT
 
 PATROLLED_GRIDS = 12
+EVERYWHERE = Scope(everything=True)
 # Mostly recent patrols (their hazards are eliminated on time), some older (late, overdue).
 INSPECTED_DAYS_AGO = (1, 2, 3, 4, 5, 6, 10, 15, 25)
 SITE_TYPE_OF_KIND = {
@@ -79,20 +73,14 @@ def load(session: Session, tenant: Tenant) -> list[str]:
     if session.scalar(select(func.count(Patrol.id))):
         return ["  消防安全 fire_safety: demo records already loaded"]
     pick = random.Random(20261124)  # noqa: S311 (demo content, fixed seed: same demo every time)
-    every_grid = list(
-        session.scalars(
-            select(Node)
-            .where(Node.level == tenant.grid_level, Node.retired_at.is_(None))
-            .order_by(Node.code)
-        )
-    )
+    every_grid = registry.nodes_at_level(session, EVERYWHERE, tenant.grid_level)
     # Grids spread over the county (the first one is wg010101's), so every level has figures.
     grids = every_grid[:: max(len(every_grid) // PATROLLED_GRIDS, 1)][:PATROLLED_GRIDS]
     officer = _user(session, "bm.xiaofang")
     admin = _user(session, "cs.admin")
     made = {"patrols": 0, "reports": 0, "checks": 0, "leaders": 0}
     for index, grid in enumerate(grids):
-        worker = accounts.responsible_worker(session, grid)
+        worker = caller.responsible_worker(session, grid)
         if worker is None:
             continue
         station = _station_of(session, grid)
@@ -120,24 +108,26 @@ def load(session: Session, tenant: Tenant) -> list[str]:
 
 
 def _user(session: Session, username: str) -> User | None:
-    return accounts.get_user_by_username(session, username)
+    return caller.get_user_by_username(session, username)
+
+
+def _sites_of(session: Session, grid: Node) -> list[Site]:
+    """The grid's registry sites in the order they were registered."""
+    return sorted(registry.sites_at(session, [grid.id]), key=lambda site: site.id)
 
 
 def _station_of(session: Session, grid: Node) -> User | None:
     if grid.parent_id is None:
         return None
-    parent = session.get(Node, grid.parent_id)
-    assert parent is not None
-    return next(
-        (u for u in accounts.staff_of(session, parent) if u.role == Role.STATION_STAFF), None
-    )
+    parent = registry.get_node(session, grid.parent_id)
+    return next((u for u in caller.staff_of(session, parent) if u.role == Role.STATION_STAFF), None)
 
 
 def _places(session: Session, grid: Node) -> list[tuple[str, Site | None]]:
     """What a grid worker patrols in the demo: the grid's registry site and a residential
     building of its compound."""
     places: list[tuple[str, Site | None]] = [("residential", None)]
-    for site in session.scalars(select(Site).where(Site.node_id == grid.id).order_by(Site.id)):
+    for site in _sites_of(session, grid):
         kind = "key_site" if site.is_key else SITE_TYPE_OF_KIND.get(SiteKind(site.kind), "shop")
         places.append((kind, site))
     return places
@@ -209,13 +199,8 @@ def _progress(
         actor = worker if action == "rectify" else station
         comment = "已清理整改，附整改后照片" if action == "rectify" else "现场复查合格"
         with pinned_clock(min(moment, now - dt.timedelta(minutes=10))):
-            task = transitions.transition(
-                session,
-                actor,
-                scope_of(session, actor),
-                task,
-                action,
-                transitions.Move(comment=comment),
+            task = tasks.transition(
+                session, actor, scope_of(session, actor), task, action, tasks.Move(comment=comment)
             )
         moment += waited * pick.uniform(0.05, 0.3)
 
@@ -223,7 +208,7 @@ def _progress(
 def _major_hazard(session: Session, officer: User, admin: User, grid: Node) -> None:
     """The brigade finds a major hazard; it goes up to the county, which lists and publishes
     it (挂牌督办、向社会公告)."""
-    site = session.scalar(select(Site).where(Site.node_id == grid.id).order_by(Site.id))
+    site = next(iter(_sites_of(session, grid)), None)
     hazard = hazards.record_hazard(
         session,
         officer,
@@ -241,13 +226,13 @@ def _major_hazard(session: Session, officer: User, admin: User, grid: Node) -> N
     task = hazards.task_of(session, hazard)
     scope = scope_of(session, admin)
     if not task.is_supervised:  # the county decides each listing itself (auto_list_major off)
-        transitions.transition(
+        tasks.transition(
             session,
             admin,
             scope,
             task,
             "list",
-            transitions.Move(comment="区政府挂牌督办，限期整改（示例）"),
+            tasks.Move(comment="区政府挂牌督办，限期整改（示例）"),
         )
     hazards.publish_hazard(session, admin, scope, hazard)
 
@@ -267,10 +252,10 @@ def _reports(session: Session, officer: User, grids: list[Node]) -> int:
     )
     scope = scope_of(session, officer)
     for (category, title, description), path, grid in zip(REPORTS, paths, grids, strict=False):
-        task = public.report_as_resident(
+        task = tasks.report_as_resident(
             session,
             grid,
-            reporting.Report(
+            tasks.Report(
                 task_type=REPORT,
                 category=category,
                 title=title,
@@ -279,8 +264,8 @@ def _reports(session: Session, officer: User, grids: list[Node]) -> int:
             ),
         )
         for action, comment in path:
-            task = transitions.transition(
-                session, officer, scope, task, action, transitions.Move(comment=comment)
+            task = tasks.transition(
+                session, officer, scope, task, action, tasks.Move(comment=comment)
             )
         if path and path[1][0] == "confirm":
             hazards.record_hazard(
@@ -302,7 +287,7 @@ def _reports(session: Session, officer: User, grids: list[Node]) -> int:
 def _ability_checks(session: Session, worker: User, grid: Node, index: int) -> int:
     """Four-abilities checks of the grid's site: passed long ago (its re-visit due), passed
     and re-visited, or failed."""
-    site = session.scalar(select(Site).where(Site.node_id == grid.id).order_by(Site.id))
+    site = next(iter(_sites_of(session, grid)), None)
     if site is None:
         return 0
     today = clock_of(session).today()
@@ -327,21 +312,16 @@ def _ability_checks(session: Session, worker: User, grid: Node, index: int) -> i
 
 def _leaders(session: Session, tenant: Tenant) -> int:
     """One fire leader in five of the communities (the 1 % target is met in those only)."""
-    communities = list(
-        session.scalars(
-            select(Node)
-            .where(Node.level == community_level(tenant.grid_level))
-            .order_by(Node.code)
-            .limit(5)
-        )
+    communities = registry.nodes_at_level(
+        session, EVERYWHERE, community_level(tenant.grid_level), limit=5
     )
     tagged = 0
     for community in communities:
         person = session.scalar(
-            select(Person)
-            .join(Node, Node.id == Person.node_id)
-            .where(Node.path.startswith(community.path), Person.merged_into_id.is_(None))
+            registry.people_query(Scope(paths=(community.path,)))
+            .order_by(None)
             .order_by(Person.id)
+            .limit(1)
         )
         if person is not None:
             registry.tag_person(session, None, person, LEADER_TAG, catalogue={LEADER_TAG: LEADER})

@@ -17,14 +17,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.scope import Scope
-from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringRule
-from gridgov.core.registry.models import Person, PersonTag
-from gridgov.core.registry.tags import TagDefinition
-from gridgov.core.tasks.models import Task, TaskTransition
-from gridgov.core.tenancy.county_time import Period
-from gridgov.core.tenancy.service import current_tenant
+from gridgov.sdk.caller import Scope, assigned_node_ids, path_filter, scope_roots
+from gridgov.sdk.county import Period, current_tenant
+from gridgov.sdk.registry import Node, TagDefinition, nodes_at_level, people_by_grid
+from gridgov.sdk.tasks import Task, count_steps
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.models import Grade, Hazard, Patrol
 from gridgov_plugins.fire_safety.workflow import NAME, REPORT
@@ -101,7 +98,7 @@ def _hazard_rows(
             func.sum(overdue),
         )
         .join(Task, Task.id == Hazard.task_id)
-        .where(hazards.path_filter(Hazard.filed_path, scope))
+        .where(path_filter(Hazard.filed_path, scope))
         .group_by(*keys, Hazard.grade, Task.state)
     )
     if node is not None:
@@ -156,20 +153,13 @@ class ReportCounts:
 
 def report_counts(session: Session, scope: Scope, period: Period | None = None) -> ReportCounts:
     """The residents' reports filed in ``scope`` (reported in ``period``, if given)."""
-    in_scope = and_(Task.task_type == REPORT, hazards.path_filter(Task.filed_path, scope))
+    in_scope = and_(Task.task_type == REPORT, path_filter(Task.filed_path, scope))
     if period is not None:
         in_scope = and_(
             in_scope, Task.reported_at >= period.starts_at, Task.reported_at < period.ends_at
         )
     received = session.scalar(select(func.count(Task.id)).where(in_scope)) or 0
-    steps = dict(
-        session.execute(
-            select(TaskTransition.action, func.count(TaskTransition.id))
-            .join(Task, Task.id == TaskTransition.task_id)
-            .where(in_scope, TaskTransition.action.in_(("confirm", "reward", "answer")))
-            .group_by(TaskTransition.action)
-        ).all()
-    )
+    steps = count_steps(session, in_scope, ("confirm", "reward", "answer"))
     return ReportCounts(
         received=received,
         confirmed=steps.get("confirm", 0),
@@ -180,19 +170,7 @@ def report_counts(session: Session, scope: Scope, period: Period | None = None) 
 
 def leader_count(session: Session, scope: Scope) -> int:
     """How many residents in ``scope`` are building fire leaders (消防带头人)."""
-    return (
-        session.scalar(
-            select(func.count(PersonTag.id))
-            .join(Person, Person.id == PersonTag.person_id)
-            .join(Node, Node.id == Person.node_id)
-            .where(
-                PersonTag.tag == LEADER_TAG,
-                Person.merged_into_id.is_(None),
-                hazards.path_filter(Node.path, scope),
-            )
-        )
-        or 0
-    )
+    return sum(people_by_grid(session, scope, tag=LEADER_TAG).values())
 
 
 def percent(rate: float | None) -> float:
@@ -327,7 +305,7 @@ def found_points(context: ScoringContext) -> float:
 def on_time_points(context: ScoringContext) -> float:
     """The share of the hazards in the worker's grids due in the period that were rectified
     by their deadline, times 2; full points when none fell due (nothing was late)."""
-    grids = select(Assignment.node_id).where(Assignment.user_id == context.user_id)
+    grids = assigned_node_ids(context.user_id)
     due, on_time = context.session.execute(
         select(
             func.count(Hazard.id),
@@ -393,21 +371,11 @@ def leader_coverage(session: Session, scope: Scope, grid_level: int) -> list[Cov
     """Residents and fire leaders of each community in ``scope`` (for a user seeing only
     grids: of each of their grids), by path."""
     level = community_level(grid_level)
-    rows = list(
-        session.scalars(
-            select(Node)
-            .where(
-                hazards.path_filter(Node.path, scope),
-                Node.retired_at.is_(None),
-                Node.level == level,
-            )
-            .order_by(Node.path)
-        )
-    )
+    rows = nodes_at_level(session, scope, level)
     if not rows and not scope.everything:
-        rows = list(session.scalars(select(Node).where(Node.path.in_(scope.paths))))
-    residents = _people_by_path(session, scope, tagged=False)
-    leaders = _people_by_path(session, scope, tagged=True)
+        rows = scope_roots(session, scope)
+    residents = people_by_grid(session, scope)
+    leaders = people_by_grid(session, scope, tag=LEADER_TAG)
     return [
         Coverage(
             node=row,
@@ -418,27 +386,12 @@ def leader_coverage(session: Session, scope: Scope, grid_level: int) -> list[Cov
     ]
 
 
-def _people_by_path(session: Session, scope: Scope, *, tagged: bool) -> dict[str, int]:
-    """People (or fire leaders) of each grid in ``scope``, by the grid's path."""
-    query = (
-        select(Node.path, func.count(Person.id))
-        .join(Node, Node.id == Person.node_id)
-        .where(Person.merged_into_id.is_(None), hazards.path_filter(Node.path, scope))
-        .group_by(Node.path)
-    )
-    if tagged:
-        query = query.join(PersonTag, PersonTag.person_id == Person.id).where(
-            PersonTag.tag == LEADER_TAG
-        )
-    return dict(session.execute(query).all())
-
-
 def patrols_in(session: Session, scope: Scope, start: dt.date, end: dt.date) -> int:
     """Patrols made in ``scope`` from ``start`` to ``end``."""
     return (
         session.scalar(
             select(func.count(Patrol.id)).where(
-                hazards.path_filter(Patrol.filed_path, scope),
+                path_filter(Patrol.filed_path, scope),
                 Patrol.inspected_on >= start,
                 Patrol.inspected_on <= end,
             )

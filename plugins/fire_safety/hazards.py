@@ -1,7 +1,7 @@
 """Fire hazards (火灾隐患): recording one, what the module does when its task moves, who sees
 which, the rectification ledger (整改台帐) and publishing a major hazard (向社会公告).
 
-A hazard is filed as a task of type ``fire_safety.hazard`` through the core's task service, so
+A hazard is filed as a task of type ``fire_safety.hazard`` through ``gridgov.sdk.tasks``, so
 it appears in the grid's task lists, gets cards and can be supervised; the row here keeps its
 grade, place, checklist item and rectification deadline. The row is made when the task is
 reported (``on_transition``), whichever way it was filed: by this module, or by the core's
@@ -15,23 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Role, User
-from gridgov.core.accounts.scope import Scope, scope_of
-from gridgov.core.admission import service as admission
-from gridgov.core.audit import service as audit
-from gridgov.core.db import utcnow
-from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gridgov.core.files import service as files
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.i18n import Localized
-from gridgov.core.registry import access as registry_access
-from gridgov.core.tasks import reading, reporting, supervision, transitions
-from gridgov.core.tasks.models import Source, Supervision, Task, Track
-from gridgov.core.tenancy.models import Tenant
-from gridgov.core.tenancy.service import current_tenant
+from gridgov.sdk import audit, county, files, registry, tasks
+from gridgov.sdk.caller import Role, Scope, User, path_filter, scope_of
+from gridgov.sdk.county import Tenant, current_tenant
+from gridgov.sdk.errors import Conflict, DomainError, Forbidden, NotFound
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.registry import Node
+from gridgov.sdk.storage import utcnow
+from gridgov.sdk.tasks import Source, Task, Track
 from gridgov_plugins.fire_safety.checklists import ITEMS, OTHER, SITE_TYPES
 from gridgov_plugins.fire_safety.models import Grade, Hazard
 from gridgov_plugins.fire_safety.workflow import (
@@ -91,7 +85,7 @@ def may_read(session: Session, user: User) -> bool:
     """Staff read the module's records in their scope; a department officer only when their
     department runs the module (the core's rule for modules' records); volunteers and the
     audit administrator never."""
-    return reading.may_read_type(session, user, HAZARD_TYPE)
+    return tasks.may_read_type(session, user, HAZARD_TYPE)
 
 
 def check_may_read(session: Session, user: User) -> None:
@@ -109,15 +103,6 @@ def check_may_record(session: Session, user: User, scope: Scope, node: Node) -> 
         raise NotFound(Localized("没有这个网格", "No such grid"), field="node_id")
     if user.role not in FINDERS or not may_read(session, user):
         raise Forbidden(Localized("您的角色不能登记火灾隐患", "Your role cannot file hazards"))
-
-
-def path_filter(column: Any, scope: Scope) -> Any:
-    """A WHERE clause keeping rows whose path ``column`` lies in ``scope``."""
-    if scope.everything:
-        return true()
-    if not scope.paths:
-        return false()
-    return or_(*(column.startswith(path, autoescape=True) for path in scope.paths))
 
 
 def get_hazard(session: Session, hazard_id: int) -> Hazard:
@@ -143,7 +128,7 @@ def hazard_of_task(session: Session, task: Task) -> Hazard | None:
 
 
 def task_of(session: Session, hazard: Hazard) -> Task:
-    return reading.get_task(session, hazard.task_id)
+    return tasks.get_task(session, hazard.task_id)
 
 
 # --- recording -------------------------------------------------------------------------------
@@ -174,7 +159,7 @@ def record_hazard(
     site = None
     if data.site_id is not None:
         try:
-            site = registry_access.visible_site(session, actor, scope, data.site_id)
+            site = registry.visible_site(session, actor, scope, data.site_id)
         except (NotFound, Forbidden):
             raise DomainError(_NO_SITE, field="site_id") from None
         if site.node_id != node.id:
@@ -183,7 +168,7 @@ def record_hazard(
                 field="site_id",
             )
     if data.report_task_id is not None:
-        report = reading.visible_task(session, actor, scope, data.report_task_id)
+        report = tasks.visible_task(session, actor, scope, data.report_task_id)
         if report.task_type != REPORT:
             raise DomainError(
                 Localized("关联的不是消防举报", "Not a fire-safety report"), field="report_task_id"
@@ -253,11 +238,12 @@ def file_hazard(
             field="deadline",
         )
     label = ITEMS[data.item].hazard.zh
-    task, created = reporting.file_task(
+    task, created = tasks.report(
         session,
         actor,
+        None,  # the finder's own scope: a checklist's findings are filed as its author
         node,
-        reporting.Report(
+        tasks.Report(
             task_type=HAZARD,
             category=CATEGORY_OF_GRADE[data.grade],
             title=f"{label}：{place}"[:200],
@@ -291,7 +277,7 @@ def file_hazard(
     hazard.patrol_id = patrol_id
     hazard.report_task_id = data.report_task_id
     for photo_id in dict.fromkeys(data.photo_ids):
-        reporting.attach_file(session, actor, task, files.get_file(session, photo_id))
+        tasks.attach_file(session, actor, task, files.get_file(session, photo_id))
     session.flush()
     audit.record(
         session,
@@ -366,8 +352,8 @@ def _report_up(session: Session, actor: User, task: Task) -> None:
     of it on the way (每一级都收到通知)."""
     scope = scope_of(session, actor)
     while goes_up(task):
-        task = transitions.transition(
-            session, actor, scope, task, "report_up", transitions.Move(comment=REPORT_UP_COMMENT)
+        task = tasks.transition(
+            session, actor, scope, task, "report_up", tasks.Move(comment=REPORT_UP_COMMENT)
         )
 
 
@@ -375,9 +361,8 @@ def _list_by_rule(session: Session, task: Task, hazard: Hazard) -> None:
     """重大隐患挂牌督办: by the county's standing rule (``auto_list_major``, on unless the county
     turns it off to decide each one in a meeting) a major hazard is listed under the county's
     supervision the moment it is filed, until its deadline, with no one's name on the order."""
-    top = session.get(Node, int(task.filed_path.strip("/").split("/")[0]))
-    assert top is not None
-    supervision.supervise_by_rule(
+    top = registry.get_node(session, int(task.filed_path.strip("/").split("/")[0]))
+    tasks.supervise_by_rule(
         session,
         task,
         node=top,
@@ -400,9 +385,8 @@ def _supervised_until(session: Session, hazard: Hazard) -> dt.datetime:
 def _list(session: Session, actor: User, task: Task, hazard: Hazard, note: str) -> None:
     """挂牌督办: the county supervises the major hazard until it is eliminated, by its deadline
     (or a week from now, when the deadline has already passed)."""
-    top = session.get(Node, int(task.filed_path.strip("/").split("/")[0]))
-    assert top is not None
-    supervision.supervise(
+    top = registry.get_node(session, int(task.filed_path.strip("/").split("/")[0]))
+    tasks.supervise(
         session,
         actor,
         scope_of(session, actor),
@@ -416,14 +400,7 @@ def _list(session: Session, actor: User, task: Task, hazard: Hazard, note: str) 
 
 def is_listed(session: Session, hazard: Hazard) -> bool:
     """Whether the county ever put the hazard under listed supervision (挂牌督办)."""
-    return (
-        session.scalar(
-            select(Supervision.id)
-            .where(Supervision.task_id == hazard.task_id, Supervision.is_listed.is_(True))
-            .limit(1)
-        )
-        is not None
-    )
+    return tasks.is_listed(session, task_of(session, hazard))
 
 
 def publish_hazard(session: Session, actor: User, scope: Scope, hazard: Hazard) -> Hazard:
@@ -433,9 +410,8 @@ def publish_hazard(session: Session, actor: User, scope: Scope, hazard: Hazard) 
         raise Forbidden(
             Localized("只有县级管理员可以向社会公告", "Only county administrators publish")
         )
-    node = session.get(Node, hazard.node_id)
-    assert node is not None
-    admission.check_open_for_work(session, NAME, node)
+    node = registry.get_node(session, hazard.node_id)
+    county.check_open_for_work(session, NAME, node)
     if not hazard.is_major:
         raise DomainError(
             Localized("只公告重大火灾隐患", "Only major hazards are published"), field="hazard"

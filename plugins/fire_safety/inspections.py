@@ -15,22 +15,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import User
-from gridgov.core.accounts.scope import Scope
-from gridgov.core.audit import service as audit
-from gridgov.core.errors import DomainError, Forbidden, NotFound
-from gridgov.core.forms import service as forms
-from gridgov.core.forms.definitions import FormDefinition
-from gridgov.core.forms.models import FormSubmission
-from gridgov.core.hierarchy.models import Assignment, Node
-from gridgov.core.i18n import Localized
-from gridgov.core.registry import access as registry_access
-from gridgov.core.registry.models import Site
-from gridgov.core.tenancy.service import clock_of, current_tenant
+from gridgov.sdk import audit, caller, forms, registry
+from gridgov.sdk.caller import Scope, User, path_filter
+from gridgov.sdk.county import clock_of, current_tenant
+from gridgov.sdk.errors import DomainError, Forbidden, NotFound
+from gridgov.sdk.forms import FormDefinition, FormSubmission
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.registry import Node, Site
 from gridgov_plugins.fire_safety import hazards
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM,
@@ -57,7 +51,7 @@ def checked_site(
     if site_id is None:
         return None
     try:
-        site = registry_access.visible_site(session, user, scope, site_id)
+        site = registry.visible_site(session, user, scope, site_id)
     except (NotFound, Forbidden):
         raise DomainError(Localized("没有这个单位场所", "No such site"), field="site_id") from None
     if site.node_id != node.id:
@@ -79,7 +73,7 @@ def submit(
     site_id: int | None = None,
 ) -> Patrol | AbilityCheck:
     """Submit one of the module's forms at ``node`` (the caller opened it there with
-    ``activation.open_form``) and process it at once: a checklist's findings become hazards,
+    ``gridgov.sdk.county.open_form``) and process it at once: a checklist's findings become hazards,
     a four-abilities check is kept with its result."""
     hazards.check_may_record(session, actor, scope, node)
     site = checked_site(session, actor, scope, node, site_id)
@@ -182,7 +176,7 @@ def process_patrol(
 def _author(session: Session, submission: FormSubmission) -> User | None:
     if submission.submitted_by_id is None:
         return None
-    return accounts.get_user(session, submission.submitted_by_id)
+    return caller.get_user(session, submission.submitted_by_id)
 
 
 def visible_patrol(session: Session, user: User, scope: Scope, patrol_id: int) -> Patrol:
@@ -196,7 +190,7 @@ def visible_patrol(session: Session, user: User, scope: Scope, patrol_id: int) -
 
 def patrols(scope: Scope, *, site_id: int | None = None) -> Select[Any]:
     """SELECT of the patrols in ``scope``, the latest first."""
-    query = select(Patrol).where(hazards.path_filter(Patrol.filed_path, scope))
+    query = select(Patrol).where(path_filter(Patrol.filed_path, scope))
     if site_id is not None:
         query = query.where(Patrol.site_id == site_id)
     return query.order_by(Patrol.inspected_on.desc(), Patrol.id.desc())
@@ -310,7 +304,7 @@ def site_statuses(
     """Each checked site in ``scope`` with its latest check: failed ones first (they need
     guidance and a new check), then passed ones by the day their re-visit falls due."""
     days = dt.timedelta(days=revisit_days(session))
-    query = select(AbilityCheck).where(hazards.path_filter(AbilityCheck.filed_path, scope))
+    query = select(AbilityCheck).where(path_filter(AbilityCheck.filed_path, scope))
     if site_id is not None:
         query = query.where(AbilityCheck.site_id == site_id)
     latest: dict[tuple[Any, ...], AbilityCheck] = {}
@@ -339,12 +333,8 @@ def site_statuses(
 def unprocessed(session: Session) -> Select[Any]:
     """SELECT of the module's form submissions not processed yet (filed through the core's
     generic form page or API), oldest first."""
-    patrolled = exists().where(Patrol.submission_id == FormSubmission.id)
-    checked = exists().where(AbilityCheck.submission_id == FormSubmission.id)
-    return (
-        select(FormSubmission)
-        .where(FormSubmission.form_code.in_(MODULE_FORMS), ~patrolled, ~checked)
-        .order_by(FormSubmission.id)
+    return forms.unprocessed_submissions(
+        MODULE_FORMS, (Patrol.submission_id, AbilityCheck.submission_id)
     )
 
 
@@ -380,11 +370,4 @@ def count_patrols(session: Session, user_id: int, start: dt.date, end: dt.date) 
 
 def sites_to_patrol(session: Session, user_id: int) -> int:
     """How many registry sites lie in the grids ``user_id`` is assigned to."""
-    return (
-        session.scalar(
-            select(func.count(Site.id)).where(
-                Site.node_id.in_(select(Assignment.node_id).where(Assignment.user_id == user_id))
-            )
-        )
-        or 0
-    )
+    return registry.count_sites(session, caller.assigned_node_ids(user_id))

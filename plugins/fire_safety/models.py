@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gridgov.core.db import Base, TenantScoped, utcnow
+from gridgov.sdk.storage import Base, TenantScoped, utcnow
 
 
 class Grade(StrEnum):

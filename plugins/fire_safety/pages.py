@@ -15,37 +15,31 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from gridgov.core.accounts import access
-from gridgov.core.accounts.models import Role
-from gridgov.core.accounts.scope import Scope
-from gridgov.core.admission import activation
-from gridgov.core.db import db_session
-from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.forms import service as forms
-from gridgov.core.forms.definitions import FormDefinition
-from gridgov.core.hierarchy import service as hierarchy
-from gridgov.core.hierarchy.models import Node
-from gridgov.core.i18n import Localized
 from gridgov.core.plugins.hookspecs import MenuEntry, PortalPages
-from gridgov.core.registry import access as registry_access
-from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Site
-from gridgov.core.tasks import reading, transitions
-from gridgov.core.tasks.models import Task
-from gridgov.core.tenancy.service import clock_of
-from gridgov.portal.admission_forms import (
+from gridgov.sdk import caller, county, forms, registry, tasks
+from gridgov.sdk.caller import Role, Scope
+from gridgov.sdk.county import clock_of, current_tenant
+from gridgov.sdk.errors import DomainError, NotFound
+from gridgov.sdk.forms import FormDefinition
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.portal import (
     EXTRA_ROWS,
     MAX_ROWS_SHOWN,
     grids_to_fill,
+    me,
+    paginate,
     posted_values,
+    run_change,
+    scope_roots,
+    stored_photo,
+    user_scope,
 )
-from gridgov.portal.shell import me, run_change, scope_roots, user_scope
-from gridgov.portal.tasks import stored_photo
-from gridgov.web import current_tenant
+from gridgov.sdk.registry import Node, Site
+from gridgov.sdk.storage import db_session
+from gridgov.sdk.tasks import Task
 from gridgov_plugins.fire_safety import figures, hazards, inspections
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM_DEFINITION,
@@ -61,7 +55,6 @@ from gridgov_plugins.fire_safety.workflow import HAZARD, REPORT
 pages = Blueprint("fire_safety_pages", __name__, template_folder="templates")
 PAGES = PortalPages(pages, menu=(MenuEntry("overview", "消防安全", "Fire safety"),))
 
-PAGE_SIZE = 30
 MAX_SITES = 300  # sites offered in a picker; beyond that the place is typed
 
 
@@ -78,7 +71,7 @@ def _helpers() -> dict[str, Any]:
         "grade_label": hazards.grade_label,
         "site_type_label": hazards.site_type_label,
         "ability_label": ability_label,
-        "state_label": _state_label,
+        "state_label": tasks.state_label,
         "hazard_state_label": _hazard_state_label,
         "hazard_states": figures.HAZARD_STATES,
         "percent": figures.percent,
@@ -94,12 +87,8 @@ def _readers_only() -> None:
         abort(404)
 
 
-def _state_label(task: Task) -> str:
-    return str(reading.registry().get(task.task_type).state(task.state).label)
-
-
 def _hazard_state_label(state: str) -> str:
-    return str(reading.registry().get(HAZARD).state(state).label)
+    return str(tasks.task_type(HAZARD).state(state).label)
 
 
 def _found(lookup: Any, *args: Any) -> Any:
@@ -115,7 +104,7 @@ def _chosen_node() -> Node:
     node_id = request.args.get("node", type=int)
     if node_id is not None:
         try:
-            return access.visible_node(db_session(), user_scope(), node_id)
+            return caller.visible_node(db_session(), user_scope(), node_id)
         except NotFound:
             abort(404)
     roots = scope_roots()
@@ -132,12 +121,12 @@ def overview() -> Any:
     session, scope = db_session(), user_scope()
     node = _chosen_node()
     today = clock_of(db_session()).today()
-    children = hierarchy.children(session, node)
-    trail = hierarchy.ancestors(session, node)
+    children = registry.children(session, node)
+    trail = registry.ancestors(session, node)
     month_start = today.replace(day=1)
     waiting_reports = list(
         session.scalars(
-            reading.visible_tasks(session, me(), scope, reading.TaskFilter(is_open=True, node=node))
+            tasks.visible_tasks(session, me(), scope, tasks.TaskFilter(is_open=True, node=node))
             .where(Task.task_type == REPORT)
             .limit(20)
         )
@@ -191,8 +180,7 @@ def _sites(node_ids: list[int]) -> list[Site]:
     """Registry sites of the grids offered, for the picker (none when there are too many)."""
     if not node_ids:
         return []
-    query = select(Site).where(Site.node_id.in_(node_ids)).order_by(Site.name).limit(MAX_SITES + 1)
-    found = list(db_session().scalars(query))
+    found = registry.sites_at(db_session(), node_ids, limit=MAX_SITES + 1)
     return found if len(found) <= MAX_SITES else []
 
 
@@ -230,10 +218,10 @@ def _fill(
     session = db_session()
     try:
         try:
-            node = access.visible_node(session, user_scope(), shown["node_id"] or 0)
+            node = caller.visible_node(session, user_scope(), shown["node_id"] or 0)
         except NotFound:
             raise DomainError(t("请选择网格", "Choose a grid"), field="node_id") from None
-        _module, form = activation.open_form(definition.code, node)
+        form = county.open_form(definition.code, node)
         made = inspections.submit(
             session, me(), user_scope(), node, form, values, site_id=site_id or None
         )
@@ -271,7 +259,7 @@ def patrol(patrol_id: int) -> Any:
     return render_template(
         "fire_safety/patrol.html",
         patrol=found,
-        node=hierarchy.get_node(session, found.node_id),
+        node=registry.get_node(session, found.node_id),
         submission=forms.get_submission(session, found.submission_id),
         rows=inspections.hazards_of_patrol(session, found),
     )
@@ -295,20 +283,13 @@ def ledger() -> Any:
         overdue=request.args.get("overdue") == "1",
     )
     query = hazards.ledger(scope, filters, today)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows = session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "fire_safety/ledger.html",
         node=node,
-        rows=rows,
-        total=total or 0,
-        page=page,
-        pages=max(((total or 0) + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        page=paginate(session, query, rows=True),
         filters=filters,
-        args={k: v for k, v in request.args.items() if k != "page"},
         states=figures.HAZARD_STATES,
-        hazard_type=reading.registry().get(HAZARD),
+        hazard_type=tasks.task_type(HAZARD),
     )
 
 
@@ -321,14 +302,14 @@ def hazard(hazard_id: int) -> Any:
         "fire_safety/hazard.html",
         hazard=found,
         task=task,
-        node=hierarchy.get_node(session, found.node_id),
+        node=registry.get_node(session, found.node_id),
         site=registry.get_site(session, found.site_id) if found.site_id else None,
-        photos=reading.attachments(session, task),
-        history=reading.history(session, task),
-        rules=transitions.allowed_actions(session, me(), user_scope(), task),
+        photos=tasks.attachments(session, task),
+        history=tasks.history(session, task),
+        rules=tasks.allowed_actions(session, me(), user_scope(), task),
         is_listed=hazards.is_listed(session, found),
         may_publish=me().role == Role.COUNTY_ADMIN,
-        report=reading.get_task(session, found.report_task_id) if found.report_task_id else None,
+        report=tasks.get_task(session, found.report_task_id) if found.report_task_id else None,
     )
 
 
@@ -395,10 +376,10 @@ def new_hazard() -> Any:
     made: dict[str, Hazard] = {}
 
     def record() -> None:
-        node = access.visible_node(session, user_scope(), form.node.data)
+        node = caller.visible_node(session, user_scope(), form.node.data)
         report_id = None
         if (form.report_code.data or "").strip():
-            report = reading.get_task_by_code(session, form.report_code.data)
+            report = tasks.get_task_by_code(session, form.report_code.data)
             report_id = report.id
         photo = stored_photo(me(), form.photo.data)
         made["hazard"] = hazards.record_hazard(
@@ -436,8 +417,8 @@ def new_hazard() -> Any:
 def _prefill_from_report(form: HazardForm, code: str) -> None:
     """Start a hazard from the resident's report being investigated (read only)."""
     try:
-        report = reading.get_task_by_code(db_session(), code)
-        reading.visible_task(db_session(), me(), user_scope(), report.id)
+        report = tasks.get_task_by_code(db_session(), code)
+        tasks.visible_task(db_session(), me(), user_scope(), report.id)
     except NotFound:
         return
     form.report_code.data = report.code
@@ -461,7 +442,7 @@ def announcements() -> Any:
 @pages.get("/sites/<int:site_id>")
 def site(site_id: int) -> Any:
     session = db_session()
-    found: Site = _found(registry_access.visible_site, site_id)
+    found: Site = _found(registry.visible_site, site_id)
     today = clock_of(db_session()).today()
     rows = session.execute(
         hazards.ledger(user_scope(), hazards.LedgerFilter(site_id=found.id), today)
@@ -469,7 +450,7 @@ def site(site_id: int) -> Any:
     return render_template(
         "fire_safety/site.html",
         site=found,
-        node=hierarchy.get_node(session, found.node_id),
+        node=registry.get_node(session, found.node_id),
         rows=rows,
         patrols=list(session.scalars(inspections.patrols(user_scope(), site_id=found.id))),
         statuses=inspections.site_statuses(session, user_scope(), site_id=found.id),
@@ -501,7 +482,7 @@ def ability_check(check_id: int) -> Any:
     return render_template(
         "fire_safety/ability_check.html",
         check=found,
-        node=hierarchy.get_node(session, found.node_id),
+        node=registry.get_node(session, found.node_id),
         previous=session.get(AbilityCheck, found.previous_id) if found.previous_id else None,
     )
 
@@ -511,7 +492,9 @@ def ability_check(check_id: int) -> Any:
 
 @pages.get("/leaders")
 def leaders() -> Any:
-    rows = figures.leader_coverage(db_session(), user_scope(), current_tenant().grid_level)
+    rows = figures.leader_coverage(
+        db_session(), user_scope(), current_tenant(db_session()).grid_level
+    )
     return render_template(
         "fire_safety/leaders.html",
         rows=rows,

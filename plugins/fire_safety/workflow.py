@@ -16,10 +16,9 @@ from typing import Any
 
 from sqlalchemy import and_
 
-from gridgov.core.accounts.models import Role
-from gridgov.core.i18n import Localized
-from gridgov.core.tasks.reporting import REPORTER_ROLES
-from gridgov.core.tasks.workflow import Effect, Reach, State, TaskType, TransitionRule
+from gridgov.sdk.caller import Role
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.tasks import REPORTER_ROLES, Effect, Reach, State, TaskType, TransitionRule
 
 NAME = "fire_safety"
 HAZARD = f"{NAME}.hazard"

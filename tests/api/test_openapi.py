@@ -1,4 +1,5 @@
-"""The OpenAPI description and its UI, served from vendored files (offline intranets)."""
+"""The OpenAPI description and its UI, served from vendored files (offline intranets). The
+department modules' routes are in it too, with their schemas, like the core's."""
 
 from __future__ import annotations
 
@@ -121,6 +122,7 @@ EXPECTED_PATHS = {
     "/t/{slug}/api/v1/form-files": {"post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+MODULES = "/t/{slug}/api/v1/modules/"
 
 
 def _spec(client) -> dict:
@@ -133,8 +135,61 @@ def _spec(client) -> dict:
 def test_the_spec_lists_every_path_and_method(client):
     spec = _spec(client)
     assert spec["openapi"].startswith("3.")
-    found = {path: set(ops) & HTTP_METHODS for path, ops in spec["paths"].items()}
+    found = {
+        path: set(ops) & HTTP_METHODS
+        for path, ops in spec["paths"].items()
+        if not path.startswith(MODULES)
+    }
     assert found == EXPECTED_PATHS
+
+
+def _module_routes(app) -> dict[str, set[str]]:
+    """Every route the installed modules' API blueprints serve, spelt as the spec spells it."""
+    routes: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/t/<slug>/api/v1/modules/"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            routes.setdefault(path, set()).update(m.lower() for m in rule.methods)
+    return {path: methods & HTTP_METHODS for path, methods in routes.items()}
+
+
+def test_every_module_route_is_in_the_spec(app, client):
+    routes = _module_routes(app)
+    assert {path.split("/")[6] for path in routes} >= {"fire_safety", "disputes", "env_patrol"}
+    spec = _spec(client)
+    found = {
+        path: set(ops) & HTTP_METHODS
+        for path, ops in spec["paths"].items()
+        if path.startswith(MODULES)
+    }
+    assert found == routes
+
+
+def test_module_operations_document_their_bodies_and_answers(client):
+    spec = _spec(client)
+    for path, operations in spec["paths"].items():
+        if not path.startswith(MODULES):
+            continue
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            answers = {
+                code: answer for code, answer in operation["responses"].items() if code < "300"
+            }
+            assert answers, (method, path)
+            for answer in answers.values():
+                assert answer["content"], (method, path)
+            if method == "post" and not path.endswith("/publish"):  # publishing takes no body
+                assert operation["requestBody"]["content"], (method, path)
+                assert "422" in operation["responses"], (method, path)  # the field errors
+
+
+def test_module_lists_are_paginated_like_the_cores(client):
+    spec = _spec(client)
+    for path in (f"{MODULES}disputes/cases", f"{MODULES}fire_safety/hazards"):
+        listing = spec["paths"][path]["get"]
+        assert {"page", "page_size"} <= {p["name"] for p in listing["parameters"]}, path
+        assert "X-Pagination" in listing["responses"]["200"]["headers"], path
 
 
 def test_every_operation_declares_its_bearer_scheme_and_scope(client):

@@ -15,9 +15,8 @@ TEMPLATES = sorted(
         *(ROOT / "plugins").rglob("*.html"),
     ]
 )
-# A role compared in a template: `.role ==`, `.role !=`, `.role in (...)`, `.role not in [...]`,
-# or a role's name in quotes next to a comparison.
-ROLE_RULE = re.compile(r"\.role\s*(==|!=|(not\s+)?in\s*[(\[])")
+# A role compared in a template: `.role ==`, `.role !=`, `.role in …`, `.role not in …`.
+ROLE_RULE = re.compile(r"\.role\s*(==|!=|(not\s+)?in\b)")
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))

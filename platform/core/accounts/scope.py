@@ -18,6 +18,11 @@ from gridgov.core.hierarchy.models import Assignment, Node
 COUNTY_WIDE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
 
 
+def is_county_wide(user: User) -> bool:
+    """Whether ``user``'s role sees the whole county, whatever nodes they are posted at."""
+    return user.role in COUNTY_WIDE_ROLES
+
+
 @dataclass(frozen=True)
 class Scope:
     """``paths`` are materialized paths of the roots of visible subtrees; ``everything`` wins."""

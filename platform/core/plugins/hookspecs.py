@@ -301,11 +301,13 @@ def gridgov_scoring_rules() -> list[ScoringRule]:
 @hookspec
 def gridgov_api_blueprints() -> list[Any]:
     """Blueprints of the module's API, served under ``/t/<slug>/api/v1/modules/<module>/``
-    only in counties (and, for a pilot, parts of counties) that admitted the module.
+    only in counties (and, for a pilot, parts of counties) that admitted the module. A
+    ``gridgov.sdk.api.Blueprint`` (flask-smorest) lands in ``/api/openapi.json`` with its
+    schemas; a plain Flask blueprint is served but left out of the spec.
 
     Example::
 
-        ledger = Blueprint("fire_safety_ledger", __name__)
+        ledger = Blueprint("fire_safety_ledger", __name__)  # from gridgov.sdk.api
 
         @hookimpl
         def gridgov_api_blueprints():

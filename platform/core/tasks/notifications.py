@@ -69,25 +69,26 @@ def notify_level(
     session: Session, task: Task, node: Node, kind: str, message: Any, role: str | None = None
 ) -> None:
     """Tell the staff at ``node`` (with ``role``: only those of that role) of ``task``."""
-    _notify_ids(session, task.id, kind, message, _staff_at(session, node, role))
+    notify_users(session, task, kind, message, _staff_at(session, node, role))
 
 
 def notify_level_above(session: Session, task: Task, node: Node, kind: str, message: Any) -> None:
     """Tell the staff of the level above ``node`` of ``task``."""
-    _notify_ids(session, task.id, kind, message, _staff_above(session, node))
+    notify_users(session, task, kind, message, _staff_above(session, node))
 
 
 def notify_user(session: Session, user: User, task: Task, kind: str, message: Any) -> None:
     """Tell one user of ``task``."""
-    _notify_ids(session, task.id, kind, message, [user.id])
+    notify_users(session, task, kind, message, [user.id])
 
 
-def _notify_ids(
-    session: Session, task_id: int, kind: str, message: Any, user_ids: Sequence[int]
+def notify_users(
+    session: Session, task: Task, kind: str, message: Any, user_ids: Sequence[int]
 ) -> None:
+    """Tell each of ``user_ids`` once of ``task``."""
     text = stored_text(message)
     session.add_all(
-        Notification(user_id=user_id, task_id=task_id, kind=kind, message=text)
+        Notification(user_id=user_id, task_id=task.id, kind=kind, message=text)
         for user_id in dict.fromkeys(user_ids)
     )
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from gridgov.migrations.rls import protect_tenant_table
+from gridgov.sdk.storage import protect_tenant_table
 
 revision: str = "disputes_0001"
 down_revision: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from gridgov.migrations.rls import protect_tenant_table
+from gridgov.sdk.storage import protect_tenant_table
 
 revision = "fire_safety_0001"
 down_revision = None

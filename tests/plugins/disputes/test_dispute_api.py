@@ -5,6 +5,7 @@ admitted the module, for another county's token and outside the caller's scope; 
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -229,3 +230,32 @@ def test_reading_needs_the_tasks_read_scope(client, admitted, session):
         )
     session.commit()
     assert client.get(url(admitted, "/cases"), headers=bearer(token)).status_code == 403
+
+
+def test_a_report_missing_its_fields_names_them_all_at_once_in_chinese(client, admitted):
+    response = client.post(
+        url(admitted, "/cases"), json={"parties": [{}]}, headers=mint(admitted, admitted.admin)
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]["json"]
+    assert errors["node_id"] == errors["title"] == errors["kind"] == ["缺少此字段"]
+    assert errors["parties"] == {"0": {"role": ["缺少此字段"]}}
+
+
+def test_cases_are_paged_like_the_cores_lists(client, admitted):
+    for title in ("漏水", "噪声", "停车"):
+        reported(client, admitted, title=title)
+    headers = mint(admitted, admitted.admin)
+    response = client.get(url(admitted, "/cases?page=2&page_size=2"), headers=headers)
+    assert len(response.get_json()) == 1
+    paging = json.loads(response.headers["X-Pagination"])
+    assert (paging["total"], paging["total_pages"], paging["page"]) == (3, 2, 2)
+    too_many = client.get(url(admitted, "/cases?page_size=100000"), headers=headers)
+    assert too_many.status_code == 422
+    assert list(too_many.get_json()["errors"]["query"]) == ["page_size"]
+
+
+def test_an_unknown_filter_value_is_422_naming_it(client, admitted):
+    response = client.get(url(admitted, "/cases?kind=feud"), headers=mint(admitted, admitted.admin))
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]["query"]) == ["kind"]

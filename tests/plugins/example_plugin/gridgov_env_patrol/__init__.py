@@ -1,5 +1,5 @@
 """环保巡查 (environmental patrol): an example department module written as a third party would
-write it — only hooks and gridgov's public services, no change to the core.
+write it — only the hookspecs and ``gridgov.sdk``, no change to the core.
 
 The county's 生态环境分局 asks grid workers to inspect small workshops, farms and restaurants
 for smoke, waste water and noise; each inspection is a form, and the number of inspections a
@@ -10,14 +10,10 @@ township staff; waste water discharged straight into a river is urgent from the 
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, render_template
+from flask.views import MethodView
+from marshmallow import fields
 
-from gridgov.api.auth import authenticate_county_user
-from gridgov.core.accounts.models import Role
-from gridgov.core.db import db_session
-from gridgov.core.forms import service as forms
-from gridgov.core.forms.definitions import Choice, Field, FieldType, FormDefinition, ShowIf
-from gridgov.core.i18n import Localized
 from gridgov.core.plugins.hookspecs import (
     AdmissionRequirement,
     MenuEntry,
@@ -27,7 +23,13 @@ from gridgov.core.plugins.hookspecs import (
     ScoringRule,
     hookimpl,
 )
-from gridgov.core.tasks.workflow import Reach, State, TaskType, TransitionRule
+from gridgov.sdk import api as sdk_api
+from gridgov.sdk import forms
+from gridgov.sdk.caller import Role
+from gridgov.sdk.forms import Choice, Field, FieldType, FormDefinition, ShowIf
+from gridgov.sdk.i18n import Localized
+from gridgov.sdk.storage import db_session
+from gridgov.sdk.tasks import Reach, State, TaskType, TransitionRule
 
 NAME = "env_patrol"
 INSPECTION = f"{NAME}.inspection"
@@ -122,15 +124,22 @@ POLLUTION_TYPE = TaskType(
     ),
 )
 
-api = Blueprint("env_patrol_api", __name__)
+api = sdk_api.Blueprint("env_patrol_api", __name__, description="环保巡查模块")
 pages = Blueprint("env_patrol_pages", __name__, template_folder="templates")
 
 
-@api.get("/summary")
-def summary():
-    """How many inspections the caller's county has on file."""
-    authenticate_county_user("forms:read")
-    return jsonify(module=NAME, inspections=_count_inspections())
+class EnvPatrolSummarySchema(sdk_api.ApiSchema):
+    module = fields.String()
+    inspections = fields.Integer()
+
+
+@api.route("/summary")
+class Summary(MethodView):
+    @api.requires("forms:read")
+    @api.response(200, EnvPatrolSummarySchema)
+    def get(self):
+        """How many inspections the caller's county has on file"""
+        return {"module": NAME, "inspections": _count_inspections()}
 
 
 @pages.get("/")
@@ -139,13 +148,7 @@ def overview():
 
 
 def _count_inspections() -> int:
-    from sqlalchemy import func, select
-
-    from gridgov.core.forms.models import FormSubmission
-
-    return db_session().scalar(
-        select(func.count(FormSubmission.id)).where(FormSubmission.form_code == INSPECTION)
-    )
+    return forms.count_all_submissions(db_session(), INSPECTION)
 
 
 def inspection_points(context: ScoringContext) -> float:

@@ -1,0 +1,109 @@
+"""The county's grid and registry: nodes of the hierarchy, people, sites and tags, looked up
+by id, by code or by name, counted per grid, and the personal data a module keeps itself (a
+phone, encrypted at rest and shown masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from gridgov.core import personal_data as _personal_data
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.service import ancestors, children, get_node, get_node_by_code
+from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry.access import visible_person, visible_site
+from gridgov.core.registry.models import Person, PersonTag, Site, SiteKind
+from gridgov.core.registry.service import get_site, names_personal_data, people_query, tag_person
+from gridgov.core.registry.tags import TagDefinition
+from gridgov.sdk.caller import path_filter
+
+__all__ = [
+    "Node",
+    "Person",
+    "Site",
+    "SiteKind",
+    "TagDefinition",
+    "ancestors",
+    "children",
+    "clean_phone",
+    "count_sites",
+    "encrypt_phone",
+    "get_node",
+    "get_node_by_code",
+    "get_site",
+    "masked_phone",
+    "names_personal_data",
+    "nodes_at_level",
+    "people_by_grid",
+    "people_query",
+    "sites_at",
+    "tag_person",
+    "visible_person",
+    "visible_site",
+]
+
+
+def nodes_at_level(
+    session: Session,
+    scope: Scope,
+    level: int,
+    *,
+    under: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[Node]:
+    """The current nodes of ``level`` (1 = the top) that ``scope`` sees, by code; with
+    ``under``, only those below one of these paths (a pilot's townships)."""
+    query = select(Node).where(
+        Node.level == level, Node.retired_at.is_(None), path_filter(Node.path, scope)
+    )
+    if under is not None:
+        query = query.where(path_filter(Node.path, Scope(paths=tuple(under))))
+    return list(session.scalars(query.order_by(Node.code).limit(limit)))
+
+
+def sites_at(session: Session, node_ids: Sequence[int], *, limit: int | None = None) -> list[Site]:
+    """The registry sites of these nodes, by name."""
+    query = select(Site).where(Site.node_id.in_(node_ids)).order_by(Site.name, Site.id)
+    return list(session.scalars(query.limit(limit)))
+
+
+def count_sites(session: Session, node_ids: Select[Any] | Sequence[int]) -> int:
+    """How many registry sites the nodes ``node_ids`` (ids, or a SELECT of ids) hold."""
+    return session.scalar(select(func.count(Site.id)).where(Site.node_id.in_(node_ids))) or 0
+
+
+def people_by_grid(session: Session, scope: Scope, *, tag: str | None = None) -> dict[str, int]:
+    """The people of each node in ``scope`` (only those tagged ``tag``, if given), by the
+    node's path; people merged into another record are not counted twice."""
+    query = (
+        select(Node.path, func.count(Person.id))
+        .join(Node, Node.id == Person.node_id)
+        .where(Person.merged_into_id.is_(None), path_filter(Node.path, scope))
+        .group_by(Node.path)
+    )
+    if tag is not None:
+        query = query.join(PersonTag, PersonTag.person_id == Person.id).where(PersonTag.tag == tag)
+    return {path: count for path, count in session.execute(query).all()}
+
+
+def clean_phone(value: str, *, field: str = "phone") -> str:
+    """A mobile number (11 digits, 1[3-9]…) or a landline with its area code, or DomainError
+    on ``field``."""
+    return _personal_data.clean_phone(value, field=field)
+
+
+def encrypt_phone(tenant_id: int, phone: str) -> bytes:
+    """``phone`` encrypted for the county ``tenant_id``, to store in a module's own column."""
+    return _personal_data.data_keys().encrypt(tenant_id, PersonalField.PHONE, phone)
+
+
+def masked_phone(tenant_id: int, cipher: bytes | None) -> str | None:
+    """The phone stored as ``cipher`` as every page shows it (138****5678), or None."""
+    if cipher is None:
+        return None
+    plain = _personal_data.data_keys().decrypt(tenant_id, PersonalField.PHONE, cipher)
+    return _personal_data.mask(PersonalField.PHONE, plain)
