@@ -3,6 +3,8 @@ the tenant it was given, with a session of its own, and reports its progress."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from flask import Flask
 from rq import SimpleWorker
@@ -10,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov import jobs as rq_jobs
-from gridgov.core import jobs
+from gridgov.core import jobs, runtime
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import set_tenant
 from gridgov.core.hierarchy import service as hierarchy
@@ -124,7 +126,9 @@ def test_with_redis_a_job_is_queued_and_a_worker_runs_it_in_its_tenant(
     monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
     grid_ids = [grid.id for grid in alpha.grids]
 
-    with app.app_context():  # a context made with Redis configured
+    # The test's session lives in the app context opened before Redis was configured: the
+    # queue is swapped in its runtime (a new app context would end that session when popped).
+    with runtime.use(dataclasses.replace(runtime.current(), jobs=rq_jobs.RQQueue(redis_url))):
         job = jobs.enqueue(rename_nodes, alpha.tenant.id, grid_ids, "（队列）")
 
     assert job.get_status() == "queued"

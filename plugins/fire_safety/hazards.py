@@ -276,9 +276,7 @@ def file_hazard(
     hazard.deadline = deadline
     hazard.patrol_id = patrol_id
     hazard.report_task_id = data.report_task_id
-    for photo_id in dict.fromkeys(data.photo_ids):
-        tasks.attach_file(session, actor, task, files.get_file(session, photo_id))
-    session.flush()
+    session.flush()  # the finder's photos came onto the task with the report (file_ids)
     audit.record(
         session,
         actor,
