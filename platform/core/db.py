@@ -84,7 +84,8 @@ _pinned_now: ContextVar[dt.datetime | None] = ContextVar("gridgov_pinned_now", d
 
 
 def utcnow() -> dt.datetime:
-    return _pinned_now.get() or dt.datetime.now(dt.UTC)
+    """Now, aware, in UTC: the moment the demo pinned, else the runtime's clock."""
+    return _pinned_now.get() or runtime.now()
 
 
 @contextlib.contextmanager

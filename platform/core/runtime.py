@@ -52,6 +52,13 @@ class Runtime:
 _installed: ContextVar[Runtime | None] = ContextVar("gridgov_runtime", default=None)
 
 
+def now() -> dt.datetime:
+    """The current moment by the installed runtime's clock, or the real one where none is
+    installed (a migration, a script): what ``gridgov.core.db.utcnow`` answers."""
+    installed = _installed.get()
+    return installed.now() if installed is not None else real_now()
+
+
 def current() -> Runtime:
     """The runtime installed for this call; RuntimeError if there is none (core code run
     outside the app, a job runner or ``use``)."""

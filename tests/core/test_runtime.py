@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from gridgov.core import runtime
+from gridgov.core.db import pinned_clock, utcnow
 from gridgov.core.files import service as files
 from gridgov.core.jobs import InlineQueue, enqueue
 from gridgov.core.plugins.manager import get_plugin_host
@@ -71,3 +72,14 @@ def test_the_default_clock_is_the_real_one_in_utc(deployment: runtime.Runtime):
     before = dt.datetime.now(dt.UTC)
     assert before <= real.now() <= dt.datetime.now(dt.UTC)
     assert real.now().tzinfo is dt.UTC
+
+
+def test_the_core_tells_time_by_the_runtimes_clock(deployment: runtime.Runtime):
+    # Everything the core stamps (utcnow: log entries, deadlines, cards) follows the clock the
+    # runtime was given; the demo's pinned moment still wins inside its block.
+    with runtime.use(deployment):
+        assert utcnow() == MOMENT
+        earlier = MOMENT - dt.timedelta(days=3)
+        with pinned_clock(earlier):
+            assert utcnow() == earlier
+    assert utcnow() != MOMENT  # none installed: the real time
