@@ -51,13 +51,6 @@ def check_readable(module: str) -> None:
         raise NotFound(_("没有这个表单"))
 
 
-def check_live(module: str, scope: Scope | None = None) -> None:
-    """NotFound unless the current county admitted ``module`` (with ``scope``: live somewhere
-    the scope reaches)."""
-    if module not in admission.live_modules(db_session(), scope):
-        raise NotFound(_("该模块未在此准入"))
-
-
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -91,8 +91,8 @@ def test_a_pilot_reaches_only_users_whose_scope_touches_it(app, session, spy):
         admit_spy(session, county, pilot=(county.townships[1],))
         assert figures_for(session, county, county.workers[0]) == []  # township 0
         assert len(figures_for(session, county, county.workers[-1])) == 1  # township 1
-        with pytest.raises(NotFound):
-            activation.check_live("spy", scope_of(session, county.workers[0]))
+        with pytest.raises(NotFound):  # its API answers outside the pilot as if absent
+            activation.check_request("spy", scope_of(session, county.workers[0]), "GET")
     assert spy.counties == ["changshan"]
 
 
