@@ -1,10 +1,17 @@
 """The county's grid and registry: nodes of the hierarchy, people, sites and tags, looked up
 by id, by code or by name, counted per grid, and the personal data a module keeps itself (a
-phone, encrypted at rest and shown masked)."""
+phone, encrypted at rest and shown masked).
+
+A lookup by id (``get_node``, ``get_site``, ``visible_site`` …) gives the record itself, for a
+module to hand to a use case (report a task under a node, link a site). A list a module only
+reads (a level's nodes, a breadcrumb, a grid's sites) comes as read models, ``NodeView`` and
+``SiteView``: frozen, holding what a page or a figure shows and nothing it must not (a site's
+contact phone stays in the registry)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -12,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from gridgov.core import personal_data as _personal_data
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.hierarchy import service as _hierarchy
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.hierarchy.service import ancestors, children, get_node, get_node_by_code
+from gridgov.core.hierarchy.service import get_node, get_node_by_code
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry.access import visible_person, visible_site
 from gridgov.core.registry.models import Person, PersonTag, Site, SiteKind
@@ -23,9 +31,11 @@ from gridgov.sdk.caller import path_filter
 
 __all__ = [
     "Node",
+    "NodeView",
     "Person",
     "Site",
     "SiteKind",
+    "SiteView",
     "TagDefinition",
     "ancestors",
     "children",
@@ -47,6 +57,53 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class NodeView:
+    """A node of the hierarchy as a list shows it. ``get_node(session, view.id)`` gives the
+    node itself where a use case needs it."""
+
+    id: int
+    code: str
+    name: str
+    level: int  # 0 = the top (the county), the grid level last
+    path: str  # the materialized path, "/1/4/9/": what ``path_filter`` and prefixes compare
+    parent_id: int | None
+
+    @classmethod
+    def of(cls, node: Node) -> NodeView:
+        return cls(node.id, node.code, node.name, node.level, node.path, node.parent_id)
+
+
+@dataclass(frozen=True)
+class SiteView:
+    """A registry site (单位场所) as a list or a picker shows it: no contact phone."""
+
+    id: int
+    node_id: int
+    name: str
+    kind: str  # a SiteKind value
+    address: str
+    is_key: bool  # 重点单位场所
+
+    @classmethod
+    def of(cls, site: Site) -> SiteView:
+        return cls(site.id, site.node_id, site.name, site.kind, site.address, site.is_key)
+
+
+def children(session: Session, node: Node | NodeView) -> list[NodeView]:
+    """The current direct children of ``node``, by code."""
+    return [NodeView.of(child) for child in _hierarchy.children(session, _node(session, node))]
+
+
+def ancestors(session: Session, node: Node | NodeView) -> list[NodeView]:
+    """The nodes above ``node``, top first (a breadcrumb)."""
+    return [NodeView.of(above) for above in _hierarchy.ancestors(session, _node(session, node))]
+
+
+def _node(session: Session, node: Node | NodeView) -> Node:
+    return node if isinstance(node, Node) else get_node(session, node.id)
+
+
 def nodes_at_level(
     session: Session,
     scope: Scope,
@@ -54,21 +111,23 @@ def nodes_at_level(
     *,
     under: Sequence[str] | None = None,
     limit: int | None = None,
-) -> list[Node]:
-    """The current nodes of ``level`` (1 = the top) that ``scope`` sees, by code; with
+) -> list[NodeView]:
+    """The current nodes of ``level`` (0 = the top) that ``scope`` sees, by code; with
     ``under``, only those below one of these paths (a pilot's townships)."""
     query = select(Node).where(
         Node.level == level, Node.retired_at.is_(None), path_filter(Node.path, scope)
     )
     if under is not None:
         query = query.where(path_filter(Node.path, Scope(paths=tuple(under))))
-    return list(session.scalars(query.order_by(Node.code).limit(limit)))
+    return [NodeView.of(node) for node in session.scalars(query.order_by(Node.code).limit(limit))]
 
 
-def sites_at(session: Session, node_ids: Sequence[int], *, limit: int | None = None) -> list[Site]:
+def sites_at(
+    session: Session, node_ids: Sequence[int], *, limit: int | None = None
+) -> list[SiteView]:
     """The registry sites of these nodes, by name."""
     query = select(Site).where(Site.node_id.in_(node_ids)).order_by(Site.name, Site.id)
-    return list(session.scalars(query.limit(limit)))
+    return [SiteView.of(site) for site in session.scalars(query.limit(limit))]
 
 
 def count_sites(session: Session, node_ids: Select[Any] | Sequence[int]) -> int:

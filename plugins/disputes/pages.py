@@ -32,7 +32,7 @@ from gridgov.sdk.errors import NotFound
 from gridgov.sdk.files import FileKind
 from gridgov.sdk.i18n import Localized as L
 from gridgov.sdk.portal import me, paginate, run_change, user_scope
-from gridgov.sdk.registry import Node, Person
+from gridgov.sdk.registry import NodeView, Person
 from gridgov.sdk.storage import db_session
 from gridgov_plugins.disputes import service
 from gridgov_plugins.disputes.models import Case
@@ -184,7 +184,7 @@ def warnings() -> Any:
     return render_template("disputes/warnings.html", rows=rows, state_label=tasks.state_label)
 
 
-def _report_nodes() -> list[Node]:
+def _report_nodes() -> list[NodeView]:
     """The grids the user may file under where the module is live (a pilot's townships)."""
     session = db_session()
     return registry.nodes_at_level(

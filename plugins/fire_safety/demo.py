@@ -24,7 +24,7 @@ from gridgov.sdk import caller, forms, registry, tasks
 from gridgov.sdk.caller import Role, Scope, User, scope_of
 from gridgov.sdk.county import Tenant, clock_of, pinned_clock
 from gridgov.sdk.forms import FieldType
-from gridgov.sdk.registry import Node, Person, Site, SiteKind
+from gridgov.sdk.registry import Node, Person, SiteKind, SiteView
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.checklists import (
     ABILITY_FORM_DEFINITION,
@@ -74,8 +74,12 @@ def load(session: Session, tenant: Tenant) -> list[str]:
         return ["  消防安全 fire_safety: demo records already loaded"]
     pick = random.Random(20261124)  # noqa: S311 (demo content, fixed seed: same demo every time)
     every_grid = registry.nodes_at_level(session, EVERYWHERE, tenant.grid_level)
-    # Grids spread over the county (the first one is wg010101's), so every level has figures.
-    grids = every_grid[:: max(len(every_grid) // PATROLLED_GRIDS, 1)][:PATROLLED_GRIDS]
+    # Grids spread over the county (the first one is wg010101's), so every level has figures;
+    # the demo reports under them, so it takes the nodes themselves.
+    grids = [
+        registry.get_node(session, grid.id)
+        for grid in every_grid[:: max(len(every_grid) // PATROLLED_GRIDS, 1)][:PATROLLED_GRIDS]
+    ]
     officer = _user(session, "bm.xiaofang")
     admin = _user(session, "cs.admin")
     made = {"patrols": 0, "reports": 0, "checks": 0, "leaders": 0}
@@ -111,7 +115,7 @@ def _user(session: Session, username: str) -> User | None:
     return caller.get_user_by_username(session, username)
 
 
-def _sites_of(session: Session, grid: Node) -> list[Site]:
+def _sites_of(session: Session, grid: Node) -> list[SiteView]:
     """The grid's registry sites in the order they were registered."""
     return sorted(registry.sites_at(session, [grid.id]), key=lambda site: site.id)
 
@@ -123,10 +127,10 @@ def _station_of(session: Session, grid: Node) -> User | None:
     return next((u for u in caller.staff_of(session, parent) if u.role == Role.STATION_STAFF), None)
 
 
-def _places(session: Session, grid: Node) -> list[tuple[str, Site | None]]:
+def _places(session: Session, grid: Node) -> list[tuple[str, SiteView | None]]:
     """What a grid worker patrols in the demo: the grid's registry site and a residential
     building of its compound."""
-    places: list[tuple[str, Site | None]] = [("residential", None)]
+    places: list[tuple[str, SiteView | None]] = [("residential", None)]
     for site in _sites_of(session, grid):
         kind = "key_site" if site.is_key else SITE_TYPE_OF_KIND.get(SiteKind(site.kind), "shop")
         places.append((kind, site))
@@ -139,7 +143,7 @@ def _patrol(
     worker: User,
     grid: Node,
     site_type: str,
-    site: Site | None,
+    site: SiteView | None,
 ) -> Patrol:
     """One checklist, filled in on the day the clock says."""
     today = clock_of(session).today()

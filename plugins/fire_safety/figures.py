@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringRule
 from gridgov.sdk.caller import Scope, assigned_node_ids, path_filter, scope_roots
 from gridgov.sdk.county import Period, current_tenant
-from gridgov.sdk.registry import Node, TagDefinition, nodes_at_level, people_by_grid
+from gridgov.sdk.registry import (
+    Node,
+    NodeView,
+    TagDefinition,
+    nodes_at_level,
+    people_by_grid,
+)
 from gridgov.sdk.tasks import Task, count_steps
 from gridgov_plugins.fire_safety import hazards, inspections
 from gridgov_plugins.fire_safety.models import Grade, Hazard, Patrol
@@ -127,7 +133,7 @@ def hazard_counts(
 
 
 def counts_by_child(
-    session: Session, scope: Scope, today: dt.date, node: Node, children: Sequence[Node]
+    session: Session, scope: Scope, today: dt.date, node: Node, children: Sequence[NodeView]
 ) -> dict[int, HazardCounts]:
     """The hazards below each of ``children`` of ``node`` (per level: a county's townships, a
     township's communities …)."""
@@ -347,7 +353,7 @@ LEADER_SHARE = 0.01  # about one resident in a hundred (按小区人口总数 1%
 class Coverage:
     """Fire leaders (消防带头人) of one community against the 1 % the seeds ask for."""
 
-    node: Node
+    node: NodeView
     residents: int
     leaders: int
 
@@ -373,7 +379,7 @@ def leader_coverage(session: Session, scope: Scope, grid_level: int) -> list[Cov
     level = community_level(grid_level)
     rows = nodes_at_level(session, scope, level)
     if not rows and not scope.everything:
-        rows = scope_roots(session, scope)
+        rows = [NodeView.of(root) for root in scope_roots(session, scope)]
     residents = people_by_grid(session, scope)
     leaders = people_by_grid(session, scope, tag=LEADER_TAG)
     return [

@@ -37,7 +37,7 @@ from gridgov.sdk.portal import (
     stored_photo,
     user_scope,
 )
-from gridgov.sdk.registry import Node, Site
+from gridgov.sdk.registry import Node, Site, SiteView
 from gridgov.sdk.storage import db_session
 from gridgov.sdk.tasks import Task
 from gridgov_plugins.fire_safety import figures, hazards, inspections
@@ -176,7 +176,7 @@ def checklists() -> Any:
     )
 
 
-def _sites(node_ids: list[int]) -> list[Site]:
+def _sites(node_ids: list[int]) -> list[SiteView]:
     """Registry sites of the grids offered, for the picker (none when there are too many)."""
     if not node_ids:
         return []
