@@ -153,10 +153,19 @@ def update_user(
     return user
 
 
-def set_password(session: Session, actor: Actor, user: User | Operator, password: str) -> None:
-    """Set a new password (complexity checked) and lift any lockout."""
+def set_password(
+    session: Session,
+    actor: Actor,
+    user: User | Operator,
+    password: str,
+    *,
+    hashed: str | None = None,
+) -> None:
+    """Set a new password (complexity checked) and lift any lockout. ``hashed`` is the
+    password's hash when the caller made it already: the demo gives its one shared password
+    to a hundred accounts, and a hash costs a tenth of a second by design."""
     check_strength(password, username=user.username)
-    user.password_hash = hash_password(password)
+    user.password_hash = hashed if hashed is not None else hash_password(password)
     user.password_changed_at = utcnow()
     user.failed_logins = 0
     user.locked_until = None

@@ -99,7 +99,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
-from gridgov.core.accounts.passwords import check_strength
+from gridgov.core.accounts.passwords import check_strength, hash_password
 from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor, mask_value
 from gridgov.core.db import current_tenant_id, set_tenant, tenant_scope, utcnow
@@ -1805,6 +1805,8 @@ def issue_initial_passwords(
     if plan.tenant is None or not plan.created_users:
         return []
     issued: list[tuple[User, str]] = []
+    # One shared password (the demo's) is hashed once for all: argon2 is slow on purpose.
+    shared_hash = hash_password(password) if password is not None else None
     with tenant_scope(session, plan.tenant.id):
         for user in plan.created_users:
             secret = password
@@ -1815,7 +1817,9 @@ def issue_initial_passwords(
                     secret = candidate
                 except DomainError:
                     continue  # the random string happened to contain the username
-            accounts.set_password(session, actor, user, secret)
+            accounts.set_password(
+                session, actor, user, secret, hashed=shared_hash if secret == password else None
+            )
             issued.append((user, secret))
         session.flush()
     return issued

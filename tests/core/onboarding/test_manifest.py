@@ -17,6 +17,7 @@ from gridgov.core.departments import service as departments
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.onboarding import counties
+from gridgov.core.onboarding import manifest as manifest_module
 from gridgov.core.onboarding.manifest import (
     MISSING,
     Change,
@@ -207,6 +208,24 @@ def test_new_users_get_an_initial_password_that_logs_in(session):
         session, "w1", issued["w1"], max_failures=5, lockout=dt.timedelta(minutes=1)
     )
     assert user.username == "w1"
+
+
+def test_a_shared_password_is_hashed_once_and_logs_every_account_in(session, monkeypatch):
+    # The demo gives its documented password to every account: one argon2 hash, not one each.
+    plan = apply_text(session, HILL)
+    made = []
+    real_hash = manifest_module.hash_password
+    monkeypatch.setattr(
+        manifest_module, "hash_password", lambda pw: made.append(pw) or real_hash(pw)
+    )
+    issued = issue_initial_passwords(session, plan, password="Shared-2026-pass")
+    assert len(made) == 1 and {pw for _u, pw in issued} == {"Shared-2026-pass"}
+    in_hill(session)
+    for name in ("admin", "w1", "sup"):
+        user = accounts.authenticate(
+            session, name, "Shared-2026-pass", max_failures=5, lockout=dt.timedelta(minutes=1)
+        )
+        assert user.username == name
 
 
 def test_rename_in_the_manifest_keeps_the_old_name_at_the_old_date(session):
