@@ -353,6 +353,17 @@ def _demo_manifests(folder: Path) -> Iterator[Path]:
             yield path
 
 
+def _first_grid(session: Session, tenant: Tenant) -> str | None:
+    """The code of the county's first basic grid, for the resident page's address."""
+    with tenant_scope(session, tenant.id):
+        return session.scalar(
+            select(Node.code)
+            .where(Node.level == tenant.grid_level, Node.retired_at.is_(None))
+            .order_by(Node.code)
+            .limit(1)
+        )
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -405,6 +416,10 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
     for plan in loaded:
         assert plan.tenant is not None
         click.echo(f"  portal   {_pad(plan.tenant.name, 8)} {base}/t/{plan.tenant.slug}/login")
+        grid = _first_grid(session, plan.tenant)
+        if grid is not None:  # what a resident sees from the grid's notice-board QR code
+            public = f"{base}/t/{plan.tenant.slug}/public/grids/{grid}"
+            click.echo(f"  resident {_pad(plan.tenant.name, 8)} {public}")
     click.echo(f"  API docs {base}/api/docs")
     click.echo("")
     click.secho(
@@ -420,6 +435,9 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
 
     if no_serve:
         return
+    click.echo(
+        f"\nServing {base} — Ctrl+C stops it (another port: make demo DEMO_ARGS='--port 8080')"
+    )
     from werkzeug.serving import run_simple
 
     # Flask's app.run refuses to start under the `flask`/FlaskGroup CLI, so call werkzeug directly.

@@ -345,6 +345,8 @@ def test_demo_sets_up_an_empty_database_prints_the_logins_and_is_idempotent(empt
     assert "http://127.0.0.1:5000/t/demo/login" in first.output
     assert "http://127.0.0.1:5000/t/demo-banner/login" in first.output
     assert "http://127.0.0.1:5000/api/docs" in first.output
+    # A resident's page too: the first grid's notice board, as its QR code opens it.
+    assert "http://127.0.0.1:5000/t/demo/public/grids/CS-01-01-01" in first.output
     assert DEMO_PASSWORD in first.output
     for role in Role:
         assert re.search(rf"^  \S+\s+{role.value}\s", first.output, re.M), role
