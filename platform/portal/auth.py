@@ -96,11 +96,14 @@ def login() -> Any:
             max_failures=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
             lockout=dt.timedelta(minutes=current_app.config["GRIDGOV_LOCKOUT_MINUTES"]),
         )
-    except LoginFailed:
+    except LoginFailed as failed:
         db.commit()  # the failure count (and any lockout) must outlive this request
-        # One message whatever went wrong, so the page never tells whether an account exists.
+        # One message whatever went wrong, so the page never tells whether an account exists;
+        # only the right password learns that its account is locked.
         form.form_errors.append(
-            str(
+            str(failed.message)
+            if failed.locked
+            else str(
                 _(
                     "用户名或密码错误。连续失败 %(n)d 次后账号将锁定 %(m)d 分钟。",
                     n=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from gridgov.core.accounts import access
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
-from gridgov.core.db import db_session
+from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
@@ -167,6 +167,18 @@ def set_active(user_id: int) -> Any:
     return redirect(url_for("portal.user", user_id=account.id))
 
 
+@bp.post("/users/<int:user_id>/unlock")
+@roles_required(ADMIN_ROLES)
+def unlock_user(user_id: int) -> Any:
+    account = _get(user_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if run_change(form, lambda: accounts.unlock(db_session(), me(), account)):
+        flash(_("账号已解锁，可以再次登录。"), "success")
+    return redirect(url_for("portal.user", user_id=account.id))
+
+
 def _get(user_id: int) -> User:
     try:
         return accounts.get_user(db_session(), user_id)
@@ -216,5 +228,6 @@ def _user_page(account: User, **submitted: FlaskForm) -> str:
         assign=assign,
         password=password,
         toggle=FlaskForm(formdata=None),
+        locked=account.is_locked(utcnow()),
         open_form=next(iter(submitted), None),
     )

@@ -70,9 +70,14 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(app, cli
         )
     user = stored_user(app, county.tenant.id, county.admin.username)
     assert user.locked_until is not None and user.locked_until > dt.datetime.now(dt.UTC)
+    # The right password learns the account is locked, and how to get in; a wrong one learns
+    # nothing more than before (whether the account exists stays unsaid).
     locked = login(client, "changshan", county.admin.username)
     assert locked.status_code == 401
-    assert "用户名或密码错误" in locked.get_data(as_text=True)
+    assert "账号已因连续登录失败锁定" in locked.get_data(as_text=True)
+    wrong = login(client, "changshan", county.admin.username, "Wrong-Pass-123")
+    assert "用户名或密码错误" in wrong.get_data(as_text=True)
+    assert "锁定：" not in wrong.get_data(as_text=True)
     assert client.get("/t/changshan/").status_code == 302
 
 

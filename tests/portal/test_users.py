@@ -3,10 +3,12 @@ field), set passwords, deactivate; bad input comes back marked, nothing stored i
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from gridgov.core.accounts.models import User
-from gridgov.core.db import db_session, set_tenant
+from gridgov.core.db import db_session, set_tenant, utcnow
 from gridgov.core.hierarchy.models import Assignment
 from tests.portal.conftest import csrf_token, login, post_form
 
@@ -256,3 +258,20 @@ def test_staff_who_are_not_admins_cannot_manage_users(client, county):
         NEW, data={"csrf_token": token, "username": "x1", "name": "x", "role": "county_admin"}
     )
     assert response.status_code == 404
+
+
+def test_a_locked_account_is_unlocked_from_its_page(app, as_admin, county):
+    worker = county.workers[1]
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        session.get(User, worker.id).locked_until = utcnow() + dt.timedelta(minutes=15)
+        session.commit()
+    url = f"/t/changshan/users/{worker.id}"
+    assert 'data-testid="unlock"' in as_admin.get(url).get_data(as_text=True)
+    assert post_form(as_admin, url, f"{url}/unlock", {}).status_code == 302
+    page = as_admin.get(url).get_data(as_text=True)
+    assert "账号已解锁" in page and 'data-testid="unlock"' not in page
+    assert find_user(app, county.tenant.id, worker.username)[0].locked_until is None
+    as_admin.post("/t/changshan/logout", data={"csrf_token": _token(as_admin)})
+    assert login(as_admin, "changshan", worker.username).status_code == 302

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -67,9 +68,15 @@ OPERATOR_SCOPES += ("plugins:read",)
 
 
 class LoginFailed(DomainError):
-    """Wrong username or password, or locked; one message for all, so nothing is revealed."""
+    """Wrong username or password, or a locked account. One message for all, so nothing is
+    revealed; only who gives the right password learns the account is locked (``locked``),
+    which tells them nothing they did not know."""
 
     status = 401
+
+    def __init__(self, message: object, *, locked: bool = False) -> None:
+        super().__init__(message)
+        self.locked = locked
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -151,6 +158,16 @@ def update_user(
     if after != before:
         audit.record(session, actor, "user.update", "user", user.id, before=before, after=after)
     return user
+
+
+def unlock(session: Session, actor: Actor, user: User) -> None:
+    """Lift the lockout after failed logins before it runs out (the county administrator,
+    when the user calls)."""
+    if user.locked_until is None and not user.failed_logins:
+        return
+    user.locked_until = None
+    user.failed_logins = 0
+    audit.record(session, actor, "user.unlock", "user", user.id)
 
 
 def set_password(
@@ -319,7 +336,14 @@ def authenticate(
     if account is None or not account.is_active:
         raise LoginFailed(_("用户名或密码错误"))
     if account.is_locked(now):
-        raise LoginFailed(_("登录失败次数过多，账号已锁定，请稍后再试或联系管理员"))
+        if not ok:
+            raise LoginFailed(_("用户名或密码错误"))
+        assert account.locked_until is not None
+        minutes = max(math.ceil((account.locked_until - now).total_seconds() / 60), 1)
+        raise LoginFailed(
+            _("账号已因连续登录失败锁定：%(m)d 分钟后再试，或请管理员解锁。", m=minutes),
+            locked=True,
+        )
     if not ok:
         account.failed_logins += 1
         if account.failed_logins >= max_failures:

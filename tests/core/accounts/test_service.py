@@ -146,6 +146,29 @@ def test_account_locks_after_repeated_failures_even_for_the_right_password(sessi
     assert len(locked) == 1
 
 
+def test_the_lock_is_told_only_to_the_right_password(session):
+    county = build_county(session)
+    county.admin.locked_until = utcnow() + LOCKOUT
+    with pytest.raises(accounts.LoginFailed) as wrong:
+        login(session, county.admin.username, "Wrong-password-1")
+    with pytest.raises(accounts.LoginFailed) as right:
+        login(session, county.admin.username, PASSWORD)
+    assert not wrong.value.locked and "锁定" not in str(wrong.value.message)
+    assert right.value.locked and "分钟后再试" in str(right.value.message)
+
+
+def test_an_administrator_unlocks_an_account_before_the_lock_runs_out(session):
+    county = build_county(session)
+    county.admin.locked_until = utcnow() + LOCKOUT
+    worker = county.workers[0]
+    worker.locked_until, worker.failed_logins = utcnow() + LOCKOUT, 2
+    accounts.unlock(session, county.admin, worker)
+    assert (worker.locked_until, worker.failed_logins) == (None, 0)
+    assert login(session, worker.username, PASSWORD) == worker
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.unlock")).all()
+    assert [e.object_id for e in events] == [str(worker.id)]
+
+
 def test_lock_expires(session):
     county = build_county(session)
     county.admin.locked_until = utcnow() - dt.timedelta(seconds=1)
