@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template
 from flask_babel import format_datetime
 
 from gridgov.core.files import service as files
@@ -32,6 +32,12 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(public.bp)
+
+    @app.get("/", endpoint="start")
+    def start() -> str:
+        """The platform's own address: each county has its own, under /t/<slug>/."""
+        return render_template("start.html")
+
     admission_forms.mount(app, app.extensions["gridgov.plugins"])
 
     # Until when a file the system wrote for one reader (an export) is kept.

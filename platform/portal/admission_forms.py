@@ -58,10 +58,12 @@ def _module_menu() -> dict[str, Any]:
     """The admission link and the menu entries of the modules the user may open."""
     if g.get("tenant") is None or not current_user.is_authenticated:
         return {}
+    session, user = db_session(), me()
     entries = [
         (module.info, entry, f"module_pages_{module.name}.{pages.blueprint.name}.{entry.endpoint}")
         for module in activation.readable_modules(user_scope())
         for pages in module.portal_pages
+        if pages.visible is None or pages.visible(session, user)
         for entry in pages.menu
     ]
     return {

@@ -53,7 +53,9 @@ from gridgov_plugins.fire_safety.models import AbilityCheck, Grade, Hazard, Patr
 from gridgov_plugins.fire_safety.workflow import HAZARD, REPORT
 
 pages = Blueprint("fire_safety_pages", __name__, template_folder="templates")
-PAGES = PortalPages(pages, menu=(MenuEntry("overview", "消防安全", "Fire safety"),))
+PAGES = PortalPages(
+    pages, menu=(MenuEntry("overview", "消防安全", "Fire safety"),), visible=hazards.may_read
+)
 
 MAX_SITES = 300  # sites offered in a picker; beyond that the place is typed
 

@@ -121,6 +121,9 @@ class PortalPages:
 
     blueprint: Any  # a flask Blueprint (the web layer checks)
     menu: tuple[MenuEntry, ...] = ()
+    # Who is shown the menu entries: ``visible(session, user)``; None, every user of a county
+    # that admitted the module. Give the rule the pages apply, so no entry leads to a 404.
+    visible: Callable[[Session, User], bool] | None = None
 
 
 @dataclass(frozen=True)

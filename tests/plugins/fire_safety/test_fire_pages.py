@@ -93,6 +93,17 @@ def test_the_menu_leads_to_the_overview_with_the_countys_totals(app, live, as_us
     assert "changshan第0镇" in html  # per level: the townships
 
 
+def test_the_menu_offers_the_module_only_to_who_may_open_it(live, as_user):
+    # Volunteers and the audit administrator read none of its records: no entry leading to a
+    # 404 (the pages refuse them all the same).
+    for user in (live.volunteer, live.auditor):
+        client = as_user(user)
+        assert "消防安全" not in client.get("/t/changshan/").get_data(as_text=True)
+        assert client.get(f"{BASE}/").status_code == 404
+    worker = as_user(live.workers[0])
+    assert "🧯 消防安全" in worker.get("/t/changshan/").get_data(as_text=True)
+
+
 def test_the_overview_in_english(app, live, as_user):
     client = as_user(live.admin)
     page = client.get(f"{BASE}/").get_data(as_text=True)
