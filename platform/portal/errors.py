@@ -23,11 +23,13 @@ MESSAGES: dict[int, tuple[Any, Any]] = {
 }
 
 
-def error_page(error: HTTPException) -> tuple[str, int]:
-    """The page for ``error``: its status, what it means and the way back (the county's home
-    when the address names a county, else the platform's start page)."""
+def error_page(error: HTTPException, detail: object = None) -> tuple[str, int]:
+    """The page for ``error``: its status, what it means (``detail``: in the words of the
+    service that refused) and the way back (the county's home when the address names a
+    county, else the platform's start page)."""
     status = error.code or 500
-    title, detail = MESSAGES.get(status, (_("出错了"), _("这次操作没有完成。请返回上一页重试。")))
+    title, meaning = MESSAGES.get(status, (_("出错了"), _("这次操作没有完成。请返回上一页重试。")))
+    detail = detail if detail is not None else meaning
     return render_template(
         "error.html", status=status, title=title, detail=detail, tenant=g.get("tenant")
     ), status

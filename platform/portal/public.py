@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug import exceptions as werkzeug_exceptions
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -31,6 +32,7 @@ from gridgov.core.i18n import _
 from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov.core.tasks.models import Task
 from gridgov.extensions import limiter
+from gridgov.portal.errors import error_page
 from gridgov.portal.forms import show_domain_error
 from gridgov.portal.shell import CONTENT_SECURITY_POLICY
 from gridgov.portal.tasks import category_choices, stored_photo, type_and_category
@@ -74,10 +76,14 @@ def _report_form() -> tuple[ResidentReportForm, public.Challenge]:
 
 
 def _grid(code: str) -> Any:
-    try:
-        return public.public_grid(db_session(), current_tenant(), code)
-    except NotFound:
-        abort(404)
+    return public.public_grid(db_session(), current_tenant(), code)  # NotFound: see below
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> Any:
+    """A resident's page that finds nothing says what: no such grid (a QR code of a grid
+    since merged, a mistyped address)."""
+    return error_page(werkzeug_exceptions.NotFound(), detail=error.message)
 
 
 @bp.get("/grids/<code>")
@@ -153,10 +159,7 @@ def _report_page(form: Any, challenge: public.Challenge, grid: Any, status: int 
 
 
 def _task_by_code(code: str) -> Task:
-    try:
-        return reading.get_task_by_code(db_session(), code)
-    except NotFound:
-        abort(404)
+    return reading.get_task_by_code(db_session(), code)
 
 
 @bp.get("/track")
@@ -165,13 +168,19 @@ def track_lookup() -> Any:
     code = (request.args.get("code") or "").strip()
     if code:
         return redirect(url_for("public.track", code=code.upper()))
-    return render_template("public/lookup.html", tenant=current_tenant())
+    return render_template("public/lookup.html", tenant=current_tenant(), code="")
 
 
 @bp.route("/track/<code>", methods=["GET", "POST"])
 @limiter.limit(LOOKUP_LIMIT)
 def track(code: str) -> Any:
-    task = _task_by_code(code)
+    try:
+        task = _task_by_code(code)
+    except NotFound as missing:  # a code mistyped: the lookup again, the problem marked
+        page = render_template(
+            "public/lookup.html", tenant=current_tenant(), code=code, problem=missing.message
+        )
+        return page, 404
     form = RatingForm()
     status = 200
     if form.is_submitted():

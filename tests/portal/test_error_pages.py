@@ -37,6 +37,15 @@ def test_errors_outside_the_api_are_pages_in_chinese_with_a_way_back(
     assert "Not Found" not in page and "Method Not Allowed" not in page
 
 
+def test_a_resident_is_told_what_was_not_found(client, county):
+    grid = client.get("/t/changshan/public/grids/NO-SUCH-GRID")
+    assert grid.status_code == 404 and "没有这个网格" in grid.get_data(as_text=True)
+    typo = client.get("/t/changshan/public/track/ABCDEF2345")
+    page = typo.get_data(as_text=True)
+    assert typo.status_code == 404
+    assert "没有这个查询码对应的事件" in page and 'value="ABCDEF2345"' in page  # to correct it
+
+
 def test_a_form_too_large_is_told_as_such(client, county):
     # Flask keeps form fields in memory up to MAX_FORM_MEMORY_SIZE (500 kB) and refuses more.
     page = client.get("/t/changshan/login").get_data(as_text=True)
