@@ -274,7 +274,14 @@ def _attach_upload(task: Task, upload: Any) -> None:
         reporting.attach_file(db_session(), me(), task, stored)
 
 
-def _render_task(task_id: int, failed: ActionForm | None = None, status: int = 200) -> Any:
+def _render_task(
+    task_id: int,
+    failed: ActionForm | None = None,
+    status: int = 200,
+    supervise_form: SupervisionForm | None = None,
+) -> Any:
+    """The task page; a refused form (a step's, or the 督办 form) comes back as typed, its
+    problem marked."""
     session = db_session()
     try:
         detail = task_detail(session, me(), user_scope(), task_id)
@@ -297,7 +304,9 @@ def _render_task(task_id: int, failed: ActionForm | None = None, status: int = 2
         history=detail.history,
         cards=detail.cards,
         photos=detail.attachments,
-        supervise=SupervisionForm(formdata=None) if detail.may_supervise else None,
+        supervise=(supervise_form or SupervisionForm(formdata=None))
+        if detail.may_supervise
+        else None,
     )
     return page, status
 
@@ -398,8 +407,7 @@ def supervise(task_id: int) -> Any:
 
         if run_change(form, put):
             return redirect(url_for("portal.task", task_id=task_id))
-    page, _status = _render_task(task_id)
-    return page, 422
+    return _render_task(task_id, status=422, supervise_form=form)
 
 
 @bp.get("/tasks/<int:task_id>/files/<int:file_id>")

@@ -398,3 +398,19 @@ def test_a_bulk_dispatch_without_a_pick_is_marked_on_the_picker(app, client, cou
     )
     assert refused.status_code == 422
     assert 'id="target-error"' in refused.get_data(as_text=True)
+
+
+def test_a_supervision_without_its_due_date_comes_back_with_the_note_kept(as_worker, county):
+    task_id = task_id_of(report(as_worker, county))
+    home = as_worker.get("/t/changshan/").get_data(as_text=True)
+    as_worker.post("/t/changshan/logout", data={"csrf_token": csrf_token(home)})
+    login(as_worker, county.tenant.slug, county.township_staff.username)
+    page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    refused = as_worker.post(
+        f"/t/changshan/tasks/{task_id}/supervise",
+        data={"csrf_token": csrf_token(page), "note": "请三日内办结并回复", "due_at": ""},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "请填写期限" in body and "请三日内办结并回复" in body  # what was typed stays
+    assert '<details class="action" open>' in body  # the form is shown open, not hidden
