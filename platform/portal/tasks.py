@@ -457,7 +457,10 @@ def my_day() -> Any:
     if request.method == "POST":
         grids = _reporting_nodes(session)
         if "patrol-place" in request.form:
-            if patrol_form.validate() and grids:
+            valid = patrol_form.validate()
+            if valid and not grids:
+                patrol_form.form_errors.append(str(_("您没有负责的网格，不能在此签到。")))
+            elif valid:
                 stored = run_change(
                     patrol_form,
                     lambda: worker_day.check_in(
@@ -470,6 +473,10 @@ def my_day() -> Any:
                     ),
                 )
                 if stored:
+                    flash(
+                        _("已签到：%(place)s", place=patrol_form.place.data or grids[0].name),
+                        "success",
+                    )
                     return redirect(url_for("portal.my_day"))
             status = 422
         else:
@@ -477,6 +484,7 @@ def my_day() -> Any:
                 log_form,
                 lambda: worker_day.write_log(session, user, today, log_form.text.data or ""),
             ):
+                flash(_("今天的工作日志已保存。"), "success")
                 return redirect(url_for("portal.my_day"))
             status = 422
     entry = worker_day.log_of(session, user, today)

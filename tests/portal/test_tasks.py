@@ -157,22 +157,21 @@ def test_the_dashboard_shows_and_exports_the_figures(as_admin, county):
     assert load_workbook(io.BytesIO(workbook.data))["概况"]["B2"].value == 0
 
 
-def test_patrol_check_in_and_daily_log(as_worker, county):
+def test_patrol_check_in_and_daily_log_are_confirmed(as_worker, county):
     page = as_worker.get("/t/changshan/tasks/day").get_data(as_text=True)
     token = csrf_token(page)
-    assert (
-        as_worker.post(
-            "/t/changshan/tasks/day",
-            data={"csrf_token": token, "patrol-place": "东门", "patrol-note": ""},
-        ).status_code
-        == 302
+    checked = as_worker.post(
+        "/t/changshan/tasks/day",
+        data={"csrf_token": token, "patrol-place": "东门", "patrol-note": ""},
+        follow_redirects=True,
     )
-    assert (
-        as_worker.post(
-            "/t/changshan/tasks/day", data={"csrf_token": token, "log-text": "走访 3 户"}
-        ).status_code
-        == 302
+    assert "已签到：东门" in checked.get_data(as_text=True)
+    logged = as_worker.post(
+        "/t/changshan/tasks/day",
+        data={"csrf_token": token, "log-text": "走访 3 户"},
+        follow_redirects=True,
     )
+    assert "今天的工作日志已保存" in logged.get_data(as_text=True)
     page = as_worker.get("/t/changshan/tasks/day").get_data(as_text=True)
     assert "东门" in page and "走访 3 户" in page
 
