@@ -302,6 +302,7 @@ def _render_task(
         rules=detail.actions,
         forms=forms,
         history=detail.history,
+        action_label=detail.task_type.action_label,
         cards=detail.cards,
         photos=detail.attachments,
         supervise=(supervise_form or SupervisionForm(formdata=None))

@@ -289,6 +289,7 @@ def _render_case(case: Case, failed: tuple[str, FlaskForm] | None = None, status
         agreement=service.agreement(session, case),
         follow_ups=service.follow_ups(session, case),
         history=tasks.history(session, task),
+        action_label=tasks.task_type(task.task_type).action_label,
         failed=failed[0] if failed else None,
         query=query,
         found=found,

@@ -60,6 +60,9 @@ def test_a_worker_reports_with_a_photo_and_closes_on_the_spot(as_worker, county)
     assert act.headers["Location"].endswith(f"/t/changshan/tasks/{task_id}")
     page = as_worker.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
     assert "已办结" in page and "已更换井盖" in page
+    # The log reads in words, not codes: 上报, then the step's own label.
+    history = page.split('data-testid="history"', 1)[1].split("</ol>", 1)[0]
+    assert "· 上报" in history and "· report" not in history and "· resolve" not in history
 
 
 @pytest.mark.parametrize(

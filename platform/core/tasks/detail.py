@@ -17,7 +17,7 @@ from gridgov.core.tasks import reading, rules
 from gridgov.core.tasks.models import Task, TaskCard, TaskLink, TaskTransition
 from gridgov.core.tasks.supervision import may_supervise
 from gridgov.core.tasks.transitions import allowed_actions
-from gridgov.core.tasks.workflow import TransitionRule
+from gridgov.core.tasks.workflow import TaskType, TransitionRule
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class TaskDetail:
     """A task as one reader sees it on its page."""
 
     task: Task
+    task_type: TaskType  # its workflow: the labels of its states and steps
     state_label: Any  # the label of the task's state in its type (a lazy string)
     node: Node  # the grid it was filed under
     current_node: Node  # the level it waits on
@@ -56,6 +57,7 @@ def detail_of(session: Session, user: User, scope: Scope, task: Task) -> TaskDet
     task_type = reading.registry().get(task.task_type)
     return TaskDetail(
         task=task,
+        task_type=task_type,
         state_label=task_type.state(task.state).label,
         node=hierarchy.get_node(session, task.node_id),
         current_node=hierarchy.get_node(session, task.current_node_id),

@@ -29,7 +29,7 @@ from gridgov.core.tasks.models import Source, Task, TaskAttachment, TaskLink, Tr
 from gridgov.core.tasks.notifications import notify_level_above
 from gridgov.core.tasks.reading import categories, registry
 from gridgov.core.tasks.steps import announce, check_module_open, log_step, snapshot
-from gridgov.core.tasks.workflow import DEFAULT_TYPE, TaskType
+from gridgov.core.tasks.workflow import DEFAULT_TYPE, REPORT_ACTION, TaskType
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
 
@@ -207,7 +207,7 @@ def file_task(
         session,
         task,
         actor,
-        "report",
+        REPORT_ACTION,
         None,
         node,
         comment="",
@@ -217,7 +217,7 @@ def file_task(
     )
     counters.apply(session, None, counters.share_of(task, node.level, tenant.clock.zone))
     audit.record(session, actor, "task.report", "task", task.id, after=snapshot(task))
-    announce(session, tenant, task, "report", None, actor, task.description)
+    announce(session, tenant, task, REPORT_ACTION, None, actor, task.description)
     if task.track == Track.EMERGENCY:
         notify_level_above(
             session,

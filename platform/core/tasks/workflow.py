@@ -21,6 +21,9 @@ from gridgov.core.accounts.models import Role
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
 
+# The first step of every task's log (``reporting``): filed.
+REPORT_ACTION = "report"
+
 
 class Reach(StrEnum):
     """How the actor must stand to the task, on top of having one of the rule's roles."""
@@ -156,6 +159,13 @@ class TaskType:
 
     def rules(self, action: str) -> list[TransitionRule]:
         return [rule for rule in self.transitions if rule.action == action]
+
+    def action_label(self, action: str) -> Any:
+        """How a step of the log reads to a person: the label of its rule, 上报 for the report
+        itself; a step of a rule since removed keeps its code (nothing else names it)."""
+        if action == REPORT_ACTION:
+            return _("上报")
+        return next((rule.label for rule in self.transitions if rule.action == action), action)
 
     @property
     def actions(self) -> list[str]:

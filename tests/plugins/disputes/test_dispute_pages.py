@@ -228,3 +228,15 @@ def test_the_people_search_never_takes_a_phone_number_from_the_url(app, client, 
     as_user(client, county, county.workers[0])
     html = client.get(page(county, f"/cases/{case_id}?q=13800001201")).get_data(as_text=True)
     assert 'name="person_id" value=' not in html
+
+
+def test_the_case_page_shows_the_place_and_reads_its_log_in_words(app, client, connection):
+    county = make(app)
+    case_id = with_case(app, county, location_text="幸福小区 3 号楼")
+    as_user(client, county, county.station_staff)
+    html = client.get(page(county, f"/cases/{case_id}")).get_data(as_text=True)
+    assert 'data-testid="place">幸福小区 3 号楼<' in html
+    # Nothing recorded yet: a plain line, not a numbered "1. 暂无".
+    assert '<p class="muted" data-testid="sessions">暂无</p>' in html
+    log = html.rsplit('<ol class="history">', 1)[1].split("</ol>", 1)[0]
+    assert "· 上报" in log and "· report" not in log
