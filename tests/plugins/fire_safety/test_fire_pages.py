@@ -347,3 +347,8 @@ def test_another_departments_officer_does_not_open_the_module(app, live, as_user
     client = as_user(in_county(app, live, mediator))
     assert client.get(f"{BASE}/").status_code == 404
     assert client.get(f"{BASE}/ledger").status_code == 404
+
+
+def test_the_announcements_page_speaks_to_people_not_to_programs(live, as_user):
+    html = as_user(live.admin).get(f"{BASE}/announcements").get_data(as_text=True)
+    assert "社会公告" in html and "GET" not in html and "/modules/" not in html
