@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify
+from werkzeug.exceptions import HTTPException
 
 from gridgov import config as config_module
 from gridgov.core.db import db_session, make_engine
@@ -49,6 +50,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     api.init_app(app)
     portal.init_app(app)
+    # After the API's own: flask-smorest would answer every error of the app in JSON.
+    app.register_error_handler(HTTPException, _http_error)
 
     from gridgov.cli import register_cli
 
@@ -83,3 +86,12 @@ def blueprint_problems(module: Module) -> list[str]:
         if isinstance(pages, PortalPages) and not isinstance(pages.blueprint, Blueprint)
     )
     return problems
+
+
+def _http_error(error: HTTPException) -> Any:
+    """Any HTTP error of the app: JSON for the API (also a path no route matched), the
+    portal's page, in the reader's language, for everything else."""
+    from gridgov.api.errors import http_error, is_api_request
+    from gridgov.portal.errors import error_page
+
+    return http_error(error) if is_api_request() else error_page(error)

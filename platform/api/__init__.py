@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.exceptions import HTTPException
 
 from gridgov.api import (
     admission,
     audit,
     county,
     departments,
-    errors,
     forms,
     nodes,
     plugins,
@@ -61,8 +59,6 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
-    # flask-smorest answers every HTTP error of the app in JSON; keep that for the API only.
-    app.register_error_handler(HTTPException, errors.http_error_anywhere)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them

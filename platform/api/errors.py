@@ -77,16 +77,6 @@ def http_error(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str
     return payload, code, headers
 
 
-def http_error_anywhere(error: HTTPException) -> Any:
-    """App-wide HTTP error handler: JSON for API paths (also those no route matched); every
-    other page answers with the portal's error page, in the reader's language."""
-    if is_api_request():
-        return http_error(error)
-    from gridgov.portal.errors import error_page  # the portal builds on the API, not back
-
-    return error_page(error)
-
-
 def _plain(value: Any) -> Any:
     """Validation messages may be lazy strings (translated when shown): make them text."""
     if isinstance(value, dict):
