@@ -96,16 +96,15 @@ def login() -> Any:
             max_failures=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
             lockout=dt.timedelta(minutes=current_app.config["GRIDGOV_LOCKOUT_MINUTES"]),
         )
-    except LoginFailed as failed:
+    except LoginFailed:
         db.commit()  # the failure count (and any lockout) must outlive this request
-        # One message whatever went wrong, so the page never tells whether an account exists;
-        # only the right password learns that its account is locked.
+        # One message whatever went wrong, so the page never tells whether an account exists
+        # or is locked; it says what may have happened and who can help.
         form.form_errors.append(
-            str(failed.message)
-            if failed.locked
-            else str(
+            str(
                 _(
-                    "用户名或密码错误。连续失败 %(n)d 次后账号将锁定 %(m)d 分钟。",
+                    "用户名或密码错误，或账号因连续失败 %(n)d 次已被锁定 %(m)d 分钟。"
+                    "被锁定时，请等锁定结束，或请本县管理员在用户页面解锁。",
                     n=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
                     m=current_app.config["GRIDGOV_LOCKOUT_MINUTES"],
                 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -68,15 +67,11 @@ OPERATOR_SCOPES += ("plugins:read",)
 
 
 class LoginFailed(DomainError):
-    """Wrong username or password, or a locked account. One message for all, so nothing is
-    revealed; only who gives the right password learns the account is locked (``locked``),
-    which tells them nothing they did not know."""
+    """Wrong username or password, or a locked account: one message for all. Telling a locked
+    account apart (even to the right password) would let a guesser go on during the lockout
+    and learn when they hit it, and would reveal which accounts exist."""
 
     status = 401
-
-    def __init__(self, message: object, *, locked: bool = False) -> None:
-        super().__init__(message)
-        self.locked = locked
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -336,14 +331,7 @@ def authenticate(
     if account is None or not account.is_active:
         raise LoginFailed(_("用户名或密码错误"))
     if account.is_locked(now):
-        if not ok:
-            raise LoginFailed(_("用户名或密码错误"))
-        assert account.locked_until is not None
-        minutes = max(math.ceil((account.locked_until - now).total_seconds() / 60), 1)
-        raise LoginFailed(
-            _("账号已因连续登录失败锁定：%(m)d 分钟后再试，或请管理员解锁。", m=minutes),
-            locked=True,
-        )
+        raise LoginFailed(_("用户名或密码错误"))
     if not ok:
         account.failed_logins += 1
         if account.failed_logins >= max_failures:
