@@ -8,6 +8,7 @@ from flask import render_template, request
 
 from gridgov.core.audit import service as audit
 from gridgov.core.db import db_session
+from gridgov.portal import audit_labels as labels
 from gridgov.portal.forms import AuditFilterForm
 from gridgov.portal.paging import paginate
 from gridgov.portal.shell import AUDIT_ROLES, bp, roles_required
@@ -26,4 +27,11 @@ def audit_log() -> Any:
         action=(form.action.data or "").strip() or None,
     )
     page = paginate(db_session(), query, size=PAGE_SIZE)
-    return render_template("audit/list.html", form=form, page=page)
+    return render_template(
+        "audit/list.html",
+        form=form,
+        page=page,
+        action_label=labels.action_label,
+        object_label=labels.object_label,
+        changes=labels.changes,
+    )

@@ -187,15 +187,32 @@ def test_users_page_lists_and_filters_staff(as_admin, county):
     assert "没有编码为 NO-SUCH 的节点" in unknown.get_data(as_text=True)
 
 
-def test_audit_page_shows_and_filters_events(as_admin, county):
+def test_audit_page_shows_and_filters_events_in_words(as_admin, county):
     page = as_admin.get("/t/changshan/audit").get_data(as_text=True)
-    assert '<strong class="action">user.login</strong>' in page
-    assert '<strong class="action">node.create</strong>' in page
+    assert '<strong class="action" title="user.login">登录</strong>' in page
+    assert '<strong class="action" title="node.create">新建节点</strong>' in page
+    assert "节点 #" in page and "user.login<" not in page
     only_users = as_admin.get("/t/changshan/audit?object_type=user&action=user.create")
     html = only_users.get_data(as_text=True)
-    assert '<strong class="action">user.create</strong>' in html
-    assert '<strong class="action">node.create</strong>' not in html
-    assert '<strong class="action">assignment.create</strong>' not in html
+    assert 'title="user.create">新建账号</strong>' in html
+    assert 'title="node.create"' not in html and 'title="assignment.create"' not in html
+
+
+def test_an_audited_change_lists_only_what_changed_in_words(app):
+    from gridgov.portal.audit_labels import changes
+
+    with app.test_request_context("/"):
+        rows = changes(
+            {"name": "东街网格", "current_node_id": 4, "phone": None, "role": "grid_worker"},
+            {
+                "name": "东街新网格",
+                "current_node_id": 4,
+                "phone": "138****5678",
+                "role": "grid_worker",
+            },
+        )
+        shown = [(str(r.label), r.before, r.after) for r in rows]
+    assert shown == [("名称", "东街网格", "东街新网格"), ("电话", "—", "138****5678")]
 
 
 def test_audit_page_has_no_way_to_change_the_log(as_admin):
@@ -228,5 +245,5 @@ def test_node_and_user_pages_link_to_their_audit_trail(as_admin, county):
     assert f"/t/changshan/audit?object_type=node&amp;object_id={grid.id}" in page
     trail = as_admin.get(f"/t/changshan/audit?object_type=node&object_id={grid.id}")
     html = trail.get_data(as_text=True)
-    assert '<strong class="action">node.create</strong>' in html
-    assert '<strong class="action">user.create</strong>' not in html
+    assert 'title="node.create">新建节点</strong>' in html
+    assert 'title="user.create"' not in html
