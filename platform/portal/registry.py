@@ -9,6 +9,7 @@ residents (volunteers, the audit administrator) get 404 for every page here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -388,6 +389,66 @@ def person_unmask(person_id: int) -> Any:
     return _person_page(found, unmask_form=form), 422
 
 
+# How a person's change history reads (the log keeps codes: create, update, node_id, tag …).
+HISTORY_ACTIONS = {
+    "create": _("登记"),
+    "update": _("修改"),
+    "move": _("迁移"),
+    "merge": _("合并"),
+    "merged": _("并入另一条记录"),
+}
+HISTORY_FIELDS = {
+    "name": _("姓名"),
+    "sex": _("性别"),
+    "birth_date": _("出生日期"),
+    "residence_type": _("人口类型"),
+    "relation": _("与户主关系"),
+    "node_id": _("所在网格"),
+    "household": _("户"),
+    "dwelling": _("房屋"),
+    "tag": _("标签"),
+    PersonalField.ID_NUMBER: _("公民身份号码"),
+    PersonalField.PHONE: _("联系电话"),
+}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: Any
+    actor: Any
+    action: Any
+    field: Any | None
+    old: str
+    new: str
+
+
+def _history_rows(changes: list[Any], catalogue: dict[str, Any]) -> list[HistoryRow]:
+    """The person's changes in words: a tag by its label, a relation or type by its name, the
+    system as 系统, nothing as a dash."""
+    values: dict[str, dict[str, Any]] = {
+        "tag": {code: d.label for code, d in catalogue.items()},
+        "relation": RELATION_LABELS,
+        "residence_type": RESIDENCE_LABELS,
+    }
+
+    def shown(field: str | None, value: str | None) -> str:
+        if value is None or value == "":
+            return "—"
+        return str(values.get(field or "", {}).get(value, value))
+
+    return [
+        HistoryRow(
+            at=c.at,
+            actor=_("系统") if c.actor_name == "system" else c.actor_name,
+            action=HISTORY_ACTIONS.get(c.action, c.action),
+            field=HISTORY_FIELDS.get(c.field, c.field) if c.field else None,
+            old=shown(c.field, c.old_value),
+            new=shown(c.field, c.new_value),
+        )
+        for c in changes
+    ]
+
+
 def _person_page(found: Person, *, revealed: dict[str, Any] | None = None, **forms: Any) -> str:
     session = db_session()
     catalogue = county_tags()
@@ -397,7 +458,7 @@ def _person_page(found: Person, *, revealed: dict[str, Any] | None = None, **for
         masked=masked,
         revealed=revealed or {},
         tags=[catalogue[t.tag].label if t.tag in catalogue else t.tag for t in found.tags],
-        history=registry.history(session, "person", found.id)[-20:],
+        history=_history_rows(registry.history(session, "person", found.id)[-20:], catalogue),
         may_edit=access.may_edit(me()),
         may_unmask=any(may_unmask(me().role, f) for f in PersonalField),
         tag_form=forms.get("tag_form") or TagForm(prefix="tag", formdata=None),

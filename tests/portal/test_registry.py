@@ -149,6 +149,11 @@ def test_a_grid_worker_adds_a_member_tags_them_and_records_a_visit(app, client, 
         {"tag-tag": "empty_nest_elderly"},
     )
     assert tagged.status_code == 302
+    # The person's history reads in words: the tag by its label, no code, no "system".
+    page_html = client.get(f"{BASE}/people/{elder}").get_data(as_text=True)
+    changes = page_html.split("变更记录", 1)[1]
+    assert "修改 标签：— → 空巢老人" in changes and "empty_nest_elderly" not in changes
+    assert "· create" not in changes and "· 登记" in changes
     assert "王老人" in client.get(f"{BASE}/visits/due").get_data(as_text=True)
     visited = post_form(
         client,
