@@ -407,8 +407,7 @@ HISTORY_FIELDS = {
     "household": _("户"),
     "dwelling": _("房屋"),
     "tag": _("标签"),
-    PersonalField.ID_NUMBER: _("公民身份号码"),
-    PersonalField.PHONE: _("联系电话"),
+    **FIELD_LABELS,
 }
 
 
