@@ -8,11 +8,15 @@ and commits once at the end: a refusal anywhere leaves the database as it was.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import itertools
 import os
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import click
 from flask import Flask, current_app
@@ -45,6 +49,7 @@ DEMO_SLUG_PREFIX = "demo"
 # Order in which the demo's login table lists roles: from the county down to the volunteers.
 ROLE_ORDER = [
     Role.COUNTY_ADMIN,
+    Role.SECURITY_ADMIN,
     Role.AUDIT_ADMIN,
     Role.TOWNSHIP_STAFF,
     Role.STATION_STAFF,
@@ -83,6 +88,24 @@ main = FlaskGroup(
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Console:
+    """Whoever runs a command on the server, as the audit log records them: the command line
+    is where administrator accounts (三员) are managed, so the log must say who was there."""
+
+    actor_type: ClassVar[str] = "console"
+    id: None = None
+    name: str = "服务器命令行"
+    username: str = field(default_factory=lambda: _os_user())
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        return f"uid {os.getuid()}"
 
 
 def _fail(message: object) -> click.ClickException:
@@ -132,6 +155,46 @@ def _echo_plan(plan: Plan) -> None:
         click.echo(plan.summary())
 
 
+def _write_passwords(
+    session: Session, path: Path | None, slug: str, issued: Sequence[tuple[User, str]]
+) -> Path:
+    """Write one-time passwords to a new file only its owner can read (mode 0600, never
+    overwriting one), rather than to a terminal whose scrollback and logs keep them. If the
+    file cannot be written, nothing of the command is stored: the passwords would be lost."""
+    try:
+        fd, path = _new_private_file(path, slug)
+    except OSError as exc:
+        session.rollback()
+        raise _fail(f"{exc.filename}: {exc.strerror}: not overwritten, nothing changed") from exc
+
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(
+            f"# {slug}: one-time passwords, to be changed at first login. Hand each over in "
+            "person, then delete this file.\n# 初始密码：首次登录时必须修改。请当面交给本人，"
+            "然后删除本文件。\n"
+        )
+        for user, password in issued:
+            out.write(f"{user.username}\t{user.name}\t{user.role}\t{password}\n")
+    return path
+
+
+def _new_private_file(path: Path | None, slug: str) -> tuple[int, Path]:
+    """A new file (mode 0600) at ``path``, or in the instance folder under a name of its own."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path
+    folder = Path(current_app.instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count(1):
+        candidate = folder / f"initial-passwords-{slug}-{stamp}{f'-{n}' if n > 1 else ''}.txt"
+        try:
+            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), candidate
+        except FileExistsError:
+            continue  # two runs in the same second
+    raise AssertionError("unreachable")
+
+
 def _announce_passwords(plan: Plan) -> None:
     # Hashing is slow on purpose (argon2id, a fraction of a second each): say why we wait.
     if plan.created_users:
@@ -167,7 +230,13 @@ tenants = AppGroup("tenants", help="County tenants and their manifests (tenants/
     help="Also take away what the manifest listed before and no longer lists (nodes retired, "
     "accounts and departments deactivated, assignments and officers ended).",
 )
-def apply_command(file: Path, dry_run: bool, prune: bool) -> None:
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where new accounts' one-time passwords go (mode 0600). Default: "
+    "initial-passwords-<slug>-<time>.txt in the instance folder.",
+)
+def apply_command(file: Path, dry_run: bool, prune: bool, password_file: Path | None) -> None:
     """Create or update the tenant FILE describes; applying it twice changes nothing.
 
     What the county changed in the portal or through the API since the last apply stays;
@@ -176,15 +245,17 @@ def apply_command(file: Path, dry_run: bool, prune: bool) -> None:
     session = db_session()
     plan = _apply(session, file, dry_run=dry_run, prune=prune)
     _announce_passwords(plan)
-    issued = issue_initial_passwords(session, plan)
+    issued = issue_initial_passwords(session, plan, actor=Console())
+    written = _write_passwords(session, password_file, plan.slug, issued) if issued else None
     session.commit()
     _echo_plan(plan)
-    if issued:
+    if written:
         click.echo("")
-        click.echo("Initial passwords of the new accounts — shown once, hand them over in person;")
-        click.echo("新账号的初始密码只显示这一次，请当面交给本人:")
-        for user, password in issued:
-            click.echo(f"  {user.username:<20} {_pad(user.name, 8)} {user.role:<20} {password}")
+        click.echo(
+            f"One-time passwords of {len(issued)} new accounts are in {written} (readable only "
+            "by you); hand them over in person, then delete the file."
+        )
+        click.echo(f"新账号的初始密码已写入 {written}（仅本人可读），请当面交给本人后删除该文件。")
 
 
 @tenants.command("list")
@@ -303,7 +374,107 @@ def create_operator(username: str, name: str, password_stdin: bool) -> None:
     click.echo(f"operator {operator.username} created")
 
 
-users = AppGroup("users", help="County staff accounts.")
+users = AppGroup(
+    "users",
+    help="County staff accounts; administrator accounts (三员分立) are managed only here.",
+)
+
+
+def _user(session: Session, slug: str, username: str) -> User:
+    user = accounts.get_user_by_username(session, username)
+    if user is None:
+        raise _fail(f"no user '{username}' in {slug}")
+    return user
+
+
+@users.command("create")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.argument("username")
+@click.option("--name", required=True, help="The person's real name.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The role.")
+@click.option("--phone", help="Work phone.")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the one-time password goes (mode 0600). Default: initial-passwords-<slug>-"
+    "<time>.txt in the instance folder.",
+)
+def create_user(
+    slug: str, username: str, name: str, role: str, phone: str | None, password_file: Path | None
+) -> None:
+    """Create an account, any role included (the portal cannot give administrator roles).
+
+    The account gets a one-time password, written to a file only its owner can read and to be
+    changed at first login; it is never printed.
+    """
+    session = db_session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        try:
+            user = accounts.create_user(
+                session, Console(), username=username, name=name, role=role, phone=phone
+            )
+            password = accounts.issue_one_time_password(session, Console(), user)
+        except DomainError as exc:
+            raise _fail(exc.message) from exc
+        written = _write_passwords(session, password_file, slug, [(user, password)])
+        session.commit()
+    click.echo(f"user {username} ({role}) created in {slug}; one-time password in {written}")
+
+
+@users.command("set-role")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def set_role(slug: str, username: str, role: str) -> None:
+    """Give an account another role (administrator roles only from here)."""
+    session = db_session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        try:
+            accounts.update_user(session, Console(), _user(session, slug, username), role=role)
+        except DomainError as exc:
+            raise _fail(exc.message) from exc
+        session.commit()
+    click.echo(f"{username} in {slug} is now {role}")
+
+
+@users.command("deactivate")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.argument("username")
+def deactivate(slug: str, username: str) -> None:
+    """Deactivate an account: it can no longer log in, its tokens stop working."""
+    _set_active(slug, username, active=False)
+
+
+@users.command("activate")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.argument("username")
+def activate(slug: str, username: str) -> None:
+    """Activate a deactivated account again."""
+    _set_active(slug, username, active=True)
+
+
+def _set_active(slug: str, username: str, *, active: bool) -> None:
+    session = db_session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        accounts.update_user(session, Console(), _user(session, slug, username), is_active=active)
+        session.commit()
+    click.echo(f"{username} in {slug} {'activated' if active else 'deactivated'}")
+
+
+@users.command("unlock")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.argument("username")
+def unlock(slug: str, username: str) -> None:
+    """Lift the lockout of an account after failed logins."""
+    session = db_session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        accounts.unlock(session, Console(), _user(session, slug, username))
+        session.commit()
+    click.echo(f"{username} in {slug} unlocked")
 
 
 @users.command("set-password")
@@ -311,16 +482,14 @@ users = AppGroup("users", help="County staff accounts.")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def set_password(slug: str, username: str, password_stdin: bool) -> None:
-    """Set a user's password (and lift a lockout)."""
+    """Set a user's password (and lift a lockout); they must change it at their next login."""
     session = db_session()
     tenant = _tenant(session, slug)
     with tenant_scope(session, tenant.id):
-        user = accounts.get_user_by_username(session, username)
-        if user is None:
-            raise _fail(f"no user '{username}' in {slug}")
+        user = _user(session, slug, username)
         password = _read_password(password_stdin, username)
         try:
-            accounts.set_password(session, None, user, password)
+            accounts.set_password(session, Console(), user, password, one_time=True)
         except DomainError as exc:
             raise _fail(exc.message) from exc
         session.commit()

@@ -58,10 +58,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": get("GRIDGOV_SECURE_COOKIES", "0") == "1",
-        # Login protection
+        # Login protection: an account locks for GRIDGOV_LOCKOUT_MINUTES after
+        # GRIDGOV_MAX_FAILED_LOGINS failures in a row; one client address may fail
+        # GRIDGOV_LOGIN_RATE_LIMIT times (successful logins do not count: an office behind one
+        # NAT address logs in together).
         "GRIDGOV_MAX_FAILED_LOGINS": int(get("GRIDGOV_MAX_FAILED_LOGINS", 5)),
         "GRIDGOV_LOCKOUT_MINUTES": int(get("GRIDGOV_LOCKOUT_MINUTES", 15)),
-        "GRIDGOV_LOGIN_RATE_LIMIT": get("GRIDGOV_LOGIN_RATE_LIMIT", "10 per minute"),
+        "GRIDGOV_LOGIN_RATE_LIMIT": get("GRIDGOV_LOGIN_RATE_LIMIT", "20 per minute"),
         "RATELIMIT_STORAGE_URI": get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # OpenAPI (flask-smorest): spec at /api/openapi.json, UI from vendored files

@@ -120,6 +120,7 @@ def build_county(
                 )
     county.admin = UserFactory(username=f"{slug}-admin", role=Role.COUNTY_ADMIN.value)
     county.auditor = UserFactory(username=f"{slug}-audit", role=Role.AUDIT_ADMIN.value)
+    county.security = UserFactory(username=f"{slug}-security", role=Role.SECURITY_ADMIN.value)
     county.township_staff = UserFactory(
         username=f"{slug}-town", role=Role.TOWNSHIP_STAFF.value, nodes=[county.townships[0]]
     )

@@ -14,6 +14,7 @@ from gridgov.cli import DEMO_PASSWORD
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.admission.models import Admission
+from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.departments import service as departments
 from gridgov.core.departments.models import Department
@@ -86,15 +87,43 @@ def in_tenant(session, slug: str) -> Tenant:
 # --- tenants ---------------------------------------------------------------------------------
 
 
-def test_tenants_apply_prints_the_plan_and_one_time_passwords_that_log_in(session, runner, river):
-    result = runner.invoke(args=["tenants", "apply", str(river)])
+def test_tenants_apply_writes_one_time_passwords_to_a_private_file(
+    session, runner, river, tmp_path
+):
+    secrets_file = tmp_path / "handover" / "river.txt"
+    result = runner.invoke(args=["tenants", "apply", str(river), "--password-file", secrets_file])
     assert result.exit_code == 0, result.output
     assert "+ tenant river 河西县 (levels 县/乡镇/村)" in result.output
     assert "+ node R-01-02 西村 (under R-01)" in result.output
     assert "+ user w1 李红 (grid_worker) at R-01-01" in result.output
-    password = re.search(r"^\s+w1\s.*grid_worker\s+(\S+)$", result.output, re.M).group(1)
+    assert f"One-time passwords of 2 new accounts are in {secrets_file}" in result.output
+    assert secrets_file.stat().st_mode & 0o777 == 0o600
+    rows = dict(
+        (line.split("\t")[0], line.split("\t")[3])
+        for line in secrets_file.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+    )
+    assert rows["w1"] not in result.output  # never on the terminal
     in_tenant(session, "river")
-    assert login(session, "w1", password).username == "w1"
+    user = login(session, "w1", rows["w1"])
+    assert user.username == "w1" and user.must_change_password
+
+
+def test_tenants_apply_never_overwrites_a_passwords_file(session, runner, river, tmp_path):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("someone's file", encoding="utf-8")
+    result = runner.invoke(args=["tenants", "apply", str(river), "--password-file", taken])
+    assert result.exit_code == 1 and "not overwritten" in result.output
+    assert taken.read_text(encoding="utf-8") == "someone's file"
+    assert session.scalar(select(func.count()).select_from(Tenant)) == 0
+
+
+def test_the_passwords_file_goes_to_the_instance_folder_by_default(app, session, runner, river):
+    result = runner.invoke(args=["tenants", "apply", str(river)])
+    assert result.exit_code == 0, result.output
+    written = list(Path(app.instance_path).glob("initial-passwords-river-*.txt"))
+    assert len(written) == 1 and written[0].stat().st_mode & 0o777 == 0o600
+    written[0].unlink()
 
 
 def test_tenants_apply_twice_reports_up_to_date(session, runner, river):
@@ -161,6 +190,7 @@ def test_tenants_apply_prune_retires_nodes_left_out(session, runner, river):
 RIVER_DEPARTMENT = RIVER.replace(
     "modules: [fire_safety]\n",
     "  - {username: xf, name: 周振华, role: department_officer, nodes: [R]}\n"
+    "  - {username: sec, name: 何文斌, role: security_admin, nodes: [R]}\n"
     "departments:\n"
     "  - {code: R-XF, name: 河西县消防救援大队, node: R, officers: [xf]}\n"
     "modules: [fire_safety]\n",
@@ -173,14 +203,18 @@ def test_re_applying_keeps_what_the_county_changed_through_the_api(session, runn
     tenant = in_tenant(session, "river")
     admin = accounts.get_user_by_username(session, "admin")
     token, _record = accounts.create_token(session, None, tenant, admin)
+    security = accounts.get_user_by_username(session, "sec")
+    accounts_token, _record = accounts.create_token(session, None, tenant, security)
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
+    for_accounts = {"Authorization": f"Bearer {accounts_token}"}
     api = "/t/river/api/v1"
-    # the county admin adds an officer to the fire brigade and makes 李红 a supervisor
+    # the security admin makes an account and 李红 a supervisor, the county admin adds the new
+    # account to the fire brigade
     made = client.post(
         f"{api}/users",
         json={"username": "xf2", "name": "孙消防", "role": "department_officer"},
-        headers=headers,
+        headers=for_accounts,
     )
     assert made.status_code == 201, made.get_json()
     in_tenant(session, "river")
@@ -193,7 +227,9 @@ def test_re_applying_keeps_what_the_county_changed_through_the_api(session, runn
     )
     assert put.status_code == 200, put.get_json()
     w1 = accounts.get_user_by_username(session, "w1")
-    patched = client.patch(f"{api}/users/{w1.id}", json={"role": "supervisor"}, headers=headers)
+    patched = client.patch(
+        f"{api}/users/{w1.id}", json={"role": "supervisor"}, headers=for_accounts
+    )
     assert patched.status_code == 200, patched.get_json()
 
     again = runner.invoke(args=["tenants", "apply", str(river)])
@@ -312,6 +348,55 @@ def test_users_set_password_prompts_twice_and_the_new_one_logs_in(session, runne
     assert result.exit_code == 0, result.output
     in_tenant(session, "changshan")
     assert login(session, username, "New-Pass-2026").id == county.workers[0].id
+
+
+def test_users_create_makes_an_administrator_audited_as_the_console(session, runner, tmp_path):
+    build_county(session, "changshan")
+    session.commit()
+    handover = tmp_path / "auditor.txt"
+    result = runner.invoke(
+        args=[
+            "users", "create", "--tenant", "changshan", "new.audit", "--name", "审计员乙",
+            "--role", "audit_admin", "--password-file", handover,
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert handover.stat().st_mode & 0o777 == 0o600
+    password = handover.read_text(encoding="utf-8").splitlines()[-1].split("\t")[3]
+    assert password not in result.output
+    in_tenant(session, "changshan")
+    user = login(session, "new.audit", password)
+    assert user.role == "audit_admin" and user.must_change_password
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_id == str(user.id)).order_by(AuditEvent.id)
+    ).all()
+    assert [e.action for e in events] == ["user.create", "user.set_password"]
+    assert {e.actor_type for e in events} == {"console"}
+    assert events[0].actor_name.startswith("服务器命令行 (")
+
+
+def test_users_set_role_and_deactivate_administrators_from_the_console(session, runner):
+    county = build_county(session, "changshan")
+    session.commit()
+    worker = county.workers[0].username
+    promoted = runner.invoke(
+        args=["users", "set-role", "--tenant", "changshan", worker, "audit_admin"]
+    )
+    assert promoted.exit_code == 0, promoted.output
+    auditor = county.auditor.username
+    assert (
+        runner.invoke(args=["users", "deactivate", "--tenant", "changshan", auditor]).exit_code == 0
+    )
+    in_tenant(session, "changshan")
+    session.expire_all()
+    assert session.get(User, county.workers[0].id).role == "audit_admin"
+    assert not session.get(User, county.auditor.id).is_active
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.update").order_by(AuditEvent.id)
+    ).all()[-1]
+    assert event.actor_type == "console" and event.after["is_active"] is False
+    unknown = runner.invoke(args=["users", "unlock", "--tenant", "changshan", "nobody"])
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output
 
 
 def test_every_command_group_is_registered(runner):

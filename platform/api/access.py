@@ -55,6 +55,14 @@ def check_may_manage_users(caller: Caller) -> None:
     access.check_may_manage_users(caller.user)
 
 
+def check_may_grant(caller: Caller, role: str) -> None:
+    access.check_may_grant(caller.user, role)
+
+
+def check_may_manage_account(caller: Caller, other: User) -> None:
+    access.check_may_manage_account(caller.user, other)
+
+
 def check_may_manage_departments(caller: Caller) -> None:
     access.check_may_manage_departments(caller.user)
 

@@ -1,4 +1,4 @@
-"""The audit log API: who changed what and when, for county and audit administrators."""
+"""The audit log API: who changed what and when, for the audit administrator (三员分立)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ blp = ApiBlueprint(
     "audit",
     __name__,
     url_prefix="/t/<slug>/api/v1/audit",
-    description="审计日志（只读）：县级管理员和审计管理员可查",
+    description="审计日志（只读）：只有审计管理员可查（三员分立）",
 )
 
 

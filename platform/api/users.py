@@ -1,5 +1,6 @@
-"""The accounts API: the county's staff as the caller may see them; county administrators
-create and change accounts and decide which nodes each person works on."""
+"""The accounts API: the county's staff as the caller may see them; the security administrator
+creates and changes staff accounts and decides which nodes each person works on. Administrator
+accounts (三员) are changed on the server only."""
 
 from __future__ import annotations
 
@@ -55,13 +56,14 @@ class Users(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, data: dict[str, Any]) -> User:
-        """Create an account (county administrators)
+        """Create an account (the security administrator)
 
         Without a password the account cannot log in yet. Attach it to nodes with
-        ``PUT /users/<id>/assignments``.
+        ``PUT /users/<id>/assignments``. Administrator roles (county, security and audit
+        administrator) are given on the server only: 403.
         """
         session, caller = db_session(), current_caller()
-        access.check_may_manage_users(caller)
+        access.check_may_grant(caller, data["role"])
         user = accounts.create_user(session, caller.user, **data)
         session.commit()
         return user
@@ -81,11 +83,15 @@ class UserById(MethodView):
     def patch(self, data: dict[str, Any], user_id: int) -> User:
         """Change an account's name, role, phone, locale, or deactivate it
 
-        A deactivated account can no longer log in and its API tokens stop working.
+        A deactivated account can no longer log in and its API tokens stop working. An
+        administrator's account, or an administrator role, is changed on the server only: 403.
         """
         session, caller = db_session(), current_caller()
         access.check_may_manage_users(caller)
         user = access.visible_user(session, caller, user_id)
+        access.check_may_manage_account(caller, user)
+        if data.get("role", user.role) != user.role:
+            access.check_may_grant(caller, data["role"])
         accounts.update_user(session, caller.user, user, **data)
         session.commit()
         return user
@@ -105,6 +111,7 @@ class UserAssignments(MethodView):
         session, caller = db_session(), current_caller()
         access.check_may_manage_users(caller)
         user = access.visible_user(session, caller, user_id)
+        access.check_may_manage_account(caller, user)
         nodes = access.assignable_nodes(session, caller, data["node_ids"])
         accounts.set_assignments(session, caller.user, current_tenant(), user, nodes)
         session.commit()

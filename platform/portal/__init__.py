@@ -13,6 +13,7 @@ from gridgov.core.files import service as files
 def init_app(app: Flask) -> None:
     # The view modules register their routes on the blueprint when imported.
     from gridgov.portal import (  # noqa: F401
+        account,
         admission,
         admission_forms,
         audit,

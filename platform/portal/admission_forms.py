@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from gridgov.core.accounts.models import NON_WORKING_ROLES
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import access as admission_access
 from gridgov.core.admission import activation
@@ -99,6 +100,7 @@ def grids_to_fill() -> list[Node]:
 @bp.get("/forms")
 @login_required
 def module_forms() -> Any:
+    _check_works()
     session = db_session()
     query = forms_access.visible_submissions(session, me(), user_scope())
     recent = list(session.scalars(query.limit(20)))
@@ -112,6 +114,7 @@ def module_forms() -> Any:
 @bp.route("/forms/<code>", methods=["GET", "POST"])
 @login_required
 def fill_form(code: str) -> Any:
+    _check_works()
     definition = _live_form(code)
     nodes = grids_to_fill()
     if request.method == "GET":
@@ -280,3 +283,10 @@ def _check_live(module: str) -> None:
         abort(404)
     except Conflict as error:
         abort(409, str(error))
+
+
+def _check_works() -> None:
+    """The security and audit administrators (三员分立) fill in and read no module forms: for
+    them the pages do not exist."""
+    if me().role in NON_WORKING_ROLES:
+        abort(404)

@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 
 from flask import (
+    Flask,
+    Response,
     abort,
     current_app,
     flash,
@@ -20,14 +22,17 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import refresh
+from flask_babel import format_datetime, refresh
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
+from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
-from gridgov.core.accounts.service import LoginFailed
+from gridgov.core.accounts.service import AccountLocked, LoginFailed
 from gridgov.core.audit import service as audit
 from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
@@ -40,6 +45,7 @@ from gridgov.portal.shell import bp, is_htmx, login_url, me, safe_next
 from gridgov.web import current_tenant
 
 TENANT_KEY = "tenant_id"
+FAILURES_KEY = "gridgov.login_failures"  # app.extensions: failed logins of unknown names
 # Set when the locale in the session was left by a previous user of this browser (at logout):
 # it still shows the login page in that language but is not the next user's choice.
 INHERITED_LOCALE_KEY = "locale_inherited"
@@ -75,8 +81,15 @@ def _login_rate_limit() -> str:
     return current_app.config["GRIDGOV_LOGIN_RATE_LIMIT"]
 
 
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# Per client address, only failed attempts count: a township office behind one NAT address,
+# thirty staff logging in at half past eight, is not shut out by a few mistyped passwords.
+# Guessing at one account is bounded by that account's lockout.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_failed)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("portal.home"))
@@ -96,20 +109,29 @@ def login() -> Any:
             max_failures=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
             lockout=dt.timedelta(minutes=current_app.config["GRIDGOV_LOCKOUT_MINUTES"]),
         )
-    except LoginFailed:
+    except LoginFailed as failure:
         db.commit()  # the failure count (and any lockout) must outlive this request
-        # One message whatever went wrong, so the page never tells whether an account exists
-        # or is locked; it says what may have happened and who can help.
-        form.form_errors.append(
-            str(
-                _(
-                    "用户名或密码错误，或账号因连续失败 %(n)d 次已被锁定 %(m)d 分钟。"
-                    "被锁定时，请等锁定结束，或请本县管理员在用户页面解锁。",
-                    n=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
-                    m=current_app.config["GRIDGOV_LOCKOUT_MINUTES"],
-                )
-            )
+        locked_until = (
+            failure.until
+            if isinstance(failure, AccountLocked)
+            else None
+            if failure.known
+            else _lock_unknown_name(tenant.id, form.username.data.strip())
         )
+        if locked_until is not None:
+            message = _(
+                "账号因连续 %(n)d 次登录失败已被锁定，%(until)s 后可再试；"
+                "急用请联系本县安全管理员在用户页面解锁。",
+                n=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
+                until=format_datetime(locked_until, "HH:mm"),
+            )
+        else:
+            message = _(
+                "用户名或密码错误。连续 %(n)d 次错误后账号将被锁定 %(m)d 分钟。",
+                n=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
+                m=current_app.config["GRIDGOV_LOCKOUT_MINUTES"],
+            )
+        form.form_errors.append(str(message))
         form.password.data = ""
         return render_template("login.html", form=form), 401
     assert isinstance(user, User)
@@ -128,6 +150,33 @@ def login() -> Any:
     db.commit()
     refresh()
     return redirect(safe_next(form.next.data))
+
+
+def _lock_unknown_name(tenant_id: int, username: str) -> dt.datetime | None:
+    """Count a failure for a name that is no active account, and lock it the way accounts lock
+    (the same number of failures, the same time), so that being told "locked" never shows
+    which names are accounts. Counted where the rate limits are (Redis in production, so every
+    worker sees the same count); the window starts at the first failure, as an account's
+    count does."""
+    config = current_app.config
+    item = RateLimitItemPerMinute(
+        config["GRIDGOV_MAX_FAILED_LOGINS"] - 1, config["GRIDGOV_LOCKOUT_MINUTES"]
+    )
+    key = ("login-unknown", str(tenant_id), username.casefold())
+    counter = login_failures(current_app)
+    if counter.hit(item, *key):
+        return None
+    reset_at, _remaining = counter.get_window_stats(item, *key)
+    return dt.datetime.fromtimestamp(reset_at, dt.UTC)
+
+
+def login_failures(app: Flask) -> FixedWindowRateLimiter:
+    """The app's counter of failed logins of unknown names (made on first use). Not the rate
+    limiter's own: it works when rate limits are switched off too."""
+    if FAILURES_KEY not in app.extensions:
+        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+        app.extensions[FAILURES_KEY] = FixedWindowRateLimiter(storage)
+    return app.extensions[FAILURES_KEY]
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from gridgov.core.accounts.models import Role
+from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, Role
 from gridgov.core.accounts.service import ROLE_LABELS
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
@@ -42,8 +42,19 @@ def split_codes(text: str | None) -> list[str]:
 
 
 def role_choices(*, with_any: bool = False) -> list[SelectChoice]:
+    """Every role, for filters (``with_any``: and "all roles" first)."""
     choices = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
     return [SelectChoice("", _("全部角色")), *choices] if with_any else choices
+
+
+def grantable_role_choices() -> list[SelectChoice]:
+    """The roles an account can be given in the portal: administrator roles (三员) are given
+    on the server only."""
+    return [
+        SelectChoice(role.value, ROLE_LABELS[role])
+        for role in Role
+        if role not in ADMINISTRATOR_ROLES
+    ]
 
 
 def show_domain_error(
@@ -137,7 +148,7 @@ class UserCreateForm(FlaskForm):
         _("用户名"), validators=[DataRequired(_("请填写用户名")), Length(max=64)]
     )
     name = StringField(_("姓名"), validators=[DataRequired(_("请填写姓名")), Length(max=100)])
-    role = SelectField(_("角色"), choices=lambda: role_choices())
+    role = SelectField(_("角色"), choices=grantable_role_choices)
     phone = StringField(_("工作电话"), validators=[Optional(), Length(max=32)])
     nodes = TextAreaField(_("负责的节点（编码，可填多个）"))
     password = PasswordField(_("初始密码（可稍后设置）"))
@@ -145,7 +156,7 @@ class UserCreateForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     name = StringField(_("姓名"), validators=[DataRequired(_("请填写姓名")), Length(max=100)])
-    role = SelectField(_("角色"), choices=lambda: role_choices())
+    role = SelectField(_("角色"), choices=grantable_role_choices)
     phone = StringField(_("工作电话"), validators=[Optional(), Length(max=32)])
 
 
@@ -158,6 +169,12 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(
         _("再输入一次"), validators=[EqualTo("password", _("两次输入的密码不一致"))]
     )
+
+
+class OwnPasswordForm(PasswordForm):
+    """The account holder's own change: the current password first."""
+
+    current = PasswordField(_("当前密码"), validators=[DataRequired(_("请填写当前密码"))])
 
 
 class AuditFilterForm(FlaskForm):

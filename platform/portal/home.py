@@ -26,6 +26,8 @@ def home() -> Any:
     user = me()
     if user.role == Role.AUDIT_ADMIN:
         return render_template("home/auditor.html")
+    if user.role == Role.SECURITY_ADMIN:
+        return render_template("home/security.html")
     figures = _module_figures()
     if user.role in ADMIN_ROLES:
         return render_template("home/admin.html", module_figures=figures, **_county_figures())

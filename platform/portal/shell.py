@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import Form
 
 from gridgov.core.accounts import access
-from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.models import NON_WORKING_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope, is_county_wide, scope_of
 from gridgov.core.accounts.service import role_label
 from gridgov.core.db import db_session
@@ -36,8 +36,10 @@ bp.url_defaults(add_slug)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-# Roles that administer the whole county's structure and staff; roles that read the audit log.
-ADMIN_ROLES = access.ACCOUNT_ADMIN_ROLES
+# Roles that administer the county's structure and set-up; that manage accounts; that read the
+# audit log (三员分立: three different people).
+ADMIN_ROLES = access.SYSTEM_ADMIN_ROLES
+ACCOUNT_ROLES = access.ACCOUNT_ADMIN_ROLES
 AUDIT_ROLES = access.AUDIT_READER_ROLES
 
 
@@ -180,24 +182,28 @@ class Rights:
     """What the menus and links of a page offer the user, as the access rules of each area
     decide it (templates ask these, never a role name)."""
 
-    admin: bool  # users and the county's structure
+    admin: bool  # the county's structure and set-up
+    accounts: bool  # users, their roles, assignments and locks
     audit: bool  # the audit log
     registry: bool  # people and houses
     registry_import: bool  # importing spreadsheets into them
     tasks: bool  # reporting and handling tasks
     period_reports: bool
     notice_board: bool  # keeping one's grid notice board
+    work: bool  # the county's work: departments' modules and forms (not 安全/审计管理员)
 
     @classmethod
     def of(cls, user: User) -> Rights:
         return cls(
-            admin=access.may_manage_users(user),
+            admin=user.role in ADMIN_ROLES,
+            accounts=access.may_manage_users(user),
             audit=access.may_read_audit(user),
             registry=registry_access.may_read(user),
             registry_import=registry_access.may_import(user),
             tasks=reporting.may_report(user),
             period_reports=reports.may_read(user),
             notice_board=public.may_keep_notice_board(user),
+            work=user.role not in NON_WORKING_ROLES,
         )
 
 

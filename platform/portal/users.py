@@ -1,5 +1,7 @@
-"""User management for county administrators: find staff by role and node, create accounts,
-change them, attach them to nodes (一格一员 shown where it bites), set passwords, deactivate."""
+"""User management for the security administrator (安全管理员, 三员分立): find staff by role and
+node, create accounts, change them, attach them to nodes (一格一员 shown where it bites), set
+passwords, deactivate, unlock. Administrator accounts are shown but changed only on the server
+(``access.check_may_manage_account``); unlocking them is allowed."""
 
 from __future__ import annotations
 
@@ -27,14 +29,14 @@ from gridgov.portal.forms import (
     split_codes,
 )
 from gridgov.portal.paging import paginate
-from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required, run_change, user_scope
+from gridgov.portal.shell import ACCOUNT_ROLES, bp, me, roles_required, run_change, user_scope
 from gridgov.web import current_tenant
 
 PAGE_SIZE = 50
 
 
 @bp.get("/users")
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def users() -> Any:
     form = UserFilterForm(request.args)
     session = db_session()
@@ -63,13 +65,14 @@ def users() -> Any:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def new_user() -> Any:
     form = UserCreateForm()
     created: list[User] = []
 
     def create() -> None:
         session = db_session()
+        access.check_may_grant(me(), form.role.data)
         user = accounts.create_user(
             session,
             me(),
@@ -92,56 +95,65 @@ def new_user() -> Any:
 
 
 @bp.get("/users/<int:user_id>")
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def user(user_id: int) -> Any:
     return _user_page(_get(user_id))
 
 
 @bp.post("/users/<int:user_id>")
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def edit_user(user_id: int) -> Any:
     account = _get(user_id)
     form = UserEditForm(prefix="edit")
-    if form.validate_on_submit() and run_change(
-        form,
-        lambda: accounts.update_user(
+
+    def change() -> None:
+        access.check_may_manage_account(me(), account)
+        if form.role.data != account.role:
+            access.check_may_grant(me(), form.role.data)
+        accounts.update_user(
             db_session(),
             me(),
             account,
             name=form.name.data,
             role=form.role.data,
             phone=form.phone.data,
-        ),
-    ):
+        )
+
+    if form.validate_on_submit() and run_change(form, change):
         flash(_("已保存。"), "success")
         return redirect(url_for("portal.user", user_id=account.id))
     return _user_page(account, edit=form), 422
 
 
 @bp.post("/users/<int:user_id>/nodes")
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def assign_nodes(user_id: int) -> Any:
     account = _get(user_id)
     form = AssignForm(prefix="assign")
-    if form.validate_on_submit() and run_change(
-        form,
-        lambda: accounts.set_assignments(
+
+    def change() -> None:
+        access.check_may_manage_account(me(), account)
+        accounts.set_assignments(
             db_session(), me(), current_tenant(), account, _nodes(form.nodes.data)
-        ),
-    ):
+        )
+
+    if form.validate_on_submit() and run_change(form, change):
         flash(_("已更新负责的节点。"), "success")
         return redirect(url_for("portal.user", user_id=account.id))
     return _user_page(account, assign=form), 422
 
 
 @bp.post("/users/<int:user_id>/password")
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def set_password(user_id: int) -> Any:
     account = _get(user_id)
     form = PasswordForm(prefix="password")
-    if form.validate_on_submit() and run_change(
-        form, lambda: accounts.set_password(db_session(), me(), account, form.password.data)
-    ):
+
+    def change() -> None:
+        access.check_may_manage_account(me(), account)
+        accounts.set_password(db_session(), me(), account, form.password.data, one_time=True)
+
+    if form.validate_on_submit() and run_change(form, change):
         flash(_("已设置新密码。"), "success")
         return redirect(url_for("portal.user", user_id=account.id))
     # Never send a password back to the browser, not even the one just typed.
@@ -150,7 +162,7 @@ def set_password(user_id: int) -> Any:
 
 
 @bp.post("/users/<int:user_id>/active")
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def set_active(user_id: int) -> Any:
     account = _get(user_id)
     form = FlaskForm()
@@ -160,22 +172,34 @@ def set_active(user_id: int) -> Any:
     if account.id == me().id and not active:
         flash(_("不能停用自己的账号。"), "error")
         return redirect(url_for("portal.user", user_id=account.id))
-    if run_change(
-        form, lambda: accounts.update_user(db_session(), me(), account, is_active=active)
-    ):
+
+    def change() -> None:
+        access.check_may_manage_account(me(), account)
+        accounts.update_user(db_session(), me(), account, is_active=active)
+
+    if run_change(form, change):
         flash(_("账号已启用。") if active else _("账号已停用，该用户不能再登录。"), "success")
+    else:
+        flash(" ".join(map(str, form.form_errors)), "error")
     return redirect(url_for("portal.user", user_id=account.id))
 
 
 @bp.post("/users/<int:user_id>/unlock")
-@roles_required(ADMIN_ROLES)
+@roles_required(ACCOUNT_ROLES)
 def unlock_user(user_id: int) -> Any:
     account = _get(user_id)
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    if run_change(form, lambda: accounts.unlock(db_session(), me(), account)):
+
+    def change() -> None:
+        access.check_may_unlock(me())
+        accounts.unlock(db_session(), me(), account)
+
+    if run_change(form, change):
         flash(_("账号已解锁，可以再次登录。"), "success")
+    else:
+        flash(" ".join(map(str, form.form_errors)), "error")
     return redirect(url_for("portal.user", user_id=account.id))
 
 
@@ -229,5 +253,6 @@ def _user_page(account: User, **submitted: FlaskForm) -> str:
         password=password,
         toggle=FlaskForm(formdata=None),
         locked=account.is_locked(utcnow()),
+        manageable=access.may_manage_account(me(), account),
         open_form=next(iter(submitted), None),
     )

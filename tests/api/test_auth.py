@@ -78,7 +78,7 @@ def test_a_revoked_token_is_refused(client, county, mint):
 def test_the_token_of_a_deactivated_user_stops_working_at_once(client, county, mint):
     token = mint(county, county.workers[0])
     assert client.get(url(county, "/me"), headers=bearer(token)).status_code == 200
-    admin_token = mint(county, county.admin)
+    admin_token = mint(county, county.security)
     response = client.patch(
         url(county, f"/users/{county.workers[0].id}"),
         json={"is_active": False},

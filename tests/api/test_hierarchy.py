@@ -347,14 +347,14 @@ def test_retiring_a_node_with_children_is_refused(client, county, admin):
     assert response.get_json()["message"].startswith("该节点下还有下级节点")
 
 
-def test_every_change_is_in_the_audit_log(client, county, admin):
+def test_every_change_is_in_the_audit_log(client, county, admin, mint):
     client.patch(
         url(county, f"/nodes/{county.grids[0].id}"), json={"name": "审计网格"}, headers=admin
     )
     events = client.get(
         url(county, "/audit"),
         query_string={"object_type": "node", "object_id": str(county.grids[0].id)},
-        headers=admin,
+        headers=bearer(mint(county, county.auditor)),
     ).get_json()
     assert events[0]["action"] == "node.update"
     assert events[0]["after"]["name"] == "审计网格"

@@ -122,7 +122,8 @@ def test_an_export_with_a_reason_is_clear_for_an_allowed_role(client, county, mi
     upload(client, county, admin, rows(county))
     exported = client.get(url(county, "/people/export?reason=年度核查"), headers=admin)
     assert id_number(1) in str(list(load_workbook(io.BytesIO(exported.data)).active.values))
-    events = client.get(url(county, "/audit?action=person.export"), headers=admin).get_json()
+    auditor = bearer(mint(county, county.auditor))
+    events = client.get(url(county, "/audit?action=person.export"), headers=auditor).get_json()
     assert events[0]["after"]["reason"] == "年度核查"
 
 

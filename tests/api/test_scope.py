@@ -191,7 +191,7 @@ def test_the_worker_of_a_merged_grid_may_look_back_at_the_grids_it_came_from(cli
     assigned = client.put(
         url(county, f"/users/{county.workers[0].id}/assignments"),
         json={"node_ids": [merged["id"]]},
-        headers=admin,
+        headers=bearer(mint(county, county.security)),
     )
     assert assigned.status_code == 200
     worker = bearer(mint(county, county.workers[0]))

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from gridgov.core.accounts import service as accounts
 from gridgov.core.db import db_session, set_tenant
 from gridgov.extensions import limiter
+from gridgov.portal.auth import login_failures
 from tests.conftest import need
 from tests.factories import PASSWORD, County, build_county
 from tests.portal.live import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, serve
@@ -28,10 +29,11 @@ CSRF_RE = re.compile(
 
 
 @pytest.fixture(autouse=True)
-def _no_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_rate_limit(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     """Another test's app may have switched the shared limiter on; only the rate-limit test
     wants it."""
     monkeypatch.setattr(limiter, "enabled", False)
+    login_failures(app).storage.reset()  # failures of unknown names: each test starts afresh
 
 
 def make_county(app: Flask, slug: str, **sizes: int) -> County:
@@ -80,6 +82,20 @@ def post_form(client: FlaskClient, page_url: str, action_url: str, data: dict[st
 @pytest.fixture
 def as_admin(client: FlaskClient, county: County) -> Iterator[FlaskClient]:
     assert login(client, county.tenant.slug, county.admin.username).status_code == 302
+    yield client
+
+
+@pytest.fixture
+def as_security(client: FlaskClient, county: County) -> Iterator[FlaskClient]:
+    """Logged in as the county's security administrator (安全管理员), who manages accounts."""
+    assert login(client, county.tenant.slug, county.security.username).status_code == 302
+    yield client
+
+
+@pytest.fixture
+def as_auditor(client: FlaskClient, county: County) -> Iterator[FlaskClient]:
+    """Logged in as the county's audit administrator (审计管理员), who reads the audit log."""
+    assert login(client, county.tenant.slug, county.auditor.username).status_code == 302
     yield client
 
 

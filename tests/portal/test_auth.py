@@ -12,6 +12,7 @@ from gridgov.core.accounts.models import User
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import db_session, set_tenant
 from gridgov.extensions import limiter
+from tests.factories import PASSWORD
 from tests.portal.conftest import csrf_token, login
 
 
@@ -62,23 +63,69 @@ def test_empty_fields_are_marked_next_to_the_field(client, county):
     assert 'id="password-error"' in page and "请填写密码" in page
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(app, client, county):
+def test_repeated_failures_lock_the_account_and_say_so(app, client, county):
     limit = app.config["GRIDGOV_MAX_FAILED_LOGINS"]
-    for _ in range(limit):
-        assert (
-            login(client, "changshan", county.admin.username, "Wrong-Pass-123").status_code == 401
-        )
+    answers = [
+        login(client, "changshan", county.admin.username, "Wrong-Pass-123") for _ in range(limit)
+    ]
+    assert {a.status_code for a in answers} == {401}
+    assert "已被锁定" not in answers[-2].get_data(as_text=True)
+    assert "已被锁定" in answers[-1].get_data(as_text=True)  # the failure that locks says so
     user = stored_user(app, county.tenant.id, county.admin.username)
     assert user.locked_until is not None and user.locked_until > dt.datetime.now(dt.UTC)
-    # Locked, even the right password is refused, with the one message that says a lock may
-    # be why and who lifts it (never whether this account exists or is locked).
-    locked = login(client, "changshan", county.admin.username)
-    assert locked.status_code == 401
-    message = locked.get_data(as_text=True)
-    assert "已被锁定" in message and "本县管理员在用户页面解锁" in message
-    wrong = login(client, "changshan", "no-such-user", "Wrong-Pass-123")
-    assert "本县管理员在用户页面解锁" in wrong.get_data(as_text=True)
+    # While locked, every attempt hears the same, the right password too: a guesser learns
+    # nothing more, the person knows why and whom to call.
+    for password in (PASSWORD, "Wrong-Pass-123"):
+        locked = login(client, "changshan", county.admin.username, password)
+        assert locked.status_code == 401
+        message = locked.get_data(as_text=True)
+        assert "已被锁定" in message and "安全管理员在用户页面解锁" in message
     assert client.get("/t/changshan/").status_code == 302
+
+
+def test_an_unknown_name_locks_exactly_like_an_account(app, client, county):
+    limit = app.config["GRIDGOV_MAX_FAILED_LOGINS"]
+    for attempt in range(limit + 1):
+        known = login(client, "changshan", county.workers[0].username, "Wrong-Pass-123")
+        unknown = login(client, "changshan", "no-such-user", "Wrong-Pass-123")
+        assert known.status_code == unknown.status_code == 401
+        said = [_form_errors(r.get_data(as_text=True)) for r in (known, unknown)]
+        assert said[0] == said[1], attempt
+        assert ("已被锁定" in said[0]) == (attempt >= limit - 1), attempt
+
+
+def test_only_failed_logins_count_against_an_address(app, county):
+    limited = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "INSTANCE_PATH": app.instance_path,
+            "SECRET_KEY": "test-secret-key",
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "GRIDGOV_LOGIN_RATE_LIMIT": "3 per minute",
+        }
+    )
+    limiter.reset()
+    try:
+        # One office, one address: five colleagues log in one after the other.
+        office = limited.test_client()
+        for user in [county.admin, county.station_staff, *county.workers[:3]]:
+            assert login(office, "changshan", user.username).status_code == 302
+            token = csrf_token(office.get("/t/changshan/").get_data(as_text=True))
+            office.post("/t/changshan/logout", data={"csrf_token": token})
+        failures = [
+            login(office, "changshan", f"typo-{n}", "Wrong-Pass-123").status_code for n in range(4)
+        ]
+        assert failures == [401, 401, 401, 429]
+    finally:
+        limiter.reset()
+        limited.extensions["gridgov.engine"].dispose()
+
+
+def _form_errors(page: str) -> str:
+    start = page.index('class="error form-error"')
+    return page[start : page.index("</", start)]
 
 
 def test_failures_are_counted_across_requests(app, client, county):

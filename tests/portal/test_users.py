@@ -1,5 +1,6 @@
-"""User management by county administrators: create, edit, assign (一格一员 shown on the
-field), set passwords, deactivate; bad input comes back marked, nothing stored is lost."""
+"""User management by the security administrator (三员分立): create, edit, assign (一格一员
+shown on the field), set passwords, deactivate; bad input comes back marked, nothing stored is
+lost."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def find_user(app, tenant_id: int, username: str) -> tuple[User | None, list[int
 
 
 def test_create_a_grid_worker_for_a_vacant_grid(app, as_admin, county):
-    # make a vacant grid first
+    # the county administrator makes a vacant grid first, the security administrator staffs it
     community = county.communities[0]
     post_form(
         as_admin,
@@ -39,6 +40,8 @@ def test_create_a_grid_worker_for_a_vacant_grid(app, as_admin, county):
         f"/t/changshan/nodes/{community.id}/children",
         {"add-code": "CHA-VACANT", "add-name": "空缺网格"},
     )
+    as_admin.post("/t/changshan/logout", data={"csrf_token": _token(as_admin)})
+    assert login(as_admin, "changshan", county.security.username).status_code == 302
     response = post_form(
         as_admin,
         NEW,
@@ -66,10 +69,10 @@ def _token(client) -> str:
     return csrf_token(client.get("/t/changshan/").get_data(as_text=True))
 
 
-def test_one_grid_one_worker_conflict_is_shown_on_the_nodes_field(app, as_admin, county):
+def test_one_grid_one_worker_conflict_is_shown_on_the_nodes_field(app, as_security, county):
     taken = county.grids[0]
     response = post_form(
-        as_admin,
+        as_security,
         NEW,
         NEW,
         {
@@ -89,9 +92,9 @@ def test_one_grid_one_worker_conflict_is_shown_on_the_nodes_field(app, as_admin,
     assert find_user(app, county.tenant.id, "li.si")[0] is None
 
 
-def test_bad_fields_are_marked_each_where_it_belongs(as_admin, county):
+def test_bad_fields_are_marked_each_where_it_belongs(as_security, county):
     response = post_form(
-        as_admin,
+        as_security,
         NEW,
         NEW,
         {
@@ -104,7 +107,7 @@ def test_bad_fields_are_marked_each_where_it_belongs(as_admin, county):
     assert response.status_code == 422
     assert 'id="phone-error"' in response.get_data(as_text=True)
     weak = post_form(
-        as_admin,
+        as_security,
         NEW,
         NEW,
         {
@@ -118,7 +121,7 @@ def test_bad_fields_are_marked_each_where_it_belongs(as_admin, county):
     assert weak.status_code == 422 and 'id="password-error"' in page and "密码至少" in page
     assert 'value="short"' not in page  # a password is never sent back
     unknown = post_form(
-        as_admin,
+        as_security,
         NEW,
         NEW,
         {
@@ -130,7 +133,7 @@ def test_bad_fields_are_marked_each_where_it_belongs(as_admin, county):
     )
     assert "没有编码为 NOPE-1 的节点" in unknown.get_data(as_text=True)
     duplicate = post_form(
-        as_admin,
+        as_security,
         NEW,
         NEW,
         {
@@ -142,11 +145,11 @@ def test_bad_fields_are_marked_each_where_it_belongs(as_admin, county):
     assert 'id="username-error"' in duplicate.get_data(as_text=True)
 
 
-def test_edit_name_role_and_phone(app, as_admin, county):
+def test_edit_name_role_and_phone(app, as_security, county):
     target = county.volunteer
     url = f"/t/changshan/users/{target.id}"
     response = post_form(
-        as_admin,
+        as_security,
         url,
         url,
         {
@@ -160,12 +163,12 @@ def test_edit_name_role_and_phone(app, as_admin, county):
     assert (user.name, user.role, user.phone) == ("新名字", "station_staff", "13900003333")
 
 
-def test_a_role_that_clashes_with_the_assignments_is_marked_on_the_role(app, as_admin, county):
+def test_a_role_that_clashes_with_the_assignments_is_marked_on_the_role(app, as_security, county):
     # station staff sit on a community; a grid worker may only sit on a grid
     target = county.station_staff
     url = f"/t/changshan/users/{target.id}"
     response = post_form(
-        as_admin,
+        as_security,
         url,
         url,
         {
@@ -179,11 +182,11 @@ def test_a_role_that_clashes_with_the_assignments_is_marked_on_the_role(app, as_
     assert find_user(app, county.tenant.id, target.username)[0].role == "station_staff"
 
 
-def test_assign_nodes_and_the_one_worker_rule(app, as_admin, county):
+def test_assign_nodes_and_the_one_worker_rule(app, as_security, county):
     worker = county.workers[0]
     url = f"/t/changshan/users/{worker.id}"
     clash = post_form(
-        as_admin,
+        as_security,
         url,
         f"{url}/nodes",
         {"assign-nodes": f"{county.grids[0].code} {county.grids[1].code}"},
@@ -195,17 +198,17 @@ def test_assign_nodes_and_the_one_worker_rule(app, as_admin, county):
     supervisor = county.supervisor
     url = f"/t/changshan/users/{supervisor.id}"
     codes = "、".join(g.code for g in county.grids[:3])
-    assert post_form(as_admin, url, f"{url}/nodes", {"assign-nodes": codes}).status_code == 302
+    assert post_form(as_security, url, f"{url}/nodes", {"assign-nodes": codes}).status_code == 302
     assert sorted(find_user(app, county.tenant.id, supervisor.username)[1]) == sorted(
         g.id for g in county.grids[:3]
     )
 
 
-def test_set_password_checks_strength_and_confirmation(app, as_admin, county):
+def test_set_password_checks_strength_and_confirmation(app, as_security, county):
     worker = county.workers[1]
     url = f"/t/changshan/users/{worker.id}"
     mismatch = post_form(
-        as_admin,
+        as_security,
         url,
         f"{url}/password",
         {"password-password": "New-Pass-2026", "password-confirm": "other"},
@@ -213,40 +216,40 @@ def test_set_password_checks_strength_and_confirmation(app, as_admin, county):
     assert mismatch.status_code == 422
     assert "两次输入的密码不一致" in mismatch.get_data(as_text=True)
     weak = post_form(
-        as_admin,
+        as_security,
         url,
         f"{url}/password",
         {"password-password": "alllowercase", "password-confirm": "alllowercase"},
     )
     assert weak.status_code == 422 and 'id="password-password-error"' in weak.get_data(as_text=True)
     ok = post_form(
-        as_admin,
+        as_security,
         url,
         f"{url}/password",
         {"password-password": "New-Pass-2026", "password-confirm": "New-Pass-2026"},
     )
     assert ok.status_code == 302
-    as_admin.post("/t/changshan/logout", data={"csrf_token": _token(as_admin)})
-    assert login(as_admin, "changshan", worker.username, "New-Pass-2026").status_code == 302
+    as_security.post("/t/changshan/logout", data={"csrf_token": _token(as_security)})
+    assert login(as_security, "changshan", worker.username, "New-Pass-2026").status_code == 302
 
 
-def test_deactivate_and_reactivate(app, as_admin, county):
+def test_deactivate_and_reactivate(app, as_security, county):
     worker = county.workers[2]
     url = f"/t/changshan/users/{worker.id}"
-    assert post_form(as_admin, url, f"{url}/active", {"active": "0"}).status_code == 302
+    assert post_form(as_security, url, f"{url}/active", {"active": "0"}).status_code == 302
     assert find_user(app, county.tenant.id, worker.username)[0].is_active is False
-    listing = as_admin.get("/t/changshan/users?status=inactive").get_data(as_text=True)
+    listing = as_security.get("/t/changshan/users?status=inactive").get_data(as_text=True)
     assert worker.name in listing and county.workers[3].name not in listing
-    assert post_form(as_admin, url, f"{url}/active", {"active": "1"}).status_code == 302
+    assert post_form(as_security, url, f"{url}/active", {"active": "1"}).status_code == 302
     assert find_user(app, county.tenant.id, worker.username)[0].is_active is True
 
 
-def test_an_admin_cannot_deactivate_themselves(app, as_admin, county):
-    url = f"/t/changshan/users/{county.admin.id}"
-    response = post_form(as_admin, url, f"{url}/active", {"active": "0"})
+def test_the_security_admin_cannot_deactivate_themselves(app, as_security, county):
+    url = f"/t/changshan/users/{county.security.id}"
+    response = post_form(as_security, url, f"{url}/active", {"active": "0"})
     assert response.status_code == 302
-    assert "不能停用自己的账号" in as_admin.get(url).get_data(as_text=True)
-    assert find_user(app, county.tenant.id, county.admin.username)[0].is_active is True
+    assert "不能停用自己的账号" in as_security.get(url).get_data(as_text=True)
+    assert find_user(app, county.tenant.id, county.security.username)[0].is_active is True
 
 
 def test_staff_who_are_not_admins_cannot_manage_users(client, county):
@@ -260,7 +263,7 @@ def test_staff_who_are_not_admins_cannot_manage_users(client, county):
     assert response.status_code == 404
 
 
-def test_a_locked_account_is_unlocked_from_its_page(app, as_admin, county):
+def test_a_locked_account_is_unlocked_from_its_page(app, as_security, county):
     worker = county.workers[1]
     with app.app_context():
         session = db_session()
@@ -268,10 +271,10 @@ def test_a_locked_account_is_unlocked_from_its_page(app, as_admin, county):
         session.get(User, worker.id).locked_until = utcnow() + dt.timedelta(minutes=15)
         session.commit()
     url = f"/t/changshan/users/{worker.id}"
-    assert 'data-testid="unlock"' in as_admin.get(url).get_data(as_text=True)
-    assert post_form(as_admin, url, f"{url}/unlock", {}).status_code == 302
-    page = as_admin.get(url).get_data(as_text=True)
+    assert 'data-testid="unlock"' in as_security.get(url).get_data(as_text=True)
+    assert post_form(as_security, url, f"{url}/unlock", {}).status_code == 302
+    page = as_security.get(url).get_data(as_text=True)
     assert "账号已解锁" in page and 'data-testid="unlock"' not in page
     assert find_user(app, county.tenant.id, worker.username)[0].locked_until is None
-    as_admin.post("/t/changshan/logout", data={"csrf_token": _token(as_admin)})
-    assert login(as_admin, "changshan", worker.username).status_code == 302
+    as_security.post("/t/changshan/logout", data={"csrf_token": _token(as_security)})
+    assert login(as_security, "changshan", worker.username).status_code == 302

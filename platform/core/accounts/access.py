@@ -3,8 +3,13 @@
 Reading follows the user's scope (``scope.py``): anything outside it is NotFound, exactly like
 another county's object, so a user cannot even learn that it exists. Changing needs a role on
 top: county administrators re-grid the whole county, township staff only the nodes strictly
-inside their township (the township node itself is the county's to change), and only county
-administrators manage accounts. The audit log is for county and audit administrators (三员分立).
+inside their township (the township node itself is the county's to change).
+
+三员分立: the county administrator (系统管理员) runs the county — its structure, departments and
+rules; the security administrator (安全管理员) manages accounts, roles, assignments and locks; the
+audit administrator (审计管理员) reads the audit log and nothing else. None of them can act on
+another administrator's account here (reset a password, deactivate it, change or grant an
+administrator role): that is done on the server's command line, and audited there too.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.errors import Forbidden, NotFound
 from gridgov.core.hierarchy import service as hierarchy
@@ -23,8 +28,9 @@ from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
 
-ACCOUNT_ADMIN_ROLES = frozenset({Role.COUNTY_ADMIN})
-AUDIT_READER_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
+SYSTEM_ADMIN_ROLES = frozenset({Role.COUNTY_ADMIN})  # the county's structure and set-up
+ACCOUNT_ADMIN_ROLES = frozenset({Role.SECURITY_ADMIN})  # accounts, roles, assignments, locks
+AUDIT_READER_ROLES = frozenset({Role.AUDIT_ADMIN})
 # Township staff manage the communities and grids below their township (DOMAIN.md).
 SUBTREE_EDITOR_ROLES = frozenset({Role.TOWNSHIP_STAFF})
 
@@ -64,7 +70,7 @@ def scope_roots(session: Session, scope: Scope) -> list[Node]:
 def may_change(user: User, scope: Scope, node: Node) -> bool:
     """Whether ``user``'s role and scope allow re-gridding ``node``. A retired node passes here;
     the hierarchy service then refuses the change with a message that says why."""
-    if user.role in ACCOUNT_ADMIN_ROLES:
+    if user.role in SYSTEM_ADMIN_ROLES:
         return True
     return user.role in SUBTREE_EDITOR_ROLES and any(
         node.path.startswith(p) and node.path != p for p in scope.paths
@@ -73,7 +79,7 @@ def may_change(user: User, scope: Scope, node: Node) -> bool:
 
 def may_place_under(user: User, scope: Scope, parent: Node | None) -> bool:
     """Whether ``user`` may create or move a node under ``parent`` (None: the top level)."""
-    if user.role in ACCOUNT_ADMIN_ROLES:
+    if user.role in SYSTEM_ADMIN_ROLES:
         return True
     return user.role in SUBTREE_EDITOR_ROLES and parent is not None and scope.contains(parent)
 
@@ -109,13 +115,46 @@ def may_manage_users(user: User) -> bool:
 
 
 def check_may_manage_users(user: User) -> None:
-    """Only county administrators create and change accounts and their assignments."""
+    """Only the security administrator creates and changes accounts and their assignments."""
     if not may_manage_users(user):
-        raise Forbidden(_("只有县级管理员可以管理账号"))
+        raise Forbidden(_("只有安全管理员可以管理账号"))
+
+
+ADMIN_ACCOUNTS_ON_SERVER = _(
+    "系统管理员、安全管理员和审计管理员的账号（三员分立）只能由服务器管理人员用命令行 "
+    "gridgov users 管理"
+)
+
+
+def may_manage_account(user: User, other: User) -> bool:
+    """Whether ``user`` may change ``other``'s account (its name, role, password, second
+    factor, tokens, whether it is active): the security administrator, for staff accounts."""
+    return may_manage_users(user) and other.role not in ADMINISTRATOR_ROLES
+
+
+def check_may_manage_account(user: User, other: User) -> None:
+    """Forbidden unless ``user`` may change ``other``'s account (``may_manage_account``)."""
+    check_may_manage_users(user)
+    if other.role in ADMINISTRATOR_ROLES:
+        raise Forbidden(ADMIN_ACCOUNTS_ON_SERVER)
+
+
+def check_may_grant(user: User, role: str) -> None:
+    """Forbidden unless ``user`` may give an account ``role``: administrator roles are given
+    on the server only, never by one administrator to an account of their choosing."""
+    check_may_manage_users(user)
+    if role in ADMINISTRATOR_ROLES:
+        raise Forbidden(ADMIN_ACCOUNTS_ON_SERVER, field="role")
+
+
+def check_may_unlock(user: User) -> None:
+    """Lifting a lockout grants nothing, so the security administrator may do it for every
+    account, administrators' included (an administrator locked out is not left waiting)."""
+    check_may_manage_users(user)
 
 
 def may_manage_departments(user: User) -> bool:
-    return user.role in ACCOUNT_ADMIN_ROLES
+    return user.role in SYSTEM_ADMIN_ROLES
 
 
 def check_may_manage_departments(user: User) -> None:
@@ -129,9 +168,10 @@ def may_read_audit(user: User) -> bool:
 
 
 def check_may_read_audit(user: User) -> None:
-    """The audit log is for county administrators and the audit administrator (三员分立)."""
+    """The audit log is for the audit administrator (三员分立): it records what the other
+    administrators did, so they do not read it."""
     if not may_read_audit(user):
-        raise Forbidden(_("只有县级管理员和审计管理员可以查看审计日志"))
+        raise Forbidden(_("只有审计管理员可以查看审计日志"))
 
 
 def _assigned_in(scope: Scope, user_id: Any) -> Any:

@@ -17,14 +17,25 @@ from gridgov.core.hierarchy.models import Assignment
 class Role(StrEnum):
     """Roles of county staff (DOMAIN.md "Who uses the platform"). Operators are not users."""
 
-    COUNTY_ADMIN = "county_admin"  # 综治办 / 网格化管理服务中心
+    COUNTY_ADMIN = "county_admin"  # 综治办 / 网格化管理服务中心; the 系统管理员 of 三员分立
     TOWNSHIP_STAFF = "township_staff"  # 乡镇/街道 网格化管理服务所
     STATION_STAFF = "station_staff"  # 社区网格化管理服务站
     SUPERVISOR = "supervisor"  # 督导员
     GRID_WORKER = "grid_worker"  # 网格员
     VOLUNTEER = "volunteer"  # 信息员 / 楼栋长 / 志愿者
     DEPARTMENT_OFFICER = "department_officer"  # 职能部门
+    SECURITY_ADMIN = "security_admin"  # 安全管理员 (三员分立): accounts, roles, assignments, locks
     AUDIT_ADMIN = "audit_admin"  # 审计管理员 (三员分立): reads the audit log, changes nothing
+
+
+# 三员分立 (separation of administrators, GB/T 22239 level 3): the system administrator runs the
+# county, the security administrator manages accounts, the audit administrator reads the audit
+# log. None of them manages another's account in the portal or the API: administrator accounts
+# are created and changed on the server's command line (``gridgov users``), audited.
+ADMINISTRATOR_ROLES = frozenset({Role.COUNTY_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+# Administrators who do none of the county's work: they read no residents' records, no tasks
+# and no reports, only what their office needs (accounts; the audit log).
+NON_WORKING_ROLES = frozenset({Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
 class Credentials:
@@ -37,6 +48,9 @@ class Credentials:
     locked_until: Mapped[dt.datetime | None] = mapped_column()
     last_login_at: Mapped[dt.datetime | None] = mapped_column(comment="None: never logged in")
     password_changed_at: Mapped[dt.datetime | None] = mapped_column()
+    must_change_password: Mapped[bool] = mapped_column(
+        default=False, comment="set by someone else (initial, reset): change at next login"
+    )
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

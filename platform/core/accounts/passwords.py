@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -51,3 +53,27 @@ def check_strength(password: str, *, username: str = "") -> None:
         )
     if username and username.lower() in password.lower():
         raise DomainError(_("密码不能包含用户名"), field="password")
+
+
+# No 0/O, 1/l/I: initial passwords are read off a sheet and typed on a phone.
+_LOWER = "abcdefghijkmnpqrstuvwxyz"
+_UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+_DIGITS = "23456789"
+_SYMBOLS = "-_.!@#%"
+
+
+def one_time_password(username: str, length: int = 14) -> str:
+    """A random password meeting the complexity rule (all four character classes) for
+    ``username``, to be changed at first login."""
+    rng = secrets.SystemRandom()
+    alphabet = _LOWER + _UPPER + _DIGITS + _SYMBOLS
+    while True:
+        chars = [rng.choice(s) for s in (_LOWER, _UPPER, _DIGITS, _SYMBOLS)]
+        chars += [rng.choice(alphabet) for _ in range(length - len(chars))]
+        rng.shuffle(chars)
+        password = "".join(chars)
+        try:
+            check_strength(password, username=username)
+        except DomainError:
+            continue  # the random string happened to contain the username
+        return password

@@ -1,7 +1,9 @@
 """A user's scope: the subtrees of the hierarchy they may see.
 
-County administrators and audit administrators see the whole county; everyone else sees the
-subtrees of the nodes they are assigned to.
+The three administrators (三员) see the whole county's structure; everyone else sees the
+subtrees of the nodes they are assigned to. What the security and audit administrators see of
+it stops at nodes and accounts: they read no residents' records, tasks or reports
+(``NON_WORKING_ROLES``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from typing import Any
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, User
 from gridgov.core.hierarchy.models import Assignment, Node
 
-COUNTY_WIDE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDIT_ADMIN})
+COUNTY_WIDE_ROLES = ADMINISTRATOR_ROLES
 
 
 def is_county_wide(user: User) -> bool:

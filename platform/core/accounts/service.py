@@ -25,6 +25,7 @@ from gridgov.core.accounts.passwords import (
     check_strength,
     hash_password,
     needs_rehash,
+    one_time_password,
     verify_password,
 )
 from gridgov.core.audit import service as audit
@@ -67,11 +68,24 @@ OPERATOR_SCOPES += ("plugins:read",)
 
 
 class LoginFailed(DomainError):
-    """Wrong username or password, or a locked account: one message for all. Telling a locked
-    account apart (even to the right password) would let a guesser go on during the lockout
-    and learn when they hit it, and would reveal which accounts exist."""
+    """Wrong username or password: one message for both, so a failure never tells whether the
+    account exists. ``known`` says it to the caller's code only, never to the person: the web
+    layer uses it to lock unknown names exactly as accounts lock (``AccountLocked``)."""
 
     status = 401
+
+    def __init__(self, message: Any, *, known: bool) -> None:
+        super().__init__(message)
+        self.known = known
+
+
+class AccountLocked(LoginFailed):
+    """The account is locked until ``until`` after repeated failures. Said to everyone who tries
+    it, whatever password they give, so a guesser learns nothing more during the lockout."""
+
+    def __init__(self, until: dt.datetime) -> None:
+        super().__init__(_("账号已被锁定"), known=True)
+        self.until = until
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -171,18 +185,41 @@ def set_password(
     user: User | Operator,
     password: str,
     *,
+    one_time: bool = False,
     hashed: str | None = None,
 ) -> None:
-    """Set a new password (complexity checked) and lift any lockout. ``hashed`` is the
-    password's hash when the caller made it already: the demo gives its one shared password
-    to a hundred accounts, and a hash costs a tenth of a second by design."""
+    """Set a new password (complexity checked) and lift any lockout. ``one_time``: someone
+    else set it (an initial password, a reset), so its owner must change it at their next
+    login. ``hashed`` is the password's hash when the caller made it already: the demo gives
+    its one shared password to a hundred accounts, and a hash costs a tenth of a second by
+    design."""
     check_strength(password, username=user.username)
+    if not one_time and user.password_hash and verify_password(user.password_hash, password):
+        raise DomainError(_("新密码不能与当前密码相同"), field="password")
     user.password_hash = hashed if hashed is not None else hash_password(password)
     user.password_changed_at = utcnow()
+    user.must_change_password = one_time
     user.failed_logins = 0
     user.locked_until = None
     if isinstance(user, User):
-        audit.record(session, actor, "user.set_password", "user", user.id)
+        audit.record(
+            session, actor, "user.set_password", "user", user.id, after={"one_time": one_time}
+        )
+
+
+def issue_one_time_password(session: Session, actor: Actor, user: User | Operator) -> str:
+    """Give ``user`` a random password to be changed at first login; returns it (shown once)."""
+    password = one_time_password(user.username)
+    set_password(session, actor, user, password, one_time=True)
+    return password
+
+
+def change_own_password(session: Session, user: User | Operator, current: str, new: str) -> None:
+    """The account holder changes their password, proving they know the current one (a
+    stolen open session alone cannot take the account over)."""
+    if not verify_password(user.password_hash, current):
+        raise DomainError(_("当前密码不对"), field="current")
+    set_password(session, user if isinstance(user, User) else None, user, new)
 
 
 def assign(session: Session, actor: Actor, tenant: Tenant, user: User, node: Node) -> Assignment:
@@ -303,6 +340,7 @@ ROLE_LABELS = {
     Role.GRID_WORKER: _("网格员"),
     Role.VOLUNTEER: _("信息员"),
     Role.DEPARTMENT_OFFICER: _("职能部门人员"),
+    Role.SECURITY_ADMIN: _("安全管理员"),
     Role.AUDIT_ADMIN: _("审计管理员"),
 }
 
@@ -319,8 +357,9 @@ def authenticate(
     lockout: dt.timedelta,
     operator: bool = False,
 ) -> User | Operator:
-    """The active account with these credentials, or LoginFailed. Counts failures and locks the
-    account for ``lockout`` after ``max_failures`` in a row; records the time of a good login."""
+    """The active account with these credentials, or LoginFailed (AccountLocked while it is
+    locked). Counts failures and locks the account for ``lockout`` after ``max_failures`` in a
+    row; records the time of a good login. An inactive account fails like an unknown one."""
     account: User | Operator | None
     if operator:
         account = session.scalar(select(Operator).where(Operator.username == username))
@@ -329,9 +368,10 @@ def authenticate(
     now = utcnow()
     ok = verify_password(account.password_hash if account else None, password)
     if account is None or not account.is_active:
-        raise LoginFailed(_("用户名或密码错误"))
+        raise LoginFailed(_("用户名或密码错误"), known=False)
     if account.is_locked(now):
-        raise LoginFailed(_("用户名或密码错误"))
+        assert account.locked_until is not None
+        raise AccountLocked(account.locked_until)
     if not ok:
         account.failed_logins += 1
         if account.failed_logins >= max_failures:
@@ -339,7 +379,8 @@ def authenticate(
             account.failed_logins = 0
             if isinstance(account, User):
                 audit.record(session, None, "user.locked", "user", account.id)
-        raise LoginFailed(_("用户名或密码错误"))
+            raise AccountLocked(account.locked_until)
+        raise LoginFailed(_("用户名或密码错误"), known=True)
     account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = now

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.models import NON_WORKING_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.admission.models import Admission, AdmissionState
 from gridgov.core.departments import service as departments
@@ -26,7 +26,10 @@ ONCE_APPROVED = (AdmissionState.APPROVED, AdmissionState.SUSPENDED, AdmissionSta
 
 def departments_modules(session: Session, user: User) -> frozenset[str] | None:
     """The modules a department officer reads (their departments were admitted for them);
-    None for every other role: they read every module's submissions in their scope."""
+    none for the security and audit administrators; None for every other role: they read
+    every module's submissions in their scope."""
+    if user.role in NON_WORKING_ROLES:
+        return frozenset()  # the security and audit administrators read no records
     if user.role != Role.DEPARTMENT_OFFICER:
         return None
     ids = [department.id for department in departments.departments_of(session, user)]

@@ -10,11 +10,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import User
+from gridgov.core.accounts.models import NON_WORKING_ROLES, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
 from gridgov.core.db import current_tenant_id
-from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind, StoredFile
 from gridgov.core.forms.definitions import FieldType, FormDefinition, definition_from_canonical
@@ -86,7 +86,10 @@ def submit_form(
     session: Session, actor: User, form: FormDefinition, *, module: str, node: Node, data: Any
 ) -> FormSubmission:
     """Validate ``data`` against ``form`` and store it at ``node`` with the form's current
-    version. The caller has checked that the module is open for work at ``node``."""
+    version. The caller has checked that the module is open for work at ``node``; the
+    security and audit administrators (三员分立) do no county work and fill in no forms."""
+    if actor.role in NON_WORKING_ROLES:
+        raise Forbidden(_("审计管理员和安全管理员不填写业务表单"))
     values = validate_submission(form, data)
     for file_id in file_ids(form, values):
         _check_own_upload(session, actor, file_id)

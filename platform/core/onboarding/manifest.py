@@ -83,7 +83,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +98,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
-from gridgov.core.accounts.passwords import check_strength, hash_password
+from gridgov.core.accounts.passwords import hash_password, one_time_password
 from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor, mask_value
 from gridgov.core.db import current_tenant_id, set_tenant, tenant_scope, utcnow
@@ -1780,28 +1779,13 @@ def _show(key: str, value: Any) -> str:
 
 # --- initial passwords -----------------------------------------------------------------------
 
-# No 0/O, 1/l/I: initial passwords are read off a screen and typed on a phone.
-_LOWER = "abcdefghijkmnpqrstuvwxyz"
-_UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-_DIGITS = "23456789"
-_SYMBOLS = "-_.!@#%"
-
-
-def initial_password(length: int = 14) -> str:
-    """A random password meeting the complexity rule (all four character classes)."""
-    rng = secrets.SystemRandom()
-    alphabet = _LOWER + _UPPER + _DIGITS + _SYMBOLS
-    chars = [rng.choice(s) for s in (_LOWER, _UPPER, _DIGITS, _SYMBOLS)]
-    chars += [rng.choice(alphabet) for _ in range(length - len(chars))]
-    rng.shuffle(chars)
-    return "".join(chars)
-
 
 def issue_initial_passwords(
     session: Session, plan: Plan, *, actor: Actor = None, password: str | None = None
 ) -> list[tuple[User, str]]:
-    """Give each user the plan created a password (random, or ``password`` for the demo) and
-    return them with it, to be shown once. Nothing to do after a dry run."""
+    """Give each user the plan created a password and return them with it, to be handed over
+    once: a random one to be changed at first login, or ``password`` (the demo's, shared by
+    its accounts and kept). Nothing to do after a dry run."""
     if plan.tenant is None or not plan.created_users:
         return []
     issued: list[tuple[User, str]] = []
@@ -1809,17 +1793,12 @@ def issue_initial_passwords(
     shared_hash = hash_password(password) if password is not None else None
     with tenant_scope(session, plan.tenant.id):
         for user in plan.created_users:
-            secret = password
-            while secret is None:
-                candidate = initial_password()
-                try:
-                    check_strength(candidate, username=user.username)
-                    secret = candidate
-                except DomainError:
-                    continue  # the random string happened to contain the username
-            accounts.set_password(
-                session, actor, user, secret, hashed=shared_hash if secret == password else None
-            )
+            if password is None:
+                secret = one_time_password(user.username)
+                accounts.set_password(session, actor, user, secret, one_time=True)
+            else:
+                secret = password
+                accounts.set_password(session, actor, user, secret, hashed=shared_hash)
             issued.append((user, secret))
         session.flush()
     return issued

@@ -12,7 +12,7 @@ from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from gridgov.core import runtime
-from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, NON_WORKING_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.admission import service as admission
 from gridgov.core.errors import NotFound
@@ -106,7 +106,9 @@ def _on_path(session: Session, scope: Scope) -> Any:
 def _reads_type(user: User, task_type: TaskType, modules: frozenset[str]) -> bool:
     """Whether ``user`` reads the tasks of ``task_type`` on their path: by the roles the type
     grants (``TaskType.readers``), for a department officer by the modules the county admitted
-    for their departments."""
+    for their departments; never for the security and audit administrators (三员分立)."""
+    if user.role in NON_WORKING_ROLES:
+        return False
     if user.role == Role.DEPARTMENT_OFFICER:
         return task_type.module is not None and task_type.module in modules
     return task_type.readers is None or user.role in task_type.readers
@@ -298,7 +300,7 @@ def _role_levels(tenant: Tenant, role: str) -> set[int]:
         return {grid - 1}
     if role == Role.TOWNSHIP_STAFF:
         return set(range(1, max(grid - 1, 2)))
-    if role in (Role.COUNTY_ADMIN, Role.AUDIT_ADMIN):
+    if role in ADMINISTRATOR_ROLES:
         return {0}
     return set()
 

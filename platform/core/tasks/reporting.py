@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.models import NON_WORKING_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
@@ -40,7 +40,7 @@ CODE_LENGTH = 10
 
 
 # Roles that report tasks (the audit administrator only reads the audit log, 三员分立).
-REPORTER_ROLES = frozenset(role.value for role in Role) - {Role.AUDIT_ADMIN}
+REPORTER_ROLES = frozenset(role.value for role in Role) - NON_WORKING_ROLES
 
 
 def may_report(user: User) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
@@ -374,7 +374,7 @@ def _dispatch(
     if not scope.contains(target) or target.is_retired:
         raise NotFound(_("没有这个节点"), field="target_node_id")
     role = move.target_role or _default_role_at(session, target)
-    if role not in {r.value for r in Role} or role in (Role.COUNTY_ADMIN, Role.AUDIT_ADMIN):
+    if role not in {r.value for r in Role} or role in ADMINISTRATOR_ROLES:
         raise DomainError(_("不能交办给这个角色"), field="target_role")
     task.department_id = None
     task.assignee_role = role

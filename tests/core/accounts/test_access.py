@@ -65,10 +65,28 @@ def test_station_staff_list_only_people_working_in_their_community(session):
     assert staff.username in names
 
 
-def test_only_county_and_audit_admins_read_the_audit_log(session):
+def test_only_the_audit_admin_reads_the_audit_log_and_the_security_admin_manages_users(session):
     county = build_county(session)
-    assert access.may_read_audit(county.admin) and access.may_read_audit(county.auditor)
+    assert access.may_read_audit(county.auditor)
+    for other in (county.admin, county.security, county.township_staff):
+        with pytest.raises(Forbidden):
+            access.check_may_read_audit(other)
+    assert access.may_manage_users(county.security)
+    for other in (county.admin, county.auditor, county.station_staff):
+        with pytest.raises(Forbidden):
+            access.check_may_manage_users(other)
+
+
+@pytest.mark.parametrize("target", ["admin", "security", "auditor"])
+def test_no_administrator_manages_an_administrators_account(session, target):
+    county = build_county(session)
+    account = getattr(county, target)
     with pytest.raises(Forbidden):
-        access.check_may_read_audit(county.township_staff)
-    with pytest.raises(Forbidden):
-        access.check_may_manage_users(county.auditor)
+        access.check_may_manage_account(county.security, account)
+    access.check_may_unlock(county.security)  # lifting a lockout grants nothing
+    for role in ("county_admin", "security_admin", "audit_admin"):
+        with pytest.raises(Forbidden) as refused:
+            access.check_may_grant(county.security, role)
+        assert refused.value.field == "role"
+    access.check_may_manage_account(county.security, county.workers[0])
+    access.check_may_grant(county.security, "grid_worker")

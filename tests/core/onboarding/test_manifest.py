@@ -1037,7 +1037,7 @@ def test_every_problem_of_a_file_is_reported_at_once():
     assert error.lines()[0] == (
         f"bad.yaml:{line_of(text, 'role: boss')}: users[0].role: "
         "未知角色 'boss'（可用：county_admin, township_staff, station_staff, supervisor, "
-        "grid_worker, volunteer, department_officer, audit_admin）"
+        "grid_worker, volunteer, department_officer, security_admin, audit_admin）"
     )
 
 
