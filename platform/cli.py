@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core import runtime
+from gridgov.core.accounts import second_factor
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Operator, Role, User
 from gridgov.core.db import db_session, tenant_scope
@@ -477,6 +478,20 @@ def unlock(slug: str, username: str) -> None:
     click.echo(f"{username} in {slug} unlocked")
 
 
+@users.command("reset-2fa")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.argument("username")
+def reset_second_factor(slug: str, username: str) -> None:
+    """Take an account's second factor away (a lost phone): they set it up again at the next
+    login, administrators must."""
+    session = db_session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        second_factor.reset(session, Console(), _user(session, slug, username))
+        session.commit()
+    click.echo(f"second factor of {username} in {slug} reset")
+
+
 @users.command("set-password")
 @click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
 @click.argument("username")
@@ -604,6 +619,12 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
 
     if no_serve:
         return
+    # Trying the demo needs no phone: administrators may set up the second factor on their
+    # account page, they are not made to (a real county's deployment requires it).
+    app.config["GRIDGOV_ADMIN_SECOND_FACTOR"] = "optional"
+    click.echo(
+        "Two-factor login is optional in the demo (两步验证在演示中可选；正式部署中管理员必须启用)"
+    )
     click.echo(
         f"\nServing {base} — Ctrl+C stops it (another port: make demo DEMO_ARGS='--port 8080')"
     )

@@ -65,6 +65,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "GRIDGOV_MAX_FAILED_LOGINS": int(get("GRIDGOV_MAX_FAILED_LOGINS", 5)),
         "GRIDGOV_LOCKOUT_MINUTES": int(get("GRIDGOV_LOCKOUT_MINUTES", 15)),
         "GRIDGOV_LOGIN_RATE_LIMIT": get("GRIDGOV_LOGIN_RATE_LIMIT", "20 per minute"),
+        # The three administrators must log in with a second factor (TOTP). "optional" only
+        # for the demo and tests: a real county keeps "required".
+        "GRIDGOV_ADMIN_SECOND_FACTOR": get("GRIDGOV_ADMIN_SECOND_FACTOR", "required"),
         "RATELIMIT_STORAGE_URI": get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # OpenAPI (flask-smorest): spec at /api/openapi.json, UI from vendored files

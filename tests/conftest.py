@@ -139,6 +139,9 @@ def app(
             "INSTANCE_PATH": str(instance),
             "SECRET_KEY": "test-secret-key",
             "RATELIMIT_ENABLED": False,
+            # Administrators log in with their password alone here; the second factor's own
+            # tests (tests/portal/test_second_factor.py) switch the requirement on.
+            "GRIDGOV_ADMIN_SECOND_FACTOR": "optional",
             "SERVER_NAME": None,
         }
     )

@@ -6,16 +6,18 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import func, select
 
 from gridgov.app import create_app
 from gridgov.cli import DEMO_PASSWORD
+from gridgov.core.accounts import second_factor
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.admission.models import Admission
 from gridgov.core.audit.models import AuditEvent
-from gridgov.core.db import db_session, set_tenant
+from gridgov.core.db import db_session, set_tenant, tenant_scope
 from gridgov.core.departments import service as departments
 from gridgov.core.departments.models import Department
 from gridgov.core.hierarchy import service as hierarchy
@@ -397,6 +399,25 @@ def test_users_set_role_and_deactivate_administrators_from_the_console(session, 
     assert event.actor_type == "console" and event.after["is_active"] is False
     unknown = runner.invoke(args=["users", "unlock", "--tenant", "changshan", "nobody"])
     assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output
+
+
+def test_users_reset_2fa_takes_an_administrators_second_factor_away(session, runner):
+    county = build_county(session, "changshan")
+    with tenant_scope(session, county.tenant.id):
+        secret = second_factor.start_enrolment(session, county.auditor)
+        second_factor.confirm(session, county.auditor, pyotp.TOTP(secret).now())
+    session.commit()
+    result = runner.invoke(
+        args=["users", "reset-2fa", "--tenant", "changshan", county.auditor.username]
+    )
+    assert result.exit_code == 0, result.output
+    in_tenant(session, "changshan")
+    session.expire_all()
+    assert session.get(User, county.auditor.id).totp_confirmed_at is None
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.second_factor_reset")
+    ).one()
+    assert event.actor_type == "console"
 
 
 def test_every_command_group_is_registered(runner):

@@ -13,7 +13,6 @@ the registry service writes each unmask to the audit log.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import hashlib
@@ -23,15 +22,14 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from stdnum.cn import ric
 
 from gridgov.core import runtime
 from gridgov.core.accounts.models import Role
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
+from gridgov.core.keys import derived_key
 
 NONCE_BYTES = 12
 
@@ -144,10 +142,9 @@ class DataKeys:
 
     @classmethod
     def derive(cls, data_key: str) -> DataKeys:
-        master = _decode_key(data_key)
         return cls(
-            cipher=AESGCM(_hkdf(master, b"gridgov personal data: encryption v1")),
-            search_key=_hkdf(master, b"gridgov personal data: search hash v1"),
+            cipher=AESGCM(derived_key(data_key, b"gridgov personal data: encryption v1")),
+            search_key=derived_key(data_key, b"gridgov personal data: search hash v1"),
         )
 
     def encrypt(self, tenant_id: int, field: PersonalField, value: str) -> bytes:
@@ -180,21 +177,6 @@ def _keyed_state(key: bytes, prefix: bytes) -> hmac.HMAC:
 @functools.lru_cache(maxsize=1024)
 def _context(tenant_id: int, field: PersonalField) -> bytes:
     return f"{tenant_id}:{field}".encode()
-
-
-def _hkdf(master: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
-
-
-def _decode_key(data_key: str) -> bytes:
-    try:
-        key = base64.urlsafe_b64decode(data_key.encode() + b"=" * (-len(data_key) % 4))
-    except ValueError:
-        key = b""
-    if len(key) < 32:
-        # Said without the value: the key must never reach a log.
-        raise RuntimeError("GRIDGOV_DATA_KEY must be at least 32 bytes, urlsafe base64")
-    return key
 
 
 @functools.lru_cache(maxsize=4)

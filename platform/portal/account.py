@@ -1,37 +1,61 @@
 """The logged-in user's own account (我的账号): changing their password — which they must do
-first when someone else set it (an initial password, a reset) — before any other page opens."""
+first when someone else set it (an initial password, a reset) — and setting up the second
+factor, which administrators must do before any other page opens."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+import segno
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
+from gridgov.core.accounts import second_factor as second_factor_rules
 from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session
+from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
-from gridgov.portal.forms import OwnPasswordForm
+from gridgov.portal.forms import CodeForm, OwnPasswordForm, show_domain_error
 from gridgov.portal.shell import bp, me, run_change, safe_next
+from gridgov.web import current_tenant
 
 # What a user who must change their password can still open: the form itself, logging out,
 # the page language.
 OPEN_BEFORE_CHANGE = frozenset(
-    {"portal.change_password", "portal.logout", "portal.switch_locale", "portal.login"}
+    {
+        "portal.change_password",
+        "portal.second_factor",
+        "portal.logout",
+        "portal.switch_locale",
+        "portal.login",
+    }
 )
 
 
 @bp.before_app_request
-def _password_change_first() -> Any:
-    """Send a user whose password someone else set to the change form, from every portal and
-    module page of the county (the API is the token's business, not the session's)."""
+def _account_in_order_first() -> Any:
+    """From every portal and module page of the county, send a user whose password someone
+    else set to the change form, then an administrator without a second factor to its set-up
+    (the API is the token's business, not the session's)."""
     if g.get("tenant") is None or request.endpoint in OPEN_BEFORE_CHANGE:
         return None
-    if request.path.startswith(f"/t/{g.tenant.slug}/api/"):
+    if request.path.startswith(f"/t/{g.tenant.slug}/api/") or not current_user.is_authenticated:
         return None
-    if current_user.is_authenticated and getattr(me(), "must_change_password", False):
+    user = me()
+    if user.must_change_password:
         return redirect(url_for("portal.change_password", next=request.full_path))
+    if must_enrol(user):
+        return redirect(url_for("portal.second_factor"))
     return None
+
+
+def must_enrol(user: User) -> bool:
+    """Whether ``user`` must set up a second factor now (an administrator without one, unless
+    this deployment made it optional: the demo, the tests)."""
+    enforced = current_app.config["GRIDGOV_ADMIN_SECOND_FACTOR"] != "optional"
+    return enforced and second_factor_rules.needs_enrolment(user)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -45,6 +69,8 @@ def change_password() -> Any:
         ),
     ):
         flash(_("密码已修改。"), "success")
+        if must_enrol(me()):
+            return redirect(url_for("portal.second_factor"))
         return redirect(safe_next(request.args.get("next")))
     # Never send a password back to the browser, not even the one just typed.
     form.current.data = form.password.data = form.confirm.data = ""
@@ -52,3 +78,42 @@ def change_password() -> Any:
     return render_template(
         "account/password.html", form=form, forced=me().must_change_password
     ), status
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@login_required
+def second_factor() -> Any:
+    """Set up the second factor: scan the QR code, type a code from the app, note the recovery
+    codes (shown once)."""
+    user, session = me(), db_session()
+    form = CodeForm()
+    if second_factor_rules.is_enrolled(user):
+        return render_template("account/second_factor.html", enrolled=True, form=form)
+    secret = second_factor_rules.pending_secret(user)
+    if secret is None:
+        secret = second_factor_rules.start_enrolment(session, user)
+        session.commit()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor_rules.confirm(session, user, form.code.data)
+        except DomainError as error:
+            session.rollback()
+            show_domain_error(form, error)
+        else:
+            session.commit()
+            return render_template("account/second_factor.html", recovery_codes=codes, form=form)
+    form.code.data = ""
+    uri = second_factor_rules.provisioning_uri(user, secret, current_tenant().slug)
+    # segno draws the data as one path and escapes the title: the SVG holds no text of ours.
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=4, title=str(_("两步验证二维码")))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "account/second_factor.html",
+            form=form,
+            required=must_enrol(user),
+            qr_svg=Markup(qr_svg),  # noqa: S704 (segno's own markup, see above)
+            secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        ),
+        status,
+    )

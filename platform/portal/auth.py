@@ -7,6 +7,7 @@ refuses it anywhere else, so a cookie from county B opened at county A's URL is 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from flask import (
@@ -30,6 +31,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
+from gridgov.core.accounts import second_factor
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.service import AccountLocked, LoginFailed
@@ -40,11 +42,13 @@ from gridgov.core.i18n import _
 from gridgov.extensions import limiter, login_manager
 from gridgov.i18n import SESSION_KEY as LOCALE_KEY
 from gridgov.i18n import is_known_locale
-from gridgov.portal.forms import LoginForm
+from gridgov.portal.forms import CodeForm, LoginForm
 from gridgov.portal.shell import bp, is_htmx, login_url, me, safe_next
 from gridgov.web import current_tenant
 
 TENANT_KEY = "tenant_id"
+PENDING_KEY = "login_pending"  # a login whose password was right, waiting for its code
+PENDING_SECONDS = 300
 FAILURES_KEY = "gridgov.login_failures"  # app.extensions: failed logins of unknown names
 # Set when the locale in the session was left by a previous user of this browser (at logout):
 # it still shows the login page in that language but is not the next user's choice.
@@ -119,12 +123,7 @@ def login() -> Any:
             else _lock_unknown_name(tenant.id, form.username.data.strip())
         )
         if locked_until is not None:
-            message = _(
-                "账号因连续 %(n)d 次登录失败已被锁定，%(until)s 后可再试；"
-                "急用请联系本县安全管理员在用户页面解锁。",
-                n=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
-                until=format_datetime(locked_until, "HH:mm"),
-            )
+            message = _locked_message(locked_until)
         else:
             message = _(
                 "用户名或密码错误。连续 %(n)d 次错误后账号将被锁定 %(m)d 分钟。",
@@ -136,11 +135,30 @@ def login() -> Any:
         return render_template("login.html", form=form), 401
     assert isinstance(user, User)
     chosen_locale = None if session.get(INHERITED_LOCALE_KEY) else session.get(LOCALE_KEY)
+    if second_factor.is_enrolled(user):
+        # The password was right; the login finishes with the code (``login_code``). Nothing
+        # but who is half-way in, and since when, is kept until then.
+        session.clear()
+        session[PENDING_KEY] = {
+            "user": user.id,
+            "tenant": tenant.id,
+            "since": time.time(),
+            "next": form.next.data or "",
+            "locale": chosen_locale,
+        }
+        db.commit()
+        return redirect(url_for("portal.login_code"))
+    return _log_in(user, chosen_locale, form.next.data)
+
+
+def _log_in(user: User, chosen_locale: str | None, target: str | None) -> Any:
+    """Open the logged-in session of ``user`` (both factors checked) and go on to ``target``."""
+    db = db_session()
     # A fresh session at login: nothing planted before it (a fixed session, an old CSRF
-    # token) survives into the logged-in one.
+    # token, a half-finished login) survives into the logged-in one.
     session.clear()
     session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
-    session[TENANT_KEY] = tenant.id
+    session[TENANT_KEY] = current_tenant().id
     login_user(user)
     if is_known_locale(chosen_locale) and chosen_locale != user.locale:
         accounts.update_user(db, user, user, locale=chosen_locale)
@@ -149,7 +167,62 @@ def login() -> Any:
     audit.record(db, user, "user.login", "user", user.id)
     db.commit()
     refresh()
-    return redirect(safe_next(form.next.data))
+    return redirect(safe_next(target))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_failed)
+def login_code() -> Any:
+    """The second step of an administrator's login (or anyone's who enrolled): the code from
+    their authenticator app, or a recovery code, within a few minutes of the password."""
+    pending = session.get(PENDING_KEY) or {}
+    tenant = current_tenant()
+    if (
+        pending.get("tenant") != tenant.id
+        or time.time() - float(pending.get("since", 0)) > PENDING_SECONDS
+    ):
+        session.pop(PENDING_KEY, None)
+        flash(_("请重新输入用户名和密码。"), "info")
+        return redirect(url_for("portal.login"))
+    db = db_session()
+    try:
+        user = accounts.get_user(db, int(pending["user"]))
+    except NotFound:
+        session.pop(PENDING_KEY, None)
+        return redirect(url_for("portal.login"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("login_code.html", form=form), status
+    try:
+        if not user.is_active:
+            raise LoginFailed(_("用户名或密码错误"), known=True)
+        second_factor.check_code(
+            db,
+            user,
+            form.code.data,
+            max_failures=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
+            lockout=dt.timedelta(minutes=current_app.config["GRIDGOV_LOCKOUT_MINUTES"]),
+        )
+    except LoginFailed as failure:
+        db.commit()  # the failure count (and any lockout) must outlive this request
+        if isinstance(failure, AccountLocked):
+            session.pop(PENDING_KEY, None)
+            form.form_errors.append(str(_locked_message(failure.until)))
+        else:
+            form.code.errors = [str(_("验证码不对或已用过，请输入验证器应用中当前的 6 位数字"))]
+        form.code.data = ""
+        return render_template("login_code.html", form=form), 401
+    return _log_in(user, pending.get("locale"), pending.get("next"))
+
+
+def _locked_message(until: dt.datetime) -> Any:
+    return _(
+        "账号因连续 %(n)d 次登录失败已被锁定，%(until)s 后可再试；"
+        "急用请联系本县安全管理员在用户页面解锁。",
+        n=current_app.config["GRIDGOV_MAX_FAILED_LOGINS"],
+        until=format_datetime(until, "HH:mm"),
+    )
 
 
 def _lock_unknown_name(tenant_id: int, username: str) -> dt.datetime | None:

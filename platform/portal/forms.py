@@ -76,6 +76,12 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class CodeForm(FlaskForm):
+    """A second-factor code: 6 digits from the authenticator app, or a recovery code."""
+
+    code = StringField(_("验证码"), validators=[DataRequired(_("请填写验证码")), Length(max=20)])
+
+
 class NodeForm(FlaskForm):
     """A new node (child or top level): its code and name."""
 

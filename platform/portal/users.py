@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 
-from gridgov.core.accounts import access
+from gridgov.core.accounts import access, second_factor
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session, utcnow
@@ -203,6 +203,25 @@ def unlock_user(user_id: int) -> Any:
     return redirect(url_for("portal.user", user_id=account.id))
 
 
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@roles_required(ACCOUNT_ROLES)
+def reset_second_factor(user_id: int) -> Any:
+    account = _get(user_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    def change() -> None:
+        access.check_may_manage_account(me(), account)
+        second_factor.reset(db_session(), me(), account)
+
+    if run_change(form, change):
+        flash(_("已重置两步验证；该用户下次登录时重新设置。"), "success")
+    else:
+        flash(" ".join(map(str, form.form_errors)), "error")
+    return redirect(url_for("portal.user", user_id=account.id))
+
+
 def _get(user_id: int) -> User:
     try:
         return accounts.get_user(db_session(), user_id)
@@ -254,5 +273,7 @@ def _user_page(account: User, **submitted: FlaskForm) -> str:
         toggle=FlaskForm(formdata=None),
         locked=account.is_locked(utcnow()),
         manageable=access.may_manage_account(me(), account),
+        second_factor_on=second_factor.is_enrolled(account),
+        second_factor_required=second_factor.is_required(account),
         open_form=next(iter(submitted), None),
     )

@@ -7,7 +7,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
@@ -73,6 +73,19 @@ class User(Credentials, TenantScoped, Base):
         String(32), comment="work phone shown on the grid's notice board (公示板) if allowed"
     )
     locale: Mapped[str | None] = mapped_column(String(8), comment="zh_CN (default) or en")
+    # The second factor (accounts.second_factor): required of administrators.
+    totp_secret_cipher: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="AES-GCM of the TOTP secret; None: no second factor"
+    )
+    totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="None: enrolment not finished (or none)"
+    )
+    totp_last_step: Mapped[int | None] = mapped_column(
+        comment="time step of the last code accepted (no replay)"
+    )
+    recovery_code_hashes: Mapped[list[str] | None] = mapped_column(
+        JSON, comment="keyed hashes of the unused recovery codes"
+    )
 
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Assignment.id"

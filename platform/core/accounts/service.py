@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from authlib.common.security import generate_token
 from sqlalchemy import select
@@ -373,20 +373,28 @@ def authenticate(
         assert account.locked_until is not None
         raise AccountLocked(account.locked_until)
     if not ok:
-        account.failed_logins += 1
-        if account.failed_logins >= max_failures:
-            account.locked_until = now + lockout
-            account.failed_logins = 0
-            if isinstance(account, User):
-                audit.record(session, None, "user.locked", "user", account.id)
-            raise AccountLocked(account.locked_until)
-        raise LoginFailed(_("用户名或密码错误"), known=True)
+        fail(session, account, max_failures=max_failures, lockout=lockout)
     account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = now
     if account.password_hash and needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     return account
+
+
+def fail(
+    session: Session, account: User | Operator, *, max_failures: int, lockout: dt.timedelta
+) -> NoReturn:
+    """Count a failed attempt at ``account`` (a wrong password or second-factor code): raise
+    LoginFailed, or AccountLocked when it is the ``max_failures``-th in a row."""
+    account.failed_logins += 1
+    if account.failed_logins >= max_failures:
+        account.locked_until = utcnow() + lockout
+        account.failed_logins = 0
+        if isinstance(account, User):
+            audit.record(session, None, "user.locked", "user", account.id)
+        raise AccountLocked(account.locked_until)
+    raise LoginFailed(_("用户名或密码错误"), known=True)
 
 
 # --- operators -------------------------------------------------------------------------------
