@@ -41,9 +41,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _remove_session(_exc: BaseException | None) -> None:
         db_session.remove()
 
-    from gridgov import api, i18n, portal
+    from gridgov import api, i18n, portal, sessions
     from gridgov.extensions import csrf, limiter, login_manager
 
+    sessions.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

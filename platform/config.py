@@ -54,6 +54,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "GRIDGOV_LOCALES": ["zh_CN", "en"],
         # Sessions: idle timeout (MLPS level 3) and cookies that scripts cannot read.
         "PERMANENT_SESSION_LIFETIME": int(get("GRIDGOV_IDLE_TIMEOUT", 30 * 60)),
+        # ... and an absolute lifetime: a session ends this long after its login, however busy
+        # (sessions are kept on the server: gridgov.sessions).
+        "GRIDGOV_SESSION_MAX_HOURS": float(get("GRIDGOV_SESSION_MAX_HOURS", 12)),
         "SESSION_REFRESH_EACH_REQUEST": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -31,6 +31,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
+from gridgov import sessions
 from gridgov.core.accounts import second_factor
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
@@ -160,6 +161,7 @@ def _log_in(user: User, chosen_locale: str | None, target: str | None) -> Any:
     session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without a request
     session[TENANT_KEY] = current_tenant().id
     login_user(user)
+    sessions.renew(current_app)
     if is_known_locale(chosen_locale) and chosen_locale != user.locale:
         accounts.update_user(db, user, user, locale=chosen_locale)
     if is_known_locale(user.locale):
@@ -259,16 +261,46 @@ def _too_many_logins(_error: HTTPException) -> Any:
     return render_template("login.html", form=form), 429
 
 
+@bp.before_app_request
+def _end_sessions_past_their_lifetime() -> Any:
+    """Log out a session that began longer ago than GRIDGOV_SESSION_MAX_HOURS, busy or not."""
+    if g.get("tenant") is None or not current_user.is_authenticated:
+        return None
+    if not sessions.too_old(current_app):
+        return None
+    _end_session()
+    flash(_("登录已超过 %(h)s 小时，请重新登录。", h=_hours()), "info")
+    return redirect(login_url())
+
+
+def _hours() -> str:
+    return f"{current_app.config['GRIDGOV_SESSION_MAX_HOURS']:g}"
+
+
 @bp.post("/logout")
 def logout() -> Any:
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    _end_session()
+    if isinstance(user, User):
+        db = db_session()
+        audit.record(db, user, "user.logout", "user", user.id)
+        db.commit()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("portal.login"))
+
+
+def _end_session() -> None:
+    """Log out and end the session on the server: its id is dropped and a new one given, so a
+    copy of the old cookie logs nobody in. Only the page language stays (for the login page),
+    marked as left by the previous user."""
     locale = session.get(LOCALE_KEY)
+    # First, while it still holds the login: drop the stored session and take a new id.
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
     logout_user()
     session.clear()
     if locale:
         session[LOCALE_KEY] = locale
         session[INHERITED_LOCALE_KEY] = True
-    flash(_("您已退出登录。"), "info")
-    return redirect(url_for("portal.login"))
 
 
 @bp.post("/locale")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import time_machine
 from sqlalchemy import select
 
 from gridgov.app import create_app
@@ -112,7 +113,7 @@ def test_only_failed_logins_count_against_an_address(app, county):
         office = limited.test_client()
         for user in [county.admin, county.station_staff, *county.workers[:3]]:
             assert login(office, "changshan", user.username).status_code == 302
-            token = csrf_token(office.get("/t/changshan/").get_data(as_text=True))
+            token = csrf_token(office.get("/t/changshan/account/password").get_data(as_text=True))
             office.post("/t/changshan/logout", data={"csrf_token": token})
         failures = [
             login(office, "changshan", f"typo-{n}", "Wrong-Pass-123").status_code for n in range(4)
@@ -195,11 +196,48 @@ def test_login_starts_a_fresh_permanent_session(client, county):
     assert cookie is not None and cookie.expires is not None
 
 
-def test_session_ends_after_the_idle_timeout(app, client, county, monkeypatch):
+def test_session_ends_after_the_idle_timeout(client, county):
+    start = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        login(client, "changshan", county.admin.username)
+        for _ in range(3):  # busy: each request keeps the session another 30 minutes
+            clock.shift(dt.timedelta(minutes=29))
+            assert client.get("/t/changshan/").status_code == 200
+        clock.shift(dt.timedelta(minutes=31))  # idle
+        assert client.get("/t/changshan/").status_code == 302
+
+
+def test_a_busy_session_still_ends_at_its_absolute_lifetime(app, client, county):
+    start = dt.datetime(2026, 12, 2, 0, 0, tzinfo=dt.UTC)
+    hours = app.config["GRIDGOV_SESSION_MAX_HOURS"]
+    with time_machine.travel(start, tick=False) as clock:
+        login(client, "changshan", county.admin.username)
+        for _ in range(int(hours * 60 / 20) - 1):
+            clock.shift(dt.timedelta(minutes=20))
+            assert client.get("/t/changshan/").status_code == 200
+        clock.shift(dt.timedelta(minutes=25))
+        ended = client.get("/t/changshan/")
+        assert ended.status_code == 302 and "/t/changshan/login" in ended.headers["Location"]
+        page = client.get(ended.headers["Location"]).get_data(as_text=True)
+        assert f"登录已超过 {hours:g} 小时" in page
+
+
+def test_a_cookie_copied_before_logout_logs_nobody_in(client, county):
     login(client, "changshan", county.admin.username)
-    assert client.get("/t/changshan/").status_code == 200
-    # Flask checks the cookie's signed timestamp against the lifetime on every request.
-    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", dt.timedelta(seconds=-1))
+    copied = client.get_cookie("session").value
+    page = client.get("/t/changshan/").get_data(as_text=True)
+    client.post("/t/changshan/logout", data={"csrf_token": csrf_token(page)})
+    client.set_cookie("session", copied)  # replayed, as a thief would
+    assert client.get("/t/changshan/").status_code == 302
+
+
+def test_login_gives_a_new_session_id(client, county):
+    client.get("/t/changshan/login")  # an anonymous session (its CSRF token)
+    before = client.get_cookie("session").value
+    login(client, "changshan", county.admin.username)
+    after = client.get_cookie("session").value
+    assert after != before
+    client.set_cookie("session", before)  # a planted id gets nothing
     assert client.get("/t/changshan/").status_code == 302
 
 
