@@ -9,6 +9,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from gridgov.core.audit.chain import MIN_RETENTION_DAYS
+
 
 def _instance_secret(instance: Path, name: str, nbytes: int) -> str:
     """A random secret kept in the instance folder, made on first use (embedded default only).
@@ -48,6 +50,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # lists) hold personal data: they are deleted this many days after they were made
         # (`gridgov files expire`, from cron once a day).
         "GRIDGOV_KEEP_EXPORTS_DAYS": int(get("GRIDGOV_KEEP_EXPORTS_DAYS", 7)),
+        # Days the audit log keeps an event before `gridgov audit purge` (cron) may remove it.
+        "GRIDGOV_AUDIT_RETENTION_DAYS": _audit_retention(get("GRIDGOV_AUDIT_RETENTION_DAYS", 365)),
         "GRIDGOV_DOMAIN": get("GRIDGOV_DOMAIN") or None,  # <slug>.<domain> hosts, optional
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": get("GRIDGOV_TIMEZONE", "Asia/Shanghai"),
@@ -78,3 +82,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     }
     config.update(overrides)
     return config
+
+
+def _audit_retention(value: Any) -> int:
+    days = int(value)
+    if days < MIN_RETENTION_DAYS:
+        raise ValueError(
+            f"GRIDGOV_AUDIT_RETENTION_DAYS={days}: audit events must be kept at least"
+            f" {MIN_RETENTION_DAYS} days (six months, MLPS level 3)"
+        )
+    return days

@@ -272,6 +272,9 @@ def purge_events(
         delete(_events).where(_events.c.tenant_id == tenant_id, _events.c.seq <= through)
     )
     _allow_purge(connection, False)
+    for obj in list(session.identity_map.values()):  # the rows gone, their objects go too
+        if isinstance(obj, AuditEvent) and obj.tenant_id == tenant_id and obj.seq <= through:
+            session.expunge(obj)
     return Purge(count, through, anchor_hash, cutoff)
 
 
