@@ -97,6 +97,9 @@ def login() -> Any:
             lockout=dt.timedelta(minutes=current_app.config["GRIDGOV_LOCKOUT_MINUTES"]),
         )
     except LoginFailed:
+        tried = form.username.data.strip()
+        known = accounts.get_user_by_username(db, tried)
+        audit.record_failed_login(db, tried, known.id if known else None, channel="portal")
         db.commit()  # the failure count (and any lockout) must outlive this request
         # One message whatever went wrong, so the page never tells whether an account exists
         # or is locked; it says what may have happened and who can help.
@@ -139,6 +142,10 @@ def _too_many_logins(_error: HTTPException) -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    if current_user.is_authenticated:
+        db = db_session()
+        audit.record(db, me(), "user.logout", "user", me().id)
+        db.commit()
     locale = session.get(LOCALE_KEY)
     logout_user()
     session.clear()

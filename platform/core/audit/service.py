@@ -87,20 +87,26 @@ def record(
 
 
 def record_failed_login(
-    session: Session, username: str, account_id: int | None, *, channel: str
+    session: Session,
+    username: str,
+    account_id: int | None,
+    *,
+    channel: str,
+    detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record a refused login (``channel``: portal, api) by whoever typed ``username``; an
-    unknown username is recorded too, with no account. The password never is."""
+    """Record a refused login (``channel``: portal, api) by whoever gave ``username``; an
+    unknown username is recorded too, with no account. The password or token never is."""
     tried = username[:USERNAME_KEPT]
     return _append(
         session,
         "anonymous",
         None,
-        tried,
+        tried or "?",
         "user.login_failed",
         "user",
         account_id if account_id is not None else "",
-        after={"username": tried, "channel": channel},
+        before=None,
+        after={"username": tried, "channel": channel, **(detail or {})},
     )
 
 
