@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gridgov.core.audit.chain import MIN_RETENTION_DAYS
+from gridgov.core.files.service import write_private
 
 
 def _instance_secret(instance: Path, name: str, nbytes: int) -> str:
@@ -21,8 +22,7 @@ def _instance_secret(instance: Path, name: str, nbytes: int) -> str:
     path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).decode())
-        path.chmod(0o600)
+        write_private(path, base64.urlsafe_b64encode(secrets.token_bytes(nbytes)))
     return path.read_text().strip()
 
 
@@ -61,7 +61,12 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SESSION_REFRESH_EACH_REQUEST": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Cookies are Secure on every HTTPS request anyway (gridgov.web.SecureCookies); this
+        # makes them Secure on plain HTTP too, for a proxy that does not say it was HTTPS.
         "SESSION_COOKIE_SECURE": get("GRIDGOV_SECURE_COOKIES", "0") == "1",
+        # How many proxies in front add X-Forwarded-For / X-Forwarded-Proto (0: none trusted,
+        # the connecting address is the client's; see README, "Behind a proxy").
+        "GRIDGOV_TRUSTED_PROXIES": _count(get("GRIDGOV_TRUSTED_PROXIES", 0)),
         # Login protection
         "GRIDGOV_MAX_FAILED_LOGINS": int(get("GRIDGOV_MAX_FAILED_LOGINS", 5)),
         "GRIDGOV_LOCKOUT_MINUTES": int(get("GRIDGOV_LOCKOUT_MINUTES", 15)),
@@ -82,6 +87,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     }
     config.update(overrides)
     return config
+
+
+def _count(value: Any) -> int:
+    hops = int(value)
+    if hops < 0:
+        raise ValueError(f"GRIDGOV_TRUSTED_PROXIES={hops}: a number of proxies, 0 or more")
+    return hops
 
 
 def _audit_retention(value: Any) -> int:

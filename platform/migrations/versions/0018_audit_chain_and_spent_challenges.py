@@ -2,7 +2,8 @@
 ``hash``; the chain of the events already there is computed here, in the order they were
 written), ``audit_chains`` keeps where a county's chain starts after a purge, and on PostgreSQL
 a trigger refuses every UPDATE, DELETE and TRUNCATE of audit events, the owner's too, except the
-purge's deletion of the events before its anchor.
+purge's deletion of the events before its anchor. And ``spent_challenges``: the resident
+form's challenges once checked, so that none is accepted twice.
 
 Revision ID: 0018
 Revises: 0017
@@ -103,6 +104,20 @@ def upgrade() -> None:
                 nullable=False,
             )
         batch.create_unique_constraint("uq_audit_events_tenant_id_seq", ["tenant_id", "seq"])
+    op.create_table(
+        "spent_challenges",
+        sa.Column("nonce", sa.String(length=32), nullable=False),
+        sa.Column(
+            "expires_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            comment="when the challenge would have expired anyway; forgotten after",
+        ),
+        sa.PrimaryKeyConstraint("nonce", name=op.f("pk_spent_challenges")),
+    )
+    op.create_index(
+        op.f("ix_spent_challenges_expires_at"), "spent_challenges", ["expires_at"], unique=False
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(text(GUARD_FUNCTION))
         op.execute(
@@ -186,6 +201,8 @@ def _use_tenant(bind: sa.Connection, tenant_id: int | None) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_spent_challenges_expires_at"), table_name="spent_challenges")
+    op.drop_table("spent_challenges")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(text("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events"))
         op.execute(text("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events"))
