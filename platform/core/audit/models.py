@@ -25,7 +25,9 @@ class AuditEvent(TenantScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor_type: Mapped[str] = mapped_column(String(16), comment="user, operator or system")
+    actor_type: Mapped[str] = mapped_column(
+        String(16), comment="user, operator, system, or anonymous (a failed login)"
+    )
     actor_id: Mapped[int | None] = mapped_column()
     actor_name: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(64), comment="e.g. node.split, user.create")

@@ -27,6 +27,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GUARD = "gridgov_audit_events_append_only"
+OLD_ACTOR_TYPE_COMMENT = "user, operator or system"
+ACTOR_TYPE_COMMENT = "user, operator, system, or anonymous (a failed login)"
 
 # Row by row for UPDATE and DELETE (a purge's DELETE passes for events up to the county's
 # anchor, in a transaction that set PURGE_SETTING); once per statement for TRUNCATE.
@@ -119,6 +121,7 @@ def upgrade() -> None:
         op.f("ix_spent_challenges_expires_at"), "spent_challenges", ["expires_at"], unique=False
     )
     if op.get_bind().dialect.name == "postgresql":
+        _comment_actor_type(ACTOR_TYPE_COMMENT, previous=OLD_ACTOR_TYPE_COMMENT)
         op.execute(text(GUARD_FUNCTION))
         op.execute(
             text(
@@ -200,10 +203,22 @@ def _use_tenant(bind: sa.Connection, tenant_id: int | None) -> None:
         )
 
 
+def _comment_actor_type(comment: str, *, previous: str) -> None:
+    op.alter_column(
+        "audit_events",
+        "actor_type",
+        existing_type=sa.String(length=16),
+        existing_nullable=False,
+        comment=comment,
+        existing_comment=previous,
+    )
+
+
 def downgrade() -> None:
     op.drop_index(op.f("ix_spent_challenges_expires_at"), table_name="spent_challenges")
     op.drop_table("spent_challenges")
     if op.get_bind().dialect.name == "postgresql":
+        _comment_actor_type(OLD_ACTOR_TYPE_COMMENT, previous=ACTOR_TYPE_COMMENT)
         op.execute(text("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events"))
         op.execute(text("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events"))
         op.execute(text(f"DROP FUNCTION IF EXISTS {GUARD}()"))
