@@ -65,8 +65,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # makes them Secure on plain HTTP too, for a proxy that does not say it was HTTPS.
         "SESSION_COOKIE_SECURE": get("GRIDGOV_SECURE_COOKIES", "0") == "1",
         # How many proxies in front add X-Forwarded-For / X-Forwarded-Proto (0: none trusted,
-        # the connecting address is the client's; see README, "Behind a proxy").
-        "GRIDGOV_TRUSTED_PROXIES": _count(get("GRIDGOV_TRUSTED_PROXIES", 0)),
+        # the connecting address is the client's). With N, werkzeug's ProxyFix takes the
+        # scheme (HTTPS: Secure cookies, HSTS) and the client's address from the last N
+        # entries: the address the rate limits count by and the audit log records
+        # (gridgov.web.serve_securely; README, "Behind a proxy, over HTTPS").
+        "GRIDGOV_TRUSTED_PROXIES": _proxy_hops(get("GRIDGOV_TRUSTED_PROXIES", 0)),
         # Login protection
         "GRIDGOV_MAX_FAILED_LOGINS": int(get("GRIDGOV_MAX_FAILED_LOGINS", 5)),
         "GRIDGOV_LOCKOUT_MINUTES": int(get("GRIDGOV_LOCKOUT_MINUTES", 15)),
@@ -89,7 +92,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     return config
 
 
-def _count(value: Any) -> int:
+def _proxy_hops(value: Any) -> int:
     hops = int(value)
     if hops < 0:
         raise ValueError(f"GRIDGOV_TRUSTED_PROXIES={hops}: a number of proxies, 0 or more")
