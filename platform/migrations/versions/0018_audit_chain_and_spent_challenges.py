@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import text
 
-from gridgov.core.audit.chain import GENESIS, PURGE_SETTING, event_hash
+from gridgov.core.audit.chain import GENESIS, MIN_RETENTION_DAYS, PURGE_SETTING, event_hash
 from gridgov.core.db import TENANT_SETTING, UTCDateTime
 from gridgov.migrations.rls import protect_tenant_table
 
@@ -30,13 +30,15 @@ GUARD = "gridgov_audit_events_append_only"
 OLD_ACTOR_TYPE_COMMENT = "user, operator or system"
 ACTOR_TYPE_COMMENT = "user, operator, system, or anonymous (a failed login)"
 
-# Row by row for UPDATE and DELETE (a purge's DELETE passes for events up to the county's
-# anchor, in a transaction that set PURGE_SETTING); once per statement for TRUNCATE.
+# Row by row for UPDATE and DELETE; once per statement for TRUNCATE. A purge's DELETE passes
+# for events up to the county's anchor, in a transaction that set PURGE_SETTING, and never for
+# an event younger than the legal minimum: moving the anchor does not make recent events go.
 GUARD_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {GUARD}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         IF current_setting('{PURGE_SETTING}', true) = 'on'
+           AND OLD.at < now() - interval '{MIN_RETENTION_DAYS} days'
            AND OLD.seq <= (SELECT anchor_seq FROM audit_chains
                            WHERE audit_chains.tenant_id = OLD.tenant_id) THEN
             RETURN OLD;

@@ -89,6 +89,25 @@ def test_declaring_the_purge_does_not_let_the_owner_delete_recent_events(
         connection.execute(text("DELETE FROM audit_events"))
 
 
+def test_moving_the_anchor_does_not_let_the_owner_delete_events_within_six_months(
+    postgres_owner_engine: Engine, county: int
+):
+    with (
+        pytest.raises(DBAPIError, match="append-only"),
+        postgres_owner_engine.begin() as connection,
+    ):
+        use_tenant(connection, county)
+        connection.execute(
+            text(
+                "INSERT INTO audit_chains (tenant_id, anchor_seq, anchor_hash, purged_at,"
+                " purged_events) VALUES (:t, 5, '', now(), 5)"
+            ),
+            {"t": county},
+        )
+        connection.execute(text(f"SELECT set_config('{chain.PURGE_SETTING}', 'on', true)"))
+        connection.execute(text("DELETE FROM audit_events WHERE seq > 3"))  # the recent two
+
+
 def test_an_owner_edit_with_the_trigger_switched_off_is_named_by_verify(
     postgres_owner_engine: Engine, county: int
 ):
