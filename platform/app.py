@@ -12,7 +12,7 @@ from gridgov import config as config_module
 from gridgov.core.db import db_session, make_engine
 from gridgov.core.plugins.hookspecs import PortalPages
 from gridgov.core.plugins.manager import Module, get_plugin_host
-from gridgov.web import ENGINE_KEY, PLUGINS_KEY, App
+from gridgov.web import ENGINE_KEY, PLUGINS_KEY, App, serve_securely
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -53,6 +53,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     portal.init_app(app)
     # After the API's own: flask-smorest would answer every error of the app in JSON.
     app.register_error_handler(HTTPException, _http_error)
+
+    serve_securely(app)
 
     from gridgov.cli import register_cli
 

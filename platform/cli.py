@@ -63,6 +63,7 @@ ROLE_ORDER = [
 
 def register_cli(app: Flask) -> None:
     """Attach gridgov's commands to ``app.cli``."""
+    from gridgov.audit_commands import audit_cli
     from gridgov.files_commands import files_cli
     from gridgov.jobs import worker
     from gridgov.migrations.commands import db
@@ -74,6 +75,7 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(registry_cli)
     app.cli.add_command(files_cli)
+    app.cli.add_command(audit_cli)
 
 
 def _create_app() -> Flask:

@@ -9,6 +9,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from gridgov.core.audit.chain import MIN_RETENTION_DAYS
+from gridgov.core.files.service import write_private
+
 
 def _instance_secret(instance: Path, name: str, nbytes: int) -> str:
     """A random secret kept in the instance folder, made on first use (embedded default only).
@@ -19,8 +22,7 @@ def _instance_secret(instance: Path, name: str, nbytes: int) -> str:
     path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).decode())
-        path.chmod(0o600)
+        write_private(path, base64.urlsafe_b64encode(secrets.token_bytes(nbytes)))
     return path.read_text().strip()
 
 
@@ -48,6 +50,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # lists) hold personal data: they are deleted this many days after they were made
         # (`gridgov files expire`, from cron once a day).
         "GRIDGOV_KEEP_EXPORTS_DAYS": int(get("GRIDGOV_KEEP_EXPORTS_DAYS", 7)),
+        # Days the audit log keeps an event before `gridgov audit purge` (cron) may remove it.
+        "GRIDGOV_AUDIT_RETENTION_DAYS": _audit_retention(get("GRIDGOV_AUDIT_RETENTION_DAYS", 365)),
         "GRIDGOV_DOMAIN": get("GRIDGOV_DOMAIN") or None,  # <slug>.<domain> hosts, optional
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": get("GRIDGOV_TIMEZONE", "Asia/Shanghai"),
@@ -60,7 +64,15 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SESSION_REFRESH_EACH_REQUEST": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Cookies are Secure on every HTTPS request anyway (gridgov.web.SecureCookies); this
+        # makes them Secure on plain HTTP too, for a proxy that does not say it was HTTPS.
         "SESSION_COOKIE_SECURE": get("GRIDGOV_SECURE_COOKIES", "0") == "1",
+        # How many proxies in front add X-Forwarded-For / X-Forwarded-Proto (0: none trusted,
+        # the connecting address is the client's). With N, werkzeug's ProxyFix takes the
+        # scheme (HTTPS: Secure cookies, HSTS) and the client's address from the last N
+        # entries: the address the rate limits count by and the audit log records
+        # (gridgov.web.serve_securely; README, "Behind a proxy, over HTTPS").
+        "GRIDGOV_TRUSTED_PROXIES": _proxy_hops(get("GRIDGOV_TRUSTED_PROXIES", 0)),
         # Login protection: an account locks for GRIDGOV_LOCKOUT_MINUTES after
         # GRIDGOV_MAX_FAILED_LOGINS failures in a row; one client address may fail
         # GRIDGOV_LOGIN_RATE_LIMIT times (successful logins do not count: an office behind one
@@ -87,3 +99,20 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     }
     config.update(overrides)
     return config
+
+
+def _proxy_hops(value: Any) -> int:
+    hops = int(value)
+    if hops < 0:
+        raise ValueError(f"GRIDGOV_TRUSTED_PROXIES={hops}: a number of proxies, 0 or more")
+    return hops
+
+
+def _audit_retention(value: Any) -> int:
+    days = int(value)
+    if days < MIN_RETENTION_DAYS:
+        raise ValueError(
+            f"GRIDGOV_AUDIT_RETENTION_DAYS={days}: audit events must be kept at least"
+            f" {MIN_RETENTION_DAYS} days (six months, MLPS level 3)"
+        )
+    return days

@@ -20,6 +20,7 @@ from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope, scope_of
 from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.errors import DomainError
+from gridgov.core.files import service as files
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.registry import exports, imports
 from gridgov.core.registry import service as registry
@@ -114,7 +115,7 @@ def import_command(
         click.echo(f"… {len(report.errors) - 50} more", err=True)
     if report.rejected:
         target = rejected or file.with_name(f"{file.stem}-rejected.xlsx")
-        target.write_bytes(imports.rejected_workbook(report))
+        files.write_private(target, imports.rejected_workbook(report))
         click.echo(f"rejected rows: {target}", err=True)
     state = "stored" if report.stored else "nothing stored"
     click.echo(
@@ -152,5 +153,5 @@ def export_command(
         except DomainError as error:
             raise click.ClickException(str(error.message)) from error
         session.commit()
-    out.write_bytes(data)
+    files.write_private(out, data)
     click.echo(f"wrote {out}")

@@ -1,15 +1,17 @@
 """What every request shares: the core's runtime and the caller's address handed to the core,
-finding the tenant from the URL. The API and the portal both route under ``/t/<slug>/`` and
-call ``bind_tenant``."""
+finding the tenant from the URL, and what HTTPS adds to every response. The API and the portal
+both route under ``/t/<slug>/`` and call ``bind_tenant``."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, current_app, g, request
 from flask.ctx import AppContext, RequestContext
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gridgov.core import runtime
 from gridgov.core.db import db_session, set_tenant
@@ -20,6 +22,9 @@ from gridgov.jobs import RQQueue
 
 ENGINE_KEY = "gridgov.engine"  # where create_app keeps the database engine in app.extensions
 PLUGINS_KEY = "gridgov.plugins"  # ... and the plugin host
+
+# Browsers that once reached the platform over HTTPS refuse plain HTTP to it for a year.
+HSTS = "max-age=31536000"
 
 
 class App(Flask):
@@ -131,3 +136,53 @@ def add_slug(endpoint: str, values: dict[str, Any]) -> None:
         and current_app.url_map.is_endpoint_expecting(endpoint, "slug")
     ):
         values["slug"] = g.tenant.slug
+
+
+# --- HTTPS and the proxy in front -----------------------------------------------------------
+
+
+def serve_securely(app: Flask) -> None:
+    """Over HTTPS, mark every cookie Secure and send HSTS; behind GRIDGOV_TRUSTED_PROXIES
+    proxies, take the scheme and the client's address from their X-Forwarded-Proto and
+    X-Forwarded-For (the address the rate limits and the audit log see). Off by default: a
+    client talking to the app directly could otherwise claim any address."""
+    app.wsgi_app = SecureCookies(app.wsgi_app)  # type: ignore[method-assign]
+    hops = int(app.config["GRIDGOV_TRUSTED_PROXIES"])
+    if hops:
+        # Only these two headers: the Host the proxy passes on is the one the client asked
+        # for, and trusting X-Forwarded-Host would let a client name another county's host.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0
+        )
+
+
+StartResponse = Callable[..., Any]
+
+
+class SecureCookies:
+    """WSGI middleware: a response to an HTTPS request gets HSTS and only Secure cookies,
+    whichever part of the app (session, login, a module) set them. Below ProxyFix, so a
+    request the trusted proxy received over HTTPS counts as one."""
+
+    def __init__(self, wsgi_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start_secure(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            secured = [
+                (name, _secure_cookie(value) if name.lower() == "set-cookie" else value)
+                for name, value in headers
+            ]
+            if not any(name.lower() == "strict-transport-security" for name, _ in secured):
+                secured.append(("Strict-Transport-Security", HSTS))
+            return start_response(status, secured, *exc_info)
+
+        return self.wsgi_app(environ, start_secure)
+
+
+def _secure_cookie(value: str) -> str:
+    attributes = {part.strip().lower() for part in value.split(";")[1:]}
+    return value if "secure" in attributes else f"{value}; Secure"

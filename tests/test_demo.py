@@ -52,6 +52,7 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
                 "INSTANCE_PATH": str(folder / "instance"),
                 "GRIDGOV_FILES_DIR": str(folder / "files"),
                 "SECRET_KEY": "test-secret-key",
+                "GRIDGOV_ADMIN_SECOND_FACTOR": "optional",  # as `gridgov demo` serves it
             }
         )
         result = app.test_cli_runner().invoke(

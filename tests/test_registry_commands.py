@@ -29,6 +29,7 @@ def test_the_cli_imports_reports_bad_rows_and_writes_the_rejected_ones(app, sess
     assert result.exit_code == 0, result.output
     assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected (stored)" in result.output
     assert "第 3 行 公民身份号码" in result.output
+    assert (tmp_path / "people-rejected.xlsx").stat().st_mode & 0o777 == 0o600
     rejected = load_workbook(tmp_path / "people-rejected.xlsx").active
     assert [r[0] for r in rejected.iter_rows(min_row=2, values_only=True)] == ["示例乙"]
     with tenant_scope(session, county.tenant.id):
@@ -47,7 +48,7 @@ def test_a_strict_dry_run_exits_1_when_a_row_is_bad(app, session, tmp_path):
     assert "nothing stored" in result.output
 
 
-def test_the_cli_exports_masked_people(app, session, tmp_path):
+def test_the_cli_exports_masked_people_to_a_file_only_its_owner_reads(app, session, tmp_path):
     county = build_county(session, "cli")
     registry.create_person(
         session,
@@ -58,10 +59,13 @@ def test_the_cli_exports_masked_people(app, session, tmp_path):
     )
     session.commit()
     out = tmp_path / "out.xlsx"
+    out.write_bytes(b"an older export, readable by all")
+    out.chmod(0o644)
     result = app.test_cli_runner().invoke(
         args=["registry", "export", "--tenant", "cli", "--user", "cli-super", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o600
     values = list(load_workbook(out).active.values)
     assert values[1][0] == "示例甲" and "*" in values[1][1] and id_number(1) not in str(values)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from gridgov.api import (
     admission,
@@ -21,6 +21,7 @@ from gridgov.api import (
     users,
 )
 from gridgov.api.blueprint import SECURITY_SCHEMES
+from gridgov.api.errors import is_api_request
 from gridgov.extensions import api, csrf
 
 BLUEPRINTS = (
@@ -49,6 +50,20 @@ API_DESCRIPTION = (
 )
 
 
+# An API answer is data for scripts: nothing in it may run, load anything or be framed.
+API_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+# The docs page: Swagger UI from our own static files, started by a script of ours (no inline
+# script, see templates/swagger_ui.html), calling only this server.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
+
+
 def init_app(app: Flask) -> None:
     # Swagger UI's validator badge would call validator.swagger.io: counties run offline.
     app.config.setdefault("OPENAPI_SWAGGER_UI_CONFIG", {"validatorUrl": None})
@@ -63,3 +78,17 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them
     plugins.mount(api, app.extensions["gridgov.plugins"])
+    app.after_request(_security_headers)
+
+
+def _security_headers(response: Response) -> Response:
+    """What every API answer (the spec and its docs page too) tells the browser."""
+    if not is_api_request():
+        return response
+    docs = request.endpoint == DOCS_ENDPOINT
+    policy = DOCS_CONTENT_SECURITY_POLICY if docs else API_CONTENT_SECURITY_POLICY
+    response.headers.setdefault("Content-Security-Policy", policy)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response

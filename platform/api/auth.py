@@ -15,7 +15,7 @@ from typing import NoReturn
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import TokenMixin
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from flask import abort as flask_abort
 from flask import g
 from flask_smorest import abort
@@ -24,6 +24,7 @@ from gridgov.api.access import Caller
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import ApiToken, Operator, OperatorToken, User
 from gridgov.core.accounts.scope import scope_of
+from gridgov.core.audit import service as audit
 from gridgov.core.db import db_session, set_tenant, utcnow
 from gridgov.core.i18n import _
 
@@ -72,8 +73,44 @@ class CountyTokenValidator(BearerTokenValidator):
             return None  # an operator token or garbage: not a token of any county
         if slug != g.tenant.slug:
             flask_abort(404)
+        g.presented_token_hash = accounts.token_hash(token_string)
         record = accounts.find_token(db_session(), token_string)
         return Credential(record, record.user) if record is not None else None
+
+    def validate_token(self, token: Credential | None, scopes: object, request: object) -> None:
+        try:
+            super().validate_token(token, scopes, request)
+        except InvalidTokenError:
+            if g.get("presented_token_hash"):  # it named this county: someone tried to log in
+                _record_refused(token)
+            raise
+
+
+def _record_refused(credential: Credential | None) -> None:
+    """A county token refused, in the county's audit log: whose it was and why, and the start
+    of its hash (``api_tokens.token_hash``) to tell it apart; never the token."""
+    detail = {"token_hash": g.presented_token_hash[:16]}
+    account = credential.account if credential is not None else None
+    if credential is None:
+        detail["reason"] = "unknown"
+    else:
+        detail["token_id"] = credential.record.id
+        detail["reason"] = (
+            "revoked"
+            if credential.record.revoked_at is not None
+            else "expired"
+            if credential.is_expired()
+            else "deactivated"
+        )
+    session = db_session()
+    audit.record_failed_login(
+        session,
+        account.username if account is not None else "",
+        account.id if account is not None else None,
+        channel="api",
+        detail=detail,
+    )
+    session.commit()  # the 401 that follows ends the request without a commit
 
 
 class OperatorTokenValidator(BearerTokenValidator):

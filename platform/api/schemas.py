@@ -349,7 +349,10 @@ _MASKED = {"description": "个人信息已脱敏"}
 class AuditEventSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     at = fields.DateTime(dump_only=True)
-    actor_type = fields.String(dump_only=True, metadata={"description": "user/operator/system"})
+    actor_type = fields.String(
+        dump_only=True,
+        metadata={"description": "user/operator/console/system/anonymous（命令行；登录失败者）"},
+    )
     actor_id = fields.Integer(dump_only=True, allow_none=True)
     actor_name = fields.String(dump_only=True)
     action = fields.String(dump_only=True, metadata={"description": "如 node.split"})
@@ -358,6 +361,11 @@ class AuditEventSchema(ApiSchema):
     before = fields.Dict(dump_only=True, allow_none=True, metadata=_MASKED)
     after = fields.Dict(dump_only=True, allow_none=True, metadata=_MASKED)
     ip = fields.String(dump_only=True, allow_none=True)
+    seq = fields.Integer(dump_only=True, metadata={"description": "在本县哈希链中的序号"})
+    prev_hash = fields.String(dump_only=True, metadata={"description": "前一条记录的哈希"})
+    hash = fields.String(
+        dump_only=True, metadata={"description": "SHA-256(prev_hash + 本条内容)，可供核验"}
+    )
 
 
 class AuditArgsSchema(QueryArgsSchema):

@@ -8,7 +8,8 @@ from gridgov.core.admission.models import (
     AdmissionFile,
     AdmissionPilotNode,
 )
-from gridgov.core.audit.models import AuditEvent
+from gridgov.core.audit import chain  # noqa: F401  (links audit events as they are flushed)
+from gridgov.core.audit.models import AuditChain, AuditEvent
 from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
 from gridgov.core.forms.models import FormSubmission, FormVersion
@@ -41,6 +42,7 @@ __all__ = [
     "ApiToken",
     "AppliedManifest",
     "Assignment",
+    "AuditChain",
     "AuditEvent",
     "Building",
     "Compound",

@@ -41,7 +41,8 @@ APPEND_ONLY_TABLES = (
     "task_rules",
 )
 # Alembic's bookkeeping: the application reads it (``gridgov db current``), never changes it.
-READ_ONLY_TABLES = ("alembic_version",)
+# Where a county's audit chain starts after a purge: only the purge (as the owner) moves it.
+READ_ONLY_TABLES = ("alembic_version", "audit_chains")
 
 # How autogenerate compares the models with a database; env.py and the schema test share it.
 COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True}

@@ -13,12 +13,13 @@ from gridgov.core.tasks import reading
 # What was done; a module's own actions (``fire_safety.…``) keep their code.
 ACTIONS: dict[str, Any] = {
     "user.login": _("登录"),
+    "user.login_failed": _("登录失败"),
+    "user.logout": _("退出登录"),
     "user.create": _("新建账号"),
     "user.update": _("修改账号"),
     "user.set_password": _("设置密码"),
     "user.locked": _("账号因连续登录失败被锁定"),
     "user.unlock": _("解锁账号"),
-    "user.logout": _("退出登录"),
     "user.second_factor_enrol": _("启用两步验证"),
     "user.second_factor_reset": _("重置两步验证"),
     "user.recovery_code_used": _("用恢复码登录"),
@@ -72,6 +73,7 @@ ACTIONS: dict[str, Any] = {
     "admission.suspend": _("暂停模块"),
     "admission.resume": _("恢复模块"),
     "admission.withdraw": _("撤出模块"),
+    "audit.purge": _("清理超过保存期限的审计记录"),
 }
 
 # What it was done to.
@@ -92,6 +94,7 @@ OBJECTS: dict[str, Any] = {
     "import_run": _("导入"),
     "admission": _("准入"),
     "form_submission": _("表单"),
+    "audit_log": _("审计日志"),
 }
 
 # The fields of a change; one not listed keeps its name.
@@ -137,6 +140,14 @@ FIELDS: dict[str, Any] = {
     "unmasked": _("明文字段"),
     "pilot_node_ids": _("试点节点"),
     "meeting_date": _("会议日期"),
+    "channel": _("登录途径"),
+    "token_id": _("令牌编号"),
+    "token_hash": _("令牌哈希（前16位）"),
+    "events": _("记录条数"),
+    "through_seq": _("清理至第几条"),
+    "anchor_hash": _("链的新起点哈希"),
+    "older_than": _("早于"),
+    "retention_days": _("保存天数"),
 }
 
 NOTHING = "—"  # a field with no value

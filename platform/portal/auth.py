@@ -115,6 +115,9 @@ def login() -> Any:
             lockout=dt.timedelta(minutes=current_app.config["GRIDGOV_LOCKOUT_MINUTES"]),
         )
     except LoginFailed as failure:
+        tried = form.username.data.strip()
+        known = accounts.get_user_by_username(db, tried)
+        audit.record_failed_login(db, tried, known.id if known else None, channel="portal")
         db.commit()  # the failure count (and any lockout) must outlive this request
         locked_until = (
             failure.until
@@ -207,6 +210,9 @@ def login_code() -> Any:
             lockout=dt.timedelta(minutes=current_app.config["GRIDGOV_LOCKOUT_MINUTES"]),
         )
     except LoginFailed as failure:
+        audit.record_failed_login(
+            db, user.username, user.id, channel="portal", detail={"step": "second factor"}
+        )
         db.commit()  # the failure count (and any lockout) must outlive this request
         if isinstance(failure, AccountLocked):
             session.pop(PENDING_KEY, None)

@@ -117,10 +117,16 @@ def report(code: str) -> Any:
     if not form.is_submitted():
         return _report_page(form, challenge, grid)
     if not form.validate():
+        form.answer.data = ""  # the page asks a new sum
         return _report_page(form, challenge, grid, 422)
     session = db_session()
     try:
-        public.check_challenge(_secret(), request.form.get("challenge", ""), form.answer.data)
+        try:
+            public.check_challenge(
+                session, _secret(), request.form.get("challenge", ""), form.answer.data
+            )
+        finally:
+            session.commit()  # spent once checked, whether the report goes through or not
         task_type, category = type_and_category(form.category.data)
         task = public.report_as_resident(
             session,
@@ -212,4 +218,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    # A tracking code in the address is all it takes to read a report: no other site learns
+    # it from a Referer, and no shared phone's browser or proxy keeps the pages.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -1,5 +1,6 @@
 """/api/docs in a real browser: Swagger UI renders from our vendored files with every request
-outside this server blocked, as on a county intranet with no internet access."""
+outside this server blocked, as on a county intranet with no internet access, and under the
+page's Content-Security-Policy with nothing refused."""
 
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ def test_swagger_ui_renders_offline_from_vendored_files(served):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
+            refused: list[str] = []
+            page.on(
+                "console",
+                lambda message: (
+                    refused.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
 
             def only_local(route):
                 if route.request.url.startswith(served):
@@ -58,6 +68,7 @@ def test_swagger_ui_renders_offline_from_vendored_files(served):
             assert SPLIT in tags
             assert {"nodes", "tasks", "module_api_disputes", "module_api_fire_safety"} <= tags
             assert page.locator("button.authorize").count() == 1  # the bearer schemes
+            assert refused == []
         finally:
             browser.close()
     assert outside == []

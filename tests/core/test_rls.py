@@ -19,6 +19,7 @@ from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import TENANT_SETTING, SessionFactory, make_engine, set_tenant
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.tenancy.models import Tenant
+from tests.conftest import empty_postgres_tenants
 
 pytestmark = pytest.mark.postgres
 
@@ -69,8 +70,7 @@ def counties(owner_engine: Engine) -> Iterator[dict[str, int]]:
     session.close()
     yield ids
     with owner_engine.begin() as connection:
-        # TRUNCATE is not subject to RLS: it empties every county's rows at once.
-        connection.execute(text("TRUNCATE tenants CASCADE"))
+        empty_postgres_tenants(connection)
 
 
 def use_tenant(connection: Connection, tenant_id: int | None) -> None:
@@ -212,7 +212,8 @@ def test_app_role_can_read_and_append_audit_events(app_engine: Engine, counties:
         connection.execute(
             text(
                 "INSERT INTO audit_events (tenant_id, at, actor_type, actor_name, action,"
-                " object_type, object_id) VALUES (:tenant, now(), 'system', 'test', 'x', 'y', '1')"
+                " object_type, object_id, seq, prev_hash, hash) SELECT :tenant, now(), 'system',"
+                " 'test', 'x', 'y', '1', max(seq) + 1, '', '' FROM audit_events"
             ),
             {"tenant": counties["alpha"]},
         )

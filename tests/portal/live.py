@@ -51,6 +51,7 @@ def serve(folder: Path, build: Callable[[Session], County]) -> Iterator[LiveServ
             "INSTANCE_PATH": str(folder / "instance"),
             "SECRET_KEY": "browser-test-key",
             "RATELIMIT_ENABLED": False,
+            "GRIDGOV_ADMIN_SECOND_FACTOR": "optional",  # as in the shared test app
         }
     )
     with app.app_context():

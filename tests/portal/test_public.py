@@ -181,12 +181,12 @@ def test_public_pages_need_no_login_but_the_portal_does(client, county):
 
 
 @pytest.mark.parametrize("secret", ["s1"])
-def test_a_challenge_token_from_another_secret_is_refused(secret):
+def test_a_challenge_token_from_another_secret_is_refused(session, secret):
     from gridgov.core.errors import DomainError
 
     challenge = public.new_challenge("other-secret")
     with pytest.raises(DomainError):
-        public.check_challenge(secret, challenge.token, "2")
+        public.check_challenge(session, secret, challenge.token, "2")
 
 
 def test_residents_report_a_modules_public_type_once_the_county_admitted_it(app, client, county):

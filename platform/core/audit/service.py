@@ -8,8 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.core import runtime
+from gridgov.core.audit import chain
 from gridgov.core.audit.models import AuditEvent
-from gridgov.core.db import current_tenant_id
+from gridgov.core.db import current_tenant_id, utcnow
+
+USERNAME_KEPT = 100  # characters of a tried username the log keeps (actor_name's length)
 
 # Fields that hold personal data: their values never reach the audit log in clear.
 PERSONAL_FIELDS = frozenset({"phone", "id_number", "address", "password", "password_hash"})
@@ -60,15 +63,96 @@ def record(
     ip: str | None = None,
     tenant_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the current tenant's audit log (flushed with the change it records).
+    """Append one event to the current tenant's audit log (flushed with the change it records,
+    and then linked into the county's hash chain, ``audit.chain``).
     ``ip`` defaults to the address of the caller being served (``gridgov.core.runtime.call``)."""
     if actor is None:
         actor_type, actor_id, actor_name = "system", None, "system"
     else:
         actor_type, actor_id = actor.actor_type, actor.id
         actor_name = f"{actor.name} ({actor.username})"
+    return _append(
+        session,
+        actor_type,
+        actor_id,
+        actor_name,
+        action,
+        obj_type,
+        obj_id,
+        before=before,
+        after=after,
+        ip=ip,
+        tenant_id=tenant_id,
+    )
+
+
+def record_failed_login(
+    session: Session,
+    username: str,
+    account_id: int | None,
+    *,
+    channel: str,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record a refused login (``channel``: portal, api) by whoever gave ``username``; an
+    unknown username is recorded too, with no account. The password or token never is."""
+    tried = username[:USERNAME_KEPT]
+    return _append(
+        session,
+        "anonymous",
+        None,
+        tried or "?",
+        "user.login_failed",
+        "user",
+        account_id if account_id is not None else "",
+        before=None,
+        after={"username": tried, "channel": channel, **(detail or {})},
+    )
+
+
+def purge(
+    session: Session, tenant_id: int, *, retention_days: int, dry_run: bool = False
+) -> chain.Purge:
+    """Remove the county's events older than ``retention_days`` (at least six months) keeping
+    the chain verifiable, and record the purge in the log (``audit.chain.purge_events``)."""
+    done = chain.purge_events(session, tenant_id, retention_days=retention_days, dry_run=dry_run)
+    if done.events and not dry_run:
+        record(
+            session,
+            None,
+            "audit.purge",
+            "audit_log",
+            tenant_id,
+            after={
+                "events": done.events,
+                "through_seq": done.anchor_seq,
+                "anchor_hash": done.anchor_hash,
+                "older_than": done.cutoff.isoformat(timespec="seconds"),
+                "retention_days": retention_days,
+            },
+            tenant_id=tenant_id,
+        )
+        session.flush()
+    return done
+
+
+def _append(
+    session: Session,
+    actor_type: str,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    obj_type: str,
+    obj_id: object,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    ip: str | None = None,
+    tenant_id: int | None = None,
+) -> AuditEvent:
     event = AuditEvent(
         tenant_id=tenant_id if tenant_id is not None else current_tenant_id(session),
+        at=utcnow(),
         actor_type=actor_type,
         actor_id=actor_id,
         actor_name=actor_name,

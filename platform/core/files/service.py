@@ -198,6 +198,15 @@ def clean_file_name(name: str, extension: str) -> str:
     return f"{stem[: 250 - len(extension)]}.{extension}"
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (a file the command line writes: an export, rejected rows)
+    readable by its owner only, 0600 from its first byte, also when it was there before."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(data)
+
+
 def _as_stream(data: bytes | BinaryIO) -> BinaryIO:
     if isinstance(data, bytes | bytearray):
         return io.BytesIO(data)

@@ -438,6 +438,18 @@ class NoticeBoardEntry(TenantScoped, Base):
     )
 
 
+class SpentChallenge(Base):
+    """A resident form's challenge once checked: the same one sent again before it expires is
+    refused, whichever web process gets it. No tenant: a nonce is random and tells nothing."""
+
+    __tablename__ = "spent_challenges"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(
+        index=True, comment="when the challenge would have expired anyway; forgotten after"
+    )
+
+
 class TaskExport(FileJob, TenantScoped, Base):
     """A task list written to .xlsx by a background job (the red- or yellow-card list of a
     subtree can hold tens of thousands of tasks): what was asked, how far it is, the file."""

@@ -3,7 +3,9 @@ and following it by its tracking code; and the challenge that keeps scripts out 
 
 The challenge is a small sum whose answer is never sent to the browser: the form carries a
 signed nonce and a keyed hash of nonce + answer, so no outside service (no captcha provider,
-counties often run on an intranet) and no server-side state are needed.
+counties often run on an intranet) is needed and a page view stores nothing. A challenge is
+spent when it is checked, answered right or wrong (``spent_challenges``, shared by every web
+process), so one solved answer cannot be sent again and again, nor a sum guessed twice.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import secrets
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
+from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy import service as hierarchy
@@ -27,7 +31,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks import reading, reporting
 from gridgov.core.tasks.dashboard import RATINGS
-from gridgov.core.tasks.models import NoticeBoardEntry, Source, Task
+from gridgov.core.tasks.models import NoticeBoardEntry, Source, SpentChallenge, Task
 from gridgov.core.tenancy.models import Tenant
 
 CHALLENGE_MAX_AGE = 30 * 60  # seconds a form's challenge stays valid
@@ -176,15 +180,33 @@ def new_challenge(secret: str) -> Challenge:
     return Challenge(question=f"{a} + {b} = ?", token=token)
 
 
-def check_challenge(secret: str, token: str, answer: str) -> None:
-    """DomainError on the ``answer`` field unless it answers the token's sum in time."""
+def check_challenge(session: Session, secret: str, token: str, answer: str) -> None:
+    """DomainError on the ``answer`` field unless it answers the token's sum in time and the
+    token was never checked before; the token is spent either way (commit it, whatever
+    happens next)."""
     try:
-        data = _serializer(secret).loads(token or "", max_age=CHALLENGE_MAX_AGE)
+        data, issued = _serializer(secret).loads(
+            token or "", max_age=CHALLENGE_MAX_AGE, return_timestamp=True
+        )
     except SignatureExpired:
         raise DomainError(_("验证题已过期，请重新作答"), field="answer") from None
     except BadSignature:
         raise DomainError(_("验证题无效，请刷新页面"), field="answer") from None
+    nonce = str(data.get("n", ""))
+    _spend(session, nonce, issued + dt.timedelta(seconds=CHALLENGE_MAX_AGE))
     expected = data.get("h", "")
-    given = _digest(secret, data.get("n", ""), (answer or "").strip())
+    given = _digest(secret, nonce, (answer or "").strip())
     if not hmac.compare_digest(expected, given):
         raise DomainError(_("验证题答案不对"), field="answer")
+
+
+def _spend(session: Session, nonce: str, expires_at: dt.datetime) -> None:
+    now = utcnow()
+    session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at < now))
+    try:
+        # A savepoint: a second send of the same token (even at the same moment, from another
+        # web process) fails on the primary key without undoing the rest of the request.
+        with session.begin_nested():
+            session.add(SpentChallenge(nonce=nonce, expires_at=expires_at))
+    except IntegrityError:
+        raise DomainError(_("这道验证题已经用过，请回答新的验证题"), field="answer") from None

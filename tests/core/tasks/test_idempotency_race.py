@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from gridgov.core.accounts.models import User
@@ -18,6 +18,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.tasks import reporting
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.models import Tenant
+from tests.conftest import empty_postgres_tenants
 
 pytestmark = pytest.mark.postgres
 
@@ -42,7 +43,7 @@ def grid(postgres_owner_engine: Engine) -> Iterator[tuple[int, int, int]]:
     session.close()
     yield ids
     with postgres_owner_engine.begin() as connection:
-        connection.execute(text("TRUNCATE tenants CASCADE"))
+        empty_postgres_tenants(connection)
 
 
 def test_two_sends_of_one_draft_at_once_make_one_task(

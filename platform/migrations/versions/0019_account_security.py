@@ -3,8 +3,8 @@ next login, a flag on users and operators (existing accounts: false); the second
 user (TOTP secret, encrypted; when it was confirmed; the last code's time step; the recovery
 codes' hashes).
 
-Revision ID: 0021
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
