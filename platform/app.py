@@ -12,7 +12,7 @@ from gridgov import config as config_module
 from gridgov.core.db import db_session, make_engine
 from gridgov.core.plugins.hookspecs import PortalPages
 from gridgov.core.plugins.manager import Module, get_plugin_host
-from gridgov.web import ENGINE_KEY, PLUGINS_KEY, App
+from gridgov.web import ENGINE_KEY, PLUGINS_KEY, App, IdConverter
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -30,6 +30,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder="portal/templates",
     )
     app.config.update(config_module.load_config(app.instance_path, overrides))
+    # Before any route is added: every <int:…> of the core and of the modules is a bounded id.
+    app.url_map.converters["int"] = IdConverter
 
     # What the core's runtime is built from in every app context (App.runtime).
     engine = make_engine(app.config["DATABASE_URL"])

@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Flask, abort, current_app, g, request
 from flask.ctx import AppContext, RequestContext
+from werkzeug.routing import IntegerConverter, Map
 
 from gridgov.core import runtime
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.jobs import InlineQueue, JobQueue
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.text import MAX_ID
 from gridgov.jobs import RQQueue
 
 ENGINE_KEY = "gridgov.engine"  # where create_app keeps the database engine in app.extensions
@@ -44,6 +46,22 @@ class App(Flask):
 
     def request_context(self, environ: dict[str, Any]) -> RequestContext:
         return _CallerRequestContext(self, environ)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route of the app: an id is 1 to 2³¹−1 (the database's integer
+    keys), so ``/people/2147483648`` is a page that does not exist (404) instead of a query
+    the database cannot run."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = 1,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def job_queue(redis_url: str | None) -> JobQueue:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from gridgov.api import (
     admission,
@@ -22,6 +23,7 @@ from gridgov.api import (
 )
 from gridgov.api.blueprint import SECURITY_SCHEMES
 from gridgov.extensions import api, csrf
+from gridgov.web import IdConverter
 
 BLUEPRINTS = (
     tenants.blp,
@@ -57,6 +59,7 @@ def init_app(app: Flask) -> None:
     # \uXXXX escapes, valid but unreadable for the county IT staff using curl.
     app.json.ensure_ascii = app.config.get("JSON_AS_ASCII", True)  # type: ignore[attr-defined]
     api.init_app(app)
+    api.register_converter(IdConverter, integerconverter2paramschema)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     for blueprint in BLUEPRINTS:

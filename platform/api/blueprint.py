@@ -43,6 +43,9 @@ SECURITY_SCHEMES = {
 
 # Matches the API_PAGE_SIZE_MAX default; a deployment may set that lower (checked per request).
 MAX_PAGE_SIZE = 500
+# No list has ten million pages; a larger page number would only ask the database for an
+# offset past what it can count (2^63 fails in SQLite and PostgreSQL alike).
+MAX_PAGE = 10_000_000
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -62,7 +65,7 @@ class PaginationParser(ArgumentsParser):
     its messages are replaced by ours."""
 
     MESSAGES: ClassVar[dict[str, Any]] = {
-        "page": _("页码须为不小于 1 的整数"),
+        "page": _("页码须为 1 到 %(n)d 之间的整数", n=MAX_PAGE),
         "page_size": _("每页条数须为 1 到 %(n)d 之间的整数", n=MAX_PAGE_SIZE),
     }
 
@@ -142,7 +145,7 @@ def _no_store(response: Response) -> Response:
 def page_of(items: Select[Any] | Sequence[T], params: PaginationParameters) -> list[Any]:
     """One page of ``items``: a SELECT is counted and sliced in the database, a list (always
     short: children of one node, versions of one node) in memory."""
-    _check_page_size(params)
+    _check_page(params)
     if isinstance(items, Select):
         return list(db_session().scalars(_counted_page(items, params)))
     params.item_count = len(items)
@@ -152,11 +155,13 @@ def page_of(items: Select[Any] | Sequence[T], params: PaginationParameters) -> l
 def page_of_rows(query: Select[Any], params: PaginationParameters) -> list[Row[Any]]:
     """One page of a SELECT of several entities or columns (``select(Case, Task)``) as its
     rows, counted and sliced in the database."""
-    _check_page_size(params)
+    _check_page(params)
     return list(db_session().execute(_counted_page(query, params)).all())
 
 
-def _check_page_size(params: PaginationParameters) -> None:
+def _check_page(params: PaginationParameters) -> None:
+    if params.page > MAX_PAGE:
+        abort(422, errors={"query": {"page": [str(PaginationParser.MESSAGES["page"])]}})
     limit = current_app.config.get("API_PAGE_SIZE_MAX", MAX_PAGE_SIZE)
     if params.page_size > limit:
         abort(

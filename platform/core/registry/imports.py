@@ -955,41 +955,48 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
     tenant = session.get(Tenant, run.tenant_id)
     scope = scope_of(session, actor) if actor is not None else Scope(everything=True)
     run.status = RunStatus.RUNNING.value
-    try:
-        with files.open_file(files.get_file(session, run.file_id)) as source:
-            report = import_file(
-                session,
-                tenant,
-                actor,
-                scope,
-                run.kind,
-                source,
-                dry_run=run.is_dry_run,
-                strict=run.is_strict,
-                mapping=run.mapping,
-                progress=report_progress,
+
+    def work() -> dict[str, Any]:
+        try:
+            with files.open_file(files.get_file(session, run.file_id)) as source:
+                report = import_file(
+                    session,
+                    tenant,
+                    actor,
+                    scope,
+                    run.kind,
+                    source,
+                    dry_run=run.is_dry_run,
+                    strict=run.is_strict,
+                    mapping=run.mapping,
+                    progress=report_progress,
+                )
+        except DomainError as error:
+            run.status, run.error, run.finished_at = (
+                RunStatus.FAILED.value,
+                str(error.message),
+                utcnow(),
             )
-    except DomainError as error:
-        run.status, run.error, run.finished_at = (
-            RunStatus.FAILED.value,
-            str(error.message),
-            utcnow(),
-        )
+            _discard_upload(session, run)
+            return {"status": run.status, "error": run.error}
         _discard_upload(session, run)
-        return {"status": run.status, "error": run.error}
-    _discard_upload(session, run)
-    if report.rejected:
-        rejected = files.store_file(
-            session,
-            actor,
-            name=f"rejected-{run.id}.xlsx",
-            data=rejected_workbook(report),
-            kinds={FileKind.SPREADSHEET},
-            purpose=REJECTED_PURPOSE,
-        )
-        run.rejected_file_id = rejected.id
-    run.report, run.status, run.finished_at = report.as_dict(), RunStatus.DONE.value, utcnow()
-    return {"status": run.status, **run.report}
+        if report.rejected:
+            rejected = files.store_file(
+                session,
+                actor,
+                name=f"rejected-{run.id}.xlsx",
+                data=rejected_workbook(report),
+                kinds={FileKind.SPREADSHEET},
+                purpose=REJECTED_PURPOSE,
+            )
+            run.rejected_file_id = rejected.id
+        run.report, run.status, run.finished_at = report.as_dict(), RunStatus.DONE.value, utcnow()
+        return {"status": run.status, **run.report}
+
+    outcome = runs.guarded(session, run, work)
+    if run.status == RunStatus.FAILED and run.file_id is not None:
+        _discard_upload(session, run)  # the job broke: the upload goes all the same
+    return outcome
 
 
 def _discard_upload(session: Session, run: ImportRun) -> None:
