@@ -64,6 +64,16 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+def id_value(text: str) -> int:
+    """An id read from a query string or a form, for ``request.args.get("node", type=id_value)``:
+    a number out of 1…2³¹−1 raises ValueError, so werkzeug answers the default (None) as for
+    any text that is no number, and the page says "not found" rather than failing."""
+    value = int(text)
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(f"{text!r} is no id")
+    return value
+
+
 def job_queue(redis_url: str | None) -> JobQueue:
     """RQ on the Redis at ``redis_url``; without one, jobs run inline."""
     return RQQueue(redis_url) if redis_url else InlineQueue()

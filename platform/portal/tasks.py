@@ -60,7 +60,7 @@ from gridgov.portal.tasks_forms import (
     ReportForm,
     SupervisionForm,
 )
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, id_value
 
 LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("全部可见事件")}
 
@@ -441,7 +441,7 @@ def supervision() -> Any:
     roots = scope_roots()
     if not roots:
         abort(404)
-    node = visible_node(request.args.get("node", roots[0].id, type=int))
+    node = visible_node(request.args.get("node", roots[0].id, type=id_value))
     session = db_session()
     query = supervising.supervision_list(session, me(), user_scope(), node).limit(200)
     found = list(session.scalars(query))
@@ -528,7 +528,7 @@ def _board() -> dashboards.Dashboard:
     roots = scope_roots()
     if not roots:
         abort(404)
-    node = visible_node(request.args.get("node", roots[0].id, type=int))
+    node = visible_node(request.args.get("node", roots[0].id, type=id_value))
     return dashboards.dashboard(db_session(), current_tenant(), reading.registry(), node)
 
 
@@ -582,7 +582,7 @@ def task_dashboard_xlsx() -> Response:
 def request_export() -> Any:
     """Queue the export of a card list; its page follows the job."""
     form = ExportForm()
-    node = visible_node(request.form.get("node", type=int) or 0)
+    node = visible_node(request.form.get("node", type=id_value) or 0)
     session = db_session()
     asked: list[TaskExport] = []
 
