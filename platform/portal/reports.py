@@ -20,7 +20,7 @@ from gridgov.core.reports.workbook import to_xlsx
 from gridgov.core.tasks import reading
 from gridgov.portal.forms import PortalForm, show_domain_error
 from gridgov.portal.shell import bp, roles_required, scope_roots, user_scope, visible_node
-from gridgov.web import current_tenant, id_value
+from gridgov.web import current_tenant, download_headers, id_value
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -100,7 +100,7 @@ def period_report_xlsx() -> Any:
     return Response(
         to_xlsx(report),
         mimetype=XLSX,
-        headers={"Content-Disposition": f"attachment; filename={name}"},
+        headers=download_headers(name),
     )
 
 

@@ -60,7 +60,7 @@ from gridgov.portal.tasks_forms import (
     ReportForm,
     SupervisionForm,
 )
-from gridgov.web import current_tenant, id_value
+from gridgov.web import current_tenant, download_headers, id_value
 
 LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("全部可见事件")}
 
@@ -573,7 +573,7 @@ def task_dashboard_xlsx() -> Response:
     return Response(
         dashboards.to_xlsx(board),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+        headers=download_headers(f"tasks-{board.node.code}.xlsx"),
     )
 
 

@@ -272,7 +272,7 @@ def move_node(session: Session, actor: Actor, node: Node, new_parent: Node) -> N
     if new_parent.is_retired:
         raise DomainError(_("目标上级节点已撤销"), field="parent_id")
     if new_parent.path.startswith(node.path):
-        raise DomainError(_("不能把节点移到它自己或它的下级之下"), field="parent_id")
+        raise DomainError(_("不能把节点移到它自己或它的下级之下：节点树会成环"), field="parent_id")
     if new_parent.level != node.level - 1:
         raise DomainError(_("新的上级必须比本节点高一级"), field="parent_id")
     if new_parent.id == node.parent_id:
