@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gridgov import config as config_module
@@ -46,6 +46,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from gridgov import api, i18n, portal
     from gridgov.extensions import csrf, limiter, login_manager
 
+    # Before the CSRF check, which reads the form: the body is bounded before anyone reads it.
+    app.before_request(_bound_body)
     i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -88,6 +90,15 @@ def blueprint_problems(module: Module) -> list[str]:
         if isinstance(pages, PortalPages) and not isinstance(pages.blueprint, Blueprint)
     )
     return problems
+
+
+def _bound_body() -> None:
+    """A body that carries no file (JSON, a plain form) is held to GRIDGOV_MAX_BODY_BYTES, an
+    upload to MAX_CONTENT_LENGTH; past it, reading the body answers 413."""
+    if request.mimetype != "multipart/form-data":
+        request.max_content_length = min(
+            current_app.config["MAX_CONTENT_LENGTH"], current_app.config["GRIDGOV_MAX_BODY_BYTES"]
+        )
 
 
 def _http_error(error: HTTPException) -> Any:

@@ -75,8 +75,8 @@ def longitude_field(**kwargs: Any) -> fields.Float:
     )
 
 
-def _checked_text(value: str) -> str:
-    problem = bad_character(value)
+def _checked_text(value: Any) -> Any:
+    problem = bad_character(value) if isinstance(value, str) else None
     if problem is not None:
         raise ma.ValidationError(problem)
     return value
@@ -108,9 +108,8 @@ def _bound_input(field: fields.Field) -> None:
         _bound_input(field.inner)
     elif isinstance(field, fields.Integer) and not isinstance(field, Id):
         field.validators.append(validate.Range(min=MIN_INT, max=MAX_INT, error=str(INT_RANGE)))
-    elif isinstance(field, fields.String):
-        field.validators.append(_checked_text)
-    elif isinstance(field, fields.Dict):
+    elif isinstance(field, fields.String | fields.Dict):
+        # A text, or what a text field parsed (a JSON object sent as form text) and a mapping.
         field.validators.append(_checked_json)
 
 
