@@ -7,6 +7,7 @@ name the field at fault.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, ClassVar
 
@@ -75,6 +76,9 @@ def longitude_field(**kwargs: Any) -> fields.Float:
     )
 
 
+_INT_BOUNDS = validate.Range(min=MIN_INT, max=MAX_INT, error=str(INT_RANGE))
+
+
 def _checked_text(value: Any) -> Any:
     problem = bad_character(value) if isinstance(value, str) else None
     if problem is not None:
@@ -104,13 +108,16 @@ def _bound_input(field: fields.Field) -> None:
     module): whole numbers fit the database's integers, texts hold no control characters."""
     if field.dump_only:
         return
+    # A new list: a schema's fields are shallow copies of the declared ones, sharing their
+    # validators, and each schema instance binds its fields again.
     if isinstance(field, fields.List):
+        field.inner = copy.copy(field.inner)
         _bound_input(field.inner)
     elif isinstance(field, fields.Integer) and not isinstance(field, Id):
-        field.validators.append(validate.Range(min=MIN_INT, max=MAX_INT, error=str(INT_RANGE)))
+        field.validators = [*field.validators, _INT_BOUNDS]
     elif isinstance(field, fields.String | fields.Dict):
         # A text, or what a text field parsed (a JSON object sent as form text) and a mapping.
-        field.validators.append(_checked_json)
+        field.validators = [*field.validators, _checked_json]
 
 
 class ApiSchema(ma.Schema):
