@@ -239,8 +239,10 @@ def new_task() -> Any:
         )
         made["task"] = task
 
-    # The draft's key is a hidden field: a clash with another of the user's reports goes on top.
-    if not run_change(form, report, {"node_id": "node", "file": "photo", "idempotency_key": ""}):
+    # The draft's key and the phone's position are hidden fields: what is wrong with them goes
+    # on top.
+    hidden = {"idempotency_key": "", "latitude": "", "longitude": ""}
+    if not run_change(form, report, {"node_id": "node", "file": "photo", **hidden}):
         return render_template("tasks/new.html", form=form), 422
     return redirect(url_for("portal.task", task_id=made["task"].id))
 
