@@ -92,8 +92,11 @@ def store_file(
 ) -> StoredFile:
     """Check an upload and store it for the current tenant; DomainError on ``field`` when its
     content is none of ``kinds``, it is empty, or it is larger than the limit of the kind its
-    content is (``DEFAULT_MAX_BYTES``: a photo 10 MB, whatever else the field accepts) or
-    than ``max_bytes``."""
+    content is (a photo — JPEG, PNG or WebP — 10 MB, a PDF or Office document 20 MB, a
+    spreadsheet to import 200 MB; whatever else the field accepts) or than ``max_bytes``.
+    An upload nothing refers to (no foreign key to ``stored_files``) is deleted after
+    ``GRIDGOV_KEEP_UNATTACHED_HOURS`` by ``gridgov files prune``: keep the id in a column with
+    a foreign key to ``stored_files.id``."""
     tenant_id = current_tenant_id(session)
     if tenant_id is None:
         raise RuntimeError("store_file needs a tenant set on the session")
