@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import update
 from werkzeug.http import parse_options_header
 from werkzeug.routing import Rule
@@ -306,3 +306,35 @@ def test_moving_a_node_under_its_own_descendant_says_the_tree_would_be_a_cycle(
     )
     assert response.status_code == 422
     assert "成环" in response.get_json()["errors"]["json"]["parent_id"][0]
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+def test_an_import_row_with_a_control_character_is_rejected_with_its_column(
+    client, county, admin, files_dir, app
+):
+    app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "网格编码", "住址"])
+    grid = county.grids[0].code
+    sheet.append(["示例甲", grid, "幸福路 1 号"])
+    sheet.append(["示例乙", grid, "幸福路\x9b2 号"])  # a C1 control, which openpyxl writes
+    sheet.append(["示例_x0007_丙", grid, ""])  # how Excel writes a BEL in a cell
+    data = io.BytesIO()
+    book.save(data)
+    response = client.post(
+        url(county, "/registry/imports"),
+        query_string={"kind": "people"},
+        data={"file": (io.BytesIO(data.getvalue()), "人口.xlsx")},
+        headers=admin,
+        content_type="multipart/form-data",
+    )
+    run = client.get(url(county, f"/registry/imports/{response.get_json()['id']}"), headers=admin)
+    report = run.get_json()["report"]
+    assert run.get_json()["status"] == "done", run.get_json()
+    assert report["created"] == 1
+    assert {(e["row"], e["column"]) for e in report["errors"]} == {(3, "住址"), (4, "姓名")}
+    names = [p["name"] for p in client.get(url(county, "/people"), headers=admin).get_json()]
+    assert names == ["示例甲"]

@@ -67,6 +67,7 @@ from gridgov.core.registry.spreadsheet import (
 )
 from gridgov.core.registry.tags import TagDefinition, tag_catalogue
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.text import bad_character
 
 BATCH = 20000
 KINDS: dict[str, tuple[Column, ...]] = {
@@ -321,7 +322,7 @@ class _Importer:
             if len(values) < width:
                 values.extend([None] * (width - len(values)))  # trailing empty cells
             values.append(None)  # what a column the sheet lacks reads (index -1)
-            errors: list[RowError] = []
+            errors = self._bad_characters(number, values)
             clean = getattr(self, f"_check_{'people' if kind == 'households' else kind}")(
                 number, values, errors
             )
@@ -336,6 +337,16 @@ class _Importer:
                     self._seal(clean)
                 good.append(clean)
         return good
+
+    def _bad_characters(self, number: int, values: list[Any]) -> list[RowError]:
+        # A cell with NUL or a control character would fail the insert of its whole batch (or
+        # every later export listing it): the row is rejected, the column named.
+        return [
+            RowError(number, self.headers[key], problem)
+            for key in self.headers
+            if isinstance(value := values[self.index[key]], str)
+            and (problem := bad_character(value)) is not None
+        ]
 
     def _seal(self, clean: dict[str, Any]) -> None:
         # Encrypted and hashed here, in the checking thread, to keep the writer's thread free
