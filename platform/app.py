@@ -96,9 +96,9 @@ def _bound_body() -> None:
     """A body that carries no file (JSON, a plain form) is held to GRIDGOV_MAX_BODY_BYTES, an
     upload to MAX_CONTENT_LENGTH; past it, reading the body answers 413."""
     if request.mimetype != "multipart/form-data":
-        request.max_content_length = min(
-            current_app.config["MAX_CONTENT_LENGTH"], current_app.config["GRIDGOV_MAX_BODY_BYTES"]
-        )
+        config = current_app.config
+        limits = [config.get("MAX_CONTENT_LENGTH"), config.get("GRIDGOV_MAX_BODY_BYTES")]
+        request.max_content_length = min((n for n in limits if n is not None), default=None)
 
 
 def _http_error(error: HTTPException) -> Any:

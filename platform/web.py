@@ -77,6 +77,15 @@ def id_value(text: str) -> int:
     return value
 
 
+def id_or_none(text: str | None) -> int | None:
+    """``text`` as an id (1…2³¹−1), or None when it is none: for values read by hand from a
+    form (a picker's ``node:12``, a list of ticked ids)."""
+    try:
+        return id_value(text or "")
+    except ValueError:
+        return None
+
+
 def download_headers(name: str) -> Headers:
     """The Content-Disposition of a file sent as ``name`` that the client saves (RFC 6266):
     ``filename=`` quoted, in ASCII for old clients, and ``filename*=UTF-8''…`` (RFC 5987) when

@@ -46,7 +46,7 @@ from gridgov.core.i18n import _
 from gridgov.core.plugins.manager import PluginHost
 from gridgov.portal import shell
 from gridgov.portal.shell import bp, me, user_scope
-from gridgov.web import add_slug, bind_tenant, current_tenant, id_value
+from gridgov.web import add_slug, bind_tenant, current_tenant, id_or_none, id_value
 
 MAX_NODES = 500  # grids offered in the picker; staff with more type the code instead
 EXTRA_ROWS = 3  # blank rows offered below the filled ones of a group of many rows
@@ -189,7 +189,8 @@ def posted_values(definition: FormDefinition) -> tuple[dict[str, Any], dict[str,
                     errors[name] = [str(error.message)]
                     return ""
             kept = request.form.get(name, "")
-            return int(kept) if kept.isdigit() else ""
+            kept_id = id_or_none(kept)
+            return kept_id if kept_id is not None else ""
         return request.form.get(name, "")
 
     def row(fields: tuple[Field, ...], prefix: str) -> dict[str, Any]:

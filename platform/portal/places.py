@@ -26,7 +26,7 @@ from gridgov.portal.forms import PortalForm
 from gridgov.portal.paging import paginate
 from gridgov.portal.registry import visible_or_404
 from gridgov.portal.shell import bp, me, roles_required, run_change, user_scope
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, id_or_none
 
 SITE_KIND_LABELS = {
     SiteKind.SCHOOL: _("学校"),
@@ -54,7 +54,7 @@ def grid_choices() -> list[SelectChoice]:
 
 def _grid(node_id: str | None) -> Node:
     # The select offers only grids in scope; a forged value is NotFound like any other.
-    return access.editable_grid(db_session(), me(), user_scope(), int(node_id or 0))
+    return access.editable_grid(db_session(), me(), user_scope(), id_or_none(node_id) or 0)
 
 
 # --- forms -----------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ from gridgov.portal.tasks_forms import (
     ReportForm,
     SupervisionForm,
 )
-from gridgov.web import current_tenant, download_headers, id_value
+from gridgov.web import current_tenant, download_headers, id_or_none, id_value
 
 LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("全部可见事件")}
 
@@ -119,7 +119,7 @@ def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) ->
 def bulk_act() -> Any:
     """Accept or dispatch the ticked tasks of a list at once."""
     form = BulkForm()
-    task_ids = [int(v) for v in request.form.getlist("task_ids") if v.isdigit()]
+    task_ids = [i for v in request.form.getlist("task_ids") if (i := id_or_none(v)) is not None]
     session = db_session()
     results: list[transitions.BulkResult] = []
 
@@ -337,10 +337,11 @@ def _offer_targets(form: ActionForm | BulkForm, node: Node, filed_path: str | No
 def _picked_target(value: str) -> tuple[Node | None, int | None]:
     """The node or the department id a picker value names; another county's is unknown."""
     kind, _sep, ref = value.partition(":")
-    if kind == "department" and ref.isdigit():
-        return None, int(ref)
-    if kind == "node" and ref.isdigit():
-        node = db_session().get(Node, int(ref))
+    number = id_or_none(ref)
+    if kind == "department" and number is not None:
+        return None, number
+    if kind == "node" and number is not None:
+        node = db_session().get(Node, number)
         if node is not None:
             return node, None
         raise DomainError(_("没有这个节点"), field="target_node_id")

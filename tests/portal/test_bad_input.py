@@ -101,3 +101,18 @@ def test_a_request_past_the_size_limit_gets_the_portal_page_413(
     assert response.status_code == 413
     assert response.mimetype == "text/html"
     assert "文件太大" in response.get_data(as_text=True)
+
+
+def test_ticked_ids_past_the_databases_are_no_tasks(client, county):
+    login(client, county.tenant.slug, county.station_staff.username)
+    page = client.get("/t/changshan/tasks?list=all").get_data(as_text=True)
+    response = client.post(
+        "/t/changshan/tasks/bulk",
+        data={
+            "csrf_token": csrf_token(page),
+            "task_ids": [str(2**63), "9" * 5000],
+            "action": "dispatch",
+            "target": f"node:{2**63}",
+        },
+    )
+    assert 400 <= response.status_code < 500
