@@ -17,8 +17,7 @@ ALIAS_BOMB = (
     HEAD
     + "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n"
-        for i in range(8)
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(8)
     )
     + "nodes: [{code: A, name: 甲, children: *i}]\n"
 )
