@@ -116,3 +116,17 @@ def test_ticked_ids_past_the_databases_are_no_tasks(client, county):
         },
     )
     assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/t/changshan/people?q=%E7%8E%8B%00",
+        "/t/changshan/public/track?code=AB%07CD",
+        "/t/changshan/m/disputes/cases?q=%1B",
+    ],
+)
+def test_a_query_string_with_control_characters_gets_a_page_saying_so(as_admin, address):
+    response = as_admin.get(address)
+    assert response.status_code == 400
+    assert "不能使用的字符" in response.get_data(as_text=True)
