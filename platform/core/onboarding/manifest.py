@@ -92,8 +92,9 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.scalarbool import ScalarBoolean
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -384,23 +385,29 @@ def _too_large() -> Problem:
     return Problem(None, "", str(_("清单文件过大（最大 %(mb)d MB）", mb=mb)))
 
 
-def _check_structure(text: str, source: str) -> None:
-    """Refuse what YAML allows but a manifest never needs, before anything is built from it:
+class _Refused(Exception):
+    """What ``_ManifestComposer`` refuses, at a line of the file."""
+
+    def __init__(self, line: int, message: object) -> None:
+        super().__init__(str(message))
+        self.problem = Problem(line, "", str(message))
+
+
+class _ManifestComposer(Composer):
+    """ruamel's composer refusing, as it reads, what YAML allows but a manifest never needs:
     aliases (``*name``: a few lines of them expand to billions of nodes — the "billion laughs"
     — and one inside its own anchor makes the node tree a cycle) and nesting deeper than a
-    manifest's (a bomb of brackets). Raises ManifestError at the line at fault."""
-    open_anchors: list[str | None] = []
-    for event in YAML(typ="rt").parse(text):
-        line = event.start_mark.line + 1 if event.start_mark else None
-        if isinstance(event, CollectionStartEvent):
-            open_anchors.append(event.anchor)
-            if len(open_anchors) > MAX_DEPTH:
-                message = _("嵌套超过 %(n)d 层，不是有效的清单", n=MAX_DEPTH)
-                raise ManifestError(source, [Problem(line, "", str(message))])
-        elif isinstance(event, CollectionEndEvent):
-            open_anchors.pop()
-        elif isinstance(event, AliasEvent):
-            if event.anchor in open_anchors:
+    manifest's (a bomb of brackets). In the one pass that builds the document."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader=loader)
+        self.open_anchors: list[str | None] = []  # of the collections being composed
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, AliasEvent):
+            if event.anchor in self.open_anchors:
                 message = _(
                     "节点树中有循环：别名 *%(name)s 指向包含它自己的 &%(name)s，"
                     "一个节点不能是它自己的下级",
@@ -408,19 +415,30 @@ def _check_structure(text: str, source: str) -> None:
                 )
             else:
                 message = _(
-                    "清单不能使用 YAML 别名（*%(name)s）：请把内容照写出来",
-                    name=event.anchor,
+                    "清单不能使用 YAML 别名（*%(name)s）：请把内容照写出来", name=event.anchor
                 )
-            raise ManifestError(source, [Problem(line, "", str(message))])
+            raise _Refused(line, message)
+        if not isinstance(event, CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.open_anchors.append(event.anchor)
+        if len(self.open_anchors) > MAX_DEPTH:
+            raise _Refused(line, _("嵌套超过 %(n)d 层，不是有效的清单", n=MAX_DEPTH))
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.open_anchors.pop()
 
 
 def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
     """Parse and check manifest ``text``; raises ManifestError listing every problem by line."""
     if len(text) > MAX_MANIFEST_BYTES:
         raise ManifestError(source, [_too_large()])
+    reader = YAML(typ="rt")
+    reader.Composer = _ManifestComposer
     try:
-        _check_structure(text, source)
-        document = YAML(typ="rt").load(text)
+        document = reader.load(text)
+    except _Refused as refused:
+        raise ManifestError(source, [refused.problem]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(p) for p in (exc.context, exc.problem) if p)
