@@ -338,3 +338,19 @@ def test_an_import_row_with_a_control_character_is_rejected_with_its_column(
     assert {(e["row"], e["column"]) for e in report["errors"]} == {(3, "住址"), (4, "姓名")}
     names = [p["name"] for p in client.get(url(county, "/people"), headers=admin).get_json()]
     assert names == ["示例甲"]
+
+
+def test_a_report_from_a_module_or_a_job_is_checked_by_the_service_too(session, county):
+    from gridgov.core.accounts.scope import scope_of
+    from gridgov.core.tasks import reporting
+
+    worker = county.workers[0]
+    with tenant_scope(session, county.tenant.id), pytest.raises(DomainError) as refused:
+        reporting.report_task(
+            session,
+            worker,
+            scope_of(session, worker),
+            county.grids[0],
+            reporting.Report("民生事项", "路灯\x00不亮"),
+        )
+    assert refused.value.field == "title"
