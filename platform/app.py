@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gridgov import config as config_module
 from gridgov.core.db import db_session, make_engine
 from gridgov.core.plugins.hookspecs import PortalPages
 from gridgov.core.plugins.manager import Module, get_plugin_host
-from gridgov.web import ENGINE_KEY, PLUGINS_KEY, App, serve_securely
+from gridgov.web import ENGINE_KEY, PLUGINS_KEY, App, IdConverter, serve_securely
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -30,6 +30,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder="portal/templates",
     )
     app.config.update(config_module.load_config(app.instance_path, overrides))
+    # Before any route is added: every <int:…> of the core and of the modules is a bounded id.
+    app.url_map.converters["int"] = IdConverter
 
     # What the core's runtime is built from in every app context (App.runtime).
     engine = make_engine(app.config["DATABASE_URL"])
@@ -45,6 +47,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from gridgov.extensions import csrf, limiter, login_manager
 
     sessions.init_app(app)
+    # Before the CSRF check, which reads the form: the body is bounded before anyone reads it.
+    app.before_request(_bound_body)
     i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -89,6 +93,15 @@ def blueprint_problems(module: Module) -> list[str]:
         if isinstance(pages, PortalPages) and not isinstance(pages.blueprint, Blueprint)
     )
     return problems
+
+
+def _bound_body() -> None:
+    """A body that carries no file (JSON, a plain form) is held to GRIDGOV_MAX_BODY_BYTES, an
+    upload to MAX_CONTENT_LENGTH; past it, reading the body answers 413."""
+    if request.mimetype != "multipart/form-data":
+        config = current_app.config
+        limits = [config.get("MAX_CONTENT_LENGTH"), config.get("GRIDGOV_MAX_BODY_BYTES")]
+        request.max_content_length = min((n for n in limits if n is not None), default=None)
 
 
 def _http_error(error: HTTPException) -> Any:

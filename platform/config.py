@@ -52,6 +52,15 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "GRIDGOV_KEEP_EXPORTS_DAYS": int(get("GRIDGOV_KEEP_EXPORTS_DAYS", 7)),
         # Days the audit log keeps an event before `gridgov audit purge` (cron) may remove it.
         "GRIDGOV_AUDIT_RETENTION_DAYS": _audit_retention(get("GRIDGOV_AUDIT_RETENTION_DAYS", 365)),
+        # An upload nothing refers to (a photo for a report never sent) is deleted once it is
+        # this many hours old (`gridgov files prune`, from cron once a day).
+        "GRIDGOV_KEEP_UNATTACHED_HOURS": int(get("GRIDGOV_KEEP_UNATTACHED_HOURS", 24)),
+        # Request bodies: an upload (multipart) at most GRIDGOV_MAX_REQUEST_MB — the largest
+        # upload, a spreadsheet to import, is 200 MB — any other body (JSON, a plain form) at
+        # most GRIDGOV_MAX_BODY_MB. Larger ones are answered 413 before they are read. Each
+        # kind of file has its own, smaller limit (gridgov.core.files.service.DEFAULT_MAX_BYTES).
+        "MAX_CONTENT_LENGTH": int(float(get("GRIDGOV_MAX_REQUEST_MB", 201)) * 1024 * 1024),
+        "GRIDGOV_MAX_BODY_BYTES": int(float(get("GRIDGOV_MAX_BODY_MB", 10)) * 1024 * 1024),
         "GRIDGOV_DOMAIN": get("GRIDGOV_DOMAIN") or None,  # <slug>.<domain> hosts, optional
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": get("GRIDGOV_TIMEZONE", "Asia/Shanghai"),
@@ -83,6 +92,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # The three administrators must log in with a second factor (TOTP). "optional" only
         # for the demo and tests: a real county keeps "required".
         "GRIDGOV_ADMIN_SECOND_FACTOR": get("GRIDGOV_ADMIN_SECOND_FACTOR", "required"),
+        # Requests one API token may make (flask-limiter's notation; counted per token, in
+        # Redis when REDIS_URL is set); past it the API answers 429 with Retry-After.
+        "GRIDGOV_API_RATE_LIMIT": get("GRIDGOV_API_RATE_LIMIT", "600 per minute"),
         "RATELIMIT_STORAGE_URI": get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # OpenAPI (flask-smorest): spec at /api/openapi.json, UI from vendored files

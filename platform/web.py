@@ -5,19 +5,24 @@ both route under ``/t/<slug>/`` and call ``bind_tenant``."""
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, abort, current_app, g, request
 from flask.ctx import AppContext, RequestContext
+from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from gridgov.core import runtime
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.jobs import InlineQueue, JobQueue
 from gridgov.core.tenancy import service as tenancy
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.text import MAX_ID, without_control_characters
 from gridgov.jobs import RQQueue
 
 ENGINE_KEY = "gridgov.engine"  # where create_app keeps the database engine in app.extensions
@@ -49,6 +54,65 @@ class App(Flask):
 
     def request_context(self, environ: dict[str, Any]) -> RequestContext:
         return _CallerRequestContext(self, environ)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route of the app: an id is 1 to 2³¹−1 (the database's integer
+    keys), so ``/people/2147483648`` is a page that does not exist (404) instead of a query
+    the database cannot run."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = 1,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def id_value(text: str) -> int:
+    """An id read from a query string or a form, for ``request.args.get("node", type=id_value)``:
+    a number out of 1…2³¹−1 raises ValueError, so werkzeug answers the default (None) as for
+    any text that is no number, and the page says "not found" rather than failing."""
+    value = int(text)
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(f"{text!r} is no id")
+    return value
+
+
+def id_or_none(text: str | None) -> int | None:
+    """``text`` as an id (1…2³¹−1), or None when it is none: for values read by hand from a
+    form (a picker's ``node:12``, a list of ticked ids)."""
+    try:
+        return id_value(text or "")
+    except ValueError:
+        return None
+
+
+def download_headers(name: str) -> Headers:
+    """The Content-Disposition of a file sent as ``name`` that the client saves (RFC 6266):
+    ``filename=`` quoted, in ASCII for old clients, and ``filename*=UTF-8''…`` (RFC 5987) when
+    the name has more (a node code in Chinese). Whatever the name holds — quotes, semicolons,
+    line breaks — stays inside the one header; ``send_file(download_name=…)`` does the same."""
+    name = without_control_characters(name).replace("\t", " ").replace("\n", " ")
+    name = name.replace("\r", " ")
+    headers = Headers()
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        quoted = quote(name, safe="!#$&+-.^_`|~")
+        headers.set(
+            "Content-Disposition",
+            "attachment",
+            filename=simple,
+            **{"filename*": f"UTF-8''{quoted}"},
+        )
+    else:
+        headers.set("Content-Disposition", "attachment", filename=name)
+    return headers
 
 
 def job_queue(redis_url: str | None) -> JobQueue:

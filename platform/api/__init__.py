@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from gridgov.api import (
     admission,
@@ -23,6 +24,7 @@ from gridgov.api import (
 from gridgov.api.blueprint import SECURITY_SCHEMES
 from gridgov.api.errors import is_api_request
 from gridgov.extensions import api, csrf
+from gridgov.web import IdConverter
 
 BLUEPRINTS = (
     tenants.blp,
@@ -72,6 +74,7 @@ def init_app(app: Flask) -> None:
     # \uXXXX escapes, valid but unreadable for the county IT staff using curl.
     app.json.ensure_ascii = app.config.get("JSON_AS_ASCII", True)  # type: ignore[attr-defined]
     api.init_app(app)
+    api.register_converter(IdConverter, integerconverter2paramschema)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     for blueprint in BLUEPRINTS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema, StoredFileSchema
+from gridgov.api.schemas import ApiSchema, Id, NodeRefSchema, QueryArgsSchema, StoredFileSchema
 from gridgov.core.admission.models import AdmissionState
 from gridgov.core.admission.service import MAX_TEXT
 
@@ -22,9 +22,7 @@ class DepartmentRefSchema(ApiSchema):
 
 
 class AdmissionAttachmentSchema(ApiSchema):
-    file_id = fields.Integer(
-        required=True, metadata={"description": "POST /admissions/files 的返回"}
-    )
+    file_id = Id(required=True, metadata={"description": "POST /admissions/files 的返回"})
     requirement = fields.String(
         load_default=None, allow_none=True, metadata={"description": "所答复的模块材料要求编码"}
     )
@@ -73,7 +71,7 @@ class AdmissionDetailSchema(AdmissionSchema):
 
 
 class AdmissionApplySchema(ApiSchema):
-    department_id = fields.Integer(required=True)
+    department_id = Id(required=True)
     module = fields.String(required=True, validate=validate.Length(max=63))
     reason = _text("明确事由", required=True)
     tasks = _text("明确具体任务", required=True)
@@ -88,7 +86,7 @@ class ApproveSchema(ApiSchema):
     meeting_date = fields.Date(required=True, metadata={"description": "综治委主任办公会日期"})
     minutes = _text("会议纪要", required=True)
     pilot_node_ids = fields.List(
-        fields.Integer(), load_default=list, metadata={"description": "试点乡镇；空：全县"}
+        Id(), load_default=list, metadata={"description": "试点乡镇；空：全县"}
     )
 
 
@@ -99,7 +97,7 @@ class RejectSchema(ApiSchema):
 
 class WidenSchema(ApiSchema):
     node_ids = fields.List(
-        fields.Integer(), load_default=list, metadata={"description": "增加的试点；空：推广到全县"}
+        Id(), load_default=list, metadata={"description": "增加的试点；空：推广到全县"}
     )
 
 

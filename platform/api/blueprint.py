@@ -3,14 +3,18 @@ declares in the OpenAPI spec, JSON errors, and pagination done in the database."
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 import flask_smorest
+from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app
 from flask_smorest import abort
 from flask_smorest.pagination import PaginationParameters
+from limits import parse as parse_limit
 from marshmallow import ValidationError
 from sqlalchemy import Row, Select, func, select
 from webargs.flaskparser import FlaskParser
@@ -20,6 +24,7 @@ from gridgov.api import auth, errors
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
+from gridgov.extensions import limiter
 from gridgov.web import add_slug, bind_tenant
 
 COUNTY_SCHEME = "countyToken"
@@ -43,6 +48,11 @@ SECURITY_SCHEMES = {
 
 # Matches the API_PAGE_SIZE_MAX default; a deployment may set that lower (checked per request).
 MAX_PAGE_SIZE = 500
+# No list has ten million pages; a larger page number would only ask the database for an
+# offset past what it can count (2^63 fails in SQLite and PostgreSQL alike).
+MAX_PAGE = 10_000_000
+
+LIMIT_NAMESPACE = "api-token"  # the limiter's namespace of the per-token counts
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -62,7 +72,7 @@ class PaginationParser(ArgumentsParser):
     its messages are replaced by ours."""
 
     MESSAGES: ClassVar[dict[str, Any]] = {
-        "page": _("页码须为不小于 1 的整数"),
+        "page": _("页码须为 1 到 %(n)d 之间的整数", n=MAX_PAGE),
         "page_size": _("每页条数须为 1 到 %(n)d 之间的整数", n=MAX_PAGE_SIZE),
     }
 
@@ -120,9 +130,11 @@ class ApiBlueprint(flask_smorest.Blueprint):
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 authenticate(scope)
+                _count_against_token()
                 return func(*args, **kwargs)
 
             documented = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
+            documented = self.alt_response(429, response="TOO_MANY_REQUESTS")(documented)
             if scope:
                 documented = self.alt_response(403, response="FORBIDDEN")(documented)
             # OpenAPI 3.0 lets only oauth2 schemes list scopes, and ours are plain bearer
@@ -130,6 +142,31 @@ class ApiBlueprint(flask_smorest.Blueprint):
             return self.doc(security=[{scheme: []}], **{"x-scope": scope or ""})(documented)
 
         return decorator
+
+
+def _count_against_token() -> None:
+    """Count the request against its token's allowance (GRIDGOV_API_RATE_LIMIT, per token
+    whoever holds it and from wherever): past it, 429 with Retry-After, in the API's shape."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    allowance = parse_limit(current_app.config["GRIDGOV_API_RATE_LIMIT"])
+    record = current_token.record  # the token just verified (a county user's or an operator's)
+    key = f"{record.__tablename__}:{record.id}"
+    if limiter.limiter.hit(allowance, LIMIT_NAMESPACE, key):
+        return
+    reset_at = limiter.limiter.get_window_stats(allowance, LIMIT_NAMESPACE, key).reset_time
+    wait = max(1, math.ceil(reset_at - time.time()))
+    abort(
+        429,
+        message=str(
+            _(
+                "这个令牌的请求过于频繁（上限 %(limit)s），请 %(s)d 秒后再试",
+                limit=current_app.config["GRIDGOV_API_RATE_LIMIT"],
+                s=wait,
+            )
+        ),
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def _no_store(response: Response) -> Response:
@@ -142,7 +179,7 @@ def _no_store(response: Response) -> Response:
 def page_of(items: Select[Any] | Sequence[T], params: PaginationParameters) -> list[Any]:
     """One page of ``items``: a SELECT is counted and sliced in the database, a list (always
     short: children of one node, versions of one node) in memory."""
-    _check_page_size(params)
+    _check_page(params)
     if isinstance(items, Select):
         return list(db_session().scalars(_counted_page(items, params)))
     params.item_count = len(items)
@@ -152,11 +189,13 @@ def page_of(items: Select[Any] | Sequence[T], params: PaginationParameters) -> l
 def page_of_rows(query: Select[Any], params: PaginationParameters) -> list[Row[Any]]:
     """One page of a SELECT of several entities or columns (``select(Case, Task)``) as its
     rows, counted and sliced in the database."""
-    _check_page_size(params)
+    _check_page(params)
     return list(db_session().execute(_counted_page(query, params)).all())
 
 
-def _check_page_size(params: PaginationParameters) -> None:
+def _check_page(params: PaginationParameters) -> None:
+    if params.page > MAX_PAGE:
+        abort(422, errors={"query": {"page": [str(PaginationParser.MESSAGES["page"])]}})
     limit = current_app.config.get("API_PAGE_SIZE_MAX", MAX_PAGE_SIZE)
     if params.page_size > limit:
         abort(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema
+from gridgov.api.schemas import ApiSchema, Id, NodeRefSchema, QueryArgsSchema
 
 
 class FormSchema(ApiSchema):
@@ -27,7 +27,7 @@ class FormSchema(ApiSchema):
 
 
 class SubmitSchema(ApiSchema):
-    node_id = fields.Integer(required=True, metadata={"description": "填报所在的节点（网格）"})
+    node_id = Id(required=True, metadata={"description": "填报所在的节点（网格）"})
     data = fields.Dict(required=True, metadata={"description": "字段值，按表单定义校验"})
 
 

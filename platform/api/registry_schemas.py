@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from gridgov.api.schemas import ApiSchema, QueryArgsSchema, kept_until_field
+from gridgov.api.schemas import ApiSchema, Id, QueryArgsSchema, failure_field, kept_until_field
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import service as registry
@@ -58,22 +58,20 @@ class PersonFieldsSchema(ApiSchema):
 
 class PersonCreateSchema(PersonFieldsSchema):
     name = fields.String(required=True)
-    grid_id = fields.Integer(
-        metadata={"description": "所在网格；给了 household_id 或 dwelling_id 时可省"}
-    )
-    dwelling_id = fields.Integer()
-    household_id = fields.Integer(metadata={"description": "加入这一户，须同时给 relation"})
+    grid_id = Id(metadata={"description": "所在网格；给了 household_id 或 dwelling_id 时可省"})
+    dwelling_id = Id()
+    household_id = Id(metadata={"description": "加入这一户，须同时给 relation"})
 
 
 class PersonUpdateSchema(PersonFieldsSchema):
-    household_id = fields.Integer(metadata={"description": "迁入这一户（连同房屋与网格）"})
+    household_id = Id(metadata={"description": "迁入这一户（连同房屋与网格）"})
 
 
 class PeopleArgsSchema(QueryArgsSchema):
     q = fields.String(metadata={"description": "姓名前缀，或完整的公民身份号码、电话（精确匹配）"})
-    grid_id = fields.Integer()
+    grid_id = Id()
     tag = fields.String()
-    dwelling_id = fields.Integer()
+    dwelling_id = Id()
     residence_type = fields.String(
         validate=validate.OneOf(_choices(ResidenceType)),
         metadata={"description": "registered 户籍 / floating 流动"},
@@ -88,9 +86,9 @@ class PeopleSearchSchema(ApiSchema):
         load_default="",
         metadata={"description": "姓名前缀，或完整的公民身份号码、电话（精确匹配）"},
     )
-    grid_id = fields.Integer()
+    grid_id = Id()
     tag = fields.String()
-    dwelling_id = fields.Integer()
+    dwelling_id = Id()
     residence_type = fields.String(
         validate=validate.OneOf(_choices(ResidenceType)),
         metadata={"description": "registered 户籍 / floating 流动"},
@@ -112,8 +110,8 @@ class TagSchema(ApiSchema):
 
 
 class MergeSchema(ApiSchema):
-    keep_id = fields.Integer(required=True)
-    duplicate_id = fields.Integer(required=True)
+    keep_id = Id(required=True)
+    duplicate_id = Id(required=True)
 
 
 class ChangeSchema(ApiSchema):
@@ -149,37 +147,35 @@ class DwellingDetailSchema(DwellingSchema):
 
 
 class DwellingCreateSchema(ApiSchema):
-    grid_id = fields.Integer(required=True)
+    grid_id = Id(required=True)
     address = fields.String(required=True)
-    building_id = fields.Integer(
-        load_default=None, allow_none=True, metadata={"description": "所在楼栋"}
-    )
+    building_id = Id(load_default=None, allow_none=True, metadata={"description": "所在楼栋"})
     unit = fields.String(load_default="")
     number = fields.String(load_default="")
     is_rental = fields.Boolean(load_default=False)
 
 
 class DwellingMoveSchema(ApiSchema):
-    grid_id = fields.Integer(required=True)
+    grid_id = Id(required=True)
 
 
 class DwellingArgsSchema(QueryArgsSchema):
-    grid_id = fields.Integer()
-    building_id = fields.Integer()
+    grid_id = Id()
+    building_id = Id()
     q = fields.String(metadata={"description": "地址中的一段"})
 
 
 class CompoundSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
-    node_id = fields.Integer(required=True, metadata={"description": "所属节点，通常是社区"})
+    node_id = Id(required=True, metadata={"description": "所属节点，通常是社区"})
     name = fields.String(required=True)
     address = fields.String(load_default="")
 
 
 class BuildingSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
-    node_id = fields.Integer(required=True, metadata={"description": "所在节点（网格或社区）"})
-    compound_id = fields.Integer(load_default=None, allow_none=True)
+    node_id = Id(required=True, metadata={"description": "所在节点（网格或社区）"})
+    compound_id = Id(load_default=None, allow_none=True)
     name = fields.String(required=True, metadata={"description": "如 3号楼"})
 
 
@@ -197,15 +193,15 @@ class BuildingDetailSchema(BuildingSchema):
 
 
 class CompoundArgsSchema(QueryArgsSchema):
-    node_id = fields.Integer()
+    node_id = Id()
 
 
 class RentalSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
-    dwelling_id = fields.Integer(required=True)
-    landlord_id = fields.Integer(required=True, metadata={"description": "房东（已登记的人员）"})
+    dwelling_id = Id(required=True)
+    landlord_id = Id(required=True, metadata={"description": "房东（已登记的人员）"})
     occupant_ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=list,
         metadata={"description": "承租人（已登记的人员）"},
     )
@@ -214,11 +210,11 @@ class RentalSchema(ApiSchema):
 
 
 class RentalArgsSchema(QueryArgsSchema):
-    dwelling_id = fields.Integer(required=True)
+    dwelling_id = Id(required=True)
 
 
 class HouseholdCreateSchema(ApiSchema):
-    dwelling_id = fields.Integer(required=True)
+    dwelling_id = Id(required=True)
     number = fields.String(load_default="")
 
 
@@ -240,7 +236,7 @@ class DueVisitSchema(ApiSchema):
 
 
 class DueArgsSchema(QueryArgsSchema):
-    grid_id = fields.Integer()
+    grid_id = Id()
 
 
 class SiteSchema(ApiSchema):
@@ -254,7 +250,7 @@ class SiteSchema(ApiSchema):
 
 
 class SiteCreateSchema(ApiSchema):
-    grid_id = fields.Integer(required=True)
+    grid_id = Id(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(_choices(SiteKind)))
     address = fields.String(load_default="")
@@ -264,7 +260,7 @@ class SiteCreateSchema(ApiSchema):
 
 
 class SiteArgsSchema(QueryArgsSchema):
-    grid_id = fields.Integer()
+    grid_id = Id()
     is_key = fields.Boolean()
 
 
@@ -358,6 +354,7 @@ class ExportRunSchema(ApiSchema):
     progress = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "done/total"})
     count = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出人数"})
     is_masked = fields.Function(lambda r: r.reason is None, dump_only=True)
+    error = failure_field()
     has_file = fields.Function(lambda r: r.file_id is not None, dump_only=True)
     file_kept_until = kept_until_field("file_id")
     created_at = fields.DateTime(dump_only=True)
@@ -365,7 +362,7 @@ class ExportRunSchema(ApiSchema):
 
 
 class QualityArgsSchema(QueryArgsSchema):
-    node_id = fields.Integer(required=True, metadata={"description": "该节点及其下级的数据质量"})
+    node_id = Id(required=True, metadata={"description": "该节点及其下级的数据质量"})
     since = fields.DateTime(metadata={"description": "统计自此时起变更过的人、户、房记录数"})
 
 

@@ -18,7 +18,7 @@ from gridgov.core.i18n import _
 from gridgov.core.reports import service as reports
 from gridgov.core.reports.workbook import to_xlsx
 from gridgov.core.tasks import reading
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, download_headers
 
 blp = ApiBlueprint(
     "reports",
@@ -54,7 +54,7 @@ class PeriodReportWorkbook(MethodView):
         return Response(
             to_xlsx(report),
             mimetype=XLSX,
-            headers={"Content-Disposition": f"attachment; filename={name}"},
+            headers=download_headers(name),
         )
 
 

@@ -8,14 +8,14 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from gridgov.api.admission_schemas import DepartmentRefSchema
 from gridgov.api.forms_schemas import ModuleFigureSchema
-from gridgov.api.schemas import ApiSchema, NodeRefSchema, QueryArgsSchema
+from gridgov.api.schemas import ApiSchema, Id, NodeRefSchema, QueryArgsSchema
 from gridgov.core.errors import DomainError
 from gridgov.core.reports import service as reports
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, CountyClock, zone_named
 
 
 class PeriodReportArgsSchema(QueryArgsSchema):
-    node_id = fields.Integer(metadata={"description": "默认：调用者可见范围的最上层节点"})
+    node_id = Id(metadata={"description": "默认：调用者可见范围的最上层节点"})
     first = fields.Date(
         data_key="from",
         load_default=None,

@@ -7,6 +7,8 @@ name the field at fault.
 
 from __future__ import annotations
 
+import copy
+import math
 from typing import Any, ClassVar
 
 import marshmallow as ma
@@ -15,8 +17,10 @@ from marshmallow import fields, validate
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.service import role_label
+from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
+from gridgov.core.text import MAX_ID, MAX_INT, MIN_INT, bad_character
 
 # marshmallow's messages in Chinese. Made plain text when a schema is built: marshmallow
 # formats and collects only real strings.
@@ -44,6 +48,78 @@ def _translate(field: fields.Field) -> None:
         _translate(field.inner)
 
 
+ID_RANGE = _("编号须为 1 到 %(max)d 之间的整数", max=MAX_ID)
+INT_RANGE = _("须为 %(min)d 到 %(max)d 之间的整数", min=MIN_INT, max=MAX_INT)
+
+
+class Id(fields.Integer):
+    """The id of a stored row (a node, a person, a file …): 1 to 2³¹−1, what the database's
+    integer keys hold. A larger number is refused here rather than failing in the database."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID, error=str(ID_RANGE)), **kwargs)
+
+
+def latitude_field(**kwargs: Any) -> fields.Float:
+    """A WGS 84 latitude: −90 to 90 (infinity and NaN are refused by the field itself)."""
+    return fields.Float(
+        validate=validate.Range(min=-90, max=90, error=str(_("纬度须在 -90 到 90 之间"))),
+        **kwargs,
+    )
+
+
+def longitude_field(**kwargs: Any) -> fields.Float:
+    """A WGS 84 longitude: −180 to 180."""
+    return fields.Float(
+        validate=validate.Range(min=-180, max=180, error=str(_("经度须在 -180 到 180 之间"))),
+        **kwargs,
+    )
+
+
+_INT_BOUNDS = validate.Range(min=MIN_INT, max=MAX_INT, error=str(INT_RANGE))
+
+
+def _checked_text(value: Any) -> Any:
+    problem = bad_character(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise ma.ValidationError(problem)
+    return value
+
+
+def _checked_json(value: Any) -> Any:
+    """Free-form JSON (settings, a form's values, a boundary) stored as it came: no control
+    characters in its texts and keys, no NaN or infinity (JSON columns refuse them)."""
+    if isinstance(value, str):
+        _checked_text(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ma.ValidationError(str(_("数值须为有限的数")))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _checked_json(key)
+            _checked_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            _checked_json(item)
+    return value
+
+
+def _bound_input(field: fields.Field) -> None:
+    """What every input field of every API schema checks, whoever declared it (core or
+    module): whole numbers fit the database's integers, texts hold no control characters."""
+    if field.dump_only:
+        return
+    # A new list: a schema's fields are shallow copies of the declared ones, sharing their
+    # validators, and each schema instance binds its fields again.
+    if isinstance(field, fields.List):
+        field.inner = copy.copy(field.inner)
+        _bound_input(field.inner)
+    elif isinstance(field, fields.Integer) and not isinstance(field, Id):
+        field.validators = [*field.validators, _INT_BOUNDS]
+    elif isinstance(field, fields.String | fields.Dict):
+        # A text, or what a text field parsed (a JSON object sent as form text) and a mapping.
+        field.validators = [*field.validators, _checked_json]
+
+
 class ApiSchema(ma.Schema):
     """Base of every API schema: unknown fields are refused (a typo must not be dropped
     silently) and messages are in Chinese."""
@@ -58,6 +134,7 @@ class ApiSchema(ma.Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         _translate(field_obj)
+        _bound_input(field_obj)
 
 
 class QueryArgsSchema(ApiSchema):
@@ -217,9 +294,7 @@ _BOUNDARY_DOC = {"description": "四至界限：GeoJSON Polygon 或 MultiPolygon
 
 
 class NodeCreateSchema(ApiSchema):
-    parent_id = fields.Integer(
-        load_default=None, allow_none=True, metadata={"description": "null：最高一级"}
-    )
+    parent_id = Id(load_default=None, allow_none=True, metadata={"description": "null：最高一级"})
     code = fields.String(required=True)
     name = fields.String(required=True)
     boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
@@ -234,7 +309,7 @@ class NodeUpdateSchema(ApiSchema):
 
 
 class NodeMoveSchema(ApiSchema):
-    parent_id = fields.Integer(required=True, metadata={"description": "新的上级（高一级）"})
+    parent_id = Id(required=True, metadata={"description": "新的上级（高一级）"})
 
 
 class PartSchema(ApiSchema):
@@ -253,9 +328,7 @@ class NodeSplitSchema(ApiSchema):
 
 
 class NodeMergeSchema(ApiSchema):
-    node_ids = fields.List(
-        fields.Integer(), required=True, metadata={"description": "同一上级下的同级节点"}
-    )
+    node_ids = fields.List(Id(), required=True, metadata={"description": "同一上级下的同级节点"})
     code = fields.String(required=True)
     name = fields.String(required=True)
     boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
@@ -320,7 +393,7 @@ class UserUpdateSchema(ApiSchema):
 
 class AssignmentsSchema(ApiSchema):
     node_ids = fields.List(
-        fields.Integer(),
+        Id(),
         required=True,
         metadata={"description": "该用户负责的全部节点；未列出的分配将被取消"},
     )
@@ -330,7 +403,7 @@ class UserListArgsSchema(QueryArgsSchema):
     role = fields.String(
         validate=validate.OneOf(ROLE_VALUES, error=str(_("未知角色：{input}"))),
     )
-    node_id = fields.Integer(metadata={"description": "分配在该节点或其下级的人员"})
+    node_id = Id(metadata={"description": "分配在该节点或其下级的人员"})
     is_active = fields.Boolean()
 
 
@@ -395,13 +468,13 @@ class DepartmentSchema(ApiSchema):
 class DepartmentCreateSchema(ApiSchema):
     code = fields.String(required=True)
     name = fields.String(required=True, metadata={"description": "如 县消防救援大队"})
-    node_id = fields.Integer(required=True, metadata={"description": "服务范围的节点（县或乡镇）"})
+    node_id = Id(required=True, metadata={"description": "服务范围的节点（县或乡镇）"})
     phone = fields.String(load_default=None, allow_none=True)
 
 
 class DepartmentUpdateSchema(ApiSchema):
     name = fields.String()
-    node_id = fields.Integer()
+    node_id = Id()
     phone = fields.String(allow_none=True)
     is_active = fields.Boolean()
 
@@ -412,9 +485,19 @@ class DepartmentListArgsSchema(QueryArgsSchema):
 
 class OfficersSchema(ApiSchema):
     user_ids = fields.List(
-        fields.Integer(),
+        Id(),
         required=True,
         metadata={"description": "部门的全部人员（角色须为部门人员）；未列出的将被移除"},
+    )
+
+
+def failure_field() -> fields.Function:
+    """Why a file job (an import, an export) failed, for its reader; null unless it failed."""
+    return fields.Function(
+        runs.failure,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "失败时：原因；否则为 null"},
     )
 
 

@@ -59,7 +59,7 @@ from gridgov.core.tasks.counters import Months
 from gridgov.core.tasks.detail import TaskDetail, detail_of, task_detail
 from gridgov.core.tasks.models import Source, Task, TaskExport
 from gridgov.core.tasks.workflow import TransitionRule
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, download_headers
 
 blp = ApiBlueprint(
     "tasks",
@@ -440,7 +440,7 @@ class DashboardWorkbook(MethodView):
         return Response(
             dashboards.to_xlsx(board),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+            headers=download_headers(f"tasks-{board.node.code}.xlsx"),
         )
 
 

@@ -8,10 +8,14 @@ from marshmallow import fields, pre_dump, validate
 
 from gridgov.api.schemas import (
     ApiSchema,
+    Id,
     NodeRefSchema,
     QueryArgsSchema,
     StoredFileSchema,
+    failure_field,
     kept_until_field,
+    latitude_field,
+    longitude_field,
 )
 from gridgov.core.files import runs
 from gridgov.core.tasks.models import Card, Rating, Source, Track
@@ -22,13 +26,13 @@ RATINGS = [r.value for r in Rating]
 
 class LinkSchema(ApiSchema):
     kind = fields.String(required=True, metadata={"description": "person, dwelling 或 site"})
-    id = fields.Integer(
+    id = Id(
         required=True, attribute="ref_id", metadata={"description": "人口、房屋或单位场所的 id"}
     )
 
 
 class TaskReportSchema(ApiSchema):
-    node_id = fields.Integer(required=True, metadata={"description": "所属网格"})
+    node_id = Id(required=True, metadata={"description": "所属网格"})
     category = fields.String(required=True, metadata={"description": "如 民生事项、矛盾纠纷"})
     title = fields.String(required=True)
     description = fields.String(load_default="")
@@ -44,8 +48,8 @@ class TaskReportSchema(ApiSchema):
         ),
     )
     location_text = fields.String(load_default="")
-    latitude = fields.Float(load_default=None, allow_none=True)
-    longitude = fields.Float(load_default=None, allow_none=True)
+    latitude = latitude_field(load_default=None, allow_none=True)
+    longitude = longitude_field(load_default=None, allow_none=True)
     priority = fields.Integer(load_default=2)
     deadline = fields.AwareDateTime(
         load_default=None,
@@ -53,7 +57,7 @@ class TaskReportSchema(ApiSchema):
         metadata={"description": "事件总期限（须在将来）：各环节时限都不晚于它，过期即红牌"},
     )
     links = fields.List(fields.Nested(LinkSchema), load_default=list)
-    file_ids = fields.List(fields.Integer(), load_default=list)
+    file_ids = fields.List(Id(), load_default=list)
     idempotency_key = fields.String(
         load_default=None,
         allow_none=True,
@@ -74,8 +78,8 @@ class TaskIntakeSchema(ApiSchema):
     description = fields.String(load_default="")
     track = fields.String(load_default=Track.COORDINATE.value)
     location_text = fields.String(load_default="")
-    latitude = fields.Float(load_default=None, allow_none=True)
-    longitude = fields.Float(load_default=None, allow_none=True)
+    latitude = latitude_field(load_default=None, allow_none=True)
+    longitude = longitude_field(load_default=None, allow_none=True)
     priority = fields.Integer(load_default=2)
 
 
@@ -86,7 +90,7 @@ class TaskListArgsSchema(QueryArgsSchema):
     card = fields.String(validate=validate.OneOf([c.value for c in Card]))
     is_open = fields.Boolean()
     is_supervised = fields.Boolean()
-    node_id = fields.Integer(metadata={"description": "登记在该节点及以下的事件"})
+    node_id = Id(metadata={"description": "登记在该节点及以下的事件"})
 
 
 class TransitionSchema(ApiSchema):
@@ -105,10 +109,10 @@ class TransitionSchema(ApiSchema):
 class TransitionRequestSchema(ApiSchema):
     action = fields.String(required=True, metadata={"description": "accept、dispatch、handle …"})
     comment = fields.String(load_default="")
-    file_ids = fields.List(fields.Integer(), load_default=list)
-    target_node_id = fields.Integer(load_default=None, allow_none=True)
+    file_ids = fields.List(Id(), load_default=list)
+    target_node_id = Id(load_default=None, allow_none=True)
     target_role = fields.String(load_default=None, allow_none=True)
-    department_id = fields.Integer(load_default=None, allow_none=True)
+    department_id = Id(load_default=None, allow_none=True)
     rating = fields.String(load_default=None, allow_none=True)
 
 
@@ -192,7 +196,7 @@ class TaskDetailSchema(TaskSchema):
 
 
 class SupervisionRequestSchema(ApiSchema):
-    node_id = fields.Integer(required=True, metadata={"description": "督办的层级（县或乡镇）"})
+    node_id = Id(required=True, metadata={"description": "督办的层级（县或乡镇）"})
     note = fields.String(required=True)
     due_at = fields.AwareDateTime(required=True)
     is_listed = fields.Boolean(load_default=False, metadata={"description": "挂牌督办"})
@@ -211,12 +215,12 @@ class SupervisionSchema(ApiSchema):
 
 
 class NodeArgsSchema(QueryArgsSchema):
-    node_id = fields.Integer(metadata={"description": "默认：调用者可见范围的最上层节点"})
+    node_id = Id(metadata={"description": "默认：调用者可见范围的最上层节点"})
     include_ended = fields.Boolean(load_default=False)
 
 
 class DashboardArgsSchema(QueryArgsSchema):
-    node_id = fields.Integer(metadata={"description": "默认：调用者可见范围的最上层节点"})
+    node_id = Id(metadata={"description": "默认：调用者可见范围的最上层节点"})
     first_month = fields.Date(
         load_default=None, metadata={"description": "上报月份起，如 2026-01-01"}
     )
@@ -262,11 +266,11 @@ class NotificationArgsSchema(QueryArgsSchema):
 
 class PatrolSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
-    node_id = fields.Integer(required=True)
+    node_id = Id(required=True)
     at = fields.DateTime(dump_only=True)
     place = fields.String(load_default="")
-    latitude = fields.Float(load_default=None, allow_none=True)
-    longitude = fields.Float(load_default=None, allow_none=True)
+    latitude = latitude_field(load_default=None, allow_none=True)
+    longitude = longitude_field(load_default=None, allow_none=True)
     note = fields.String(load_default="")
 
 
@@ -295,9 +299,7 @@ class TaskTypeSchema(ApiSchema):
 
 
 class TaskExportRequestSchema(ApiSchema):
-    node_id = fields.Integer(
-        load_default=None, metadata={"description": "默认：调用者可见范围的最上层节点"}
-    )
+    node_id = Id(load_default=None, metadata={"description": "默认：调用者可见范围的最上层节点"})
     card = fields.String(
         load_default=Card.RED.value,
         validate=validate.OneOf([Card.RED.value, Card.YELLOW.value]),
@@ -314,6 +316,7 @@ class TaskExportSchema(ApiSchema):
         metadata={"description": "queued/running/done/failed/expired（文件已过保存期限并删除）"},
     )
     rows = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "导出的事件数"})
+    error = failure_field()
     progress = fields.Function(
         runs.progress,
         dump_only=True,
@@ -328,7 +331,7 @@ class TaskExportSchema(ApiSchema):
 
 class BulkTransitionRequestSchema(ApiSchema):
     task_ids = fields.List(
-        fields.Integer(),
+        Id(),
         required=True,
         validate=validate.Length(min=1, max=100),
         metadata={"description": "最多 100 件"},
@@ -339,9 +342,9 @@ class BulkTransitionRequestSchema(ApiSchema):
         metadata={"description": "accept（受理）或 dispatch（交办）"},
     )
     comment = fields.String(load_default="")
-    target_node_id = fields.Integer(load_default=None, allow_none=True)
+    target_node_id = Id(load_default=None, allow_none=True)
     target_role = fields.String(load_default=None, allow_none=True)
-    department_id = fields.Integer(load_default=None, allow_none=True)
+    department_id = Id(load_default=None, allow_none=True)
 
 
 class RefusalSchema(ApiSchema):

@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from flask_babel import format_datetime
 
 from gridgov.core.files import service as files
+from gridgov.portal.errors import refuse_unreadable_address
 
 
 def init_app(app: Flask) -> None:
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(public.bp)
+    app.before_request(refuse_unreadable_address)
 
     @app.get("/", endpoint="start")
     def start() -> str:

@@ -24,7 +24,7 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.plugins.hookspecs import RequirementKind
-from gridgov.portal.forms import split_codes
+from gridgov.portal.forms import PortalForm, split_codes
 from gridgov.portal.shell import bp, me, run_change
 from gridgov.web import current_tenant
 
@@ -32,7 +32,7 @@ ATTACHMENT_KINDS = {FileKind.PDF, FileKind.OFFICE, FileKind.IMAGE}
 TEXT_MAX = Length(max=admission.MAX_TEXT)
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(PortalForm):
     """An application: department, module, the five items of 两明确、三到位 and attachments.
     The module's own requirements are added as fields ``req_<code>`` per module."""
 
@@ -54,24 +54,24 @@ class ApplyForm(FlaskForm):
     attachments = MultipleFileField(_("附件（会议纪要、授权文件、培训记录等）"))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(PortalForm):
     meeting_date = DateField(_("会议日期"), validators=[DataRequired(_("请填写会议日期"))])
     minutes = TextAreaField(_("会议纪要"), validators=[DataRequired(_("请填写会议纪要")), TEXT_MAX])
     pilot = StringField(_("试点节点编码（留空为全县）"), validators=[Optional(), Length(max=500)])
 
 
-class RejectForm(FlaskForm):
+class RejectForm(PortalForm):
     meeting_date = DateField(_("会议日期"), validators=[DataRequired(_("请填写会议日期"))])
     reasons = TextAreaField(
         _("不予准入的理由"), validators=[DataRequired(_("请填写理由")), TEXT_MAX]
     )
 
 
-class WidenForm(FlaskForm):
+class WidenForm(PortalForm):
     nodes = StringField(_("增加的试点节点编码（留空为推广到全县）"), validators=[Length(max=500)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     reason = TextAreaField(_("理由"), validators=[DataRequired(_("请填写理由")), TEXT_MAX])
 
 

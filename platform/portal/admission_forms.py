@@ -47,11 +47,12 @@ from gridgov.core.i18n import _
 from gridgov.core.plugins.manager import PluginHost
 from gridgov.portal import shell
 from gridgov.portal.shell import bp, me, user_scope
-from gridgov.web import add_slug, bind_tenant, current_tenant
+from gridgov.web import add_slug, bind_tenant, current_tenant, id_or_none, id_value
 
 MAX_NODES = 500  # grids offered in the picker; staff with more type the code instead
 EXTRA_ROWS = 3  # blank rows offered below the filled ones of a group of many rows
 MAX_ROWS_SHOWN = 12  # a group allowing at most this many rows shows them all
+MAX_GROUP_ROWS = 1000  # rows read of a group that sets no maximum
 
 
 @bp.context_processor
@@ -123,7 +124,7 @@ def fill_form(code: str) -> Any:
     message = None
     status = 422
     try:
-        node = shell.visible_node(request.form.get("node_id", type=int) or 0)
+        node = shell.visible_node(request.form.get("node_id", type=id_value) or 0)
         module, form = activation.open_form(code, node)
         # Validated even when an upload failed, so every problem shows at once.
         submission = forms.submit_form(
@@ -154,7 +155,7 @@ def _fill_page(
         "forms/fill.html",
         form=definition,
         nodes=nodes,
-        node_id=request.form.get("node_id", type=int),
+        node_id=request.form.get("node_id", type=id_value),
         values=values,
         errors=errors,
         message=message,
@@ -191,7 +192,8 @@ def posted_values(definition: FormDefinition) -> tuple[dict[str, Any], dict[str,
                     errors[name] = [str(error.message)]
                     return ""
             kept = request.form.get(name, "")
-            return int(kept) if kept.isdigit() else ""
+            kept_id = id_or_none(kept)
+            return kept_id if kept_id is not None else ""
         return request.form.get(name, "")
 
     def row(fields: tuple[Field, ...], prefix: str) -> dict[str, Any]:
@@ -201,7 +203,9 @@ def posted_values(definition: FormDefinition) -> tuple[dict[str, Any], dict[str,
     for f in definition.fields:
         if f.type == FieldType.GROUP:
             rows = []
-            for i in range(request.form.get(f"{f.name}-rows", 0, type=int)):
+            # The form says how many rows it sent; no more than a group may hold are read.
+            posted = request.form.get(f"{f.name}-rows", 0, type=int)
+            for i in range(min(posted, int(f.max) if f.max is not None else MAX_GROUP_ROWS)):
                 filled = row(f.fields, f"{f.name}-{i}-")
                 if any(v not in ("", [], None) for v in filled.values()):
                     rows.append(filled)

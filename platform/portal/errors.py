@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template
-from werkzeug.exceptions import HTTPException
+from flask import g, render_template, request
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from gridgov.core.i18n import _
+from gridgov.core.text import bad_character
 
 # What each status tells a person, and what they can do about it.
 MESSAGES: dict[int, tuple[Any, Any]] = {
@@ -33,3 +34,19 @@ def error_page(error: HTTPException, detail: object = None) -> tuple[str, int]:
     return render_template(
         "error.html", status=status, title=title, detail=detail, tenant=g.get("tenant")
     ), status
+
+
+def refuse_unreadable_address() -> tuple[str, int] | None:
+    """``before_request`` of the pages: a query string holding NUL or control characters (a
+    search box's ``q``, a resident's lookup code) is answered 400 with a page saying so, rather
+    than reaching a query the database refuses. The API names the field itself (its schemas)."""
+    from gridgov.api.errors import is_api_request
+
+    if is_api_request():
+        return None
+    for key, value in request.args.items(multi=True):
+        if bad_character(key) or bad_character(value):
+            return error_page(
+                BadRequest(), _("地址中有不能使用的字符（如 NUL 或控制字符），请检查后重试。")
+            )
+    return None

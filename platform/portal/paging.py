@@ -41,9 +41,15 @@ class Page(Generic[T]):
         return max((self.total + self.size - 1) // self.size, 1)
 
 
+# No list has this many pages; a larger number would ask the database for an offset past
+# what it can count.
+MAX_PAGE = 10_000_000
+
+
 def page_number() -> int:
-    """The page asked for (``?page=``), 1 when missing or not a positive number."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    """The page asked for (``?page=``), 1 when missing or not a positive number, at most
+    ``MAX_PAGE`` (an empty page)."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 def paginate(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -23,10 +22,11 @@ from gridgov.core.i18n import _
 from gridgov.core.registry import access
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Building, Compound, Site, SiteKind
+from gridgov.portal.forms import PortalForm
 from gridgov.portal.paging import paginate
 from gridgov.portal.registry import visible_or_404
 from gridgov.portal.shell import bp, me, roles_required, run_change, user_scope
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, id_or_none
 
 SITE_KIND_LABELS = {
     SiteKind.SCHOOL: _("学校"),
@@ -54,24 +54,24 @@ def grid_choices() -> list[SelectChoice]:
 
 def _grid(node_id: str | None) -> Node:
     # The select offers only grids in scope; a forged value is NotFound like any other.
-    return access.editable_grid(db_session(), me(), user_scope(), int(node_id or 0))
+    return access.editable_grid(db_session(), me(), user_scope(), id_or_none(node_id) or 0)
 
 
 # --- forms -----------------------------------------------------------------------------------
 
 
-class CompoundForm(FlaskForm):
+class CompoundForm(PortalForm):
     name = StringField(_("小区名称"), validators=[DataRequired(_("请填写名称")), Length(max=200)])
     address = StringField(_("地址"), validators=[Optional(), Length(max=300)])
     node = SelectField(_("所在网格"), choices=lambda: grid_choices())
 
 
-class BuildingForm(FlaskForm):
+class BuildingForm(PortalForm):
     name = StringField(_("楼栋名称"), validators=[DataRequired(_("请填写名称")), Length(max=100)])
     node = SelectField(_("所在网格"), choices=lambda: grid_choices())
 
 
-class DwellingForm(FlaskForm):
+class DwellingForm(PortalForm):
     unit = StringField(_("单元"), validators=[Optional(), Length(max=32)])
     number = StringField(_("房号"), validators=[Optional(), Length(max=32)])
     address = StringField(
@@ -81,7 +81,7 @@ class DwellingForm(FlaskForm):
     is_rental = BooleanField(_("出租屋"))
 
 
-class SiteForm(FlaskForm):
+class SiteForm(PortalForm):
     name = StringField(_("单位名称"), validators=[DataRequired(_("请填写名称")), Length(max=100)])
     kind = SelectField(
         _("单位类型"), choices=lambda: [SelectChoice(k, v) for k, v in SITE_KIND_LABELS.items()]

@@ -19,7 +19,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug import exceptions as werkzeug_exceptions
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -33,7 +32,7 @@ from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov.core.tasks.models import Task
 from gridgov.extensions import limiter
 from gridgov.portal.errors import error_page
-from gridgov.portal.forms import show_domain_error
+from gridgov.portal.forms import PortalForm, show_domain_error
 from gridgov.portal.shell import CONTENT_SECURITY_POLICY
 from gridgov.portal.tasks import category_choices, stored_photo, type_and_category
 from gridgov.portal.tasks_forms import RATING_CHOICES
@@ -48,7 +47,7 @@ REPORT_LIMIT = "10 per hour"
 LOOKUP_LIMIT = "60 per hour"
 
 
-class ResidentReportForm(FlaskForm):
+class ResidentReportForm(PortalForm):
     category = SelectField(_("问题类别"))
     title = StringField(_("问题"), validators=[DataRequired(_("请简要写明问题")), Length(max=200)])
     description = TextAreaField(_("详细情况"), validators=[Length(max=4000)])
@@ -58,7 +57,7 @@ class ResidentReportForm(FlaskForm):
     challenge = HiddenField()
 
 
-class RatingForm(FlaskForm):
+class RatingForm(PortalForm):
     rating = SelectField(_("评价"), choices=RATING_CHOICES, default="satisfied")
     comment = TextAreaField(_("意见"), validators=[Length(max=2000)])
 

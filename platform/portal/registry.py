@@ -42,6 +42,7 @@ from gridgov.core.registry import access, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
+from gridgov.portal.forms import PortalForm
 from gridgov.portal.paging import page_number, paginate
 from gridgov.portal.shell import (
     bp,
@@ -53,7 +54,7 @@ from gridgov.portal.shell import (
     user_scope,
     visible_node,
 )
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, id_value
 
 T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -88,7 +89,7 @@ RUN_STATUS_LABELS = {
 # --- forms -----------------------------------------------------------------------------------
 
 
-class MemberForm(FlaskForm):
+class MemberForm(PortalForm):
     name = StringField(_("姓名"), validators=[DataRequired(_("请填写姓名")), Length(max=100)])
     id_number = StringField(_("公民身份号码"), validators=[Optional()])
     phone = StringField(_("联系电话"), validators=[Optional()])
@@ -100,25 +101,25 @@ class MemberForm(FlaskForm):
     )
 
 
-class VisitForm(FlaskForm):
+class VisitForm(PortalForm):
     notes = TextAreaField(_("走访记录"), validators=[Length(max=2000)])
 
 
-class TagForm(FlaskForm):
+class TagForm(PortalForm):
     tag = SelectField(
         _("标签"),
         choices=lambda: [SelectChoice(d.code, d.label) for d in county_tags().values()],
     )
 
 
-class UnmaskForm(FlaskForm):
+class UnmaskForm(PortalForm):
     field = SelectField(
         _("查看"), choices=lambda: [SelectChoice(f.value, FIELD_LABELS[f]) for f in PersonalField]
     )
     reason = StringField(_("理由（写入审计日志）"), validators=[DataRequired(_("请说明理由"))])
 
 
-class RentalForm(FlaskForm):
+class RentalForm(PortalForm):
     landlord_id_number = StringField(
         _("房东的公民身份号码"), validators=[DataRequired(_("请填写房东的公民身份号码"))]
     )
@@ -127,19 +128,19 @@ class RentalForm(FlaskForm):
     ends_on = DateField(_("租期结束"), validators=[Optional()])
 
 
-class MergeForm(FlaskForm):
+class MergeForm(PortalForm):
     keep = SelectField(_("保留哪一条"), coerce=int)
     duplicate = SelectField(_("并入的重复记录"), coerce=int)
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PortalForm):
     q = StringField()  # the search form's own box: an export sits in that form
     reason = StringField(
         _("导出完整号码的理由（留空则脱敏导出）"), validators=[Optional(), Length(max=200)]
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     kind = SelectField(
         _("导入内容"), choices=lambda: [SelectChoice(k, v) for k, v in KIND_LABELS.items()]
     )
@@ -211,7 +212,7 @@ def masked(person: Person, field: str) -> str:
 # --- people ----------------------------------------------------------------------------------
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     q = StringField(_("姓名、公民身份号码或电话"))
 
 
@@ -339,7 +340,7 @@ def _duplicates_page(groups: list[list[Person]], forms: dict[int, MergeForm]) ->
 @roles_required(access.READER_ROLES)
 def registry_quality() -> Any:
     session = db_session()
-    node_id = request.args.get("node_id", type=int)
+    node_id = request.args.get("node_id", type=id_value)
     if node_id is None:
         roots = scope_roots()
         if not roots:

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from flask import Response, render_template, request
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
@@ -19,14 +18,14 @@ from gridgov.core.i18n import _
 from gridgov.core.reports import service as reports
 from gridgov.core.reports.workbook import to_xlsx
 from gridgov.core.tasks import reading
-from gridgov.portal.forms import show_domain_error
+from gridgov.portal.forms import PortalForm, show_domain_error
 from gridgov.portal.shell import bp, roles_required, scope_roots, user_scope, visible_node
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, download_headers, id_value
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(PortalForm):
     """The period picker: a node of the user's scope, the first and the last county day."""
 
     class Meta:
@@ -39,7 +38,7 @@ class PeriodForm(FlaskForm):
 
 def _picked(form: PeriodForm) -> Node:
     """The node asked for (404 outside the user's scope), else the first root of the scope."""
-    asked = request.args.get("node", type=int)
+    asked = request.args.get("node", type=id_value)
     if asked is not None:
         return visible_node(asked)
     roots = scope_roots()
@@ -101,7 +100,7 @@ def period_report_xlsx() -> Any:
     return Response(
         to_xlsx(report),
         mimetype=XLSX,
-        headers={"Content-Disposition": f"attachment; filename={name}"},
+        headers=download_headers(name),
     )
 
 

@@ -20,7 +20,7 @@ from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.i18n import _
 from gridgov.core.tasks import calendar, reading, rules
 from gridgov.core.tasks.rules import RuleSpec
-from gridgov.portal.forms import show_domain_error
+from gridgov.portal.forms import PortalForm, show_domain_error
 from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required
 from gridgov.web import current_tenant
 
@@ -31,13 +31,13 @@ NUMBERS = ("hours", "yellow_points", "red_points")
 TEXTS = ("task_type", "category", "state")
 
 
-class RuleTableForm(FlaskForm):
+class RuleTableForm(PortalForm):
     """The CSRF token and why the rules change; the rows are read from ``r-<i>-<field>``."""
 
     note = TextAreaField(_("修改说明"), validators=[Length(max=500)])
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(PortalForm):
     day = DateField(_("日期"), validators=[DataRequired(_("请选择日期"))])
     kind = SelectField(
         _("这一天"),
@@ -274,7 +274,9 @@ def remove_work_calendar_day(day: str) -> Any:
 
 def _calendar_page(form: CalendarDayForm) -> str:
     tenant = current_tenant()
-    year = request.args.get("year", type=int) or tenant.clock.today().year
+    year = request.args.get("year", type=int)
+    if year is None or not dt.MINYEAR <= year <= dt.MAXYEAR:  # a date of that year must exist
+        year = tenant.clock.today().year
     return render_template(
         "tasks/calendar.html",
         form=form,

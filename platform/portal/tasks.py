@@ -60,7 +60,7 @@ from gridgov.portal.tasks_forms import (
     ReportForm,
     SupervisionForm,
 )
-from gridgov.web import current_tenant
+from gridgov.web import current_tenant, download_headers, id_or_none, id_value
 
 LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("全部可见事件")}
 
@@ -119,7 +119,7 @@ def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) ->
 def bulk_act() -> Any:
     """Accept or dispatch the ticked tasks of a list at once."""
     form = BulkForm()
-    task_ids = [int(v) for v in request.form.getlist("task_ids") if v.isdigit()]
+    task_ids = [i for v in request.form.getlist("task_ids") if (i := id_or_none(v)) is not None]
     session = db_session()
     results: list[transitions.BulkResult] = []
 
@@ -239,8 +239,10 @@ def new_task() -> Any:
         )
         made["task"] = task
 
-    # The draft's key is a hidden field: a clash with another of the user's reports goes on top.
-    if not run_change(form, report, {"node_id": "node", "file": "photo", "idempotency_key": ""}):
+    # The draft's key and the phone's position are hidden fields: what is wrong with them goes
+    # on top.
+    hidden = {"idempotency_key": "", "latitude": "", "longitude": ""}
+    if not run_change(form, report, {"node_id": "node", "file": "photo", **hidden}):
         return render_template("tasks/new.html", form=form), 422
     return redirect(url_for("portal.task", task_id=made["task"].id))
 
@@ -335,10 +337,11 @@ def _offer_targets(form: ActionForm | BulkForm, node: Node, filed_path: str | No
 def _picked_target(value: str) -> tuple[Node | None, int | None]:
     """The node or the department id a picker value names; another county's is unknown."""
     kind, _sep, ref = value.partition(":")
-    if kind == "department" and ref.isdigit():
-        return None, int(ref)
-    if kind == "node" and ref.isdigit():
-        node = db_session().get(Node, int(ref))
+    number = id_or_none(ref)
+    if kind == "department" and number is not None:
+        return None, number
+    if kind == "node" and number is not None:
+        node = db_session().get(Node, number)
         if node is not None:
             return node, None
         raise DomainError(_("没有这个节点"), field="target_node_id")
@@ -441,7 +444,7 @@ def supervision() -> Any:
     roots = scope_roots()
     if not roots:
         abort(404)
-    node = visible_node(request.args.get("node", roots[0].id, type=int))
+    node = visible_node(request.args.get("node", roots[0].id, type=id_value))
     session = db_session()
     query = supervising.supervision_list(session, me(), user_scope(), node).limit(200)
     found = list(session.scalars(query))
@@ -528,7 +531,7 @@ def _board() -> dashboards.Dashboard:
     roots = scope_roots()
     if not roots:
         abort(404)
-    node = visible_node(request.args.get("node", roots[0].id, type=int))
+    node = visible_node(request.args.get("node", roots[0].id, type=id_value))
     return dashboards.dashboard(db_session(), current_tenant(), reading.registry(), node)
 
 
@@ -573,7 +576,7 @@ def task_dashboard_xlsx() -> Response:
     return Response(
         dashboards.to_xlsx(board),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=tasks-{board.node.code}.xlsx"},
+        headers=download_headers(f"tasks-{board.node.code}.xlsx"),
     )
 
 
@@ -582,7 +585,7 @@ def task_dashboard_xlsx() -> Response:
 def request_export() -> Any:
     """Queue the export of a card list; its page follows the job."""
     form = ExportForm()
-    node = visible_node(request.form.get("node", type=int) or 0)
+    node = visible_node(request.form.get("node", type=id_value) or 0)
     session = db_session()
     asked: list[TaskExport] = []
 

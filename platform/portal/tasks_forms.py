@@ -3,7 +3,6 @@ daily log, a supervision. Shape only; the task service judges the content."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from gridgov.core.i18n import _
+from gridgov.portal.forms import PortalForm
 
 TRACK_CHOICES = [
     SelectChoice("general", _("一般性（现场处置）")),
@@ -31,7 +31,7 @@ RATING_CHOICES = [
 ]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(PortalForm):
     """What a grid worker types on the spot: category, title, where, a photo."""
 
     node = SelectField(_("网格"), coerce=int)
@@ -55,7 +55,7 @@ class DispatchFields:
     target_role = SelectField(_("承办角色"), validate_choice=False)
 
 
-class ActionForm(DispatchFields, FlaskForm):
+class ActionForm(DispatchFields, PortalForm):
     """One step of the workflow, with what some steps need."""
 
     action = HiddenField(validators=[DataRequired()])
@@ -70,35 +70,35 @@ class ActionForm(DispatchFields, FlaskForm):
     next = HiddenField()
 
 
-class PatrolForm(FlaskForm):
+class PatrolForm(PortalForm):
     place = StringField(_("巡查地点"), validators=[DataRequired(_("请填写地点")), Length(max=300)])
     note = TextAreaField(_("巡查情况"), validators=[Length(max=4000)])
 
 
-class LogForm(FlaskForm):
+class LogForm(PortalForm):
     text = TextAreaField(_("今日工作"), validators=[DataRequired(_("请填写日志"))])
 
 
-class SupervisionForm(FlaskForm):
+class SupervisionForm(PortalForm):
     note = TextAreaField(_("督办意见"), validators=[DataRequired(_("请填写督办意见"))])
     due_at = DateTimeLocalField(
         _("督办期限"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_("请填写期限"))]
     )
 
 
-class NoticeBoardForm(FlaskForm):
+class NoticeBoardForm(PortalForm):
     shows_phone = BooleanField(_("在网格公示牌上显示我的电话"))
     photo = FileField(_("公示照片"))
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PortalForm):
     """Ask for the red- or yellow-card list of the dashboard's node as .xlsx."""
 
     node = HiddenField(validators=[DataRequired()])
     card = HiddenField(validators=[DataRequired()])
 
 
-class BulkForm(DispatchFields, FlaskForm):
+class BulkForm(DispatchFields, PortalForm):
     """Triage at a level: accept or dispatch the ticked tasks at once."""
 
     action = SelectField(

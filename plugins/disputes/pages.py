@@ -31,7 +31,7 @@ from gridgov.sdk.county import current_tenant
 from gridgov.sdk.errors import NotFound
 from gridgov.sdk.files import FileKind
 from gridgov.sdk.i18n import Localized as L
-from gridgov.sdk.portal import me, paginate, run_change, user_scope
+from gridgov.sdk.portal import PortalForm, me, paginate, run_change, user_scope
 from gridgov.sdk.registry import NodeView, Person
 from gridgov.sdk.storage import db_session
 from gridgov_plugins.disputes import service
@@ -51,7 +51,7 @@ def _choices(labels: dict[Any, L]) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in labels.items()]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(PortalForm):
     node = SelectField(L("网格（网格单元）", "Grid (unit)"), coerce=int)
     title = StringField(
         L("纠纷简述", "Summary"), validators=[DataRequired(REQUIRED), Length(max=200)]
@@ -73,19 +73,19 @@ class ReportForm(FlaskForm):
     idempotency_key = HiddenField()
 
 
-class StepForm(FlaskForm):
+class StepForm(PortalForm):
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(L("意见", "Comment"), validators=[Length(max=4000)])
 
 
-class ReferForm(FlaskForm):
+class ReferForm(PortalForm):
     risk_level = SelectField(
         L("研判风险等级", "Risk as analysed"), choices=_choices(service.RISK_LABELS)
     )
     comment = TextAreaField(L("研判意见", "Analysis"), validators=[Length(max=4000)])
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(PortalForm):
     outcome = SelectField(L("调解结果", "Outcome"), choices=_choices(service.OUTCOME_LABELS))
     referral = SelectField(
         L("调解不成的去向", "Referred to (if failed)"),
@@ -94,26 +94,26 @@ class OutcomeForm(FlaskForm):
     note = TextAreaField(L("结果说明", "Note"), validators=[Length(max=4000)])
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PortalForm):
     held_on = DateField(L("调解日期", "Date"), validators=[DataRequired(REQUIRED)])
     mediator = StringField(L("调解员", "Mediator"), validators=[Length(max=100)])
     attendees = StringField(L("参加人员", "Attendees"), validators=[Length(max=500)])
     notes = TextAreaField(L("调解情况", "Notes"), validators=[Length(max=4000)])
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(PortalForm):
     text = TextAreaField(L("协议内容", "Text"), validators=[Length(max=4000)])
     signed_on = DateField(L("签订日期", "Signed on"), validators=[DataRequired(REQUIRED)])
     scan = FileField(L("签字协议扫描件（PDF 或照片）", "Signed scan (PDF or photo)"))
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(PortalForm):
     visited_on = DateField(L("回访日期", "Visited on"), validators=[DataRequired(REQUIRED)])
     is_kept = BooleanField(L("协议正在履行", "The agreement is being kept"))
     note = TextAreaField(L("回访情况", "Note"), validators=[Length(max=4000)])
 
 
-class PartyForm(FlaskForm):
+class PartyForm(PortalForm):
     role = SelectField(L("身份", "Role"), choices=_choices(service.PARTY_ROLE_LABELS))
     person_id = IntegerField(
         L("人口库编号（在人口库中时）", "Registry id"), validators=[Optional()]

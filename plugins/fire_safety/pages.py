@@ -29,6 +29,7 @@ from gridgov.sdk.portal import (
     EXTRA_ROWS,
     MAX_ROWS_SHOWN,
     grids_to_fill,
+    id_value,
     me,
     paginate,
     posted_values,
@@ -103,7 +104,7 @@ def _found(lookup: Any, *args: Any) -> Any:
 
 def _chosen_node() -> Node:
     """The node a page is about: ``?node=<id>`` if the user sees it, else their first root."""
-    node_id = request.args.get("node", type=int)
+    node_id = request.args.get("node", type=id_value)
     if node_id is not None:
         try:
             return caller.visible_node(db_session(), user_scope(), node_id)
@@ -193,7 +194,7 @@ def _fill(
     comes back with what was typed and each problem next to its field."""
     grids = grids_to_fill()
     sites = _sites([g.id for g in grids])
-    site_id = request.values.get("site_id", type=int)
+    site_id = request.values.get("site_id", type=id_value)
     shown: dict[str, Any] = {"values": {}, "errors": {}, "message": None, "node_id": None}
 
     def page(status: int) -> Any:
@@ -216,7 +217,7 @@ def _fill(
             shown.update(values={"place": picked.name}, node_id=picked.node_id)
         return page(200)
     values, errors = posted_values(definition)
-    shown.update(values=values, errors=errors, node_id=request.form.get("node_id", type=int))
+    shown.update(values=values, errors=errors, node_id=request.form.get("node_id", type=id_value))
     session = db_session()
     try:
         try:
@@ -281,7 +282,7 @@ def ledger() -> Any:
         node=node,
         grade=grade if grade in set(Grade) else None,
         state=state if state in figures.HAZARD_STATES else None,
-        site_id=request.args.get("site_id", type=int),
+        site_id=request.args.get("site_id", type=id_value),
         overdue=request.args.get("overdue") == "1",
     )
     query = hazards.ledger(scope, filters, today)

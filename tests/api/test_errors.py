@@ -50,9 +50,10 @@ def test_wrong_types_are_named_field_by_field(client, county, admin):
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ("page=0", "page", "页码须为不小于 1 的整数"),
+        ("page=0", "page", "页码须为 1 到 10000000 之间的整数"),
         ("page_size=0", "page_size", "每页条数须为 1 到 500 之间的整数"),
-        ("page=x", "page", "页码须为不小于 1 的整数"),
+        ("page=x", "page", "页码须为 1 到 10000000 之间的整数"),
+        ("page=9223372036854775808", "page", "页码须为 1 到 10000000 之间的整数"),
     ],
 )
 def test_bad_page_parameters_are_named(client, county, admin, query, field, message):

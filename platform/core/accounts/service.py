@@ -36,6 +36,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
+from gridgov.core.text import check_text
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -550,7 +551,7 @@ def _clean_username(username: str) -> str:
 
 
 def _clean_person_name(name: str) -> str:
-    name = (name or "").strip()
+    name = check_text((name or "").strip(), field="name", one_line=True)
     if not name or len(name) > 100:
         raise DomainError(_("姓名不能为空，最长 100 个字符"), field="name")
     return name

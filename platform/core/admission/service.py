@@ -35,6 +35,7 @@ from gridgov.core.i18n import _
 from gridgov.core.plugins.hookspecs import RequirementKind
 from gridgov.core.plugins.manager import PluginHost
 from gridgov.core.tenancy.service import clock_of
+from gridgov.core.text import check_text
 
 FILE_PURPOSE = "admission"
 # 两明确、三到位: the five items every application states, in the order of the documents.
@@ -348,7 +349,7 @@ def _check_state(admission: Admission, allowed: set[AdmissionState]) -> None:
 
 
 def _clean_text(value: str | None, field: str) -> str:
-    text = (value or "").strip()
+    text = check_text((value or "").strip(), field=field)
     if not text:
         label = FIVE_ITEM_LABELS.get(field)
         message = _("请填写%(item)s", item=label) if label else _("请填写此项")

@@ -16,7 +16,7 @@ from gridgov.core.db import Base, TenantScoped, utcnow
 class FileKind(StrEnum):
     """What an upload may be; each area says which kinds it accepts."""
 
-    IMAGE = "image"  # photos from a phone: JPEG, PNG, WebP, GIF
+    IMAGE = "image"  # photos from a phone: JPEG, PNG, WebP
     PDF = "pdf"  # scans of signed papers
     OFFICE = "office"  # Word and Excel documents, old and new, and their ODF twins
     SPREADSHEET = "spreadsheet"  # .xlsx only: what imports read

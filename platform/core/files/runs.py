@@ -10,6 +10,7 @@ committed rows, so the run must be committed before it is queued; a run refused 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import User
-from gridgov.core.db import current_tenant_id
+from gridgov.core.db import current_tenant_id, utcnow
 from gridgov.core.errors import NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileJob, RunStatus, StoredFile
+from gridgov.core.i18n import _
 from gridgov.core.jobs import enqueue, progress_of
+
+log = logging.getLogger(__name__)
 
 Run = TypeVar("Run", bound=FileJob)
 
@@ -39,6 +43,32 @@ def launch(session: Session, run: Run, job: Callable[..., Any]) -> Run:
     session.commit()
     session.refresh(run)
     return run
+
+
+# What a reader is told of a run whose job broke (the details are in the log, not for them).
+FAILED_MESSAGE = _("系统出错，这次没有完成。请重试；一再出现请联系本县管理员。")
+
+
+def guarded(session: Session, run: FileJob, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Do a job's ``work`` on ``run`` in a savepoint. If it raises, whatever it did is undone,
+    the error is logged and the run ends failed with ``FAILED_MESSAGE`` (on its ``error``, when
+    it keeps one): a reader never waits for a run that stays queued or running for ever."""
+    try:
+        with session.begin_nested():
+            return work()
+    except Exception:
+        log.exception("%s %s failed", type(run).__name__, getattr(run, "id", None))
+    run.status, run.finished_at = RunStatus.FAILED.value, utcnow()
+    if hasattr(run, "error"):
+        run.error = str(FAILED_MESSAGE)
+    return {"status": run.status}
+
+
+def failure(run: FileJob) -> str | None:
+    """Why the run failed, as its reader is told (None unless it failed)."""
+    if run.status != RunStatus.FAILED:
+        return None
+    return getattr(run, "error", None) or str(FAILED_MESSAGE)
 
 
 def visible_run(

@@ -16,16 +16,18 @@ import re
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import filetype
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridgov.core import runtime
 from gridgov.core.accounts.models import User
-from gridgov.core.db import current_tenant_id
+from gridgov.core.db import Base, current_tenant_id
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files.models import FileKind, StoredFile
 from gridgov.core.i18n import _
@@ -34,7 +36,7 @@ MiB = 1024 * 1024
 
 # The MIME types each kind admits, as filetype names them.
 KIND_TYPES: dict[FileKind, frozenset[str]] = {
-    FileKind.IMAGE: frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+    FileKind.IMAGE: frozenset({"image/jpeg", "image/png", "image/webp"}),
     FileKind.PDF: frozenset({"application/pdf"}),
     FileKind.OFFICE: frozenset(
         {
@@ -52,13 +54,14 @@ KIND_TYPES: dict[FileKind, frozenset[str]] = {
 }
 
 KIND_LABELS = {
-    FileKind.IMAGE: _("图片（JPEG、PNG、WebP、GIF）"),
+    FileKind.IMAGE: _("图片（JPEG、PNG、WebP）"),
     FileKind.PDF: _("PDF 文件"),
     FileKind.OFFICE: _("Word 或 Excel 文档"),
     FileKind.SPREADSHEET: _("Excel 表格（.xlsx）"),
 }
 
 # A phone photo is a few MB and a scan some more; a county's spreadsheet of 1M people is ~80 MB.
+# The request limit (MAX_CONTENT_LENGTH, config.py) must let the largest of them through.
 DEFAULT_MAX_BYTES: dict[FileKind, int] = {
     FileKind.IMAGE: 10 * MiB,
     FileKind.PDF: 20 * MiB,
@@ -88,21 +91,30 @@ def store_file(
     field: str = "file",
 ) -> StoredFile:
     """Check an upload and store it for the current tenant; DomainError on ``field`` when its
-    content is none of ``kinds``, it is empty, or it is larger than ``max_bytes`` (default: the
-    largest allowed for those kinds)."""
+    content is none of ``kinds``, it is empty, or it is larger than the limit of the kind its
+    content is (a photo — JPEG, PNG or WebP — 10 MB, a PDF or Office document 20 MB, a
+    spreadsheet to import 200 MB; whatever else the field accepts) or than ``max_bytes``.
+    An upload nothing refers to (no foreign key to ``stored_files``) is deleted after
+    ``GRIDGOV_KEEP_UNATTACHED_HOURS`` by ``gridgov files prune``: keep the id in a column with
+    a foreign key to ``stored_files.id``."""
     tenant_id = current_tenant_id(session)
     if tenant_id is None:
         raise RuntimeError("store_file needs a tenant set on the session")
-    allowed = frozenset().union(*(KIND_TYPES[kind] for kind in kinds))
-    limit = max_bytes if max_bytes is not None else max(DEFAULT_MAX_BYTES[k] for k in kinds)
     stream = _as_stream(data)
     head = stream.read(SNIFF_BYTES)
     if not head:
         raise DomainError(_("文件是空的"), field=field)
     guessed = filetype.guess(head)
-    if guessed is None or guessed.mime not in allowed:
+    found = [k for k in kinds if guessed is not None and guessed.mime in KIND_TYPES[k]]
+    if guessed is None or not found:
         accepted = "、".join(str(KIND_LABELS[kind]) for kind in kinds)
         raise DomainError(_("文件类型不对，只能上传：%(kinds)s", kinds=accepted), field=field)
+    # By what the content is, not by the most the field accepts: a field taking photos and
+    # spreadsheets still takes no 50 MB photo. A type of two kinds (an .xlsx is an Office
+    # document and a spreadsheet) gets the stricter limit.
+    limit = min(DEFAULT_MAX_BYTES[k] for k in found)
+    if max_bytes is not None:
+        limit = min(limit, max_bytes)
     folder = files_dir() / str(tenant_id)
     folder.mkdir(parents=True, exist_ok=True)
     digest, size, written = _write(folder, head, stream, limit)
@@ -238,3 +250,96 @@ def _write(folder: Path, head: bytes, stream: BinaryIO, limit: int) -> tuple[str
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise
+
+
+# --- uploads never attached -----------------------------------------------------------------
+
+# An area keeping file ids where no foreign key sees them (a form's values, in JSON): given
+# candidates, it answers the ids of those it refers to.
+Holder = Callable[[Session, Sequence[StoredFile]], Collection[int]]
+
+BATCH = 500
+
+
+def delete_unattached(session: Session, before: dt.datetime, holders: Sequence[Holder] = ()) -> int:
+    """Delete the current county's uploads made before ``before`` that nothing refers to: no
+    foreign key of any table (the core's and the modules') names them and none of ``holders``
+    keeps them — a photo uploaded for a report that was never sent, say. Bytes in the county's
+    folder without a row (an upload whose request failed) go too. How many files went.
+
+    A file attached meanwhile is kept: its row cannot be deleted while a row refers to it."""
+    # One query finds them all (few, normally): the anti-joins scan each holding table once.
+    found = list(
+        session.scalars(
+            select(StoredFile.id)
+            .where(StoredFile.created_at < before, *_unreferenced())
+            .order_by(StoredFile.id)
+        )
+    )
+    deleted = 0
+    for start in range(0, len(found), BATCH):
+        ids = found[start : start + BATCH]
+        batch = list(session.scalars(select(StoredFile).where(StoredFile.id.in_(ids))))
+        held = {file_id for holder in holders for file_id in holder(session, batch)}
+        for stored in batch:
+            if stored.id not in held and _delete_row(session, stored):
+                file_path(stored).unlink(missing_ok=True)
+                deleted += 1
+    return deleted + _delete_stray_bytes(session, before)
+
+
+def _unreferenced() -> list[ColumnElement[bool]]:
+    """No foreign key to stored_files names the file: every such column of every table known
+    to the models (the modules' tables too, once they are loaded)."""
+    target = StoredFile.__table__.c.id
+    return [
+        ~exists().where(key.parent == StoredFile.id)
+        for table in Base.metadata.tables.values()
+        for key in table.foreign_keys
+        if key.column is target
+    ]
+
+
+def _delete_row(session: Session, stored: StoredFile) -> bool:
+    try:
+        with session.begin_nested():
+            session.delete(stored)
+    except IntegrityError:  # attached a moment ago
+        return False
+    return True
+
+
+def _delete_stray_bytes(session: Session, before: dt.datetime) -> int:
+    """Delete files in the current county's folder older than ``before`` that no row names."""
+    tenant_id = current_tenant_id(session)
+    folder = files_dir() / str(tenant_id)
+    deleted = 0
+    for chunk in _chunks(_older_files(folder, before.timestamp()), BATCH):
+        keys = {str(path.relative_to(files_dir())): path for path in chunk}
+        known = set(
+            session.scalars(select(StoredFile.storage_key).where(StoredFile.storage_key.in_(keys)))
+        )
+        for key, path in keys.items():
+            if key not in known:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
+
+
+def _older_files(folder: Path, before: float) -> Iterator[Path]:
+    if not folder.is_dir():
+        return
+    for entry in os.scandir(folder):
+        if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+            yield Path(entry.path)
+
+
+def _chunks(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
+    chunk: list[Path] = []
+    for path in paths:
+        chunk.append(path)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

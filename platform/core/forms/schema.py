@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from gridgov.core.forms.definitions import CHOICE_TYPES, Field, FieldType, FormDefinition
 from gridgov.core.i18n import _
+from gridgov.core.text import MAX_ID, bad_character
 
 EMPTY = (None, "", [])
 
@@ -74,13 +75,19 @@ def _is_shown(schema: ma.Schema, f: Field, raw: dict[str, Any]) -> bool:
     return value == f.show_if.value
 
 
+def _checked_text(value: str) -> None:
+    problem = bad_character(value)
+    if problem is not None:
+        raise ma.ValidationError(problem)
+
+
 def marshmallow_field(f: Field) -> fields.Field:
     """The marshmallow field checking values of ``f``, with Chinese messages."""
     kind = FieldType(f.type)
     not_null = {"null": str(_("不能为空"))}
     if kind in (FieldType.TEXT, FieldType.TEXTAREA):
         return fields.String(
-            validate=_length(f) or validate.Length(max=10000),
+            validate=[_length(f) or validate.Length(max=10000), _checked_text],
             error_messages={**not_null, "invalid": str(_("必须是文本"))},
         )
     if kind == FieldType.INTEGER:
@@ -112,7 +119,7 @@ def marshmallow_field(f: Field) -> fields.Field:
     if kind in (FieldType.PHOTO, FieldType.FILE):
         return fields.Integer(
             strict=True,
-            validate=validate.Range(min=1, error=str(_("不是已上传的文件"))),
+            validate=validate.Range(min=1, max=MAX_ID, error=str(_("不是已上传的文件"))),
             error_messages={**not_null, "invalid": str(_("必须是已上传文件的编号"))},
         )
     rows = fields.Nested(_schema_class(f.name, f.fields))

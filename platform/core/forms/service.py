@@ -3,6 +3,7 @@ version of the form they were made with, count them for assessment."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import marshmallow as ma
@@ -25,6 +26,7 @@ from gridgov.core.i18n import _
 from gridgov.core.tenancy.county_time import Period
 
 FILE_PURPOSE = "form"
+BATCH = 1000
 FILE_KINDS = {
     FieldType.PHOTO: {FileKind.IMAGE},
     FieldType.FILE: {FileKind.PDF, FileKind.OFFICE},
@@ -123,6 +125,27 @@ def _check_own_upload(session: Session, actor: User, file_id: int) -> None:
         stored = None
     if stored is None or stored.purpose != FILE_PURPOSE or stored.created_by_id != actor.id:
         raise FormInvalid({"_files": [str(_("文件 %(id)s 不存在或不是您上传的", id=file_id))]})
+
+
+def uploads_in_use(session: Session, candidates: Sequence[StoredFile]) -> set[int]:
+    """Which of ``candidates`` a submission refers to (a form keeps its files' ids among its
+    values, where no foreign key sees them): a ``files.Holder`` for ``delete_unattached``.
+    Only the uploaders' own submissions can name an upload (``submit_form`` checks it)."""
+    wanted = {f.id: f for f in candidates if f.purpose == FILE_PURPOSE and f.created_by_id}
+    if not wanted:
+        return set()
+    query = select(FormSubmission).where(
+        FormSubmission.submitted_by_id.in_({f.created_by_id for f in wanted.values()}),
+        FormSubmission.submitted_at >= min(f.created_at for f in wanted.values()),
+    )
+    definitions: dict[int, FormDefinition] = {}
+    found: set[int] = set()
+    for submission in session.scalars(query.execution_options(yield_per=BATCH)):
+        definition = definitions.get(submission.form_version_id)
+        if definition is None:
+            definition = definitions[submission.form_version_id] = definition_of(submission)
+        found.update(i for i in file_ids(definition, submission.data) if i in wanted)
+    return found
 
 
 def get_submission(session: Session, submission_id: int) -> FormSubmission:

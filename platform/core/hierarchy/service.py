@@ -25,6 +25,7 @@ from gridgov.core.hierarchy.geo import validate_boundary
 from gridgov.core.hierarchy.models import Assignment, Node, NodeChange, NodeLineage, NodeVersion
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.text import check_text
 
 # --- reading ---------------------------------------------------------------------------------
 
@@ -271,7 +272,7 @@ def move_node(session: Session, actor: Actor, node: Node, new_parent: Node) -> N
     if new_parent.is_retired:
         raise DomainError(_("目标上级节点已撤销"), field="parent_id")
     if new_parent.path.startswith(node.path):
-        raise DomainError(_("不能把节点移到它自己或它的下级之下"), field="parent_id")
+        raise DomainError(_("不能把节点移到它自己或它的下级之下：节点树会成环"), field="parent_id")
     if new_parent.level != node.level - 1:
         raise DomainError(_("新的上级必须比本节点高一级"), field="parent_id")
     if new_parent.id == node.parent_id:
@@ -470,7 +471,7 @@ def _ensure_code_free(session: Session, code: str) -> None:
 
 def clean_code(code: str) -> str:
     """A code as the county's registers keep it (nodes, departments …); DomainError on "code"."""
-    code = (code or "").strip()
+    code = check_text((code or "").strip(), field="code", one_line=True)
     if not code:
         raise DomainError(_("编码不能为空"), field="code")
     if len(code) > 64 or any(c.isspace() or c == "/" for c in code):
@@ -480,7 +481,7 @@ def clean_code(code: str) -> str:
 
 def clean_name(name: str) -> str:
     """A name of something the county sets up; DomainError on "name"."""
-    name = (name or "").strip()
+    name = check_text((name or "").strip(), field="name", one_line=True)
     if not name:
         raise DomainError(_("名称不能为空"), field="name")
     if len(name) > 200:

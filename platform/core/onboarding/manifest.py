@@ -91,7 +91,9 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.scalarbool import ScalarBoolean
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -358,21 +360,84 @@ class ManifestSchema(_StrictSchema):
 # --- reading a file --------------------------------------------------------------------------
 
 
+# A county of 10,000 grids with their boundaries is a few MB; the largest demo is 60 kB.
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+# Levels (at most 5) nest as nodes → children → …, a boundary's coordinates a few more.
+MAX_DEPTH = 40
+
+
 def load_manifest(path: str | Path) -> Manifest:
     """Read and check the manifest file at ``path``; raises ManifestError."""
     path = Path(path)
     source = str(path)
     try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(source, [_too_large()])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(source, [Problem(None, "", str(exc))]) from exc
     return parse_manifest(text, source=source)
 
 
+def _too_large() -> Problem:
+    mb = MAX_MANIFEST_BYTES // (1024 * 1024)
+    return Problem(None, "", str(_("清单文件过大（最大 %(mb)d MB）", mb=mb)))
+
+
+class _Refused(Exception):
+    """What ``_ManifestComposer`` refuses, at a line of the file."""
+
+    def __init__(self, line: int, message: object) -> None:
+        super().__init__(str(message))
+        self.problem = Problem(line, "", str(message))
+
+
+class _ManifestComposer(Composer):
+    """ruamel's composer refusing, as it reads, what YAML allows but a manifest never needs:
+    aliases (``*name``: a few lines of them expand to billions of nodes — the "billion laughs"
+    — and one inside its own anchor makes the node tree a cycle) and nesting deeper than a
+    manifest's (a bomb of brackets). In the one pass that builds the document."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader=loader)
+        self.open_anchors: list[str | None] = []  # of the collections being composed
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, AliasEvent):
+            if event.anchor in self.open_anchors:
+                message = _(
+                    "节点树中有循环：别名 *%(name)s 指向包含它自己的 &%(name)s，"
+                    "一个节点不能是它自己的下级",
+                    name=event.anchor,
+                )
+            else:
+                message = _(
+                    "清单不能使用 YAML 别名（*%(name)s）：请把内容照写出来", name=event.anchor
+                )
+            raise _Refused(line, message)
+        if not isinstance(event, CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.open_anchors.append(event.anchor)
+        if len(self.open_anchors) > MAX_DEPTH:
+            raise _Refused(line, _("嵌套超过 %(n)d 层，不是有效的清单", n=MAX_DEPTH))
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.open_anchors.pop()
+
+
 def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
     """Parse and check manifest ``text``; raises ManifestError listing every problem by line."""
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise ManifestError(source, [_too_large()])
+    reader = YAML(typ="rt")
+    reader.Composer = _ManifestComposer
     try:
-        document = YAML(typ="rt").load(text)
+        document = reader.load(text)
+    except _Refused as refused:
+        raise ManifestError(source, [refused.problem]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(p) for p in (exc.context, exc.problem) if p)
@@ -510,11 +575,17 @@ def _check(manifest: Manifest) -> list[Problem]:
     nodes: dict[str, NodeSpec] = {}
     for spec in manifest.iter_nodes():
         if spec.code in nodes:
-            first = manifest.line_of((*nodes[spec.code].path, "code"))
-            add(
-                (*spec.path, "code"),
-                _("编码 %(c)s 重复（第 %(l)s 行已用过）", c=spec.code, l=first),
-            )
+            earlier = nodes[spec.code].path
+            first = manifest.line_of((*earlier, "code"))
+            if spec.path[: len(earlier)] == earlier:  # listed again under itself
+                message = _(
+                    "节点树中有循环：编码 %(c)s 出现在它自己（第 %(l)s 行）的下级中",
+                    c=spec.code,
+                    l=first,
+                )
+            else:
+                message = _("编码 %(c)s 重复（第 %(l)s 行已用过）", c=spec.code, l=first)
+            add((*spec.path, "code"), message)
         else:
             nodes[spec.code] = spec
         if any(c.isspace() or c == "/" for c in spec.code):

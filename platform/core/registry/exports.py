@@ -157,18 +157,22 @@ def run_export(session: Session, run_id: int) -> dict[str, Any]:
         run.status, run.finished_at = RunStatus.FAILED.value, utcnow()
         return {"status": run.status}
     run.status = RunStatus.RUNNING.value
-    query = registry.people_query(scope_of(session, actor), **run.filters)
-    data, run.count = _export(session, actor, query, run.reason, report_progress)
-    stored = files.store_file(
-        session,
-        actor,
-        name=f"people-{run.id}.xlsx",
-        data=data,
-        kinds={FileKind.SPREADSHEET},
-        purpose=EXPORT_PURPOSE,
-    )
-    run.file_id, run.status, run.finished_at = stored.id, RunStatus.DONE.value, utcnow()
-    return {"status": run.status, "count": run.count}
+
+    def build() -> dict[str, Any]:
+        query = registry.people_query(scope_of(session, actor), **run.filters)
+        data, run.count = _export(session, actor, query, run.reason, report_progress)
+        stored = files.store_file(
+            session,
+            actor,
+            name=f"people-{run.id}.xlsx",
+            data=data,
+            kinds={FileKind.SPREADSHEET},
+            purpose=EXPORT_PURPOSE,
+        )
+        run.file_id, run.status, run.finished_at = stored.id, RunStatus.DONE.value, utcnow()
+        return {"status": run.status, "count": run.count}
+
+    return runs.guarded(session, run, build)
 
 
 def export_runs(session: Session, actor: User) -> list[ExportRun]:

@@ -67,6 +67,7 @@ from gridgov.core.registry.spreadsheet import (
 )
 from gridgov.core.registry.tags import TagDefinition, tag_catalogue
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.text import bad_character
 
 BATCH = 20000
 KINDS: dict[str, tuple[Column, ...]] = {
@@ -321,7 +322,7 @@ class _Importer:
             if len(values) < width:
                 values.extend([None] * (width - len(values)))  # trailing empty cells
             values.append(None)  # what a column the sheet lacks reads (index -1)
-            errors: list[RowError] = []
+            errors = self._bad_characters(number, values)
             clean = getattr(self, f"_check_{'people' if kind == 'households' else kind}")(
                 number, values, errors
             )
@@ -336,6 +337,16 @@ class _Importer:
                     self._seal(clean)
                 good.append(clean)
         return good
+
+    def _bad_characters(self, number: int, values: list[Any]) -> list[RowError]:
+        # A cell with NUL or a control character would fail the insert of its whole batch (or
+        # every later export listing it): the row is rejected, the column named.
+        return [
+            RowError(number, self.headers[key], problem)
+            for key in self.headers
+            if isinstance(value := values[self.index[key]], str)
+            and (problem := bad_character(value)) is not None
+        ]
 
     def _seal(self, clean: dict[str, Any]) -> None:
         # Encrypted and hashed here, in the checking thread, to keep the writer's thread free
@@ -955,41 +966,48 @@ def run_import(session: Session, run_id: int) -> dict[str, Any]:
     tenant = session.get(Tenant, run.tenant_id)
     scope = scope_of(session, actor) if actor is not None else Scope(everything=True)
     run.status = RunStatus.RUNNING.value
-    try:
-        with files.open_file(files.get_file(session, run.file_id)) as source:
-            report = import_file(
-                session,
-                tenant,
-                actor,
-                scope,
-                run.kind,
-                source,
-                dry_run=run.is_dry_run,
-                strict=run.is_strict,
-                mapping=run.mapping,
-                progress=report_progress,
+
+    def work() -> dict[str, Any]:
+        try:
+            with files.open_file(files.get_file(session, run.file_id)) as source:
+                report = import_file(
+                    session,
+                    tenant,
+                    actor,
+                    scope,
+                    run.kind,
+                    source,
+                    dry_run=run.is_dry_run,
+                    strict=run.is_strict,
+                    mapping=run.mapping,
+                    progress=report_progress,
+                )
+        except DomainError as error:
+            run.status, run.error, run.finished_at = (
+                RunStatus.FAILED.value,
+                str(error.message),
+                utcnow(),
             )
-    except DomainError as error:
-        run.status, run.error, run.finished_at = (
-            RunStatus.FAILED.value,
-            str(error.message),
-            utcnow(),
-        )
+            _discard_upload(session, run)
+            return {"status": run.status, "error": run.error}
         _discard_upload(session, run)
-        return {"status": run.status, "error": run.error}
-    _discard_upload(session, run)
-    if report.rejected:
-        rejected = files.store_file(
-            session,
-            actor,
-            name=f"rejected-{run.id}.xlsx",
-            data=rejected_workbook(report),
-            kinds={FileKind.SPREADSHEET},
-            purpose=REJECTED_PURPOSE,
-        )
-        run.rejected_file_id = rejected.id
-    run.report, run.status, run.finished_at = report.as_dict(), RunStatus.DONE.value, utcnow()
-    return {"status": run.status, **run.report}
+        if report.rejected:
+            rejected = files.store_file(
+                session,
+                actor,
+                name=f"rejected-{run.id}.xlsx",
+                data=rejected_workbook(report),
+                kinds={FileKind.SPREADSHEET},
+                purpose=REJECTED_PURPOSE,
+            )
+            run.rejected_file_id = rejected.id
+        run.report, run.status, run.finished_at = report.as_dict(), RunStatus.DONE.value, utcnow()
+        return {"status": run.status, **run.report}
+
+    outcome = runs.guarded(session, run, work)
+    if run.status == RunStatus.FAILED and run.file_id is not None:
+        _discard_upload(session, run)  # the job broke: the upload goes all the same
+    return outcome
 
 
 def _discard_upload(session: Session, run: ImportRun) -> None:

@@ -45,6 +45,7 @@ from gridgov.core.registry.models import (
 )
 from gridgov.core.registry.tags import TagDefinition, TagSubject, tag_catalogue, visit_interval
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.text import check_text
 
 # Fields of a person a change may set, and how their history shows them.
 PERSON_FIELDS = (
@@ -63,9 +64,10 @@ PERSON_FIELDS = (
 # --- values ----------------------------------------------------------------------------------
 
 
-def clean_text(value: Any, *, field: str, limit: int) -> str:
-    """A required text: trimmed, 1–``limit`` characters."""
-    text = str(value or "").strip()
+def clean_text(value: Any, *, field: str, limit: int, one_line: bool = False) -> str:
+    """A required text: trimmed, 1–``limit`` characters, no control characters (and no line
+    breaks when ``one_line``)."""
+    text = check_text(str(value or "").strip(), field=field, one_line=one_line)
     if not text:
         raise DomainError(_("不能为空"), field=field)
     if len(text) > limit:
@@ -75,7 +77,7 @@ def clean_text(value: Any, *, field: str, limit: int) -> str:
 
 def clean_name(value: Any, *, field: str = "name") -> str:
     """A person's or place's name: trimmed, 1–100 characters."""
-    return clean_text(value, field=field, limit=100)
+    return clean_text(value, field=field, limit=100, one_line=True)
 
 
 def clean_choice(value: Any, choices: type[Any], *, field: str) -> str:

@@ -15,6 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
+from gridgov.core.text import without_control_characters
 
 
 @dataclass(frozen=True)
@@ -159,15 +160,20 @@ def write_workbook(headers: Sequence[str], rows: Iterable[Sequence[Any]], title:
     sheet = book.create_sheet(title)
     sheet.append(list(headers))
     for row in rows:
-        sheet.append([_safe_cell(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _safe_cell(value: Any) -> Any:
-    # A text starting with = + - @ would run as a formula when a clerk opens the file (CSV/
-    # formula injection): such values get a leading apostrophe, so they stay text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+def safe_cell(value: Any) -> Any:
+    """A value as a cell may hold it. A text starting with = + - @ would run as a formula when
+    a clerk opens the file (CSV/formula injection): it gets a leading apostrophe, so it stays
+    text. Control characters (stored before they were refused) are left out: openpyxl refuses
+    them, and one such name would fail every export listing it."""
+    if not isinstance(value, str):
+        return value
+    value = without_control_characters(value)
+    if value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value

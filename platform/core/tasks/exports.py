@@ -24,6 +24,7 @@ from gridgov.core.files.models import FileKind, RunStatus
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.jobs import job, report_progress
+from gridgov.core.registry.spreadsheet import safe_cell
 from gridgov.core.tasks import dashboard as dashboards
 from gridgov.core.tasks import reading
 from gridgov.core.tasks.models import Card, Task, TaskExport
@@ -130,7 +131,7 @@ def _workbook(session: Session, export: TaskExport) -> tuple[bytes, int]:
     for batch in session.scalars(query.execution_options(yield_per=BATCH)).partitions():
         _learn_names(session, names, batch)
         for task in batch:
-            sheet.append(_row(task, names, labels, clock))
+            sheet.append([safe_cell(v) for v in _row(task, names, labels, clock)])
         done += len(batch)
         report_progress(done, total)
     out = io.BytesIO()

@@ -20,6 +20,7 @@ from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind, StoredFile
+from gridgov.core.hierarchy.geo import check_coordinates
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.registry import access as registry_access
@@ -32,6 +33,7 @@ from gridgov.core.tasks.steps import announce, check_module_open, log_step, snap
 from gridgov.core.tasks.workflow import DEFAULT_TYPE, REPORT_ACTION, TaskType
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
+from gridgov.core.text import check_text
 
 LINK_KINDS = ("person", "dwelling", "site")
 # Tracking codes: no 0/O, 1/I/L, so a resident can read one out over the phone.
@@ -312,17 +314,14 @@ def _check_report(tenant: Tenant, task_type: TaskType, node: Node, report: Repor
         raise DomainError(_("未知的处置类型：%(t)s", t=report.track), field="track")
     if report.source not in {s.value for s in Source}:
         raise DomainError(_("未知的事件来源：%(s)s", s=report.source), field="source")
-    title = report.title.strip()
+    title = check_text(report.title.strip(), field="title", one_line=True)
     if not title or len(title) > 200:
         raise DomainError(_("标题不能为空，最长 200 个字符"), field="title")
+    check_text(report.description, field="description")
+    check_text(report.location_text, field="location_text")
     if report.priority not in (1, 2, 3):
         raise DomainError(_("优先级须为 1（高）、2（中）或 3（低）"), field="priority")
-    if (report.latitude is None) != (report.longitude is None):
-        raise DomainError(_("经度和纬度须同时填写"), field="latitude")
-    if report.latitude is not None and not (
-        -90 <= report.latitude <= 90 and -180 <= report.longitude <= 180  # type: ignore[operator]
-    ):
-        raise DomainError(_("经纬度超出范围"), field="latitude")
+    check_coordinates(report.latitude, report.longitude)
     if report.deadline is not None and report.deadline <= utcnow() and not report.late_entry:
         raise DomainError(_("期限已过：请填写将来的时间，或不填"), field="deadline")
     for kind, _ref in report.links:

@@ -27,6 +27,7 @@ from gridgov.core.tasks.steps import announce, check_module_open, log_step, snap
 from gridgov.core.tasks.supervision import end_supervision
 from gridgov.core.tasks.workflow import Effect, Reach, TaskType, TransitionRule
 from gridgov.core.tenancy.service import current_tenant
+from gridgov.core.text import check_text
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def _apply(
 ) -> Task:
     """Carry out ``rule`` on ``task`` (already checked); ``actor`` None is a resident or, with
     ``actor_name``, the system."""
-    comment = (move.comment or "").strip()
+    comment = check_text((move.comment or "").strip(), field="comment")
     if rule.needs_comment and not comment:
         raise DomainError(_("请填写办理意见"), field="comment")
     if rule.answers_resident and task.source == Source.RESIDENT.value and not comment:

@@ -11,6 +11,7 @@ from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.hierarchy.geo import check_coordinates
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks.models import Patrol, WorkerLog
@@ -31,8 +32,7 @@ def check_in(
     """Record a patrol (一日双巡) of ``user`` in ``node`` now."""
     if not scope.contains(node):
         raise NotFound(_("没有这个节点"), field="node_id")
-    if (latitude is None) != (longitude is None):
-        raise DomainError(_("经度和纬度须同时填写"), field="latitude")
+    check_coordinates(latitude, longitude)
     patrol = Patrol(
         user_id=user.id,
         node_id=node.id,

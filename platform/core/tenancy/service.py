@@ -18,6 +18,7 @@ from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, CountyClock, is_time_zone
 from gridgov.core.tenancy.models import Tenant
+from gridgov.core.text import check_text
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 # Slugs that would clash with platform URLs or read as something they are not.
@@ -118,7 +119,7 @@ def checked_zone(name: str) -> str:
 
 def clean_name(name: str) -> str:
     """A county's name stripped, or DomainError(field="name") if empty or too long."""
-    name = (name or "").strip()
+    name = check_text((name or "").strip(), field="name", one_line=True)
     if not name or len(name) > 200:
         raise DomainError(_("名称不能为空，最长 200 个字符"), field="name")
     return name
