@@ -28,7 +28,7 @@ from gridgov.core import runtime
 from gridgov.core.accounts import second_factor
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Operator, Role, User
-from gridgov.core.db import db_session, tenant_scope
+from gridgov.core.db import db_session, tenant_scope, utcnow
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.onboarding.manifest import (
@@ -120,6 +120,13 @@ def _tenant(session: Session, slug: str) -> Tenant:
     if tenant is None:
         raise _fail(f"没有标识为 {slug} 的租户 (no active tenant '{slug}')")
     return tenant
+
+
+def _user(session: Session, slug: str, username: str) -> User:
+    user = accounts.get_user_by_username(session, username)
+    if user is None:
+        raise _fail(f"no user '{username}' in {slug}")
+    return user
 
 
 def _read_password(password_stdin: bool, username: str) -> str:
@@ -298,9 +305,15 @@ tokens = AppGroup("tokens", help="API bearer tokens for scripts.")
     "scopes",
     multiple=True,
     help=f"Repeatable. User scopes: {', '.join(accounts.USER_SCOPES)}; operator scopes: "
-    f"{', '.join(accounts.OPERATOR_SCOPES)}. Default: all of them.",
+    f"{', '.join(accounts.OPERATOR_SCOPES)}. Default: the read scopes only.",
 )
-@click.option("--expires-days", type=click.IntRange(min=1), help="Default: never expires.")
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1, max=accounts.MAX_TOKEN_DAYS),
+    default=accounts.TOKEN_DAYS,
+    show_default=True,
+    help="Days until the token stops working.",
+)
 @click.option("--description", default="", help="What the token is for.")
 def create_token(
     slug: str | None,
@@ -312,7 +325,7 @@ def create_token(
 ) -> None:
     """Mint a token and print only the token on stdout (it is shown once)."""
     session = db_session()
-    expires_in = dt.timedelta(days=expires_days) if expires_days else None
+    expires_in = dt.timedelta(days=expires_days)
     scopes_list = [s for scope in scopes for s in scope.split()]
     if operator_name and not (slug or username):
         operator = session.scalar(select(Operator).where(Operator.username == operator_name))
@@ -321,13 +334,16 @@ def create_token(
         bad = sorted(set(scopes_list) - set(accounts.OPERATOR_SCOPES))
         if bad:
             raise _fail(f"unknown operator scope: {' '.join(bad)}")
-        token, record = accounts.create_operator_token(
-            session,
-            operator,
-            scopes=scopes_list or None,
-            description=description,
-            expires_in=expires_in,
-        )
+        try:
+            token, record = accounts.create_operator_token(
+                session,
+                operator,
+                scopes=scopes_list or None,
+                description=description,
+                expires_in=expires_in,
+            )
+        except DomainError as exc:
+            raise _fail(exc.message) from exc
     elif slug and username and not operator_name:
         tenant = _tenant(session, slug)
         with tenant_scope(session, tenant.id):
@@ -352,6 +368,49 @@ def create_token(
     expires = record.expires_at.isoformat(timespec="minutes") if record.expires_at else "never"
     click.echo(f"token {record.id}: scopes {record.scope}; expires {expires}", err=True)
     click.echo(token)
+
+
+@tokens.command("list")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.option("--user", "username", required=True, help="Whose tokens.")
+def list_tokens(slug: str, username: str) -> None:
+    """List a user's tokens (never the tokens themselves): id, state, scopes, expiry, last use."""
+    session = db_session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        user = _user(session, slug, username)
+        records = accounts.tokens_of(session, user)
+        now = utcnow()
+        if not records:
+            click.echo(f"{username} in {slug} has no tokens")
+        for record in records:
+            click.echo(
+                f"{record.id:>6}  {accounts.token_state(record, now):<8} "
+                f"expires {_minute(record.expires_at)}  last used {_minute(record.last_used_at)}"
+                f"  {record.scope}  {record.description}"
+            )
+
+
+@tokens.command("revoke")
+@click.option("--tenant", "slug", required=True, help="The county (tenant) slug.")
+@click.option("--user", "username", required=True, help="Whose token.")
+@click.argument("token_id", type=int)
+def revoke_token(slug: str, username: str, token_id: int) -> None:
+    """Revoke one of a user's tokens now (``tokens list`` gives the ids)."""
+    session = db_session()
+    tenant = _tenant(session, slug)
+    with tenant_scope(session, tenant.id):
+        try:
+            record = accounts.get_token(session, _user(session, slug, username), token_id)
+        except DomainError as exc:
+            raise _fail(exc.message) from exc
+        accounts.revoke_token(session, Console(), record)
+        session.commit()
+    click.echo(f"token {token_id} of {username} in {slug} revoked")
+
+
+def _minute(moment: dt.datetime | None) -> str:
+    return moment.isoformat(timespec="minutes") if moment else "-"
 
 
 # --- operators and users ---------------------------------------------------------------------
@@ -381,13 +440,6 @@ users = AppGroup(
     "users",
     help="County staff accounts; administrator accounts (三员分立) are managed only here.",
 )
-
-
-def _user(session: Session, slug: str, username: str) -> User:
-    user = accounts.get_user_by_username(session, username)
-    if user is None:
-        raise _fail(f"no user '{username}' in {slug}")
-    return user
 
 
 @users.command("create")

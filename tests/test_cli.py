@@ -204,9 +204,13 @@ def test_re_applying_keeps_what_the_county_changed_through_the_api(session, runn
     assert runner.invoke(args=["tenants", "apply", str(river)]).exit_code == 0
     tenant = in_tenant(session, "river")
     admin = accounts.get_user_by_username(session, "admin")
-    token, _record = accounts.create_token(session, None, tenant, admin)
+    token, _record = accounts.create_token(
+        session, None, tenant, admin, scopes=accounts.USER_SCOPES
+    )
     security = accounts.get_user_by_username(session, "sec")
-    accounts_token, _record = accounts.create_token(session, None, tenant, security)
+    accounts_token, _record = accounts.create_token(
+        session, None, tenant, security, scopes=accounts.USER_SCOPES
+    )
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     for_accounts = {"Authorization": f"Bearer {accounts_token}"}
@@ -303,6 +307,33 @@ def test_tokens_create_prints_only_a_token_that_authenticates(session, runner):
     assert dt.timedelta(days=29) < record.expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(30)
 
 
+def test_tokens_are_listed_and_revoked_from_the_command_line(session, runner):
+    county = build_county(session, "changshan")
+    session.commit()
+    minted = runner.invoke(args=mint_for(county.workers[0].username))
+    assert minted.exit_code == 0, minted.output
+    in_tenant(session, "changshan")
+    record = accounts.find_token(session, minted.stdout.strip())
+    assert dt.timedelta(days=89) < record.expires_at - dt.datetime.now(dt.UTC)  # 90 by default
+    listed = runner.invoke(
+        args=["tokens", "list", "--tenant", "changshan", "--user", county.workers[0].username]
+    )
+    assert listed.exit_code == 0 and f"{record.id:>6}  active" in listed.output
+    assert minted.stdout.strip() not in listed.output
+    revoked = runner.invoke(
+        args=[
+            "tokens", "revoke", "--tenant", "changshan",
+            "--user", county.workers[0].username, str(record.id),
+        ]
+    )  # fmt: skip
+    assert revoked.exit_code == 0, revoked.output
+    in_tenant(session, "changshan")
+    session.expire_all()
+    assert accounts.find_token(session, minted.stdout.strip()).revoked_at is not None
+    too_long = runner.invoke(args=[*mint_for(county.admin.username), "--expires-days", "400"])
+    assert too_long.exit_code == 2  # beyond MAX_TOKEN_DAYS
+
+
 def test_tokens_create_refuses_an_unknown_scope(session, runner):
     county = build_county(session, "changshan")
     result = runner.invoke(args=[*mint_for(county.admin.username), "--scope", "everything"])
@@ -328,7 +359,7 @@ def test_operator_created_from_stdin_gets_an_operator_token(session, runner):
     assert minted.exit_code == 0, minted.output
     record = accounts.find_operator_token(session, minted.stdout.strip())
     assert record.operator.username == "ops1"
-    assert record.scope == " ".join(accounts.OPERATOR_SCOPES)
+    assert record.scope == " ".join(accounts.DEFAULT_OPERATOR_SCOPES)  # read-only by default
 
 
 def test_operator_with_a_weak_password_is_refused(session, runner):

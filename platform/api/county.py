@@ -1,4 +1,4 @@
-"""The county the caller works in, and the caller themselves."""
+"""The county the caller works in, and the caller themselves with their API tokens."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from flask.views import MethodView
 
 from gridgov.api.access import current_caller
 from gridgov.api.blueprint import ApiBlueprint
-from gridgov.api.schemas import CountySchema, MeSchema
+from gridgov.api.schemas import CountySchema, MeSchema, TokenSchema
+from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import ApiToken
+from gridgov.core.db import db_session
 from gridgov.core.tenancy.models import Tenant
 from gridgov.web import current_tenant
 
@@ -41,3 +44,24 @@ class Me(MethodView):
             "county": current_tenant(),
             "scopes": sorted(caller.token_scopes),
         }
+
+
+@me_blp.route("/tokens")
+class MyTokens(MethodView):
+    @me_blp.requires(None)
+    @me_blp.response(200, TokenSchema(many=True))
+    def get(self) -> list[ApiToken]:
+        """The caller's tokens, newest first (revoked and expired ones too; never the token)"""
+        return accounts.tokens_of(db_session(), current_caller().user)
+
+
+@me_blp.route("/tokens/<int:token_id>")
+class MyToken(MethodView):
+    @me_blp.requires(None)
+    @me_blp.response(204)
+    def delete(self, token_id: int) -> None:
+        """Revoke one of the caller's tokens now (this one too: it stops working at once)"""
+        session, caller = db_session(), current_caller()
+        record = accounts.get_token(session, caller.user, token_id)
+        accounts.revoke_token(session, caller.user, record)
+        session.commit()

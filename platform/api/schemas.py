@@ -15,8 +15,10 @@ import marshmallow as ma
 from flask import g
 from marshmallow import fields, validate
 
+from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.service import role_label
+from gridgov.core.db import utcnow
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
@@ -360,6 +362,25 @@ class UserSchema(ApiSchema):
     )
     created_at = fields.DateTime(dump_only=True)
     assignments = fields.List(fields.Nested(AssignmentSchema), dump_only=True)
+
+
+class TokenSchema(ApiSchema):
+    """A token as it is kept: never the token itself (shown once, when it is made)."""
+
+    id = fields.Integer(dump_only=True)
+    scope = fields.String(dump_only=True, metadata={"description": "空格分隔的权限范围"})
+    description = fields.String(dump_only=True)
+    state = fields.Function(
+        lambda record: accounts.token_state(record, utcnow()),
+        dump_only=True,
+        metadata={"enum": ["active", "expired", "revoked"]},
+    )
+    created_at = fields.DateTime(dump_only=True)
+    expires_at = fields.DateTime(dump_only=True, allow_none=True)
+    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
+    last_used_at = fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "null：从未使用"}
+    )
 
 
 class UserCreateSchema(ApiSchema):

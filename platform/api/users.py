@@ -13,13 +13,14 @@ from gridgov.api.access import current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.schemas import (
     AssignmentsSchema,
+    TokenSchema,
     UserCreateSchema,
     UserListArgsSchema,
     UserSchema,
     UserUpdateSchema,
 )
 from gridgov.core.accounts import service as accounts
-from gridgov.core.accounts.models import User
+from gridgov.core.accounts.models import ApiToken, User
 from gridgov.core.db import db_session
 from gridgov.web import current_tenant
 
@@ -116,3 +117,28 @@ class UserAssignments(MethodView):
         accounts.set_assignments(session, caller.user, current_tenant(), user, nodes)
         session.commit()
         return user
+
+
+@blp.route("/<int:user_id>/tokens")
+class UserTokens(MethodView):
+    @blp.requires("users:read")
+    @blp.response(200, TokenSchema(many=True))
+    def get(self, user_id: int) -> list[ApiToken]:
+        """An account's API tokens (the security administrator; never the tokens themselves)"""
+        session, caller = db_session(), current_caller()
+        access.check_may_manage_users(caller)
+        return accounts.tokens_of(session, access.visible_user(session, caller, user_id))
+
+
+@blp.route("/<int:user_id>/tokens/<int:token_id>")
+class UserToken(MethodView):
+    @blp.requires("users:write")
+    @blp.response(204)
+    def delete(self, user_id: int, token_id: int) -> None:
+        """Revoke an account's token now (the security administrator, any account's: ending
+        access grants nothing)"""
+        session, caller = db_session(), current_caller()
+        access.check_may_manage_users(caller)
+        user = access.visible_user(session, caller, user_id)
+        accounts.revoke_token(session, caller.user, accounts.get_token(session, user, token_id))
+        session.commit()

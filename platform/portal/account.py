@@ -1,20 +1,22 @@
-"""The logged-in user's own account (我的账号): changing their password — which they must do
-first when someone else set it (an initial password, a reset) — and setting up the second
-factor, which administrators must do before any other page opens."""
+"""The logged-in user's own account (我的账号): their API tokens (listed, revoked), changing
+their password — which they must do first when someone else set it (an initial password, a
+reset) — and setting up the second factor, which administrators must do before any other
+page opens."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import segno
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from gridgov.core.accounts import second_factor as second_factor_rules
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
-from gridgov.core.db import db_session
+from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
 from gridgov.portal.forms import CodeForm, OwnPasswordForm, show_domain_error
@@ -25,6 +27,7 @@ from gridgov.web import current_tenant
 # the page language.
 OPEN_BEFORE_CHANGE = frozenset(
     {
+        "portal.account",
         "portal.change_password",
         "portal.second_factor",
         "portal.logout",
@@ -117,3 +120,33 @@ def second_factor() -> Any:
         ),
         status,
     )
+
+
+@bp.get("/account")
+@login_required
+def account() -> Any:
+    user = me()
+    return render_template(
+        "account/index.html",
+        tokens=accounts.tokens_of(db_session(), user),
+        token_state=lambda record: accounts.token_state(record, utcnow()),
+        second_factor_on=second_factor_rules.is_enrolled(user),
+        revoke=FlaskForm(formdata=None),
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_my_token(token_id: int) -> Any:
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    try:
+        record = accounts.get_token(session, me(), token_id)
+    except DomainError:
+        abort(404)
+    accounts.revoke_token(session, me(), record)
+    session.commit()
+    flash(_("令牌 %(id)d 已吊销，立即失效。", id=token_id), "success")
+    return redirect(url_for("portal.account"))

@@ -222,6 +222,24 @@ def reset_second_factor(user_id: int) -> Any:
     return redirect(url_for("portal.user", user_id=account.id))
 
 
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@roles_required(ACCOUNT_ROLES)
+def revoke_token(user_id: int, token_id: int) -> Any:
+    account = _get(user_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    try:
+        record = accounts.get_token(session, account, token_id)
+    except DomainError:
+        abort(404)
+    accounts.revoke_token(session, me(), record)
+    session.commit()
+    flash(_("令牌 %(id)d 已吊销，立即失效。", id=token_id), "success")
+    return redirect(url_for("portal.user", user_id=account.id))
+
+
 def _get(user_id: int) -> User:
     try:
         return accounts.get_user(db_session(), user_id)
@@ -274,6 +292,8 @@ def _user_page(account: User, **submitted: FlaskForm) -> str:
         locked=account.is_locked(utcnow()),
         manageable=access.may_manage_account(me(), account),
         second_factor_on=second_factor.is_enrolled(account),
+        tokens=accounts.tokens_of(db_session(), account),
+        token_state=lambda record: accounts.token_state(record, utcnow()),
         second_factor_required=second_factor.is_required(account),
         open_form=next(iter(submitted), None),
     )

@@ -47,7 +47,7 @@ def mint() -> Mint:
         session = db_session()
         with tenant_scope(session, county.tenant.id):
             token, _record = accounts.create_token(
-                session, None, county.tenant, user, scopes=scopes, **kwargs
+                session, None, county.tenant, user, scopes=scopes or accounts.USER_SCOPES, **kwargs
             )
         session.commit()
         return token
@@ -58,7 +58,9 @@ def mint() -> Mint:
 @pytest.fixture
 def operator_token(session: Session) -> str:
     operator = accounts.create_operator(session, username="ops", name="运维甲", password=PASSWORD)
-    token, _record = accounts.create_operator_token(session, operator)
+    token, _record = accounts.create_operator_token(
+        session, operator, scopes=accounts.OPERATOR_SCOPES
+    )
     session.commit()
     return token
 

@@ -47,6 +47,8 @@ EXPECTED_PATHS = {
     "/api/v1/tenants/{tenant_id}": {"get", "patch"},
     "/t/{slug}/api/v1/tenant": {"get"},
     "/t/{slug}/api/v1/me": {"get"},
+    "/t/{slug}/api/v1/me/tokens": {"get"},
+    "/t/{slug}/api/v1/me/tokens/{token_id}": {"delete"},
     "/t/{slug}/api/v1/nodes": {"get", "post"},
     "/t/{slug}/api/v1/nodes/{node_id}": {"get", "patch"},
     "/t/{slug}/api/v1/nodes/{node_id}/children": {"get"},
@@ -61,6 +63,8 @@ EXPECTED_PATHS = {
     "/t/{slug}/api/v1/users": {"get", "post"},
     "/t/{slug}/api/v1/users/{user_id}": {"get", "patch"},
     "/t/{slug}/api/v1/users/{user_id}/assignments": {"put"},
+    "/t/{slug}/api/v1/users/{user_id}/tokens": {"get"},
+    "/t/{slug}/api/v1/users/{user_id}/tokens/{token_id}": {"delete"},
     "/t/{slug}/api/v1/audit": {"get"},
     "/t/{slug}/api/v1/departments": {"get", "post"},
     "/t/{slug}/api/v1/departments/{department_id}": {"get", "patch"},
@@ -205,8 +209,9 @@ def test_every_operation_declares_its_bearer_scheme_and_scope(client):
             assert operation["security"] == [{expected: []}], (method, path)
             assert "401" in operation["responses"], (method, path)
             scope = operation["x-scope"]
-            if path.endswith(("/me", "/tenant")):
-                assert scope == "", path  # who am I, which county: any valid token
+            if path.endswith(("/me", "/tenant")) or "/me/tokens" in path:
+                # who am I, which county, my own tokens: any valid token
+                assert scope == "", path
             elif path.endswith("/unmask"):
                 assert scope == "registry:unmask", path  # revealing is a right of its own
             elif path.endswith(("/search", "/people/exports")):

@@ -33,7 +33,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     def build(session):
         county = build_county(session, "changshan", townships=2, communities=2, grids=5)
         for worker in county.workers:
-            token, _record = accounts.create_token(session, None, county.tenant, worker)
+            token, _record = accounts.create_token(
+                session, None, county.tenant, worker, scopes=accounts.USER_SCOPES
+            )
             tokens.append(token)
         return county
 

@@ -66,6 +66,13 @@ USER_SCOPES += ("tasks:read", "tasks:write", "tasks:intake")
 USER_SCOPES += ("rules:read", "rules:write")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 OPERATOR_SCOPES += ("plugins:read",)
+# Least privilege by default: a token asked for without scopes may only read (not unmask, not
+# take residents' reports in); anything more is asked for by name.
+DEFAULT_USER_SCOPES = tuple(s for s in USER_SCOPES if s.endswith(":read"))
+DEFAULT_OPERATOR_SCOPES = tuple(s for s in OPERATOR_SCOPES if s.endswith(":read"))
+# Every token expires: after TOKEN_DAYS unless asked otherwise, never later than MAX_TOKEN_DAYS.
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 366
 
 
 class LoginFailed(DomainError):
@@ -446,11 +453,13 @@ def create_token(
     expires_in: dt.timedelta | None = None,
 ) -> tuple[str, ApiToken]:
     """Mint a bearer token for ``user``; returns the token (shown once) and its stored record.
+    Without ``scopes`` it may only read (``DEFAULT_USER_SCOPES``); it expires after
+    ``expires_in`` (default ``TOKEN_DAYS``, at most ``MAX_TOKEN_DAYS``).
 
     The token string names its tenant, so a token presented at another tenant's URL is refused
     as 404 without ever being looked up there.
     """
-    scopes = list(scopes or USER_SCOPES)
+    scopes = list(scopes or DEFAULT_USER_SCOPES)
     bad = sorted(set(scopes) - set(USER_SCOPES))
     if bad:
         raise DomainError(_("未知的权限范围：%(s)s", s=" ".join(bad)), field="scope")
@@ -460,7 +469,7 @@ def create_token(
         token_hash=token_hash(token),
         scope=" ".join(scopes),
         description=description,
-        expires_at=utcnow() + expires_in if expires_in else None,
+        expires_at=utcnow() + _lifetime(expires_in),
     )
     session.add(record)
     session.flush()
@@ -483,18 +492,70 @@ def create_operator_token(
     description: str = "",
     expires_in: dt.timedelta | None = None,
 ) -> tuple[str, OperatorToken]:
-    """Mint a bearer token for the operator API."""
+    """Mint a bearer token for the operator API (read-only and expiring, as ``create_token``)."""
     token = f"ggo_{generate_token(43)}"
     record = OperatorToken(
         operator_id=operator.id,
         token_hash=token_hash(token),
-        scope=" ".join(scopes or OPERATOR_SCOPES),
+        scope=" ".join(scopes or DEFAULT_OPERATOR_SCOPES),
         description=description,
-        expires_at=utcnow() + expires_in if expires_in else None,
+        expires_at=utcnow() + _lifetime(expires_in),
     )
     session.add(record)
     session.flush()
     return token, record
+
+
+def _lifetime(expires_in: dt.timedelta | None) -> dt.timedelta:
+    lifetime = expires_in if expires_in is not None else dt.timedelta(days=TOKEN_DAYS)
+    if not dt.timedelta(0) < lifetime <= dt.timedelta(days=MAX_TOKEN_DAYS):
+        raise DomainError(
+            _("令牌有效期为 1 到 %(n)d 天", n=MAX_TOKEN_DAYS), field="expires_in_days"
+        )
+    return lifetime
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """``user``'s tokens, newest first, the revoked and expired ones too (for the record)."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def get_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """``user``'s token with this id, or NotFound (also for another user's)."""
+    record = session.get(ApiToken, token_id)
+    if record is None or record.user_id != user.id or record.tenant_id != user.tenant_id:
+        raise NotFound(_("没有这个令牌"))
+    return record
+
+
+def revoke_token(session: Session, actor: Actor, record: ApiToken) -> None:
+    """End a token now (it is kept, marked revoked). Revoking twice changes nothing."""
+    if record.revoked_at is not None:
+        return
+    record.revoked_at = utcnow()
+    audit.record(
+        session,
+        actor,
+        "token.revoke",
+        "user",
+        record.user_id,
+        before={"token_id": record.id, "scope": record.scope},
+    )
+
+
+def token_state(record: ApiToken | OperatorToken, now: dt.datetime) -> str:
+    """ "active", "expired" or "revoked"."""
+    if record.revoked_at is not None:
+        return "revoked"
+    if record.expires_at is not None and record.expires_at <= now:
+        return "expired"
+    return "active"
 
 
 def find_token(session: Session, token: str) -> ApiToken | None:

@@ -195,7 +195,7 @@ def test_token_names_its_tenant_and_only_its_hash_is_stored(session):
     assert accounts.token_tenant_slug(token) == county.tenant.slug
     assert token not in record.token_hash
     assert accounts.find_token(session, token) == record
-    assert set(record.scope.split()) == set(accounts.USER_SCOPES)
+    assert set(record.scope.split()) == set(accounts.DEFAULT_USER_SCOPES)
 
 
 def test_token_of_another_tenant_is_not_found_in_this_one(session):

@@ -29,7 +29,9 @@ def url(county, path):
 def mint(county, user):
     session = db_session()
     with tenant_scope(session, county.tenant.id):
-        token, _record = accounts.create_token(session, None, county.tenant, user)
+        token, _record = accounts.create_token(
+            session, None, county.tenant, user, scopes=accounts.USER_SCOPES
+        )
     session.commit()
     return bearer(token)
 

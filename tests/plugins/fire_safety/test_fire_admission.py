@@ -49,7 +49,9 @@ def test_before_admission_the_api_is_404(app, client, connection):
     with app.app_context():
         session = db_session()
         with tenant_scope(session, county.tenant.id):
-            minted, _record = accounts.create_token(session, None, county.tenant, county.admin)
+            minted, _record = accounts.create_token(
+                session, None, county.tenant, county.admin, scopes=accounts.USER_SCOPES
+            )
         session.commit()
     for path in ("/summary", "/hazards", "/patrols", "/ability-checks", "/announcements"):
         response = client.get(url(county, path), headers=bearer(minted))
@@ -143,7 +145,9 @@ def test_suspended_its_api_reads_and_refuses_writes(app, client, connection):
     with app.app_context():
         session = db_session()
         with tenant_scope(session, county.tenant.id):
-            minted, _record = accounts.create_token(session, None, county.tenant, county.admin)
+            minted, _record = accounts.create_token(
+                session, None, county.tenant, county.admin, scopes=accounts.USER_SCOPES
+            )
         session.commit()
     headers = bearer(minted)
     assert len(client.get(url(county, "/hazards"), headers=headers).get_json()) == 1

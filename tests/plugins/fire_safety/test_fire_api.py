@@ -37,7 +37,7 @@ def token(app, live):
             session = db_session()
             with tenant_scope(session, county.tenant.id):
                 minted, _record = accounts.create_token(
-                    session, None, county.tenant, user, scopes=scopes
+                    session, None, county.tenant, user, scopes=scopes or accounts.USER_SCOPES
                 )
             session.commit()
         return bearer(minted)
