@@ -62,6 +62,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "GRIDGOV_MAX_FAILED_LOGINS": int(get("GRIDGOV_MAX_FAILED_LOGINS", 5)),
         "GRIDGOV_LOCKOUT_MINUTES": int(get("GRIDGOV_LOCKOUT_MINUTES", 15)),
         "GRIDGOV_LOGIN_RATE_LIMIT": get("GRIDGOV_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Exact searches by a whole ID number or phone, per user (counted in the audit log, so
+        # across every worker): each one could confirm a guess at a masked value.
+        "GRIDGOV_EXACT_SEARCH_LIMITS": get(
+            "GRIDGOV_EXACT_SEARCH_LIMITS", "30 per hour; 100 per day"
+        ),
         "RATELIMIT_STORAGE_URI": get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # OpenAPI (flask-smorest): spec at /api/openapi.json, UI from vendored files

@@ -37,3 +37,9 @@ class Conflict(DomainError):
     """The operation clashes with what is stored (a duplicate code, a grid already taken)."""
 
     status = 409
+
+
+class TooManyRequests(DomainError):
+    """The caller did this too often for now; the message says how often it may."""
+
+    status = 429
