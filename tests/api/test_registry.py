@@ -99,6 +99,7 @@ def registry_bodies(county: County) -> dict[tuple[str, str], dict]:
     return {
         ("POST", "/people"): {"name": "越界", "grid_id": grid},
         ("POST", "/people/search"): {"q": "越界"},
+        ("POST", "/people/export"): {"q": "越界"},
         ("PATCH", "/people/<int:person_id>"): {"name": "越界"},
         ("POST", "/people/<int:person_id>/unmask"): {"field": "phone", "reason": "核实"},
         ("POST", "/people/<int:person_id>/tags"): {"tag": "disabled"},
