@@ -94,7 +94,11 @@ class PersonUpdateSchema(PersonFieldsSchema):
 
 
 class PeopleArgsSchema(QueryArgsSchema):
-    q = fields.String(metadata={"description": "姓名前缀，或完整的公民身份号码、电话（精确匹配）"})
+    q = fields.String(
+        metadata={
+            "description": "姓名前缀（公民身份号码、电话不放在网址里：用 POST /people/search）"
+        }
+    )
     grid_id = fields.Integer()
     tag = fields.String()
     dwelling_id = fields.Integer()

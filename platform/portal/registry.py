@@ -570,8 +570,10 @@ def dwelling_rental(dwelling_id: int) -> Any:
         number = personal_data.clean_id_number(
             form.landlord_id_number.data, field="landlord_id_number"
         )
-        # An exact search like any other: for the roles that need it, limited and audited.
+        # An exact search like any other: for the roles that need it, limited and audited, and
+        # kept in the audit log when it finds nobody (the refusal below rolls back the rest).
         landlord = session.scalars(registry.search_people(session, me(), scope, number)).first()
+        session.commit()
         if landlord is None:
             raise DomainError(_("没有登记这个人员，请先登记房东"), field="landlord_id_number")
         registry.create_rental(

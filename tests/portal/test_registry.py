@@ -386,6 +386,9 @@ def test_a_rental_is_registered_on_the_dwelling_page(app, client, county, mine):
     assert 'id="rental-landlord_id_number-error"' in unknown.get_data(as_text=True)
     created = post_form(client, page, action, {**data, "rental-renters": str(mine.person)})
     assert created.status_code == 302
+    # each lookup of the landlord is an exact search, the one that found nobody too
+    searches = [after for a, after in audit_actions(app, county) if a == "person.search_exact"]
+    assert [s["results"] for s in searches] == [0, 1]
     html = client.get(page).get_data(as_text=True)
     assert "2026-03-01" in html and "出租屋" in html
 
