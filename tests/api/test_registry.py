@@ -254,6 +254,7 @@ def test_exact_searches_past_the_limit_answer_429_in_the_apis_shape(
     assert refused.status_code == 429
     body = refused.get_json()
     assert (body["code"], body["status"]) == (429, "Too Many Requests")
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
     assert "60 分钟内最多 2 次" in body["message"]
     assert "60 分钟内最多 2 次" in body["errors"]["json"]["q"][0]
     export = client.post(url(county, "/people/export"), json=search, headers=token)

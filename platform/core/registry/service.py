@@ -11,6 +11,7 @@ number or phone is for the roles that need it, limited per user and audited.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -875,15 +876,17 @@ def check_exact_search(session: Session, actor: User) -> None:
     now = utcnow()
     for limit in parse_many(runtime.current().exact_search_limits):
         window = dt.timedelta(seconds=limit.get_expiry())
-        done = session.scalar(
-            select(func.count(AuditEvent.id)).where(
+        done, oldest = session.execute(
+            select(func.count(AuditEvent.id), func.min(AuditEvent.at)).where(
                 AuditEvent.action == EXACT_SEARCH,
                 AuditEvent.actor_type == actor.actor_type,
                 AuditEvent.actor_id == actor.id,
                 AuditEvent.at > now - window,
             )
-        )
+        ).one()
         if (done or 0) >= limit.amount:
+            # Free again once the oldest search of the window has left it.
+            wait = (oldest + window - now) if oldest is not None else window
             raise TooManyRequests(
                 _(
                     "按公民身份号码或电话查找太频繁：%(minutes)d 分钟内最多 %(n)d 次。"
@@ -892,6 +895,7 @@ def check_exact_search(session: Session, actor: User) -> None:
                     n=limit.amount,
                 ),
                 field="q",
+                retry_after=max(1, math.ceil(wait.total_seconds())),
             )
 
 

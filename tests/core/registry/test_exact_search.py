@@ -109,6 +109,7 @@ def test_exact_searches_are_limited_per_user_over_a_sliding_window(session, home
         with pytest.raises(TooManyRequests) as refused:
             search(session, worker, "13912345678")
         assert refused.value.status == 429
+        assert refused.value.retry_after == 20 * 60  # when 9:00 leaves the hour
         assert "60 分钟内最多 3 次" in str(refused.value.message)
         assert len(exact_events(session)) == 3  # the refused one found nothing and is not one
         search(session, other, id_number(1))  # another user has their own count
