@@ -178,6 +178,10 @@ def timed(action, repeat: int) -> list[float]:
 
 
 def searches(session, tenant, grids, worker, count: int, repeat: int = 200) -> None:
+    admin = accounts.create_user(
+        session, None, username="admin0", name="管理员", role=Role.COUNTY_ADMIN
+    )
+    session.commit()
     admin_scope = scope_of_everything()
     worker_scope = scope_of(session, worker)
     sample = [p for i, p in enumerate(people(min(count, 5000))) if i % 25 == 0]
@@ -185,14 +189,14 @@ def searches(session, tenant, grids, worker, count: int, repeat: int = 200) -> N
     def by_id(i: int) -> None:
         person = sample[i % len(sample)]
         found = session.scalars(
-            registry.search_people(session, admin_scope, person.id_number).limit(50)
+            registry.search_people(session, admin, admin_scope, person.id_number).limit(50)
         ).all()
         assert len(found) == 1
 
     def by_name(i: int) -> None:
         prefix = sample[i % len(sample)].name[:2]
         found = session.scalars(
-            registry.search_people(session, admin_scope, prefix).limit(50)
+            registry.search_people(session, admin, admin_scope, prefix).limit(50)
         ).all()
         assert found
 
@@ -202,15 +206,15 @@ def searches(session, tenant, grids, worker, count: int, repeat: int = 200) -> N
         masked = [
             (
                 p.name,
-                registry.masked_value(p, PersonalField.ID_NUMBER),
-                registry.masked_value(p, PersonalField.PHONE),
+                registry.masked_value(p, PersonalField.ID_NUMBER, worker.role),
+                registry.masked_value(p, PersonalField.PHONE, worker.role),
             )
             for p in listed
         ]
         assert len(masked) == 50
 
     for label, action in (
-        ("search by exact ID number", by_id),
+        ("search by exact ID number (checked against the limit, audited)", by_id),
         ("search by name prefix (first page of 50)", by_name),
         ("list a grid's people, masked (page of 50, grid worker scope)", grid_list),
     ):
@@ -232,6 +236,9 @@ def bench(database: str, owner_url: str, app_url: str, count: int, workdir: Path
             "DATABASE_URL": app_url,
             "MIGRATION_DATABASE_URL": owner_url,
             "INSTANCE_PATH": str(workdir),
+            # The search benchmark runs hundreds of exact searches as one user: each is still
+            # checked against the limit and audited, it only never reaches it.
+            "GRIDGOV_EXACT_SEARCH_LIMITS": "1000000 per hour",
         }
     )
     with app.app_context():

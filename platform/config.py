@@ -95,6 +95,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # Requests one API token may make (flask-limiter's notation; counted per token, in
         # Redis when REDIS_URL is set); past it the API answers 429 with Retry-After.
         "GRIDGOV_API_RATE_LIMIT": get("GRIDGOV_API_RATE_LIMIT", "600 per minute"),
+        # Exact searches by a whole ID number or phone, per user (counted in the audit log, so
+        # across every worker): each one could confirm a guess at a masked value.
+        "GRIDGOV_EXACT_SEARCH_LIMITS": get(
+            "GRIDGOV_EXACT_SEARCH_LIMITS", "30 per hour; 100 per day"
+        ),
         "RATELIMIT_STORAGE_URI": get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # OpenAPI (flask-smorest): spec at /api/openapi.json, UI from vendored files

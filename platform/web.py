@@ -47,6 +47,7 @@ class App(Flask):
             files_dir=Path(self.config["GRIDGOV_FILES_DIR"]),
             keep_exports_days=int(self.config["GRIDGOV_KEEP_EXPORTS_DAYS"]),
             data_key=self.config["GRIDGOV_DATA_KEY"],
+            exact_search_limits=self.config["GRIDGOV_EXACT_SEARCH_LIMITS"],
         )
 
     def app_context(self) -> AppContext:

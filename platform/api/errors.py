@@ -16,7 +16,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from gridgov.core.db import db_session
-from gridgov.core.errors import DomainError
+from gridgov.core.errors import DomainError, TooManyRequests
 from gridgov.core.i18n import _
 
 DEFAULT_MESSAGES = {
@@ -44,8 +44,9 @@ def is_api_request() -> bool:
     return bool(_API_PATH.match(request.path))
 
 
-def domain_error(error: DomainError) -> tuple[dict[str, Any], int]:
-    """Answer a service's refusal with its status and, when it names one, the field at fault."""
+def domain_error(error: DomainError) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Answer a service's refusal with its status and, when it names one, the field at fault;
+    a limit reached says when to try again (Retry-After)."""
     db_session.rollback()
     payload: dict[str, Any] = {
         "code": error.status,
@@ -55,7 +56,10 @@ def domain_error(error: DomainError) -> tuple[dict[str, Any], int]:
     fields = {API_FIELD_NAMES.get(name, name): msgs for name, msgs in error.field_errors().items()}
     if fields:
         payload["errors"] = {"json": fields}
-    return payload, error.status
+    headers = {}
+    if isinstance(error, TooManyRequests) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return payload, error.status, headers
 
 
 def http_error(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:

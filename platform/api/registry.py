@@ -1,7 +1,9 @@
 """The registry API: people, dwellings, households, visits and sites of the caller's scope.
 
-ID numbers and phones are answered masked; ``POST /people/<id>/unmask`` gives one clear value
-to a role allowed to see it, with a reason, and writes the audit log.
+ID numbers, phones and birth dates are answered masked as the caller's role is shown them;
+``POST /people/<id>/unmask`` gives one clear value to a role allowed to see it, with a reason,
+and writes the audit log. Personal data never travels in a URL: searches by ID number or phone
+and exports are POSTed.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from gridgov.api.registry_schemas import (
     DwellingDetailSchema,
     DwellingMoveSchema,
     DwellingSchema,
-    ExportArgsSchema,
     ExportCreateSchema,
     ExportRunSchema,
     GridChangesSchema,
@@ -101,7 +102,9 @@ def _person_input(data: dict[str, Any]) -> PersonInput:
 
 def _people(session: Session, caller: Caller, args: dict[str, Any]) -> Any:
     filters = {k: args[k] for k in ("grid_id", "tag", "dwelling_id", "residence_type") if k in args}
-    return registry.search_people(session, caller.scope, args.get("q", ""), **filters)
+    query = registry.search_people(session, caller.user, caller.scope, args.get("q"), **filters)
+    session.commit()  # an exact search's audit event, before any page of it is answered
+    return query
 
 
 def _grid(caller: Caller, grid_id: int | None) -> Any:
@@ -123,7 +126,10 @@ class PeopleSearch(MethodView):
         """Find people by name prefix, or by a whole ID number or phone (exact match)
 
         A search, not a change: it needs only ``registry:read``. POST so that an ID number or
-        a phone never appears in a URL. Values are masked.
+        a phone never appears in a URL. Values are masked. A search by ID number or phone is
+        only for county administrators, township and station staff and grid workers (403 for
+        others), limited per user (429 past ``GRIDGOV_EXACT_SEARCH_LIMITS``, by default 30 an
+        hour and 100 a day) and written to the audit log with the value's search hash.
         """
         session, caller = db_session(), _reader()
         return page_of(_people(session, caller, args), pagination_parameters)
@@ -714,19 +720,20 @@ class ImportRejected(MethodView):
 @blp.route("/people/export")
 class PeopleExport(MethodView):
     @blp.requires("registry:read")
-    @blp.arguments(ExportArgsSchema, location="query")
+    @blp.arguments(ExportCreateSchema)
     @blp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
-    def get(self, args: dict[str, Any]) -> Any:
+    def post(self, data: dict[str, Any]) -> Any:
         """The people of a filtered list as .xlsx, masked per role
 
-        Same filters as ``GET /people``. With ``reason``, roles allowed to unmask get clear
-        ID numbers / phones; the export is written to the audit log.
+        Same search as ``POST /people/search``, in the body (personal data never travels in a
+        URL). With ``reason``, roles allowed to unmask get clear ID numbers / phones; the
+        export is written to the audit log.
         """
         session, caller = db_session(), _reader()
-        query = _people(session, caller, args)
-        data = exports.export_people(session, caller.user, query, reason=args.get("reason"))
+        query = _people(session, caller, data)
+        workbook = exports.export_people(session, caller.user, query, reason=data["reason"])
         session.commit()
-        return send_file(io.BytesIO(data), mimetype=XLSX, download_name="people.xlsx")
+        return send_file(io.BytesIO(workbook), mimetype=XLSX, download_name="people.xlsx")
 
 
 @blp.route("/people/exports")

@@ -1,5 +1,6 @@
-"""Marshmallow schemas of the registry API. ID numbers and phones are always answered masked;
-the clear value comes only from the unmask endpoint (a reason, a permission, an audit event)."""
+"""Marshmallow schemas of the registry API. ID numbers, phones and birth dates are always
+answered masked as the caller's role is shown them (gridgov.core.registry.disclosure); the
+clear value comes only from the unmask endpoint (a reason, a permission, an audit event)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,36 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from gridgov.api.access import current_caller
 from gridgov.api.schemas import ApiSchema, Id, QueryArgsSchema, failure_field, kept_until_field
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import disclosure
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Relation, ResidenceType, Sex, SiteKind
+from gridgov.core.registry.models import Person, Relation, ResidenceType, Sex, SiteKind
 
-_ID_DOC = {"description": "公民身份号码（18 位，GB 11643 校验）；返回时脱敏，如 4201**********1234"}
-_PHONE_DOC = {"description": "手机号或带区号的固话；返回时脱敏，如 138****5678"}
+_ID_DOC = {
+    "description": "公民身份号码（18 位，GB 11643 校验）；返回时脱敏，只留地区码，"
+    "如 420102************（督导员、职能部门只留省份：42****************）"
+}
+_PHONE_DOC = {"description": "手机号或带区号的固话；返回时脱敏，只留前 3 位，如 138********"}
+_BIRTH_YEAR_DOC = {"description": "出生年份（出生日期不返回：与脱敏的身份证号合起来会泄露号码）"}
+
+
+def _role() -> str:
+    return current_caller().user.role
+
+
+def _masked(field: PersonalField) -> Any:
+    return lambda p: registry.masked_value(p, field, _role())
+
+
+def _birth_year(person: Person) -> int | None:
+    return disclosure.disclosure(_role()).birth(person.birth_date)
+
+
+def _change_value(index: int) -> Any:
+    return lambda c: registry.history_shown(c, _role())[index]
 
 
 def _choices(enum: type) -> list[str]:
@@ -29,13 +52,14 @@ class PersonSchema(ApiSchema):
         dump_only=True, metadata={"description": "registered 户籍 / floating 流动"}
     )
     sex = fields.String(dump_only=True, allow_none=True)
-    birth_date = fields.Date(dump_only=True, allow_none=True)
-    id_number = fields.Function(
-        lambda p: registry.masked_value(p, PersonalField.ID_NUMBER), metadata=_ID_DOC
+    birth_year = fields.Function(
+        _birth_year,
+        dump_only=True,
+        allow_none=True,
+        metadata={"type": "integer", **_BIRTH_YEAR_DOC},
     )
-    phone = fields.Function(
-        lambda p: registry.masked_value(p, PersonalField.PHONE), metadata=_PHONE_DOC
-    )
+    id_number = fields.Function(_masked(PersonalField.ID_NUMBER), metadata=_ID_DOC)
+    phone = fields.Function(_masked(PersonalField.PHONE), metadata=_PHONE_DOC)
     grid_id = fields.Integer(attribute="node_id", dump_only=True)
     dwelling_id = fields.Integer(dump_only=True, allow_none=True)
     household_id = fields.Integer(dump_only=True, allow_none=True)
@@ -68,7 +92,11 @@ class PersonUpdateSchema(PersonFieldsSchema):
 
 
 class PeopleArgsSchema(QueryArgsSchema):
-    q = fields.String(metadata={"description": "姓名前缀，或完整的公民身份号码、电话（精确匹配）"})
+    q = fields.String(
+        metadata={
+            "description": "姓名前缀（公民身份号码、电话不放在网址里：用 POST /people/search）"
+        }
+    )
     grid_id = Id()
     tag = fields.String()
     dwelling_id = Id()
@@ -80,7 +108,8 @@ class PeopleArgsSchema(QueryArgsSchema):
 
 class PeopleSearchSchema(ApiSchema):
     """The same search as ``GET /people``, in the body: the only way to look for an ID number
-    or a phone, so that they never appear in a URL."""
+    or a phone, so that they never appear in a URL. Such a search is for the roles whose work
+    needs it (county, township, station, grid workers), limited per user and audited."""
 
     q = fields.String(
         load_default="",
@@ -114,13 +143,16 @@ class MergeSchema(ApiSchema):
     duplicate_id = Id(required=True)
 
 
+_TEXT = {"type": "string", "description": "个人信息按角色脱敏"}
+
+
 class ChangeSchema(ApiSchema):
     object_type = fields.String(dump_only=True)
     object_id = fields.Integer(dump_only=True)
     action = fields.String(dump_only=True)
     field = fields.String(dump_only=True, allow_none=True)
-    old_value = fields.String(dump_only=True, allow_none=True)
-    new_value = fields.String(dump_only=True, allow_none=True)
+    old_value = fields.Function(_change_value(0), dump_only=True, allow_none=True, metadata=_TEXT)
+    new_value = fields.Function(_change_value(1), dump_only=True, allow_none=True, metadata=_TEXT)
     actor_name = fields.String(dump_only=True)
     at = fields.DateTime(dump_only=True)
 
@@ -327,12 +359,6 @@ class ImportRunSchema(ApiSchema):
     rejected_file_kept_until = kept_until_field("rejected_file_id")
     created_at = fields.DateTime(dump_only=True)
     finished_at = fields.DateTime(dump_only=True, allow_none=True)
-
-
-class ExportArgsSchema(PeopleArgsSchema):
-    reason = fields.String(
-        metadata={"description": "给出理由时，有权的角色导出完整号码（写入审计日志）"}
-    )
 
 
 class ExportCreateSchema(PeopleSearchSchema):

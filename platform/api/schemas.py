@@ -18,6 +18,7 @@ from marshmallow import fields, validate
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.service import role_label
+from gridgov.core.audit.service import mask_personal
 from gridgov.core.db import utcnow
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
@@ -460,6 +461,14 @@ class AuditEventSchema(ApiSchema):
     hash = fields.String(
         dump_only=True, metadata={"description": "SHA-256(prev_hash + 本条内容)，可供核验"}
     )
+
+    @ma.post_dump
+    def _masked_again(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        # Masked again as read: an event stored in an older, weaker form shows today's.
+        for key in ("before", "after"):
+            if key in data:
+                data[key] = mask_personal(data[key])
+        return data
 
 
 class AuditArgsSchema(QueryArgsSchema):

@@ -37,3 +37,16 @@ class Conflict(DomainError):
     """The operation clashes with what is stored (a duplicate code, a grid already taken)."""
 
     status = 409
+
+
+class TooManyRequests(DomainError):
+    """The caller did this too often for now; the message says how often it may, and
+    ``retry_after`` in how many seconds it may again (None: not known)."""
+
+    status = 429
+
+    def __init__(
+        self, message: object, *, field: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -7,8 +7,11 @@ configuration and never in the database. The ciphertext and the search hash are 
 county and the field: the same ID number in two counties has unrelated hashes, so the tables
 cannot be joined across counties, and a ciphertext copied to another column does not decrypt.
 
-Unmasking is a permission of a few roles (``UNMASK_ROLES``) and the caller must give a reason;
-the registry service writes each unmask to the audit log.
+The masked forms here keep only what leaves at least 10,000 candidates for the clear value,
+counted over everything a reader is shown of a person together (README, "Personal data"): an
+ID number keeps its area code and nothing of its birth date, order code or check digit; a
+phone keeps its first three digits; a birth date shows as its year. What each role is shown of
+them, and who may unmask or search by exact value, is ``gridgov.core.registry.disclosure``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from stdnum.cn import ric
 
 from gridgov.core import runtime
-from gridgov.core.accounts.models import Role
 from gridgov.core.errors import DomainError
 from gridgov.core.i18n import _
 from gridgov.core.keys import derived_key
@@ -37,23 +39,6 @@ NONCE_BYTES = 12
 class PersonalField(StrEnum):
     ID_NUMBER = "id_number"
     PHONE = "phone"
-
-
-# Who may see a value unmasked (always with a reason, always audited). Grid workers and the
-# community station phone residents daily, so they may reveal phones of people in their scope;
-# the full ID number is needed only for certificates and case files, handled by the station and
-# the county. Everyone else (supervisors, volunteers, department officers, the audit
-# administrator) works with masked values.
-UNMASK_ROLES: dict[PersonalField, frozenset[str]] = {
-    PersonalField.ID_NUMBER: frozenset({Role.COUNTY_ADMIN, Role.STATION_STAFF}),
-    PersonalField.PHONE: frozenset(
-        {Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.STATION_STAFF, Role.GRID_WORKER}
-    ),
-}
-
-
-def may_unmask(role: str, field: PersonalField) -> bool:
-    return role in UNMASK_ROLES[field]
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -121,13 +106,31 @@ def sex_of(id_number: str) -> str:
 # --- masking ---------------------------------------------------------------------------------
 
 
-def mask(field: PersonalField | str, value: str | None) -> str | None:
-    """The masked form shown by default: ID 4201**********1234, phone 138****5678."""
+ID_AREA_DIGITS = 6  # GB 11643's area code (地址码): the most an ID number shows masked
+PHONE_SHOWN_DIGITS = 3  # a mobile's network prefix (号段), or a landline's area code's start
+
+
+def mask(field: PersonalField | str, value: str | None, *, shown: int | None = None) -> str | None:
+    """The masked form: ID ``420102************``, phone ``138********``; ``shown`` keeps
+    fewer leading characters (a role shown less). Takes a clear value or an already masked
+    one (an older form kept in a history), and never shows more than the form allows."""
     if value is None:
         return None
-    if field == PersonalField.ID_NUMBER:
-        return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}" if len(value) > 8 else "****"
-    return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else "****"
+    allowed = ID_AREA_DIGITS if field == PersonalField.ID_NUMBER else PHONE_SHOWN_DIGITS
+    keep = min(allowed, allowed if shown is None else shown, len(value) // 2)
+    return value[:keep] + "*" * (len(value) - keep)
+
+
+def birth_year(value: dt.date | str | None) -> int | None:
+    """The year of a birth date (a date, or one written as text), the most a masked record
+    shows of it: the year never changes, where an age shown day after day would tell the
+    birthday on the day it goes up."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.year
+    text = str(value).strip()
+    return int(text[:4]) if text[:4].isdigit() else None
 
 
 # --- encryption and the search hash ----------------------------------------------------------

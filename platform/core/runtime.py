@@ -42,6 +42,9 @@ class Runtime:
     files_dir: Path  # the folder the files of every county live in
     keep_exports_days: int  # how long a file written for one reader (an export) is kept
     data_key: str = field(repr=False)  # GRIDGOV_DATA_KEY: the master key of personal data
+    # How many exact searches (a whole ID number or phone) one user may make, per window, as
+    # `limits` writes it; gridgov.core.registry.service.check_exact_search counts them.
+    exact_search_limits: str = "30 per hour; 100 per day"
     clock: Callable[[], dt.datetime] = real_now
 
     def now(self) -> dt.datetime:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gridgov.core.audit.service import mask_personal
 from gridgov.core.i18n import _
 from gridgov.core.tasks import reading
 
@@ -179,7 +180,8 @@ def object_label(object_type: str) -> Any:
 def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[FieldChange]:
     """The fields the event changed (unchanged ones left out), in words, an empty value as
     a dash."""
-    before, after = before or {}, after or {}
+    # Masked again as read: an event stored in an older, weaker form shows today's.
+    before, after = mask_personal(dict(before or {})) or {}, mask_personal(dict(after or {})) or {}
     rows = []
     for key in dict.fromkeys([*before, *after]):
         if key in before and key in after and before[key] == after[key]:

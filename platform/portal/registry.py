@@ -37,12 +37,12 @@ from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.i18n import _
-from gridgov.core.personal_data import PersonalField, may_unmask
-from gridgov.core.registry import access, exports, imports, quality
+from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import access, disclosure, exports, imports, quality
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
 from gridgov.core.registry.service import PersonInput
-from gridgov.portal.forms import PortalForm
+from gridgov.portal.forms import PortalForm, show_domain_error
 from gridgov.portal.paging import page_number, paginate
 from gridgov.portal.shell import (
     bp,
@@ -70,6 +70,7 @@ RELATION_LABELS = {
     "other": _("其他"),
 }
 RESIDENCE_LABELS = {"registered": _("户籍人口"), "floating": _("流动人口")}
+SEX_LABELS = {"male": _("男"), "female": _("女")}
 FIELD_LABELS = {PersonalField.ID_NUMBER: _("公民身份号码"), PersonalField.PHONE: _("联系电话")}
 KIND_LABELS = {
     "people": _("人口"),
@@ -206,7 +207,17 @@ def _household(household_id: int) -> Household:
 
 
 def masked(person: Person, field: str) -> str:
-    return registry.masked_value(person, PersonalField(field)) or ""
+    """The ID number or phone of ``person`` as the user's role is shown it."""
+    return registry.masked_value(person, PersonalField(field), me().role) or ""
+
+
+def born(person: Person) -> int | None:
+    """The birth year of ``person`` (the most any role is shown of the date)."""
+    return disclosure.disclosure(me().role).birth(person.birth_date)
+
+
+def _may_unmask() -> bool:
+    return any(disclosure.may_unmask(me().role, f) for f in PersonalField)
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -215,33 +226,55 @@ def masked(person: Person, field: str) -> str:
 class SearchForm(PortalForm):
     q = StringField(_("姓名、公民身份号码或电话"))
 
+    def for_role(self, role: str) -> SearchForm:
+        """The form as ``role`` is offered it: by name only, where exact searches are not."""
+        if not disclosure.may_search_exact(role):
+            self.q.label.text = str(_("姓名"))
+        return self
+
 
 # The search is a POST: an ID number or phone typed into it must not end up in a URL, where
-# access logs, proxies and the browser history would keep it. Paging through names uses GET.
+# access logs, proxies and the browser history would keep it. Paging through names uses GET,
+# and a GET that carries an ID number or phone anyway is not searched.
 @bp.route("/people", methods=["GET", "POST"])
 @roles_required(access.READER_ROLES)
 def people() -> Any:
-    form = SearchForm()
-    q = (form.q.data if form.validate_on_submit() else request.args.get("q") or "").strip()
+    form = SearchForm().for_role(me().role)
+    if form.validate_on_submit():
+        q = (form.q.data or "").strip()
+    else:
+        q = (request.args.get("q") or "").strip()
+        if registry.names_personal_data(q):
+            q = ""
     return _people_page(q, page_number(), form, ExportForm(formdata=None))
 
 
-def _people_page(q: str, number: int, form: SearchForm, export_form: ExportForm) -> str:
-    session = db_session()
-    query = registry.search_people(session, user_scope(), q)
+def _people_page(q: str, number: int, form: SearchForm, export_form: ExportForm) -> tuple[str, int]:
+    """The list page and its status: an exact search refused (not for this role, or too many
+    of them) shows the whole list with the reason next to the search box."""
+    session, status = db_session(), 200
+    try:
+        query = registry.search_people(session, me(), user_scope(), q)
+        session.commit()  # an exact search's audit event
+    except DomainError as error:
+        session.rollback()
+        show_domain_error(form, error)
+        q, status = "", error.status
+        query = registry.search_people(session, me(), user_scope(), q)
     # The pager's links carry a name searched for, never an ID number or phone (URLs end up in
     # logs and the browser's history): those searches are POSTed and have one page.
     args = {"q": q} if q and not q.isdigit() else {}
-    return render_template(
+    page = render_template(
         "registry/people.html",
         page=paginate(session, query, counted=False, number=number, args=args),
         q=q,
         form=form,
         export_form=export_form,
-        may_unmask=any(may_unmask(me().role, f) for f in PersonalField),
+        may_unmask=_may_unmask(),
         masked=masked,
         residence_labels=RESIDENCE_LABELS,
     )
+    return page, status
 
 
 # An export is a job with a progress bar (a county's list runs to 100,000s of rows). The
@@ -258,9 +291,11 @@ def people_export() -> Any:
                 db_session(), me(), q=form.q.data, reason=(form.reason.data or "").strip() or None
             )
         ),
+        {"q": ""},  # an exact search refused: said above the form (its q is the search box's)
     ):
         return redirect(url_for("portal.people_export_run", export_id=started[0].id))
-    return _people_page(form.q.data or "", 1, SearchForm(formdata=None), form), 422
+    search = SearchForm(formdata=None).for_role(me().role)
+    return _people_page(form.q.data or "", 1, search, form)[0], 422
 
 
 @bp.get("/people/exports/<int:export_id>")
@@ -332,6 +367,7 @@ def _duplicates_page(groups: list[list[Person]], forms: dict[int, MergeForm]) ->
         groups=groups,
         forms=forms,
         masked=masked,
+        born=born,
         may_edit=access.may_edit(me()),
     )
 
@@ -377,7 +413,7 @@ def person_tag(person_id: int) -> Any:
 @roles_required(access.READER_ROLES)
 def person_unmask(person_id: int) -> Any:
     found, form = _person(person_id), UnmaskForm(prefix="unmask")
-    if not any(may_unmask(me().role, f) for f in PersonalField):
+    if not _may_unmask():
         abort(404)
     shown: dict[str, Any] = {}
 
@@ -436,17 +472,20 @@ def _history_rows(changes: list[Any], catalogue: dict[str, Any]) -> list[History
             return "—"
         return str(values.get(field or "", {}).get(value, value))
 
-    return [
-        HistoryRow(
-            at=c.at,
-            actor=_("系统") if c.actor_name == "system" else c.actor_name,
-            action=HISTORY_ACTIONS.get(c.action, c.action),
-            field=HISTORY_FIELDS.get(c.field, c.field) if c.field else None,
-            old=shown(c.field, c.old_value),
-            new=shown(c.field, c.new_value),
+    rows = []
+    for c in changes:
+        old, new = registry.history_shown(c, me().role)
+        rows.append(
+            HistoryRow(
+                at=c.at,
+                actor=_("系统") if c.actor_name == "system" else c.actor_name,
+                action=HISTORY_ACTIONS.get(c.action, c.action),
+                field=HISTORY_FIELDS.get(c.field, c.field) if c.field else None,
+                old=shown(c.field, old),
+                new=shown(c.field, new),
+            )
         )
-        for c in changes
-    ]
+    return rows
 
 
 def _person_page(found: Person, *, revealed: dict[str, Any] | None = None, **forms: Any) -> str:
@@ -456,15 +495,17 @@ def _person_page(found: Person, *, revealed: dict[str, Any] | None = None, **for
         "registry/person.html",
         person=found,
         masked=masked,
+        born=born,
         revealed=revealed or {},
         tags=[catalogue[t.tag].label if t.tag in catalogue else t.tag for t in found.tags],
         history=_history_rows(registry.history(session, "person", found.id)[-20:], catalogue),
         may_edit=access.may_edit(me()),
-        may_unmask=any(may_unmask(me().role, f) for f in PersonalField),
+        may_unmask=_may_unmask(),
         tag_form=forms.get("tag_form") or TagForm(prefix="tag", formdata=None),
         unmask_form=forms.get("unmask_form") or UnmaskForm(prefix="unmask", formdata=None),
         relation_labels=RELATION_LABELS,
         residence_labels=RESIDENCE_LABELS,
+        sex_labels=SEX_LABELS,
     )
 
 
@@ -529,8 +570,11 @@ def dwelling_rental(dwelling_id: int) -> Any:
         number = personal_data.clean_id_number(
             form.landlord_id_number.data, field="landlord_id_number"
         )
-        landlord = registry.find_by_id_number(session, number)
-        if landlord is None or not registry.in_scope(session, scope, landlord.node_id):
+        # An exact search like any other: for the roles that need it, limited and audited, and
+        # kept in the audit log when it finds nobody (the refusal below rolls back the rest).
+        landlord = session.scalars(registry.search_people(session, me(), scope, number)).first()
+        session.commit()
+        if landlord is None:
             raise DomainError(_("没有登记这个人员，请先登记房东"), field="landlord_id_number")
         registry.create_rental(
             session,

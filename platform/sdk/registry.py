@@ -161,7 +161,8 @@ def encrypt_phone(tenant_id: int, phone: str) -> bytes:
 
 
 def masked_phone(tenant_id: int, cipher: bytes | None) -> str | None:
-    """The phone stored as ``cipher`` as every page shows it (138****5678), or None."""
+    """The phone stored as ``cipher`` as every page shows it to every role (138********: the
+    first three digits, README "Personal data"), or None."""
     if cipher is None:
         return None
     plain = _personal_data.data_keys().decrypt(tenant_id, PersonalField.PHONE, cipher)

@@ -222,7 +222,7 @@ def parties(session: Session, case: Case) -> list[Party]:
 
 
 def masked_phone(party: Party) -> str | None:
-    """The party's phone as every page shows it (138****5678), or None."""
+    """The party's phone as every page shows it (138********), or None."""
     return registry.masked_phone(party.tenant_id, party.phone_cipher)
 
 

@@ -99,6 +99,7 @@ def registry_bodies(county: County) -> dict[tuple[str, str], dict]:
     return {
         ("POST", "/people"): {"name": "越界", "grid_id": grid},
         ("POST", "/people/search"): {"q": "越界"},
+        ("POST", "/people/export"): {"q": "越界"},
         ("PATCH", "/people/<int:person_id>"): {"name": "越界"},
         ("POST", "/people/<int:person_id>/unmask"): {"field": "phone", "reason": "核实"},
         ("POST", "/people/<int:person_id>/tags"): {"tag": "disabled"},
@@ -208,18 +209,73 @@ def test_lists_of_county_a_never_show_county_b_people(client, county, other, min
     assert found.get_json() == []
 
 
-def test_people_are_answered_with_masked_id_number_and_phone(client, county, mine, mint):
-    token = bearer(mint(county, county.supervisor))
-    person = client.get(url(county, f"/people/{mine.person}"), headers=token).get_json()
+def test_people_are_answered_masked_as_the_callers_role_is_shown_them(client, county, mine, mint):
     number = id_number(1)
-    assert person["id_number"] == f"{number[:4]}**********{number[-4:]}"
-    assert person["phone"] == "138****5678"
+    supervisor = bearer(mint(county, county.supervisor))
+    person = client.get(url(county, f"/people/{mine.person}"), headers=supervisor).get_json()
+    assert person["id_number"] == number[:2] + "*" * 16
+    assert person["phone"] == "138********"
+    assert (person["birth_year"], person["sex"]) == (int(number[6:10]), "male")
+    assert "birth_date" not in person
+    worker = bearer(mint(county, county.workers[0]))
+    person = client.get(url(county, f"/people/{mine.person}"), headers=worker).get_json()
+    assert person["id_number"] == number[:6] + "*" * 12
 
 
 def test_a_person_is_found_by_exact_id_number(client, county, mine, mint):
     token = bearer(mint(county, county.workers[0]))
     found = client.post(url(county, "/people/search"), json={"q": id_number(1)}, headers=token)
     assert [p["id"] for p in found.get_json()] == [mine.person]
+
+
+def test_an_exact_search_is_refused_to_a_role_whose_work_does_not_need_it(
+    client, county, mine, mint
+):
+    token = bearer(mint(county, county.supervisor))
+    response = client.post(url(county, "/people/search"), json={"q": id_number(1)}, headers=token)
+    assert response.status_code == 403
+    body = response.get_json()
+    assert (body["code"], body["status"]) == (403, "Forbidden")
+    assert "请按姓名查找" in body["message"]
+    by_name = client.post(url(county, "/people/search"), json={"q": "示例"}, headers=token)
+    assert [p["id"] for p in by_name.get_json()] == [mine.person]
+
+
+def test_exact_searches_past_the_limit_answer_429_in_the_apis_shape(
+    client, county, mine, mint, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "GRIDGOV_EXACT_SEARCH_LIMITS", "2 per hour")
+    token = bearer(mint(county, county.workers[0]))
+    search = {"q": id_number(1)}
+    for _ in range(2):
+        found = client.post(url(county, "/people/search"), json=search, headers=token)
+        assert [p["id"] for p in found.get_json()] == [mine.person]
+    refused = client.post(url(county, "/people/search"), json=search, headers=token)
+    assert refused.status_code == 429
+    body = refused.get_json()
+    assert (body["code"], body["status"]) == (429, "Too Many Requests")
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert "60 分钟内最多 2 次" in body["message"]
+    assert "60 分钟内最多 2 次" in body["errors"]["json"]["q"][0]
+    export = client.post(url(county, "/people/export"), json=search, headers=token)
+    assert export.status_code == 429  # an export of an exact search is one too
+    by_name = client.post(url(county, "/people/search"), json={"q": "示例"}, headers=token)
+    assert by_name.status_code == 200
+
+
+def test_an_exact_search_is_audited_with_a_hash_never_the_value(client, county, mine, mint):
+    worker = bearer(mint(county, county.workers[0]))
+    client.post(url(county, "/people/search"), json={"q": "13812345678"}, headers=worker)
+    admin = bearer(mint(county, county.admin))
+    events = client.get(
+        url(county, "/audit"), query_string={"action": "person.search_exact"}, headers=admin
+    ).get_json()
+    (event,) = events
+    assert event["actor_name"].startswith(county.workers[0].name)
+    assert event["after"]["field"] == "phone"
+    assert (event["after"]["results"], event["after"]["people"]) == (1, [mine.person])
+    assert len(event["after"]["search_hash"]) == 64
+    assert "12345678" not in str(event)
 
 
 def test_an_id_number_or_phone_in_a_url_is_refused(client, county, mine, mint):
@@ -336,7 +392,7 @@ def test_history_of_a_person_shows_masked_old_and_new_phone(client, county, mine
     )
     changes = client.get(url(county, f"/people/{mine.person}/history"), headers=token).get_json()
     phone = [c for c in changes if c["field"] == "phone"]
-    assert [(c["old_value"], c["new_value"]) for c in phone] == [("138****5678", "139****1111")]
+    assert [(c["old_value"], c["new_value"]) for c in phone] == [("138********", "139********")]
 
 
 def test_changed_records_are_counted_per_grid(client, county, mine, elsewhere, mint):

@@ -218,12 +218,12 @@ def test_an_audited_change_lists_only_what_changed_in_words(app):
             {
                 "name": "东街新网格",
                 "current_node_id": 4,
-                "phone": "138****5678",
+                "phone": "138********",
                 "role": "grid_worker",
             },
         )
         shown = [(str(r.label), r.before, r.after) for r in rows]
-    assert shown == [("名称", "东街网格", "东街新网格"), ("电话", "—", "138****5678")]
+    assert shown == [("名称", "东街网格", "东街新网格"), ("电话", "—", "138********")]
 
 
 def test_audit_page_has_no_way_to_change_the_log(as_auditor):

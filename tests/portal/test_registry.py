@@ -83,8 +83,41 @@ def test_a_grid_worker_finds_a_person_by_name_or_id_number_and_sees_them_masked(
     by_id = by_id.get_data(as_text=True)
     assert "王示例1" in by_id
     assert by_id.count(id_number(1)) == 1  # only in the search box, never in a link
-    assert f"{id_number(1)[:4]}**********{id_number(1)[-4:]}" in by_id
-    assert "138****5678" in client.get(f"{BASE}/people/{mine.person}").get_data(as_text=True)
+    assert id_number(1)[:6] + "*" * 12 in by_id
+    page = client.get(f"{BASE}/people/{mine.person}").get_data(as_text=True)
+    assert "138********" in page and id_number(1)[6:14] not in page
+    assert "1950" in page and "1950-01-01" not in page  # the birth year, never the date
+
+
+def test_a_supervisor_is_offered_a_search_by_name_only(app, client, county, mine):
+    login(client, "changshan", county.supervisor.username)
+    page = client.get(f"{BASE}/people").get_data(as_text=True)
+    assert "姓名、公民身份号码或电话" not in page
+    refused = post_form(client, f"{BASE}/people", f"{BASE}/people", {"q": id_number(1)})
+    assert refused.status_code == 403
+    assert "请按姓名查找" in refused.get_data(as_text=True)
+    assert [a for a, _after in audit_actions(app, county) if a == "person.search_exact"] == []
+
+
+def test_a_grid_worker_past_the_exact_search_limit_is_told_so_next_to_the_box(
+    app, client, county, mine, monkeypatch
+):
+    monkeypatch.setitem(app.config, "GRIDGOV_EXACT_SEARCH_LIMITS", "1 per hour")
+    login(client, "changshan", county.workers[0].username)
+    first = post_form(client, f"{BASE}/people", f"{BASE}/people", {"q": "13812345678"})
+    assert "王示例1" in first.get_data(as_text=True)
+    refused = post_form(client, f"{BASE}/people", f"{BASE}/people", {"q": id_number(1)})
+    assert refused.status_code == 429
+    assert "60 分钟内最多 1 次" in refused.get_data(as_text=True)
+    searches = [after for a, after in audit_actions(app, county) if a == "person.search_exact"]
+    assert [(s["field"], s["results"]) for s in searches] == [("phone", 1)]
+
+
+def test_an_id_number_in_the_pages_url_is_not_searched(app, client, county, mine, elsewhere):
+    login(client, "changshan", county.admin.username)
+    page = client.get(f"{BASE}/people", query_string={"q": id_number(1)}).get_data(as_text=True)
+    assert "王示例1" in page and "王示例2" in page  # the whole list, unfiltered
+    assert [a for a, _after in audit_actions(app, county) if a == "person.search_exact"] == []
 
 
 def test_records_outside_the_grid_workers_scope_are_404(client, county, mine, elsewhere):
@@ -275,7 +308,7 @@ def test_an_export_runs_as_a_job_and_hands_its_file_to_its_author_only(
     app, client, county, mine, files_dir
 ):
     app.config["GRIDGOV_FILES_DIR"] = str(files_dir)
-    login(client, "changshan", county.supervisor.username)
+    login(client, "changshan", county.workers[0].username)
     started = post_form(client, f"{BASE}/people", f"{BASE}/people/exports", {"q": id_number(1)})
     assert started.status_code == 302
     assert id_number(1) not in started.headers["Location"]
@@ -288,6 +321,13 @@ def test_an_export_runs_as_a_job_and_hands_its_file_to_its_author_only(
     admin = app.test_client()
     login(admin, "changshan", county.admin.username)
     assert admin.get(started.headers["Location"] + "/people.xlsx").status_code == 404
+
+
+def test_a_supervisor_cannot_export_an_exact_search(client, county, mine):
+    login(client, "changshan", county.supervisor.username)
+    refused = post_form(client, f"{BASE}/people", f"{BASE}/people/exports", {"q": id_number(1)})
+    assert refused.status_code == 422
+    assert "请按姓名查找" in refused.get_data(as_text=True)
 
 
 def test_a_supervisor_cannot_export_in_clear(client, county, mine):
@@ -346,6 +386,9 @@ def test_a_rental_is_registered_on_the_dwelling_page(app, client, county, mine):
     assert 'id="rental-landlord_id_number-error"' in unknown.get_data(as_text=True)
     created = post_form(client, page, action, {**data, "rental-renters": str(mine.person)})
     assert created.status_code == 302
+    # each lookup of the landlord is an exact search, the one that found nobody too
+    searches = [after for a, after in audit_actions(app, county) if a == "person.search_exact"]
+    assert [s["results"] for s in searches] == [0, 1]
     html = client.get(page).get_data(as_text=True)
     assert "2026-03-01" in html and "出租屋" in html
 

@@ -7,15 +7,19 @@ from typing import Any, ClassVar, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridgov.core import runtime
+from gridgov.core import personal_data, runtime
 from gridgov.core.audit import chain
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import current_tenant_id, utcnow
 
 USERNAME_KEPT = 100  # characters of a tried username the log keeps (actor_name's length)
 
-# Fields that hold personal data: their values never reach the audit log in clear.
-PERSONAL_FIELDS = frozenset({"phone", "id_number", "address", "password", "password_hash"})
+# Fields that hold personal data: their values never reach the audit log in clear. ID numbers,
+# phones and birth dates are kept in the masked forms of gridgov.core.personal_data, the same
+# every page shows (README, "Personal data").
+PERSONAL_FIELDS = frozenset(
+    {"phone", "id_number", "birth_date", "address", "password", "password_hash"}
+)
 
 
 class Acting(Protocol):
@@ -32,20 +36,19 @@ Actor = Acting | None  # None: the system itself (a job, a migration)
 
 
 def mask_value(field: str, value: Any) -> Any:
-    """The masked form of a personal value as the audit log stores it."""
+    """The masked form of a personal value as the audit log stores and shows it."""
     if value is None or field not in PERSONAL_FIELDS:
         return value
-    if field in {"password", "password_hash"}:
-        return "***"
-    text = str(value)
-    if field == "phone" and len(text) >= 7:
-        return f"{text[:3]}****{text[-4:]}"
-    if field == "id_number" and len(text) >= 8:
-        return f"{text[:3]}{'*' * (len(text) - 7)}{text[-4:]}"
+    if field in {"phone", "id_number"}:
+        return personal_data.mask(field, str(value))
+    if field == "birth_date":
+        return personal_data.birth_year(value)
     return "***"
 
 
 def mask_personal(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``values`` with every personal field masked (again: masking a masked value keeps it, and
+    brings an event stored in an older, weaker form down to today's)."""
     if values is None:
         return None
     return {key: mask_value(key, value) for key, value in values.items()}

@@ -1,8 +1,10 @@
 """Exporting a filtered list of people to .xlsx, masked as the reader's role requires.
 
-By default every ID number and phone is masked. A role allowed to unmask a field (see
-gridgov.core.personal_data.UNMASK_ROLES) gets it in clear only by giving a reason, and the
-export is then written to the audit log with the reason and how many people it held.
+By default every ID number and phone is masked and a birth date shows as its year, as the
+reader's role is shown them on every page (gridgov.core.registry.disclosure). A role allowed to
+unmask a field gets it in clear only by giving a reason (and the birth date with a clear ID
+number, which holds it); every export is written to the audit log with the reason, if any, and
+how many people it held.
 
 A long list is built by a job (``start_export`` then ``run_export``), with its progress; the
 file is kept for its author alone.
@@ -16,7 +18,6 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from gridgov.core import personal_data
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.audit import service as audit
@@ -29,6 +30,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.jobs import job, report_progress
 from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import disclosure
 from gridgov.core.registry import service as registry
 from gridgov.core.registry.models import ExportRun, Person
 from gridgov.core.registry.spreadsheet import write_workbook
@@ -38,12 +40,13 @@ HEADERS = (
     "公民身份号码",
     "联系电话",
     "性别",
-    "出生日期",
+    "出生日期",  # "出生年份" where the ID number is masked: only the year is shown then
     "人口类型",
     "网格编码",
     "与户主关系",
     "人员标签",
 )
+BIRTH_YEAR_HEADER = "出生年份"
 PROGRESS_EVERY = 1000  # rows between two progress reports of an export job
 EXPORT_PURPOSE = "registry_export"
 SEX_WORDS = {"male": "男", "female": "女"}
@@ -57,7 +60,7 @@ def clear_fields(actor: User, reason: str | None) -> set[PersonalField]:
         return set()
     if len(reason.strip()) < 2:
         raise DomainError(_("请说明导出完整信息的理由"), field="reason")
-    clear = {f for f in PersonalField if personal_data.may_unmask(actor.role, f)}
+    clear = {f for f in PersonalField if disclosure.may_unmask(actor.role, f)}
     if not clear:
         raise DomainError(_("你的角色无权导出完整的个人信息"), field="reason")
     return clear
@@ -87,10 +90,17 @@ def _export(
     node_ids = {p.node_id for p in people}
     codes = dict(session.execute(select(Node.id, Node.code).where(Node.id.in_(node_ids))).all())
 
+    seen = disclosure.disclosure(actor.role)
+
     def shown(person: Person, field: PersonalField) -> str | None:
         if field in clear:
             return registry.plain_value(person, field)
-        return registry.masked_value(person, field)
+        return registry.masked_value(person, field, actor.role)
+
+    def born(person: Person) -> Any:
+        return (
+            person.birth_date if PersonalField.ID_NUMBER in clear else seen.birth(person.birth_date)
+        )
 
     def counted(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
         for done, row in enumerate(rows, start=1):
@@ -104,7 +114,7 @@ def _export(
             shown(p, PersonalField.ID_NUMBER),
             shown(p, PersonalField.PHONE),
             SEX_WORDS.get(p.sex or "", ""),
-            p.birth_date,
+            born(p),
             RESIDENCE_WORDS.get(p.residence_type, p.residence_type),
             codes[p.node_id],
             p.relation or "",
@@ -112,7 +122,10 @@ def _export(
         )
         for p in people
     )
-    data = write_workbook(HEADERS, counted(rows), "people")
+    headers = HEADERS
+    if PersonalField.ID_NUMBER not in clear:
+        headers = tuple(BIRTH_YEAR_HEADER if h == "出生日期" else h for h in HEADERS)
+    data = write_workbook(headers, counted(rows), "people")
     audit.record(
         session,
         actor,
@@ -137,8 +150,10 @@ def start_export(
 ) -> ExportRun:
     """Record an export of the people ``actor`` would find with ``q`` and ``filters`` (as in
     ``registry.search_people``) and start it (committed, then queued: ``runs.launch``). An ID
-    number or phone searched for is kept only as its search hash."""
+    number or phone searched for is kept only as its search hash, and is an exact search like
+    any other: only for the roles that need one, limited and audited."""
     clear_fields(actor, reason)  # refused now rather than in the job
+    registry.search_people(session, actor, scope_of(session, actor), q, **(filters or {}))
     run = ExportRun(
         filters={**registry.search_filters(session, q), **(filters or {})},
         reason=reason.strip()[:200] if reason is not None else None,

@@ -1,31 +1,37 @@
 """Use cases of the registry: places, people and households, tags and visits, merging
-duplicates, unmasking personal data, and the history of changes.
+duplicates, searching, unmasking personal data, and the history of changes.
 
 Every write records its field-level changes in ``record_changes`` (personal values masked) and
 an audit event. ID numbers and phones go through gridgov.core.personal_data: validated,
-encrypted, hashed for search; the clear value is never stored nor logged.
+encrypted, hashed for search; the clear value is never stored nor logged. What a reader is
+shown of them follows their role (gridgov.core.registry.disclosure); a search by a whole ID
+number or phone is for the roles that need it, limited per user and audited.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from limits import parse_many
 from sqlalchemy import Select, String, cast, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from gridgov.core import personal_data
+from gridgov.core import personal_data, runtime
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.audit import service as audit
+from gridgov.core.audit.models import AuditEvent
 from gridgov.core.audit.service import Actor
 from gridgov.core.db import current_tenant_id, utcnow
-from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import disclosure
 from gridgov.core.registry.models import (
     Building,
     Compound,
@@ -118,9 +124,9 @@ def plain_value(person: Person, field: PersonalField) -> str | None:
     return personal_data.data_keys().decrypt(person.tenant_id, field, blob)
 
 
-def masked_value(person: Person, field: PersonalField) -> str | None:
-    """The masked ID number or phone of ``person`` (what every list and page shows)."""
-    return personal_data.mask(field, plain_value(person, field))
+def masked_value(person: Person, field: PersonalField, role: str) -> str | None:
+    """The ID number or phone of ``person`` as ``role`` is shown it in every list and page."""
+    return disclosure.disclosure(role).shown(field, plain_value(person, field))
 
 
 def _tenant(session: Session) -> int:
@@ -140,12 +146,12 @@ def _actor_id_and_name(actor: Actor) -> tuple[int | None, str]:
 
 
 def _shown(field: str | None, value: Any) -> str | None:
-    """How a value appears in the history: personal fields masked, the rest as text."""
+    """How a value is kept in the history: personal fields masked as the audit log keeps them
+    (a reader is shown them as their role sees them: ``history_shown``), the rest as text."""
     if value is None:
         return None
-    if field in (PersonalField.ID_NUMBER, PersonalField.PHONE):
-        return personal_data.mask(field, str(value))
-    return str(value)[:300]
+    masked = audit.mask_value(field or "", value)
+    return None if masked is None else str(masked)[:300]
 
 
 def record_change(
@@ -174,6 +180,13 @@ def record_change(
             actor_name=actor_name,
         )
     )
+
+
+def history_shown(change: RecordChange, role: str) -> tuple[str | None, str | None]:
+    """The old and new value of a change as ``role`` is shown them (entries written before
+    today's masking are masked again)."""
+    seen = disclosure.disclosure(role)
+    return seen.shown(change.field, change.old_value), seen.shown(change.field, change.new_value)
 
 
 def history(session: Session, obj_type: str, obj_id: int) -> list[RecordChange]:
@@ -445,7 +458,7 @@ def get_site(session: Session, site_id: int) -> Site:
 
 
 def masked_site_phone(site: Site) -> str | None:
-    """A site's contact phone, masked like a resident's."""
+    """A site's contact phone, masked like a resident's (every role is shown the same)."""
     if site.contact_phone_cipher is None:
         return None
     phone = personal_data.data_keys().decrypt(
@@ -852,17 +865,77 @@ def search_filters(session: Session, q: str | None) -> dict[str, str]:
     return {"text": q} if q else {}
 
 
-def search_people(session: Session, scope: Scope, q: str, **filters: Any) -> Select[Any]:
+EXACT_SEARCH = "person.search_exact"  # the audit action of a search by ID number or phone
+EXACT_FIELDS = {"id_hash": PersonalField.ID_NUMBER, "phone_hash": PersonalField.PHONE}
+
+
+def check_exact_search(session: Session, actor: User) -> None:
+    """Refuse a search by a whole ID number or phone: Forbidden for a role whose work does not
+    need it, TooManyRequests once ``actor`` made as many as the runtime's limits allow in a
+    window. They are counted in the audit log, so every web worker counts the same ones."""
+    if not disclosure.may_search_exact(actor.role):
+        raise Forbidden(_("你的角色不能按公民身份号码或电话查找人员，请按姓名查找"), field="q")
+    now = utcnow()
+    for limit in parse_many(runtime.current().exact_search_limits):
+        window = dt.timedelta(seconds=limit.get_expiry())
+        done, oldest = session.execute(
+            select(func.count(AuditEvent.id), func.min(AuditEvent.at)).where(
+                AuditEvent.action == EXACT_SEARCH,
+                AuditEvent.actor_type == actor.actor_type,
+                AuditEvent.actor_id == actor.id,
+                AuditEvent.at > now - window,
+            )
+        ).one()
+        if (done or 0) >= limit.amount:
+            # Free again once the oldest search of the window has left it.
+            wait = (oldest + window - now) if oldest is not None else window
+            raise TooManyRequests(
+                _(
+                    "按公民身份号码或电话查找太频繁：%(minutes)d 分钟内最多 %(n)d 次。"
+                    "请稍后再试，或按姓名查找",
+                    minutes=window // dt.timedelta(minutes=1),
+                    n=limit.amount,
+                ),
+                field="q",
+                retry_after=max(1, math.ceil(wait.total_seconds())),
+            )
+
+
+def search_people(
+    session: Session, actor: User, scope: Scope, q: str | None, **filters: Any
+) -> Select[Any]:
     """People matching ``q`` (see ``search_filters``); everyone in scope when ``q`` is empty.
-    Filters as in ``people_query``."""
-    return people_query(scope, **search_filters(session, q), **filters)
+    Filters as in ``people_query``. A search by a whole ID number or phone is checked
+    (``check_exact_search``) and audited: who, when, the value's search hash, what it found."""
+    criteria = search_filters(session, q)
+    query = people_query(scope, **criteria, **filters)
+    exact = next((key for key in criteria if key in EXACT_FIELDS), None)
+    if exact is not None:
+        check_exact_search(session, actor)
+        found = list(session.scalars(query.with_only_columns(Person.id).limit(20)))
+        digest = criteria[exact]
+        audit.record(
+            session,
+            actor,
+            EXACT_SEARCH,
+            "person",
+            "search",
+            after={
+                "field": str(EXACT_FIELDS[exact]),
+                "search_hash": None if digest == "invalid" else digest,
+                "results": len(found),
+                "people": found,
+            },
+        )
+        session.flush()
+    return query
 
 
 def reveal(
     session: Session, actor: User, person: Person, field: PersonalField, reason: str
 ) -> str | None:
     """The clear value of ``field`` for a role allowed to see it, with a reason; audited."""
-    if not personal_data.may_unmask(actor.role, field):
+    if not disclosure.may_unmask(actor.role, field):
         raise Forbidden(_("你的角色无权查看完整的个人信息"))
     reason = (reason or "").strip()
     if len(reason) < 2:

@@ -21,9 +21,9 @@ def test_phone_is_masked_in_the_audit_log(session):
             AuditEvent.action == "user.update", AuditEvent.object_id == str(user.id)
         )
     ).one()
-    assert event.before["phone"] == "138****1234"
-    assert event.after["phone"] == "139****5678"
-    assert "13900005678" not in str(event.after)
+    assert event.before["phone"] == "138********"
+    assert event.after["phone"] == "139********"
+    assert "5678" not in str(event.after)
     assert event.actor_name.startswith(county.admin.name)
 
 
@@ -51,6 +51,15 @@ def test_audit_log_of_one_county_does_not_show_another(session):
     assert all(e.tenant_id != a.tenant.id for e in events)
 
 
-def test_id_numbers_keep_only_their_ends():
-    masked = audit.mask_value("id_number", "110101199003071234")
-    assert masked == "110***********1234"
+def test_id_numbers_keep_only_their_area_code_and_birth_dates_their_year():
+    assert audit.mask_value("id_number", "110101199003071234") == "110101************"
+    assert audit.mask_value("birth_date", "1990-03-07") == 1990
+
+
+def test_events_stored_in_the_older_form_read_in_todays():
+    stored = {"id_number": "110***********1234", "phone": "138****5678", "name": "张三"}
+    assert audit.mask_personal(stored) == {
+        "id_number": "110***************",
+        "phone": "138********",
+        "name": "张三",
+    }

@@ -14,6 +14,7 @@ from stdnum.cn import ric
 from gridgov.core import personal_data
 from gridgov.core.errors import DomainError
 from gridgov.core.personal_data import DataKeys, PersonalField
+from gridgov.core.registry import disclosure
 from gridgov.core.registry.synthetic import make_id_number
 
 KEY = "q0mUGAuM1pFDUTR1p5hHpDFo3wnATSPoAzX1Z6Uo6vg="
@@ -68,9 +69,24 @@ def test_bad_phone_numbers_are_refused(phone):
     assert refused.value.field == "phone"
 
 
-def test_masks_show_only_the_ends():
-    assert personal_data.mask(PersonalField.ID_NUMBER, "420102198001011234") == "4201**********1234"
-    assert personal_data.mask(PersonalField.PHONE, "13812345678") == "138****5678"
+def test_masks_show_the_area_code_and_the_network_prefix_only():
+    assert personal_data.mask(PersonalField.ID_NUMBER, "420102198001011234") == "420102" + "*" * 12
+    assert personal_data.mask(PersonalField.PHONE, "13812345678") == "138********"
+    assert personal_data.mask(PersonalField.PHONE, "0710-3456789") == "071*********"
+
+
+def test_a_mask_never_shows_more_than_its_form_even_when_asked_to():
+    number = "420102198001011234"
+    assert personal_data.mask(PersonalField.ID_NUMBER, number, shown=2) == "42" + "*" * 16
+    assert personal_data.mask(PersonalField.ID_NUMBER, number, shown=18) == "420102" + "*" * 12
+    assert personal_data.mask(PersonalField.PHONE, "13812345678", shown=11) == "138********"
+    assert personal_data.mask(PersonalField.PHONE, "1234") == "12**"
+
+
+def test_a_birth_date_shows_as_its_year():
+    assert personal_data.birth_year(dt.date(1975, 6, 30)) == 1975
+    assert personal_data.birth_year("1975-06-30") == 1975
+    assert personal_data.birth_year(None) is None
 
 
 def test_encryption_round_trips_and_never_contains_the_value():
@@ -133,11 +149,12 @@ def test_a_short_data_key_is_refused_without_showing_it():
 
 
 def test_only_some_roles_may_unmask():
-    assert personal_data.may_unmask("county_admin", PersonalField.ID_NUMBER)
-    assert personal_data.may_unmask("grid_worker", PersonalField.PHONE)
-    assert not personal_data.may_unmask("grid_worker", PersonalField.ID_NUMBER)
-    assert not personal_data.may_unmask("volunteer", PersonalField.PHONE)
-    assert not personal_data.may_unmask("audit_admin", PersonalField.ID_NUMBER)
+    assert disclosure.may_unmask("county_admin", PersonalField.ID_NUMBER)
+    assert disclosure.may_unmask("grid_worker", PersonalField.PHONE)
+    assert not disclosure.may_unmask("grid_worker", PersonalField.ID_NUMBER)
+    assert not disclosure.may_unmask("volunteer", PersonalField.PHONE)
+    assert not disclosure.may_unmask("audit_admin", PersonalField.ID_NUMBER)
+    assert not disclosure.may_unmask("a_role_added_later", PersonalField.PHONE)
 
 
 def test_the_fast_check_agrees_with_python_stdnum_on_random_numbers():

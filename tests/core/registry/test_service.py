@@ -72,8 +72,11 @@ def test_the_same_id_number_cannot_be_registered_twice(session, home):
 def test_people_are_found_by_exact_id_number_phone_and_name_prefix(session, home):
     wang = add(session, home, name="王示例", n=1, phone="13912345678")
     add(session, home, name="李示例", n=2)
-    scope = scope_of(session, home.county.admin)
-    found = lambda q: [p.id for p in session.scalars(registry.search_people(session, scope, q))]  # noqa: E731
+    admin = home.county.admin
+    scope = scope_of(session, admin)
+    found = lambda q: [  # noqa: E731
+        p.id for p in session.scalars(registry.search_people(session, admin, scope, q))
+    ]
     assert found(id_number(1)) == [wang.id]
     assert found("13912345678") == [wang.id]
     assert found("王") == [wang.id]
@@ -108,8 +111,8 @@ def test_changes_are_kept_field_by_field_with_personal_values_masked(session, ho
     changes = {c.field: c for c in registry.history(session, "person", person.id) if c.field}
     assert (changes["name"].old_value, changes["name"].new_value) == ("张示例", "张新名")
     assert (changes["phone"].old_value, changes["phone"].new_value) == (
-        "138****5678",
-        "139****4321",
+        "138********",
+        "139********",
     )
     assert changes["phone"].actor_id == home.county.workers[0].id
 

@@ -86,7 +86,7 @@ def test_a_worker_reports_a_dispute_with_an_outsider_whose_phone_comes_back_mask
             "role": "applicant",
             "name": "林晓燕",
             "person_id": None,
-            "phone": "138****1201",
+            "phone": "138********",
         }
     ]
 

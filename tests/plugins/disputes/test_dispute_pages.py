@@ -111,7 +111,7 @@ def test_a_grid_worker_reports_a_dispute_from_the_form(app, client, connection):
     )
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "待组长确认" in html and "138****1201" in html and "13800001201" not in html
+    assert "待组长确认" in html and "138********" in html and "13800001201" not in html
 
 
 def test_a_report_without_a_summary_is_shown_again_with_the_error(app, client, connection):
