@@ -40,6 +40,7 @@ def _ids(county) -> dict[str, int]:
         ),
         "case_id": county.grids[0].id,
         "hazard_id": county.grids[0].id,
+        "token_id": county.grids[0].id,
     }
 
 
@@ -167,6 +168,8 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("PUT", "/task-rules"): {"rules": [{"escalate": True}]},
         ("PUT", "/work-calendar/<day>"): {"is_workday": True},
         ("DELETE", "/work-calendar/<day>"): None,
+        ("DELETE", "/me/tokens/<int:token_id>"): None,
+        ("DELETE", "/users/<int:user_id>/tokens/<int:token_id>"): None,
         **fire_safety_bodies(county),
         **disputes_bodies(county),
     }

@@ -266,9 +266,9 @@ def test_exact_searches_past_the_limit_answer_429_in_the_apis_shape(
 def test_an_exact_search_is_audited_with_a_hash_never_the_value(client, county, mine, mint):
     worker = bearer(mint(county, county.workers[0]))
     client.post(url(county, "/people/search"), json={"q": "13812345678"}, headers=worker)
-    admin = bearer(mint(county, county.admin))
+    auditor = bearer(mint(county, county.auditor))
     events = client.get(
-        url(county, "/audit"), query_string={"action": "person.search_exact"}, headers=admin
+        url(county, "/audit"), query_string={"action": "person.search_exact"}, headers=auditor
     ).get_json()
     (event,) = events
     assert event["actor_name"].startswith(county.workers[0].name)
