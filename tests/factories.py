@@ -49,6 +49,7 @@ class UserFactory(factory.Factory):
     def _create(cls, model_class: type[User], nodes: list[Node] = (), **kwargs: object) -> User:
         session = db_session()
         user = accounts.create_user(session, None, **kwargs)  # type: ignore[arg-type]
+        user.must_change_password = False  # staff who chose their password long ago
         tenant = tenancy.current_tenant(session)
         for node in nodes:
             accounts.assign(session, None, tenant, user, node)

@@ -102,6 +102,22 @@ def test_a_recovery_code_logs_in_once(client, county):
         assert _code(client, codes[0]).status_code == 401
 
 
+def test_the_right_password_does_not_wipe_out_wrong_codes(app, client, county):
+    limit = app.config["GRIDGOV_MAX_FAILED_LOGINS"]
+    with time_machine.travel(START, tick=False):
+        login(client, "changshan", county.admin.username)
+        secret, _codes = _enrol(client)
+        _logout(client)
+        wrong = f"{(int(pyotp.TOTP(secret).now()) + 1) % 1_000_000:06d}"
+        answers = []
+        for _ in range(limit):
+            login(client, "changshan", county.admin.username)  # the password again each time
+            answers.append(_code(client, wrong))
+        assert "已被锁定" in answers[-1].get_data(as_text=True)
+        locked = login(client, "changshan", county.admin.username)
+        assert locked.status_code == 401 and "已被锁定" in locked.get_data(as_text=True)
+
+
 def test_the_half_way_login_expires_and_the_password_is_asked_again(client, county):
     with time_machine.travel(START, tick=False):
         login(client, "changshan", county.admin.username)

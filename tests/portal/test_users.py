@@ -60,9 +60,11 @@ def test_create_a_grid_worker_for_a_vacant_grid(app, as_admin, county):
     assert user is not None and user.role == "grid_worker" and len(nodes) == 1
     page = as_admin.get(response.headers["Location"]).get_data(as_text=True)
     assert "王建国" in page and "空缺网格" in page
-    # and the new account can log in
+    # and the new account can log in, and must first choose a password of its own
     as_admin.post("/t/changshan/logout", data={"csrf_token": _token(as_admin)})
     assert login(as_admin, "changshan", "wang.jg", "Wang-Grid-2026").status_code == 302
+    first = as_admin.get("/t/changshan/")
+    assert first.status_code == 302 and "/account/password" in first.headers["Location"]
 
 
 def _token(client) -> str:

@@ -138,6 +138,7 @@ def create_user(
         check_strength(password, username=username)
         user.password_hash = hash_password(password)
         user.password_changed_at = utcnow()
+        user.must_change_password = True  # someone else chose it: the owner changes it first
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", "user", user.id, after=_snapshot(user))
@@ -382,7 +383,11 @@ def authenticate(
         raise AccountLocked(account.locked_until)
     if not ok:
         fail(session, account, max_failures=max_failures, lockout=lockout)
-    account.failed_logins = 0
+    # With a second factor the login is not done yet: the count goes on until the code is
+    # right (second_factor.check_code), or the right password would wipe out wrong codes and
+    # give a code guesser as many tries as they like.
+    if getattr(account, "totp_confirmed_at", None) is None:
+        account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = now
     if account.password_hash and needs_rehash(account.password_hash):
