@@ -28,14 +28,16 @@ def test_verify_reports_each_county_intact_with_its_head(session, app):
     assert "other: " in result.output
 
 
-def test_verify_names_the_event_edited_behind_the_apps_back_and_exits_1(session, app):
-    county = build_county(session)
-    build_county(session, "other")
-    set_tenant(session, county.tenant.id)
-    victim = session.scalars(select(AuditEvent).where(AuditEvent.seq == 3)).one()
-    session.execute(text("UPDATE audit_events SET after = NULL WHERE id = :id"), {"id": victim.id})
-    session.commit()
-    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+def test_verify_names_the_event_edited_behind_the_apps_back_and_exits_1(sqlite_session, sqlite_app):
+    county = build_county(sqlite_session)
+    build_county(sqlite_session, "other")
+    set_tenant(sqlite_session, county.tenant.id)
+    victim = sqlite_session.scalars(select(AuditEvent).where(AuditEvent.seq == 3)).one()
+    sqlite_session.execute(
+        text("UPDATE audit_events SET after = NULL WHERE id = :id"), {"id": victim.id}
+    )
+    sqlite_session.commit()
+    result = sqlite_app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert (
         f"changshan: BROKEN at event {victim.id} (place 3, expected 3): its content was changed"
@@ -56,21 +58,23 @@ def test_verify_of_one_county_only(session, app):
     assert unknown.exit_code == 1 and "nowhere" in unknown.output
 
 
-def test_purge_removes_the_old_events_and_verify_stays_green(session, app, monkeypatch):
+def test_purge_removes_the_old_events_and_verify_stays_green(
+    sqlite_session, sqlite_app, monkeypatch
+):
     with pinned_clock(utcnow() - dt.timedelta(days=800)):
-        county = build_county(session)
-    audit.record(session, None, "x.recent", "node", 1)
-    session.commit()
-    monkeypatch.setitem(app.config, "GRIDGOV_AUDIT_RETENTION_DAYS", 730)
-    runner = app.test_cli_runner()
+        county = build_county(sqlite_session)
+    audit.record(sqlite_session, None, "x.recent", "node", 1)
+    sqlite_session.commit()
+    monkeypatch.setitem(sqlite_app.config, "GRIDGOV_AUDIT_RETENTION_DAYS", 730)
+    runner = sqlite_app.test_cli_runner()
     dry = runner.invoke(args=["audit", "purge", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "changshan: would remove" in dry.output
     result = runner.invoke(args=["audit", "purge"])
     assert result.exit_code == 0, result.output
     assert "changshan: removed" in result.output
-    set_tenant(session, county.tenant.id)
-    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    set_tenant(sqlite_session, county.tenant.id)
+    actions = sqlite_session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
     assert actions == ["x.recent", "audit.purge"]
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output

@@ -215,7 +215,9 @@ def test_a_name_stored_with_control_characters_before_does_not_break_the_export(
             session, county.tenant, None, PersonInput(name="王五"), grid=county.grids[0]
         )
         # As a row written before control characters were refused.
-        session.execute(update(Person).where(Person.id == person.id).values(name="王\x07五\x00"))
+        # (NUL among them only where the database could hold it: PostgreSQL never could.)
+        bad = "王\x07五\x00" if session.get_bind().dialect.name == "sqlite" else "王\x07五\x1b"
+        session.execute(update(Person).where(Person.id == person.id).values(name=bad))
         session.commit()
     started = client.post(url(county, "/people/exports"), json={"q": ""}, headers=admin)
     run = client.get(url(county, f"/people/exports/{started.get_json()['id']}"), headers=admin)

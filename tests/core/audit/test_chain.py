@@ -1,5 +1,7 @@
 """The audit log's hash chain: verified as written, broken by an edit behind the application's
-back (the verify names the event), and kept verifiable by the purge."""
+back (the verify names the event), and kept verifiable by the purge. Edits and purges behind
+the application's back run on SQLite (``sqlite_session``), where the owner may rewrite rows;
+on PostgreSQL the trigger refuses them (test_chain_postgres.py)."""
 
 from __future__ import annotations
 
@@ -58,47 +60,47 @@ def test_each_county_has_a_chain_of_its_own(session):
     assert chain.verify_chain(session, b.tenant.id).is_intact
 
 
-def test_an_event_edited_with_raw_sql_is_named_by_verify(session):
-    county = build_county(session)
-    victim = note(session, "x.victim")
-    note(session, "x.after")
+def test_an_event_edited_with_raw_sql_is_named_by_verify(sqlite_session):
+    county = build_county(sqlite_session)
+    victim = note(sqlite_session, "x.victim")
+    note(sqlite_session, "x.after")
     # what the schema owner can do on SQLite, where no trigger stands in the way
-    session.execute(
+    sqlite_session.execute(
         text("UPDATE audit_events SET actor_name = 'someone else' WHERE id = :id"),
         {"id": victim.id},
     )
-    result = chain.verify_chain(session, county.tenant.id)
+    result = chain.verify_chain(sqlite_session, county.tenant.id)
     assert result.broken is not None
     assert (result.broken.event_id, result.broken.problem) == (victim.id, chain.Problem.ALTERED)
     assert result.head_seq == victim.seq - 1  # the chain holds up to the event before it
 
 
-def test_an_event_rehashed_after_its_edit_breaks_the_chain_at_the_next_one(session):
-    county = build_county(session)
-    victim = note(session, "x.victim")
-    following = note(session, "x.after")
+def test_an_event_rehashed_after_its_edit_breaks_the_chain_at_the_next_one(sqlite_session):
+    county = build_county(sqlite_session)
+    victim = note(sqlite_session, "x.victim")
+    following = note(sqlite_session, "x.after")
     # someone who knows how the hash is made recomputes the edited event's own hash
-    session.execute(
+    sqlite_session.execute(
         text("UPDATE audit_events SET action = 'x.forged' WHERE id = :id"), {"id": victim.id}
     )
-    row = session.execute(
+    row = sqlite_session.execute(
         select(AuditEvent.__table__).where(AuditEvent.__table__.c.id == victim.id)
     ).one()
-    session.execute(
+    sqlite_session.execute(
         text("UPDATE audit_events SET hash = :h WHERE id = :id"),
         {"id": victim.id, "h": chain.event_hash(row.prev_hash, row)},
     )
-    broken = chain.verify_chain(session, county.tenant.id).broken
+    broken = chain.verify_chain(sqlite_session, county.tenant.id).broken
     assert broken is not None
     assert (broken.event_id, broken.problem) == (following.id, chain.Problem.RELINKED)
 
 
-def test_a_deleted_event_is_named_by_the_gap_it_leaves(session):
-    county = build_county(session)
-    victim = note(session, "x.victim")
-    following = note(session, "x.after")
-    session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": victim.id})
-    broken = chain.verify_chain(session, county.tenant.id).broken
+def test_a_deleted_event_is_named_by_the_gap_it_leaves(sqlite_session):
+    county = build_county(sqlite_session)
+    victim = note(sqlite_session, "x.victim")
+    following = note(sqlite_session, "x.after")
+    sqlite_session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": victim.id})
+    broken = chain.verify_chain(sqlite_session, county.tenant.id).broken
     assert broken is not None
     assert (broken.event_id, broken.seq, broken.expected_seq, broken.problem) == (
         following.id,
@@ -134,37 +136,37 @@ def old_and_new_events(session) -> tuple[int, list[AuditEvent]]:
     return county.tenant.id, old
 
 
-def test_purge_removes_the_events_past_retention_and_the_chain_still_verifies(session):
-    tenant_id, old = old_and_new_events(session)
-    done = audit.purge(session, tenant_id, retention_days=365)
+def test_purge_removes_the_events_past_retention_and_the_chain_still_verifies(sqlite_session):
+    tenant_id, old = old_and_new_events(sqlite_session)
+    done = audit.purge(sqlite_session, tenant_id, retention_days=365)
     assert (done.events, done.anchor_seq, done.anchor_hash) == (len(old), old[-1].seq, old[-1].hash)
-    left = events_of(session, tenant_id)
+    left = events_of(sqlite_session, tenant_id)
     assert [e.action for e in left] == ["x.new", "x.newer", "audit.purge"]
     assert left[0].prev_hash == old[-1].hash
-    anchor = session.scalars(select(AuditChain)).one()
+    anchor = sqlite_session.scalars(select(AuditChain)).one()
     assert (anchor.anchor_seq, anchor.purged_events) == (old[-1].seq, len(old))
-    result = chain.verify_chain(session, tenant_id)
+    result = chain.verify_chain(sqlite_session, tenant_id)
     assert result.is_intact and result.anchor_seq == old[-1].seq
 
 
-def test_the_purge_is_recorded_in_the_log_it_purged(session):
-    tenant_id, old = old_and_new_events(session)
-    audit.purge(session, tenant_id, retention_days=365)
-    record = events_of(session, tenant_id)[-1]
+def test_the_purge_is_recorded_in_the_log_it_purged(sqlite_session):
+    tenant_id, old = old_and_new_events(sqlite_session)
+    audit.purge(sqlite_session, tenant_id, retention_days=365)
+    record = events_of(sqlite_session, tenant_id)[-1]
     assert record.action == "audit.purge"
     assert record.after["events"] == len(old)
     assert record.after["through_seq"] == old[-1].seq
     assert record.after["retention_days"] == 365
 
 
-def test_a_second_purge_with_nothing_old_changes_nothing(session):
-    tenant_id, _old = old_and_new_events(session)
-    audit.purge(session, tenant_id, retention_days=365)
-    count = session.scalar(select(func.count()).select_from(AuditEvent))
-    again = audit.purge(session, tenant_id, retention_days=365)
+def test_a_second_purge_with_nothing_old_changes_nothing(sqlite_session):
+    tenant_id, _old = old_and_new_events(sqlite_session)
+    audit.purge(sqlite_session, tenant_id, retention_days=365)
+    count = sqlite_session.scalar(select(func.count()).select_from(AuditEvent))
+    again = audit.purge(sqlite_session, tenant_id, retention_days=365)
     assert again.events == 0
-    assert session.scalar(select(func.count()).select_from(AuditEvent)) == count
-    assert chain.verify_chain(session, tenant_id).is_intact
+    assert sqlite_session.scalar(select(func.count()).select_from(AuditEvent)) == count
+    assert chain.verify_chain(sqlite_session, tenant_id).is_intact
 
 
 def test_a_dry_purge_removes_nothing(session):
@@ -174,22 +176,22 @@ def test_a_dry_purge_removes_nothing(session):
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == count
 
 
-def test_events_after_a_purge_keep_the_chain_going(session):
-    tenant_id, _old = old_and_new_events(session)
-    audit.purge(session, tenant_id, retention_days=365)
-    note(session, "x.later")
-    assert chain.verify_chain(session, tenant_id).is_intact
+def test_events_after_a_purge_keep_the_chain_going(sqlite_session):
+    tenant_id, _old = old_and_new_events(sqlite_session)
+    audit.purge(sqlite_session, tenant_id, retention_days=365)
+    note(sqlite_session, "x.later")
+    assert chain.verify_chain(sqlite_session, tenant_id).is_intact
 
 
-def test_a_purge_of_everything_leaves_the_anchor_to_follow(session):
+def test_a_purge_of_everything_leaves_the_anchor_to_follow(sqlite_session):
     with pinned_clock(utcnow() - dt.timedelta(days=730)):
-        county = build_county(session)
-    old = events_of(session, county.tenant.id)
-    audit.purge(session, county.tenant.id, retention_days=365)
-    purge_record = events_of(session, county.tenant.id)
+        county = build_county(sqlite_session)
+    old = events_of(sqlite_session, county.tenant.id)
+    audit.purge(sqlite_session, county.tenant.id, retention_days=365)
+    purge_record = events_of(sqlite_session, county.tenant.id)
     assert [e.action for e in purge_record] == ["audit.purge"]
     assert purge_record[0].prev_hash == old[-1].hash
-    assert chain.verify_chain(session, county.tenant.id).is_intact
+    assert chain.verify_chain(sqlite_session, county.tenant.id).is_intact
 
 
 def test_purge_refuses_a_retention_under_six_months(session):
@@ -200,12 +202,12 @@ def test_purge_refuses_a_retention_under_six_months(session):
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == count
 
 
-def test_purge_refuses_a_broken_chain_and_keeps_the_evidence(session):
-    tenant_id, old = old_and_new_events(session)
-    session.execute(
+def test_purge_refuses_a_broken_chain_and_keeps_the_evidence(sqlite_session):
+    tenant_id, old = old_and_new_events(sqlite_session)
+    sqlite_session.execute(
         text("UPDATE audit_events SET actor_name = 'x' WHERE id = :id"), {"id": old[0].id}
     )
-    count = session.scalar(select(func.count()).select_from(AuditEvent))
+    count = sqlite_session.scalar(select(func.count()).select_from(AuditEvent))
     with pytest.raises(chain.ChainBroken):
-        audit.purge(session, tenant_id, retention_days=365)
-    assert session.scalar(select(func.count()).select_from(AuditEvent)) == count
+        audit.purge(sqlite_session, tenant_id, retention_days=365)
+    assert sqlite_session.scalar(select(func.count()).select_from(AuditEvent)) == count
