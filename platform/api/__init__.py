@@ -21,7 +21,7 @@ from gridgov.api import (
     tenants,
     users,
 )
-from gridgov.api.blueprint import SECURITY_SCHEMES
+from gridgov.api.blueprint import PAGINATION_HEADER, PAGINATION_HEADER_DOC, SECURITY_SCHEMES
 from gridgov.api.errors import is_api_request
 from gridgov.extensions import api, csrf
 from gridgov.web import IdConverter
@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
     api.register_converter(IdConverter, integerconverter2paramschema)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
+    api.spec.components.header(PAGINATION_HEADER, PAGINATION_HEADER_DOC)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them

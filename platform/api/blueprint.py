@@ -13,7 +13,7 @@ import flask_smorest
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app
 from flask_smorest import abort
-from flask_smorest.pagination import PaginationParameters
+from flask_smorest.pagination import PaginationMetadataSchema, PaginationParameters
 from limits import parse as parse_limit
 from marshmallow import ValidationError
 from sqlalchemy import Row, Select, func, select
@@ -51,6 +51,20 @@ MAX_PAGE_SIZE = 500
 # No list has ten million pages; a larger page number would only ask the database for an
 # offset past what it can count (2^63 fails in SQLite and PostgreSQL alike).
 MAX_PAGE = 10_000_000
+
+# X-Pagination is a JSON object in a header (flask-smorest's metadata): OpenAPI 3.0 says so
+# with ``content``, where flask-smorest's own "PAGINATION" header gives a ``schema``, which
+# would mean the comma-separated "simple" style ("total,3,page,1").
+PAGINATION_HEADER = "Pagination"
+PAGINATION_HEADER_DOC = {
+    "description": "分页信息，一个 JSON 对象：total 总条数、total_pages 总页数、first_page 和"
+    " last_page 首末页码（没有条目时不给）、page 本页页码（页码超出末页时不给）、previous_page 和 next_page 上一页和"
+    "下一页的页码（没有时不给），例如"
+    ' {"total": 120, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 2,'
+    ' "previous_page": 1, "next_page": 3}。',
+    "required": True,
+    "content": {"application/json": {"schema": PaginationMetadataSchema}},
+}
 
 LIMIT_NAMESPACE = "api-token"  # the limiter's namespace of the per-token counts
 
@@ -117,6 +131,9 @@ class ApiBlueprint(flask_smorest.Blueprint):
         self.register_error_handler(HTTPException, errors.http_error)
         self.register_error_handler(DomainError, errors.domain_error)
         self.after_request(_no_store)
+
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER
 
     def requires(self, scope: str | None) -> Callable[[F], F]:
         """Decorator: the endpoint needs a valid bearer token carrying ``scope`` (None: any
