@@ -34,7 +34,7 @@ class LinkSchema(ApiSchema):
 class TaskReportSchema(ApiSchema):
     node_id = Id(required=True, metadata={"description": "所属网格"})
     category = fields.String(required=True, metadata={"description": "如 民生事项、矛盾纠纷"})
-    title = fields.String(required=True)
+    title = fields.String(required=True, metadata={"maxLength": 200})
     description = fields.String(load_default="")
     track = fields.String(
         load_default=Track.GENERAL.value,
@@ -74,7 +74,7 @@ class TaskIntakeSchema(ApiSchema):
     )
     node_code = fields.String(required=True, metadata={"description": "网格编码"})
     category = fields.String(required=True)
-    title = fields.String(required=True)
+    title = fields.String(required=True, metadata={"maxLength": 200})
     description = fields.String(load_default="")
     track = fields.String(load_default=Track.COORDINATE.value)
     location_text = fields.String(load_default="")
