@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask import Flask, Response, request
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
@@ -21,7 +24,7 @@ from gridgov.api import (
     tenants,
     users,
 )
-from gridgov.api.blueprint import SECURITY_SCHEMES
+from gridgov.api.blueprint import PAGINATION_HEADER, PAGINATION_HEADER_DOC, SECURITY_SCHEMES
 from gridgov.api.errors import is_api_request
 from gridgov.extensions import api, csrf
 from gridgov.web import IdConverter
@@ -77,11 +80,48 @@ def init_app(app: Flask) -> None:
     api.register_converter(IdConverter, integerconverter2paramschema)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
+    api.spec.components.header(PAGINATION_HEADER, PAGINATION_HEADER_DOC)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF cannot ride on them
     plugins.mount(api, app.extensions["gridgov.plugins"])
+    _document_common_answers(api.spec)
     app.after_request(_security_headers)
+
+
+HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+# What an operation may answer beside what its view documents: 404 when its path names a row
+# (or a county: /t/<slug>/ of none is 404 too); 422 when it takes anything that can be wrong (a
+# body, a query, a date or a code in its path), naming the field; and for a body 400 (not JSON,
+# or not a form) and 413 (over GRIDGOV_MAX_BODY_MB, or GRIDGOV_MAX_REQUEST_MB for an upload).
+COMMON_ANSWERS = (
+    (lambda path, operation: "{" in path, 404, "NOT_FOUND"),
+    (lambda path, operation: _takes_input(path, operation), 422, "UNPROCESSABLE_ENTITY"),
+    (lambda path, operation: "requestBody" in operation, 400, "BAD_REQUEST"),
+    (lambda path, operation: "requestBody" in operation, 413, "REQUEST_ENTITY_TOO_LARGE"),
+)
+
+
+def _takes_input(path: str, operation: dict[str, Any]) -> bool:
+    return (
+        "requestBody" in operation
+        or bool(operation.get("parameters"))
+        or bool(re.search(r"\{(?!slug\})", path))
+    )
+
+
+def _document_common_answers(spec: Any) -> None:
+    """Name those answers on every operation they apply to, so that the spec lists every
+    status an operation gives (the "default" answer only says what shape any error has)."""
+    for path, operations in spec._paths.items():  # apispec has no public walk of its paths
+        for method in HTTP_METHODS:
+            operation = operations.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for applies, status, name in COMMON_ANSWERS:
+                if applies(path, operation) and not {status, str(status)} & set(responses):
+                    responses[str(status)] = spec.components.get_ref("response", name)
 
 
 def _security_headers(response: Response) -> Response:

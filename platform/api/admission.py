@@ -111,6 +111,7 @@ def _own_upload(file_id: int) -> StoredFile:
 @blp.route("/admissions/files")
 class AdmissionFiles(MethodView):
     @blp.requires("admission:write")
+    @blp.uploads(ATTACHMENT_KINDS)
     @blp.response(201, StoredFileSchema)
     def post(self) -> StoredFile:
         """Upload a document for an application (multipart field ``file``)

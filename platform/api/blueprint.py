@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import wraps
 from typing import Any, ClassVar, NoReturn, TypeVar
 
@@ -13,7 +13,7 @@ import flask_smorest
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Response, current_app
 from flask_smorest import abort
-from flask_smorest.pagination import PaginationParameters
+from flask_smorest.pagination import PaginationMetadataSchema, PaginationParameters
 from limits import parse as parse_limit
 from marshmallow import ValidationError
 from sqlalchemy import Row, Select, func, select
@@ -23,6 +23,8 @@ from werkzeug.exceptions import HTTPException
 from gridgov.api import auth, errors
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError
+from gridgov.core.files.models import FileKind
+from gridgov.core.files.service import DEFAULT_MAX_BYTES, MiB
 from gridgov.core.i18n import _
 from gridgov.extensions import limiter
 from gridgov.web import add_slug, bind_tenant
@@ -51,6 +53,28 @@ MAX_PAGE_SIZE = 500
 # No list has ten million pages; a larger page number would only ask the database for an
 # offset past what it can count (2^63 fails in SQLite and PostgreSQL alike).
 MAX_PAGE = 10_000_000
+
+# X-Pagination is a JSON object in a header (flask-smorest's metadata): OpenAPI 3.0 says so
+# with ``content``, where flask-smorest's own "PAGINATION" header gives a ``schema``, which
+# would mean the comma-separated "simple" style ("total,3,page,1").
+PAGINATION_HEADER = "Pagination"
+PAGINATION_HEADER_DOC = {
+    "description": "分页信息，一个 JSON 对象：total 总条数、total_pages 总页数、first_page 和"
+    " last_page 首末页码（没有条目时不给）、page 本页页码（页码超出末页时不给）、"
+    "previous_page 和 next_page 上一页和下一页的页码（没有时不给），例如"
+    ' {"total": 120, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 2,'
+    ' "previous_page": 1, "next_page": 3}。',
+    "required": True,
+    "content": {"application/json": {"schema": PaginationMetadataSchema}},
+}
+
+# What each kind of upload is called in the spec, in the order the limits are listed.
+KIND_NAMES = {
+    FileKind.IMAGE: "照片（JPEG、PNG、WebP）",
+    FileKind.PDF: "PDF",
+    FileKind.OFFICE: "Word/Excel/ODF 文档",
+    FileKind.SPREADSHEET: "Excel 表格（.xlsx）",
+}
 
 LIMIT_NAMESPACE = "api-token"  # the limiter's namespace of the per-token counts
 
@@ -118,6 +142,33 @@ class ApiBlueprint(flask_smorest.Blueprint):
         self.register_error_handler(DomainError, errors.domain_error)
         self.after_request(_no_store)
 
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER
+
+    def uploads(
+        self,
+        kinds: Collection[FileKind],
+        *,
+        name: str = "file",
+        required: bool = True,
+        fields: dict[str, Any] | None = None,
+    ) -> Callable[[F], F]:
+        """Decorator: the body is a multipart form whose part ``name`` is a file of ``kinds``
+        (``fields``: the form's other parts, required, as OpenAPI schemas). Documents the part
+        with the limit of each kind, and the 413 of a request over the whole limit."""
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {name: upload_part(kinds), **(fields or {})},
+        }
+        schema["required"] = [name, *(fields or {})] if required else [*(fields or {})]
+        body = {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+        def decorator(func: F) -> F:
+            documented = self.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")(func)
+            return self.doc(requestBody=body)(documented)
+
+        return decorator
+
     def requires(self, scope: str | None) -> Callable[[F], F]:
         """Decorator: the endpoint needs a valid bearer token carrying ``scope`` (None: any
         valid token). Put it above the other decorators so the token is checked first."""
@@ -142,6 +193,22 @@ class ApiBlueprint(flask_smorest.Blueprint):
             return self.doc(security=[{scheme: []}], **{"x-scope": scope or ""})(documented)
 
         return decorator
+
+
+def upload_part(kinds: Collection[FileKind]) -> dict[str, Any]:
+    """The OpenAPI schema of a file part taking ``kinds``, with the limit of each (the type is
+    judged from the content, whatever the name or the Content-Type say)."""
+    limits = "；".join(
+        f"{label}最大 {DEFAULT_MAX_BYTES[kind] / MiB:g} MB"
+        for kind, label in KIND_NAMES.items()
+        if kind in kinds
+    )
+    return {
+        "type": "string",
+        "format": "binary",
+        "description": f"文件，类型按内容判定：{limits}（超过时 422，指明这个字段）。整个请求最大"
+        " GRIDGOV_MAX_REQUEST_MB（默认 201 MB），超过时 413，不读请求体。",
+    }
 
 
 def _count_against_token() -> None:

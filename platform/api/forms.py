@@ -182,6 +182,7 @@ class SubmissionFile(MethodView):
 class FormFiles(MethodView):
     @blp.requires("forms:write")
     @blp.arguments(UploadArgsSchema, location="query")
+    @blp.uploads(forms.FILE_KINDS[FieldType.PHOTO] | forms.FILE_KINDS[FieldType.FILE])
     @blp.response(201, StoredFileSchema)
     def post(self, args: dict[str, Any]) -> StoredFile:
         """Upload a photo or document for a form field (multipart field ``file``)

@@ -66,6 +66,7 @@ from gridgov.core.admission.activation import county_tags
 from gridgov.core.db import db_session
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
+from gridgov.core.files.models import FileKind
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import access, exports, imports, quality
@@ -666,6 +667,7 @@ class Imports(MethodView):
     @blp.requires("registry:write")
     @blp.arguments(ImportFormSchema, location="query")
     @blp.arguments(ImportFileSchema, location="files")
+    @blp.uploads({FileKind.SPREADSHEET})
     @blp.response(202, ImportRunSchema)
     def post(self, form: dict[str, Any], upload: dict[str, Any]) -> RunView:
         """Import an .xlsx of people, households, dwellings or sites (runs as a job)

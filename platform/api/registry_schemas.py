@@ -71,7 +71,7 @@ class PersonSchema(ApiSchema):
 class PersonFieldsSchema(ApiSchema):
     """What may be set on a person; every value is checked by the service."""
 
-    name = fields.String()
+    name = fields.String(metadata={"maxLength": 100})
     residence_type = fields.String(validate=validate.OneOf(_choices(ResidenceType)))
     id_number = fields.String(metadata=_ID_DOC)
     phone = fields.String(metadata=_PHONE_DOC)
@@ -81,7 +81,7 @@ class PersonFieldsSchema(ApiSchema):
 
 
 class PersonCreateSchema(PersonFieldsSchema):
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"maxLength": 100})
     grid_id = Id(metadata={"description": "所在网格；给了 household_id 或 dwelling_id 时可省"})
     dwelling_id = Id()
     household_id = Id(metadata={"description": "加入这一户，须同时给 relation"})
@@ -180,7 +180,7 @@ class DwellingDetailSchema(DwellingSchema):
 
 class DwellingCreateSchema(ApiSchema):
     grid_id = Id(required=True)
-    address = fields.String(required=True)
+    address = fields.String(required=True, metadata={"maxLength": 300})
     building_id = Id(load_default=None, allow_none=True, metadata={"description": "所在楼栋"})
     unit = fields.String(load_default="")
     number = fields.String(load_default="")
@@ -200,7 +200,7 @@ class DwellingArgsSchema(QueryArgsSchema):
 class CompoundSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     node_id = Id(required=True, metadata={"description": "所属节点，通常是社区"})
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"maxLength": 100})
     address = fields.String(load_default="")
 
 
@@ -208,7 +208,7 @@ class BuildingSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     node_id = Id(required=True, metadata={"description": "所在节点（网格或社区）"})
     compound_id = Id(load_default=None, allow_none=True)
-    name = fields.String(required=True, metadata={"description": "如 3号楼"})
+    name = fields.String(required=True, metadata={"maxLength": 100, "description": "如 3号楼"})
 
 
 class CompoundDetailSchema(CompoundSchema):
@@ -283,7 +283,7 @@ class SiteSchema(ApiSchema):
 
 class SiteCreateSchema(ApiSchema):
     grid_id = Id(required=True)
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"maxLength": 100})
     kind = fields.String(required=True, validate=validate.OneOf(_choices(SiteKind)))
     address = fields.String(load_default="")
     contact_name = fields.String(load_default="")

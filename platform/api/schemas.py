@@ -169,7 +169,7 @@ class TenantSchema(ApiSchema):
 
 class TenantCreateSchema(ApiSchema):
     slug = fields.String(required=True, metadata={"description": "小写字母开头，2–63 位"})
-    name = fields.String(required=True, metadata={"description": "如 长山县"})
+    name = fields.String(required=True, metadata={"maxLength": 200, "description": "如 长山县"})
     level_names = fields.List(
         fields.String(), required=True, metadata={"description": "层级名称，自上而下，2–5 级"}
     )
@@ -182,7 +182,7 @@ class TenantCreateSchema(ApiSchema):
 
 
 class TenantUpdateSchema(ApiSchema):
-    name = fields.String()
+    name = fields.String(metadata={"maxLength": 200})
     level_names = fields.List(fields.String())
     settings = fields.Dict()
     modules = fields.List(fields.String())
@@ -298,14 +298,14 @@ _BOUNDARY_DOC = {"description": "四至界限：GeoJSON Polygon 或 MultiPolygon
 
 class NodeCreateSchema(ApiSchema):
     parent_id = Id(load_default=None, allow_none=True, metadata={"description": "null：最高一级"})
-    code = fields.String(required=True)
-    name = fields.String(required=True)
+    code = fields.String(required=True, metadata={"maxLength": 64})
+    name = fields.String(required=True, metadata={"maxLength": 200})
     boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
 
 
 class NodeUpdateSchema(ApiSchema):
-    code = fields.String()
-    name = fields.String()
+    code = fields.String(metadata={"maxLength": 64})
+    name = fields.String(metadata={"maxLength": 200})
     boundary = fields.Dict(
         allow_none=True, metadata={"description": _BOUNDARY_DOC["description"] + "；null 清除"}
     )
@@ -316,8 +316,8 @@ class NodeMoveSchema(ApiSchema):
 
 
 class PartSchema(ApiSchema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
+    code = fields.String(required=True, metadata={"maxLength": 64})
+    name = fields.String(required=True, metadata={"maxLength": 200})
     boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
     children = fields.List(
         fields.String(),
@@ -332,8 +332,8 @@ class NodeSplitSchema(ApiSchema):
 
 class NodeMergeSchema(ApiSchema):
     node_ids = fields.List(Id(), required=True, metadata={"description": "同一上级下的同级节点"})
-    code = fields.String(required=True)
-    name = fields.String(required=True)
+    code = fields.String(required=True, metadata={"maxLength": 64})
+    name = fields.String(required=True, metadata={"maxLength": 200})
     boundary = fields.Dict(load_default=None, allow_none=True, metadata=_BOUNDARY_DOC)
 
 
@@ -386,7 +386,7 @@ class TokenSchema(ApiSchema):
 
 class UserCreateSchema(ApiSchema):
     username = fields.String(required=True)
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"maxLength": 100})
     role = fields.String(required=True, metadata={"enum": ROLE_VALUES})
     phone = fields.String(load_default=None, allow_none=True)
     password = fields.String(
@@ -403,7 +403,7 @@ class UserCreateSchema(ApiSchema):
 
 
 class UserUpdateSchema(ApiSchema):
-    name = fields.String()
+    name = fields.String(metadata={"maxLength": 100})
     role = fields.String(metadata={"enum": ROLE_VALUES})
     phone = fields.String(allow_none=True)
     is_active = fields.Boolean()
@@ -496,14 +496,16 @@ class DepartmentSchema(ApiSchema):
 
 
 class DepartmentCreateSchema(ApiSchema):
-    code = fields.String(required=True)
-    name = fields.String(required=True, metadata={"description": "如 县消防救援大队"})
+    code = fields.String(required=True, metadata={"maxLength": 64})
+    name = fields.String(
+        required=True, metadata={"maxLength": 200, "description": "如 县消防救援大队"}
+    )
     node_id = Id(required=True, metadata={"description": "服务范围的节点（县或乡镇）"})
     phone = fields.String(load_default=None, allow_none=True)
 
 
 class DepartmentUpdateSchema(ApiSchema):
-    name = fields.String()
+    name = fields.String(metadata={"maxLength": 200})
     node_id = Id()
     phone = fields.String(allow_none=True)
     is_active = fields.Boolean()

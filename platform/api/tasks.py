@@ -14,6 +14,7 @@ from flask.views import MethodView
 from gridgov.api import access
 from gridgov.api.access import Caller, current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
+from gridgov.api.schemas import StoredFileSchema
 from gridgov.api.tasks_schemas import (
     BulkResultSchema,
     BulkTransitionRequestSchema,
@@ -177,7 +178,8 @@ class Intake(MethodView):
 @blp.route("/files")
 class TaskFiles(MethodView):
     @blp.requires("tasks:write")
-    @blp.response(201, schema=None)
+    @blp.uploads(ATTACHMENT_KINDS)
+    @blp.response(201, StoredFileSchema)
     def post(self) -> Any:
         """Upload a photo or document (multipart field ``file``) to attach to a report
 
@@ -197,7 +199,7 @@ class TaskFiles(MethodView):
             field="file",
         )
         session.commit()
-        return {"id": stored.id, "name": stored.name, "content_type": stored.content_type}, 201
+        return stored
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class LinkSchema(ApiSchema):
 class TaskReportSchema(ApiSchema):
     node_id = Id(required=True, metadata={"description": "所属网格"})
     category = fields.String(required=True, metadata={"description": "如 民生事项、矛盾纠纷"})
-    title = fields.String(required=True)
+    title = fields.String(required=True, metadata={"maxLength": 200})
     description = fields.String(load_default="")
     track = fields.String(
         load_default=Track.GENERAL.value,
@@ -74,7 +74,7 @@ class TaskIntakeSchema(ApiSchema):
     )
     node_code = fields.String(required=True, metadata={"description": "网格编码"})
     category = fields.String(required=True)
-    title = fields.String(required=True)
+    title = fields.String(required=True, metadata={"maxLength": 200})
     description = fields.String(load_default="")
     track = fields.String(load_default=Track.COORDINATE.value)
     location_text = fields.String(load_default="")
@@ -96,10 +96,10 @@ class TaskListArgsSchema(QueryArgsSchema):
 class TransitionSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
     action = fields.String(dump_only=True)
-    from_state = fields.String(dump_only=True)
+    from_state = fields.String(dump_only=True, allow_none=True)
     to_state = fields.String(dump_only=True)
-    actor_id = fields.Integer(dump_only=True)
-    actor_name = fields.String(dump_only=True)
+    actor_id = fields.Integer(dump_only=True, allow_none=True)
+    actor_name = fields.String(dump_only=True, allow_none=True)
     node_id = fields.Integer(dump_only=True)
     comment = fields.String(dump_only=True)
     file_ids = fields.List(fields.String(), dump_only=True)
@@ -150,24 +150,30 @@ class TaskSchema(ApiSchema):
     is_open = fields.Boolean(dump_only=True)
     node_id = fields.Integer(dump_only=True)
     current_node_id = fields.Integer(dump_only=True)
-    assignee_role = fields.String(dump_only=True)
-    department_id = fields.Integer(dump_only=True)
+    assignee_role = fields.String(dump_only=True, allow_none=True)
+    department_id = fields.Integer(dump_only=True, allow_none=True)
     title = fields.String(dump_only=True)
     description = fields.String(dump_only=True)
     location_text = fields.String(dump_only=True)
-    latitude = fields.Float(dump_only=True)
-    longitude = fields.Float(dump_only=True)
+    latitude = fields.Float(dump_only=True, allow_none=True)
+    longitude = fields.Float(dump_only=True, allow_none=True)
     priority = fields.Integer(dump_only=True)
     deadline = fields.DateTime(
-        dump_only=True, metadata={"description": "事件总期限：各环节时限都不晚于它，过期即红牌"}
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "事件总期限：各环节时限都不晚于它，过期即红牌"},
     )
-    due_at = fields.DateTime(dump_only=True, metadata={"description": "本环节办理时限"})
-    red_at = fields.DateTime(dump_only=True, metadata={"description": "本环节何时给红牌"})
+    due_at = fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "本环节办理时限"}
+    )
+    red_at = fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "本环节何时给红牌"}
+    )
     card = fields.String(dump_only=True)
     is_supervised = fields.Boolean(dump_only=True)
-    rating = fields.String(dump_only=True)
+    rating = fields.String(dump_only=True, allow_none=True)
     reported_at = fields.DateTime(dump_only=True)
-    closed_at = fields.DateTime(dump_only=True)
+    closed_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 # What a task's detail holds beside the task; its other fields are the task's.
@@ -181,7 +187,7 @@ class TaskDetailSchema(TaskSchema):
     what the detail holds beside it."""
 
     rating_comment = fields.String(dump_only=True)
-    external_id = fields.String(dump_only=True)
+    external_id = fields.String(dump_only=True, allow_none=True)
     node = fields.Nested(NodeRefSchema, dump_only=True)
     current_node = fields.Nested(NodeRefSchema, dump_only=True)
     links = fields.List(fields.Nested(LinkSchema), dump_only=True)
@@ -210,7 +216,7 @@ class SupervisionSchema(ApiSchema):
     due_at = fields.DateTime(dump_only=True)
     is_listed = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    ended_at = fields.DateTime(dump_only=True)
+    ended_at = fields.DateTime(dump_only=True, allow_none=True)
     task = fields.Nested(TaskSchema, dump_only=True)
 
 
@@ -239,9 +245,9 @@ class DashboardSchema(ApiSchema):
     total = fields.Integer(dump_only=True)
     closed = fields.Integer(dump_only=True)
     closing_rate = fields.Float(dump_only=True)
-    average_handling_hours = fields.Float(dump_only=True)
+    average_handling_hours = fields.Float(dump_only=True, allow_none=True)  # none closed yet
     rated = fields.Integer(dump_only=True)
-    satisfaction_rate = fields.Float(dump_only=True)
+    satisfaction_rate = fields.Float(dump_only=True, allow_none=True)  # none rated yet
     overdue = fields.Integer(dump_only=True)
     by_category = fields.List(fields.Nested(FigureSchema), dump_only=True)
     by_state = fields.List(fields.Nested(FigureSchema), dump_only=True)

@@ -31,6 +31,7 @@ from gridgov_plugins.disputes.models import Case, Kind, Risk
 api = Blueprint("disputes_api", __name__, description="矛盾纠纷调解模块")
 
 READ, WRITE = "tasks:read", "tasks:write"
+SCAN_KINDS = {FileKind.PDF, FileKind.IMAGE}  # the signed agreement, scanned or photographed
 
 
 def _one_of(values: Any) -> validate.OneOf:
@@ -322,6 +323,12 @@ class Sessions(MethodView):
 class Agreement(MethodView):
     @api.requires(WRITE)
     @api.arguments(AgreementInSchema, location="json_or_form", content_type="multipart/form-data")
+    @api.uploads(
+        SCAN_KINDS,
+        name="scan",
+        required=False,
+        fields={"text": {"type": "string"}, "signed_on": {"type": "string", "format": "date"}},
+    )
     @api.response(201, CaseDetailSchema)
     def post(self, data: dict[str, Any], case_id: int) -> dict[str, Any]:
         """Record the agreement
@@ -340,7 +347,7 @@ class Agreement(MethodView):
                 caller.user,
                 name=upload.filename,
                 data=upload.stream,
-                kinds={FileKind.PDF, FileKind.IMAGE},
+                kinds=SCAN_KINDS,
                 purpose=service.FILE_PURPOSE,
                 field="scan",
             )

@@ -290,3 +290,135 @@ def test_no_operation_takes_personal_data_in_its_url(client):
                 if (path, name) in TEXT_QUERY_PARAMETERS:
                     continue
                 assert name not in PERSONAL_NAMES, (method, path, name)
+
+
+def _documented_schemas(client) -> list[tuple[str, type, dict]]:
+    """(component name, marshmallow schema class, its OpenAPI schema) of every schema in the
+    spec."""
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    from gridgov.extensions import api
+
+    spec = _spec(client)
+    plugin = next(p for p in api.spec.plugins if isinstance(p, MarshmallowPlugin))
+    return [
+        (name, key[0], spec["components"]["schemas"][name])
+        for key, name in plugin.converter.refs.items()
+        if name in spec["components"]["schemas"]
+    ]
+
+
+def test_every_field_that_may_be_null_is_declared_nullable(client):
+    from marshmallow import fields
+
+    checked = 0
+    for name, schema_class, documented in _documented_schemas(client):
+        for field_name, field in schema_class().fields.items():
+            if isinstance(field, fields.Nested):
+                continue  # a $ref: nullable sits beside it in an allOf, if anywhere
+            key = field.data_key or field_name
+            declared = documented.get("properties", {}).get(key, {})
+            assert declared.get("nullable", False) is field.allow_none, (name, key)
+            checked += field.allow_none
+    assert checked > 100  # the tasks' deadlines, the nodes' parents, the people's addresses …
+
+
+def test_task_fields_empty_until_something_happens_are_nullable(client):
+    schemas = _spec(client)["components"]["schemas"]
+    task = schemas["Task"]["properties"]
+    for key in ("closed_at", "rating", "assignee_role", "department_id", "latitude", "due_at"):
+        assert task[key]["nullable"] is True, key
+    for key in ("average_handling_hours", "satisfaction_rate"):
+        assert schemas["Dashboard"]["properties"][key]["nullable"] is True, key
+    assert "nullable" not in task["code"]
+
+
+def test_every_length_limit_is_in_the_spec(client):
+    from marshmallow import validate
+
+    limits = 0
+    for name, schema_class, documented in _documented_schemas(client):
+        for field_name, field in schema_class().fields.items():
+            lengths = [v for v in field.validators if isinstance(v, validate.Length)]
+            key = field.data_key or field_name
+            if lengths and lengths[0].max is not None:
+                declared = documented["properties"][key]
+                keyword = "maxItems" if declared.get("type") == "array" else "maxLength"
+                assert declared[keyword] == lengths[0].max, (name, key)
+                limits += 1
+    assert limits >= 10
+    schemas = _spec(client)["components"]["schemas"]
+    # limits the services check (after trimming) are documented too
+    assert schemas["NodeCreate"]["properties"]["code"]["maxLength"] == 64
+    assert schemas["NodeCreate"]["properties"]["name"]["maxLength"] == 200
+    assert schemas["TaskReport"]["properties"]["title"]["maxLength"] == 200
+    assert schemas["PersonCreate"]["properties"]["name"]["maxLength"] == 100
+
+
+def test_the_pagination_header_is_documented_as_a_json_object(client):
+    spec = _spec(client)
+    header = spec["components"]["headers"]["Pagination"]
+    assert "schema" not in header  # a schema alone would mean "total,3,page,1"
+    (media_type, content), *others = header["content"].items()
+    assert media_type == "application/json" and not others
+    ref = content["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(spec["components"]["schemas"][ref]["properties"]) == {
+        "total",
+        "total_pages",
+        "first_page",
+        "last_page",
+        "page",
+        "previous_page",
+        "next_page",
+    }
+    paginated = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            names = {p["name"] for p in operation.get("parameters", [])}
+            headers = (
+                operation["responses"]["200"].get("headers", {})
+                if "200" in (operation["responses"])
+                else {}
+            )
+            if "page_size" in names:
+                paginated += 1
+                assert headers["X-Pagination"] == {"$ref": "#/components/headers/Pagination"}, (
+                    method,
+                    path,
+                )
+            else:
+                assert "X-Pagination" not in headers, (method, path)
+    assert paginated > 30
+
+
+UPLOADS = {
+    "/t/{slug}/api/v1/tasks/files": ("file", ("10 MB", "20 MB", "200 MB")),
+    "/t/{slug}/api/v1/admissions/files": ("file", ("10 MB", "20 MB")),
+    "/t/{slug}/api/v1/form-files": ("file", ("10 MB", "20 MB")),
+    "/t/{slug}/api/v1/registry/imports": ("file", ("200 MB",)),
+    "/t/{slug}/api/v1/modules/disputes/cases/{case_id}/agreement": ("scan", ("10 MB", "20 MB")),
+}
+
+
+def test_upload_bodies_are_multipart_forms_with_the_limit_of_each_kind(client):
+    spec = _spec(client)
+    for path, (part, limits) in UPLOADS.items():
+        operation = spec["paths"][path]["post"]
+        body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+        declared = body["properties"][part]
+        assert declared["type"] == "string" and declared["format"] == "binary", path
+        for limit in limits:
+            assert limit in declared["description"], (path, limit)
+        assert "GRIDGOV_MAX_REQUEST_MB" in declared["description"], path
+        assert "413" in operation["responses"], path
+    # only these take files
+    multipart = {
+        path
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method in HTTP_METHODS
+        and "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+    }
+    assert multipart == set(UPLOADS)
