@@ -7,6 +7,7 @@ and commits once at the end: a refusal anywhere leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import itertools
@@ -127,6 +128,14 @@ def _user(session: Session, slug: str, username: str) -> User:
     if user is None:
         raise _fail(f"no user '{username}' in {slug}")
     return user
+
+
+@contextlib.contextmanager
+def _in_county(slug: str) -> Iterator[Session]:
+    """The command's session, scoped to the county ``slug`` (a click error if there is none)."""
+    session = db_session()
+    with tenant_scope(session, _tenant(session, slug).id):
+        yield session
 
 
 def _read_password(password_stdin: bool, username: str) -> str:
@@ -375,9 +384,7 @@ def create_token(
 @click.option("--user", "username", required=True, help="Whose tokens.")
 def list_tokens(slug: str, username: str) -> None:
     """List a user's tokens (never the tokens themselves): id, state, scopes, expiry, last use."""
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         user = _user(session, slug, username)
         records = accounts.tokens_of(session, user)
         now = utcnow()
@@ -397,9 +404,7 @@ def list_tokens(slug: str, username: str) -> None:
 @click.argument("token_id", type=int)
 def revoke_token(slug: str, username: str, token_id: int) -> None:
     """Revoke one of a user's tokens now (``tokens list`` gives the ids)."""
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         try:
             record = accounts.get_token(session, _user(session, slug, username), token_id)
         except DomainError as exc:
@@ -462,9 +467,7 @@ def create_user(
     The account gets a one-time password, written to a file only its owner can read and to be
     changed at first login; it is never printed.
     """
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         try:
             user = accounts.create_user(
                 session, Console(), username=username, name=name, role=role, phone=phone
@@ -483,9 +486,7 @@ def create_user(
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 def set_role(slug: str, username: str, role: str) -> None:
     """Give an account another role (administrator roles only from here)."""
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         try:
             accounts.update_user(session, Console(), _user(session, slug, username), role=role)
         except DomainError as exc:
@@ -511,9 +512,7 @@ def activate(slug: str, username: str) -> None:
 
 
 def _set_active(slug: str, username: str, *, active: bool) -> None:
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         accounts.update_user(session, Console(), _user(session, slug, username), is_active=active)
         session.commit()
     click.echo(f"{username} in {slug} {'activated' if active else 'deactivated'}")
@@ -524,9 +523,7 @@ def _set_active(slug: str, username: str, *, active: bool) -> None:
 @click.argument("username")
 def unlock(slug: str, username: str) -> None:
     """Lift the lockout of an account after failed logins."""
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         accounts.unlock(session, Console(), _user(session, slug, username))
         session.commit()
     click.echo(f"{username} in {slug} unlocked")
@@ -538,9 +535,7 @@ def unlock(slug: str, username: str) -> None:
 def reset_second_factor(slug: str, username: str) -> None:
     """Take an account's second factor away (a lost phone): they set it up again at the next
     login, administrators must."""
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         second_factor.reset(session, Console(), _user(session, slug, username))
         session.commit()
     click.echo(f"second factor of {username} in {slug} reset")
@@ -552,9 +547,7 @@ def reset_second_factor(slug: str, username: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def set_password(slug: str, username: str, password_stdin: bool) -> None:
     """Set a user's password (and lift a lockout); they must change it at their next login."""
-    session = db_session()
-    tenant = _tenant(session, slug)
-    with tenant_scope(session, tenant.id):
+    with _in_county(slug) as session:
         user = _user(session, slug, username)
         password = _read_password(password_stdin, username)
         try:
