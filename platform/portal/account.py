@@ -23,11 +23,10 @@ from gridgov.portal.forms import CodeForm, OwnPasswordForm, show_domain_error
 from gridgov.portal.shell import bp, me, run_change, safe_next
 from gridgov.web import current_tenant
 
-# What a user who must change their password can still open: the form itself, logging out,
-# the page language.
+# What a user who must change their password or set up a second factor can still open: those
+# two forms, logging out, the page language.
 OPEN_BEFORE_CHANGE = frozenset(
     {
-        "portal.account",
         "portal.change_password",
         "portal.second_factor",
         "portal.logout",
