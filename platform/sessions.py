@@ -1,6 +1,6 @@
 """Portal sessions kept on the server (Flask-Session): the browser holds only a random id, so
-logging out ends the session for good — a copied cookie is worth nothing afterwards — and an
-administrator's session can be ended without waiting for it to expire.
+logging out ends the session for good: a copied cookie is worth nothing afterwards. (A
+deactivated account's session ends at its next request: the user loader refuses it.)
 
 Where: Redis when REDIS_URL is set (production; several gunicorn workers share it, entries
 expire by themselves), else files in the instance folder (the embedded default), readable by
