@@ -163,6 +163,38 @@ def app(
     shutil.rmtree(instance, ignore_errors=True)
 
 
+@pytest.fixture
+def another_app(app: Flask) -> Iterator[Callable[..., Flask]]:
+    """``another_app(**settings)``: an app on the suite's database with other settings (the
+    shared one runs with rate limits off); with rate limits on, the limiter's counts are reset
+    when it is made and after the test; its engine is disposed."""
+    from gridgov.extensions import limiter
+
+    made: list[Flask] = []
+
+    def make(**settings: Any) -> Flask:
+        new = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": app.config["DATABASE_URL"],
+                "INSTANCE_PATH": app.instance_path,
+                "SECRET_KEY": "test-secret-key",
+                "GRIDGOV_ADMIN_SECOND_FACTOR": "optional",
+                **settings,
+            }
+        )
+        made.append(new)
+        if new.config["RATELIMIT_ENABLED"]:
+            limiter.reset()
+        return new
+
+    yield make
+    if any(new.config["RATELIMIT_ENABLED"] for new in made):
+        limiter.reset()
+    for new in made:
+        new.extensions["gridgov.engine"].dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app on a SQLite database of its own, whichever database the suite runs on: for what

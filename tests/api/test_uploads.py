@@ -10,10 +10,8 @@ import io
 import pytest
 from sqlalchemy import select, update
 
-from gridgov.app import create_app
 from gridgov.core.db import db_session, tenant_scope, utcnow
 from gridgov.core.files.models import StoredFile
-from gridgov.extensions import limiter
 from tests.api.bearer import bearer, url
 from tests.api.test_tasks import PNG, report
 
@@ -103,23 +101,13 @@ def test_files_prune_deletes_uploads_never_attached_after_the_setting(
 
 
 @pytest.fixture
-def limited_app(app):
+def limited_app(another_app):
     """The shared app runs with the limiter off; this one counts, 3 requests per token."""
-    limited = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.instance_path,
-            "SECRET_KEY": "test-secret-key",
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "GRIDGOV_API_RATE_LIMIT": "3 per minute",
-        }
+    return another_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        GRIDGOV_API_RATE_LIMIT="3 per minute",
     )
-    limiter.reset()
-    yield limited
-    limiter.reset()
-    limited.extensions["gridgov.engine"].dispose()
 
 
 def test_a_token_past_its_rate_limit_gets_429_with_retry_after(limited_app, county, mint):

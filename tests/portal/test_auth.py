@@ -8,11 +8,9 @@ import datetime as dt
 import time_machine
 from sqlalchemy import select
 
-from gridgov.app import create_app
 from gridgov.core.accounts.models import User
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.db import db_session, set_tenant
-from gridgov.extensions import limiter
 from tests.factories import PASSWORD
 from tests.portal.conftest import csrf_token, login
 
@@ -95,33 +93,22 @@ def test_an_unknown_name_locks_exactly_like_an_account(app, client, county):
         assert ("已被锁定" in said[0]) == (attempt >= limit - 1), attempt
 
 
-def test_only_failed_logins_count_against_an_address(app, county):
-    limited = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.instance_path,
-            "SECRET_KEY": "test-secret-key",
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "GRIDGOV_LOGIN_RATE_LIMIT": "3 per minute",
-        }
+def test_only_failed_logins_count_against_an_address(another_app, county):
+    limited = another_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        GRIDGOV_LOGIN_RATE_LIMIT="3 per minute",
     )
-    limiter.reset()
-    try:
-        # One office, one address: five colleagues log in one after the other.
-        office = limited.test_client()
-        for user in [county.admin, county.station_staff, *county.workers[:3]]:
-            assert login(office, "changshan", user.username).status_code == 302
-            token = csrf_token(office.get("/t/changshan/account/password").get_data(as_text=True))
-            office.post("/t/changshan/logout", data={"csrf_token": token})
-        failures = [
-            login(office, "changshan", f"typo-{n}", "Wrong-Pass-123").status_code for n in range(4)
-        ]
-        assert failures == [401, 401, 401, 429]
-    finally:
-        limiter.reset()
-        limited.extensions["gridgov.engine"].dispose()
+    # One office, one address: five colleagues log in one after the other.
+    office = limited.test_client()
+    for user in [county.admin, county.station_staff, *county.workers[:3]]:
+        assert login(office, "changshan", user.username).status_code == 302
+        token = csrf_token(office.get("/t/changshan/account/password").get_data(as_text=True))
+        office.post("/t/changshan/logout", data={"csrf_token": token})
+    failures = [
+        login(office, "changshan", f"typo-{n}", "Wrong-Pass-123").status_code for n in range(4)
+    ]
+    assert failures == [401, 401, 401, 429]
 
 
 def _form_errors(page: str) -> str:
@@ -135,35 +122,22 @@ def test_failures_are_counted_across_requests(app, client, county):
     assert stored_user(app, county.tenant.id, county.admin.username).failed_logins == 2
 
 
-def test_login_posts_are_rate_limited(app, county):
+def test_login_posts_are_rate_limited(another_app, county):
     # The shared app runs with the limiter off; this one has it on, with a small limit.
-    limited = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.instance_path,
-            "SECRET_KEY": "test-secret-key",
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "GRIDGOV_LOGIN_RATE_LIMIT": "3 per minute",
-            "GRIDGOV_MAX_FAILED_LOGINS": 100,
-        }
+    limited = another_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        GRIDGOV_LOGIN_RATE_LIMIT="3 per minute",
+        GRIDGOV_MAX_FAILED_LOGINS=100,
     )
-    limiter.reset()
-    try:
-        client = limited.test_client()
-        answers = [
-            login(client, "changshan", "nobody", "Wrong-Pass-123").status_code for _ in range(4)
-        ]
-        assert answers == [401, 401, 401, 429]
-        blocked = login(client, "changshan", county.admin.username)
-        assert blocked.status_code == 429
-        assert "过于频繁" in blocked.get_data(as_text=True)
-        # reading the login page is not limited, only attempts are
-        assert client.get("/t/changshan/login").status_code == 200
-    finally:
-        limiter.reset()
-        limited.extensions["gridgov.engine"].dispose()
+    client = limited.test_client()
+    answers = [login(client, "changshan", "nobody", "Wrong-Pass-123").status_code for _ in range(4)]
+    assert answers == [401, 401, 401, 429]
+    blocked = login(client, "changshan", county.admin.username)
+    assert blocked.status_code == 429
+    assert "过于频繁" in blocked.get_data(as_text=True)
+    # reading the login page is not limited, only attempts are
+    assert client.get("/t/changshan/login").status_code == 200
 
 
 def test_login_without_csrf_token_is_refused(client, county):

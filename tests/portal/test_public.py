@@ -8,11 +8,9 @@ import re
 
 import pytest
 
-from gridgov.app import create_app
 from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.tasks import public, reading, transitions
-from gridgov.extensions import limiter
 from tests.core.admission.factories import admit_example
 from tests.portal.conftest import csrf_token
 
@@ -153,26 +151,12 @@ def test_a_community_is_not_a_public_grid(client, county):
     assert client.get(f"/t/changshan/public/grids/{county.communities[0].code}").status_code == 404
 
 
-def test_reports_from_one_address_are_rate_limited(app, county):
+def test_reports_from_one_address_are_rate_limited(another_app, county):
     # The shared app runs with the limiter off; this one has it on.
-    limited = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.instance_path,
-            "SECRET_KEY": "test-secret-key",
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    limiter.reset()
-    try:
-        client = limited.test_client()
-        codes = [resident_report(client, county).status_code for _ in range(11)]
-        assert codes[:10] == [302] * 10 and codes[10] == 429
-    finally:
-        limiter.reset()
-        limited.extensions["gridgov.engine"].dispose()
+    limited = another_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    client = limited.test_client()
+    codes = [resident_report(client, county).status_code for _ in range(11)]
+    assert codes[:10] == [302] * 10 and codes[10] == 429
 
 
 def test_public_pages_need_no_login_but_the_portal_does(client, county):

@@ -9,22 +9,11 @@ from pathlib import Path
 
 from redis import Redis
 
-from gridgov.app import create_app
 from tests.portal.conftest import csrf_token, login
 
 
-def test_sessions_live_in_redis_and_end_there(app, county, redis_url):
-    served = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.instance_path,
-            "SECRET_KEY": "test-secret-key",
-            "RATELIMIT_ENABLED": False,
-            "REDIS_URL": redis_url,
-            "GRIDGOV_ADMIN_SECOND_FACTOR": "optional",
-        }
-    )
+def test_sessions_live_in_redis_and_end_there(another_app, county, redis_url):
+    served = another_app(RATELIMIT_ENABLED=False, REDIS_URL=redis_url)
     store = Redis.from_url(redis_url)
     try:
         client = served.test_client()
@@ -34,18 +23,15 @@ def test_sessions_live_in_redis_and_end_there(app, county, redis_url):
         assert store.exists(key)
         assert 0 < store.ttl(key) <= served.permanent_session_lifetime.total_seconds()
         # A second worker of the same deployment knows the session.
-        other = create_app({**served.config, "TESTING": True})
-        other_client = other.test_client()
+        other_client = another_app(RATELIMIT_ENABLED=False, REDIS_URL=redis_url).test_client()
         other_client.set_cookie("session", sid)
         assert other_client.get("/t/changshan/").status_code == 200
         page = client.get("/t/changshan/").get_data(as_text=True)
         client.post("/t/changshan/logout", data={"csrf_token": csrf_token(page)})
         assert not store.exists(key)
         assert other_client.get("/t/changshan/").status_code == 302
-        other.extensions["gridgov.engine"].dispose()
     finally:
         store.close()
-        served.extensions["gridgov.engine"].dispose()
 
 
 def test_embedded_sessions_are_files_only_the_server_reads(app, client, county):
