@@ -152,3 +152,15 @@ def test_service_messages_reach_the_form_in_the_readers_language(client, county)
     assert "Grid worker" in client.get(f"/t/changshan/nodes/{county.grids[0].id}").get_data(
         as_text=True
     )
+
+
+def test_an_english_page_has_no_chinese_units_levels_or_full_width_colons(client, county):
+    login(client, "changshan", county.admin.username)
+    page = client.get("/t/changshan/").get_data(as_text=True)
+    client.post("/t/changshan/locale", data={"csrf_token": csrf_token(page), "locale": "en"})
+    for path in ("/t/changshan/", "/t/changshan/tasks/dashboard"):
+        english = client.get(path).get_data(as_text=True)
+        body = re.sub(r"<script.*?</script>", "", english, flags=re.S)
+        text = re.sub(r"<[^>]+>", " ", body)
+        leftovers = re.findall(r"\S*[：条起件]\S*", text)
+        assert "Your scope:" in text and leftovers == [], path
