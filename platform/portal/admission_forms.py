@@ -7,12 +7,14 @@ portal and the API accept and refuse exactly the same submissions.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -71,7 +73,15 @@ def _module_menu() -> dict[str, Any]:
     return {
         "may_see_admissions": admission_access.may_see_admissions(me()),
         "module_menu": entries,
+        "module_icons": _shipped_icons(),
     }
+
+
+def _shipped_icons() -> set[str]:
+    """The modules whose menu icon ships with the portal (static/icons/<name>.svg): an
+    emoji icon is an empty box on a phone or office PC without an emoji font."""
+    folder = Path(current_app.static_folder or "") / "icons"
+    return {icon.stem for icon in folder.glob("*.svg")}
 
 
 def _live_form(code: str) -> FormDefinition:
