@@ -7,6 +7,7 @@ portal and the API accept and refuse exactly the same submissions.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +74,16 @@ def _module_menu() -> dict[str, Any]:
     return {
         "may_see_admissions": admission_access.may_see_admissions(me()),
         "module_menu": entries,
-        "module_icons": _shipped_icons(),
+        "module_icons": _shipped_icons(current_app.static_folder or ""),
     }
 
 
-def _shipped_icons() -> set[str]:
+@functools.cache
+def _shipped_icons(static_folder: str) -> frozenset[str]:
     """The modules whose menu icon ships with the portal (static/icons/<name>.svg): an
-    emoji icon is an empty box on a phone or office PC without an emoji font."""
-    folder = Path(current_app.static_folder or "") / "icons"
-    return {icon.stem for icon in folder.glob("*.svg")}
+    emoji icon is an empty box on a phone or office PC without an emoji font. The icons
+    ship with the package, so the folder is read once, not on every page."""
+    return frozenset(icon.stem for icon in (Path(static_folder) / "icons").glob("*.svg"))
 
 
 def _live_form(code: str) -> FormDefinition:
