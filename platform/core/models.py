@@ -8,6 +8,14 @@ from gridgov.core.admission.models import (
     AdmissionFile,
     AdmissionPilotNode,
 )
+from gridgov.core.assessment.models import (
+    AssessmentLine,
+    AssessmentRun,
+    AssessmentScheme,
+    AssessmentSheet,
+    LeaveRequest,
+    ManualScore,
+)
 from gridgov.core.audit import chain  # noqa: F401  (links audit events as they are flushed)
 from gridgov.core.audit.models import AuditChain, AuditEvent
 from gridgov.core.departments.models import Department, DepartmentOfficer
@@ -41,6 +49,10 @@ __all__ = [
     "AdmissionPilotNode",
     "ApiToken",
     "AppliedManifest",
+    "AssessmentLine",
+    "AssessmentRun",
+    "AssessmentScheme",
+    "AssessmentSheet",
     "Assignment",
     "AuditChain",
     "AuditEvent",
@@ -54,6 +66,8 @@ __all__ = [
     "FormVersion",
     "Household",
     "ImportRun",
+    "LeaveRequest",
+    "ManualScore",
     "Node",
     "NodeLineage",
     "NodeVersion",

@@ -89,20 +89,48 @@ class ScoringContext:
         return self.period.last
 
 
+# The four categories of the assessment: 德、能、勤、绩 (integrity, ability, diligence, results).
+ASSESSMENT_CATEGORIES = ("integrity", "ability", "diligence", "results")
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    """What a scoring rule may return instead of a bare number, so the worker's sheet can
+    explain the line: the figures in words (both languages) and the ids of the records counted
+    by kind (a module's own kinds, e.g. ``{"hazard": [3, 9]}``)."""
+
+    points: float
+    detail: str = ""
+    detail_en: str = ""
+    evidence: dict[str, list[int]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ScoringRule:
     """One line of the monthly assessment (考核) a module contributes: up to ``max_points``
-    points, computed from the module's own records by ``compute``."""
+    points, computed from the module's own records by ``compute`` (a number, or a
+    ``ScoringResult`` explaining it). ``category`` is where the county's default scheme puts
+    the line (integrity, ability, diligence or results); the county may move it. The line only
+    counts for workers whose grids lie where the module is admitted, in months it was."""
 
     code: str  # "<module>.<name>", unique across all modules
     label: str
     label_en: str
     max_points: float
-    compute: Callable[[ScoringContext], float]
+    compute: Callable[[ScoringContext], float | ScoringResult]
+    category: str = "results"
+
+    def result(self, context: ScoringContext) -> ScoringResult:
+        """The rule's result for ``context``, its points kept within 0 … ``max_points``."""
+        found = self.compute(context)
+        if not isinstance(found, ScoringResult):
+            found = ScoringResult(float(found))
+        points = max(0.0, min(float(found.points), self.max_points))
+        return ScoringResult(points, found.detail, found.detail_en, dict(found.evidence))
 
     def score(self, context: ScoringContext) -> float:
         """The rule's points for ``context``, kept within 0 … ``max_points``."""
-        return max(0.0, min(float(self.compute(context)), self.max_points))
+        return self.result(context).points
 
 
 @dataclass(frozen=True)

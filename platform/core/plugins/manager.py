@@ -24,6 +24,7 @@ from gridgov.core.accounts.models import Role
 from gridgov.core.forms.definitions import FormDefinition, definition_problems
 from gridgov.core.plugins import hookspecs
 from gridgov.core.plugins.hookspecs import (
+    ASSESSMENT_CATEGORIES,
     AdmissionRequirement,
     DashboardFigure,
     ModuleInfo,
@@ -355,6 +356,11 @@ def _problems(host: PluginHost, module: Module) -> list[str]:
     for rule in module.scoring_rules:
         if isinstance(rule, ScoringRule) and (rule.max_points <= 0 or not callable(rule.compute)):
             problems.append(f"scoring rule {rule.code} needs max_points > 0 and a compute function")
+        if isinstance(rule, ScoringRule) and rule.category not in ASSESSMENT_CATEGORIES:
+            problems.append(
+                f"scoring rule {rule.code}: category must be one of "
+                + ", ".join(ASSESSMENT_CATEGORIES)
+            )
     check_items(
         "periodic job", module.periodic_jobs, PeriodicJob, (j.code for j in host.periodic_jobs())
     )

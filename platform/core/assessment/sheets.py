@@ -1,0 +1,176 @@
+"""Reading the sheets and entering the human scores: a grid worker sees only their own sheet,
+a supervisor, station or township only their workers', the county all; a manual line is scored
+by the roles the scheme names for it, for workers in their scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.accounts.scope import Scope
+from gridgov.core.assessment import scheme as schemes
+from gridgov.core.assessment.models import AssessmentLine, AssessmentSheet, ManualScore
+from gridgov.core.assessment.rules import CORE_RULES_BY_CODE
+from gridgov.core.audit import service as audit
+from gridgov.core.db import utcnow
+from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gridgov.core.hierarchy.models import Assignment, Node
+from gridgov.core.i18n import _
+from gridgov.core.text import check_text
+
+# Roles that read other workers' sheets, within their scope (the county admin: all of it).
+READER_ROLES = frozenset(
+    {Role.SUPERVISOR, Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN}
+)
+
+
+def list_sheets(
+    session: Session, actor: User, scope: Scope, month: str, *, node: Node | None = None
+) -> Select[Any]:
+    """SELECT of the month's sheets ``actor`` may read, by grid then name: a grid worker
+    their own; the readers those of the workers in their scope (within ``node`` if given)."""
+    schemes.check_month(month)
+    query = (
+        select(AssessmentSheet)
+        .where(AssessmentSheet.month == month)
+        .order_by(AssessmentSheet.node_path, AssessmentSheet.user_name, AssessmentSheet.id)
+    )
+    if actor.role not in READER_ROLES:
+        return query.where(AssessmentSheet.user_id == actor.id)
+    if not scope.everything:
+        if not scope.paths:
+            return query.where(AssessmentSheet.id.is_(None))
+        query = query.where(
+            or_(*(AssessmentSheet.node_path.startswith(p, autoescape=True) for p in scope.paths))
+        )
+    if node is not None:
+        query = query.where(AssessmentSheet.node_path.startswith(node.path, autoescape=True))
+    return query
+
+
+def get_sheet(session: Session, actor: User, scope: Scope, sheet_id: int) -> AssessmentSheet:
+    """The sheet with its lines if ``actor`` may read it, else NotFound (another's sheet is
+    not told apart from none)."""
+    sheet = session.scalar(
+        select(AssessmentSheet)
+        .options(selectinload(AssessmentSheet.lines))
+        .where(AssessmentSheet.id == sheet_id)
+    )
+    if sheet is None or not may_read(actor, scope, sheet):
+        raise NotFound(_("没有这张考核表"))
+    return sheet
+
+
+def may_read(actor: User, scope: Scope, sheet: AssessmentSheet) -> bool:
+    """A worker reads their own sheet; the readers those of workers in their scope."""
+    if sheet.user_id == actor.id:
+        return True
+    if actor.role not in READER_ROLES:
+        return False
+    return scope.everything or (bool(sheet.node_path) and scope.contains_path(sheet.node_path))
+
+
+def describe(line: AssessmentLine) -> str:
+    """The line's figures in words, in the reader's language (core rules); a module's own
+    words; a manual line's number of scorers."""
+    rule = CORE_RULES_BY_CODE.get(line.code)
+    if rule is not None and line.figures:
+        return rule.describe(line.figures)
+    if line.source == "manual" and line.figures.get("scorers"):
+        return str(_("%(n)d 人评分的平均分", n=line.figures["scorers"]))
+    return line.detail
+
+
+def line_label(line: AssessmentLine) -> str:
+    """The line's name in the reader's language."""
+    rule = CORE_RULES_BY_CODE.get(line.code)
+    return str(rule.info.label) if rule is not None else line.label
+
+
+# --- manual scores ---------------------------------------------------------------------------
+
+
+def worker_in_scope(session: Session, scope: Scope, worker: User) -> bool:
+    if scope.everything:
+        return True
+    paths = session.scalars(
+        select(Node.path)
+        .join(Assignment, Assignment.node_id == Node.id)
+        .where(Assignment.user_id == worker.id)
+    )
+    return any(scope.contains_path(path) for path in paths)
+
+
+def record_score(
+    session: Session,
+    actor: User,
+    scope: Scope,
+    worker: User,
+    month: str,
+    line_code: str,
+    points: float,
+    *,
+    scorer: str = "",
+    note: str = "",
+) -> ManualScore:
+    """Enter a score on a manual line of the month's scheme for ``worker``: the actor's own
+    (a supervisor's), or on behalf of a named ``scorer`` (a resident representative's score
+    the station types in). Entering again for the same scorer replaces it. Refused once the
+    month is locked."""
+    from gridgov.core.assessment.run import catalogue, is_locked, scheme_version
+
+    schemes.check_month(month)
+    if worker.role != Role.GRID_WORKER or not worker_in_scope(session, scope, worker):
+        raise NotFound(_("没有这个网格员"), field="user_id")
+    if is_locked(session, month):
+        raise Conflict(_("%(month)s 的考核已锁定", month=month), field="month")
+    scheme = schemes.scheme_of(scheme_version(session, month), catalogue())
+    line = scheme.line(line_code)
+    if line is None or line.source != "manual":
+        raise DomainError(_("本月方案没有这个人工评分项"), field="line")
+    if actor.role not in line.scored_by:
+        raise Forbidden(_("这一项不由您评分"))
+    if (
+        isinstance(points, bool)
+        or not isinstance(points, int | float)
+        or not (0 <= points <= line.points)
+    ):
+        raise DomainError(_("分数应在 0 到 %(max)s 之间", max=f"{line.points:g}"), field="points")
+    scorer = check_text((scorer or "").strip(), field="scorer", one_line=True)[:100]
+    note = check_text((note or "").strip(), field="note")[:1000]
+    who = scorer or actor.username
+    score = session.scalar(
+        select(ManualScore).where(
+            ManualScore.month == month,
+            ManualScore.user_id == worker.id,
+            ManualScore.line == line_code,
+            ManualScore.scorer == who,
+        )
+    )
+    before = None if score is None else {"points": score.points}
+    if score is None:
+        score = ManualScore(month=month, user_id=worker.id, line=line_code, scorer=who)
+        session.add(score)
+    score.points, score.note = round(float(points), 2), note
+    score.entered_by_id, score.entered_by_name = actor.id, actor.name
+    score.entered_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "assessment.score",
+        "assessment_manual_score",
+        score.id,
+        before=before,
+        after={
+            "month": month,
+            "user_id": worker.id,
+            "line": line_code,
+            "scorer": who,
+            "points": score.points,
+        },
+    )
+    return score
