@@ -9,12 +9,19 @@ from gridgov.core.admission.models import (
     AdmissionPilotNode,
 )
 from gridgov.core.assessment.models import (
+    Adjustment,
     AssessmentLine,
+    AssessmentPeriod,
     AssessmentRun,
     AssessmentScheme,
     AssessmentSheet,
     LeaveRequest,
+    LogComment,
     ManualScore,
+    Meeting,
+    MeetingAttendance,
+    Objection,
+    SpotCheck,
 )
 from gridgov.core.audit import chain  # noqa: F401  (links audit events as they are flushed)
 from gridgov.core.audit.models import AuditChain, AuditEvent
@@ -43,6 +50,7 @@ from gridgov.core.tasks import models as task_models
 from gridgov.core.tenancy.models import Tenant
 
 __all__ = [
+    "Adjustment",
     "Admission",
     "AdmissionEvent",
     "AdmissionFile",
@@ -50,6 +58,7 @@ __all__ = [
     "ApiToken",
     "AppliedManifest",
     "AssessmentLine",
+    "AssessmentPeriod",
     "AssessmentRun",
     "AssessmentScheme",
     "AssessmentSheet",
@@ -67,10 +76,14 @@ __all__ = [
     "Household",
     "ImportRun",
     "LeaveRequest",
+    "LogComment",
     "ManualScore",
+    "Meeting",
+    "MeetingAttendance",
     "Node",
     "NodeLineage",
     "NodeVersion",
+    "Objection",
     "Operator",
     "OperatorToken",
     "PeriodicJobRun",
@@ -80,6 +93,7 @@ __all__ = [
     "Rental",
     "RentalOccupant",
     "Site",
+    "SpotCheck",
     "StoredFile",
     "Tenant",
     "User",

@@ -179,10 +179,193 @@ class AssessmentLine(TenantScoped, Base):
     source: Mapped[str] = mapped_column(String(63), comment="core, manual, or the module's name")
     label: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), comment="a LineStatus value")
-    points: Mapped[float | None] = mapped_column(comment="None unless scored")
+    points: Mapped[float | None] = mapped_column(
+        comment="the points counted: the rule's, or the latest adjustment's; None unless scored"
+    )
+    computed_points: Mapped[float | None] = mapped_column(comment="the rule's, before adjustment")
+    adjustment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment_adjustments.id", ondelete="SET NULL"),
+        comment="the adjustment in force on the line, if any",
+    )
     max_points: Mapped[float] = mapped_column()
     detail: Mapped[str] = mapped_column(Text, default="", comment="the figures, in words")
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="the figures as data")
     evidence: Mapped[dict[str, Any]] = mapped_column(
         default=dict, comment="ids of the records counted, by kind (task, patrol, visit, …)"
     )
+
+
+class Adjustment(TenantScoped, Base):
+    """A reviewer's change to one line of a worker's month, with the reason (audited). The
+    latest adjustment of a line holds: a re-run keeps it; after the month is locked a
+    correction is a new adjustment by the county, never a re-run."""
+
+    __tablename__ = "assessment_adjustments"
+    __table_args__ = (
+        Index("ix_assessment_adjustments_tenant_id_month_user_id", "tenant_id", "month", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), comment="YYYY-MM")
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), comment="the grid worker"
+    )
+    line: Mapped[str] = mapped_column(String(127), comment="the scheme line's code")
+    points_before: Mapped[float | None] = mapped_column(comment="the line's points before")
+    points: Mapped[float] = mapped_column(comment="the line's points from now on")
+    reason: Mapped[str] = mapped_column(Text)
+    objection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment_objections.id", ondelete="SET NULL"),
+        comment="the objection it answers, if any",
+    )
+    after_lock: Mapped[bool] = mapped_column(
+        default=False, comment="a correction of a locked month"
+    )
+    made_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    made_by_name: Mapped[str] = mapped_column(String(100))
+    made_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ObjectionState(StrEnum):
+    OPEN = "open"  # raised, waiting for the supervisor's answer
+    ESCALATED = "escalated"  # not answered by the deadline: the township (then county) answers
+    ANSWERED = "answered"
+
+
+class Objection(TenantScoped, Base):
+    """复核: a worker disputes a line of their sheet; the supervisor answers by a deadline the
+    county sets (an unanswered objection escalates), and the answer is part of the sheet."""
+
+    __tablename__ = "assessment_objections"
+    __table_args__ = (
+        Index("ix_assessment_objections_tenant_id_month_user_id", "tenant_id", "month", "user_id"),
+        Index("ix_assessment_objections_tenant_id_state_due_at", "tenant_id", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), comment="YYYY-MM")
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), comment="the worker objecting"
+    )
+    line: Mapped[str] = mapped_column(String(127), comment="the line disputed")
+    text: Mapped[str] = mapped_column(Text, comment="what the worker says")
+    state: Mapped[str] = mapped_column(String(16), comment="an ObjectionState value")
+    raised_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[dt.datetime] = mapped_column(comment="the answer is due by then")
+    escalated_at: Mapped[dt.datetime | None] = mapped_column()
+    answer: Mapped[str | None] = mapped_column(Text)
+    upheld: Mapped[bool | None] = mapped_column(comment="True: the line was changed")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    answered_by_name: Mapped[str | None] = mapped_column(String(100))
+    answered_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class PayoutState(StrEnum):
+    PENDING = "pending"  # 待兑现
+    PAID = "paid"  # 已兑现
+
+
+# AssessmentPeriod.kind: a month the county locked, or a payout period.
+LOCK = "lock"
+PAYOUT = "payout"
+
+
+class AssessmentPeriod(TenantScoped, Base):
+    """A month the county confirmed and locked (its sheets never change again), or a payout
+    period (a month, or a quarter ``YYYY-Qn``) with its payout status (待兑现 → 已兑现) and the
+    date the county promised to pay by."""
+
+    __tablename__ = "assessment_periods"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), comment="lock (a month) or payout")
+    period: Mapped[str] = mapped_column(String(7), comment="YYYY-MM, or YYYY-Qn for a quarter")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, comment="locked, or payout opened")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    by_name: Mapped[str] = mapped_column(String(100))
+    due_on: Mapped[dt.date | None] = mapped_column(Date, comment="payout: promised by this day")
+    payout_state: Mapped[str | None] = mapped_column(String(16), comment="a PayoutState value")
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    amount: Mapped[float | None] = mapped_column(comment="payout: yuan of floating pay in total")
+
+
+class SatisfactionAnswer(StrEnum):
+    SATISFIED = "satisfied"
+    BASIC = "basic"
+    UNSATISFIED = "unsatisfied"
+
+
+class SpotCheck(TenantScoped, Base):
+    """抽查: someone asks a resident of a worker's grid whether they know their grid worker,
+    were visited, and are satisfied — giving 知晓率、入户率、满意率 per worker."""
+
+    __tablename__ = "assessment_spot_checks"
+    __table_args__ = (
+        Index("ix_assessment_spot_checks_tenant_id_user_id_at", "tenant_id", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), comment="the grid worker checked on"
+    )
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"), comment="the household asked, if known"
+    )
+    resident: Mapped[str] = mapped_column(String(100), default="", comment="who was asked")
+    knows_worker: Mapped[bool] = mapped_column(comment="knew their grid worker (知晓)")
+    was_visited: Mapped[bool] = mapped_column(comment="says they were visited (入户)")
+    satisfaction: Mapped[str] = mapped_column(String(16), comment="a SatisfactionAnswer value")
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    checked_by_name: Mapped[str] = mapped_column(String(100))
+
+
+class Meeting(TenantScoped, Base):
+    """晨会: a station's morning meeting on a day; the station records who attended."""
+
+    __tablename__ = "assessment_meetings"
+    __table_args__ = (UniqueConstraint("tenant_id", "node_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="RESTRICT"), comment="the station (community) holding it"
+    )
+    day: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_by_name: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    attendance: Mapped[list[MeetingAttendance]] = relationship(
+        cascade="all, delete-orphan", order_by="MeetingAttendance.id"
+    )
+
+
+class MeetingAttendance(TenantScoped, Base):
+    """Whether one grid worker expected at a morning meeting was there."""
+
+    __tablename__ = "assessment_meeting_attendance"
+    __table_args__ = (UniqueConstraint("tenant_id", "meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_meetings.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    present: Mapped[bool] = mapped_column()
+
+
+class LogComment(TenantScoped, Base):
+    """The station's comment on a worker's daily log (网格员日志): read, and what it says."""
+
+    __tablename__ = "worker_log_comments"
+    __table_args__ = (Index("ix_worker_log_comments_tenant_id_log_id", "tenant_id", "log_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    log_id: Mapped[int] = mapped_column(ForeignKey("worker_logs.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import Role, User
+from gridgov.core.assessment.models import Meeting, MeetingAttendance, SatisfactionAnswer, SpotCheck
 from gridgov.core.assessment.scheme import Line, RuleInfo
 from gridgov.core.audit.models import AuditEvent
 from gridgov.core.hierarchy.models import Assignment, Node
@@ -239,6 +240,26 @@ def activity(month: Month, line: Line) -> dict[int, LineResult]:
     return results
 
 
+def meetings(month: Month, line: Line) -> dict[int, LineResult]:
+    """晨会: the morning meetings of the month the station expected the worker at (on their
+    duty days), against those they attended; none held for them: not scored."""
+    rows = month.session.execute(
+        select(MeetingAttendance.user_id, Meeting.id, Meeting.day, MeetingAttendance.present)
+        .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+        .where(Meeting.day >= month.period.first, Meeting.day <= month.period.last)
+    )
+    found = _group(rows, month)
+    results = {}
+    for worker_id in month.workers:
+        duty = set(month.duty_days(worker_id))
+        held = [(m, present) for _u, m, day, present in found.get(worker_id, ()) if day in duty]
+        attended = sorted(m for m, present in held if present)
+        figures = {"held": len(held), "attended": len(attended)}
+        points = None if not held else _share(line.points, len(attended), len(held))
+        results[worker_id] = LineResult(points, figures, {"meeting": sorted(m for m, _p in held)})
+    return results
+
+
 # --- 绩 (results) -----------------------------------------------------------------------------
 
 
@@ -393,6 +414,63 @@ def satisfaction(month: Month, line: Line) -> dict[int, LineResult]:
     return results
 
 
+def _spot_checks(month: Month) -> dict[int, list[Any]]:
+    rows = month.session.execute(
+        select(
+            SpotCheck.user_id,
+            SpotCheck.id,
+            SpotCheck.knows_worker,
+            SpotCheck.was_visited,
+            SpotCheck.satisfaction,
+        ).where(month.in_month(SpotCheck.at))
+    )
+    return _group(rows, month)
+
+
+def awareness(month: Month, line: Line) -> dict[int, LineResult]:
+    """知晓率 from the month's spot checks (抽查): residents asked who knew their grid worker;
+    the checks' 入户率 (residents who say they were visited) is among the figures. No check:
+    not scored."""
+    found = _spot_checks(month)
+    results = {}
+    for worker_id in month.workers:
+        checks = found.get(worker_id, ())
+        knew = sum(1 for row in checks if row[2])
+        visited = sum(1 for row in checks if row[3])
+        figures = {
+            "checks": len(checks),
+            "knew": knew,
+            "rate": knew / len(checks) if checks else None,
+            "visited": visited,
+            "visit_rate": visited / len(checks) if checks else None,
+        }
+        points = None if not checks else _share(line.points, knew, len(checks))
+        results[worker_id] = LineResult(
+            points, figures, {"spot_check": sorted(r[1] for r in checks)}
+        )
+    return results
+
+
+def spot_satisfaction(month: Month, line: Line) -> dict[int, LineResult]:
+    """满意率 from the month's spot checks: satisfied or basically satisfied over all asked."""
+    found = _spot_checks(month)
+    content = {SatisfactionAnswer.SATISFIED.value, SatisfactionAnswer.BASIC.value}
+    results = {}
+    for worker_id in month.workers:
+        checks = found.get(worker_id, ())
+        happy = sum(1 for row in checks if row[4] in content)
+        figures = {
+            "checks": len(checks),
+            "satisfied": happy,
+            "rate": happy / len(checks) if checks else None,
+        }
+        points = None if not checks else _share(line.points, happy, len(checks))
+        results[worker_id] = LineResult(
+            points, figures, {"spot_check": sorted(r[1] for r in checks)}
+        )
+    return results
+
+
 # --- 能 (ability) -----------------------------------------------------------------------------
 
 # Audit actions that record a registry entry made or brought up to date (数据更新).
@@ -444,7 +522,7 @@ def _rate(value: Any) -> str:
 
 CORE_RULES = (
     CoreRule(
-        RuleInfo("core.patrols", _("一日双巡"), "Two patrols a day", "diligence", 15),
+        RuleInfo("core.patrols", _("一日双巡"), "Two patrols a day", "diligence", 12),
         patrols,
         lambda f: str(
             _(
@@ -465,7 +543,7 @@ CORE_RULES = (
         ),
     ),
     CoreRule(
-        RuleInfo("core.visits", _("入户走访"), "Household visits", "diligence", 10),
+        RuleInfo("core.visits", _("入户走访"), "Household visits", "diligence", 8),
         visits,
         lambda f: str(
             _(
@@ -478,6 +556,11 @@ CORE_RULES = (
         ),
     ),
     CoreRule(
+        RuleInfo("core.meetings", _("晨会"), "Morning meetings", "diligence", 5),
+        meetings,
+        lambda f: str(_("应到晨会 %(held)d 次，出席 %(n)d 次", held=f["held"], n=f["attended"])),
+    ),
+    CoreRule(
         RuleInfo("core.activity", _("账号使用"), "Account in use", "diligence", 5),
         activity,
         lambda f: str(
@@ -488,7 +571,7 @@ CORE_RULES = (
         ),
     ),
     CoreRule(
-        RuleInfo("core.reports", _("有效上报"), "Valid reports", "results", 10),
+        RuleInfo("core.reports", _("有效上报"), "Valid reports", "results", 8),
         reports,
         lambda f: str(
             _(
@@ -500,7 +583,7 @@ CORE_RULES = (
         ),
     ),
     CoreRule(
-        RuleInfo("core.on_time", _("按时办结"), "Handled on time", "results", 10),
+        RuleInfo("core.on_time", _("按时办结"), "Handled on time", "results", 8),
         on_time,
         lambda f: str(
             _(
@@ -524,7 +607,7 @@ CORE_RULES = (
         ),
     ),
     CoreRule(
-        RuleInfo("core.missed", _("漏报"), "Missed reports", "results", 5),
+        RuleInfo("core.missed", _("漏报"), "Missed reports", "results", 4),
         missed,
         lambda f: str(
             _(
@@ -536,12 +619,41 @@ CORE_RULES = (
         ),
     ),
     CoreRule(
-        RuleInfo("core.satisfaction", _("群众满意率"), "Residents' satisfaction", "results", 5),
+        RuleInfo("core.satisfaction", _("群众满意率"), "Residents' satisfaction", "results", 4),
         satisfaction,
         lambda f: str(
             _(
                 "评价 %(n)d 件，满意 %(ok)d 件，满意率 %(rate)s",
                 n=f["rated"],
+                ok=f["satisfied"],
+                rate=_rate(f["rate"]),
+            )
+        ),
+    ),
+    CoreRule(
+        RuleInfo(
+            "core.awareness", _("群众知晓率"), "Residents who know their worker", "results", 3
+        ),
+        awareness,
+        lambda f: str(
+            _(
+                "抽查 %(n)d 户，知晓 %(knew)d 户，知晓率 %(rate)s；称已入户 %(visited)d 户",
+                n=f["checks"],
+                knew=f["knew"],
+                rate=_rate(f["rate"]),
+                visited=f["visited"],
+            )
+        ),
+    ),
+    CoreRule(
+        RuleInfo(
+            "core.spot_satisfaction", _("抽查满意率"), "Spot-check satisfaction", "results", 3
+        ),
+        spot_satisfaction,
+        lambda f: str(
+            _(
+                "抽查 %(n)d 户，满意 %(ok)d 户，满意率 %(rate)s",
+                n=f["checks"],
                 ok=f["satisfied"],
                 rate=_rate(f["rate"]),
             )
@@ -560,4 +672,7 @@ INDICATORS = {
     "on_time_rate": ("core.on_time", "rate"),
     "missed_report_rate": ("core.missed", "rate"),
     "visit_rate": ("core.visits", "rate"),
+    "awareness_rate": ("core.awareness", "rate"),
+    "spot_visit_rate": ("core.awareness", "visit_rate"),
+    "spot_satisfaction_rate": ("core.spot_satisfaction", "rate"),
 }

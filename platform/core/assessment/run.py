@@ -23,7 +23,10 @@ from gridgov.core.admission.models import Admission, AdmissionEvent, AdmissionPi
 from gridgov.core.assessment import scheme as schemes
 from gridgov.core.assessment.models import (
     EXCUSING_STATES,
+    LOCK,
+    Adjustment,
     AssessmentLine,
+    AssessmentPeriod,
     AssessmentRun,
     AssessmentScheme,
     AssessmentSheet,
@@ -97,11 +100,12 @@ def scheme_version(session: Session, month: str) -> AssessmentScheme:
 
 
 def is_locked(session: Session, month: str) -> bool:
+    """Whether the county confirmed and locked ``month`` (its sheets are final)."""
     return (
         session.scalar(
-            select(AssessmentSheet.id)
-            .where(AssessmentSheet.month == month, AssessmentSheet.state == SheetState.LOCKED.value)
-            .limit(1)
+            select(AssessmentPeriod.id).where(
+                AssessmentPeriod.kind == LOCK, AssessmentPeriod.period == month
+            )
         )
         is not None
     )
@@ -279,6 +283,18 @@ class Scored:
     result: LineResult
     label: str
     detail: str = ""
+    adjustment: Adjustment | None = None
+
+    @property
+    def points(self) -> float | None:
+        """What the line counts: the latest adjustment's points, else the rule's."""
+        if self.adjustment is not None:
+            return self.adjustment.points
+        return self.result.points if self.status == LineStatus.SCORED else None
+
+    @property
+    def effective_status(self) -> LineStatus:
+        return LineStatus.SCORED if self.adjustment is not None else self.status
 
 
 def total_of(scheme: Scheme, lines: Iterable[tuple[Line, float | None, LineStatus]]) -> float:
@@ -416,7 +432,21 @@ def _score_lines(session: Session, month: str, scheme: Scheme, context: Month) -
                 by_worker[worker.id].append(
                     Scored(line, LineStatus.SCORED, result, rule.label, found.detail)
                 )
+    for (worker_id, code), adjustment in latest_adjustments(session, month).items():
+        for scored in by_worker.get(worker_id, ()):
+            if scored.line.code == code and scored.status != LineStatus.NOT_APPLICABLE:
+                scored.adjustment = adjustment
     return _Lines(by_worker, computed)
+
+
+def latest_adjustments(session: Session, month: str) -> dict[tuple[int, str], Adjustment]:
+    """The adjustment in force on each (worker, line) of ``month``: the latest one."""
+    found: dict[tuple[int, str], Adjustment] = {}
+    for adjustment in session.scalars(
+        select(Adjustment).where(Adjustment.month == month).order_by(Adjustment.id)
+    ):
+        found[(adjustment.user_id, adjustment.line)] = adjustment
+    return found
 
 
 def _write_sheets(
@@ -449,7 +479,7 @@ def _write_sheets(
     rows = []
     for worker in workers.values():
         lines = scored.by_worker[worker.id]
-        total = total_of(scheme, ((s.line, s.result.points, s.status) for s in lines))
+        total = total_of(scheme, ((s.line, s.points, s.effective_status) for s in lines))
         band, percent = scheme.band_of(total)
         indicators = {
             name: figures[code][worker.id].figures.get(key)
@@ -471,7 +501,7 @@ def _write_sheets(
                 "pay_percent": percent,
                 "floating_amount": scheme.floating_amount(percent),
                 "indicators": indicators,
-                "pending_lines": sum(s.status == LineStatus.PENDING for s in lines),
+                "pending_lines": sum(s.effective_status == LineStatus.PENDING for s in lines),
                 "computed_at": now,
             }
         )
@@ -495,8 +525,10 @@ def _write_sheets(
                     "category": s.line.category,
                     "source": s.line.source,
                     "label": s.label,
-                    "status": s.status.value,
-                    "points": s.result.points if s.status == LineStatus.SCORED else None,
+                    "status": s.effective_status.value,
+                    "points": s.points,
+                    "computed_points": s.result.points,
+                    "adjustment_id": s.adjustment.id if s.adjustment else None,
                     "max_points": s.line.points,
                     "detail": s.detail,
                     "figures": s.result.figures,

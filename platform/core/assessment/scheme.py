@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import Role, User
-from gridgov.core.assessment.models import AssessmentScheme, AssessmentSheet, SheetState
+from gridgov.core.assessment.models import LOCK, AssessmentPeriod, AssessmentScheme
 from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor
 from gridgov.core.errors import Conflict, DomainError, Forbidden
@@ -424,9 +424,8 @@ def set_scheme(
         raise ValueError(f"unknown source {source!r}")
     check_month(first_month, "first_month")
     locked = session.scalar(
-        select(func.max(AssessmentSheet.month)).where(
-            AssessmentSheet.state == SheetState.LOCKED.value,
-            AssessmentSheet.month >= first_month,
+        select(func.max(AssessmentPeriod.period)).where(
+            AssessmentPeriod.kind == LOCK, AssessmentPeriod.period >= first_month
         )
     )
     if locked is not None:
