@@ -64,6 +64,7 @@ ROLE_ORDER = [
 
 def register_cli(app: Flask) -> None:
     """Attach gridgov's commands to ``app.cli``."""
+    from gridgov.assessment_commands import assessment_cli
     from gridgov.audit_commands import audit_cli
     from gridgov.files_commands import files_cli
     from gridgov.jobs import worker
@@ -77,6 +78,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(registry_cli)
     app.cli.add_command(files_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(assessment_cli)
 
 
 def _create_app() -> Flask:

@@ -114,9 +114,9 @@ def is_locked(session: Session, month: str) -> bool:
 # --- starting a run --------------------------------------------------------------------------
 
 
-def start_run(session: Session, actor: User | None, month: str) -> AssessmentRun:
-    """Record a run of ``month`` and queue its job (inline: it has run when this returns).
-    Refused for a locked month (its sheets are final) and for a month not begun yet."""
+def new_run(session: Session, actor: User | None, month: str) -> AssessmentRun:
+    """Record (and audit) a run of ``month``, not started yet. Refused for a locked month (its
+    sheets are final) and for a month not begun yet."""
     if actor is not None and actor.role not in RUNNER_ROLES:
         raise Forbidden(_("只有县级管理员和乡镇工作人员可以计算考核"))
     period = month_period(session, month)
@@ -140,12 +140,24 @@ def start_run(session: Session, actor: User | None, month: str) -> AssessmentRun
         run.id,
         after={"month": month, "scheme": version.number},
     )
-    return runs.launch(session, run, run_assessment)
+    return run
+
+
+def start_run(session: Session, actor: User | None, month: str) -> AssessmentRun:
+    """Record a run of ``month`` and queue its job (inline: it has run when this returns)."""
+    return runs.launch(session, new_run(session, actor, month), run_assessment)
 
 
 @job
 def run_assessment(session: Session, run_id: int) -> dict[str, Any]:
     """The background job scoring one run's month (see ``score_month``)."""
+    return carry_out(session, run_id, report_progress)
+
+
+def carry_out(
+    session: Session, run_id: int, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Score the run's month; the run ends done with the number of sheets, or failed."""
     run = session.get(AssessmentRun, run_id)
     if run is None:
         return {"status": "missing"}
@@ -153,7 +165,7 @@ def run_assessment(session: Session, run_id: int) -> dict[str, Any]:
     session.flush()
 
     def work() -> dict[str, Any]:
-        run.sheets = score_month(session, run.month, run=run, progress=report_progress)
+        run.sheets = score_month(session, run.month, run=run, progress=progress)
         run.status, run.finished_at = RunStatus.DONE.value, utcnow()
         return {"status": run.status, "sheets": run.sheets}
 
@@ -344,7 +356,7 @@ def score_month(
         leave_days=leave_days(session, period),
     )
     with force_locale(SOURCE_LOCALE):  # labels and details are stored in the county's language
-        scored = _score_lines(session, month, scheme, context)
+        scored = _score_lines(session, month, scheme, context, progress)
     # Indicators come from the core rules whether the scheme scores them or not.
     indicator_rules = {code for code, _figure in INDICATORS.values()}
     figures: dict[str, dict[int, LineResult]] = {}
@@ -354,9 +366,11 @@ def score_month(
             figures[rule.info.code] = scored.indicator_results.get(rule.info.code) or rule.compute(
                 context, line
             )
+    if progress is not None:
+        progress(len(scheme.lines), len(scheme.lines) + 1)
     _write_sheets(session, tenant.id, month, version, scheme, workers, scored, figures, run)
     if progress is not None:
-        progress(len(workers), len(workers))
+        progress(1, 1)
     return len(workers)
 
 
@@ -366,7 +380,13 @@ class _Lines:
     indicator_results: dict[str, dict[int, LineResult]]
 
 
-def _score_lines(session: Session, month: str, scheme: Scheme, context: Month) -> _Lines:
+def _score_lines(
+    session: Session,
+    month: str,
+    scheme: Scheme,
+    context: Month,
+    progress: Callable[[int, int], None] | None = None,
+) -> _Lines:
     workers = context.workers
     by_worker: dict[int, list[Scored]] = {w: [] for w in workers}
     computed: dict[str, dict[int, LineResult]] = {}
@@ -374,7 +394,10 @@ def _score_lines(session: Session, month: str, scheme: Scheme, context: Month) -
     modules = {rule.code: rule for rule in module_rules()}
     manual = manual_scores(session, month)
     reaches: dict[str, Any] = {}
-    for line in scheme.lines:
+    steps = len(scheme.lines) + 1  # every line, then writing the sheets
+    for step, line in enumerate(scheme.lines):
+        if progress is not None:
+            progress(step, steps)
         if line.code in core:
             rule = core[line.code]
             results = computed[line.code] = rule.compute(context, line)
