@@ -11,6 +11,7 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from gridgov.api import (
     admission,
+    assessment,
     audit,
     county,
     departments,
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     admission.blp,
     forms.blp,
     plugins.blp,
+    assessment.blp,
 )
 
 API_DESCRIPTION = (

@@ -41,19 +41,34 @@ def _ids(county) -> dict[str, int]:
         "case_id": county.grids[0].id,
         "hazard_id": county.grids[0].id,
         "token_id": county.grids[0].id,
+        # assessment records: a grid's id stands for one of the county's
+        **dict.fromkeys(("sheet_id", "objection_id", "leave_id", "log_id"), county.grids[0].id),
     }
 
 
 def _path(rule: str, slug: str, ids: dict[str, int]) -> str:
     path = rule.replace("<slug>", slug)
-    extras = {"day": "2024-03-04", "tag": "disabled", "number": 1}  # a rule table version
+    extras = {
+        "day": "2024-03-04",
+        "tag": "disabled",
+        "number": 1,  # a rule table version
+        "month": "2026-11",
+        "period": "2026-11",
+    }
     for name, value in {**ids, **extras}.items():
         path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     # Admissions, submissions and their files: a grid's id stands for one of the county's.
     path = re.sub(r"<int:(admission|submission|file)_id>", str(ids["node_id"]), path)
     path = path.replace("<code>", "env_patrol.inspection")
     assert "<" not in path, f"a new URL variable in {rule}: teach this test about it"
-    return path + (f"?{AT}" if path.endswith("/as-of") else "")
+    queries = {
+        "/as-of": AT,
+        "/month": "month=2026-11",
+        "/evidence": "line=core.patrols",
+        "/trend": "first_month=2026-01&last_month=2026-11",
+    }
+    query = next((q for end, q in queries.items() if path.endswith(end)), None)
+    return path + (f"?{query}" if query else "")
 
 
 def _task_ids(county) -> dict[str, int]:
@@ -93,6 +108,52 @@ def _task_ids(county) -> dict[str, int]:
         }
     session.commit()
     return ids
+
+
+def assessment_bodies(county) -> dict[tuple[str, str], object]:
+    worker = county.workers[0].id
+    return {
+        ("POST", "/assessment/scheme"): {"first_month": "2026-12", "scheme": {}},
+        ("POST", "/assessment/runs"): {"month": "2026-11"},
+        ("POST", "/assessment/sheets/<int:sheet_id>/adjustments"): {
+            "line": "core.patrols",
+            "points": 1,
+            "reason": "越界",
+        },
+        ("POST", "/assessment/sheets/<int:sheet_id>/objections"): {
+            "line": "core.patrols",
+            "text": "越界",
+        },
+        ("POST", "/assessment/objections/<int:objection_id>/answer"): {"answer": "越界"},
+        ("POST", "/assessment/scores"): {
+            "month": "2026-11",
+            "user_id": worker,
+            "line": "manual.supervisor",
+            "points": 1,
+        },
+        ("POST", "/assessment/spot-checks"): {
+            "user_id": worker,
+            "knows_worker": True,
+            "was_visited": True,
+            "satisfaction": "satisfied",
+        },
+        ("POST", "/assessment/meetings"): {
+            "node_id": county.communities[0].id,
+            "day": "2026-11-09",
+            "present": [],
+        },
+        ("POST", "/assessment/logs/<int:log_id>/comments"): {"text": "越界"},
+        ("POST", "/assessment/leave"): {
+            "first_day": "2026-12-10",
+            "last_day": "2026-12-11",
+            "reason": "越界",
+        },
+        ("POST", "/assessment/leave/<int:leave_id>/decision"): {"approve": True},
+        ("POST", "/assessment/leave/<int:leave_id>/report-back"): None,
+        ("POST", "/assessment/leave/<int:leave_id>/cancel"): None,
+        ("POST", "/assessment/months/<month>/lock"): None,
+        ("POST", "/assessment/payouts/<period>/paid"): {"paid_on": "2026-12-01"},
+    }
 
 
 def _body(method: str, rule: str, county) -> dict | None:
@@ -170,6 +231,7 @@ def _body(method: str, rule: str, county) -> dict | None:
         ("DELETE", "/work-calendar/<day>"): None,
         ("DELETE", "/me/tokens/<int:token_id>"): None,
         ("DELETE", "/users/<int:user_id>/tokens/<int:token_id>"): None,
+        **assessment_bodies(county),
         **fire_safety_bodies(county),
         **disputes_bodies(county),
     }

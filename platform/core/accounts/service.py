@@ -64,6 +64,9 @@ USER_SCOPES = (
 USER_SCOPES += ("tasks:read", "tasks:write", "tasks:intake")
 # The county's rule table and work calendar: read by staff, changed by county administrators.
 USER_SCOPES += ("rules:read", "rules:write")
+# The monthly assessment: sheets are read by the worker and their reviewers; writes are the
+# review, objections, human inputs, leave, runs and the lock (each checked by role).
+USER_SCOPES += ("assessment:read", "assessment:write")
 OPERATOR_SCOPES = ("tenants:read", "tenants:write")
 OPERATOR_SCOPES += ("plugins:read",)
 # Least privilege by default: a token asked for without scopes may only read (not unmask, not

@@ -18,7 +18,7 @@ from gridgov.core.assessment import scheme as schemes
 from gridgov.core.assessment.models import AssessmentSheet
 from gridgov.core.assessment.review import months_of
 from gridgov.core.assessment.sheets import list_sheets
-from gridgov.core.errors import DomainError
+from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.registry.spreadsheet import write_workbook
@@ -60,18 +60,19 @@ def ranking(
     node: Node | None = None,
 ) -> Ranking:
     """The month's sheets the actor may read ranked, and grouped by the nodes of ``level``
-    (1 the county … the grid level) that lie above the workers' grids."""
+    (0 the county … the grid level) that lie above the workers' grids."""
     sheets = list(session.scalars(list_sheets(session, actor, scope, month, node=node)))
     sheets.sort(key=lambda s: (-s.total, s.user_name))
     groups: list[Group] = []
     if level is not None:
-        if not 1 <= level <= 6:
-            raise DomainError(_("层级应在 1 到 6 之间"), field="level")
+        if not 0 <= level <= 6:
+            raise DomainError(_("层级应在 0 到 6 之间"), field="level")
         nodes = {n.path: n for n in session.scalars(select(Node).where(Node.level == level))}
         members: dict[str, list[AssessmentSheet]] = defaultdict(list)
         for sheet in sheets:
-            # A path is "/1/5/23/": the node of level L above a grid is its first L ids.
-            ancestor = "/".join(sheet.node_path.split("/")[: level + 1]) + "/"
+            # A path is "/1/5/23/" (the top is level 0): the node of level L above a grid is
+            # its first L + 1 ids.
+            ancestor = "/".join(sheet.node_path.split("/")[: level + 2]) + "/"
             if ancestor in nodes:
                 members[ancestor].append(sheet)
         for path, found in members.items():
@@ -121,6 +122,9 @@ def trend(
     schemes.check_month(last, "last_month")
     if last < first:
         raise DomainError(_("结束月份不能早于开始月份"), field="last_month")
+    worker = session.get(User, user_id)
+    if worker is None or worker.tenant_id != actor.tenant_id:
+        raise NotFound(_("没有这个网格员"), field="user_id")
     sheets = session.scalars(
         select(AssessmentSheet)
         .where(

@@ -531,6 +531,10 @@ def mark_paid(session: Session, actor: User, period: str, paid_on: dt.date) -> A
     return payout
 
 
+def payout_exists(session: Session, period: str) -> bool:
+    return _period(session, PAYOUT, period) is not None
+
+
 def payouts(session: Session) -> Select[Any]:
     """SELECT of the county's payout periods, newest first."""
     return (

@@ -42,7 +42,7 @@ SOURCES = ("default", "portal", "api", "manifest")
 # Who may enter a manual line's scores (the roles of DOMAIN.md "Who uses the platform").
 SCORER_ROLES = (Role.SUPERVISOR, Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN)
 PAYOUT_PERIODS = ("month", "quarter")
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(20|21)\d{2}-(0[1-9]|1[0-2])$")  # 2000-01 … 2199-12
 LINE_CODE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 MAX_LINES = 60
 
