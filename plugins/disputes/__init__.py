@@ -88,6 +88,7 @@ def gridgov_scoring_rules():
             "Dispute follow-up visits",
             max_points=3,
             compute=service.follow_up_points,
+            category="diligence",
         ),
     ]
 

@@ -329,7 +329,12 @@ def on_time_points(context: ScoringContext) -> float:
 
 SCORING_RULES = (
     ScoringRule(
-        f"{NAME}.patrols", "消防巡查完成率", "Fire patrols done", PATROL_POINTS, patrol_points
+        f"{NAME}.patrols",
+        "消防巡查完成率",
+        "Fire patrols done",
+        PATROL_POINTS,
+        patrol_points,
+        category="diligence",
     ),
     ScoringRule(
         f"{NAME}.hazards_found", "发现火灾隐患", "Fire hazards found", FOUND_POINTS, found_points

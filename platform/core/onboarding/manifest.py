@@ -63,6 +63,11 @@ portal's)                         file changed it, else the
                                   portal's
 ``work_calendar`` (left out:      merged day by day            a day the file dropped
 portal's)
+``assessment`` (left out:         the file's scheme when the   -
+portal's)                         file changed it (a new
+                                  version from its
+                                  ``first_month``), else the
+                                  portal's
 departments                       created; the portal's kept;  a department the file dropped is
                                   one deactivated in the       deactivated; refused while tasks
                                   portal stays so              dispatched to it are open
@@ -101,6 +106,7 @@ from sqlalchemy.orm import Session, selectinload
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.passwords import hash_password, one_time_password
+from gridgov.core.assessment import scheme as schemes
 from gridgov.core.audit import service as audit
 from gridgov.core.audit.service import Actor, mask_value
 from gridgov.core.db import current_tenant_id, set_tenant, tenant_scope, utcnow
@@ -226,6 +232,9 @@ class Manifest:
     # None: the file leaves the county's rule table / calendar overrides alone.
     task_rules: list[RuleSpec] | None = None
     work_calendar: list[CalendarDaySpec] | None = None
+    # None: the file leaves the assessment scheme alone; else {first_month, weights, lines, …}
+    # (``gridgov.core.assessment.scheme``), checked against the installed rules when applied.
+    assessment: dict[str, Any] | None = None
     document: Any = field(default=None, repr=False)  # the ruamel document, for line numbers
 
     def iter_nodes(self) -> Iterator[NodeSpec]:
@@ -355,6 +364,7 @@ class ManifestSchema(_StrictSchema):
     )
     task_rules = fields.List(fields.Nested(TaskRuleSchema), error_messages=_LIST_MESSAGES)
     work_calendar = fields.List(fields.Nested(CalendarDaySchema), error_messages=_LIST_MESSAGES)
+    assessment = fields.Dict(keys=fields.String(), error_messages=_MAP_MESSAGES)
 
 
 # --- reading a file --------------------------------------------------------------------------
@@ -511,6 +521,16 @@ def parse_manifest(text: str, *, source: str = "<manifest>") -> Manifest:
         manifest.task_rules = _task_rules(manifest, data["task_rules"], problems)
     if "work_calendar" in data:
         manifest.work_calendar = _work_calendar(manifest, data["work_calendar"], problems)
+    if "assessment" in data:
+        manifest.assessment = _plain(data["assessment"])
+        first = manifest.assessment.get("first_month")
+        if not isinstance(first, str) or not schemes.MONTH.match(first):
+            problems.append(
+                manifest.problem(
+                    ("assessment", "first_month"),
+                    _('应写明方案自哪个月起生效，如 first_month: "2026-01"'),
+                )
+            )
     problems.extend(_check(manifest))
     if problems:
         raise ManifestError(source, problems)
@@ -769,6 +789,11 @@ def _work_calendar(
     return specs
 
 
+def _scheme_path(name: str) -> KeyPath:
+    """``lines.3.points`` as a manifest path (``lines``, 3, ``points``)."""
+    return tuple(int(part) if part.isdigit() else part for part in name.split("."))
+
+
 def _plain(value: Any) -> Any:
     """ruamel's round-trip types as plain Python (so JSON columns and comparisons behave)."""
     if isinstance(value, dict):
@@ -887,6 +912,8 @@ def applied_state(manifest: Manifest) -> dict[str, Any]:
         tenant["time_zone"] = manifest.time_zone.strip()
     if manifest.task_rules is not None:
         tenant["task_rules"] = rule_state(manifest.task_rules)
+    if manifest.assessment is not None:
+        tenant["assessment"] = manifest.assessment
     if manifest.work_calendar is not None:
         tenant["work_calendar"] = {
             spec.day.isoformat(): [spec.is_workday, spec.note] for spec in manifest.work_calendar
@@ -1116,6 +1143,7 @@ class _Applier:
         self.apply_departments()
         self.apply_task_rules(tenant)
         self.apply_work_calendar()
+        self.apply_assessment()
         self.absent_nodes()
         self.record_apply(tenant, record)
 
@@ -1693,6 +1721,59 @@ class _Applier:
         if version is not None and version is not before:
             over = " (over a change made in the portal)" if verdict == OVERRIDE else ""
             self.change("~", "task_rules", f"v{version.number}", f"{len(specs)} rules{over}")
+
+    def apply_assessment(self) -> None:
+        """A file with ``assessment`` owns the county's scheme as a whole, like ``task_rules``:
+        changed in the file since the last apply, it becomes a new version from the file's
+        ``first_month`` (over edits in the portal too); unchanged, the portal's stand."""
+        from gridgov.core.assessment.run import catalogue
+
+        raw = self.manifest.assessment
+        if raw is None:
+            return
+        try:
+            parsed = schemes.parse_scheme(
+                {k: v for k, v in raw.items() if k != "first_month"}, catalogue()
+            )
+        except schemes.SchemeRefused as exc:
+            raise ManifestError(
+                self.manifest.source,
+                [
+                    self.manifest.problem(("assessment", *_scheme_path(name)), message)
+                    for name, message in exc.problems.items()
+                ],
+            ) from exc
+        # Compared (and remembered for the next apply) as stored: defaults filled in.
+        wanted = {"first_month": raw["first_month"], **parsed.as_dict()}
+        self.manifest.assessment = wanted
+        latest = next(iter(schemes.versions(self.session)), None)
+        current = {"first_month": latest.first_month, **latest.definition} if latest else MISSING
+        last = (self.record or {}).get("tenant", {}).get("assessment", MISSING)
+        verdict = merge_value(wanted, last, current)
+        if verdict == SAME:
+            return
+        if verdict == PORTAL:
+            self.keep("assessment", "scheme", "kept: changed in the portal since the file's")
+            return
+        try:
+            version = schemes.set_scheme(
+                self.session,
+                self.actor,
+                parsed,
+                first_month=wanted["first_month"],
+                source="manifest",
+                actor_name=str(_("清单 %(f)s", f=Path(self.manifest.source).name)),
+            )
+        except DomainError as exc:
+            raise ManifestError(
+                self.manifest.source,
+                [self.manifest.problem(("assessment", exc.field or "first_month"), exc.message)],
+            ) from exc
+        if latest is None or version.id != latest.id:
+            over = " (over a change made in the portal)" if verdict == OVERRIDE else ""
+            self.change(
+                "~", "assessment", f"v{version.number}", f"from {wanted['first_month']}{over}"
+            )
 
     def current_rules(self) -> list[dict[str, Any]]:
         version = rules.current_version(self.session)
