@@ -637,6 +637,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
     made = add_demo_tasks(session, [plan.tenant for plan in loaded if plan.tenant is not None])
     admission_lines = _load_demo_admissions(session, loaded)
     task_lines = _age_demo_tasks(session, loaded, made)
+    assessment_lines = _load_demo_assessment(session, loaded)
     session.commit()
 
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
@@ -663,7 +664,7 @@ def demo(host: str, port: int, no_serve: bool, tenants_dir: Path | None) -> None
     for plan in loaded:
         assert plan.tenant is not None
         _echo_logins(session, plan.tenant)
-    click.echo("\n".join(admission_lines + task_lines))
+    click.echo("\n".join(admission_lines + task_lines + assessment_lines))
     db_session.remove()  # the server's threads open their own sessions
 
     if no_serve:
@@ -693,6 +694,17 @@ def _load_demo_admissions(session: Session, loaded: list[Plan]) -> list[str]:
     host = runtime.current().plugins
     with tenant_scope(session, main.id):
         return ["", f"{main.name} — 职能部门与准入", *load_demo_admissions(session, host, main)]
+
+
+def _load_demo_assessment(session: Session, loaded: list[Plan]) -> list[str]:
+    """The main demo county's last month, scored (考核), once its tasks are in."""
+    from gridgov.core.assessment.demo import load_demo_assessment
+
+    main = next((p.tenant for p in loaded if p.tenant and p.tenant.slug == DEMO_SLUG_PREFIX), None)
+    if main is None:
+        return []
+    with tenant_scope(session, main.id):
+        return ["", f"{main.name} — 考核", *load_demo_assessment(session, main)]
 
 
 def _age_demo_tasks(session: Session, loaded: list[Plan], made: int) -> list[str]:

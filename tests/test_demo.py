@@ -269,3 +269,22 @@ def test_the_demo_lists_show_rows_on_the_portal_for_the_admin_station_and_depart
     ledger = page_of(demo_app, FIRE_OFFICER, "/m/fire_safety/ledger?overdue=1")
     assert f'/hazards/{hazard}"' in ledger
     assert f'/cases/{case}"' in page_of(demo_app, JUSTICE_OFFICER, "/m/disputes/")
+
+
+def test_the_demo_has_last_months_sheets_explained_for_every_grid_worker(demo_app):
+    from gridgov.core.assessment.models import AssessmentSheet, LineStatus
+
+    def read(session, user_of):
+        sheets = session.scalars(select(AssessmentSheet)).all()
+        workers = [u for u in session.scalars(select(User)) if u.role == "grid_worker"]
+        assert {s.month for s in sheets} == {"2026-10"}  # the demo ran on 23 November
+        assert len(sheets) == len(workers)
+        mine = next(s for s in sheets if s.user_id == user_of(WORKER).id)
+        scored = [line for line in mine.lines if line.status == LineStatus.SCORED]
+        assert mine.pending_lines == 0 and len(scored) >= 15
+        assert all(line.detail for line in scored if line.source == "core")
+        assert mine.floating_amount is not None  # the demo scheme gives a salary
+        assert len({s.band for s in sheets}) > 1
+
+    in_demo(demo_app, read)
+    assert "考核: 2026-10 scored" in demo_app.config["demo_output"]

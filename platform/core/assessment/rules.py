@@ -564,7 +564,7 @@ CORE_RULES = (
         RuleInfo("core.activity", _("账号使用"), "Account in use", "diligence", 5),
         activity,
         lambda f: str(
-            _("本月登录 %(n)d 次", n=f["logins"])
+            _("本月在用：登录 %(n)d 次，或有巡查、日志", n=f["logins"])
             if f["used"]
             else _("本月未使用账号")
             + ("（" + str(_("从未登录")) + "）" if f["never_logged_in"] else "")
