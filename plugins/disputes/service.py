@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext
+from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringResult
 from gridgov.sdk import audit, county, files, registry, tasks
 from gridgov.sdk.caller import Department, Role, Scope, User, assigned_node_ids, path_filter
 from gridgov.sdk.county import Period, clock_of, current_tenant_id
@@ -796,32 +796,38 @@ def _period(context: ScoringContext) -> tuple[dt.datetime, dt.datetime]:
     return context.period.starts_at, context.period.ends_at
 
 
-def reported_points(context: ScoringContext) -> float:
+def reported_points(context: ScoringContext) -> ScoringResult:
     """One point per dispute the worker reported in the period that proved real."""
     start, end = _period(context)
-    return float(
-        context.session.scalar(
-            select(func.count(Case.id))
-            .join(Task, Task.id == Case.task_id)
+    tasks = list(
+        context.session.scalars(
+            select(Task.id)
+            .join(Case, Case.task_id == Task.id)
             .where(
                 Task.reporter_id == context.user_id,
                 Task.reported_at >= start,
                 Task.reported_at < end,
                 Task.state != "dismissed",
             )
+            .order_by(Task.id)
         )
-        or 0
+    )
+    return ScoringResult(
+        float(len(tasks)),
+        f"上报矛盾纠纷 {len(tasks)} 件",
+        f"{len(tasks)} disputes reported",
+        {"task": tasks},
     )
 
 
-def in_grid_points(context: ScoringContext) -> float:
+def in_grid_points(context: ScoringContext) -> ScoringResult:
     """One point per dispute of the worker's grids resolved within the grid in the period."""
     start, end = _period(context)
     grids = assigned_node_ids(context.user_id)
-    return float(
-        context.session.scalar(
-            select(func.count(Case.id))
-            .join(Task, Task.id == Case.task_id)
+    tasks = list(
+        context.session.scalars(
+            select(Task.id)
+            .join(Case, Case.task_id == Task.id)
             .where(
                 Task.node_id.in_(grids),
                 Case.outcome == Outcome.RESOLVED.value,
@@ -829,21 +835,34 @@ def in_grid_points(context: ScoringContext) -> float:
                 Case.closed_at >= start,
                 Case.closed_at < end,
             )
+            .order_by(Task.id)
         )
-        or 0
+    )
+    return ScoringResult(
+        float(len(tasks)),
+        f"在网格内化解 {len(tasks)} 件",
+        f"{len(tasks)} resolved within the grid",
+        {"task": tasks},
     )
 
 
 FOLLOW_UP_POINTS = 0.5
 
 
-def follow_up_points(context: ScoringContext) -> float:
+def follow_up_points(context: ScoringContext) -> ScoringResult:
     """Half a point per follow-up visit the worker made in the period."""
-    visits = context.session.scalar(
-        select(func.count(FollowUp.id)).where(
+    rows = context.session.execute(
+        select(FollowUp.id, Case.task_id)
+        .join(Case, Case.id == FollowUp.case_id)
+        .where(
             FollowUp.visited_by_id == context.user_id,
             FollowUp.visited_on >= context.period_start,
             FollowUp.visited_on <= context.period_end,
         )
+    ).all()
+    return ScoringResult(
+        len(rows) * FOLLOW_UP_POINTS,
+        f"回访 {len(rows)} 次",
+        f"{len(rows)} follow-up visits",
+        {"task": sorted({task_id for _visit, task_id in rows})},
     )
-    return (visits or 0) * FOLLOW_UP_POINTS

@@ -17,7 +17,12 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringRule
+from gridgov.core.plugins.hookspecs import (
+    DashboardFigure,
+    ScoringContext,
+    ScoringResult,
+    ScoringRule,
+)
 from gridgov.sdk.caller import Scope, assigned_node_ids, path_filter, scope_roots
 from gridgov.sdk.county import Period, current_tenant
 from gridgov.sdk.registry import (
@@ -285,27 +290,38 @@ def expected_patrols(context: ScoringContext) -> int:
     return max(inspections.sites_to_patrol(context.session, context.user_id), 1)
 
 
-def patrol_points(context: ScoringContext) -> float:
+def patrol_points(context: ScoringContext) -> ScoringResult:
     """Patrols done against patrols expected (巡查完成率), up to 5 points."""
     done = inspections.count_patrols(
         context.session, context.user_id, context.period_start, context.period_end
     )
-    return PATROL_POINTS * min(done / expected_patrols(context), 1.0)
+    expected = expected_patrols(context)
+    return ScoringResult(
+        PATROL_POINTS * min(done / expected, 1.0),
+        f"消防巡查 {done} 次，应巡 {expected} 次",
+        f"{done} fire patrols of {expected} expected",
+    )
 
 
-def found_points(context: ScoringContext) -> float:
+def found_points(context: ScoringContext) -> ScoringResult:
     """Half a point per hazard the worker found in the period, up to 3."""
-    found = (
-        context.session.scalar(
-            select(func.count(Hazard.id)).where(
+    found = list(
+        context.session.scalars(
+            select(Hazard.id)
+            .where(
                 Hazard.found_by_id == context.user_id,
                 Hazard.found_on >= context.period_start,
                 Hazard.found_on <= context.period_end,
             )
+            .order_by(Hazard.id)
         )
-        or 0
     )
-    return found * POINTS_PER_HAZARD
+    return ScoringResult(
+        len(found) * POINTS_PER_HAZARD,
+        f"发现火灾隐患 {len(found)} 处",
+        f"{len(found)} fire hazards found",
+        {"hazard": found},
+    )
 
 
 def on_time_points(context: ScoringContext) -> float:

@@ -99,7 +99,10 @@ def test_scoring_gives_a_point_per_real_dispute_reported(session, county):
     report(session, county)
     dismissed = report(session, county)
     step(session, county.station_staff, dismissed, "dismiss")
-    assert rule("disputes.reported").score(context(session, county, worker)) == 2.0
+    found = rule("disputes.reported").result(context(session, county, worker))
+    assert found.points == 2.0
+    assert dismissed.task_id not in found.evidence["task"] and len(found.evidence["task"]) == 2
+    assert found.detail == "上报矛盾纠纷 2 件"
 
 
 def test_scoring_gives_a_point_per_dispute_resolved_within_the_workers_grid(session, county):
@@ -125,7 +128,8 @@ def test_scoring_gives_half_a_point_per_follow_up_visit(session, county):
             is_kept=True,
             note="已履行",
         )
-    assert rule("disputes.follow_ups").score(context(session, county, worker)) == 1.5
+    found = rule("disputes.follow_ups").result(context(session, county, worker))
+    assert found.points == 1.5 and len(found.evidence["task"]) == 3
 
 
 def test_scoring_caps_reported_disputes_at_five_points(session, county):
