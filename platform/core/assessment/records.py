@@ -123,17 +123,19 @@ def record_spot_check(
 
 def station_workers(session: Session, node: Node) -> list[User]:
     """The active grid workers of the grids below ``node`` (a station's community)."""
+    below = (
+        select(Assignment.user_id)
+        .join(Node, Node.id == Assignment.node_id)
+        .where(Node.path.startswith(node.path, autoescape=True))
+    )
     return list(
         session.scalars(
             select(User)
-            .join(Assignment, Assignment.user_id == User.id)
-            .join(Node, Node.id == Assignment.node_id)
             .where(
+                User.id.in_(below),
                 User.role == Role.GRID_WORKER.value,
                 User.is_active.is_(True),
-                Node.path.startswith(node.path, autoescape=True),
             )
-            .distinct()
             .order_by(User.name, User.id)
         )
     )
