@@ -5,6 +5,7 @@ of the worker (patrols, daily logs). Every step is audited."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -176,10 +177,14 @@ def cancel(session: Session, worker: User, leave: LeaveRequest) -> LeaveRequest:
     return leave
 
 
-def list_leave(session: Session, actor: User, scope: Scope) -> Select[Any]:
+def list_leave(
+    session: Session, actor: User, scope: Scope, *, state: str | None = None
+) -> Select[Any]:
     """SELECT of the requests ``actor`` sees, newest first: a grid worker their own, the
-    station and above their workers'."""
+    station and above their workers'; only those in ``state`` (a LeaveState value) if given."""
     query = select(LeaveRequest).order_by(LeaveRequest.first_day.desc(), LeaveRequest.id.desc())
+    if state is not None:
+        query = query.where(LeaveRequest.state == LeaveState(state).value)
     if actor.role == Role.GRID_WORKER or actor.role not in DECIDER_ROLES | {Role.SUPERVISOR}:
         return query.where(LeaveRequest.user_id == actor.id)
     if scope.everything:
@@ -190,3 +195,11 @@ def list_leave(session: Session, actor: User, scope: Scope) -> Select[Any]:
         .where(scope.node_filter())
     )
     return query.where(LeaveRequest.user_id.in_(in_scope))
+
+
+def names_of(session: Session, leaves: Iterable[LeaveRequest]) -> dict[int, str]:
+    """The names of the workers who asked for ``leaves``, by user id."""
+    ids = {leave.user_id for leave in leaves}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
