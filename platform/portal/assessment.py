@@ -402,6 +402,8 @@ def leave_step(leave_id: int, step: str) -> Any:
     found = _leave(leave_id)
     session = db_session()
     if step == "decide":
+        if me().role not in leaves.DECIDER_ROLES:
+            abort(403)  # a supervisor reads the requests; the station and above decide
         form = DecisionForm(prefix=f"leave{leave_id}")
         approve = form.decision.data == "approve"
 

@@ -85,9 +85,7 @@ def text_of(response) -> str:
 # --- 我的考核 ----------------------------------------------------------------------------------
 
 
-def test_a_worker_reads_their_sheet_of_last_month_with_every_line_explained(
-    app, client, county
-):
+def test_a_worker_reads_their_sheet_of_last_month_with_every_line_explained(app, client, county):
     task_id = resident_report(app, county)
     ids = score(app, county)
     as_user(client, county, county.workers[0])
@@ -136,9 +134,7 @@ def test_a_supervisor_lists_and_opens_only_the_sheets_of_their_grids(client, cou
     as_user(client, county, county.supervisor)
     page = text_of(client.get(f"{BASE}/sheets?month={MONTH}"))
     listed = re.findall(rf"{BASE}/sheets/(\d+)", page)
-    assert sorted(int(i) for i in listed) == sorted(
-        sheet_ids[w.id] for w in county.workers[:2]
-    )
+    assert sorted(int(i) for i in listed) == sorted(sheet_ids[w.id] for w in county.workers[:2])
     assert "项待评分" in page
     assert client.get(f"{BASE}/sheets/{sheet_ids[county.workers[0].id]}").status_code == 200
     assert client.get(f"{BASE}/sheets/{sheet_ids[county.workers[5].id]}").status_code == 404
@@ -206,9 +202,7 @@ def test_the_county_runs_a_month_and_follows_it_to_its_sheets(app, client, count
     ("month", "message"),
     [("2999-01", "还没有开始"), ("11/2026", "月份应写作 YYYY-MM"), ("", "请选择月份")],
 )
-def test_a_month_that_cannot_be_run_is_marked_and_nothing_runs(
-    app, client, county, month, message
-):
+def test_a_month_that_cannot_be_run_is_marked_and_nothing_runs(app, client, county, month, message):
     as_user(client, county, county.township_staff)
     response = post_form(client, f"{BASE}/runs", f"{BASE}/runs", {"month": month})
     assert response.status_code == 422
