@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from gridgov.core.accounts.scope import scope_of
 from gridgov.core.assessment import leave
 from gridgov.core.assessment.models import (
     AssessmentScheme,
@@ -113,8 +114,6 @@ def test_a_worker_withdraws_a_request_and_reports_back_from_leave(app, client, c
         )
         now = leave.request_leave(session, worker, TODAY, TODAY + dt.timedelta(days=4), "病假")
         station = county.station_staff
-        from gridgov.core.accounts.scope import scope_of
-
         leave.decide(session, station, scope_of(session, station), now, approve=True)
         session.commit()
         later_id, now_id = later.id, now.id
