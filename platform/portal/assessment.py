@@ -129,8 +129,11 @@ class Evidence:
         return self.count - len(self.links) if self.links else 0
 
 
-def _evidence(line: AssessmentLine, dwellings: Mapping[str, Mapping[int, int]]) -> list[Evidence]:
+def _evidence(line: AssessmentLine) -> list[Evidence]:
+    session = db_session()
     registry = registry_access.may_read(me())
+    dwellings = sheets.evidence_dwellings(session, line.evidence or {})
+    titles = sheets.task_titles(session, line.evidence or {})
     found = []
     for kind, ids in sorted((line.evidence or {}).items()):
         if not ids:
@@ -138,35 +141,35 @@ def _evidence(line: AssessmentLine, dwellings: Mapping[str, Mapping[int, int]]) 
         item = Evidence(str(EVIDENCE_KINDS.get(kind, kind)), len(ids))
         for record_id in ids[:LINKS_SHOWN]:
             url = None
+            text = f"#{record_id}"
             if kind == "task":
                 url = url_for("portal.task", task_id=record_id)
+                text = titles.get(record_id, text)
             elif registry and kind in REGISTRY_PAGES:
                 endpoint, name = REGISTRY_PAGES[kind]
                 url = url_for(endpoint, **{name: record_id})
             elif registry and record_id in dwellings.get(kind, {}):
                 url = url_for("portal.dwelling", dwelling_id=dwellings[kind][record_id])
             if url is not None:
-                item.links.append((f"#{record_id}", url))
+                item.links.append((text, url))
         found.append(item)
     return found
 
 
 def _sheet_context(sheet: AssessmentSheet) -> dict[str, Any]:
-    session = db_session()
     by_category = []
     for category in schemes.CATEGORIES:
         shown = []
         for line in sheet.lines:
             if line.category != category:
                 continue
-            dwellings = sheets.evidence_dwellings(session, line.evidence or {})
             shown.append(
                 {
                     "line": line,
                     "label": sheets.line_label(line),
                     "detail": sheets.describe(line),
                     "status": str(STATUS_LABELS.get(line.status, line.status)),
-                    "evidence": _evidence(line, dwellings),
+                    "evidence": _evidence(line),
                 }
             )
         if shown:

@@ -90,7 +90,8 @@ def test_a_worker_reads_their_sheet_of_last_month_with_every_line_explained(app,
     ids = score(app, county)
     as_user(client, county, county.workers[0])
     home = text_of(client.get("/t/changshan/"))
-    assert f'href="{BASE}/mine"' in home  # the menu's entry
+    assert f'href="{BASE}/mine" data-testid="my-assessment-card"' in home  # first on the phone
+    assert f'href="{BASE}/mine" data-testid="my-assessment-link"' in home  # and in the menu
     response = client.get(f"{BASE}/mine")
     assert response.status_code == 200
     page = text_of(response)
@@ -100,8 +101,7 @@ def test_a_worker_reads_their_sheet_of_last_month_with_every_line_explained(app,
     assert "巡查 0 次" in page  # the figures in words
     assert "有效上报率" in page and "入户率" in page
     # The missed report is linked, and the link opens the task.
-    link = f'href="/t/changshan/tasks/{task_id}"'
-    assert link in page
+    assert f'<a href="/t/changshan/tasks/{task_id}">路灯不亮</a>' in page
     assert client.get(f"/t/changshan/tasks/{task_id}").status_code == 200
     assert client.get(f"{BASE}/sheets/{ids[county.workers[0].id]}").status_code == 200
 

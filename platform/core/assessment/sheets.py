@@ -23,6 +23,7 @@ from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import SOURCE_LOCALE, _, current_locale, force_locale
 from gridgov.core.registry.models import Household, Visit
+from gridgov.core.tasks.models import Task
 from gridgov.core.text import check_text
 
 # Roles that read other workers' sheets, within their scope (the county admin: all of it).
@@ -284,3 +285,11 @@ def evidence_dwellings(session: Session, evidence: Mapping[str, Any]) -> dict[st
             ).all()
         )
     return found
+
+
+def task_titles(session: Session, evidence: Mapping[str, Any]) -> dict[int, str]:
+    """The titles of the tasks a line counted, by id (the text of their links)."""
+    ids = [int(i) for i in evidence.get("task", ())]
+    if not ids:
+        return {}
+    return dict(session.execute(select(Task.id, Task.title).where(Task.id.in_(ids))).all())

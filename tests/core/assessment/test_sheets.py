@@ -68,6 +68,12 @@ def test_a_lines_visits_and_households_lead_to_their_dwellings(session, county):
     assert found == {"visit": {visit.id: dwelling.id}, "household": {household.id: dwelling.id}}
 
 
+def test_a_lines_tasks_are_named_by_their_titles(session, county, report):
+    task = report(local(3))
+    assert sheets.task_titles(session, {"task": [task.id], "patrol": [7]}) == {task.id: "路灯不亮"}
+    assert sheets.task_titles(session, {"patrol": [7]}) == {}
+
+
 def test_a_default_lines_name_follows_the_reader_and_a_countys_own_does_not(session, county):
     score_month(session, MONTH)
     lines = session.scalars(select(AssessmentLine)).all()
