@@ -237,7 +237,7 @@ def _node_choices() -> list[tuple[str, str]]:
     seen = {n.id for n in nodes}
     nodes = [*(r for r in scope_roots() if r.id not in seen), *nodes]
     nodes.sort(key=lambda n: n.path)
-    return [("", str(_("全部")))] + [(str(n.id), "　" * n.level + n.name) for n in nodes]
+    return [("", str(_("全部")))] + [(str(n.id), "\u00a0\u00a0" * n.level + n.name) for n in nodes]
 
 
 @bp.get("/assessment/sheets")
@@ -477,6 +477,7 @@ def _scores_page(
         form=form,
         month=month,
         lines=lines,
+        labels={line.code: sheets.line_label(line) for line in lines},
         page=page,
         cells=cells,
         named=sheets.NAMED_SCORER_LINES,
@@ -807,7 +808,7 @@ def assessment_scheme_version(number: int) -> Any:
         abort(404)
     rules = runs_service.catalogue()
     scheme = schemes.scheme_of(version, rules)
-    labels = {code: _rule_label(info) for code, info in rules.items()}
+    labels = {line.code: sheets.line_label(line) for line in scheme.lines}
     return render_template(
         "assessment/scheme_version.html",
         version=version,

@@ -10,13 +10,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from gridgov.core.assessment import run, sheets
+from gridgov.core.assessment import leave, run, sheets
 from gridgov.core.assessment.models import AssessmentRun, AssessmentSheet
 from gridgov.core.db import db_session, pinned_clock, set_tenant
 from gridgov.core.tasks import reporting
 from gridgov.core.tasks.models import Source
 from gridgov.core.tenancy.county_time import CountyClock
-from tests.portal.conftest import login, post_form
+from tests.portal.conftest import csrf_token, login, post_form
 
 BASE = "/t/changshan/assessment"
 # The month the pages show by default: the county's last one (the county keeps Beijing time).
@@ -218,3 +218,49 @@ def test_a_run_of_another_reader_is_404_for_the_township(app, client, county):
         run_id = started.id
     as_user(client, county, county.township_staff)
     assert client.get(f"{BASE}/runs/{run_id}").status_code == 404
+
+
+# --- English -----------------------------------------------------------------------------------
+
+# What the county typed (names of people, places, a task) stays as typed; the locale switch
+# names its own language.
+DATA = re.compile(r"职员\d+|changshan\S*|第\d镇\S*|路灯不亮|家中有事|中文")
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def chinese_left(html: str) -> list[str]:
+    body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", body)
+    return CHINESE.findall(DATA.sub("", text))
+
+
+def in_english(client, county, user):
+    as_user(client, county, user)
+    page = text_of(client.get("/t/changshan/"))
+    client.post("/t/changshan/locale", data={"csrf_token": csrf_token(page), "locale": "en"})
+
+
+def test_the_english_pages_show_no_chinese_of_their_own(app, client, county):
+    resident_report(app, county)
+    ids = score(app, county)
+    with app.app_context():
+        session = in_county(county)
+        start = CountyClock.of(None).today() + dt.timedelta(days=3)
+        leave.request_leave(session, county.workers[0], start, start, "家中有事")
+        started = run.start_run(session, county.admin, MONTH)
+        session.commit()
+        run_id = started.id
+    pages = {
+        county.workers[0]: ["/mine", f"/sheets/{ids[county.workers[0].id]}", "/leave"],
+        county.station_staff: ["/sheets", "/scores", "/leave"],
+        county.admin: ["/runs", f"/runs/{run_id}", "/scheme", "/scheme/versions/1"],
+    }
+    for user, paths in pages.items():
+        client = app.test_client()
+        in_english(client, county, user)
+        for path in paths:
+            response = client.get(BASE + path)
+            assert response.status_code == 200, path
+            html = text_of(response)
+            assert '<html lang="en">' in html
+            assert chinese_left(html) == [], path

@@ -82,14 +82,19 @@ def describe(line: AssessmentLine) -> str:
     """The line's figures in words, in the reader's language (core rules); a module's own
     words; a manual line's number of scorers."""
     rule = CORE_RULES_BY_CODE.get(line.code)
-    if rule is not None and line.figures:
-        return rule.describe(line.figures)
+    figures = line.figures or {}
+    if line.code == "core.activity" and figures.get("never_logged_in") and not figures["used"]:
+        # One message, not the rule's words glued to full-width brackets (an English page
+        # would show "…（Never logged in）").
+        return str(_("本月未使用账号（从未登录）"))
+    if rule is not None and figures:
+        return rule.describe(figures)
     if line.source == "manual" and line.figures.get("scorers"):
         return str(_("%(n)d 人评分的平均分", n=line.figures["scorers"]))
     return line.detail
 
 
-def line_label(line: AssessmentLine) -> str:
+def line_label(line: AssessmentLine | schemes.Line) -> str:
     """The line's name in the reader's language: a core rule's and a default manual line's
     from the catalogue, a module's in the language the module gives; a county's own manual
     line as the county named it."""
@@ -104,9 +109,9 @@ def line_label(line: AssessmentLine) -> str:
             is_default = default is not None and str(default) == line.label
         return str(default) if is_default else line.label
     info = catalogue().get(line.code)
-    if info is not None and current_locale().startswith("en"):
-        return info.label_en
-    return line.label
+    if info is None:  # a module since uninstalled
+        return line.label or line.code
+    return info.label_en if current_locale().startswith("en") else str(info.label)
 
 
 DEFAULT_MANUAL_LABELS = {m.code: m.label for m in schemes.DEFAULT_MANUAL_LINES}
