@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from gridgov.core.assessment import leave, run, sheets
 from gridgov.core.assessment.models import AssessmentRun, AssessmentSheet
 from gridgov.core.db import db_session, pinned_clock, set_tenant
+from gridgov.core.registry import service as registry
 from gridgov.core.tasks import reporting
 from gridgov.core.tasks.models import Source
 from gridgov.core.tenancy.county_time import CountyClock
@@ -104,6 +105,29 @@ def test_a_worker_reads_their_sheet_of_last_month_with_every_line_explained(app,
     assert f'<a href="/t/changshan/tasks/{task_id}">路灯不亮</a>' in page
     assert client.get(f"/t/changshan/tasks/{task_id}").status_code == 200
     assert client.get(f"{BASE}/sheets/{ids[county.workers[0].id]}").status_code == 200
+
+
+def test_the_dwellings_and_visits_a_worker_recorded_link_to_the_dwellings_page(app, client, county):
+    worker = county.workers[0]
+    with app.app_context():
+        session = in_county(county)
+        with pinned_clock(moment_of(MONTH)):
+            dwelling = registry.create_dwelling(
+                session, county.tenant, worker, grid=county.grids[0], address="幸福路1号"
+            )
+            household = registry.create_household(session, worker, dwelling=dwelling)
+            registry.record_visit(session, worker, household, visited_at=moment_of(MONTH))
+        session.commit()
+        dwelling_id = dwelling.id
+    score(app, county)
+    as_user(client, county, worker)
+    page = text_of(client.get(f"{BASE}/mine"))
+    link = f'href="/t/changshan/dwellings/{dwelling_id}"'
+    updates = page[page.index('data-code="core.data_updates"') :]
+    visits = page[page.index('data-code="core.visits"') :]
+    assert link in updates[: updates.index("</li>")]  # the dwelling and household recorded
+    assert link in visits[: visits.index("</li>")]  # the visit, on its household's dwelling
+    assert client.get(f"/t/changshan/dwellings/{dwelling_id}").status_code == 200
 
 
 def test_a_worker_never_opens_another_workers_sheet(client, county, sheet_ids):
@@ -208,6 +232,20 @@ def test_a_month_that_cannot_be_run_is_marked_and_nothing_runs(app, client, coun
     assert response.status_code == 422
     assert message in text_of(response)
     assert count_runs(app, county) == 0
+
+
+def test_a_run_still_queued_shows_its_progress_and_asks_again(app, client, county):
+    with app.app_context():
+        session = in_county(county)
+        version = run.scheme_version(session, MONTH)
+        queued = AssessmentRun(month=MONTH, scheme_id=version.id, created_by_id=county.admin.id)
+        session.add(queued)
+        session.commit()
+        run_id = queued.id
+    as_user(client, county, county.admin)
+    page = text_of(client.get(f"{BASE}/runs/{run_id}"))
+    assert "正在计算" in page and "<progress" in page
+    assert f'hx-get="{BASE}/runs/{run_id}"' in page
 
 
 def test_a_run_of_another_reader_is_404_for_the_township(app, client, county):
