@@ -90,14 +90,19 @@ def test_the_station_scores_and_decides_leave_on_a_phone(assessed: LiveServer, p
     assert "已准假" in phone.content()
 
 
-def test_the_scheme_form_fits_a_phone_and_shows_a_manual_lines_fields_only(
+def test_the_scheme_form_folds_its_lines_and_shows_a_manual_lines_fields_only(
     assessed: LiveServer, phone
 ) -> None:
     log_in(phone, assessed, assessed.county.admin.username)
     phone.goto(f"{assessed.url}/t/changshan/assessment/scheme")
     assert fits(phone)
     lines = phone.get_by_test_id("scheme-line")
-    manual = lines.nth(0).locator(".manual-fields")  # the supervisor's line comes first
-    assert manual.is_visible()
-    rule_line = lines.filter(has=phone.locator('option[value="core.patrols"][selected]'))
-    assert rule_line.locator(".manual-fields").is_hidden()
+    supervisor = lines.nth(0)  # the supervisor's line comes first, folded to one line
+    assert supervisor.locator(".manual-fields").is_hidden()
+    supervisor.locator("summary").click()
+    assert supervisor.locator(".manual-fields").is_visible()
+    patrols = lines.filter(has=phone.locator('option[value="core.patrols"][selected]'))
+    patrols.locator("summary").click()
+    assert patrols.locator('[name$="-points"]').is_visible()
+    assert patrols.locator(".manual-fields").is_hidden()
+    assert fits(phone)
