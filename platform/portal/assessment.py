@@ -588,6 +588,7 @@ def _line_row(line: schemes.Line) -> Row:
             "points": f"{line.points:g}",
             "scored_by": list(line.scored_by),
             "params": ", ".join(f"{k}={v:g}" for k, v in line.params.items()),
+            "title": sheets.line_label(line),  # the folded row's name, in the reader's language
         }
     )
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gridgov.core.assessment import leave, run, sheets
-from gridgov.core.assessment.models import AssessmentRun, AssessmentSheet
+from gridgov.core.assessment.models import AssessmentRun, AssessmentSheet, SheetState
 from gridgov.core.db import db_session, pinned_clock, set_tenant
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import reporting
@@ -232,6 +232,24 @@ def test_a_month_that_cannot_be_run_is_marked_and_nothing_runs(app, client, coun
     assert response.status_code == 422
     assert message in text_of(response)
     assert count_runs(app, county) == 0
+
+
+def lock(app, county, month: str = MONTH) -> None:
+    with app.app_context():
+        session = in_county(county)
+        for sheet in session.scalars(select(AssessmentSheet).where(AssessmentSheet.month == month)):
+            sheet.state = SheetState.LOCKED.value
+        session.commit()
+
+
+def test_a_locked_month_is_not_run_again(app, client, county, sheet_ids):
+    lock(app, county)
+    as_user(client, county, county.admin)
+    response = post_form(client, f"{BASE}/runs", f"{BASE}/runs", {"month": MONTH})
+    assert response.status_code == 422
+    assert f"{MONTH} 的考核已锁定" in text_of(response)
+    assert count_runs(app, county) == 0
+    assert "已锁定" in text_of(client.get(f"{BASE}/sheets/{sheet_ids[county.workers[0].id]}"))
 
 
 def test_a_run_still_queued_shows_its_progress_and_asks_again(app, client, county):

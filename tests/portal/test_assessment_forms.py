@@ -20,7 +20,7 @@ from gridgov.core.assessment.models import (
 )
 from gridgov.core.tenancy.county_time import CountyClock
 from tests.portal.conftest import csrf_token, post_form
-from tests.portal.test_assessment import BASE, MONTH, as_user, in_county, text_of
+from tests.portal.test_assessment import BASE, MONTH, as_user, in_county, lock, score, text_of
 
 TODAY = CountyClock.of(None).today()
 LEAVE = f"{BASE}/leave"
@@ -218,6 +218,26 @@ def test_a_bad_score_is_marked_and_no_score_of_the_form_is_stored(
     assert response.status_code == 422
     html = text_of(response)
     assert message in html and f'value="{typed}"' in html and 'data-testid="cell-error"' in html
+    assert scores_of(app, county) == []
+
+
+def test_a_locked_month_takes_no_scores(app, client, county):
+    score(app, county)
+    lock(app, county)
+    as_user(client, county, county.supervisor)
+    page = text_of(client.get(f"{SCORES}?month={MONTH}"))
+    assert "分数不能再修改" in page and "保存分数" not in page
+    w0 = county.workers[0].id
+    response = client.post(
+        SCORES,
+        data={
+            "csrf_token": csrf_token(page),
+            "month": MONTH,
+            "workers": [str(w0)],
+            f"s-{w0}-manual.supervisor": "9",
+        },
+    )
+    assert response.status_code == 422 and "已锁定" in text_of(response)
     assert scores_of(app, county) == []
 
 
