@@ -44,13 +44,21 @@ from gridgov.portal.assessment_forms import (
 )
 from gridgov.portal.forms import show_domain_error
 from gridgov.portal.paging import paginate
-from gridgov.portal.shell import bp, me, roles_required, run_change, user_scope, visible_node
+from gridgov.portal.shell import (
+    bp,
+    me,
+    roles_required,
+    run_change,
+    scope_roots,
+    user_scope,
+    visible_node,
+)
 from gridgov.web import current_tenant, id_or_none
 
 READER_ROLES = sheets.READER_ROLES
 RUNNER_ROLES = runs_service.RUNNER_ROLES
 SCHEME_ROLES = frozenset({Role.COUNTY_ADMIN})
-LEAVE_ROLES = leaves.DECIDER_ROLES | {Role.SUPERVISOR, Role.GRID_WORKER}
+LEAVE_ROLES = leaves.READER_ROLES | {Role.GRID_WORKER}
 
 STATUS_LABELS = {"scored": _("已计分"), "not_applicable": _("不适用"), "pending": _("待评分")}
 SHEET_STATES = {"draft": _("草稿（可重新计算）"), "locked": _("已锁定")}
@@ -232,8 +240,6 @@ def _node_choices() -> list[tuple[str, str]]:
             .limit(500)
         )
     )
-    from gridgov.portal.shell import scope_roots
-
     seen = {n.id for n in nodes}
     nodes = [*(r for r in scope_roots() if r.id not in seen), *nodes]
     nodes.sort(key=lambda n: n.path)
@@ -348,7 +354,7 @@ def _leave_page(
     today = current_tenant().clock.today()
     html = render_template(
         "assessment/leave.html",
-        form=form if form is not None else (LeaveForm(formdata=None) if _asks(user) else None),
+        form=form or (LeaveForm(formdata=None) if user.role == Role.GRID_WORKER else None),
         page=page,
         names=leaves.names_of(session, page.items),
         state_labels=LEAVE_STATES,
@@ -369,10 +375,6 @@ def _leave_page(
         ),
     )
     return html, status
-
-
-def _asks(user: User) -> bool:
-    return user.role == Role.GRID_WORKER
 
 
 @bp.get("/assessment/leave")

@@ -219,7 +219,7 @@ class Rights:
             assessment_scores=user.role in assessment_scheme.SCORER_ROLES,
             assessment_runs=user.role in assessment_run.RUNNER_ROLES,
             assessment_scheme=user.role == Role.COUNTY_ADMIN,
-            leave=user.role in assessment_leave.DECIDER_ROLES | {Role.SUPERVISOR, Role.GRID_WORKER},
+            leave=user.role in assessment_leave.READER_ROLES or user.role == Role.GRID_WORKER,
         )
 
 

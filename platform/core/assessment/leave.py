@@ -24,6 +24,8 @@ from gridgov.core.text import check_text
 
 # Who decides leave: the station, the township and the county, within their scope.
 DECIDER_ROLES = frozenset({Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
+# Who reads the requests of the workers in their scope: the deciders, and supervisors.
+READER_ROLES = DECIDER_ROLES | {Role.SUPERVISOR}
 MAX_DAYS = 180
 MAX_REASON = 500
 
@@ -95,8 +97,7 @@ def visible_leave(session: Session, actor: User, scope: Scope, leave_id: int) ->
     if leave is None or leave.tenant_id != current_tenant(session).id:
         raise NotFound(_("没有这条请假记录"))
     if leave.user_id != actor.id and not (
-        actor.role in DECIDER_ROLES | {Role.SUPERVISOR}
-        and _worker_in_scope(session, scope, leave.user_id)
+        actor.role in READER_ROLES and _worker_in_scope(session, scope, leave.user_id)
     ):
         raise NotFound(_("没有这条请假记录"))
     return leave
@@ -185,7 +186,7 @@ def list_leave(
     query = select(LeaveRequest).order_by(LeaveRequest.first_day.desc(), LeaveRequest.id.desc())
     if state is not None:
         query = query.where(LeaveRequest.state == LeaveState(state).value)
-    if actor.role == Role.GRID_WORKER or actor.role not in DECIDER_ROLES | {Role.SUPERVISOR}:
+    if actor.role == Role.GRID_WORKER or actor.role not in READER_ROLES:
         return query.where(LeaveRequest.user_id == actor.id)
     if scope.everything:
         return query
