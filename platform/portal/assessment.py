@@ -262,7 +262,8 @@ def assessment_sheets() -> Any:
         query = sheets.list_sheets(session, me(), user_scope(), month, node=node)
         args = {"month": month, **({"node": node.id} if node else {})}
         page = paginate(session, query, args=args)
-    html = render_template("assessment/sheets.html", form=form, page=page, month=month)
+    grids = sheets.grid_names(session, page.items) if page else {}
+    html = render_template("assessment/sheets.html", form=form, page=page, month=month, grids=grids)
     return html, 200 if month is not None else 422
 
 

@@ -159,8 +159,10 @@ def test_a_supervisor_lists_and_opens_only_the_sheets_of_their_grids(client, cou
     page = text_of(client.get(f"{BASE}/sheets?month={MONTH}"))
     listed = re.findall(rf"{BASE}/sheets/(\d+)", page)
     assert sorted(int(i) for i in listed) == sorted(sheet_ids[w.id] for w in county.workers[:2])
-    assert "项待评分" in page
-    assert client.get(f"{BASE}/sheets/{sheet_ids[county.workers[0].id]}").status_code == 200
+    assert "项待评分" in page and county.grids[1].name in page
+    opened = client.get(f"{BASE}/sheets/{sheet_ids[county.workers[0].id]}")
+    assert opened.status_code == 200
+    assert f'href="{BASE}/scores?month={MONTH}"' in text_of(opened)  # the supervisor's line waits
     assert client.get(f"{BASE}/sheets/{sheet_ids[county.workers[5].id]}").status_code == 404
 
 

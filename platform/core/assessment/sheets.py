@@ -298,3 +298,11 @@ def task_titles(session: Session, evidence: Mapping[str, Any]) -> dict[int, str]
     if not ids:
         return {}
     return dict(session.execute(select(Task.id, Task.title).where(Task.id.in_(ids))).all())
+
+
+def grid_names(session: Session, found: Iterable[AssessmentSheet]) -> dict[int, str]:
+    """The names of the grids of these sheets' workers, by node id (a list shows them)."""
+    ids = {sheet.node_id for sheet in found if sheet.node_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Node.id, Node.name).where(Node.id.in_(ids))).all())

@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.assessment import leave, sheets
-from gridgov.core.assessment.models import AssessmentLine, AssessmentScheme, LeaveState
+from gridgov.core.assessment.models import (
+    AssessmentLine,
+    AssessmentScheme,
+    AssessmentSheet,
+    LeaveState,
+)
 from gridgov.core.assessment.run import score_month
 from gridgov.core.db import pinned_clock
 from gridgov.core.i18n import force_locale
@@ -72,6 +77,13 @@ def test_a_lines_tasks_are_named_by_their_titles(session, county, report):
     task = report(local(3))
     assert sheets.task_titles(session, {"task": [task.id], "patrol": [7]}) == {task.id: "路灯不亮"}
     assert sheets.task_titles(session, {"patrol": [7]}) == {}
+
+
+def test_a_lists_sheets_are_named_by_their_workers_grids(session, county):
+    score_month(session, MONTH)
+    found = session.scalars(select(AssessmentSheet)).all()
+    names = sheets.grid_names(session, found)
+    assert names[county.grids[0].id] == county.grids[0].name and len(names) == len(county.grids)
 
 
 def test_a_default_lines_name_follows_the_reader_and_a_countys_own_does_not(session, county):
