@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         account,
         admission,
         admission_forms,
+        assessment,
         audit,
         auth,
         departments,

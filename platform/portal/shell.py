@@ -19,6 +19,10 @@ from gridgov.core.accounts import access
 from gridgov.core.accounts.models import NON_WORKING_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope, is_county_wide, scope_of
 from gridgov.core.accounts.service import role_label
+from gridgov.core.assessment import leave as assessment_leave
+from gridgov.core.assessment import run as assessment_run
+from gridgov.core.assessment import scheme as assessment_scheme
+from gridgov.core.assessment import sheets as assessment_sheets
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.hierarchy import service as hierarchy
@@ -191,6 +195,12 @@ class Rights:
     period_reports: bool
     notice_board: bool  # keeping one's grid notice board
     work: bool  # the county's work: departments' modules and forms (not 安全/审计管理员)
+    my_assessment: bool  # a grid worker's own monthly sheet (我的考核)
+    assessment: bool  # the sheets of the workers in one's scope (考核表)
+    assessment_scores: bool  # entering manual scores (人工评分)
+    assessment_runs: bool  # starting a month's run (计算)
+    assessment_scheme: bool  # the county's scheme (考核方案)
+    leave: bool  # leave requests (请销假): asking, or deciding and reading
 
     @classmethod
     def of(cls, user: User) -> Rights:
@@ -204,6 +214,12 @@ class Rights:
             period_reports=reports.may_read(user),
             notice_board=public.may_keep_notice_board(user),
             work=user.role not in NON_WORKING_ROLES,
+            my_assessment=user.role == Role.GRID_WORKER,
+            assessment=user.role in assessment_sheets.READER_ROLES,
+            assessment_scores=user.role in assessment_scheme.SCORER_ROLES,
+            assessment_runs=user.role in assessment_run.RUNNER_ROLES,
+            assessment_scheme=user.role == Role.COUNTY_ADMIN,
+            leave=user.role in assessment_leave.READER_ROLES or user.role == Role.GRID_WORKER,
         )
 
 

@@ -5,6 +5,7 @@ of the worker (patrols, daily logs). Every step is audited."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -23,6 +24,8 @@ from gridgov.core.text import check_text
 
 # Who decides leave: the station, the township and the county, within their scope.
 DECIDER_ROLES = frozenset({Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
+# Who reads the requests of the workers in their scope: the deciders, and supervisors.
+READER_ROLES = DECIDER_ROLES | {Role.SUPERVISOR}
 MAX_DAYS = 180
 MAX_REASON = 500
 
@@ -94,8 +97,7 @@ def visible_leave(session: Session, actor: User, scope: Scope, leave_id: int) ->
     if leave is None or leave.tenant_id != current_tenant(session).id:
         raise NotFound(_("没有这条请假记录"))
     if leave.user_id != actor.id and not (
-        actor.role in DECIDER_ROLES | {Role.SUPERVISOR}
-        and _worker_in_scope(session, scope, leave.user_id)
+        actor.role in READER_ROLES and _worker_in_scope(session, scope, leave.user_id)
     ):
         raise NotFound(_("没有这条请假记录"))
     return leave
@@ -176,11 +178,15 @@ def cancel(session: Session, worker: User, leave: LeaveRequest) -> LeaveRequest:
     return leave
 
 
-def list_leave(session: Session, actor: User, scope: Scope) -> Select[Any]:
+def list_leave(
+    session: Session, actor: User, scope: Scope, *, state: str | None = None
+) -> Select[Any]:
     """SELECT of the requests ``actor`` sees, newest first: a grid worker their own, the
-    station and above their workers'."""
+    station and above their workers'; only those in ``state`` (a LeaveState value) if given."""
     query = select(LeaveRequest).order_by(LeaveRequest.first_day.desc(), LeaveRequest.id.desc())
-    if actor.role == Role.GRID_WORKER or actor.role not in DECIDER_ROLES | {Role.SUPERVISOR}:
+    if state is not None:
+        query = query.where(LeaveRequest.state == LeaveState(state).value)
+    if actor.role == Role.GRID_WORKER or actor.role not in READER_ROLES:
         return query.where(LeaveRequest.user_id == actor.id)
     if scope.everything:
         return query
@@ -190,3 +196,11 @@ def list_leave(session: Session, actor: User, scope: Scope) -> Select[Any]:
         .where(scope.node_filter())
     )
     return query.where(LeaveRequest.user_id.in_(in_scope))
+
+
+def names_of(session: Session, leaves: Iterable[LeaveRequest]) -> dict[int, str]:
+    """The names of the workers who asked for ``leaves``, by user id."""
+    ids = {leave.user_id for leave in leaves}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())

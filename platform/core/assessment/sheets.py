@@ -4,9 +4,12 @@ by the roles the scheme names for it, for workers in their scope."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts.models import Role, User
@@ -18,7 +21,9 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
-from gridgov.core.i18n import _
+from gridgov.core.i18n import SOURCE_LOCALE, _, current_locale, force_locale
+from gridgov.core.registry.models import Household, Visit
+from gridgov.core.tasks.models import Task
 from gridgov.core.text import check_text
 
 # Roles that read other workers' sheets, within their scope (the county admin: all of it).
@@ -77,17 +82,39 @@ def describe(line: AssessmentLine) -> str:
     """The line's figures in words, in the reader's language (core rules); a module's own
     words; a manual line's number of scorers."""
     rule = CORE_RULES_BY_CODE.get(line.code)
-    if rule is not None and line.figures:
-        return rule.describe(line.figures)
+    figures = line.figures or {}
+    if line.code == "core.activity" and figures.get("never_logged_in") and not figures["used"]:
+        # One message, not the rule's words glued to full-width brackets (an English page
+        # would show "…（Never logged in）").
+        return str(_("本月未使用账号（从未登录）"))
+    if rule is not None and figures:
+        return rule.describe(figures)
     if line.source == "manual" and line.figures.get("scorers"):
         return str(_("%(n)d 人评分的平均分", n=line.figures["scorers"]))
     return line.detail
 
 
-def line_label(line: AssessmentLine) -> str:
-    """The line's name in the reader's language."""
+def line_label(line: AssessmentLine | schemes.Line) -> str:
+    """The line's name in the reader's language: a core rule's and a default manual line's
+    from the catalogue, a module's in the language the module gives; a county's own manual
+    line as the county named it."""
+    from gridgov.core.assessment.run import catalogue
+
     rule = CORE_RULES_BY_CODE.get(line.code)
-    return str(rule.info.label) if rule is not None else line.label
+    if rule is not None:
+        return str(rule.info.label)
+    if line.source == "manual":
+        default = DEFAULT_MANUAL_LABELS.get(line.code)
+        with force_locale(SOURCE_LOCALE):
+            is_default = default is not None and str(default) == line.label
+        return str(default) if is_default else line.label
+    info = catalogue().get(line.code)
+    if info is None:  # a module since uninstalled
+        return line.label or line.code
+    return info.label_en if current_locale().startswith("en") else str(info.label)
+
+
+DEFAULT_MANUAL_LABELS = {m.code: m.label for m in schemes.DEFAULT_MANUAL_LINES}
 
 
 # --- manual scores ---------------------------------------------------------------------------
@@ -174,3 +201,108 @@ def record_score(
         },
     )
     return score
+
+
+# --- what the portal's pages read ------------------------------------------------------------
+
+# Lines scored by people who have no account (resident representatives): the one entering the
+# score types each scorer's name, and several names on a line are averaged.
+NAMED_SCORER_LINES = frozenset({"manual.representatives"})
+
+
+def previous_month(today: dt.date) -> str:
+    """The month before ``today``'s (YYYY-MM): the last whole month a county can score."""
+    first = today.replace(day=1) - dt.timedelta(days=1)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def scheme_in_force(session: Session, month: str) -> schemes.Scheme:
+    """The scheme ``month`` is scored with: the county's version in force then, else the
+    default (read only: unlike a run, reading stores no default version)."""
+    from gridgov.core.assessment.run import catalogue
+
+    rules = catalogue()
+    version = schemes.version_for(session, schemes.check_month(month))
+    if version is None:
+        return schemes.default_scheme(rules.values())
+    return schemes.scheme_of(version, rules)
+
+
+def lines_scored_by(scheme: schemes.Scheme, actor: User) -> list[schemes.Line]:
+    """The scheme's manual lines whose scores ``actor``'s role enters."""
+    return [
+        line for line in scheme.lines if line.source == "manual" and actor.role in line.scored_by
+    ]
+
+
+def workers_in_scope(scope: Scope) -> Select[Any]:
+    """SELECT of (grid worker, path of their first grid) in ``scope``, by grid then name."""
+    path = func.min(Node.path).label("path")
+    return (
+        select(User, path)
+        .join(Assignment, Assignment.user_id == User.id)
+        .join(Node, Node.id == Assignment.node_id)
+        .where(User.role == Role.GRID_WORKER.value, User.is_active.is_(True), scope.node_filter())
+        .group_by(User.id)
+        .order_by(path, User.name, User.id)
+    )
+
+
+def scores_of(
+    session: Session, month: str, worker_ids: Iterable[int], codes: Iterable[str]
+) -> dict[tuple[int, str], list[ManualScore]]:
+    """The month's manual scores of these workers on these lines, by (worker, line)."""
+    found: dict[tuple[int, str], list[ManualScore]] = defaultdict(list)
+    ids, codes = list(worker_ids), list(codes)
+    if not ids or not codes:
+        return found
+    for score in session.scalars(
+        select(ManualScore)
+        .where(
+            ManualScore.month == month,
+            ManualScore.user_id.in_(ids),
+            ManualScore.line.in_(codes),
+        )
+        .order_by(ManualScore.id)
+    ):
+        found[(score.user_id, score.line)].append(score)
+    return found
+
+
+def evidence_dwellings(session: Session, evidence: Mapping[str, Any]) -> dict[str, dict[int, int]]:
+    """For the households and visits of a line's evidence, the dwelling each belongs to (the
+    page that shows a household and its visits), by kind and id."""
+    found: dict[str, dict[int, int]] = {}
+    households = [int(i) for i in evidence.get("household", ())]
+    if households:
+        found["household"] = dict(
+            session.execute(
+                select(Household.id, Household.dwelling_id).where(Household.id.in_(households))
+            ).all()
+        )
+    visits = [int(i) for i in evidence.get("visit", ())]
+    if visits:
+        found["visit"] = dict(
+            session.execute(
+                select(Visit.id, Household.dwelling_id)
+                .join(Household, Household.id == Visit.household_id)
+                .where(Visit.id.in_(visits))
+            ).all()
+        )
+    return found
+
+
+def task_titles(session: Session, evidence: Mapping[str, Any]) -> dict[int, str]:
+    """The titles of the tasks a line counted, by id (the text of their links)."""
+    ids = [int(i) for i in evidence.get("task", ())]
+    if not ids:
+        return {}
+    return dict(session.execute(select(Task.id, Task.title).where(Task.id.in_(ids))).all())
+
+
+def grid_names(session: Session, found: Iterable[AssessmentSheet]) -> dict[int, str]:
+    """The names of the grids of these sheets' workers, by node id (a list shows them)."""
+    ids = {sheet.node_id for sheet in found if sheet.node_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Node.id, Node.name).where(Node.id.in_(ids))).all())
