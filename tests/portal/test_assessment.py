@@ -10,8 +10,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from gridgov.core.assessment import leave, run, sheets
-from gridgov.core.assessment.models import AssessmentRun, AssessmentSheet, SheetState
+from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import scope_of
+from gridgov.core.assessment import leave, review, run, sheets
+from gridgov.core.assessment.models import AssessmentRun, AssessmentSheet, LineStatus
 from gridgov.core.db import db_session, pinned_clock, set_tenant
 from gridgov.core.registry import service as registry
 from gridgov.core.tasks import reporting
@@ -226,7 +228,7 @@ def test_the_county_runs_a_month_and_follows_it_to_its_sheets(app, client, count
 
 @pytest.mark.parametrize(
     ("month", "message"),
-    [("2999-01", "还没有开始"), ("11/2026", "月份应写作 YYYY-MM"), ("", "请选择月份")],
+    [("2099-01", "还没有开始"), ("11/2026", "月份应写作 YYYY-MM"), ("", "请选择月份")],
 )
 def test_a_month_that_cannot_be_run_is_marked_and_nothing_runs(app, client, county, month, message):
     as_user(client, county, county.township_staff)
@@ -237,10 +239,16 @@ def test_a_month_that_cannot_be_run_is_marked_and_nothing_runs(app, client, coun
 
 
 def lock(app, county, month: str = MONTH) -> None:
+    """Lock the month as the county does, its manual lines scored by the county first."""
     with app.app_context():
         session = in_county(county)
+        admin = session.get(User, county.admin.id)
+        scope = scope_of(session, admin)
         for sheet in session.scalars(select(AssessmentSheet).where(AssessmentSheet.month == month)):
-            sheet.state = SheetState.LOCKED.value
+            for line in sheet.lines:
+                if line.status == LineStatus.PENDING:
+                    review.adjust(session, admin, scope, sheet, line.code, 1, "县级代评")
+        review.lock_month(session, admin, month)
         session.commit()
 
 

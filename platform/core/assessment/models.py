@@ -189,6 +189,9 @@ class AssessmentLine(TenantScoped, Base):
     )
     max_points: Mapped[float] = mapped_column()
     detail: Mapped[str] = mapped_column(Text, default="", comment="the figures, in words")
+    detail_en: Mapped[str] = mapped_column(
+        Text, default="", comment="a module's own English words, if it gave them"
+    )
     figures: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="the figures as data")
     evidence: Mapped[dict[str, Any]] = mapped_column(
         default=dict, comment="ids of the records counted, by kind (task, patrol, visit, …)"

@@ -566,8 +566,9 @@ CORE_RULES = (
         lambda f: str(
             _("本月在用：登录 %(n)d 次，或有巡查、日志", n=f["logins"])
             if f["used"]
+            else _("本月未使用账号（从未登录）")
+            if f["never_logged_in"]
             else _("本月未使用账号")
-            + ("（" + str(_("从未登录")) + "）" if f["never_logged_in"] else "")
         ),
     ),
     CoreRule(

@@ -295,6 +295,7 @@ class Scored:
     result: LineResult
     label: str
     detail: str = ""
+    detail_en: str = ""
     adjustment: Adjustment | None = None
 
     @property
@@ -453,7 +454,9 @@ def _score_lines(
                     found.evidence,
                 )
                 by_worker[worker.id].append(
-                    Scored(line, LineStatus.SCORED, result, rule.label, found.detail)
+                    Scored(
+                        line, LineStatus.SCORED, result, rule.label, found.detail, found.detail_en
+                    )
                 )
     for (worker_id, code), adjustment in latest_adjustments(session, month).items():
         for scored in by_worker.get(worker_id, ()):
@@ -554,6 +557,7 @@ def _write_sheets(
                     "adjustment_id": s.adjustment.id if s.adjustment else None,
                     "max_points": s.line.points,
                     "detail": s.detail,
+                    "detail_en": s.detail_en,
                     "figures": s.result.figures,
                     "evidence": s.result.evidence,
                 }

@@ -83,14 +83,12 @@ def describe(line: AssessmentLine) -> str:
     words; a manual line's number of scorers."""
     rule = CORE_RULES_BY_CODE.get(line.code)
     figures = line.figures or {}
-    if line.code == "core.activity" and figures.get("never_logged_in") and not figures["used"]:
-        # One message, not the rule's words glued to full-width brackets (an English page
-        # would show "…（Never logged in）").
-        return str(_("本月未使用账号（从未登录）"))
     if rule is not None and figures:
         return rule.describe(figures)
     if line.source == "manual" and line.figures.get("scorers"):
         return str(_("%(n)d 人评分的平均分", n=line.figures["scorers"]))
+    if line.detail_en and current_locale().startswith("en"):
+        return line.detail_en  # a module's own English words
     return line.detail
 
 

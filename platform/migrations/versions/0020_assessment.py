@@ -619,6 +619,12 @@ def upgrade() -> None:
         ),
         sa.Column("max_points", sa.Double(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False, comment="the figures, in words"),
+        sa.Column(
+            "detail_en",
+            sa.Text(),
+            nullable=False,
+            comment="a module's own English words, if it gave them",
+        ),
         sa.Column("figures", sa.JSON(), nullable=False, comment="the figures as data"),
         sa.Column(
             "evidence",
