@@ -346,3 +346,25 @@ def test_rankings_group_by_level(client, county, mint, month):
     assert totals == sorted(totals, reverse=True)
     with tenant_scope(db_session(), county.tenant.id):
         assert db_session().scalar(select(func.count(AssessmentSheet.id))) == len(county.workers)
+
+
+@pytest.mark.redis
+def test_with_redis_a_run_is_queued_then_scored_by_a_worker(
+    app, client, county, mint, month, redis_url, monkeypatch
+):
+    from rq import SimpleWorker
+
+    from gridgov import jobs
+
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    admin = mint(county, county.admin)
+    asked = run(client, county, admin)
+    assert asked.status_code == 202 and asked.get_json()["status"] == "queued"
+    assert sheets_of(client, county, admin) == []
+    queue = jobs.queue(redis_url)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    done = client.get(
+        url(county, f"/assessment/runs/{asked.get_json()['id']}"), headers=bearer(admin)
+    ).get_json()
+    assert (done["status"], done["sheets"]) == ("done", len(county.workers))
+    assert len(sheets_of(client, county, admin)) == len(county.workers)
