@@ -94,9 +94,14 @@ class Scheme(MethodView):
     @blp.requires("assessment:read")
     @blp.arguments(SchemeArgsSchema, location="query")
     @blp.response(200, SchemeVersionSchema)
-    def get(self, args: dict[str, Any]) -> AssessmentScheme:
-        """The scheme in force in a month (the default scheme if the county set none)"""
-        return _commit(runs.scheme_version(db_session(), args["month"]))
+    def get(self, args: dict[str, Any]) -> Any:
+        """The scheme in force in a month (number null: the default, the county set none)"""
+        session = db_session()
+        version = schemes.version_for(session, args["month"])
+        if version is not None:
+            return version
+        default = sheets.scheme_in_force(session, args["month"])
+        return {"number": None, "source": "default", "note": "", "definition": default.as_dict()}
 
     @blp.requires("assessment:write")
     @blp.alt_response(409, response="CONFLICT")

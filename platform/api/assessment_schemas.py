@@ -38,12 +38,14 @@ class RuleInfoSchema(ApiSchema):
 
 
 class SchemeVersionSchema(ApiSchema):
-    number = fields.Integer(dump_only=True)
-    first_month = fields.String(dump_only=True, metadata={"description": "自该月起生效"})
+    number = fields.Integer(dump_only=True, allow_none=True)
+    first_month = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "自该月起生效"}
+    )
     source = fields.String(dump_only=True, metadata={"description": "default/portal/api/manifest"})
     note = fields.String(dump_only=True)
-    created_by_name = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_by_name = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True, allow_none=True)
     scheme = fields.Dict(
         attribute="definition",
         dump_only=True,

@@ -154,6 +154,7 @@ def test_bad_input_names_the_field_and_stores_nothing(client, county, mint, sess
     worker = mint(county, county.workers[0])
     assert run(client, county, worker).status_code == 403
     scheme = client.get(url(county, f"/assessment/scheme?month={MONTH}"), headers=bearer(admin))
+    assert scheme.get_json()["number"] is None  # the default: reading it stores nothing
     definition = scheme.get_json()["scheme"]
     definition["weights"]["results"] = 50
     refused = client.post(
@@ -164,7 +165,7 @@ def test_bad_input_names_the_field_and_stores_nothing(client, county, mint, sess
     assert refused.status_code == 422
     assert "合计应为 100" in refused.get_json()["errors"]["json"]["weights"][0]
     with tenant_scope(db_session(), county.tenant.id):
-        assert db_session().scalar(select(func.count(AssessmentScheme.id))) == 1
+        assert db_session().scalar(select(func.count(AssessmentScheme.id))) == 0
     definition["weights"]["results"] = 35
     definition["monthly_salary"] = 3000
     stored = client.post(
@@ -172,7 +173,7 @@ def test_bad_input_names_the_field_and_stores_nothing(client, county, mint, sess
         json={"first_month": "2026-12", "scheme": definition, "note": "定工资"},
         headers=bearer(admin),
     )
-    assert stored.status_code == 201 and stored.get_json()["number"] == 2
+    assert stored.status_code == 201 and stored.get_json()["number"] == 1
     leave = client.post(
         url(county, "/assessment/leave"),
         json={"first_day": "2026-12-10", "last_day": "2026-12-09", "reason": "x"},
