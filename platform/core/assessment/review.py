@@ -159,6 +159,10 @@ def adjust(
     before = sheet.total
     refresh_totals(session, sheet)
     session.flush()
+    if locked:  # a correction: the payout still to be made follows it (a paid one is history)
+        payout = _period(session, PAYOUT, payout_period_of(session, sheet.month))
+        if payout is not None and payout.payout_state == PayoutState.PENDING:
+            _open_payout(session, actor, sheet.month)
     audit.record(
         session,
         actor,

@@ -275,8 +275,9 @@ def test_a_locked_month_does_not_change_when_data_changes(session, county, patro
             1,
             "补录",
         )
-    review.adjust(session, admin, scope_of(session, admin), after, "core.patrols", 1, "补录巡查")
+    review.adjust(session, admin, scope_of(session, admin), after, "core.patrols", 12, "补录巡查")
     assert actions(session)[-1] == "assessment.correct"
+    assert after.total > total
     with pytest.raises(Conflict):
         review.raise_objection(session, worker, after, "core.logs", "晚了")
 
@@ -373,3 +374,31 @@ def test_meetings_and_spot_checks(session, county):
     assert lines["core.awareness"].figures["rate"] == pytest.approx(2 / 3)
     assert lines["core.spot_satisfaction"].figures["satisfied"] == 2
     assert sheet_of(session, worker).indicators["spot_visit_rate"] == pytest.approx(2 / 3)
+
+
+def test_a_correction_after_the_lock_updates_the_payout_still_to_be_made(session, county):
+    admin = county.admin
+    values = {**scheme.default_scheme(catalogue().values()).as_dict(), "monthly_salary": 3000}
+    scheme.set_scheme(
+        session, admin, scheme.parse_scheme(values, catalogue()), first_month=MONTH, source="api"
+    )
+    score_month(session, MONTH)
+    _score_every_manual_line(session, county)
+    review.lock_month(session, admin, MONTH)
+    (payout,) = session.scalars(review.payouts(session))
+    sheet = sheet_of(session, county.workers[0])
+    assert payout.amount == sum(s.floating_amount for s in session.scalars(select(AssessmentSheet)))
+    before = payout.amount
+    for line in sheet.lines:  # full points on every line: the top band
+        if line.status != LineStatus.NOT_APPLICABLE:
+            review.adjust(
+                session,
+                admin,
+                scope_of(session, admin),
+                sheet,
+                line.code,
+                line.max_points,
+                "复核更正",
+            )
+    assert sheet.pay_percent == 100 and sheet.floating_amount == 600.0
+    assert payout.amount > before
