@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.admission import activation
+from gridgov.core.assessment import review
 from gridgov.core.db import db_session
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
@@ -78,7 +79,14 @@ def _county_figures() -> dict[str, Any]:
             .exists(),
         )
     )
-    return {"levels": levels, "staff": staff, "never_logged_in": never, "vacant_grids": vacant}
+    return {
+        "levels": levels,
+        "staff": staff,
+        "never_logged_in": never,
+        "vacant_grids": vacant,
+        # 兑现: the floating pay still unpaid after the date the county promised.
+        "overdue_payouts": review.overdue_payouts(session),
+    }
 
 
 def _my_grids(user: User) -> list[dict[str, Any]]:
