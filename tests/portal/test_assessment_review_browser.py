@@ -60,3 +60,40 @@ def test_the_station_records_a_morning_meeting_on_a_phone(scored: LiveServer, ph
     assert "出席 1 / 2" in meeting.inner_text()
     assert county.workers[1].name in meeting.inner_text()  # absent
     assert fits(phone)
+
+
+@pytest.mark.parametrize(
+    ("who", "paths"),
+    [
+        (
+            "station_staff",
+            [
+                "/assessment/objections",
+                f"/assessment/ranking?month={MONTH}&level=2",
+                "/assessment/spot-checks",
+                "/assessment/workers/{worker}/month",
+            ],
+        ),
+        ("admin", ["/assessment/payouts", f"/assessment/sheets?month={MONTH}"]),
+    ],
+)
+def test_the_review_pages_fit_a_phone(
+    scored: LiveServer, phone, tmp_path: Path, who: str, paths: list[str]
+):
+    county = scored.county
+    log_in(phone, scored, getattr(county, who).username)
+    for n, path in enumerate(paths):
+        phone.goto(f"{scored.url}/t/changshan" + path.format(worker=county.workers[0].id))
+        assert fits(phone), path
+        phone.screenshot(path=str(tmp_path / f"{who}-{n}.png"), full_page=True)
+
+
+def test_a_supervisor_opens_the_adjustment_of_a_line_on_a_phone(scored: LiveServer, phone):
+    county = scored.county
+    log_in(phone, scored, county.supervisor.username)
+    phone.goto(f"{scored.url}/t/changshan/assessment/sheets?month={MONTH}")
+    phone.get_by_role("link", name=county.workers[0].name).click()
+    line = phone.locator('[data-testid="sheet-line"][data-code="core.logs"]')
+    line.locator("summary", has_text="调整这一项").click()
+    assert line.get_by_label("调整后分数").is_visible()
+    assert fits(phone)
