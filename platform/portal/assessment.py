@@ -344,16 +344,18 @@ def _line(sheet: AssessmentSheet, line_id: int) -> AssessmentLine:
     return line
 
 
-def _typed_points(form: AdjustForm | AnswerForm) -> float | None:
-    """The points typed (none: None), or ValueError with the field marked."""
+def _validated(form: AdjustForm | AnswerForm) -> tuple[bool, float | None]:
+    """Whether the form is fit to send to the service, and the points typed (none: None);
+    points that are no number are marked on their field."""
+    valid = form.validate()
     text = (form.points.data or "").strip()
     if not text:
-        return None
+        return valid, None
     try:
-        return float(text)
+        return valid, float(text)
     except ValueError:
         form.points.errors = [*form.points.errors, str(_("应为数字"))]
-        raise
+        return False, None
 
 
 @bp.post("/assessment/sheets/<int:sheet_id>/lines/<int:line_id>/objection")
@@ -380,11 +382,7 @@ def adjust_line(sheet_id: int, line_id: int) -> Any:
     sheet = _sheet(sheet_id)
     line = _line(sheet, line_id)
     form = AdjustForm(prefix=f"j{line.id}")
-    valid = form.validate()
-    try:
-        value = _typed_points(form)
-    except ValueError:
-        valid = False
+    valid, value = _validated(form)
 
     def change() -> None:
         review.adjust(
@@ -408,11 +406,7 @@ def answer_objection(objection_id: int) -> Any:
         abort(404)
     sheet = _sheet(review.sheet_of(session, objection).id)
     form = AnswerForm(prefix=f"a{objection.id}")
-    valid = form.validate()
-    try:
-        value = _typed_points(form)
-    except ValueError:
-        valid = False
+    valid, value = _validated(form)
 
     def answer() -> None:
         review.answer_objection(

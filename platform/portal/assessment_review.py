@@ -303,7 +303,6 @@ def _meetings_page(
         stations=stations,
         node=node,
         month=month,
-        month_form=month_form,
         form=form,
         workers=workers,
         present=present,
