@@ -652,3 +652,17 @@ def test_the_english_review_pages_show_no_chinese_of_their_own(app, county, shee
             for name in county.tenant.level_names:
                 html = html.replace(f">{name}<", "><")
             assert chinese_of_the_page(html) == [], path
+
+
+@pytest.mark.parametrize("number", [str(2**31), str(2**63)])
+def test_the_review_pages_answer_404_for_ids_past_the_databases(client, county, number):
+    as_user(client, county, county.admin)
+    paths = [
+        f"/sheets/{number}/lines/{number}/objection",
+        f"/sheets/{number}/lines/{number}/adjustment",
+        f"/objections/{number}/answer",
+        f"/logs/{number}/comments",
+    ]
+    answers = {path: client.post(BASE + path).status_code for path in paths}
+    answers[f"/workers/{number}/month"] = client.get(f"{BASE}/workers/{number}/month").status_code
+    assert set(answers.values()) == {404}, answers
