@@ -33,7 +33,7 @@ from gridgov.core.assessment.models import (
     Objection,
     ObjectionState,
 )
-from gridgov.core.db import db_session
+from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import runs
 from gridgov.core.hierarchy.models import Node
@@ -297,8 +297,8 @@ def _sheet_context(sheet: AssessmentSheet, failed: Failed | None = None) -> dict
 
 
 def is_past(moment: dt.datetime) -> bool:
-    now = dt.datetime.now(dt.UTC)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)) < now
+    """Whether ``moment`` (stored in UTC; SQLite gives it back naive) has passed."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)) < utcnow()
 
 
 @bp.get("/assessment/mine")

@@ -666,3 +666,20 @@ def test_the_review_pages_answer_404_for_ids_past_the_databases(client, county, 
     answers = {path: client.post(BASE + path).status_code for path in paths}
     answers[f"/workers/{number}/month"] = client.get(f"{BASE}/workers/{number}/month").status_code
     assert set(answers.values()) == {404}, answers
+
+
+def test_an_objection_past_its_deadline_not_yet_escalated_is_marked_overdue(
+    app, client, county, sheet_ids
+):
+    worker = county.workers[0]
+    as_user(client, county, worker)
+    raise_objection(app, client, county, sheet_ids[worker.id])
+    with app.app_context():
+        session = in_county(county)
+        objection = session.scalar(select(Objection))
+        objection.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        session.commit()
+    supervisor = app.test_client()
+    as_user(supervisor, county, county.supervisor)
+    assert 'data-testid="overdue"' in text_of(supervisor.get(f"{BASE}/objections"))
+    assert "已超期" in text_of(supervisor.get(f"{BASE}/sheets/{sheet_ids[worker.id]}"))
