@@ -284,6 +284,8 @@ def test_the_reviewers_list_shows_their_workers_objections_waiting_first(
     assert len(rows) == 2 and "另一镇" not in page
     assert "超期已上报" in page and "一日双巡" in page
     assert f'href="{BASE}/sheets/{sheet_ids[county.workers[0].id]}"' in page
+    home = text_of(client.get("/t/changshan/"))
+    assert 'data-testid="objections-waiting"' in home and "2 条考核复核待答复" in home
     admin = app.test_client()
     as_user(admin, county, county.admin)
     assert (

@@ -346,3 +346,11 @@ def objections_in_scope(
         Objection.due_at,
         Objection.id,
     )
+
+
+def objections_waiting(session: Session, actor: User, scope: Scope) -> int:
+    """How many objections in ``actor``'s scope wait for an answer (open or escalated)."""
+    waiting = objections_in_scope(session, actor, scope).where(
+        Objection.state != ObjectionState.ANSWERED.value
+    )
+    return session.scalar(select(func.count()).select_from(waiting.order_by(None).subquery())) or 0

@@ -44,6 +44,8 @@ def test_a_reviewer_lists_the_objections_in_scope_escalated_then_open_then_answe
         ("甲", "answered"),
     ]
     assert len(listed(session, county.admin)) == 4
+    assert sheets.objections_waiting(session, supervisor, scope_of(session, supervisor)) == 2
+    assert sheets.objections_waiting(session, county.admin, scope_of(session, county.admin)) == 3
     assert listed(session, first) == []  # a worker reviews nobody
 
 
