@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         admission,
         admission_forms,
         assessment,
+        assessment_review,
         audit,
         auth,
         departments,

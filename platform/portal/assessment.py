@@ -1,42 +1,52 @@
 """Assessment pages (考核): a grid worker's own sheet of a month with every line explained and
 linked to the records counted; the sheets of a month in a reader's scope; starting a month's
 run; leave requests (请销假); the manual scores (人工评分); the county's scheme (考核方案).
+On a sheet the worker raises an objection (复核) on a line and the reviewers adjust lines and
+answer objections; the list of the month's sheets is where the county locks the month.
 Who may read or change what is the assessment services' rule; these pages only ask them."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.service import role_label
+from gridgov.core.assessment import analysis, review, sheets
 from gridgov.core.assessment import leave as leaves
 from gridgov.core.assessment import run as runs_service
 from gridgov.core.assessment import scheme as schemes
-from gridgov.core.assessment import sheets
 from gridgov.core.assessment.models import (
     AssessmentLine,
     AssessmentRun,
     AssessmentSheet,
     LeaveRequest,
     LeaveState,
+    Objection,
+    ObjectionState,
 )
-from gridgov.core.db import db_session
+from gridgov.core.db import db_session, utcnow
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import runs
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _, current_locale
 from gridgov.core.registry import access as registry_access
 from gridgov.portal.assessment_forms import (
+    AdjustForm,
+    AnswerForm,
     DecisionForm,
     LeaveForm,
+    LockForm,
     MonthForm,
+    ObjectionForm,
     RunForm,
     SchemeForm,
     ScoresForm,
@@ -53,7 +63,7 @@ from gridgov.portal.shell import (
     user_scope,
     visible_node,
 )
-from gridgov.web import current_tenant, id_or_none
+from gridgov.web import current_tenant, download_headers, id_or_none
 
 READER_ROLES = sheets.READER_ROLES
 RUNNER_ROLES = runs_service.RUNNER_ROLES
@@ -98,6 +108,13 @@ REGISTRY_PAGES = {
     "site": ("portal.site", "site_id"),
 }
 LINKS_SHOWN = 30
+OBJECTION_STATES = {
+    ObjectionState.OPEN.value: _("待答复"),
+    ObjectionState.ESCALATED.value: _("超期已上报"),
+    ObjectionState.ANSWERED.value: _("已答复"),
+}
+TREND_MONTHS = 12
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def percent(value: Any) -> str:
@@ -109,7 +126,7 @@ def points(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
 
-def _month_of(form: MonthForm) -> str | None:
+def month_of(form: MonthForm) -> str | None:
     """The month asked for (default: the county's last month), or None with the problem
     marked on the form."""
     if not form.month.data:
@@ -164,7 +181,83 @@ def _evidence(line: AssessmentLine) -> list[Evidence]:
     return found
 
 
-def _sheet_context(sheet: AssessmentSheet) -> dict[str, Any]:
+# A form that failed on the sheet: ("object" | "adjust", line id) or ("answer", objection id).
+Failed = tuple[str, int, Any]
+
+
+def _forms_of(
+    sheet: AssessmentSheet, failed: Failed | None, refusals: list[str]
+) -> tuple[dict[int, dict[str, Any]], dict[int, Any], list[Objection]]:
+    """What a line shows of the review and which forms the reader gets on it: its
+    adjustments and objections; the worker's objection form (the month open, none waiting on
+    the line), a reviewer's adjustment form (after the lock: the county's correction) and
+    their answer forms (an escalated objection: the township's or the county's). The problems
+of a failed form the reader is not offered (any more) go to ``refusals``."""
+    session, user = db_session(), me()
+    locked = runs_service.is_locked(session, sheet.month)
+    own = sheet.user_id == user.id
+    reviewer = not own and user.role in review.REVIEWER_ROLES
+    may_adjust = reviewer and (not locked or user.role == Role.COUNTY_ADMIN)
+    adjustments: dict[str, list[Any]] = defaultdict(list)
+    for adjustment in review.adjustments_of(session, sheet):
+        adjustments[adjustment.line].append(adjustment)
+    objections = review.objections_of(session, sheet)
+    by_line: dict[str, list[Objection]] = defaultdict(list)
+    for objection in objections:
+        by_line[objection.line].append(objection)
+
+    placed = []
+
+    def form(kind: str, key: int, cls: Any, prefix: str) -> Any:
+        if failed is not None and failed[0] == kind and failed[1] == key:
+            placed.append(failed[2])
+            return failed[2]
+        return cls(formdata=None, prefix=prefix)
+
+    per_line: dict[int, dict[str, Any]] = {}
+    for line in sheet.lines:
+        waiting = any(o.state != ObjectionState.ANSWERED for o in by_line[line.code])
+        per_line[line.id] = {
+            "adjustments": adjustments[line.code],
+            "objections": by_line[line.code],
+            "object_form": (
+                form("object", line.id, ObjectionForm, f"o{line.id}")
+                if own and not locked and not waiting
+                else None
+            ),
+            "adjust_form": (
+                form("adjust", line.id, AdjustForm, f"j{line.id}")
+                if may_adjust and line.status != "not_applicable"
+                else None
+            ),
+        }
+    answers = {}
+    for objection in objections:
+        if (
+            reviewer
+            and objection.state != ObjectionState.ANSWERED
+            and (
+                objection.state == ObjectionState.OPEN
+                or user.role in (Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN)
+            )
+        ):
+            answers[objection.id] = form("answer", objection.id, AnswerForm, f"a{objection.id}")
+    if failed is not None and not placed:  # refused a form the reader is no longer offered
+        refusals.extend(str(e) for errors in failed[2].errors.values() for e in errors)
+    return per_line, answers, objections
+
+
+def _trend(sheet: AssessmentSheet) -> list[analysis.TrendPoint]:
+    """The worker's totals over the months up to the sheet's (a row of months)."""
+    year, number = (int(p) for p in sheet.month.split("-"))
+    index = year * 12 + number - 1 - (TREND_MONTHS - 1)
+    first = f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return analysis.trend(db_session(), me(), user_scope(), sheet.user_id, first, sheet.month)
+
+
+def _sheet_context(sheet: AssessmentSheet, failed: Failed | None = None) -> dict[str, Any]:
+    refusals: list[str] = []
+    per_line, answers, objections = _forms_of(sheet, failed, refusals)
     by_category = []
     for category in schemes.CATEGORIES:
         shown = []
@@ -178,6 +271,7 @@ def _sheet_context(sheet: AssessmentSheet) -> dict[str, Any]:
                     "detail": sheets.describe(line),
                     "status": str(STATUS_LABELS.get(line.status, line.status)),
                     "evidence": _evidence(line),
+                    **per_line[line.id],
                 }
             )
         if shown:
@@ -192,7 +286,19 @@ def _sheet_context(sheet: AssessmentSheet) -> dict[str, Any]:
         "indicators": indicators,
         "state_label": str(SHEET_STATES.get(sheet.state, sheet.state)),
         "points": points,
+        "answers": answers,
+        "refusals": refusals,
+        "objections": objections,
+        "objection_states": OBJECTION_STATES,
+        "is_overdue": lambda o: o.state == ObjectionState.OPEN and is_past(o.due_at),
+        "trend": _trend(sheet),
+        "locked": runs_service.is_locked(db_session(), sheet.month),
     }
+
+
+def is_past(moment: dt.datetime) -> bool:
+    """Whether ``moment`` (stored in UTC; SQLite gives it back naive) has passed."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)) < utcnow()
 
 
 @bp.get("/assessment/mine")
@@ -200,7 +306,7 @@ def _sheet_context(sheet: AssessmentSheet) -> dict[str, Any]:
 def my_assessment() -> Any:
     """我的考核: the worker's own sheet of a month (default: the county's last month)."""
     form = MonthForm(request.args)
-    month = _month_of(form)
+    month = month_of(form)
     sheet = None
     if month is not None:
         session = db_session()
@@ -216,11 +322,101 @@ def my_assessment() -> Any:
 @login_required
 def assessment_sheet(sheet_id: int) -> Any:
     """One sheet: its owner's, or a worker's in the reader's scope (else 404)."""
+    return _sheet_page(_sheet(sheet_id))
+
+
+def _sheet(sheet_id: int) -> AssessmentSheet:
     try:
-        sheet = sheets.get_sheet(db_session(), me(), user_scope(), sheet_id)
+        return sheets.get_sheet(db_session(), me(), user_scope(), sheet_id)
     except NotFound:
         abort(404)
-    return render_template("assessment/sheet.html", **_sheet_context(sheet))
+
+
+def _sheet_page(sheet: AssessmentSheet, failed: Failed | None = None) -> Any:
+    html = render_template("assessment/sheet.html", **_sheet_context(sheet, failed))
+    return html, 200 if failed is None else 422
+
+
+def _line(sheet: AssessmentSheet, line_id: int) -> AssessmentLine:
+    line = next((row for row in sheet.lines if row.id == line_id), None)
+    if line is None:
+        abort(404)
+    return line
+
+
+def _validated(form: AdjustForm | AnswerForm) -> tuple[bool, float | None]:
+    """Whether the form is fit to send to the service, and the points typed (none: None);
+    points that are no number are marked on their field."""
+    valid = form.validate()
+    text = (form.points.data or "").strip()
+    if not text:
+        return valid, None
+    try:
+        return valid, float(text)
+    except ValueError:
+        form.points.errors = [*form.points.errors, str(_("应为数字"))]
+        return False, None
+
+
+@bp.post("/assessment/sheets/<int:sheet_id>/lines/<int:line_id>/objection")
+@roles_required(frozenset({Role.GRID_WORKER}))
+def raise_objection(sheet_id: int, line_id: int) -> Any:
+    """复核: the worker disputes a line of their own sheet."""
+    sheet = _sheet(sheet_id)
+    line = _line(sheet, line_id)
+    form = ObjectionForm(prefix=f"o{line.id}")
+
+    def object_to() -> None:
+        review.raise_objection(db_session(), me(), sheet, line.code, form.text.data or "")
+
+    if not form.validate() or not run_change(form, object_to):
+        return _sheet_page(sheet, ("object", line.id, form))
+    flash(_("已提出复核，等待答复。"), "success")
+    return redirect(url_for("portal.assessment_sheet", sheet_id=sheet.id))
+
+
+@bp.post("/assessment/sheets/<int:sheet_id>/lines/<int:line_id>/adjustment")
+@roles_required(review.REVIEWER_ROLES)
+def adjust_line(sheet_id: int, line_id: int) -> Any:
+    """A reviewer sets a line's points with a reason (after the lock: the county corrects)."""
+    sheet = _sheet(sheet_id)
+    line = _line(sheet, line_id)
+    form = AdjustForm(prefix=f"j{line.id}")
+    valid, value = _validated(form)
+
+    def change() -> None:
+        review.adjust(
+            db_session(), me(), user_scope(), sheet, line.code, value or 0.0, form.reason.data
+        )
+
+    if not valid or not run_change(form, change):
+        return _sheet_page(_sheet(sheet_id), ("adjust", line.id, form))
+    flash(_("已调整。"), "success")
+    return redirect(url_for("portal.assessment_sheet", sheet_id=sheet.id))
+
+
+@bp.post("/assessment/objections/<int:objection_id>/answer")
+@roles_required(review.REVIEWER_ROLES)
+def answer_objection(objection_id: int) -> Any:
+    """The answer to an objection, with new points for its line or without."""
+    session = db_session()
+    try:
+        objection = review.get_objection(session, me(), user_scope(), objection_id)
+    except NotFound:
+        abort(404)
+    sheet = _sheet(review.sheet_of(session, objection).id)
+    form = AnswerForm(prefix=f"a{objection.id}")
+    valid, value = _validated(form)
+
+    def answer() -> None:
+        review.answer_objection(
+            session, me(), user_scope(), objection, form.answer.data or "", points=value
+        )
+
+    if not valid or not run_change(form, answer):
+        return _sheet_page(_sheet(sheet.id), ("answer", objection_id, form))
+    flash(_("已答复复核。"), "success")
+    return redirect(url_for("portal.assessment_sheet", sheet_id=sheet.id))
 
 
 # --- the sheets of a month -------------------------------------------------------------------
@@ -249,22 +445,71 @@ def _node_choices() -> list[tuple[str, str]]:
 @bp.get("/assessment/sheets")
 @roles_required(READER_ROLES)
 def assessment_sheets() -> Any:
-    """考核表: the month's sheets in the reader's scope, paged, narrowed to a node."""
-    form = SheetFilterForm(request.args)
+    """考核表: the month's sheets in the reader's scope, paged, narrowed to a node; the
+    county locks the month here."""
+    return _sheets_page(SheetFilterForm(request.args))
+
+
+def _node_of(form: SheetFilterForm) -> Node | None:
+    node_id = id_or_none(form.node.data)
+    return None if node_id is None else visible_node(node_id)
+
+
+def _sheets_page(form: SheetFilterForm, lock_form: LockForm | None = None) -> Any:
     form.node.choices = _node_choices()
-    month = _month_of(form)
+    month = month_of(form)
     session = db_session()
-    node = None
-    if (node_id := id_or_none(form.node.data)) is not None:
-        node = visible_node(node_id)
+    node = _node_of(form)
     page = None
+    locked = False
     if month is not None:
         query = sheets.list_sheets(session, me(), user_scope(), month, node=node)
         args = {"month": month, **({"node": node.id} if node else {})}
         page = paginate(session, query, args=args)
+        locked = runs_service.is_locked(session, month)
     grids = sheets.grid_names(session, page.items) if page else {}
-    html = render_template("assessment/sheets.html", form=form, page=page, month=month, grids=grids)
-    return html, 200 if month is not None else 422
+    html = render_template(
+        "assessment/sheets.html",
+        form=form,
+        page=page,
+        month=month,
+        grids=grids,
+        locked=locked,
+        lock_form=lock_form or LockForm(formdata=None, month=month),
+    )
+    status = 200 if month is not None and (lock_form is None or not lock_form.errors) else 422
+    return html, status
+
+
+@bp.post("/assessment/lock")
+@roles_required(frozenset({Role.COUNTY_ADMIN}))
+def lock_assessment_month() -> Any:
+    """The county confirms and locks a month; what still stands in the way is shown."""
+    lock_form = LockForm()
+    month = (lock_form.month.data or "").strip()
+
+    def lock() -> None:
+        review.lock_month(db_session(), me(), month)
+
+    if not lock_form.validate() or not run_change(lock_form, lock, {"month": ""}):
+        return _sheets_page(SheetFilterForm(formdata=None, month=month), lock_form)
+    flash(_("%(month)s 的考核已确认锁定，兑现期已开立。", month=month), "success")
+    return redirect(url_for("portal.assessment_sheets", month=month))
+
+
+@bp.get("/assessment/sheets.xlsx")
+@roles_required(READER_ROLES)
+def assessment_sheets_xlsx() -> Any:
+    """The month's export: the sheets the reader may read, one row per worker."""
+    form = SheetFilterForm(request.args)
+    form.node.choices = _node_choices()
+    month = month_of(form)
+    if month is None:
+        abort(404)
+    node = _node_of(form)
+    book = analysis.month_workbook(db_session(), me(), user_scope(), month, node=node)
+    name = f"assessment-{month}{'-' + node.code if node else ''}.xlsx"
+    return Response(book, mimetype=XLSX, headers=download_headers(name))
 
 
 # --- runs ------------------------------------------------------------------------------------
@@ -495,7 +740,7 @@ def _scores_page(
 def assessment_scores() -> Any:
     """人工评分: the workers in scope × the manual lines the user's role scores, one form."""
     form = MonthForm(request.args)
-    month = _month_of(form)
+    month = month_of(form)
     return _scores_page(month, form, status=200 if month is not None else 422)
 
 
@@ -504,7 +749,7 @@ def assessment_scores() -> Any:
 def save_assessment_scores() -> Any:
     scores_form = ScoresForm()
     form = MonthForm(formdata=None, month=scores_form.month.data)
-    month = _month_of(form)
+    month = month_of(form)
     if not scores_form.validate() or month is None:
         return _scores_page(month, form, scores_form, status=422)
     session, user = db_session(), me()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.admission import activation
+from gridgov.core.assessment import review, sheets
 from gridgov.core.db import db_session
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
@@ -37,7 +38,14 @@ def home() -> Any:
         )
     roots = scope_roots()
     counts = hierarchy.counts_below(db_session(), roots, current_tenant().grid_level)
-    return render_template("home/staff.html", roots=roots, counts=counts, module_figures=figures)
+    waiting = sheets.objections_waiting(db_session(), user, user_scope())  # 复核 to answer
+    return render_template(
+        "home/staff.html",
+        roots=roots,
+        counts=counts,
+        module_figures=figures,
+        objections_waiting=waiting,
+    )
 
 
 def _module_figures() -> list[DashboardFigure]:
@@ -78,7 +86,14 @@ def _county_figures() -> dict[str, Any]:
             .exists(),
         )
     )
-    return {"levels": levels, "staff": staff, "never_logged_in": never, "vacant_grids": vacant}
+    return {
+        "levels": levels,
+        "staff": staff,
+        "never_logged_in": never,
+        "vacant_grids": vacant,
+        # 兑现: the floating pay still unpaid after the date the county promised.
+        "overdue_payouts": review.overdue_payouts(session),
+    }
 
 
 def _my_grids(user: User) -> list[dict[str, Any]]:

@@ -20,6 +20,8 @@ from gridgov.core.accounts.models import NON_WORKING_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope, is_county_wide, scope_of
 from gridgov.core.accounts.service import role_label
 from gridgov.core.assessment import leave as assessment_leave
+from gridgov.core.assessment import records as assessment_records
+from gridgov.core.assessment import review as assessment_review
 from gridgov.core.assessment import run as assessment_run
 from gridgov.core.assessment import scheme as assessment_scheme
 from gridgov.core.assessment import sheets as assessment_sheets
@@ -201,6 +203,11 @@ class Rights:
     assessment_runs: bool  # starting a month's run (计算)
     assessment_scheme: bool  # the county's scheme (考核方案)
     leave: bool  # leave requests (请销假): asking, or deciding and reading
+    objections: bool  # the objections (复核) of one's workers, to answer
+    assessment_lock: bool  # confirming and locking a month, and its payouts (兑现)
+    worker_days: bool  # a worker's days of a month on one page (网格员日常)
+    meetings: bool  # recording the station's morning meetings (晨会)
+    spot_checks: bool  # asking residents about their grid worker (抽查)
 
     @classmethod
     def of(cls, user: User) -> Rights:
@@ -220,6 +227,11 @@ class Rights:
             assessment_runs=user.role in assessment_run.RUNNER_ROLES,
             assessment_scheme=user.role == Role.COUNTY_ADMIN,
             leave=user.role in assessment_leave.READER_ROLES or user.role == Role.GRID_WORKER,
+            objections=user.role in assessment_review.REVIEWER_ROLES,
+            assessment_lock=user.role == Role.COUNTY_ADMIN,
+            worker_days=user.role in assessment_records.CHECKER_ROLES,
+            meetings=user.role in assessment_records.STATION_ROLES,
+            spot_checks=user.role in assessment_records.CHECKER_ROLES,
         )
 
 

@@ -352,3 +352,20 @@ def meetings_of(session: Session, node: Node, period: Period) -> list[Meeting]:
             .order_by(Meeting.day)
         )
     )
+
+
+def recent_spot_checks(session: Session, scope: Scope, *, limit: int = 20) -> list[SpotCheck]:
+    """The latest spot checks of the grid workers in ``scope``, newest first."""
+    in_scope = (
+        select(Assignment.user_id)
+        .join(Node, Node.id == Assignment.node_id)
+        .where(scope.node_filter())
+    )
+    return list(
+        session.scalars(
+            select(SpotCheck)
+            .where(SpotCheck.user_id.in_(in_scope))
+            .order_by(SpotCheck.at.desc(), SpotCheck.id.desc())
+            .limit(limit)
+        )
+    )

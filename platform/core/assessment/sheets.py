@@ -9,13 +9,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.assessment import scheme as schemes
-from gridgov.core.assessment.models import AssessmentLine, AssessmentSheet, ManualScore
+from gridgov.core.assessment.models import (
+    AssessmentLine,
+    AssessmentSheet,
+    ManualScore,
+    Objection,
+    ObjectionState,
+)
 from gridgov.core.assessment.rules import CORE_RULES_BY_CODE
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
@@ -304,3 +310,47 @@ def grid_names(session: Session, found: Iterable[AssessmentSheet]) -> dict[int, 
     if not ids:
         return {}
     return dict(session.execute(select(Node.id, Node.name).where(Node.id.in_(ids))).all())
+
+
+def objections_in_scope(
+    session: Session, actor: User, scope: Scope, *, month: str | None = None
+) -> Select[Any]:
+    """SELECT of (objection, its sheet) for the workers whose sheets ``actor`` reads (a
+    reviewer's 复核 list): those waiting first (escalated, then open), soonest due first, then
+    the answered ones, latest first."""
+    query = select(Objection, AssessmentSheet).join(
+        AssessmentSheet,
+        (AssessmentSheet.month == Objection.month) & (AssessmentSheet.user_id == Objection.user_id),
+    )
+    if month is not None:
+        query = query.where(Objection.month == schemes.check_month(month))
+    if actor.role not in READER_ROLES:
+        query = query.where(Objection.id.is_(None))
+    elif not scope.everything:
+        if not scope.paths:
+            query = query.where(Objection.id.is_(None))
+        else:
+            query = query.where(
+                or_(
+                    *(AssessmentSheet.node_path.startswith(p, autoescape=True) for p in scope.paths)
+                )
+            )
+    waiting = case(
+        (Objection.state == ObjectionState.ESCALATED.value, 0),
+        (Objection.state == ObjectionState.OPEN.value, 1),
+        else_=2,
+    )
+    return query.where(Objection.user_id != actor.id).order_by(
+        waiting,
+        case((Objection.state == ObjectionState.ANSWERED.value, Objection.answered_at)).desc(),
+        Objection.due_at,
+        Objection.id,
+    )
+
+
+def objections_waiting(session: Session, actor: User, scope: Scope) -> int:
+    """How many objections in ``actor``'s scope wait for an answer (open or escalated)."""
+    waiting = objections_in_scope(session, actor, scope).where(
+        Objection.state != ObjectionState.ANSWERED.value
+    )
+    return session.scalar(select(func.count()).select_from(waiting.order_by(None).subquery())) or 0
