@@ -305,11 +305,11 @@ def _households(conn: Any, values: dict[str, Any], per_grid: int) -> None:
             INSERT INTO visits (tenant_id, household_id, visited_by_id, visited_by_name,
                 visited_at, notes, created_at)
             SELECT :t, h.id, w.user_id, '网格员',
-                   :start + ((h.id * 7919 + x * 104729) % :seconds) * interval '1 second', '',
-                   now()
+                   :start + ((h.id::bigint * 7919 + x * 104729) % :seconds)
+                       * interval '1 second', '', now()
             FROM households h JOIN workers w ON w.node_id = h.node_id
             CROSS JOIN LATERAL generate_series(1, CASE WHEN h.id % 10 = 0 THEN 2 ELSE 1 END) x
-            WHERE h.tenant_id = :t AND (h.id * 37) % 100 < 40
+            WHERE h.tenant_id = :t AND (h.id::bigint * 37) % 100 < 40
             """
         ),
         values,
@@ -334,7 +334,7 @@ def _audit(conn: Any, values: dict[str, Any]) -> None:
             )
             INSERT INTO audit_events (tenant_id, at, actor_type, actor_id, actor_name, action,
                 object_type, object_id, seq, prev_hash, hash)
-            SELECT :t, :start + ((e.user_id * 7919 + e.n * 104729) % :seconds)
+            SELECT :t, :start + ((e.user_id::bigint * 7919 + e.n * 104729) % :seconds)
                        * interval '1 second',
                    'user', e.user_id, '网格员', e.action, e.object_type, e.object_id,
                    row_number() OVER (), '', md5(e.user_id || e.action || e.n)
