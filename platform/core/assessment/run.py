@@ -362,15 +362,14 @@ def _score_lines(session: Session, month: str, scheme: Scheme, context: Month) -
         if line.code in core:
             rule = core[line.code]
             results = computed[line.code] = rule.compute(context, line)
+            label = str(rule.info.label)  # translated once, not once per worker
             for worker_id in workers:
                 result = results[worker_id]
                 status = (
                     LineStatus.SCORED if result.points is not None else LineStatus.NOT_APPLICABLE
                 )
                 by_worker[worker_id].append(
-                    Scored(
-                        line, status, result, str(rule.info.label), rule.describe(result.figures)
-                    )
+                    Scored(line, status, result, label, rule.describe(result.figures))
                 )
         elif line.source == "manual":
             for worker_id in workers:
