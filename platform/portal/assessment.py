@@ -189,10 +189,10 @@ def _forms_of(
     sheet: AssessmentSheet, failed: Failed | None, refusals: list[str]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, Any], list[Objection]]:
     """What a line shows of the review and which forms the reader gets on it: its
-    adjustments and objections; the worker's objection form (the month open, none waiting on
-    the line), a reviewer's adjustment form (after the lock: the county's correction) and
-    their answer forms (an escalated objection: the township's or the county's). The problems
-of a failed form the reader is not offered (any more) go to ``refusals``."""
+        adjustments and objections; the worker's objection form (the month open, none waiting on
+        the line), a reviewer's adjustment form (after the lock: the county's correction) and
+        their answer forms (an escalated objection: the township's or the county's). The problems
+    of a failed form the reader is not offered (any more) go to ``refusals``."""
     session, user = db_session(), me()
     locked = runs_service.is_locked(session, sheet.month)
     own = sheet.user_id == user.id

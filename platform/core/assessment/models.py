@@ -169,7 +169,12 @@ class AssessmentLine(TenantScoped, Base):
     kind) and the points out of the line's maximum."""
 
     __tablename__ = "assessment_lines"
-    __table_args__ = (Index("ix_assessment_lines_tenant_id_sheet_id", "tenant_id", "sheet_id"),)
+    __table_args__ = (
+        Index("ix_assessment_lines_tenant_id_sheet_id", "tenant_id", "sheet_id"),
+        # The sheet's foreign key alone: replacing a month's sheets deletes them, and the
+        # database looks up each one's lines by sheet_id (a county of 10,000 workers).
+        Index("ix_assessment_lines_sheet_id", "sheet_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sheet_id: Mapped[int] = mapped_column(ForeignKey("assessment_sheets.id", ondelete="CASCADE"))

@@ -1,6 +1,7 @@
 """The core's assessment rules: each scores every grid worker of a county for a month at once,
-from one grouped query over the records (a per-worker query would make a county of 10,000
-workers wait), and keeps the ids of the records it counted, so the sheet can link to them.
+from one query over the month's records of all workers, grouped per worker in Python (a
+per-worker query would make a county of 10,000 workers wait), and keeps the ids of the records
+it counted, so the sheet can link to them.
 
 Every rule gets the line of the scheme (its points and parameters) and returns, per worker, a
 ``LineResult``: the points, the figures behind them and the records counted. The figures are
@@ -131,7 +132,9 @@ def patrols(month: Month, line: Line) -> dict[int, LineResult]:
     ``per_day`` a day counted, against ``per_day`` × duty days."""
     per_day = int(line.params.get("per_day", 2))
     rows = month.session.execute(
-        select(Patrol.user_id, Patrol.id, Patrol.at).where(month.in_month(Patrol.at))
+        select(Patrol.user_id, Patrol.id, Patrol.at)
+        .where(month.in_month(Patrol.at))
+        .order_by(Patrol.at, Patrol.id)  # the first two of a day are the ones counted
     )
     found = _group(rows, month)
     results = {}

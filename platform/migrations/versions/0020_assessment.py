@@ -659,6 +659,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_assessment_lines_tenant_id_sheet_id", ["tenant_id", "sheet_id"], unique=False
         )
+        batch_op.create_index("ix_assessment_lines_sheet_id", ["sheet_id"], unique=False)
 
     op.create_table(
         "assessment_spot_checks",
@@ -730,6 +731,7 @@ def downgrade() -> None:
 
     op.drop_table("assessment_spot_checks")
     with op.batch_alter_table("assessment_lines", schema=None) as batch_op:
+        batch_op.drop_index("ix_assessment_lines_sheet_id")
         batch_op.drop_index("ix_assessment_lines_tenant_id_sheet_id")
 
     op.drop_table("assessment_lines")
