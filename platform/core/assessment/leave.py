@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.assessment.inputs import checked_text, worker_in_scope
 from gridgov.core.assessment.models import LeaveRequest, LeaveState
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
@@ -20,7 +21,6 @@ from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.service import current_tenant
-from gridgov.core.text import check_text
 
 # Who decides leave: the station, the township and the county, within their scope.
 DECIDER_ROLES = frozenset({Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
@@ -36,9 +36,7 @@ def request_leave(
     """The grid worker asks for ``first_day`` … ``last_day`` off."""
     if worker.role != Role.GRID_WORKER:
         raise Forbidden(_("只有网格员请假"))
-    reason = _text(reason, "reason")
-    if not reason:
-        raise DomainError(_("请写明请假事由"), field="reason")
+    reason = checked_text(reason, "reason", max_length=MAX_REASON, required=_("请写明请假事由"))
     if last_day < first_day:
         raise DomainError(_("结束日期不能早于开始日期"), field="last_day")
     if (last_day - first_day).days + 1 > MAX_DAYS:
@@ -73,31 +71,13 @@ def request_leave(
     return leave
 
 
-def _text(value: str | None, field: str) -> str:
-    value = check_text((value or "").strip(), field=field)
-    if len(value) > MAX_REASON:
-        raise DomainError(_("最多 %(n)d 字", n=MAX_REASON), field=field)
-    return value
-
-
-def _worker_in_scope(session: Session, scope: Scope, user_id: int) -> bool:
-    if scope.everything:
-        return True
-    paths = session.scalars(
-        select(Node.path)
-        .join(Assignment, Assignment.node_id == Node.id)
-        .where(Assignment.user_id == user_id)
-    )
-    return any(scope.contains_path(path) for path in paths)
-
-
 def visible_leave(session: Session, actor: User, scope: Scope, leave_id: int) -> LeaveRequest:
     """The request if ``actor`` may see it: their own, or a worker's in their scope."""
     leave = session.get(LeaveRequest, leave_id)
     if leave is None or leave.tenant_id != current_tenant(session).id:
         raise NotFound(_("没有这条请假记录"))
     if leave.user_id != actor.id and not (
-        actor.role in READER_ROLES and _worker_in_scope(session, scope, leave.user_id)
+        actor.role in READER_ROLES and worker_in_scope(session, scope, leave.user_id)
     ):
         raise NotFound(_("没有这条请假记录"))
     return leave
@@ -113,11 +93,11 @@ def decide(
     note: str = "",
 ) -> LeaveRequest:
     """Approve (准假) or refuse (不准假) a request waiting for a decision."""
-    if actor.role not in DECIDER_ROLES or not _worker_in_scope(session, scope, leave.user_id):
+    if actor.role not in DECIDER_ROLES or not worker_in_scope(session, scope, leave.user_id):
         raise Forbidden(_("您不能审批这条请假"))
     if leave.state != LeaveState.REQUESTED:
         raise Conflict(_("这条请假已处理"))
-    note = _text(note, "note")
+    note = checked_text(note, "note", max_length=MAX_REASON)
     if not approve and not note:
         raise DomainError(_("不准假请说明理由"), field="note")
     leave.state = (LeaveState.APPROVED if approve else LeaveState.REFUSED).value

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
+from gridgov.core.assessment.inputs import checked_text, worker_in_scope
 from gridgov.core.assessment.models import (
     EXCUSING_STATES,
     LeaveRequest,
@@ -23,7 +24,6 @@ from gridgov.core.assessment.models import (
     SatisfactionAnswer,
     SpotCheck,
 )
-from gridgov.core.assessment.sheets import worker_in_scope
 from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, Forbidden, NotFound
@@ -33,7 +33,6 @@ from gridgov.core.registry.models import Household
 from gridgov.core.tasks.models import Patrol, Task, WorkerLog
 from gridgov.core.tenancy.county_time import Period
 from gridgov.core.tenancy.service import current_tenant
-from gridgov.core.text import check_text
 
 # Who checks on workers (抽查): the station, the township, the county and the supervisors.
 CHECKER_ROLES = frozenset(
@@ -44,22 +43,13 @@ STATION_ROLES = frozenset({Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_
 MAX_NOTE = 1000
 
 
-def _note(value: str | None, field_name: str, *, required: bool = False) -> str:
-    value = check_text((value or "").strip(), field=field_name)
-    if required and not value:
-        raise DomainError(_("不能为空"), field=field_name)
-    if len(value) > MAX_NOTE:
-        raise DomainError(_("最多 %(n)d 字", n=MAX_NOTE), field=field_name)
-    return value
-
-
 def _grid_worker(session: Session, scope: Scope, user_id: int) -> User:
     worker = session.get(User, user_id)
     if (
         worker is None
         or worker.tenant_id != current_tenant(session).id
         or worker.role != Role.GRID_WORKER
-        or not worker_in_scope(session, scope, worker)
+        or not worker_in_scope(session, scope, worker.id)
     ):
         raise NotFound(_("没有这个网格员"), field="user_id")
     return worker
@@ -97,11 +87,11 @@ def record_spot_check(
     check = SpotCheck(
         user_id=worker.id,
         household_id=household_id,
-        resident=_note(resident, "resident")[:100],
+        resident=checked_text(resident, "resident", max_length=100, one_line=True),
         knows_worker=bool(knows_worker),
         was_visited=bool(was_visited),
         satisfaction=satisfaction,
-        note=_note(note, "note"),
+        note=checked_text(note, "note", max_length=MAX_NOTE),
         checked_by_id=actor.id,
         checked_by_name=actor.name,
     )
@@ -168,7 +158,7 @@ def record_meeting(
     if meeting is None:
         meeting = Meeting(node_id=node.id, day=day)
         session.add(meeting)
-    meeting.note = _note(note, "note")
+    meeting.note = checked_text(note, "note", max_length=MAX_NOTE)
     meeting.recorded_by_id, meeting.recorded_by_name = actor.id, actor.name
     meeting.recorded_at = utcnow()
     meeting.attendance = [MeetingAttendance(user_id=w.id, present=w.id in present) for w in workers]
@@ -193,13 +183,13 @@ def comment_log(session: Session, actor: User, scope: Scope, log_id: int, text: 
     if log is None or log.tenant_id != current_tenant(session).id:
         raise NotFound(_("没有这篇日志"))
     worker = session.get(User, log.user_id)
-    if worker is None or not worker_in_scope(session, scope, worker):
+    if worker is None or not worker_in_scope(session, scope, worker.id):
         raise NotFound(_("没有这篇日志"))
     if actor.role not in STATION_ROLES | {Role.SUPERVISOR}:
         raise Forbidden(_("您不能点评日志"))
     comment = LogComment(
         log_id=log.id,
-        text=_note(text, "text", required=True),
+        text=checked_text(text, "text", max_length=MAX_NOTE, required=_("不能为空")),
         author_id=actor.id,
         author_name=actor.name,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.assessment import scheme as schemes
+from gridgov.core.assessment.inputs import checked_text
 from gridgov.core.assessment.models import (
     LOCK,
     PAYOUT,
@@ -42,22 +43,12 @@ from gridgov.core.i18n import _
 from gridgov.core.tasks.models import Notification
 from gridgov.core.tasks.notifications import stored_text
 from gridgov.core.tenancy.service import current_tenant
-from gridgov.core.text import check_text
 
 MAX_TEXT = 2000
 # Who reviews a sheet (adjusts, answers objections) before the month is locked.
 REVIEWER_ROLES = frozenset(
     {Role.SUPERVISOR, Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN}
 )
-
-
-def _text(value: str | None, field: str, *, required: bool = True) -> str:
-    value = check_text((value or "").strip(), field=field)
-    if required and not value:
-        raise DomainError(_("请填写理由"), field=field)
-    if len(value) > MAX_TEXT:
-        raise DomainError(_("最多 %(n)d 字", n=MAX_TEXT), field=field)
-    return value
 
 
 def _name(actor: User) -> str:
@@ -136,7 +127,7 @@ def adjust(
         raise DomainError(
             _("分数应在 0 到 %(max)s 之间", max=f"{line.max_points:g}"), field="points"
         )
-    reason = _text(reason, "reason")
+    reason = checked_text(reason, "reason", max_length=MAX_TEXT, required=_("请填写理由"))
     adjustment = Adjustment(
         month=sheet.month,
         user_id=sheet.user_id,
@@ -205,7 +196,7 @@ def raise_objection(
         raise Conflict(_("%(month)s 的考核已锁定，不能再提出复核", month=sheet.month))
     if not any(line.code == line_code for line in sheet.lines):
         raise DomainError(_("这张考核表没有这一项"), field="line")
-    text = _text(text, "text")
+    text = checked_text(text, "text", max_length=MAX_TEXT, required=_("请写明复核理由"))
     waiting = session.scalar(
         select(Objection.id).where(
             Objection.month == sheet.month,
@@ -282,7 +273,7 @@ def answer_objection(
         Role.COUNTY_ADMIN,
     ):
         raise Forbidden(_("这条复核已超期上报，由乡镇或县级答复"))
-    answer = _text(answer, "answer")
+    answer = checked_text(answer, "answer", max_length=MAX_TEXT, required=_("请填写答复"))
     if points is not None:
         adjust(session, actor, scope, sheet, objection.line, points, answer, objection=objection)
     objection.state = ObjectionState.ANSWERED.value

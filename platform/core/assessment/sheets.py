@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.assessment import scheme as schemes
+from gridgov.core.assessment.inputs import checked_text, worker_in_scope
 from gridgov.core.assessment.models import (
     AssessmentLine,
     AssessmentSheet,
@@ -30,7 +31,6 @@ from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import SOURCE_LOCALE, _, current_locale, force_locale
 from gridgov.core.registry.models import Household, Visit
 from gridgov.core.tasks.models import Task
-from gridgov.core.text import check_text
 
 # Roles that read other workers' sheets, within their scope (the county admin: all of it).
 READER_ROLES = frozenset(
@@ -124,17 +124,6 @@ DEFAULT_MANUAL_LABELS = {m.code: m.label for m in schemes.DEFAULT_MANUAL_LINES}
 # --- manual scores ---------------------------------------------------------------------------
 
 
-def worker_in_scope(session: Session, scope: Scope, worker: User) -> bool:
-    if scope.everything:
-        return True
-    paths = session.scalars(
-        select(Node.path)
-        .join(Assignment, Assignment.node_id == Node.id)
-        .where(Assignment.user_id == worker.id)
-    )
-    return any(scope.contains_path(path) for path in paths)
-
-
 def record_score(
     session: Session,
     actor: User,
@@ -154,7 +143,7 @@ def record_score(
     from gridgov.core.assessment.run import catalogue, is_locked, scheme_version
 
     schemes.check_month(month)
-    if worker.role != Role.GRID_WORKER or not worker_in_scope(session, scope, worker):
+    if worker.role != Role.GRID_WORKER or not worker_in_scope(session, scope, worker.id):
         raise NotFound(_("没有这个网格员"), field="user_id")
     if is_locked(session, month):
         raise Conflict(_("%(month)s 的考核已锁定", month=month), field="month")
@@ -170,8 +159,8 @@ def record_score(
         or not (0 <= points <= line.points)
     ):
         raise DomainError(_("分数应在 0 到 %(max)s 之间", max=f"{line.points:g}"), field="points")
-    scorer = check_text((scorer or "").strip(), field="scorer", one_line=True)[:100]
-    note = check_text((note or "").strip(), field="note")[:1000]
+    scorer = checked_text(scorer, "scorer", max_length=100, one_line=True)
+    note = checked_text(note, "note", max_length=1000)
     who = scorer or actor.username
     score = session.scalar(
         select(ManualScore).where(
