@@ -16,9 +16,9 @@ from gridgov.core.i18n import _
 
 
 class AssessmentScheme(TenantScoped, Base):
-    """One version of a county's scheme (考核方案), in force from ``first_month`` until the next
-    version's: a month is always scored with the version in force that month. Versions are
-    never edited; a change is a new version."""
+    """One version of a county's scheme (考核方案), in force from ``first_month`` on until a
+    version made later takes over (``scheme.version_for``): a month is always scored with the
+    version in force that month. Versions are never edited; a change is a new version."""
 
     __tablename__ = "assessment_schemes"
     __table_args__ = (UniqueConstraint("tenant_id", "number"),)

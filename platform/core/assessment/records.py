@@ -30,6 +30,7 @@ from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
 from gridgov.core.registry.models import Household
+from gridgov.core.tasks.calendar import work_calendar
 from gridgov.core.tasks.models import Patrol, Task, WorkerLog
 from gridgov.core.tenancy.county_time import Period
 from gridgov.core.tenancy.service import current_tenant
@@ -248,8 +249,6 @@ def worker_month(
         worker = _grid_worker(session, scope, user_id)
     else:
         raise NotFound(_("没有这个网格员"), field="user_id")
-    from gridgov.core.tasks.calendar import work_calendar
-
     calendar = work_calendar(session, current_tenant(session))
     zone = period.zone
     days = {

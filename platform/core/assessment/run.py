@@ -77,17 +77,12 @@ def month_period(session: Session, month: str) -> Period:
 
 
 def scheme_version(session: Session, month: str) -> AssessmentScheme:
-    """The scheme version in force in ``month``; a county that set none gets the default
-    scheme, stored as its first version (in force from that month), so every sheet names the
-    version it was scored with."""
+    """The scheme version in force in ``month``; where the county set none, the default scheme,
+    stored as a version of its own (in force from that month, wherever the county's versions
+    do not reach), so every sheet names the version it was scored with."""
     version = schemes.version_for(session, month)
     if version is not None:
         return version
-    earliest = session.scalar(
-        select(AssessmentScheme).order_by(AssessmentScheme.first_month).limit(1)
-    )
-    if earliest is not None:  # the county's scheme starts later: the default covers before
-        month = min(month, earliest.first_month)
     return schemes.set_scheme(
         session,
         None,

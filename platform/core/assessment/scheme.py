@@ -8,7 +8,8 @@ points of the lines that apply to a worker fill the category's weight: a worker 
 does not have a module's line is scored on the others, and the sheet says so.
 
 The scheme is versioned like the rule table: a change is a new version in force from a month
-on, so a month is always scored with the scheme of that month (``scheme_for``).
+on (over what earlier versions said for those months), so a month is always scored with the
+scheme of that month (``version_for``); a month already locked cannot be given another.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import Role, User
@@ -388,11 +389,16 @@ def versions(session: Session) -> list[AssessmentScheme]:
 
 
 def version_for(session: Session, month: str) -> AssessmentScheme | None:
-    """The version in force in ``month`` (YYYY-MM): the latest one starting on or before it."""
+    """The version in force in ``month`` (YYYY-MM): of those starting on or before it, the one
+    made last (a new version holds from its first month on, over what an earlier one said for
+    those months); the default scheme a run stored only where the county set none."""
     return session.scalar(
         select(AssessmentScheme)
         .where(AssessmentScheme.first_month <= month)
-        .order_by(AssessmentScheme.first_month.desc(), AssessmentScheme.number.desc())
+        .order_by(
+            case((AssessmentScheme.source == "default", 1), else_=0),
+            AssessmentScheme.number.desc(),
+        )
         .limit(1)
     )
 
@@ -428,7 +434,9 @@ def set_scheme(
             AssessmentPeriod.kind == LOCK, AssessmentPeriod.period >= first_month
         )
     )
-    if locked is not None:
+    # The default a run stores never takes over a month the county's versions reach, and a
+    # locked month keeps the version its sheets name: only the county's own change is refused.
+    if locked is not None and source != "default":
         raise Conflict(
             _("%(month)s 的考核已锁定，方案只能从之后的月份起生效", month=locked),
             field="first_month",

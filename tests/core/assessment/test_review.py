@@ -402,3 +402,23 @@ def test_a_correction_after_the_lock_updates_the_payout_still_to_be_made(session
             )
     assert sheet.pay_percent == 100 and sheet.floating_amount == 600.0
     assert payout.amount > before
+
+
+def test_a_scheme_set_later_from_an_earlier_month_takes_over_the_default(session, county):
+    score_month(session, MONTH)  # no scheme yet: the default is stored from November
+    default = scheme_version(session, MONTH)
+    assert default.source == "default" and default.first_month == MONTH
+    values = {**scheme.default_scheme(catalogue().values()).as_dict(), "monthly_salary": 3000}
+    county_scheme = scheme.set_scheme(
+        session,
+        county.admin,
+        scheme.parse_scheme(values, catalogue()),
+        first_month="2026-01",
+        source="api",
+    )
+    assert scheme_version(session, MONTH) is county_scheme
+    assert scheme_version(session, "2026-03") is county_scheme
+    # Scoring an older month the county's scheme does not reach stores a default for it that
+    # does not take over the months after.
+    assert scheme_version(session, "2025-06").source == "default"
+    assert scheme_version(session, MONTH) is county_scheme
