@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.audit import service as audit
@@ -49,8 +50,20 @@ HEADERS = (
 BIRTH_YEAR_HEADER = "出生年份"
 PROGRESS_EVERY = 1000  # rows between two progress reports of an export job
 EXPORT_PURPOSE = "registry_export"
+# What a clerk reads in the sheet, and what an import of it reads back (``imports``): words,
+# never the stored codes.
 SEX_WORDS = {"male": "男", "female": "女"}
 RESIDENCE_WORDS = {"registered": "户籍", "floating": "流动"}
+RELATION_WORDS = {
+    "head": "户主",
+    "spouse": "配偶",
+    "child": "子女",
+    "parent": "父母",
+    "grandchild": "孙子女",
+    "grandparent": "祖父母",
+    "sibling": "兄弟姐妹",
+    "other": "其他",
+}
 
 
 def clear_fields(actor: User, reason: str | None) -> set[PersonalField]:
@@ -91,6 +104,8 @@ def _export(
     codes = dict(session.execute(select(Node.id, Node.code).where(Node.id.in_(node_ids))).all())
 
     seen = disclosure.disclosure(actor.role)
+    # Every installed module's tags too: a tag stays readable after its module was suspended.
+    tag_words = {d.code: d.label for d in runtime.current().plugins.tags()}
 
     def shown(person: Person, field: PersonalField) -> str | None:
         if field in clear:
@@ -117,8 +132,8 @@ def _export(
             born(p),
             RESIDENCE_WORDS.get(p.residence_type, p.residence_type),
             codes[p.node_id],
-            p.relation or "",
-            "、".join(t.tag for t in p.tags),
+            RELATION_WORDS.get(p.relation or "", p.relation or ""),
+            "、".join(tag_words.get(t.tag, t.tag) for t in p.tags),
         )
         for p in people
     )
