@@ -40,7 +40,14 @@ from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import access, disclosure, exports, imports, quality
 from gridgov.core.registry import service as registry
-from gridgov.core.registry.models import Dwelling, ExportRun, Household, ImportRun, Person
+from gridgov.core.registry.models import (
+    Dwelling,
+    ExportRun,
+    Household,
+    ImportRun,
+    Person,
+    Relation,
+)
 from gridgov.core.registry.service import PersonInput
 from gridgov.portal.forms import PortalForm, show_domain_error
 from gridgov.portal.paging import page_number, paginate
@@ -94,8 +101,14 @@ class MemberForm(PortalForm):
     name = StringField(_("姓名"), validators=[DataRequired(_("请填写姓名")), Length(max=100)])
     id_number = StringField(_("公民身份号码"), validators=[Optional()])
     phone = StringField(_("联系电话"), validators=[Optional()])
+    # No relation is taken for granted: 户主 is offered first only to a household without one
+    # (``_member_form``), and the core refuses a second head.
     relation = SelectField(
-        _("与户主关系"), choices=lambda: [SelectChoice(k, v) for k, v in RELATION_LABELS.items()]
+        _("与户主关系"),
+        choices=lambda: [
+            SelectChoice("", _("请选择")),
+            *(SelectChoice(k, v) for k, v in RELATION_LABELS.items()),
+        ],
     )
     residence_type = SelectField(
         _("人口类型"), choices=lambda: [SelectChoice(k, v) for k, v in RESIDENCE_LABELS.items()]
@@ -533,7 +546,7 @@ def household_member(household_id: int) -> Any:
                 name=form.name.data,
                 id_number=form.id_number.data or None,
                 phone=form.phone.data or None,
-                relation=form.relation.data,
+                relation=form.relation.data or None,
                 residence_type=form.residence_type.data,
             ),
             household=household,
@@ -602,6 +615,12 @@ def _rental_form(dwelling: Dwelling, **kwargs: Any) -> RentalForm:
     return form
 
 
+def _member_form(household: Household, key: str) -> MemberForm:
+    """An empty member form: 户主 chosen for a household that has none, nothing otherwise."""
+    has_head = any(m.relation == Relation.HEAD for m in household.members)
+    return MemberForm(prefix=key, formdata=None, relation="" if has_head else Relation.HEAD.value)
+
+
 def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -> str:
     session, forms = db_session(), forms or {}
     households = registry.households_of(session, found)
@@ -613,7 +632,7 @@ def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -
     forms.setdefault("rental", _rental_form(found, formdata=None))
     for household in households:
         key = f"member{household.id}"
-        forms.setdefault(key, MemberForm(prefix=key, formdata=None))
+        forms.setdefault(key, _member_form(household, key))
         key = f"visit{household.id}"
         forms.setdefault(key, VisitForm(prefix=key, formdata=None))
     return render_template(

@@ -118,7 +118,9 @@ def test_the_dwellings_and_visits_a_worker_recorded_link_to_the_dwellings_page(a
                 session, county.tenant, worker, grid=county.grids[0], address="幸福路1号"
             )
             household = registry.create_household(session, worker, dwelling=dwelling)
-            registry.record_visit(session, worker, household, visited_at=moment_of(MONTH))
+            registry.record_visit(
+                session, worker, household, notes="见到户主", visited_at=moment_of(MONTH)
+            )
         session.commit()
         dwelling_id = dwelling.id
     score(app, county)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -408,3 +409,52 @@ def test_an_export_past_its_keeping_period_says_its_file_was_deleted(
     html = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "已超过保存期限" in html and "people.xlsx" not in html
     assert client.get(started.headers["Location"] + "/people.xlsx").status_code == 404
+
+
+def test_the_member_form_takes_no_relation_for_granted_and_refuses_a_second_head(
+    client, county, mine
+):
+    login(client, "changshan", county.workers[0].username)
+    page = f"{BASE}/dwellings/{mine.dwelling}"
+    prefix = f"member{mine.household}"
+    html = client.get(page).get_data(as_text=True)
+    chosen = re.search(rf'<select[^>]*name="{prefix}-relation".*?</select>', html, re.S).group(0)
+    assert '<option selected value="">' in chosen or 'value="" selected' in chosen
+    response = post_form(
+        client,
+        page,
+        f"{BASE}/households/{mine.household}/members",
+        {
+            f"{prefix}-name": "王二",
+            f"{prefix}-relation": "head",
+            f"{prefix}-residence_type": "registered",
+        },
+    )
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "这一户已有户主：王示例1" in text and 'value="王二"' in text  # what was typed stays
+    nothing = post_form(
+        client,
+        page,
+        f"{BASE}/households/{mine.household}/members",
+        {
+            f"{prefix}-name": "王三",
+            f"{prefix}-relation": "",
+            f"{prefix}-residence_type": "registered",
+        },
+    )
+    assert nothing.status_code == 422 and "请选择与户主关系" in nothing.get_data(as_text=True)
+    assert "王二" not in client.get(page).get_data(as_text=True)
+
+
+def test_an_empty_visit_is_refused_on_its_form(client, county, mine):
+    login(client, "changshan", county.workers[0].username)
+    page = f"{BASE}/dwellings/{mine.dwelling}"
+    response = post_form(
+        client,
+        page,
+        f"{BASE}/households/{mine.household}/visits",
+        {f"visit{mine.household}-notes": "  "},
+    )
+    assert response.status_code == 422
+    assert "请写下走访情况" in response.get_data(as_text=True)

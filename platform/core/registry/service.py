@@ -666,6 +666,23 @@ def find_by_id_number(session: Session, id_number: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_number_hash == digest))
 
 
+def check_one_head(
+    session: Session, household: Household, relation: str, *, but: Person | None = None
+) -> None:
+    """A household has one head (户主): naming a second is refused on ``relation``, with the
+    name of the one it has (change that one's relation first)."""
+    if relation != Relation.HEAD:
+        return
+    query = select(Person).where(
+        Person.household_id == household.id, Person.relation == Relation.HEAD.value
+    )
+    if but is not None:
+        query = query.where(Person.id != but.id)
+    head = session.scalar(query.limit(1))
+    if head is not None:
+        raise DomainError(_("这一户已有户主：%(name)s", name=head.name), field="relation")
+
+
 def create_person(
     session: Session,
     tenant: Tenant,
@@ -689,6 +706,7 @@ def create_person(
         dwelling = session.get(Dwelling, household.dwelling_id)
         if data.relation is None:
             raise DomainError(_("请选择与户主关系"), field="relation")
+        check_one_head(session, household, data.relation)
     if dwelling is not None:
         grid = session.get(Node, dwelling.node_id)
     if grid is None:
@@ -764,12 +782,17 @@ def update_person(
     if household is not None and household.id != person.household_id:
         if data.relation is None:
             raise DomainError(_("请选择与户主关系"), field="relation")
+        check_one_head(session, household, data.relation)
         changes["household_id"] = (person.household_id, household.id)
         if person.dwelling_id != household.dwelling_id:
             changes["dwelling_id"] = (person.dwelling_id, household.dwelling_id)
         person.household_id, person.dwelling_id = household.id, household.dwelling_id
         person.node_id = household.node_id
     if data.relation is not None and data.relation != person.relation and person.household_id:
+        if household is None or household.id == person.household_id:
+            current = session.get(Household, person.household_id)
+            if current is not None:
+                check_one_head(session, current, data.relation, but=person)
         changes["relation"] = (person.relation, data.relation)
         person.relation = data.relation
     if not changes:
@@ -1094,6 +1117,9 @@ def record_visit(
     visited_at: dt.datetime | None = None,
 ) -> Visit:
     """Record a household visit (入户走访); the members' next visits fall due from it."""
+    notes = (notes or "").strip()
+    if not notes:
+        raise DomainError(_("请写下走访情况（见到谁、说了什么、有什么困难）"), field="notes")
     when = visited_at or utcnow()
     if when > utcnow() + dt.timedelta(minutes=5):
         raise DomainError(_("走访时间不能晚于现在"), field="visited_at")

@@ -97,10 +97,14 @@ def test_visits_against_the_households_of_the_workers_grids(session, county):
         )
         households.append(registry.create_household(session, county.admin, dwelling=dwelling))
     with pinned_clock(local(28)):
-        registry.record_visit(session, worker, households[0], visited_at=local(5))
-        registry.record_visit(session, worker, households[0], visited_at=local(6))
-        registry.record_visit(session, county.workers[1], households[1], visited_at=local(6))
-        registry.record_visit(session, worker, households[2], visited_at=local(20, month=10))
+        registry.record_visit(session, worker, households[0], notes="见到户主", visited_at=local(5))
+        registry.record_visit(session, worker, households[0], notes="见到户主", visited_at=local(6))
+        registry.record_visit(
+            session, county.workers[1], households[1], notes="见到户主", visited_at=local(6)
+        )
+        registry.record_visit(
+            session, worker, households[2], notes="见到户主", visited_at=local(20, month=10)
+        )
     score_month(session, MONTH)
     line = line_of(session, worker, "core.visits")
     assert line.figures["households"] == 4

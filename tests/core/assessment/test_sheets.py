@@ -66,7 +66,9 @@ def test_a_lines_visits_and_households_lead_to_their_dwellings(session, county):
     )
     household = registry.create_household(session, county.admin, dwelling=dwelling)
     with pinned_clock(local(28)):
-        visit = registry.record_visit(session, worker, household, visited_at=local(5))
+        visit = registry.record_visit(
+            session, worker, household, notes="见到户主", visited_at=local(5)
+        )
     found = sheets.evidence_dwellings(
         session, {"visit": [visit.id], "household": [household.id], "task": [1]}
     )

@@ -21,7 +21,12 @@ from tests.core.registry.conftest import id_number
 
 
 def add(session, home, name="张示例", n=1, **values):
-    data = PersonInput(name=name, id_number=id_number(n), relation="head", **values)
+    """Register a member of the home's household: its head, or a child once it has one."""
+    has_head = session.scalar(
+        select(Person.id).where(Person.household_id == home.household.id, Person.relation == "head")
+    )
+    values.setdefault("relation", "child" if has_head else "head")
+    data = PersonInput(name=name, id_number=id_number(n), **values)
     return registry.create_person(
         session, home.county.tenant, home.county.admin, data, household=home.household
     )
@@ -211,7 +216,7 @@ def test_a_county_setting_overrides_a_tags_visit_interval(session, home):
     county = home.county
     person = add(session, home, n=1)
     registry.tag_person(session, county.admin, person, "empty_nest_elderly")
-    registry.record_visit(session, county.workers[0], home.household)
+    registry.record_visit(session, county.workers[0], home.household, notes="身体好")
     county.tenant.settings = {"registry": {"visit_intervals": {"empty_nest_elderly": 7}}}
     in_8_days = county.tenant.clock.today() + dt.timedelta(days=8)
     scope = scope_of(session, county.admin)

@@ -84,9 +84,11 @@ def build_march(session: Session) -> County:
         session, county.tenant, county.admin, grid=county.grids[0], address="幸福路 1 号"
     )
     household = registry.create_household(session, county.admin, dwelling=dwelling)
-    registry.record_visit(session, county.workers[0], household, visited_at=at(30))
+    registry.record_visit(
+        session, county.workers[0], household, notes="见到户主", visited_at=at(30)
+    )
     registry.record_visit(  # in February: not this period's
-        session, county.workers[0], household, visited_at=at(-24 * 10)
+        session, county.workers[0], household, notes="见到户主", visited_at=at(-24 * 10)
     )
     session.flush()
     county.officer = officer  # type: ignore[attr-defined]
