@@ -536,26 +536,48 @@ def dwelling(dwelling_id: int) -> Any:
 def household_member(household_id: int) -> Any:
     household = _household(household_id)
     form = MemberForm(prefix=f"member{household.id}")
+    already: list[int] = []
 
     def add() -> None:
-        registry.create_person(
-            db_session(),
-            current_tenant(),
-            me(),
-            PersonInput(
-                name=form.name.data,
-                id_number=form.id_number.data or None,
-                phone=form.phone.data or None,
-                relation=form.relation.data or None,
-                residence_type=form.residence_type.data,
-            ),
-            household=household,
-        )
+        try:
+            _create_member(household, form)
+        except registry.AlreadyRegistered as error:
+            already.append(error.person_id)
+            raise
 
     if form.validate_on_submit() and run_change(form, add):
         flash(_("已添加户成员 %(name)s。", name=form.name.data), "success")
         return redirect(url_for("portal.dwelling", dwelling_id=household.dwelling_id))
-    return _dwelling_page(household.dwelling, forms={f"member{household.id}": form}), 422
+    existing = {household.id: _registered(already[0])} if already else {}
+    page = _dwelling_page(
+        household.dwelling, forms={f"member{household.id}": form}, existing=existing
+    )
+    return page, 422
+
+
+def _registered(person_id: int) -> Person | None:
+    """The record an ID number is registered on, if the user may open it (None: outside their
+    scope — the page says so instead of linking)."""
+    try:
+        return access.visible_person(db_session(), me(), user_scope(), person_id)
+    except DomainError:
+        return None
+
+
+def _create_member(household: Household, form: MemberForm) -> None:
+    registry.create_person(
+        db_session(),
+        current_tenant(),
+        me(),
+        PersonInput(
+            name=form.name.data,
+            id_number=form.id_number.data or None,
+            phone=form.phone.data or None,
+            relation=form.relation.data or None,
+            residence_type=form.residence_type.data,
+        ),
+        household=household,
+    )
 
 
 @bp.post("/households/<int:household_id>/visits")
@@ -621,7 +643,11 @@ def _member_form(household: Household, key: str) -> MemberForm:
     return MemberForm(prefix=key, formdata=None, relation="" if has_head else Relation.HEAD.value)
 
 
-def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -> str:
+def _dwelling_page(
+    found: Dwelling,
+    forms: dict[str, FlaskForm] | None = None,
+    existing: dict[int, Person | None] | None = None,
+) -> str:
     session, forms = db_session(), forms or {}
     households = registry.households_of(session, found)
     rentals = registry.rentals_of(session, found)
@@ -646,6 +672,7 @@ def _dwelling_page(found: Dwelling, forms: dict[str, FlaskForm] | None = None) -
         masked=masked,
         may_edit=access.may_edit(me()),
         relation_labels=RELATION_LABELS,
+        existing=existing or {},
     )
 
 

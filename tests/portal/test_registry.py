@@ -458,3 +458,33 @@ def test_an_empty_visit_is_refused_on_its_form(client, county, mine):
     )
     assert response.status_code == 422
     assert "请写下走访情况" in response.get_data(as_text=True)
+
+
+def test_a_duplicate_id_number_links_to_the_record_or_says_it_is_out_of_sight(
+    app, client, county, mine, elsewhere
+):
+    login(client, "changshan", county.workers[0].username)
+    page = f"{BASE}/dwellings/{mine.dwelling}"
+    prefix = f"member{mine.household}"
+
+    def add(number):
+        return post_form(
+            client,
+            page,
+            f"{BASE}/households/{mine.household}/members",
+            {
+                f"{prefix}-name": "重号",
+                f"{prefix}-id_number": number,
+                f"{prefix}-relation": "child",
+                f"{prefix}-residence_type": "registered",
+            },
+        )
+
+    mine_again = add(id_number(1))  # 王示例1, in the worker's own grid
+    assert mine_again.status_code == 422
+    html = mine_again.get_data(as_text=True)
+    assert f'href="{BASE}/people/{mine.person}"' in html and "王示例1" in html
+    theirs = add(id_number(2))  # 王示例2, in another township's grid
+    html = theirs.get_data(as_text=True)
+    assert theirs.status_code == 422 and "已登记在您的查看范围之外" in html
+    assert f"/people/{elsewhere.person}" not in html and "王示例2" not in html

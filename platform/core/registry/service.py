@@ -666,6 +666,15 @@ def find_by_id_number(session: Session, id_number: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_number_hash == digest))
 
 
+class AlreadyRegistered(Conflict):
+    """The ID number is registered already: ``person_id`` is that record (the caller checks
+    whether the user may open it before offering a link)."""
+
+    def __init__(self, person_id: int) -> None:
+        super().__init__(_("这个公民身份号码已经登记过，请打开已有的记录"), field="id_number")
+        self.person_id = person_id
+
+
 def check_one_head(
     session: Session, household: Household, relation: str, *, but: Person | None = None
 ) -> None:
@@ -712,8 +721,10 @@ def create_person(
     if grid is None:
         raise DomainError(_("请选择所在网格或房屋"), field="grid_id")
     check_grid(tenant, grid)
-    if data.id_number is not None and find_by_id_number(session, data.id_number) is not None:
-        raise Conflict(_("这个公民身份号码已经登记过，请打开已有的记录"), field="id_number")
+    if data.id_number is not None:
+        existing = find_by_id_number(session, data.id_number)
+        if existing is not None:
+            raise AlreadyRegistered(existing.id)
     id_number = seal(tenant.id, PersonalField.ID_NUMBER, data.id_number)
     phone = seal(tenant.id, PersonalField.PHONE, data.phone)
     person = Person(
