@@ -152,6 +152,21 @@ def test_a_failed_item_without_a_grade_is_shown_again_with_the_error_next_to_it(
     assert 'value="保留的名称"' in html
 
 
+def test_the_optional_other_hazards_fold_away_and_their_fields_are_not_starred(app, live, as_user):
+    client = as_user(live.workers[0])
+    page = client.get(f"{BASE}/patrols/new/shop").get_data(as_text=True)
+    fold = re.search(r'<details class="part-fold">(.*?)</details>', page, re.S)
+    assert fold is not None, "the optional group is folded (closed) on a new form"
+    assert "其他隐患（选填）" in fold.group(1)
+    assert "填写一行时须填：隐患描述、隐患等级" in fold.group(1)
+    assert not re.search(r"隐患描述 \*|隐患等级 \*", fold.group(1))
+    # A row half filled in: the form comes back with the group open and the problem marked.
+    response = post_checklist(client, live, **{"other_hazards-0-description": "仓库住人"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<details class="part-fold" open>' in html and 'id="other_hazards-0-grade-error"' in html
+
+
 def test_a_grid_outside_the_workers_scope_is_refused_on_the_form(app, live, as_user):
     client = as_user(live.workers[0])
     response = post_checklist(client, live, node_id=str(live.grids[1].id))
