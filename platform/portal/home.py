@@ -1,5 +1,6 @@
-"""The home page, one per role: the county at a glance for its administrators, "my grids" with
-their notice for a grid worker, the subtrees they look after for everyone else."""
+"""The home page, one per role: the county at a glance for its administrators; for a grid
+worker "上报事件" and their tasks by deadline first, then their grids and notice; the subtrees
+they look after for everyone else."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ from gridgov.core.db import db_session
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.plugins.hookspecs import DashboardFigure
+from gridgov.core.tasks import reading
 from gridgov.portal.shell import ADMIN_ROLES, bp, me, scope_roots, user_scope
+from gridgov.portal.tasks import state_label
 from gridgov.web import current_tenant
+
+# The grid worker's home lists their first open tasks by deadline; the rest are a link away.
+MY_TASKS_ON_HOME = 5
 
 
 @bp.get("/")
@@ -33,8 +39,15 @@ def home() -> Any:
     if user.role in ADMIN_ROLES:
         return render_template("home/admin.html", module_figures=figures, **_county_figures())
     if user.role == Role.GRID_WORKER:
+        session = db_session()
+        query = reading.my_tasks(session, user, user_scope())
         return render_template(
-            "home/grid_worker.html", grids=_my_grids(user), module_figures=figures
+            "home/grid_worker.html",
+            grids=_my_grids(user),
+            module_figures=figures,
+            tasks=list(session.scalars(query.limit(MY_TASKS_ON_HOME))),
+            open_tasks=session.scalar(select(func.count()).select_from(query.subquery())),
+            state_label=state_label,
         )
     roots = scope_roots()
     counts = hierarchy.counts_below(db_session(), roots, current_tenant().grid_level)

@@ -108,7 +108,7 @@ def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) ->
         page=page,
         which=which,
         lists=LISTS,
-        state_label=_state_label,
+        state_label=state_label,
         bulk=bulk,
     )
     return page_html, status
@@ -150,7 +150,8 @@ def bulk_act() -> Any:
     return redirect(url_for("portal.task_list", list=back))
 
 
-def _state_label(task: Task) -> str:
+def state_label(task: Task) -> str:
+    """A task's state in words (its type's label), for lists and the home page."""
     return str(reading.registry().get(task.task_type).state(task.state).label)
 
 

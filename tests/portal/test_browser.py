@@ -70,6 +70,9 @@ def test_a_grid_worker_on_a_phone_sees_their_grid_notice(
     phone.fill("#password", PASSWORD)
     phone.click("button.primary")
     phone.wait_for_url("**/t/changshan/")
+    first = phone.locator("[data-testid=report-first]")
+    assert first.is_visible() and first.bounding_box()["y"] < 300  # on the first screen
+    assert phone.locator("[data-testid=my-tasks]").is_visible()
     notice = phone.locator("[data-testid=my-grid]")
     assert notice.count() == 1
     text = notice.inner_text()

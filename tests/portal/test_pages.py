@@ -108,6 +108,33 @@ def test_grid_worker_home_shows_the_notice_of_their_grid(app, client, county):
     assert "第0镇第0社区" in page  # where the grid lies
 
 
+def test_grid_worker_home_puts_reporting_and_their_tasks_by_deadline_first(app, client, county):
+    from gridgov.core.accounts.scope import scope_of
+    from gridgov.core.tasks import reporting
+
+    with app.app_context():
+        session = db_session()
+        set_tenant(session, county.tenant.id)
+        worker = accounts.get_user(session, county.workers[0].id)
+        for title in ("路灯不亮", "井盖缺失"):
+            reporting.report_task(
+                session,
+                worker,
+                scope_of(session, worker),
+                county.grids[0],
+                reporting.Report(category="民生事项", title=title),
+            )
+        session.commit()
+    login(client, "changshan", county.workers[0].username)
+    page = client.get("/t/changshan/").get_data(as_text=True)
+    report, tasks, grid = (
+        page.index(f'data-testid="{t}"') for t in ("report-first", "my-tasks", "my-grid")
+    )
+    assert report < tasks < grid
+    mine = page[tasks:grid]
+    assert "路灯不亮" in mine and "井盖缺失" in mine and "已上报" in mine
+
+
 def test_staff_home_lists_their_subtree(client, county):
     login(client, "changshan", county.township_staff.username)
     page = client.get("/t/changshan/").get_data(as_text=True)
