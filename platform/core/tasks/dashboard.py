@@ -66,7 +66,7 @@ def dashboard(
         state.name for task_type in types for state in task_type.states if not state.is_open
     }
     board = Dashboard(node=node, total=sum(n for _v, n, _s in by_state))
-    board.by_state = _figures(by_state, board.total, labels.get)
+    board.by_state = _merged(_figures(by_state, board.total, labels.get))
     board.by_category = _figures(totals["category"], board.total, str)
     board.by_track = _figures(totals["track"], board.total, lambda v: str(TRACKS[v]))
     board.by_level = _figures(totals["level"], board.total, lambda v: _level(tenant, v))
@@ -180,6 +180,24 @@ def _figures(rows: list[tuple[Any, int, int]], total: int, label: Any) -> list[F
         for value, n, _s in rows
         if n
     ]
+
+
+def _merged(figures: list[Figure]) -> list[Figure]:
+    """Figures that read the same to a person as one: states of different task types with one
+    label (已受理 of an event and of a dispute) are one bar, their values joined."""
+    by_label: dict[str, Figure] = {}
+    for figure in figures:
+        seen = by_label.get(figure.label)
+        if seen is None:
+            by_label[figure.label] = figure
+        else:
+            by_label[figure.label] = Figure(
+                f"{seen.value},{figure.value}",
+                figure.label,
+                seen.tasks + figure.tasks,
+                seen.share + figure.share,
+            )
+    return list(by_label.values())
 
 
 def _rounded(value: float | None, digits: int = 1) -> float | None:

@@ -31,3 +31,17 @@ def test_the_average_handling_time_is_none_without_a_closed_task(session, county
     report()
     board = dashboards.dashboard(session, current_tenant(session), reading.registry(), county.top)
     assert board.average_handling_hours is None
+
+
+def test_states_of_different_types_with_one_label_are_one_figure():
+    figures = [
+        dashboards.Figure("accepted", "已受理", 3, 0.3),
+        dashboards.Figure("dispatched", "已交办", 5, 0.5),
+        dashboards.Figure("received", "已受理", 2, 0.2),  # a dispute's 已受理
+    ]
+    merged = dashboards._merged(figures)
+    assert [(f.value, f.label, f.tasks) for f in merged] == [
+        ("accepted,received", "已受理", 5),
+        ("dispatched", "已交办", 5),
+    ]
+    assert merged[0].share == 0.5

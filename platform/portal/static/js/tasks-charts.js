@@ -18,7 +18,11 @@
         indexAxis: "y",
         animation: false,
         plugins: { legend: { display: false } },
-        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }
+        // Every bar keeps its label (by default crowded labels are skipped, every other one).
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { ticks: { autoSkip: false } }
+        }
       }
     });
   });
