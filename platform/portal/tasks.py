@@ -63,6 +63,16 @@ from gridgov.portal.tasks_forms import (
 from gridgov.web import current_tenant, download_headers, id_or_none, id_value
 
 LISTS = {"mine": _("我的事件"), "waiting": _("待本级办理"), "all": _("全部可见事件")}
+# A supervisor (督导员) handles no task: what waits on them is the revisit of closed ones and
+# their rating, so their list is named for that.
+SUPERVISOR_WAITING = _("待回访、评价")
+
+
+def lists_for(user: User) -> dict[str, Any]:
+    """The task lists offered to ``user``, each named for what it holds for their role."""
+    if user.role == Role.SUPERVISOR:
+        return {**LISTS, "waiting": SUPERVISOR_WAITING}
+    return LISTS
 
 
 def _visible_task(task_id: int) -> Task:
@@ -107,7 +117,7 @@ def _render_list(which: str, bulk: BulkForm | None = None, status: int = 200) ->
         "tasks/list.html",
         page=page,
         which=which,
-        lists=LISTS,
+        lists=lists_for(user),
         state_label=state_label,
         bulk=bulk,
     )

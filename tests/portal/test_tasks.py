@@ -416,3 +416,21 @@ def test_a_supervision_without_its_due_date_comes_back_with_the_note_kept(as_wor
     assert refused.status_code == 422
     assert "请填写期限" in body and "请三日内办结并回复" in body  # what was typed stays
     assert '<details class="action" open>' in body  # the form is shown open, not hidden
+
+
+def test_a_supervisors_list_is_named_for_what_waits_on_them(client, county, as_worker):
+    sent = report(as_worker, county)
+    task_id = task_id_of(sent)
+    page = as_worker.get(sent.headers["Location"]).get_data(as_text=True)
+    closed = as_worker.post(
+        f"/t/changshan/tasks/{task_id}/act",
+        data={"csrf_token": csrf_token(page), "action": "resolve", "comment": "已修好"},
+    )
+    assert closed.status_code == 302
+    other = client.application.test_client()
+    assert login(other, county.tenant.slug, county.supervisor.username).status_code == 302
+    html = other.get("/t/changshan/tasks?list=waiting").get_data(as_text=True)
+    assert "待回访、评价" in html and "待本级办理" not in html
+    # Only what they can act on: the closed task of their grid, to revisit or rate.
+    listed = html.split('data-testid="task-list"', 1)[1].split("</ul>", 1)[0]
+    assert re.findall(r'href="/t/changshan/tasks/(\d+)"', listed) == [str(task_id)]
