@@ -115,3 +115,49 @@ def test_admin_pages_fit_a_phone_screen(live_server: LiveServer, phone, tmp_path
             assert width <= PHONE["width"], (name, width)
             phone.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
     assert errors == []
+
+
+def test_the_menu_folds_on_a_phone_and_every_entry_fits_once_opened(
+    live_server: LiveServer, phone, tmp_path: Path
+) -> None:
+    county = live_server.county
+    phone.goto(f"{live_server.url}/t/changshan/login")
+    phone.fill("#username", county.admin.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button.primary")
+    phone.wait_for_url("**/t/changshan/")
+    menu = phone.locator("[data-testid=menu]")
+    assert not menu.is_visible()  # folded: the page starts right below the header
+    phone.click("[data-testid=menu-button]")
+    assert menu.is_visible()
+    links = menu.locator("a").all()
+    assert len(links) >= 8  # the county administrator's whole menu
+    for link in links:
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+            link.inner_text(),
+            box,
+        )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.screenshot(path=str(tmp_path / "menu-open.png"), full_page=True)
+    # The scope banner is one line.
+    scope = phone.locator("[data-testid=scope]")
+    line = phone.evaluate(
+        "el => parseFloat(getComputedStyle(el).lineHeight) || 20", scope.element_handle()
+    )
+    assert scope.bounding_box()["height"] <= line * 1.5 + 16  # one line and its padding
+
+
+def test_on_a_desktop_the_menu_is_one_row_without_the_button(
+    live_server: LiveServer, phone
+) -> None:
+    county = live_server.county
+    page = phone  # the same browser, on a desktop's screen
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/t/changshan/login")
+    page.fill("#username", county.admin.username)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/t/changshan/")
+    assert page.locator("[data-testid=menu]").is_visible()
+    assert not page.locator("[data-testid=menu-button]").is_visible()

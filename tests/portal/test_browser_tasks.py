@@ -36,6 +36,7 @@ def test_a_grid_worker_reports_a_task_with_a_photo_and_closes_it(
     phone.fill("#password", PASSWORD)
     phone.click("button.primary")
     phone.wait_for_url("**/t/changshan/")
+    phone.click("[data-testid=menu-button]")  # the phone's menu is folded
     phone.get_by_role("link", name="事件", exact=True).click()
     phone.get_by_test_id("report-link").click()
     phone.wait_for_url("**/t/changshan/tasks/new")

@@ -38,6 +38,7 @@ def test_a_grid_worker_reports_a_dispute_and_settles_it_on_the_phone(
     phone.fill("#password", PASSWORD)
     phone.click("button.primary")
     phone.wait_for_url("**/t/changshan/")
+    phone.click("[data-testid=menu-button]")  # the phone's menu is folded
     phone.get_by_role("link", name="矛盾纠纷").first.click()
     phone.wait_for_url("**/m/disputes/")
     phone.get_by_role("link", name="上报纠纷").click()
