@@ -23,3 +23,14 @@ ROLE_RULE = re.compile(r"\.role\s*(==|!=|(not\s+)?in\b)")
 def test_no_template_decides_by_role_name(template: Path) -> None:
     text = template.read_text(encoding="utf-8")
     assert ROLE_RULE.findall(text) == []
+
+
+TITLE_BLOCK = re.compile(r"{%-?\s*block title\s*-?%}(.*?){%-?\s*endblock", re.S)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_page_title_holds_text_only(template: Path) -> None:
+    """What goes in <title> is words: markup there (a list put in the wrong block) is shown
+    nowhere on the page and garbles the browser's tab."""
+    for title in TITLE_BLOCK.findall(template.read_text(encoding="utf-8")):
+        assert "<" not in title, title[:80]
