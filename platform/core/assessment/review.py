@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts.models import Role, User
@@ -40,8 +40,7 @@ from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
-from gridgov.core.tasks.models import Notification
-from gridgov.core.tasks.notifications import stored_text
+from gridgov.core.tasks.notifications import notify_users
 from gridgov.core.tenancy.service import current_tenant
 
 MAX_TEXT = 2000
@@ -49,10 +48,6 @@ MAX_TEXT = 2000
 REVIEWER_ROLES = frozenset(
     {Role.SUPERVISOR, Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN}
 )
-
-
-def _name(actor: User) -> str:
-    return actor.name
 
 
 def _period(session: Session, kind: str, period: str) -> AssessmentPeriod | None:
@@ -138,7 +133,7 @@ def adjust(
         objection_id=objection.id if objection else None,
         after_lock=locked,
         made_by_id=actor.id,
-        made_by_name=_name(actor),
+        made_by_name=actor.name,
     )
     session.add(adjustment)
     session.flush()
@@ -228,11 +223,12 @@ def raise_objection(
         objection.id,
         after={"month": sheet.month, "line": line_code, "due_at": due.isoformat()},
     )
-    _notify(
+    notify_users(
         session,
-        _reviewers_of(session, worker.id, {Role.SUPERVISOR, Role.STATION_STAFF}),
+        None,
         "assessment.objection",
         _("%(name)s 对 %(month)s 考核提出复核", name=worker.name, month=sheet.month),
+        _reviewers_of(session, worker.id, {Role.SUPERVISOR, Role.STATION_STAFF}),
     )
     return objection
 
@@ -278,7 +274,7 @@ def answer_objection(
         adjust(session, actor, scope, sheet, objection.line, points, answer, objection=objection)
     objection.state = ObjectionState.ANSWERED.value
     objection.answer, objection.upheld = answer, points is not None
-    objection.answered_by_id, objection.answered_by_name = actor.id, _name(actor)
+    objection.answered_by_id, objection.answered_by_name = actor.id, actor.name
     objection.answered_at = utcnow()
     session.flush()
     audit.record(
@@ -289,11 +285,12 @@ def answer_objection(
         objection.id,
         after={"upheld": objection.upheld, "answer": answer},
     )
-    _notify(
+    notify_users(
         session,
-        [objection.user_id],
+        None,
         "assessment.answer",
         _("您对 %(month)s 考核的复核已答复", month=objection.month),
+        [objection.user_id],
     )
     return objection
 
@@ -342,52 +339,39 @@ def escalate_overdue(session: Session, now: dt.datetime | None = None) -> int:
             objection.id,
             after={"due_at": objection.due_at.isoformat()},
         )
-        _notify(
+        notify_users(
             session,
-            _reviewers_of(session, objection.user_id, {Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN}),
+            None,
             "assessment.escalated",
             _("%(name)s 的考核复核超期未答复，已上报", name=worker.name if worker else ""),
+            _reviewers_of(session, objection.user_id, {Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN}),
         )
     session.flush()
     return len(overdue)
 
 
 def _reviewers_of(session: Session, worker_id: int, roles: set[Role]) -> list[int]:
-    """Users of ``roles`` whose scope covers one of the worker's grids (the county's
-    administrators: all)."""
-    paths = list(
-        session.scalars(
-            select(Node.path)
-            .join(Assignment, Assignment.node_id == Node.id)
-            .where(Assignment.user_id == worker_id)
-        )
+    """Active users of ``roles`` attached to one of the worker's grids or a node above it (the
+    county's administrators: all of them)."""
+    grid_paths = session.scalars(
+        select(Node.path)
+        .join(Assignment, Assignment.node_id == Node.id)
+        .where(Assignment.user_id == worker_id)
     )
-    found = []
-    county_wide = {Role.COUNTY_ADMIN}
-    for user in session.scalars(
-        select(User)
-        .options(selectinload(User.assignments))
-        .where(User.role.in_([r.value for r in roles]), User.is_active.is_(True))
-    ):
-        if user.role in county_wide:
-            found.append(user.id)
-            continue
-        mine = [
-            node.path
-            for node in session.scalars(
-                select(Node).where(Node.id.in_([a.node_id for a in user.assignments]))
+    # "/1/5/23/" lies under "/1/", "/1/5/" and itself.
+    above = {path[: i + 1] for path in grid_paths for i, c in enumerate(path) if c == "/" and i}
+    attached = select(Assignment.user_id).join(Node, Node.id == Assignment.node_id)
+    return list(
+        session.scalars(
+            select(User.id).where(
+                User.role.in_([r.value for r in roles]),
+                User.is_active.is_(True),
+                or_(
+                    User.role == Role.COUNTY_ADMIN.value,
+                    User.id.in_(attached.where(Node.path.in_(sorted(above)))),
+                ),
             )
-        ]
-        if any(path.startswith(root) for path in paths for root in mine):
-            found.append(user.id)
-    return found
-
-
-def _notify(session: Session, user_ids: list[int], kind: str, message: Any) -> None:
-    text = stored_text(message)
-    session.add_all(
-        Notification(user_id=user_id, task_id=None, kind=kind, message=text)
-        for user_id in dict.fromkeys(user_ids)
+        )
     )
 
 

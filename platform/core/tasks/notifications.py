@@ -83,12 +83,13 @@ def notify_user(session: Session, user: User, task: Task, kind: str, message: An
 
 
 def notify_users(
-    session: Session, task: Task, kind: str, message: Any, user_ids: Sequence[int]
+    session: Session, task: Task | None, kind: str, message: Any, user_ids: Sequence[int]
 ) -> None:
-    """Tell each of ``user_ids`` once of ``task``."""
+    """Tell each of ``user_ids`` once of ``task`` (None: of something that is not a task, such
+    as an objection to an assessment sheet)."""
     text = stored_text(message)
     session.add_all(
-        Notification(user_id=user_id, task_id=task.id, kind=kind, message=text)
+        Notification(user_id=user_id, task_id=task.id if task else None, kind=kind, message=text)
         for user_id in dict.fromkeys(user_ids)
     )
 
