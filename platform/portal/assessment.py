@@ -961,8 +961,8 @@ def _scheme_page(
 ) -> Any:
     session = db_session()
     rules = runs_service.catalogue()
-    this_month = _this_month()
-    in_force = schemes.version_for(session, this_month)
+    current = this_month()
+    in_force = schemes.version_for(session, current)
     shown_lines = lines + [Row({}) for _blank in range(BLANK_LINES)]
     shown_bands = bands + [Row({}) for _blank in range(BLANK_BANDS)]
     html = render_template(
@@ -980,7 +980,7 @@ def _scheme_page(
     return html, status
 
 
-def _this_month() -> str:
+def this_month() -> str:
     today = current_tenant().clock.today()
     return f"{today.year:04d}-{today.month:02d}"
 
@@ -994,9 +994,9 @@ def _rule_label(info: schemes.RuleInfo) -> str:
 def assessment_scheme() -> Any:
     """考核方案: the versions, the one in force, and the form for a new version (filled with
     the one in force this month)."""
-    scheme = sheets.scheme_in_force(db_session(), _this_month())
+    scheme = sheets.scheme_in_force(db_session(), this_month())
     form = SchemeForm(formdata=None)
-    form.first_month.data = _this_month()
+    form.first_month.data = this_month()
     _fill_settings(form, scheme)
     lines, bands = _scheme_rows(scheme)
     return _scheme_page(form, lines, bands)

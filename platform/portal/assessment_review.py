@@ -26,7 +26,14 @@ from gridgov.core.errors import NotFound
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.tasks.models import WorkerLog
-from gridgov.portal.assessment import OBJECTION_STATES, XLSX, is_past, month_of, points
+from gridgov.portal.assessment import (
+    OBJECTION_STATES,
+    XLSX,
+    is_past,
+    month_of,
+    points,
+    this_month,
+)
 from gridgov.portal.assessment_forms import (
     SATISFACTION_CHOICES,
     CommentForm,
@@ -45,11 +52,6 @@ WORKER_DAY_ROLES = records.CHECKER_ROLES | {Role.GRID_WORKER}
 PAYOUT_STATES = {PayoutState.PENDING.value: _("待兑现"), PayoutState.PAID.value: _("已兑现")}
 SATISFACTION_LABELS = {choice.value: choice.label for choice in SATISFACTION_CHOICES}
 RANKED_SHOWN = 100
-
-
-def this_month() -> str:
-    today = current_tenant().clock.today()
-    return f"{today.year:04d}-{today.month:02d}"
 
 
 # --- 复核 ----------------------------------------------------------------------------------------

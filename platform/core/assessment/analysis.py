@@ -5,7 +5,6 @@ month's export and the finance export (.xlsx) of a payout period."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.assessment import scheme as schemes
+from gridgov.core.assessment import sheets as sheets_service
 from gridgov.core.assessment.models import AssessmentSheet
 from gridgov.core.assessment.review import months_of
 from gridgov.core.assessment.sheets import list_sheets
@@ -173,7 +173,7 @@ def month_workbook(
         str(_("状态")),
         *(labels[c] for c in codes),
     ]
-    grid_names = _grid_names(session, sheets)
+    grid_names = sheets_service.grid_names(session, sheets)
 
     def rows() -> Any:
         for sheet in sheets:
@@ -210,7 +210,7 @@ def payout_workbook(session: Session, actor: User, scope: Scope, period: str) ->
     sheets: list[AssessmentSheet] = []
     for month in months_of(period):
         sheets.extend(session.scalars(list_sheets(session, actor, scope, month)))
-    grid_names = _grid_names(session, sheets)
+    grid_names = sheets_service.grid_names(session, sheets)
     rows = (
         [
             s.user_name,
@@ -224,10 +224,3 @@ def payout_workbook(session: Session, actor: User, scope: Scope, period: str) ->
         for s in sorted(sheets, key=lambda s: (s.node_path, s.user_name, s.month))
     )
     return write_workbook(headers, rows, period)
-
-
-def _grid_names(session: Session, sheets: Sequence[AssessmentSheet]) -> dict[int | None, str]:
-    ids = {s.node_id for s in sheets if s.node_id is not None}
-    if not ids:
-        return {}
-    return dict(session.execute(select(Node.id, Node.name).where(Node.id.in_(ids))).all())

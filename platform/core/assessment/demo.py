@@ -22,7 +22,14 @@ from gridgov.core.assessment.models import (
     SatisfactionAnswer,
     SpotCheck,
 )
-from gridgov.core.assessment.run import catalogue, grid_workers, scheme_version, score_month
+from gridgov.core.assessment.run import (
+    catalogue,
+    grid_workers,
+    month_period,
+    scheme_version,
+    score_month,
+)
+from gridgov.core.assessment.sheets import previous_month
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.registry.models import Household, Visit
 from gridgov.core.tasks.calendar import work_calendar
@@ -41,9 +48,8 @@ LOGS = (
 def load_demo_assessment(session: Session, tenant: Tenant) -> list[str]:
     """Fill and score the county's last month; the lines the demo prints."""
     clock = tenant.clock
-    this_month = clock.this_month()
-    last = clock.month_of(this_month.first - dt.timedelta(days=1))
-    month = f"{last.first:%Y-%m}"
+    month = previous_month(clock.today())
+    last = month_period(session, month)
     if session.scalar(select(AssessmentSheet.id).where(AssessmentSheet.month == month).limit(1)):
         return [f"  考核: {month} already scored"]
     pick = random.Random(f"{tenant.slug}-{month}")  # noqa: S311 (demo content, seeded)
