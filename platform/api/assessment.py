@@ -565,7 +565,7 @@ class PayoutExport(MethodView):
     def get(self, period: str) -> Response:
         """The finance export of a payout period (.xlsx: worker, total, band, floating amount)"""
         caller = current_caller()
-        if not review.payout_exists(db_session(), period):
+        if review.payout_of(db_session(), period) is None:
             raise NotFound(_("没有这个兑现期"), field="period")
         data = analysis.payout_workbook(db_session(), caller.user, caller.scope, period)
         return Response(data, mimetype=XLSX, headers=download_headers(f"payout-{period}.xlsx"))

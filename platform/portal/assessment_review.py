@@ -103,8 +103,7 @@ def _payouts_page(failed: tuple[int, PaidForm] | None = None) -> Any:
 
 
 def _payout(period: str) -> AssessmentPeriod:
-    session = db_session()
-    found = next((p for p in session.scalars(review.payouts(session)) if p.period == period), None)
+    found = review.payout_of(db_session(), period)
     if found is None:
         abort(404)
     return found

@@ -510,8 +510,9 @@ def mark_paid(session: Session, actor: User, period: str, paid_on: dt.date) -> A
     return payout
 
 
-def payout_exists(session: Session, period: str) -> bool:
-    return _period(session, PAYOUT, period) is not None
+def payout_of(session: Session, period: str) -> AssessmentPeriod | None:
+    """The payout period ``period`` (YYYY-MM or YYYY-Qn), or None if none was opened."""
+    return _period(session, PAYOUT, period)
 
 
 def payouts(session: Session) -> Select[Any]:
