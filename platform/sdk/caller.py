@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Select, select
 
 from gridgov.core.accounts.access import scope_roots, visible_node
 from gridgov.core.accounts.models import Role, User
@@ -46,11 +46,7 @@ def assigned_node_ids(user_id: int) -> Select[Any]:
 
 def path_filter(column: Any, scope: Scope) -> Any:
     """A WHERE clause keeping rows whose materialized-path ``column`` lies in ``scope``."""
-    if scope.everything:
-        return true()
-    if not scope.paths:
-        return false()
-    return or_(*(column.startswith(path, autoescape=True) for path in scope.paths))
+    return scope.path_filter(column)
 
 
 def may_read_registry(user: User) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, User
@@ -42,9 +42,15 @@ class Scope:
         """A WHERE clause on ``Node`` selecting the nodes in scope."""
         if self.everything:
             return Node.id.is_not(None)
+        return self.path_filter(Node.path)
+
+    def path_filter(self, column: Any) -> Any:
+        """A WHERE clause keeping rows whose materialized-path ``column`` lies in the scope."""
+        if self.everything:
+            return true()
         if not self.paths:
             return false()
-        return or_(*(Node.path.startswith(p, autoescape=True) for p in self.paths))
+        return or_(*(column.startswith(p, autoescape=True) for p in self.paths))
 
     def is_ancestor_of_scope(self, node: Node) -> bool:
         """True when ``node`` lies above one of the scope's roots (shown as context only)."""

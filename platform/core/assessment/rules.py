@@ -48,7 +48,6 @@ class Worker:
 
     id: int
     name: str
-    node_ids: tuple[int, ...]
     paths: tuple[str, ...]  # the grids' paths, in the same order
     first_node_id: int | None
     first_path: str

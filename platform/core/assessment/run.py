@@ -190,7 +190,6 @@ def grid_workers(session: Session) -> dict[int, Worker]:
         workers[user_id] = Worker(
             id=user_id,
             name=name,
-            node_ids=tuple(node for node, _path in mine),
             paths=tuple(path for _node, path in mine),
             first_node_id=mine[0][0] if mine else None,
             first_path=mine[0][1] if mine else "",

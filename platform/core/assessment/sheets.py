@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov.core.accounts.models import Role, User
@@ -51,12 +51,7 @@ def list_sheets(
     )
     if actor.role not in READER_ROLES:
         return query.where(AssessmentSheet.user_id == actor.id)
-    if not scope.everything:
-        if not scope.paths:
-            return query.where(AssessmentSheet.id.is_(None))
-        query = query.where(
-            or_(*(AssessmentSheet.node_path.startswith(p, autoescape=True) for p in scope.paths))
-        )
+    query = query.where(scope.path_filter(AssessmentSheet.node_path))
     if node is not None:
         query = query.where(AssessmentSheet.node_path.startswith(node.path, autoescape=True))
     return query
@@ -314,16 +309,9 @@ def objections_in_scope(
     if month is not None:
         query = query.where(Objection.month == schemes.check_month(month))
     if actor.role not in READER_ROLES:
-        query = query.where(Objection.id.is_(None))
-    elif not scope.everything:
-        if not scope.paths:
-            query = query.where(Objection.id.is_(None))
-        else:
-            query = query.where(
-                or_(
-                    *(AssessmentSheet.node_path.startswith(p, autoescape=True) for p in scope.paths)
-                )
-            )
+        query = query.where(false())
+    else:
+        query = query.where(scope.path_filter(AssessmentSheet.node_path))
     waiting = case(
         (Objection.state == ObjectionState.ESCALATED.value, 0),
         (Objection.state == ObjectionState.OPEN.value, 1),
