@@ -32,7 +32,12 @@ from gridgov.core.tenancy.service import clock_of
 
 APPLYING_DEPARTMENT = "CS-XF"  # 长山区消防救援大队 in tenants/demo.yaml
 # Which demo department runs which built-in module (department codes of tenants/demo.yaml).
-RUN_BY = {"fire_safety": "CS-XF", "disputes": "CS-01-SF"}
+RUN_BY = {
+    "fire_safety": "CS-XF",
+    "disputes": "CS-01-SF",
+    "civil_affairs": "CS-MZ",
+    "family_planning": "CS-01-JS",
+}
 MEETING_DAYS_AGO = 45
 FIRE_ITEMS = {
     "reason": "辖区“九小场所”和老旧小区火灾隐患多，消防力量覆盖不到每栋楼，"
@@ -52,6 +57,23 @@ DEMO_ITEMS = {
         "authority": "街道司法所书面授权网格员开展矛盾纠纷排查、先行劝导和信息报送。",
         "training": "已对城关街道网格员、信息员开展人民调解业务培训两期。",
         "funding": "街道每年安排矛盾纠纷排查化解经费 6 万元，按成功调解件数奖补。",
+    },
+    "civil_affairs": {
+        "reason": "全区空巢、留守老人和留守儿童、残疾人、低保对象多，民政专干人手少，"
+        "走访不及时，困难情况发现晚。",
+        "tasks": "网格员按周期走访特殊人群并填写走访记录，为行动不便的居民代办民政事务，"
+        "逾期未走访的由社区工作站督促。",
+        "authority": "区民政局书面授权网格员开展特殊人群走访、信息采集和居民事务代办（授权书附后）。",
+        "training": "已于本年 6 月对全区网格员开展民政政策和走访业务培训。",
+        "funding": "区财政每年安排特殊人群走访和代办补贴 8 万元，按走访人次发放。",
+    },
+    "family_planning": {
+        "reason": "城关街道流动人口多，育龄妇女和新生儿底数不清，计生特殊家庭的扶助发放不及时。",
+        "tasks": "网格员摸清育龄妇女、新生儿家庭和计生特殊家庭底数，按周期随访，"
+        "协助办理奖励扶助和特别扶助。",
+        "authority": "街道卫生健康和计划生育办公室书面授权网格员开展计生信息采集和随访。",
+        "training": "已对城关街道网格员开展计划生育政策和随访业务培训一期。",
+        "funding": "街道每年安排计生随访经费 3 万元，按随访人次发放。",
     },
 }
 # A one-page PDF standing in for a scanned document a module asks for (授权书, 培训记录 …).
