@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 
 from gridgov.core.files import service as files
 from gridgov.portal.errors import refuse_unreadable_address
@@ -47,6 +47,21 @@ def init_app(app: Flask) -> None:
 
     # Until when a file the system wrote for one reader (an export) is kept.
     app.add_template_global(files.kept_until, "kept_until")
+
+    @app.context_processor
+    def _punctuation() -> dict[str, str]:
+        """``colon`` joins a label to its value: Chinese writes a full-width colon without a
+        space, English a colon and a space."""
+        return {"colon": ": " if str(get_locale()) == "en" else "："}
+
+    @app.template_filter("unit")
+    def _unit(unit: str) -> str:
+        """A figure's unit as the reader's language writes it. Chinese counts with a measure
+        word (条, 起, 件, 处, 人) that English has no equivalent of: an English page shows the
+        number alone after its label. A symbol such as % stays."""
+        if str(get_locale()) == "en" and any("\u4e00" <= char <= "\u9fff" for char in unit):
+            return ""
+        return unit
 
     @app.template_filter("when")
     def _when(value: Any) -> str:

@@ -25,8 +25,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.plugins.hookspecs import RequirementKind
 from gridgov.portal.forms import PortalForm, split_codes
-from gridgov.portal.shell import bp, me, run_change
-from gridgov.web import current_tenant
+from gridgov.portal.shell import bp, level_name, me, run_change
 
 ATTACHMENT_KINDS = {FileKind.PDF, FileKind.OFFICE, FileKind.IMAGE}
 TEXT_MAX = Length(max=admission.MAX_TEXT)
@@ -310,7 +309,7 @@ def modules_map() -> Any:
         "admission/modules.html",
         rows=rows,
         townships=townships,
-        level_name=current_tenant().level_names[townships[0].level] if townships else "",
+        level_name=level_name(townships[0]) if townships else "",
         state_labels=admission.STATE_LABELS,
     )
 

@@ -44,7 +44,15 @@ from gridgov.portal.assessment_forms import (
     SpotCheckForm,
 )
 from gridgov.portal.paging import paginate
-from gridgov.portal.shell import bp, me, roles_required, run_change, user_scope, visible_node
+from gridgov.portal.shell import (
+    bp,
+    level_label,
+    me,
+    roles_required,
+    run_change,
+    user_scope,
+    visible_node,
+)
 from gridgov.web import current_tenant, download_headers, id_or_none
 
 PAYOUT_ROLES = frozenset({Role.COUNTY_ADMIN})
@@ -148,7 +156,8 @@ def _level_choices() -> list[tuple[str, str]]:
     tenant = current_tenant()
     names = tenant.level_names
     return [("", str(_("不分组")))] + [
-        (str(i), names[i] if i < len(names) else str(i)) for i in range(1, tenant.grid_level)
+        (str(i), level_label(names[i]) if i < len(names) else str(i))
+        for i in range(1, tenant.grid_level)
     ]
 
 

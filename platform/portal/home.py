@@ -19,7 +19,7 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.plugins.hookspecs import DashboardFigure
 from gridgov.core.tasks import reading
-from gridgov.portal.shell import ADMIN_ROLES, bp, me, scope_roots, user_scope
+from gridgov.portal.shell import ADMIN_ROLES, bp, level_label, me, scope_roots, user_scope
 from gridgov.portal.tasks import state_label
 from gridgov.web import current_tenant
 
@@ -78,7 +78,7 @@ def _county_figures() -> dict[str, Any]:
         ).all()
     )
     levels = [
-        (name, per_level.get(index, 0))
+        (level_label(name), per_level.get(index, 0))
         for index, name in enumerate(tenant.level_names)
         if index > 0 or per_level.get(0, 0) > 1
     ]

@@ -101,9 +101,38 @@ def may_change(node: Node) -> bool:
     return not node.is_retired and access.may_change(me(), user_scope(), node)
 
 
+# A county names its levels in Chinese (区/街道/社区/网格, 县/乡镇/村/网格 …). An English page
+# shows the usual English word for the names counties use, and any other name as written.
+LEVEL_NAMES_EN = {
+    "市": "City",
+    "县": "County",
+    "区": "District",
+    "旗": "Banner",
+    "县（区）": "County",
+    "乡镇": "Township",
+    "乡": "Township",
+    "镇": "Town",
+    "街道": "Subdistrict",
+    "乡镇（街道）": "Township",
+    "苏木": "Sumu",
+    "社区": "Community",
+    "村": "Village",
+    "村（社区）": "Village",
+    "社区（村）": "Community",
+    "嘎查": "Gacha",
+    "片区": "Area",
+    "网格": "Grid",
+}
+
+
+def level_label(name: str) -> str:
+    """The county's name for a level, in the reader's language."""
+    return LEVEL_NAMES_EN.get(name, name) if str(get_locale()) == "en" else name
+
+
 def level_name(node: Node) -> str:
     names = current_tenant().level_names
-    return names[node.level] if node.level < len(names) else str(node.level)
+    return level_label(names[node.level]) if node.level < len(names) else str(node.level)
 
 
 def describe_scope() -> list[list[Node]]:
@@ -246,6 +275,7 @@ def _shell_context() -> dict[str, Any]:
         "user": me() if logged_in else None,
         "role_label": role_label,
         "level_name": level_name,
+        "level_label": level_label,
         "sees_everything": sees_everything,
         "scope_trails": describe_scope() if logged_in and not sees_everything else [],
         "county_wide": is_county_wide,

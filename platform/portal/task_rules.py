@@ -21,7 +21,7 @@ from gridgov.core.i18n import _
 from gridgov.core.tasks import calendar, reading, rules
 from gridgov.core.tasks.rules import RuleSpec
 from gridgov.portal.forms import PortalForm, show_domain_error
-from gridgov.portal.shell import ADMIN_ROLES, bp, me, roles_required
+from gridgov.portal.shell import ADMIN_ROLES, bp, level_label, me, roles_required
 from gridgov.web import current_tenant
 
 BLANK_ROWS = 3
@@ -158,7 +158,7 @@ def _choices() -> dict[str, Any]:
     return {
         "types": [(t.name, str(t.label)) for t in usable],
         "states": list(states.items()),
-        "levels": list(enumerate(tenant.level_names)),
+        "levels": [(i, level_label(name)) for i, name in enumerate(tenant.level_names)],
         "categories": sorted({c for t in usable for c in reading.categories(tenant, t)}),
     }
 

@@ -164,3 +164,16 @@ def test_an_english_page_has_no_chinese_units_levels_or_full_width_colons(client
         text = re.sub(r"<[^>]+>", " ", body)
         leftovers = re.findall(r"\S*[：条起件]\S*", text)
         assert "Your scope:" in text and leftovers == [], path
+
+
+def test_an_english_page_names_the_countys_levels_in_english(client, county):
+    """The county's level names (县, 乡镇, 社区, 网格) are its data, but the usual ones have an
+    English word; the hierarchy's rows and the home page's counts show it."""
+    login(client, "changshan", county.admin.username)
+    page = client.get("/t/changshan/hierarchy").get_data(as_text=True)
+    assert '<span class="tag">乡镇</span>' in page
+    client.post("/t/changshan/locale", data={"csrf_token": csrf_token(page), "locale": "en"})
+    english = client.get("/t/changshan/hierarchy").get_data(as_text=True)
+    assert '<span class="tag">Township</span>' in english and "乡镇" not in english
+    department = client.get("/t/changshan/departments").get_data(as_text=True)
+    assert "Serves: " in department and "：" not in re.sub(r"<[^>]+>", "", department)

@@ -13,7 +13,7 @@ from gridgov.core.db import db_session, tenant_scope
 from gridgov.core.plugins.hookspecs import DashboardFigure, ModuleInfo, hookimpl
 from gridgov.core.plugins.manager import get_plugin_host
 from tests.core.admission.factories import ITEMS, add_department
-from tests.portal.conftest import login
+from tests.portal.conftest import csrf_token, login
 
 
 class Counter:
@@ -30,7 +30,10 @@ class Counter:
     def gridgov_dashboard_figures(self, tenant):
         if self.broken:
             raise RuntimeError("figures table missing")
-        return [DashboardFigure(f"{self.name}.open", "未整改隐患", "Open hazards", 367, "处")]
+        return [
+            DashboardFigure(f"{self.name}.open", "未整改隐患", "Open hazards", 367, "处"),
+            DashboardFigure(f"{self.name}.on_time", "按期整改率", "Rectified on time", 92, "%"),
+        ]
 
 
 @pytest.fixture
@@ -71,3 +74,17 @@ def test_home_shows_the_figures_of_admitted_modules_only(app, client, county, mo
     html = page.get_data(as_text=True)
     assert 'data-code="hazards.open">367 处' in html
     assert "broken." not in html
+
+
+def test_an_english_home_shows_a_figure_without_its_chinese_measure_word(
+    app, client, county, modules
+):
+    login(client, "changshan", county.workers[0].username)
+    admit(app, county, "hazards")
+    page = client.get("/t/changshan/").get_data(as_text=True)
+    assert 'data-code="hazards.open">367 处' in page
+    client.post("/t/changshan/locale", data={"csrf_token": csrf_token(page), "locale": "en"})
+    english = client.get("/t/changshan/").get_data(as_text=True)
+    assert "Open hazards" in english
+    assert 'data-code="hazards.open">367</dd>' in english  # no 处: English has no measure words
+    assert 'data-code="hazards.on_time">92 %</dd>' in english  # a symbol stays

@@ -29,6 +29,15 @@ def test_the_security_admins_home_leads_to_the_accounts(as_security):
     assert as_security.get("/t/changshan/forms").status_code == 404
 
 
+def test_the_audit_admin_is_offered_no_fill_in_forms(as_auditor):
+    """The audit administrator fills in nothing: no 模块表单 entry, and no form behind it (a
+    form offered with an empty grid list was a dead end)."""
+    home = as_auditor.get("/t/changshan/").get_data(as_text=True)
+    assert "/t/changshan/forms" not in home and "模块表单" not in home
+    assert as_auditor.get("/t/changshan/forms").status_code == 404
+    assert as_auditor.get("/t/changshan/forms/fire_safety.patrol").status_code == 404
+
+
 def test_an_administrators_page_offers_no_changes(as_security, county):
     page = as_security.get(f"/t/changshan/users/{county.auditor.id}").get_data(as_text=True)
     assert "命令行" in page
