@@ -310,6 +310,9 @@ class _Importer:
         self.seen_ids: dict[str, int] = {}
         self.dwellings: dict[tuple[int, str], int] = {}
         self.households: dict[tuple[int, str], int] = {}
+        # The row naming each household's head (户主), by grid, address and 户号: a household
+        # has one head, so a second row naming one is refused.
+        self.heads: dict[tuple[str, str, str], int] = {}
         self.actor_id = actor.id if actor is not None else None
 
     # --- checking ------------------------------------------------------------------------
@@ -451,6 +454,17 @@ class _Importer:
             )
         if clean["household"] and not clean.get("relation"):
             errors.append(RowError(number, self._header("relation"), str(_("请填写与户主关系"))))
+        if clean.get("relation") == Relation.HEAD and clean["household"] and clean["grid"]:
+            key = (clean["grid"].code, clean["address"] or "", clean["household"])
+            first = self.heads.setdefault(key, number)
+            if first != number:
+                errors.append(
+                    RowError(
+                        number,
+                        self._header("relation"),
+                        str(_("第 %(row)d 行已是这一户的户主：一户只有一个户主", row=first)),
+                    )
+                )
         tags = self._text(values, "tags")
         clean["tags"] = []
         for word in (tags or "").replace("，", ",").replace("、", ",").replace(";", ",").split(","):
@@ -565,6 +579,7 @@ class _Importer:
                 row["dwelling_id"] = self._dwelling(row["grid"], row["address"])
                 if row["household"]:
                     row["household_id"] = self._household(row["dwelling_id"], row["household"])
+        good = self._without_second_heads(good)
         # New people are inserted first; a row whose ID number is already registered is skipped
         # by the unique index (which the insert probes anyway) and then updates that person.
         # A first import thus costs no separate lookup of a million ID numbers.
@@ -582,6 +597,45 @@ class _Importer:
             }
             for row in registered:
                 self._update(existing[row["id_hash"]], row)
+
+    def _without_second_heads(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``rows`` but those naming a head (户主) for a household that already has another
+        one, each refused with that head's name; a head the same file gives another relation
+        makes way. One query a batch (a first import's households are all new)."""
+        heads = [r for r in rows if r.get("household_id") and r.get("relation") == Relation.HEAD]
+        if not heads:
+            return rows
+        registered: dict[int, list[tuple[str | None, str]]] = {}
+        for household_id, id_hash, name in self.session.execute(
+            select(Person.household_id, Person.id_number_hash, Person.name).where(
+                Person.household_id.in_({r["household_id"] for r in heads}),
+                Person.relation == Relation.HEAD.value,
+                Person.merged_into_id.is_(None),
+            )
+        ):
+            registered.setdefault(household_id, []).append((id_hash, name))
+        stepping_down = {
+            r["id_hash"] for r in rows if r.get("relation") != Relation.HEAD and r.get("id_hash")
+        }
+        refused = set()
+        for row in heads:
+            others = [
+                name
+                for id_hash, name in registered.get(row["household_id"], [])
+                if id_hash not in stepping_down
+                and not (id_hash is not None and id_hash == row.get("id_hash"))
+            ]
+            if others:
+                self.report.errors.append(
+                    RowError(
+                        row["row"],
+                        self._header("relation"),
+                        str(_("这一户已有户主：%(name)s", name=others[0])),
+                    )
+                )
+                self.report.rejected.append((row["row"], row["values"]))
+                refused.add(row["row"])
+        return [r for r in rows if r["row"] not in refused]
 
     def _update(self, person: Person, row: dict[str, Any]) -> None:
         if not self.scope.contains(self.session.get(Node, person.node_id)):

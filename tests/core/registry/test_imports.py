@@ -285,3 +285,46 @@ def test_a_bad_mapping_is_a_field_error_and_stores_nothing(session, county, mapp
         run(session, county, xlsx(own_rows(county), OWN_HEADERS), mapping=mapping)
     assert refused.value.field == "mapping"
     assert count(session) == 0
+
+
+def household_row(county, n, relation, number="A1"):
+    return person_row(
+        county, n, **{"房屋地址": "幸福路 8 号", "户号": number, "与户主关系": relation}
+    )
+
+
+def heads(session):
+    return sorted(p.name for p in session.scalars(select(Person).where(Person.relation == "head")))
+
+
+def test_a_second_head_of_one_household_in_a_file_is_refused(session, county):
+    rows = [
+        household_row(county, 1, "户主"),
+        household_row(county, 2, "户主"),
+        household_row(county, 3, "户主", number="A2"),
+    ]
+    report = run(session, county, xlsx(rows), kind="households")
+    assert report.created == 2
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (3, "与户主关系", "第 2 行已是这一户的户主：一户只有一个户主")
+    ]
+    assert heads(session) == ["示例1", "示例3"]
+
+
+def test_a_head_for_a_household_that_has_one_is_refused_naming_it(session, county):
+    run(session, county, xlsx([household_row(county, 1, "户主")]), kind="households")
+    report = run(session, county, xlsx([household_row(county, 2, "户主")]), kind="households")
+    assert report.created == 0
+    assert [(e.row, e.reason) for e in report.errors] == [(2, "这一户已有户主：示例1")]
+    # The head already registered, imported again, is the same person: no second head.
+    again = run(session, county, xlsx([household_row(county, 1, "户主")]), kind="households")
+    assert again.errors == [] and again.unchanged == 1
+    assert heads(session) == ["示例1"] and count(session) == 1
+
+
+def test_a_head_the_same_file_steps_down_makes_way_for_the_new_one(session, county):
+    run(session, county, xlsx([household_row(county, 1, "户主")]), kind="households")
+    handover = [household_row(county, 1, "配偶"), household_row(county, 2, "户主")]
+    report = run(session, county, xlsx(handover), kind="households")
+    assert report.errors == [] and (report.created, report.updated) == (1, 1)
+    assert heads(session) == ["示例2"]
