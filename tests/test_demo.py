@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -288,3 +289,70 @@ def test_the_demo_has_last_months_sheets_explained_for_every_grid_worker(demo_ap
 
     in_demo(demo_app, read)
     assert "考核: 2026-10 scored" in demo_app.config["demo_output"]
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees on a page (not scripts, styles or code samples) and its links."""
+
+    HIDDEN = frozenset({"script", "style", "code"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.links: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden += tag in self.HIDDEN
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.links.append(href.split("#")[0])
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in self.HIDDEN
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.lines.append(data.strip())
+
+
+# An internal code on a page: a snake_case identifier (report_up, empty_nest_elderly,
+# current_node_id), a dotted one (user.login, fire_safety.patrol), or Python's None/True/False.
+RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z_]+\.[a-z_]+\b|\b(?:None|True|False)\b")
+# Words that look like codes: the demo's usernames, the manifest's file name, English "e.g.".
+DEMO_WORDS = re.compile(r"\b[a-z]{2}\.[a-z]+\b|\b\w+\.yaml\b|\be\.g\.")
+ROLES_SEEN = (ADMIN, STATION, TOWNSHIP, WORKER, FIRE_OFFICER, JUSTICE_OFFICER, "dd0101a")
+ROLES_SEEN += ("xx0101", "cs.audit", "cs.security")
+PAGE_KINDS_PER_ROLE = 80
+
+
+def test_no_page_any_role_reaches_shows_an_internal_code(demo_app):
+    """Every page kind each demo role reaches from its home (one page per address pattern), in
+    both languages: a code shown to a person has its words. English has a word None."""
+    shown: dict[tuple[str, str], str] = {}
+    for locale in ("zh_CN", "en"):
+        for username in ROLES_SEEN:
+            client = demo_app.test_client()
+            assert login(client, "demo", username, DEMO_PASSWORD).status_code == 302, username
+            with client.session_transaction() as state:
+                state["locale"] = locale
+            queue, kinds = ["/t/demo/"], set()
+            while queue and len(kinds) < PAGE_KINDS_PER_ROLE:
+                url = queue.pop(0)
+                kind = re.sub(r"\d+", "N", url)
+                if kind in kinds or re.search(r"logout|export|download|/files/|\.xlsx", url):
+                    continue
+                kinds.add(kind)
+                response = client.get(url)
+                assert response.status_code < 500, url
+                if response.status_code != 200 or "html" not in response.content_type:
+                    continue
+                page = _VisibleText()
+                page.feed(response.get_data(as_text=True))
+                queue.extend(h for h in page.links if h.startswith("/t/demo/") and "?" not in h)
+                for line in page.lines:
+                    for code in RAW_CODE.findall(DEMO_WORDS.sub("", line)):
+                        if not (locale == "en" and code == "None"):
+                            shown.setdefault((code, f"{username} {locale} {kind}"), line[:80])
+            assert len(kinds) > 3, username  # the role's home led somewhere
+    assert shown == {}

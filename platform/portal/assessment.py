@@ -18,6 +18,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from gridgov.core import runtime
 from gridgov.core.accounts.models import Role, User
 from gridgov.core.accounts.service import role_label
 from gridgov.core.assessment import analysis, review, sheets
@@ -99,6 +100,8 @@ EVIDENCE_KINDS = {
     "site": _("单位场所"),
     "rental": _("出租屋"),
     "manual_score": _("评分"),
+    "spot_check": _("抽查"),
+    "meeting": _("晨会"),
 }
 REGISTRY_PAGES = {
     "person": ("portal.person", "person_id"),
@@ -163,7 +166,8 @@ def _evidence(line: AssessmentLine) -> list[Evidence]:
     for kind, ids in sorted((line.evidence or {}).items()):
         if not ids:
             continue
-        item = Evidence(str(EVIDENCE_KINDS.get(kind, kind)), len(ids))
+        # A module's own kind of record ("hazard" …) is not named here: it reads 记录.
+        item = Evidence(str(EVIDENCE_KINDS.get(kind, _("记录"))), len(ids))
         for record_id in ids[:LINKS_SHOWN]:
             url = None
             text = f"#{record_id}"
@@ -973,7 +977,7 @@ def _scheme_page(
         overall=overall or {},
         versions=schemes.versions(session),
         in_force=in_force,
-        rules=[(code, f"{_rule_label(info)} ({code})") for code, info in rules.items()],
+        rules=[(code, _rule_choice(info)) for code, info in rules.items()],
         categories=[(c, str(schemes.CATEGORY_LABELS[c])) for c in schemes.CATEGORIES],
         scorer_roles=[(r.value, role_label(r.value)) for r in schemes.SCORER_ROLES],
     )
@@ -987,6 +991,17 @@ def this_month() -> str:
 
 def _rule_label(info: schemes.RuleInfo) -> str:
     return info.label_en if current_locale().startswith("en") else str(info.label)
+
+
+def _rule_choice(info: schemes.RuleInfo) -> str:
+    """A rule as the scheme's picker offers it: its label, a module's with the module's title
+    (two modules may name their lines alike)."""
+    module = runtime.current().plugins.module(info.code.partition(".")[0])
+    if module is None:
+        return _rule_label(info)
+    english = current_locale().startswith("en")
+    title = (module.info.title_en or module.info.title) if english else module.info.title
+    return f"{_rule_label(info)} · {title}"
 
 
 @bp.get("/assessment/scheme")

@@ -20,6 +20,8 @@ PAGE_SIZE = 50
 @roles_required(AUDIT_ROLES)
 def audit_log() -> Any:
     form = AuditFilterForm(request.args)
+    form.action.choices = labels.action_choices()
+    form.object_type.choices = labels.object_choices()
     query = audit.list_events(
         db_session(),
         object_type=form.object_type.data or None,

@@ -7,11 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gridgov.core import runtime
+from gridgov.core.accounts.service import role_label
+from gridgov.core.admission.service import STATE_LABELS as ADMISSION_STATES
 from gridgov.core.audit.service import mask_personal
-from gridgov.core.i18n import _
+from gridgov.core.i18n import Localized, _, current_locale
+from gridgov.core.registry.tags import tag_catalogue
 from gridgov.core.tasks import reading
 
-# What was done; a module's own actions (``fire_safety.…``) keep their code.
+# What was done; a module's own actions (``fire_safety.…``) are named by the module
+# (``ModuleInfo.audit_words``).
 ACTIONS: dict[str, Any] = {
     "user.login": _("登录"),
     "user.login_failed": _("登录失败"),
@@ -75,6 +80,26 @@ ACTIONS: dict[str, Any] = {
     "admission.resume": _("恢复模块"),
     "admission.withdraw": _("撤出模块"),
     "audit.purge": _("清理超过保存期限的审计记录"),
+    "node.boundary": _("修改节点边界"),
+    "person.search_exact": _("按身份证号或电话查找人员"),
+    "assessment.scheme": _("修改考核方案"),
+    "assessment.run": _("计算考核"),
+    "assessment.score": _("人工评分"),
+    "assessment.adjust": _("调整考核分"),
+    "assessment.correct": _("锁定后更正考核分"),
+    "assessment.object": _("提出复核"),
+    "assessment.answer": _("答复复核"),
+    "assessment.escalate": _("复核逾期上报"),
+    "assessment.lock": _("锁定月度考核"),
+    "assessment.paid": _("登记兑现"),
+    "assessment.meeting": _("登记晨会"),
+    "assessment.spot_check": _("登记抽查"),
+    "leave.request": _("请假"),
+    "leave.approve": _("准假"),
+    "leave.refuse": _("不准假"),
+    "leave.end": _("销假"),
+    "leave.cancel": _("撤回请假"),
+    "worker_log.comment": _("点评工作日志"),
 }
 
 # What it was done to.
@@ -96,6 +121,19 @@ OBJECTS: dict[str, Any] = {
     "admission": _("准入"),
     "form_submission": _("表单"),
     "audit_log": _("审计日志"),
+    "import": _("导入"),
+    "calendar_day": _("工作日历"),
+    "task_rule_version": _("规则表"),
+    "assessment_scheme": _("考核方案"),
+    "assessment_run": _("考核计算"),
+    "assessment_sheet": _("考核表"),
+    "assessment_manual_score": _("人工评分"),
+    "assessment_objection": _("复核"),
+    "assessment_period": _("兑现期"),
+    "assessment_meeting": _("晨会"),
+    "assessment_spot_check": _("抽查"),
+    "leave_request": _("请假"),
+    "worker_log": _("工作日志"),
 }
 
 # The fields of a change; one not listed keeps its name.
@@ -149,6 +187,63 @@ FIELDS: dict[str, Any] = {
     "anchor_hash": _("链的新起点哈希"),
     "older_than": _("早于"),
     "retention_days": _("保存天数"),
+    "task_id": _("事件"),
+    "supervision_id": _("督办"),
+    "due_at": _("期限"),
+    "is_listed": _("挂牌督办"),
+    "file_id": _("文件"),
+    "file": _("文件"),
+    "form": _("表单"),
+    "submission_id": _("表单"),
+    "dwelling_id": _("房屋"),
+    "starts_on": _("开始日期"),
+    "ends_on": _("结束日期"),
+    "version": _("版本"),
+    "rules": _("规则数"),
+    "user": _("账号"),
+    "user_id": _("账号"),
+    "one_time": _("仅限一次（首次登录须修改）"),
+    "left": _("剩余恢复码"),
+    "scope": _("权限范围"),
+    "from": _("合并自"),
+    "into": _("拆分为"),
+    "field": _("查找字段"),
+    "search_hash": _("查找值哈希"),
+    "results": _("结果条数"),
+    "people": _("找到的人员"),
+    "merged": _("被合并的记录"),
+    "visit_id": _("走访记录"),
+    "mapping": _("列对应"),
+    "sha256": _("清单校验值"),
+    "prune": _("删除清单以外的记录"),
+    "created": _("新建"),
+    "changed": _("修改"),
+    "kept": _("保留"),
+    "taken_away": _("已移除"),
+    "not_taken_away": _("未移除"),
+    "lines": _("条目数"),
+    "first_month": _("起始月份"),
+    "scheme": _("考核方案"),
+    "month": _("月份"),
+    "sheets": _("考核表数"),
+    "line": _("考核项"),
+    "points": _("分数"),
+    "scorer": _("评分人"),
+    "answer": _("答复"),
+    "upheld": _("改分"),
+    "period": _("兑现期"),
+    "payout": _("兑现"),
+    "amount": _("金额"),
+    "total": _("合计"),
+    "paid_on": _("兑现日期"),
+    "day": _("日期"),
+    "expected": _("应到"),
+    "present": _("实到"),
+    "knows": _("知道网格员"),
+    "visited": _("入户走访过"),
+    "comment_id": _("点评"),
+    "first_day": _("开始日期"),
+    "last_day": _("结束日期"),
 }
 
 NOTHING = "—"  # a field with no value
@@ -162,7 +257,8 @@ class FieldChange:
 
 
 def action_label(action: str) -> Any:
-    """What was done: a core action in words; a task's step by its rule's label."""
+    """What was done: a core action in words; a task's step by its rule's label; a module's
+    action in the module's words."""
     if action in ACTIONS:
         return ACTIONS[action]
     kind, _dot, step = action.partition(".")
@@ -170,11 +266,73 @@ def action_label(action: str) -> Any:
         for task_type in reading.registry():
             if task_type.rules(step):
                 return task_type.action_label(step)
-    return action
+    return module_words().get(action, action)
 
 
 def object_label(object_type: str) -> Any:
-    return OBJECTS.get(object_type, object_type)
+    return OBJECTS.get(object_type) or module_words().get(object_type, object_type)
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """The actions to filter the log by, in words, related ones together (by code)."""
+    codes = {*ACTIONS, *(code for code in module_words() if "." in code and "=" not in code)}
+    codes |= {f"task.{step}" for task_type in reading.registry() for step in task_type.actions}
+    return [("", str(_("全部"))), *((code, str(action_label(code))) for code in sorted(codes))]
+
+
+def object_choices() -> list[tuple[str, str]]:
+    """The kinds of object to filter the log by, in words."""
+    modules = tuple(f"{name}_" for name in runtime.current().plugins.installed)
+    kinds = {*OBJECTS, *(code for code in module_words() if code.startswith(modules))}
+    named = sorted(((kind, str(object_label(kind))) for kind in kinds), key=lambda c: c[1])
+    return [("", str(_("全部"))), *named]
+
+
+def field_label(name: str) -> Any:
+    return FIELDS.get(name) or module_words().get(name, name)
+
+
+def module_words() -> dict[str, Localized]:
+    """The installed modules' words for their audit codes, and each module's title for its
+    name (a value such as an admission's module). Installed, not only admitted: the log keeps
+    what a module wrote after the county suspended or withdrew it."""
+    words: dict[str, Localized] = {}
+    for name, module in runtime.current().plugins.installed.items():
+        info = module.info
+        words[name] = Localized(info.title, info.title_en or info.title)
+        words.update({code: Localized(*pair) for code, pair in info.audit_words.items()})
+    return words
+
+
+def value_label(field: str, value: str) -> str:
+    """A coded value in words where the log's reader knows the code's meaning: a state (of an
+    admission or a task), a role, a tag, a module, or a value a module named
+    (``"risk_level=high"``); any other value as it is."""
+    named = module_words().get(f"{field}={value}")
+    if named is not None:
+        return str(named)
+    if field == "state":
+        if value in ADMISSION_STATES:
+            return str(ADMISSION_STATES[value])
+        for task_type in reading.registry():
+            if any(state.name == value for state in task_type.states):
+                return str(task_type.state(value).label)
+    elif field in ("role", "assignee_role"):
+        return role_label(value)
+    elif field == "tag":
+        tags = tag_catalogue(
+            extra=[t for m in runtime.current().plugins.installed.values() for t in m.tags]
+        )
+        if value in tags:
+            return tags[value].label_en if current_locale() == "en" else tags[value].label
+    elif field in ("module", "modules"):
+        return str(module_words().get(value, value))
+    elif field == "form":
+        for module in runtime.current().plugins.installed.values():
+            for form in module.forms:
+                if form.code == value:
+                    return form.title_en if current_locale() == "en" else form.title
+    return value
 
 
 def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[FieldChange]:
@@ -188,15 +346,15 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
             continue
         rows.append(
             FieldChange(
-                FIELDS.get(key, key),
-                _shown(before[key]) if key in before else None,
-                _shown(after[key]) if key in after else None,
+                field_label(key),
+                _shown(key, before[key]) if key in before else None,
+                _shown(key, after[key]) if key in after else None,
             )
         )
     return rows
 
 
-def _shown(value: Any) -> str:
+def _shown(field: str, value: Any) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return NOTHING
     if value is True:
@@ -204,5 +362,7 @@ def _shown(value: Any) -> str:
     if value is False:
         return str(_("否"))
     if isinstance(value, list | tuple):
-        return "、".join(_shown(item) for item in value)
+        return "、".join(_shown(field, item) for item in value)
+    if isinstance(value, str):
+        return value_label(field, value)
     return str(value)

@@ -219,17 +219,9 @@ class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False
 
-    action = StringField(_("操作（前缀，如 node. 或 user.create）"))
-    object_type = SelectField(
-        _("对象类型"),
-        choices=[
-            SelectChoice("", _("全部")),
-            SelectChoice("node", _("节点")),
-            SelectChoice("user", _("用户")),
-            SelectChoice("tenant", _("租户")),
-        ],
-        default="",
-    )
+    # Their choices are the log's actions and objects in words (audit_labels), set by the view.
+    action = SelectField(_("操作"), choices=[], default="", validate_choice=False)
+    object_type = SelectField(_("对象类型"), choices=[], default="", validate_choice=False)
     object_id = StringField(_("对象编号"))
 
 

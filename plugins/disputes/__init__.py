@@ -38,7 +38,48 @@ def gridgov_module_info():
         version="1.0",
         icon="⚖️",
         title_en="Dispute mediation",
+        audit_words=AUDIT_WORDS,
     )
+
+
+# What the module writes to the county's audit log, in words for those who review it.
+AUDIT_WORDS = {
+    "disputes.case.report": ("上报矛盾纠纷", "Dispute reported"),
+    "disputes.case.risk": ("调整风险等级", "Risk level changed"),
+    "disputes.case.outcome": ("登记调解结果", "Outcome recorded"),
+    "disputes.party.add": ("登记当事人", "Party added"),
+    "disputes.session.record": ("登记调解", "Mediation session recorded"),
+    "disputes.agreement.record": ("登记调解协议", "Agreement recorded"),
+    "disputes.follow_up.record": ("登记回访", "Follow-up recorded"),
+    "disputes_case": ("矛盾纠纷", "Dispute"),
+    "risk_level": ("风险等级", "Risk level"),
+    "petition_risk": ("可能引发群体性上访", "Could become a group petition"),
+    "people_involved": ("涉及人数", "People involved"),
+    "found_by": ("发现来源", "Found by"),
+    "outcome": ("调解结果", "Outcome"),
+    "referral": ("引导去向", "Referred to"),
+    "closed_level": ("化解层级", "Resolved at"),
+    "party_id": ("当事人", "Party"),
+    "person_id": ("人口库人员", "Registry person"),
+    "session_id": ("调解记录", "Mediation session"),
+    "held_on": ("调解日期", "Held on"),
+    "agreement_id": ("调解协议", "Agreement"),
+    "follow_up_id": ("回访记录", "Follow-up"),
+    "is_kept": ("协议履行", "Agreement kept"),
+    **{
+        f"{field}={value}": (label.zh, label.en)
+        for field, labels in (
+            ("kind", service.KIND_LABELS),
+            ("risk_level", service.RISK_LABELS),
+            ("found_by", service.FOUND_BY_LABELS),
+            ("outcome", service.OUTCOME_LABELS),
+            ("referral", service.REFERRAL_LABELS),
+            ("closed_level", service.LEVEL_LABELS),
+            ("role", service.PARTY_ROLE_LABELS),
+        )
+        for value, label in labels.items()
+    },
+}
 
 
 @hookimpl

@@ -29,7 +29,7 @@ from gridgov.sdk.caller import Scope, User
 from gridgov.sdk.county import Period, Tenant, clock_of
 from gridgov.sdk.registry import TagDefinition
 from gridgov.sdk.tasks import Task
-from gridgov_plugins.fire_safety import demo, figures, hazards, inspections
+from gridgov_plugins.fire_safety import checklists, demo, figures, hazards, inspections
 from gridgov_plugins.fire_safety.api import api
 from gridgov_plugins.fire_safety.checklists import FORMS
 from gridgov_plugins.fire_safety.models import AbilityCheck, Hazard, Patrol
@@ -48,7 +48,31 @@ def gridgov_module_info() -> ModuleInfo:
         version="1.0",
         icon="🧯",
         title_en="Fire safety",
+        audit_words=AUDIT_WORDS,
     )
+
+
+# What the module writes to the county's audit log, in words for those who review it.
+AUDIT_WORDS = {
+    "fire_safety.patrol": ("消防巡查", "Fire patrol"),
+    "fire_safety.ability_check": ("四个能力建设检查", "Four-abilities check"),
+    "fire_safety.hazard.record": ("登记火灾隐患", "Fire hazard recorded"),
+    "fire_safety.hazard.publish": ("公开隐患", "Hazard made public"),
+    "fire_safety_patrol": ("消防巡查", "Fire patrol"),
+    "fire_safety_ability_check": ("四个能力建设检查", "Four-abilities check"),
+    "fire_safety_hazard": ("火灾隐患", "Fire hazard"),
+    "submission_id": ("检查单", "Checklist"),
+    "place": ("地点", "Place"),
+    "findings": ("发现隐患", "Hazards found"),
+    "passed": ("合格", "Passed"),
+    "is_revisit": ("复查", "Re-check"),
+    "grade": ("隐患等级", "Grade"),
+    "item": ("隐患", "Hazard"),
+    "deadline": ("整改期限", "Deadline"),
+    "published_at": ("公开时间", "Made public at"),
+    **{f"grade={c.value}": (c.label, c.label_en) for c in checklists.GRADES},
+    **{f"item={code}": (i.hazard.zh, i.hazard.en) for code, i in checklists.ITEMS.items()},
+}
 
 
 @hookimpl

@@ -234,6 +234,10 @@ def test_audit_page_shows_and_filters_events_in_words(as_auditor, county):
     html = only_users.get_data(as_text=True)
     assert 'title="user.create">新建账号</strong>' in html
     assert 'title="node.create"' not in html and 'title="assignment.create"' not in html
+    # The filter offers the actions and objects in words; the chosen one stays selected.
+    assert '<option selected value="user.create">新建账号</option>' in html
+    assert '<option selected value="user">账号</option>' in html
+    assert '<option value="fire_safety.hazard.record">登记火灾隐患</option>' in page
 
 
 def test_an_audited_change_lists_only_what_changed_in_words(app):

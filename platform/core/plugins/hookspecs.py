@@ -14,7 +14,7 @@ hook with an example.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,11 @@ class ModuleInfo:
     version: str
     icon: str = ""  # a short symbol shown next to the title in menus, e.g. "🧯"
     title_en: str = ""
+    # The words for the codes the module writes to the county's audit log, each as (Chinese,
+    # English): its actions ("fire_safety.hazard.publish"), the objects they touch
+    # ("fire_safety_hazard") and the fields of their changes ("is_revisit"). The log's
+    # reviewers read these words; a code without one is shown as it is.
+    audit_words: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class RequirementKind(StrEnum):
