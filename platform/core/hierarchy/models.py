@@ -83,6 +83,9 @@ class NodeVersion(TenantScoped, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
     level: Mapped[int] = mapped_column()
     change: Mapped[str] = mapped_column(String(16), comment="NodeChange that opened this version")
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="the node's 四至界限 in this version (GeoJSON, WGS 84)"
+    )
     valid_from: Mapped[dt.datetime] = mapped_column(default=utcnow)
     valid_to: Mapped[dt.datetime | None] = mapped_column(comment="None: the current version")
     is_retired: Mapped[bool] = mapped_column(default=False)

@@ -257,9 +257,9 @@ def update_node(
             changes.append(NodeChange.BOUNDARY)
     if not changes:
         return node
-    if NodeChange.RENAME in changes:
-        _close_version(session, node)
-        _open_version(session, node, NodeChange.RENAME)
+    # One new version for the edit: named for a rename, else for the new boundary.
+    _close_version(session, node)
+    _open_version(session, node, changes[0])
     audit.record(
         session, actor, "node.update", "node", node.id, before=before, after=_snapshot(node)
     )
@@ -442,6 +442,7 @@ def _open_version(
             parent_id=node.parent_id,
             level=node.level,
             change=change.value,
+            boundary=node.boundary,
             valid_from=at or utcnow(),
             is_retired=retired,
         )

@@ -261,6 +261,22 @@ def test_boundary_given_as_a_feature_is_stored_as_its_geometry(session):
     assert county.grids[0].boundary == SQUARE
 
 
+def test_each_boundary_change_is_a_version_and_the_history_keeps_the_old_one(session):
+    county = build_county(session)
+    grid = county.grids[0]
+    hierarchy.update_node(session, None, grid, boundary=SQUARE)
+    moved = {"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}
+    hierarchy.update_node(session, None, grid, boundary=moved)
+    hierarchy.update_node(session, None, grid, boundary=moved)  # unchanged: no new version
+    versions = hierarchy.history(session, grid)
+    assert [(v.change, v.boundary) for v in versions] == [
+        ("create", None),
+        ("boundary", SQUARE),
+        ("boundary", moved),
+    ]
+    assert [v.valid_to is None for v in versions] == [False, False, True]
+
+
 def test_node_of_another_county_is_not_found(session):
     a = build_county(session, "county-a")
     build_county(session, "county-b")  # leaves the session in county-b
