@@ -14,6 +14,8 @@ from gridgov.api.access import current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.schemas import (
     AsOfArgsSchema,
+    LocateArgsSchema,
+    LocatedSchema,
     NodeCreateSchema,
     NodeDetailSchema,
     NodeListArgsSchema,
@@ -29,6 +31,7 @@ from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
+from gridgov.core.hierarchy import locate as locating
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.hierarchy.service import NodeCounts, Part
@@ -109,6 +112,26 @@ class Nodes(MethodView):
         )
         session.commit()
         return detail(node)
+
+
+@blp.route("/locate")
+class Locate(MethodView):
+    @blp.requires("hierarchy:read")
+    @blp.arguments(LocateArgsSchema, location="query")
+    @blp.response(200, LocatedSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The basic grid whose boundary holds a point (a report's place), with its path
+
+        Any grid of the county is answered, by code and name only, so that a report can be
+        sent where it belongs; ``in_scope`` says whether the caller works there. 404 with a
+        message when no grid's boundary holds the point."""
+        session = db_session()
+        grid = locating.locate(session, args["lat"], args["lng"])
+        return {
+            "grid": grid,
+            "path": [*hierarchy.ancestors(session, grid), grid],
+            "in_scope": current_caller().scope.contains(grid),
+        }
 
 
 @blp.route("/<int:node_id>")

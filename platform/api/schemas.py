@@ -275,7 +275,13 @@ class NodeVersionSchema(ApiSchema):
     parent_id = fields.Integer(dump_only=True, allow_none=True)
     level = fields.Integer(dump_only=True)
     change = fields.String(
-        dump_only=True, metadata={"description": "create/rename/move/split/merge/retire"}
+        dump_only=True,
+        metadata={"description": "create/rename/boundary/move/split/merge/retire"},
+    )
+    boundary = fields.Dict(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "这一版的四至界限（GeoJSON，WGS 84）"},
     )
     valid_from = fields.DateTime(dump_only=True)
     valid_to = fields.DateTime(dump_only=True, allow_none=True)
@@ -284,6 +290,23 @@ class NodeVersionSchema(ApiSchema):
 
 class NodeListArgsSchema(QueryArgsSchema):
     include_retired = fields.Boolean(load_default=False)
+
+
+class LocateArgsSchema(QueryArgsSchema):
+    lat = latitude_field(required=True, metadata={"description": "纬度（WGS 84）"})
+    lng = longitude_field(required=True, metadata={"description": "经度（WGS 84）"})
+
+
+class LocatedSchema(ApiSchema):
+    """The basic grid holding a point, with the nodes above it."""
+
+    grid = fields.Nested(NodeRefSchema, dump_only=True)
+    path = fields.List(
+        fields.Nested(NodeRefSchema), dump_only=True, metadata={"description": "自上而下，含本网格"}
+    )
+    in_scope = fields.Boolean(
+        dump_only=True, metadata={"description": "调用者能否在这个网格上报、办理"}
+    )
 
 
 class AsOfArgsSchema(QueryArgsSchema):

@@ -59,6 +59,7 @@ EXPECTED_PATHS = {
     "/t/{slug}/api/v1/nodes/{node_id}/move": {"post"},
     "/t/{slug}/api/v1/nodes/{node_id}/split": {"post"},
     "/t/{slug}/api/v1/nodes/merge": {"post"},
+    "/t/{slug}/api/v1/nodes/locate": {"get"},
     "/t/{slug}/api/v1/nodes/{node_id}/retire": {"post"},
     "/t/{slug}/api/v1/users": {"get", "post"},
     "/t/{slug}/api/v1/users/{user_id}": {"get", "patch"},

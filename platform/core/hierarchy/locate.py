@@ -1,0 +1,109 @@
+"""Which basic grid holds a point: where a grid worker's phone, a resident's page or the
+hotline says a problem is, the grid whose boundary (四至界限) contains it.
+
+The county's current grid boundaries are kept in an R-tree (shapely's STRtree) in each
+process, so that a look-up is a few microseconds of geometry instead of a scan of every
+polygon. The tree is built on first use and again when the grid changes: every change of a
+node (created, a new boundary, moved, split, merged, retired) opens a node version, so the
+newest version's id tells a process whether its tree is still the county's. PostGIS would do
+the same in the database, but the embedded default (SQLite) must locate too, and 10,000
+polygons fit in a few megabytes of memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import Point, shape
+from shapely.strtree import STRtree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridgov.core.db import current_tenant_id
+from gridgov.core.errors import NotFound
+from gridgov.core.hierarchy.geo import check_coordinates
+from gridgov.core.hierarchy.models import Node, NodeVersion
+from gridgov.core.i18n import _
+from gridgov.core.tenancy.service import current_tenant
+
+
+@dataclass(frozen=True)
+class _Index:
+    stamp: tuple[int | None, int]  # the newest node version's id, and how many there are
+    tree: STRtree
+    node_ids: tuple[int, ...]  # the grid of each geometry in the tree, in the tree's order
+    geometries: tuple[shapely.Geometry, ...]
+    bounds: tuple[float, float, float, float] | None  # of every grid; None: no boundary yet
+
+
+MARGIN = 0.02  # degrees around the county's grids that still count as its area: about 2 km
+_indexes: dict[int, _Index] = {}  # by tenant id
+_building = threading.Lock()
+
+
+def locate(session: Session, latitude: float, longitude: float) -> Node:
+    """The current basic grid of the session's county whose boundary contains the point
+    (WGS 84), or NotFound saying why; DomainError when the point is not on the earth. A point
+    on the line between two grids goes to the one with the lower code."""
+    check_coordinates(latitude, longitude)
+    index = _index(session)
+    point = Point(longitude, latitude)
+    hits = [index.node_ids[i] for i in index.tree.query(point, predicate="intersects")]
+    if not hits:
+        raise NotFound(_("这个位置不在本县任何网格的边界内"))
+    grids = session.scalars(select(Node).where(Node.id.in_(hits)).order_by(Node.code)).all()
+    if not grids:
+        raise NotFound(_("这个位置不在本县任何网格的边界内"))
+    return grids[0]
+
+
+def in_county_area(session: Session, latitude: float, longitude: float) -> bool:
+    """Whether the point lies near the county's grids (within their bounding box widened by
+    about 2 km): a report far outside is most likely a wrong position, or a phone's default
+    (0, 0). True while no grid has a boundary."""
+    bounds = _index(session).bounds
+    if bounds is None:
+        return True
+    min_x, min_y, max_x, max_y = bounds
+    return (
+        min_x - MARGIN <= longitude <= max_x + MARGIN
+        and min_y - MARGIN <= latitude <= max_y + MARGIN
+    )
+
+
+def _index(session: Session) -> _Index:
+    tenant_id = current_tenant_id(session)
+    if tenant_id is None:
+        raise RuntimeError("locating a point needs a county")
+    newest = select(func.max(NodeVersion.id), func.count(NodeVersion.id))
+    stamp: tuple[int | None, int] = tuple(session.execute(newest).one())  # type: ignore[assignment]
+    index = _indexes.get(tenant_id)
+    if index is not None and index.stamp == stamp:
+        return index
+    with _building:
+        index = _indexes.get(tenant_id)
+        if index is None or index.stamp != stamp:
+            index = _build(session, stamp)
+            _indexes[tenant_id] = index
+    return index
+
+
+def _build(session: Session, stamp: tuple[int | None, int]) -> _Index:
+    grid_level = current_tenant(session).grid_level
+    rows = [
+        (node_id, boundary)
+        for node_id, boundary in session.execute(
+            select(Node.id, Node.boundary).where(
+                Node.level == grid_level, Node.retired_at.is_(None)
+            )
+        )
+        if boundary is not None  # a JSON column: SQL NULL and JSON null both read as None
+    ]
+    node_ids = tuple(node_id for node_id, _boundary in rows)
+    geometries = tuple(shape(boundary) for _node_id, boundary in rows)
+    for geometry in geometries:
+        shapely.prepare(geometry)  # faster intersects on the polygons that pass the tree
+    bounds = tuple(shapely.total_bounds(geometries)) if geometries else None
+    return _Index(stamp, STRtree(geometries), node_ids, geometries, bounds)  # type: ignore[arg-type]
