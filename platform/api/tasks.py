@@ -43,6 +43,7 @@ from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
+from gridgov.core.hierarchy import locate as locating
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
@@ -142,11 +143,29 @@ class Tasks(MethodView):
         first (``POST /tasks/files``) and give their ids in ``file_ids``.
         """
         session, caller = db_session(), current_caller()
-        node = access.visible_node(session, caller, data["node_id"])
+        if data["node_id"] is None:
+            node = _grid_at(session, caller, data)
+        else:
+            node = access.visible_node(session, caller, data["node_id"])
         report = _report_from(data)
         task, created = reporting.report_task(session, caller.user, caller.scope, node, report)
         session.commit()
         return detail_of(session, caller.user, caller.scope, task), 201 if created else 200
+
+
+def _grid_at(session: Any, caller: Caller, data: dict[str, Any]) -> Node:
+    """The grid a report given by its place belongs to (the one whose boundary holds it), if
+    the caller reports there; else a DomainError on ``latitude`` saying why."""
+    try:
+        grid = locating.locate(session, data["latitude"], data["longitude"])
+    except NotFound as outside:
+        raise DomainError(_("%(why)s：请选择网格", why=outside.message), field="latitude") from None
+    if not caller.scope.contains(grid):
+        raise DomainError(
+            _("这个位置在%(grid)s，不在你的管辖范围内：请选择网格", grid=grid.name),
+            field="latitude",
+        )
+    return grid
 
 
 @blp.route("/intake")
@@ -163,9 +182,13 @@ class Intake(MethodView):
         content 409; another system's equal id is another case. The grid is given by its code.
         """
         session, caller = db_session(), current_caller()
-        node = hierarchy.get_node_by_code(session, data["node_code"])
-        if node is None or not caller.scope.contains(node):
-            raise NotFound(_("没有编码为 %(c)s 的网格", c=data["node_code"]), field="node_code")
+        if data["node_code"] is None:
+            node = _grid_at(session, caller, data)
+        else:
+            found = hierarchy.get_node_by_code(session, data["node_code"])
+            if found is None or not caller.scope.contains(found):
+                raise NotFound(_("没有编码为 %(c)s 的网格", c=data["node_code"]), field="node_code")
+            node = found
         report = _report_from(
             {**data, "source": Source.HOTLINE.value, "task_type": "default"},
             source=Source.HOTLINE.value,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, pre_dump, validate
+from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
 from gridgov.api.schemas import (
     ApiSchema,
@@ -18,6 +18,7 @@ from gridgov.api.schemas import (
     longitude_field,
 )
 from gridgov.core.files import runs
+from gridgov.core.i18n import _
 from gridgov.core.tasks.models import Card, Rating, Source, Track
 
 TRACKS = [t.value for t in Track]
@@ -31,8 +32,18 @@ class LinkSchema(ApiSchema):
     )
 
 
+def _grid_or_place(data: dict[str, Any], grid_field: str) -> None:
+    """A report names its grid, or gives the place it was made at (the grid is found by it)."""
+    if data.get(grid_field) is None and (
+        data.get("latitude") is None or data.get("longitude") is None
+    ):
+        raise ValidationError(str(_("请选择网格，或给出经纬度（按位置落到网格）")), grid_field)
+
+
 class TaskReportSchema(ApiSchema):
-    node_id = Id(required=True, metadata={"description": "所属网格"})
+    node_id = Id(
+        load_default=None, metadata={"description": "所属网格；不填时按经纬度落到所在网格"}
+    )
     category = fields.String(required=True, metadata={"description": "如 民生事项、矛盾纠纷"})
     title = fields.String(required=True, metadata={"maxLength": 200})
     description = fields.String(load_default="")
@@ -65,6 +76,10 @@ class TaskReportSchema(ApiSchema):
         metadata={"description": "离线草稿的幂等键：重发同一个键不会产生第二个事件"},
     )
 
+    @validates_schema
+    def _placed(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        _grid_or_place(data, "node_id")
+
 
 class TaskIntakeSchema(ApiSchema):
     external_id = fields.String(
@@ -72,7 +87,9 @@ class TaskIntakeSchema(ApiSchema):
         validate=validate.Length(min=1, max=100),
         metadata={"description": "来件系统（如 12345 热线）的工单号：重复推送不会重复立案"},
     )
-    node_code = fields.String(required=True, metadata={"description": "网格编码"})
+    node_code = fields.String(
+        load_default=None, metadata={"description": "网格编码；不填时按经纬度落到所在网格"}
+    )
     category = fields.String(required=True)
     title = fields.String(required=True, metadata={"maxLength": 200})
     description = fields.String(load_default="")
@@ -81,6 +98,10 @@ class TaskIntakeSchema(ApiSchema):
     latitude = latitude_field(load_default=None, allow_none=True)
     longitude = longitude_field(load_default=None, allow_none=True)
     priority = fields.Integer(load_default=2)
+
+    @validates_schema
+    def _placed(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        _grid_or_place(data, "node_code")
 
 
 class TaskListArgsSchema(QueryArgsSchema):

@@ -102,3 +102,42 @@ def test_a_point_near_the_county_counts_as_its_area_and_a_far_one_not(app, drawn
         with tenant_scope(session, drawn.tenant.id):
             assert locating.in_county_area(session, 30.005, 120.035)  # 2.5 km east: near
             assert not locating.in_county_area(session, 0.0, 0.0)  # a phone's default
+
+
+def test_a_report_without_a_grid_is_placed_by_its_coordinates(client, drawn, mint):
+    worker = bearer(mint(drawn, drawn.workers[0]))
+    body = {"category": "民生事项", "title": "路灯不亮", "latitude": 30.005, "longitude": 120.005}
+    response = client.post(url(drawn, "/tasks"), json=body, headers=worker)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["node_id"] == drawn.grids[0].id
+
+
+def test_a_report_placed_outside_the_reporters_grids_or_any_grid_is_refused(client, drawn, mint):
+    worker = bearer(mint(drawn, drawn.workers[0]))
+    body = {"category": "民生事项", "title": "路灯不亮", "latitude": 30.005, "longitude": 120.015}
+    neighbours = client.post(url(drawn, "/tasks"), json=body, headers=worker)
+    assert neighbours.status_code == 422
+    assert "不在你的管辖范围内" in neighbours.get_json()["errors"]["json"]["latitude"][0]
+    nowhere = client.post(
+        url(drawn, "/tasks"), json={**body, "latitude": 35.0, "longitude": 110.0}, headers=worker
+    )
+    assert nowhere.status_code == 422
+    assert "请选择网格" in nowhere.get_json()["errors"]["json"]["latitude"][0]
+    unplaced = client.post(
+        url(drawn, "/tasks"), json={"category": "民生事项", "title": "路灯不亮"}, headers=worker
+    )
+    assert unplaced.status_code == 422 and "node_id" in unplaced.get_json()["errors"]["json"]
+
+
+def test_the_hotlines_case_with_coordinates_lands_in_its_grid(client, drawn, mint):
+    hotline = bearer(mint(drawn, drawn.admin, scopes=["tasks:intake"]))
+    body = {
+        "external_id": "12345-2026-007",
+        "category": "社情民意",
+        "title": "噪音扰民",
+        "latitude": 30.005,
+        "longitude": 120.015,
+    }
+    response = client.post(url(drawn, "/tasks/intake"), json=body, headers=hotline)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["node_id"] == drawn.grids[1].id
