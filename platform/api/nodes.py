@@ -14,6 +14,9 @@ from gridgov.api.access import current_caller
 from gridgov.api.blueprint import ApiBlueprint, page_of
 from gridgov.api.schemas import (
     AsOfArgsSchema,
+    BoundaryFileSchema,
+    BoundaryImportArgsSchema,
+    BoundaryReportSchema,
     LocateArgsSchema,
     LocatedSchema,
     NodeCreateSchema,
@@ -27,10 +30,12 @@ from gridgov.api.schemas import (
     NodeVersionSchema,
     NodeWithCountsSchema,
 )
+from gridgov.core.accounts import access as account_access
 from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import User
 from gridgov.core.db import db_session
 from gridgov.core.errors import NotFound
+from gridgov.core.hierarchy import boundaries
 from gridgov.core.hierarchy import locate as locating
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
@@ -132,6 +137,58 @@ class Locate(MethodView):
             "path": [*hierarchy.ancestors(session, grid), grid],
             "in_scope": current_caller().scope.contains(grid),
         }
+
+
+BOUNDARY_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "GeoJSON（.geojson/.json）、KML（.kml/.kmz）或打包成 zip"
+                        " 的 shapefile（.shp/.shx/.dbf，可带 .prj、.cpg），WGS 84 经纬度；"
+                        "整个请求最大 GRIDGOV_MAX_REQUEST_MB，超过时 413",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+@blp.route("/boundaries")
+class Boundaries(MethodView):
+    @blp.requires("hierarchy:write")
+    @blp.arguments(BoundaryImportArgsSchema, location="query")
+    @blp.arguments(BoundaryFileSchema, location="files")
+    @blp.doc(requestBody=BOUNDARY_BODY)
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.response(200, BoundaryReportSchema)
+    def post(self, args: dict[str, Any], upload: dict[str, Any]) -> Any:
+        """Import grid boundaries from GeoJSON, KML/KMZ or a zipped shapefile
+
+        Each feature names its node by code. ``dry_run`` (the default) only reports: unmatched
+        features, invalid polygons, overlapping siblings and the part of a parent its children
+        leave uncovered. With ``dry_run=false`` each valid, matched boundary is stored as a new
+        version of its node; the rest is reported, not stored."""
+        session, caller = db_session(), current_caller()
+        file = upload["file"]
+        report = boundaries.import_boundaries(
+            session,
+            caller.user,
+            file.filename or "",
+            file.stream.read(),
+            may_change=lambda node: account_access.may_change(caller.user, caller.scope, node),
+            code_field=args["code_field"],
+            dry_run=args["dry_run"],
+        )
+        session.commit()
+        return report
 
 
 @blp.route("/<int:node_id>")

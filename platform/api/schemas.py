@@ -309,6 +309,61 @@ class LocatedSchema(ApiSchema):
     )
 
 
+class BoundaryImportArgsSchema(QueryArgsSchema):
+    dry_run = fields.Boolean(
+        load_default=True, metadata={"description": "只检查，不保存（默认）；false：保存"}
+    )
+    code_field = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "要素中存放节点编码的属性名；不填时依次尝试 code、编码、网格编码 …"
+        },
+    )
+
+
+class BoundaryFileSchema(ApiSchema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class BoundaryProblemSchema(ApiSchema):
+    feature = fields.Integer(dump_only=True, metadata={"description": "文件中的第几个要素"})
+    code = fields.String(dump_only=True, allow_none=True)
+    reason = fields.String(dump_only=True)
+
+
+class BoundaryOverlapSchema(ApiSchema):
+    codes = fields.List(fields.String(), dump_only=True)
+    share = fields.Float(dump_only=True, metadata={"description": "重叠面积占较小者的比例"})
+
+
+class BoundaryGapSchema(ApiSchema):
+    code = fields.String(dump_only=True, metadata={"description": "上级节点编码"})
+    share = fields.Float(dump_only=True, metadata={"description": "下级未覆盖的面积比例"})
+
+
+class BoundaryReportSchema(ApiSchema):
+    format = fields.String(dump_only=True, metadata={"description": "geojson/kml/kmz/shapefile"})
+    features = fields.Integer(dump_only=True)
+    matched = fields.List(
+        fields.String(), dump_only=True, metadata={"description": "匹配的节点编码"}
+    )
+    changed = fields.List(
+        fields.String(), dump_only=True, metadata={"description": "其中边界有变化的"}
+    )
+    unmatched = fields.List(fields.Nested(BoundaryProblemSchema), dump_only=True)
+    invalid = fields.List(fields.Nested(BoundaryProblemSchema), dump_only=True)
+    overlaps = fields.List(fields.Nested(BoundaryOverlapSchema), dump_only=True)
+    gaps = fields.List(fields.Nested(BoundaryGapSchema), dump_only=True)
+    without_boundary = fields.List(
+        fields.String(), dump_only=True, metadata={"description": "同级中仍没有边界的节点编码"}
+    )
+    stored = fields.Boolean(dump_only=True)
+
+
 class AsOfArgsSchema(QueryArgsSchema):
     at = fields.DateTime(
         required=True,

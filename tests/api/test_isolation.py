@@ -195,6 +195,7 @@ def _body(method: str, rule: str, county) -> dict | None:
             "title": "越界",
         },
         ("POST", "/tasks/files"): None,
+        ("POST", "/nodes/boundaries"): None,
         ("POST", "/tasks/<int:task_id>/transitions"): {"action": "accept"},
         ("POST", "/tasks/<int:task_id>/supervision"): {
             "node_id": county.top.id,

@@ -60,6 +60,7 @@ EXPECTED_PATHS = {
     "/t/{slug}/api/v1/nodes/{node_id}/split": {"post"},
     "/t/{slug}/api/v1/nodes/merge": {"post"},
     "/t/{slug}/api/v1/nodes/locate": {"get"},
+    "/t/{slug}/api/v1/nodes/boundaries": {"post"},
     "/t/{slug}/api/v1/nodes/{node_id}/retire": {"post"},
     "/t/{slug}/api/v1/users": {"get", "post"},
     "/t/{slug}/api/v1/users/{user_id}": {"get", "patch"},
@@ -426,6 +427,7 @@ UPLOADS = {
     "/t/{slug}/api/v1/admissions/files": ("file", ("10 MB", "20 MB")),
     "/t/{slug}/api/v1/form-files": ("file", ("10 MB", "20 MB")),
     "/t/{slug}/api/v1/registry/imports": ("file", ("200 MB",)),
+    "/t/{slug}/api/v1/nodes/boundaries": ("file", ()),
     "/t/{slug}/api/v1/modules/disputes/cases/{case_id}/agreement": ("scan", ("10 MB", "20 MB")),
 }
 
