@@ -173,7 +173,7 @@ class _Refused(Exception):
 def _store(form: PortalForm, change: Any) -> bool:
     """``run_change`` for the module's forms: a problem with what was typed marks the form
     (False, the page comes back as 422); a refusal of the step itself — out of scope, the
-    wrong role, the module suspended (409) — is answered as the platform answers it."""
+    wrong role, the module suspended (409) — is answered with its status and message."""
 
     def guarded() -> None:
         try:
@@ -187,7 +187,7 @@ def _store(form: PortalForm, change: Any) -> bool:
         return run_change(form, guarded)
     except _Refused as refused:
         db_session().rollback()
-        raise refused.error from None
+        abort(refused.error.status, description=str(refused.error.message))
 
 
 def _found(lookup: Any, *args: Any) -> Any:
