@@ -326,3 +326,12 @@ def test_the_demo_family_planning_pilot_has_targets_births_due_lists_and_every_e
     assert states == {"applied", "checked", "approved", "paid", "refused"}
     page = page_of(demo_app, "bm.jisheng", "/m/family_planning/")
     assert "待随访" in page and "计生对象" in page
+    assert "计划生育: " in demo_app.config["demo_output"]
+
+    def again(session, user_of):
+        from gridgov.core.admission.activation import hooks_for
+
+        tenant = tenancy.get_by_slug(session, "demo")
+        return " ".join(hooks_for().demo_data(session=session, tenant=tenant))
+
+    assert "计划生育: already loaded" in in_demo(demo_app, again)
