@@ -11,7 +11,7 @@ contact phone stays in the registry)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ __all__ = [
     "nodes_at_level",
     "people_by_grid",
     "people_query",
+    "person_views",
     "sites_at",
     "tag_person",
     "untag_person",
@@ -137,6 +138,16 @@ def household_members(session: Session, household_id: int) -> list[PersonView]:
         .order_by(Person.name, Person.id)
     )
     return [PersonView.of(person) for person in session.scalars(query)]
+
+
+def person_views(session: Session, person_ids: Collection[int]) -> dict[int, PersonView]:
+    """The people of the current county with these ids as read models, by id (ids of no one,
+    or of a record merged away, are absent): for a module's list of its own records, whose
+    access the module has checked."""
+    if not person_ids:
+        return {}
+    query = select(Person).where(Person.id.in_(set(person_ids)), Person.merged_into_id.is_(None))
+    return {person.id: PersonView.of(person) for person in session.scalars(query)}
 
 
 def untag_person(session: Session, actor: User | None, person: Person, code: str) -> None:
