@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gridgov.sdk import caller, county
+from gridgov.sdk import caller, county, registry
 from gridgov.sdk.caller import Role, Scope, User
-from gridgov.sdk.errors import Forbidden, NotFound
+from gridgov.sdk.errors import DomainError, Forbidden, NotFound
 from gridgov.sdk.i18n import Localized
-from gridgov.sdk.registry import Node
+from gridgov.sdk.registry import Node, Person
 
 MODULE = "family_planning"
 
@@ -89,3 +89,12 @@ def in_scope(scope: Scope, filed_path: str, what: Localized) -> None:
     """NotFound unless the record filed at ``filed_path`` lies in ``scope``."""
     if not scope.contains_path(filed_path):
         raise NotFound(what)
+
+
+def person_named(session: Session, user: User, scope: Scope, person_id: int, field: str) -> Person:
+    """The registry person a form names in ``field``, if ``user`` sees them; else a
+    DomainError on that field (someone outside the scope reads as no one)."""
+    try:
+        return registry.visible_person(session, user, scope, person_id)
+    except NotFound:
+        raise DomainError(Localized("人口库中没有这个人", "No such person"), field=field) from None

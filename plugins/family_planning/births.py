@@ -75,12 +75,7 @@ def _clean(session: Session, data: BirthInput) -> tuple[str, str | None]:
 def register_birth(session: Session, actor: User, scope: Scope, data: BirthInput) -> Birth:
     """Register a birth to a mother the actor sees, in her household: its members are tagged
     a newborn family and the mother becomes a target of that kind (once per household)."""
-    try:
-        mother = registry.visible_person(session, actor, scope, data.mother_id)
-    except NotFound:
-        raise DomainError(
-            Localized("人口库中没有这个人", "No such person"), field="mother_id"
-        ) from None
+    mother = access.person_named(session, actor, scope, data.mother_id, "mother_id")
     node = registry.get_node(session, mother.node_id)
     access.check_may_keep(session, actor, scope, node)
     if mother.sex != "female":
@@ -146,12 +141,7 @@ def link_child(session: Session, actor: User, scope: Scope, birth: Birth, child_
     access.check_may_keep(session, actor, scope, registry.get_node(session, birth.node_id))
     if birth.child_id is not None:
         raise Conflict(Localized("已关联孩子的人口记录", "The child is linked already"))
-    try:
-        child = registry.visible_person(session, actor, scope, child_id)
-    except NotFound:
-        raise DomainError(
-            Localized("人口库中没有这个人", "No such person"), field="child_id"
-        ) from None
+    child = access.person_named(session, actor, scope, child_id, "child_id")
     if child.household_id != birth.household_id:
         raise DomainError(
             Localized("孩子须登记在同一户", "The child must be in the same household"),

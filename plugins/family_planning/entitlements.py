@@ -90,12 +90,7 @@ class ApplicationInput:
 def apply_for(session: Session, actor: User, scope: Scope, data: ApplicationInput) -> Entitlement:
     """Apply for ``scheme`` in ``year`` for a person of the actor's grids; Conflict if the
     person has an application of that scheme and year already."""
-    try:
-        person = registry.visible_person(session, actor, scope, data.person_id)
-    except NotFound:
-        raise DomainError(
-            Localized("人口库中没有这个人", "No such person"), field="person_id"
-        ) from None
+    person = access.person_named(session, actor, scope, data.person_id, "person_id")
     node = registry.get_node(session, person.node_id)
     access.check_may_keep(session, actor, scope, node)
     if actor.role not in APPLICANTS:

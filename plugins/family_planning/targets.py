@@ -87,15 +87,6 @@ class TargetInput:
     note: str = ""
 
 
-def _person(session: Session, actor: User, scope: Scope, person_id: int) -> Person:
-    try:
-        return registry.visible_person(session, actor, scope, person_id)
-    except NotFound:
-        raise DomainError(
-            Localized("人口库中没有这个人", "No such person"), field="person_id"
-        ) from None
-
-
 def _check_kind(session: Session, person: Person, data: TargetInput) -> None:
     today = clock_of(session).today()
     if data.kind == TargetKind.WOMAN:
@@ -129,7 +120,7 @@ def _check_kind(session: Session, person: Person, data: TargetInput) -> None:
 def register_target(session: Session, actor: User, scope: Scope, data: TargetInput) -> Target:
     """Register a person the actor sees as a target of one kind and tag them, so their
     follow-ups fall due; Conflict if they are one already."""
-    person = _person(session, actor, scope, data.person_id)
+    person = access.person_named(session, actor, scope, data.person_id, "person_id")
     node = registry.get_node(session, person.node_id)
     access.check_may_keep(session, actor, scope, node)
     _check_kind(session, person, data)

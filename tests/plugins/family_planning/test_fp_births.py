@@ -127,3 +127,11 @@ def test_a_child_of_another_household_is_not_linked(session, world):
             session, staff, scope_of(session, staff), birth, world.neighbours.father.id
         )
     assert refused.value.field == "child_id" and birth.child_id is None
+
+
+def test_hook_periodic_jobs_runs_the_end_of_the_first_year_daily(world):
+    from gridgov.core.admission.activation import hooks_for
+
+    (job,) = [j for j in hooks_for().periodic_jobs() if j.code.startswith("family_planning.")]
+    assert job.code == "family_planning.newborn_year" and job.every == dt.timedelta(days=1)
+    assert job.run is targets.end_newborn_years
