@@ -106,6 +106,25 @@ def test_another_grid_another_county_and_the_audit_admin_see_nothing(client, liv
     assert foreign.status_code == 404
 
 
+def test_another_departments_officer_reads_nothing_of_the_module(client, live, token, app):
+    from gridgov.core.departments import service as departments
+    from tests.factories import UserFactory
+
+    def add_other(session):
+        other = UserFactory(
+            username="changshan-xf", role="department_officer", nodes=[live.county.top]
+        )
+        departments.add_officer(session, None, live.county.department, other)
+        woman(session, live)
+        return other
+
+    other = in_county(app, live, add_other)
+    headers = token(other)
+    for path in ("/targets", "/births", "/entitlements", "/follow-ups/due", "/figures"):
+        assert client.get(url(live, path), headers=headers).status_code == 403, path
+    assert client.get(url(live, "/targets"), headers=token(live.officer)).status_code == 200
+
+
 def test_a_worker_outside_the_pilot_gets_404(client, live, token):
     headers = token(live.county.workers[4])
     assert client.get(url(live, "/targets"), headers=headers).status_code == 404

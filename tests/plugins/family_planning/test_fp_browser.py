@@ -63,4 +63,8 @@ def test_a_grid_worker_registers_a_target_and_files_her_follow_up_on_the_phone(
     assert "本人在家" in phone.get_by_test_id("follow-ups").inner_text()
     assert fits(phone)
     phone.screenshot(path=str(tmp_path / "target.png"), full_page=True)
+    phone.get_by_role("link", name="概况").first.click()
+    phone.wait_for_url("**/m/family_planning/")
+    assert fits(phone)
+    phone.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
     assert hosts == {"127.0.0.1"}
