@@ -178,3 +178,16 @@ def test_the_audit_admin_and_another_departments_officer_get_no_menu_and_404(app
 def test_a_worker_outside_the_pilot_gets_404(live, as_user):
     client = as_user(live.county.workers[4])
     assert client.get(f"{BASE}/").status_code == 404
+
+
+def test_the_pages_speak_english_to_an_english_reader(app, live, as_user):
+    in_county(app, live, lambda s: woman(s, live))
+    client = as_user(live.officer)
+    home = client.get("/t/changshan/").get_data(as_text=True)
+    client.post(
+        "/t/changshan/locale",
+        data={"csrf_token": csrf_token(home), "locale": "en", "next": f"{BASE}/"},
+    )
+    html = client.get(f"{BASE}/").get_data(as_text=True)
+    assert "Follow-ups due and overdue" in html and "Woman of child-bearing age" in html
+    assert "待随访和逾期随访" not in html and "育龄妇女" not in html
