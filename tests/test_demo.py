@@ -356,3 +356,50 @@ def test_no_page_any_role_reaches_shows_an_internal_code(demo_app):
                             shown.setdefault((code, f"{username} {locale} {kind}"), line[:80])
             assert len(kinds) > 3, username  # the role's home led somewhere
     assert shown == {}
+
+
+def test_the_demo_family_planning_pilot_has_targets_births_due_lists_and_every_entitlement_state(
+    demo_app,
+):
+    from gridgov_plugins.family_planning import entitlements as fp_entitlements
+    from gridgov_plugins.family_planning import targets as fp_targets
+    from gridgov_plugins.family_planning.models import Birth, Entitlement, FollowUp, Target
+
+    def read(session, user_of):
+        officer = user_of("bm.jisheng")
+        scope = scope_of(session, officer)
+        township = session.scalar(select(Node).where(Node.code == "CS-01"))
+        paths = {t.filed_path for t in session.scalars(select(Target))}
+        due = fp_targets.due_follow_ups(session, officer, scope)
+        owed = fp_entitlements.due_entitlements(session, officer, scope)
+        states = set(session.scalars(select(Entitlement.state)))
+        kinds = set(session.scalars(select(Target.kind)))
+        return (
+            township.path,
+            paths,
+            due,
+            owed,
+            states,
+            kinds,
+            session.scalar(select(func.count(Birth.id))),
+            session.scalar(select(func.count(FollowUp.id))),
+        )
+
+    township, paths, due, owed, states, kinds, born, visited = in_demo(demo_app, read)
+    assert paths and all(path.startswith(township) for path in paths)  # the pilot only
+    assert kinds == {"woman", "newborn", "special"}
+    assert born >= 1 and visited >= 3
+    assert any(line.is_overdue for line in due) and due
+    assert any(d.is_overdue for d in owed) and any(d.entitlement is None for d in owed)
+    assert states == {"applied", "checked", "approved", "paid", "refused"}
+    page = page_of(demo_app, "bm.jisheng", "/m/family_planning/")
+    assert "待随访" in page and "计生对象" in page
+    assert "计划生育: " in demo_app.config["demo_output"]
+
+    def again(session, user_of):
+        from gridgov.core.admission.activation import hooks_for
+
+        tenant = tenancy.get_by_slug(session, "demo")
+        return " ".join(hooks_for().demo_data(session=session, tenant=tenant))
+
+    assert "计划生育: already loaded" in in_demo(demo_app, again)

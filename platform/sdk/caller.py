@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.access import scope_roots, visible_node
 from gridgov.core.accounts.models import Role, User
@@ -16,6 +17,7 @@ from gridgov.core.accounts.service import (
     responsible_worker,
     staff_of,
 )
+from gridgov.core.departments import service as _departments
 from gridgov.core.departments.models import Department
 from gridgov.core.hierarchy.models import Assignment
 from gridgov.core.registry.access import may_read as _may_read_registry
@@ -26,6 +28,7 @@ __all__ = [
     "Scope",
     "User",
     "assigned_node_ids",
+    "departments_of",
     "get_user",
     "get_user_by_username",
     "may_read_registry",
@@ -42,6 +45,13 @@ def assigned_node_ids(user_id: int) -> Select[Any]:
     """A SELECT of the ids of the nodes ``user_id`` is attached to (a grid worker's grids), to
     use in ``column.in_(...)``."""
     return select(Assignment.node_id).where(Assignment.user_id == user_id)
+
+
+def departments_of(session: Session, user: User) -> list[Department]:
+    """The departments ``user`` acts for as one of their officers (none for other roles): a
+    module compares them with ``county.module_department`` to let only its own department's
+    officers read its records."""
+    return _departments.departments_of(session, user)
 
 
 def path_filter(column: Any, scope: Scope) -> Any:

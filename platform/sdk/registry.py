@@ -10,7 +10,8 @@ contact phone stays in the registry)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core import personal_data as _personal_data
+from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import Scope
 from gridgov.core.hierarchy import service as _hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.hierarchy.service import get_node, get_node_by_code
 from gridgov.core.personal_data import PersonalField
+from gridgov.core.registry import service as _registry
 from gridgov.core.registry.access import visible_person, visible_site
 from gridgov.core.registry.models import Person, PersonTag, Site, SiteKind
 from gridgov.core.registry.service import get_site, names_personal_data, people_query, tag_person
@@ -33,6 +36,7 @@ __all__ = [
     "Node",
     "NodeView",
     "Person",
+    "PersonView",
     "Site",
     "SiteKind",
     "SiteView",
@@ -45,13 +49,16 @@ __all__ = [
     "get_node",
     "get_node_by_code",
     "get_site",
+    "household_members",
     "masked_phone",
     "names_personal_data",
     "nodes_at_level",
     "people_by_grid",
     "people_query",
+    "person_views",
     "sites_at",
     "tag_person",
+    "untag_person",
     "visible_person",
     "visible_site",
 ]
@@ -88,6 +95,65 @@ class SiteView:
     @classmethod
     def of(cls, site: Site) -> SiteView:
         return cls(site.id, site.node_id, site.name, site.kind, site.address, site.is_key)
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A resident as a module's list shows them: name, sex and birth date for the age, grid
+    and household — never the ID number or the phone (they stay masked in the registry)."""
+
+    id: int
+    node_id: int
+    household_id: int | None
+    name: str
+    sex: str | None  # a registry Sex value: "male", "female"
+    birth_date: dt.date | None
+
+    @classmethod
+    def of(cls, person: Person) -> PersonView:
+        return cls(
+            person.id,
+            person.node_id,
+            person.household_id,
+            person.name,
+            person.sex,
+            person.birth_date,
+        )
+
+    def age(self, today: dt.date) -> int | None:
+        """Full years on the county day ``today`` (what a page shows instead of the birth
+        date), or None when the birth date is unknown."""
+        if self.birth_date is None:
+            return None
+        before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
+        return today.year - self.birth_date.year - before_birthday
+
+
+def household_members(session: Session, household_id: int) -> list[PersonView]:
+    """The members of the household ``household_id`` of the current county (people merged
+    into another record left out), by name; empty for an unknown household."""
+    query = (
+        select(Person)
+        .where(Person.household_id == household_id, Person.merged_into_id.is_(None))
+        .order_by(Person.name, Person.id)
+    )
+    return [PersonView.of(person) for person in session.scalars(query)]
+
+
+def person_views(session: Session, person_ids: Collection[int]) -> dict[int, PersonView]:
+    """The people of the current county with these ids as read models, by id (ids of no one,
+    or of a record merged away, are absent): for a module's list of its own records, whose
+    access the module has checked."""
+    if not person_ids:
+        return {}
+    query = select(Person).where(Person.id.in_(set(person_ids)), Person.merged_into_id.is_(None))
+    return {person.id: PersonView.of(person) for person in session.scalars(query)}
+
+
+def untag_person(session: Session, actor: User | None, person: Person, code: str) -> None:
+    """Take the tag ``code`` off ``person`` (recorded in the person's history and the audit
+    log, as tagging is); NotFound if the person does not carry it."""
+    _registry.untag_person(session, actor, person, code)
 
 
 def children(session: Session, node: Node | NodeView) -> list[NodeView]:

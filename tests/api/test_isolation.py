@@ -10,6 +10,7 @@ import pytest
 from tests.api.bearer import bearer, url
 from tests.api.test_registry import registry_bodies
 from tests.plugins.disputes.isolation import disputes_bodies
+from tests.plugins.family_planning.isolation import family_planning_bodies
 from tests.plugins.fire_safety.isolation import fire_safety_bodies
 
 AT = "at=2030-01-01T00:00:00Z"
@@ -40,6 +41,8 @@ def _ids(county) -> dict[str, int]:
         ),
         "case_id": county.grids[0].id,
         "hazard_id": county.grids[0].id,
+        # family-planning records: a grid's id stands for one of the county's
+        **dict.fromkeys(("target_id", "birth_id", "entitlement_id"), county.grids[0].id),
         "token_id": county.grids[0].id,
         # assessment records: a grid's id stands for one of the county's
         **dict.fromkeys(("sheet_id", "objection_id", "leave_id", "log_id"), county.grids[0].id),
@@ -235,6 +238,7 @@ def _body(method: str, rule: str, county) -> dict | None:
         **assessment_bodies(county),
         **fire_safety_bodies(county),
         **disputes_bodies(county),
+        **family_planning_bodies(county),
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"
