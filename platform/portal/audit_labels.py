@@ -288,27 +288,40 @@ def object_choices() -> list[tuple[str, str]]:
     return [("", str(_("全部"))), *named]
 
 
-def field_label(name: str) -> Any:
-    return FIELDS.get(name) or module_words().get(name, name)
+def field_label(name: str, module: str | None = None) -> Any:
+    """A field of a change: the event's module's word for it first (modules name their own
+    fields), then the core's."""
+    own = module_words(module).get(name) if module else None
+    return own or FIELDS.get(name) or module_words().get(name, name)
 
 
-def module_words() -> dict[str, Localized]:
-    """The installed modules' words for their audit codes, and each module's title for its
-    name (a value such as an admission's module). Installed, not only admitted: the log keeps
-    what a module wrote after the county suspended or withdrew it."""
+def module_words(module: str | None = None) -> dict[str, Localized]:
+    """The installed modules' words for their audit codes (only ``module``'s, if given), and
+    each module's title for its name (a value such as an admission's module). Installed, not
+    only admitted: the log keeps what a module wrote after the county suspended it."""
     words: dict[str, Localized] = {}
-    for name, module in runtime.current().plugins.installed.items():
-        info = module.info
+    for name, installed in runtime.current().plugins.installed.items():
+        if module is not None and name != module:
+            continue
+        info = installed.info
         words[name] = Localized(info.title, info.title_en or info.title)
         words.update({code: Localized(*pair) for code, pair in info.audit_words.items()})
     return words
 
 
-def value_label(field: str, value: str) -> str:
-    """A coded value in words where the log's reader knows the code's meaning: a state (of an
-    admission or a task), a role, a tag, a module, or a value a module named
-    (``"risk_level=high"``); any other value as it is."""
-    named = module_words().get(f"{field}={value}")
+def module_of(object_type: str) -> str | None:
+    """The installed module whose records ``object_type`` names (``fire_safety_hazard``)."""
+    for name in runtime.current().plugins.installed:
+        if object_type == name or object_type.startswith(f"{name}_"):
+            return name
+    return None
+
+
+def value_label(field: str, value: str, module: str | None = None) -> str:
+    """A coded value in words where the log's reader knows the code's meaning: a value the
+    event's module named (``"risk_level=high"``), a state (of an admission or a task), a role,
+    a tag, a module, a form; any other value as it is."""
+    named = module_words(module).get(f"{field}={value}") if module else None
     if named is not None:
         return str(named)
     if field == "state":
@@ -328,16 +341,19 @@ def value_label(field: str, value: str) -> str:
     elif field in ("module", "modules"):
         return str(module_words().get(value, value))
     elif field == "form":
-        for module in runtime.current().plugins.installed.values():
-            for form in module.forms:
+        for installed in runtime.current().plugins.installed.values():
+            for form in installed.forms:
                 if form.code == value:
                     return form.title_en if current_locale() == "en" else form.title
     return value
 
 
-def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[FieldChange]:
-    """The fields the event changed (unchanged ones left out), in words, an empty value as
-    a dash."""
+def changes(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, object_type: str = ""
+) -> list[FieldChange]:
+    """The fields the event on an ``object_type`` changed (unchanged ones left out), in
+    words, an empty value as a dash; a module's object reads in that module's words."""
+    module = module_of(object_type) if object_type else None
     # Masked again as read: an event stored in an older, weaker form shows today's.
     before, after = mask_personal(dict(before or {})) or {}, mask_personal(dict(after or {})) or {}
     rows = []
@@ -346,15 +362,15 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
             continue
         rows.append(
             FieldChange(
-                field_label(key),
-                _shown(key, before[key]) if key in before else None,
-                _shown(key, after[key]) if key in after else None,
+                field_label(key, module),
+                _shown(key, before[key], module) if key in before else None,
+                _shown(key, after[key], module) if key in after else None,
             )
         )
     return rows
 
 
-def _shown(field: str, value: Any) -> str:
+def _shown(field: str, value: Any, module: str | None) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return NOTHING
     if value is True:
@@ -362,7 +378,7 @@ def _shown(field: str, value: Any) -> str:
     if value is False:
         return str(_("否"))
     if isinstance(value, list | tuple):
-        return "、".join(_shown(field, item) for item in value)
+        return "、".join(_shown(field, item, module) for item in value)
     if isinstance(value, str):
-        return value_label(field, value)
+        return value_label(field, value, module)
     return str(value)

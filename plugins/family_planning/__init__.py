@@ -28,7 +28,7 @@ from gridgov.core.plugins.hookspecs import (
 from gridgov.sdk.caller import Scope
 from gridgov.sdk.county import Period, Tenant
 from gridgov.sdk.registry import TagDefinition
-from gridgov_plugins.family_planning import demo, figures, targets
+from gridgov_plugins.family_planning import demo, entitlements, figures, targets
 from gridgov_plugins.family_planning.access import MODULE
 from gridgov_plugins.family_planning.api import api
 from gridgov_plugins.family_planning.follow_ups import FORM
@@ -47,7 +47,44 @@ def gridgov_module_info() -> ModuleInfo:
         version="1.0",
         icon="👶",
         title_en="Family planning",
+        audit_words=AUDIT_WORDS,
     )
+
+
+# What the module writes to the county's audit log, in words for those who review it.
+AUDIT_WORDS = {
+    "family_planning.target.register": ("登记计生对象", "Target registered"),
+    "family_planning.birth.register": ("登记出生", "Birth registered"),
+    "family_planning.birth.link": ("关联新生儿人口信息", "Child's registry record linked"),
+    "family_planning.follow_up.file": ("登记随访", "Follow-up filed"),
+    "family_planning.entitlement.apply": ("申请扶助", "Entitlement applied for"),
+    "family_planning.entitlement.check": ("审核扶助", "Entitlement checked"),
+    "family_planning.entitlement.approve": ("审批扶助", "Entitlement approved"),
+    "family_planning.entitlement.refuse": ("不予通过扶助", "Entitlement refused"),
+    "family_planning.entitlement.pay": ("登记扶助发放", "Entitlement paid"),
+    "family_planning_target": ("计生对象", "Family-planning target"),
+    "family_planning_birth": ("出生登记", "Birth"),
+    "family_planning_follow_up": ("计生随访", "Follow-up"),
+    "family_planning_entitlement": ("奖励扶助、特别扶助", "Entitlement"),
+    "household_id": ("户", "Household"),
+    "born_on": ("出生日期", "Born on"),
+    "child_id": ("新生儿（人口库）", "Child (registry)"),
+    "target_id": ("计生对象", "Target"),
+    "visited_on": ("随访日期", "Visited on"),
+    "special_kind": ("特殊家庭类别", "Kind of special family"),
+    "scheme": ("扶助项目", "Scheme"),
+    "year": ("年度", "Year"),
+    **{
+        f"{field}={value}": (label.zh, label.en)
+        for field, labels in (
+            ("kind", targets.KIND_LABELS),
+            ("special_kind", targets.SPECIAL_LABELS),
+            ("scheme", entitlements.SCHEME_LABELS),
+            ("state", entitlements.STATE_LABELS),
+        )
+        for value, label in labels.items()
+    },
+}
 
 
 @hookimpl

@@ -101,7 +101,7 @@ def test_every_kind_of_node_change_has_words():
 def test_coded_values_read_as_words_in_the_readers_language(app):
     with app.test_request_context():
         assert labels.value_label("state", "in_review") == "待审议"
-        assert labels.value_label("risk_level", "high") == "重大"  # the module's words
+        assert labels.value_label("risk_level", "high", "disputes") == "重大"  # the module's
         assert labels.value_label("module", "fire_safety") == "消防安全"
         assert labels.value_label("tag", "empty_nest_elderly") == "空巢老人"
         assert labels.value_label("role", "grid_worker") == "网格员"
@@ -110,5 +110,10 @@ def test_coded_values_read_as_words_in_the_readers_language(app):
         rows = labels.changes({"state": "in_review"}, {"state": "approved", "is_kept": True})
         assert [(str(r.label), r.before, r.after) for r in rows] == [
             ("状态", "待审议", "已准入"),
-            ("协议履行", None, "是"),
+            ("协议履行", None, "是"),  # a field only a module names: its word
         ]
+        # A module's object reads in that module's words, even where the core has its own.
+        rows = labels.changes({}, {"state": "approved"}, "family_planning_entitlement")
+        assert [(str(r.label), r.after) for r in rows] == [("状态", "已审批，未发放")]
+        rows = labels.changes({}, {"is_kept": True}, "disputes_case")
+        assert [(str(r.label), r.after) for r in rows] == [("协议履行", "是")]
