@@ -57,7 +57,11 @@ def _text(limit: int, **kwargs: Any) -> fields.String:
 
 class CareQuerySchema(QueryArgsSchema):
     tag = fields.String(load_default=None, validate=_one_of(service.CARE_TAGS))
-    q = fields.String(load_default=None, validate=validate.Length(max=50))
+    name = fields.String(
+        load_default=None,
+        validate=validate.Length(max=50),
+        metadata={"description": "姓名开头；不接受身份证号或电话"},
+    )
 
 
 class CareRecordInSchema(ApiSchema):
@@ -132,7 +136,7 @@ class CarePersonSchema(ApiSchema):
     name = fields.String()
     age = fields.Integer(allow_none=True, metadata={"description": "不给出生日期"})
     sex = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True, metadata={"description": "脱敏：138****5678"})
+    phone = fields.String(allow_none=True, metadata={"description": "脱敏：138********"})
     node_id = fields.Integer()
     tags = fields.List(fields.String())
 
@@ -311,7 +315,7 @@ class People(MethodView):
         """The care register: people with the special-population tags the caller sees"""
         caller = current_caller()
         query = service.care_people(
-            db_session(), caller.user, caller.scope, tag=args["tag"], text=args["q"]
+            db_session(), caller.user, caller.scope, tag=args["tag"], text=args["name"]
         )
         return [person_summary(p) for p in page_of(query, pagination_parameters)]
 

@@ -217,6 +217,11 @@ def care_people(
     check_may_read(session, user)
     if tag is not None and tag not in CARE_TAGS:
         raise DomainError(Localized("请从列表中选择", "Choose from the list"), field="tag")
+    if registry.names_personal_data(text):  # it would end up in access logs
+        raise DomainError(
+            Localized("请按姓名查询，不要在地址中使用身份证号或电话", "Search by name"),
+            field="name",
+        )
     query = registry.people_query(scope, text=text or None, tag=tag)
     return query.where(care_filter()) if tag is None else query
 
@@ -767,7 +772,7 @@ def errands_of(session: Session, person: Person) -> list[tuple[Errand, Task]]:
             .join(Task, Task.id == Errand.task_id)
             .where(Errand.person_id == person.id)
             .order_by(Errand.id.desc())
-        ).tuples()
+        ).all()
     )
 
 

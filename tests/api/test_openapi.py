@@ -186,7 +186,12 @@ def _module_routes(app) -> dict[str, set[str]]:
 
 def test_every_module_route_is_in_the_spec(app, client):
     routes = _module_routes(app)
-    assert {path.split("/")[6] for path in routes} >= {"fire_safety", "disputes", "env_patrol"}
+    assert {path.split("/")[6] for path in routes} >= {
+        "fire_safety",
+        "disputes",
+        "env_patrol",
+        "civil_affairs",
+    }
     spec = _spec(client)
     found = {
         path: set(ops) & HTTP_METHODS
@@ -217,7 +222,11 @@ def test_module_operations_document_their_bodies_and_answers(client):
 
 def test_module_lists_are_paginated_like_the_cores(client):
     spec = _spec(client)
-    for path in (f"{MODULES}disputes/cases", f"{MODULES}fire_safety/hazards"):
+    for path in (
+        f"{MODULES}disputes/cases",
+        f"{MODULES}fire_safety/hazards",
+        f"{MODULES}civil_affairs/people",
+    ):
         listing = spec["paths"][path]["get"]
         assert {"page", "page_size"} <= {p["name"] for p in listing["parameters"]}, path
         assert "X-Pagination" in listing["responses"]["200"]["headers"], path
