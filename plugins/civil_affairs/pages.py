@@ -100,8 +100,11 @@ class ErrandForm(PortalForm):
 class StepForm(PortalForm):
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(L("说明", "Comment"), validators=[Length(max=2000)])
+    # Checked by the service (only a confirmation carries a rating), not by the form.
     rating = SelectField(
-        L("居民评价", "Resident's rating"), choices=_choices(service.RATING_LABELS, blank=True)
+        L("居民评价", "Resident's rating"),
+        choices=_choices(service.RATING_LABELS, blank=True),
+        validate_choice=False,
     )
 
 
