@@ -160,7 +160,7 @@ def overview() -> Any:
         "civil_affairs/overview.html",
         figures=service.dashboard_figures(session, user_scope()),
         node=node,
-        trail=registry.ancestors(session, node),
+        trail=[n for n in registry.ancestors(session, node) if user_scope().contains_path(n.path)],
         levels=service.counts_by_level(session, me(), user_scope(), node, today=today),
         overdue=[e for e in due if e.is_overdue][:OVERDUE_SHOWN],
         due_soon=[e for e in due if not e.is_overdue][:OVERDUE_SHOWN],
@@ -362,6 +362,7 @@ def _render_errand(errand: Errand, failed: StepForm | None = None, status: int =
         form=failed or StepForm(formdata=None),
         failed=failed.action.data if failed else None,
         history=tasks.history(session, task),
+        action_label=tasks.task_type(task.task_type).action_label,
     )
     return page, status
 

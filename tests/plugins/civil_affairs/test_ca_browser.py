@@ -42,6 +42,7 @@ def test_a_grid_worker_records_a_visit_and_an_errand_on_the_phone(
     phone.get_by_role("link", name="民政关爱").first.click()
     phone.wait_for_url("**/m/civil_affairs/")
     assert "示例王奶奶" in phone.get_by_test_id("overdue").inner_text()
+    phone.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.get_by_test_id("overdue").get_by_role("link", name="走访").click()
     phone.select_option("#condition", "poor")
@@ -50,6 +51,7 @@ def test_a_grid_worker_records_a_visit_and_an_errand_on_the_phone(
     phone.wait_for_url("**/m/civil_affairs/people/*")
     assert "行动不便" in phone.get_by_test_id("visits").inner_text()
     assert "138********" in phone.get_by_test_id("phone").inner_text()
+    phone.screenshot(path=str(tmp_path / "person.png"), full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     phone.get_by_role("link", name="受理代办").click()

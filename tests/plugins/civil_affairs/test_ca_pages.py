@@ -184,3 +184,25 @@ def test_while_suspended_the_record_reads_and_a_visit_is_refused(app, live, as_u
     response = post(client, form, form, {"visited_on": TODAY.isoformat(), "condition": "good"})
     assert response.status_code == 409
     assert in_county(app, live, lambda s: service.visits_of(s, s.get(Person, person_id))) == []
+
+
+def test_the_resident_reads_the_answer_and_confirms_the_errand_with_the_tracking_code(
+    app, client, live, person_id
+):
+    def done_errand(session):
+        from gridgov.core.registry.models import Person as Registered
+        from tests.plugins.civil_affairs.conftest import errand, step
+
+        found = errand(session, live.workers[0], session.get(Registered, person_id))
+        step(session, live.workers[0], found, "accept")
+        step(session, live.workers[0], found, "done", "医保报销已办好，钱已到账")
+        return service.task_of(session, found).code
+
+    code = in_county(app, live, done_errand)
+    track = f"/t/changshan/public/track/{code}"
+    html = client.get(track).get_data(as_text=True)
+    assert "医保报销已办好，钱已到账" in html and "已办结待确认" in html
+    assert live.workers[0].name not in html  # who handled it stays inside
+    response = post(client, track, track, {"rating": "satisfied", "comment": "谢谢"})
+    assert response.status_code == 302
+    assert "居民已确认" in client.get(track).get_data(as_text=True)
