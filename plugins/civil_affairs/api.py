@@ -23,6 +23,8 @@ from gridgov.sdk.api import (
 )
 from gridgov.sdk.caller import scope_roots, visible_node
 from gridgov.sdk.county import clock_of
+from gridgov.sdk.errors import NotFound
+from gridgov.sdk.i18n import Localized
 from gridgov.sdk.registry import Person
 from gridgov.sdk.storage import db_session
 from gridgov.sdk.tasks import Task
@@ -498,7 +500,10 @@ class Levels(MethodView):
         if args["node_id"] is not None:
             node = visible_node(session, caller.scope, args["node_id"])
         else:
-            node = visible_node(session, caller.scope, scope_roots(session, caller.scope)[0].id)
+            roots = scope_roots(session, caller.scope)
+            if not roots:
+                raise NotFound(Localized("您的查看范围为空", "Your scope is empty"))
+            node = roots[0]
         rows = service.counts_by_level(
             session, caller.user, caller.scope, node, today=clock_of(session).today()
         )

@@ -185,6 +185,19 @@ def care_filter() -> Any:
     return or_(*(Person.tags.any(tag=code) for code in CARE_TAGS))
 
 
+def live_scope(session: Session, scope: Scope) -> Scope:
+    """``scope`` narrowed to where the module is live: a pilot's townships (试点先行), else
+    ``scope`` itself. The register and the due lists show no one the module does not serve."""
+    pilot = county.pilot_paths(session, MODULE)
+    if pilot is None:
+        return scope
+    if scope.everything:
+        return Scope(paths=pilot)
+    inside = {p for p in scope.paths if any(p.startswith(q) for q in pilot)}
+    inside |= {q for q in pilot if any(q.startswith(p) for p in scope.paths)}
+    return Scope(paths=tuple(sorted(inside)))
+
+
 def visible_person(session: Session, user: User, scope: Scope, person_id: int) -> Person:
     """The person in care if ``user`` sees them, else NotFound (Forbidden for roles that see
     none of the module)."""
@@ -222,7 +235,7 @@ def care_people(
             Localized("请按姓名查询，不要在地址中使用身份证号或电话", "Search by name"),
             field="name",
         )
-    query = registry.people_query(scope, text=text or None, tag=tag)
+    query = registry.people_query(live_scope(session, scope), text=text or None, tag=tag)
     return query.where(care_filter()) if tag is None else query
 
 
@@ -439,7 +452,7 @@ def _due(
 ) -> list[DueEntry]:
     found = visits.due_visits(
         session,
-        scope,
+        live_scope(session, scope),
         today=today + dt.timedelta(days=horizon_days),
         tags=CARE_TAGS,
         grid_id=grid_id,
@@ -475,6 +488,7 @@ def counts_by_level(
     entries = due_list(session, user, scope, today=today)
     paths = _paths(session, entries)
     rows = registry.children(session, node) or [registry.NodeView.of(node)]
+    grid_level = county.current_tenant(session).grid_level
     counted: list[DueCount] = []
     for row in rows:
         seen = scope.everything or any(
@@ -484,7 +498,7 @@ def counts_by_level(
             continue
         inside = [e for e in entries if paths[e.person.node_id].startswith(row.path)]
         worker = None
-        if not registry.children(session, row):
+        if row.level == grid_level:
             found = responsible_worker(session, registry.get_node(session, row.id))
             worker = found.name if found else None
         counted.append(DueCount(row, len(inside), sum(1 for e in inside if e.is_overdue), worker))
@@ -927,7 +941,7 @@ def dashboard_figures(session: Session, scope: Scope) -> list[DashboardFigure]:
     found = figures(session, scope)
     in_care = session.scalar(
         select(func.count()).select_from(
-            registry.people_query(scope).where(care_filter()).subquery()
+            registry.people_query(live_scope(session, scope)).where(care_filter()).subquery()
         )
     )
     due = _due(session, scope, clock_of(session).today(), DUE_HORIZON_DAYS)

@@ -35,10 +35,13 @@ from tests.portal.conftest import (
 MODULE = "civil_affairs"
 
 
-def admit(session: Session, county: County, *, then: str | None = None) -> tuple[Admission, User]:
+def admit(
+    session: Session, county: County, *, pilot: tuple = (), then: str | None = None
+) -> tuple[Admission, User]:
     """The county's civil affairs bureau applies for the module and the review meeting
-    approves it county-wide; ``then`` is "suspend" or "withdraw". Returns the admission and the
-    bureau's officer (assigned to the county's top node)."""
+    approves it county-wide (a pilot in ``pilot`` if given); ``then`` is "suspend" or
+    "withdraw". Returns the admission and the bureau's officer (assigned to the county's top
+    node)."""
     department = county.department
     assert department is not None
     officer = UserFactory(
@@ -55,7 +58,12 @@ def admit(session: Session, county: County, *, then: str | None = None) -> tuple
         requirements={"care_register": "空巢老人、留守儿童、残疾人、低保对象名册"},
     )
     approved = admission.approve_admission(
-        session, county.admin, applied, meeting_date=dt.date(2026, 5, 8), minutes="同意"
+        session,
+        county.admin,
+        applied,
+        meeting_date=dt.date(2026, 5, 8),
+        minutes="同意",
+        pilot_nodes=pilot,
     )
     if then is not None:
         getattr(admission, f"{then}_admission")(session, county.admin, approved, reason="整顿")
