@@ -206,3 +206,24 @@ def test_the_resident_reads_the_answer_and_confirms_the_errand_with_the_tracking
     response = post(client, track, track, {"rating": "satisfied", "comment": "谢谢"})
     assert response.status_code == 302
     assert "居民已确认" in client.get(track).get_data(as_text=True)
+
+
+def test_another_departments_officer_sees_no_page_and_no_menu(app, live, as_user, person_id):
+    from gridgov.core.accounts.models import Role
+    from gridgov.core.departments import service as departments
+    from tests.factories import UserFactory
+
+    def other_officer(session):
+        office = departments.create_department(
+            session, None, code="SFS", name="司法所", node=live.top
+        )
+        user = UserFactory(
+            username="changshan-sifa", role=Role.DEPARTMENT_OFFICER.value, nodes=[live.top]
+        )
+        departments.add_officer(session, None, office, user)
+        return user
+
+    client = as_user(in_county(app, live, other_officer))
+    assert client.get(page(live, "/")).status_code == 404
+    assert client.get(page(live, f"/people/{person_id}")).status_code == 404
+    assert "m/civil_affairs" not in client.get(f"/t/{live.tenant.slug}/").get_data(as_text=True)
