@@ -219,6 +219,15 @@ class DueCountSchema(ApiSchema):
     worker = fields.String(allow_none=True)
 
 
+class WorkerDueSchema(ApiSchema):
+    user_id = fields.Integer(allow_none=True, metadata={"description": "null：网格空缺"})
+    worker = fields.String(allow_none=True)
+    node_id = fields.Integer()
+    grid = fields.String()
+    due = fields.Integer()
+    overdue = fields.Integer()
+
+
 class CivilAffairsFigureSchema(ApiSchema):
     code = fields.String()
     label = fields.String()
@@ -517,6 +526,31 @@ class Levels(MethodView):
                 "worker": r.worker,
             }
             for r in rows
+        ]
+
+
+@api.route("/workers")
+class Workers(MethodView):
+    @api.requires(READ)
+    @api.response(200, WorkerDueSchema(many=True))
+    @api.paginate()
+    def get(self, pagination_parameters: Any) -> list[dict[str, Any]]:
+        """Due and overdue visits per grid and its worker, the most overdue first"""
+        caller = current_caller()
+        session = db_session()
+        rows = service.counts_by_worker(
+            session, caller.user, caller.scope, today=clock_of(session).today()
+        )
+        return [
+            {
+                "user_id": r.worker.id if r.worker else None,
+                "worker": r.worker.name if r.worker else None,
+                "node_id": r.grid.id,
+                "grid": r.grid.name,
+                "due": r.due,
+                "overdue": r.overdue,
+            }
+            for r in page_of(rows, pagination_parameters)
         ]
 
 

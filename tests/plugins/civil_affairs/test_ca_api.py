@@ -171,6 +171,8 @@ def test_levels_and_due_lists_count_the_overdue_people(client, live, token, pers
     assert [(d["person_id"], d["is_overdue"], d["due_on"]) for d in due] == [
         (person_id, True, None)
     ]
+    workers = client.get(url(live, "/workers"), headers=headers).get_json()
+    assert [(w["user_id"], w["overdue"]) for w in workers] == [(live.workers[0].id, 1)]
     figures = {
         f["code"]: f["value"] for f in client.get(url(live, "/figures"), headers=headers).get_json()
     }
@@ -193,7 +195,15 @@ def test_the_audit_admin_and_another_departments_officer_get_nothing(
     sifa = in_county(app, live, other_officer)
     for user in (live.auditor, sifa, live.volunteer):
         headers = token(user)
-        for path in ("/people", f"/people/{person_id}", "/due", "/levels", "/figures", "/errands"):
+        for path in (
+            "/people",
+            f"/people/{person_id}",
+            "/due",
+            "/levels",
+            "/workers",
+            "/figures",
+            "/errands",
+        ):
             response = client.get(url(live, path), headers=headers)
             assert response.status_code in (403, 404), (user.username, path, response.status_code)
         listed = client.get(url(live, "/people"), headers=headers)

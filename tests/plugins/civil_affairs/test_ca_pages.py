@@ -227,3 +227,12 @@ def test_another_departments_officer_sees_no_page_and_no_menu(app, live, as_user
     assert client.get(page(live, "/")).status_code == 404
     assert client.get(page(live, f"/people/{person_id}")).status_code == 404
     assert "m/civil_affairs" not in client.get(f"/t/{live.tenant.slug}/").get_data(as_text=True)
+
+
+def test_the_overview_lists_due_and_overdue_visits_per_grid_worker(app, live, as_user, person_id):
+    in_county(app, live, lambda s: cared_person(s, live, grid=3, name="示例乙"))
+    html = as_user(live.station_staff).get(page(live, "/")).get_data(as_text=True)
+    assert 'data-testid="workers"' not in html  # one grid with people in care in its scope
+    html = as_user(live.admin).get(page(live, "/")).get_data(as_text=True)
+    table = html.split('data-testid="workers"')[1].split("</table>")[0]
+    assert live.workers[0].name in table and live.workers[3].name in table
