@@ -139,7 +139,7 @@ class _DemoCare:
                 worker,
                 scope,
                 person,
-                service.ErrandInput(kind=kinds[state], title=f"{person.name}：{titles[state]}"),
+                service.ErrandInput(kind=kinds[state], title=titles[state]),
             )
         steps: list[tuple[str, str, str | None]] = []
         if state >= 1 and state != 4:

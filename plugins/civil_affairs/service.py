@@ -376,9 +376,9 @@ def record_care_visit(
     is_on_time = not _overdue_on(session, person, visited_on)
     clock = clock_of(session)
     moment = min(clock.at(visited_on, dt.time(12, 0)), utcnow())
-    notes = f"民政走访 {person.name}：{CONDITION_LABELS[Condition(condition)].zh}"
-    if needs:
-        notes += f"；需求：{needs}"
+    # The registry's visit log is read more widely than the module (supervisors, every
+    # department's officers): it learns whom the visitor saw, not their condition or needs.
+    notes = f"民政关爱走访：见到{person.name}（情况见民政走访记录）"
     household_visit = visits.record_visit(
         session, actor, household, notes=notes[:2000], visited_at=moment
     )

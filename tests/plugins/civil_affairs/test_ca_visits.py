@@ -142,3 +142,14 @@ def test_a_visit_needs_a_condition_a_past_date_and_a_follow_up_when_one_is_neede
             service.record_care_visit(session, worker, scope, person, data)
         assert refused.value.field == field
     assert service.visits_of(session, person) == []
+
+
+def test_the_registrys_visit_log_learns_whom_the_visitor_saw_not_the_needs(session, county):
+    person = cared_person(session, county)
+    made = visit(session, county.workers[0], person, TODAY, condition="urgent")
+    household = registry.get_household(session, person.household_id)
+    logged = next(
+        v for v in registry.visits_of(session, household) if v.id == made.household_visit_id
+    )
+    assert person.name in logged.notes
+    assert "需要代购药品" not in logged.notes and "急需" not in logged.notes
