@@ -236,3 +236,16 @@ def test_the_overview_lists_due_and_overdue_visits_per_grid_worker(app, live, as
     html = as_user(live.admin).get(page(live, "/")).get_data(as_text=True)
     table = html.split('data-testid="workers"')[1].split("</table>")[0]
     assert live.workers[0].name in table and live.workers[3].name in table
+
+
+def test_the_pages_read_in_english_for_a_reader_who_chose_it(live, as_user, person_id):
+    from gridgov.i18n import SESSION_KEY
+
+    client = as_user(live.admin)
+    with client.session_transaction() as stored:
+        stored[SESSION_KEY] = "en"
+    overview = client.get(page(live, "/")).get_data(as_text=True)
+    assert "Overdue visits" in overview and "Empty-nest elderly" in overview
+    assert "逾期未走访" not in overview
+    person = client.get(page(live, f"/people/{person_id}")).get_data(as_text=True)
+    assert "Visits" in person and "Record a visit" in person
