@@ -318,5 +318,6 @@ def test_the_demo_has_care_records_visits_assistance_and_errands_in_each_state(d
     assert overdue >= 5
     overview = page_of(demo_app, "bm.minzheng", "/m/civil_affairs/")
     assert 'data-testid="overdue"' in overview and "逾期未走访" in overview
+    assert 'data-testid="reviews"' in overview  # allowance reviews falling due
     assert "走访记录" in page_of(demo_app, "bm.minzheng", f"/m/civil_affairs/people/{person_id}")
     assert "民政特殊人群关爱" in demo_app.config["demo_output"]

@@ -165,6 +165,11 @@ def overview() -> Any:
         workers=service.counts_by_worker(session, me(), user_scope(), today=today)[:OVERDUE_SHOWN],
         overdue=[e for e in due if e.is_overdue][:OVERDUE_SHOWN],
         due_soon=[e for e in due if not e.is_overdue][:OVERDUE_SHOWN],
+        reviews=session.execute(
+            service.allowance_reviews_due(session, me(), user_scope(), today=today).limit(
+                OVERDUE_SHOWN
+            )
+        ).all(),
         today=today,
     )
 

@@ -328,6 +328,26 @@ def save_record(
     return record
 
 
+def allowance_reviews_due(
+    session: Session, user: User, scope: Scope, *, today: dt.date, within_days: int = 30
+) -> Select[Any]:
+    """SELECT of (CareRecord, Person): allowances being received or applied for whose review
+    (低保复核) falls within ``within_days`` of ``today`` or has passed, soonest first."""
+    check_may_read(session, user)
+    return (
+        select(CareRecord, Person)
+        .join(Person, Person.id == CareRecord.person_id)
+        .where(
+            _in_scope_people(live_scope(session, scope)),
+            CareRecord.allowance_status.in_(
+                [AllowanceStatus.RECEIVING.value, AllowanceStatus.APPLYING.value]
+            ),
+            CareRecord.allowance_review_on <= today + dt.timedelta(days=within_days),
+        )
+        .order_by(CareRecord.allowance_review_on, Person.name)
+    )
+
+
 # --- care visits (定期走访) --------------------------------------------------------------------
 
 

@@ -126,3 +126,30 @@ def test_a_person_without_a_care_tag_is_not_in_the_module(session, county):
     assert person.id not in {
         p.id for p in session.scalars(service.care_people(session, admin, scope_of(session, admin)))
     }
+
+
+def test_allowance_reviews_falling_due_within_a_month_are_listed_soonest_first(session, county):
+    today = dt.date(2026, 11, 20)
+    worker = county.workers[0]
+    late = cared_person(session, county, tag="subsistence_allowance", name="示例甲")
+    soon = cared_person(session, county, tag="subsistence_allowance", name="示例乙")
+    later = cared_person(session, county, tag="subsistence_allowance", name="示例丙")
+    ended = cared_person(session, county, tag="subsistence_allowance", name="示例丁")
+    for person, day, status in (
+        (late, dt.date(2026, 11, 1), "receiving"),
+        (soon, dt.date(2026, 12, 10), "applying"),
+        (later, dt.date(2027, 3, 1), "receiving"),
+        (ended, dt.date(2026, 11, 25), "ended"),
+    ):
+        save(session, worker, person, allowance_status=status, allowance_review_on=day)
+    rows = session.execute(
+        service.allowance_reviews_due(session, worker, scope_of(session, worker), today=today)
+    ).all()
+    assert [p.name for _record, p in rows] == ["示例甲", "示例乙"]
+    other = county.workers[1]
+    assert (
+        session.execute(
+            service.allowance_reviews_due(session, other, scope_of(session, other), today=today)
+        ).all()
+        == []
+    )
