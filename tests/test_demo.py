@@ -299,9 +299,7 @@ def test_the_demo_has_care_records_visits_assistance_and_errands_in_each_state(d
         scope = scope_of(session, officer)
         today = tenancy.get_by_slug(session, "demo").clock.today()
         due = care.due_list(session, officer, scope, today=today)
-        states = set(
-            session.scalars(select(Task.state).join(Errand, Errand.task_id == Task.id))
-        )
+        states = set(session.scalars(select(Task.state).join(Errand, Errand.task_id == Task.id)))
         person_id = session.scalar(select(CareVisit.person_id).order_by(CareVisit.id))
         return (
             session.scalar(select(func.count(CareRecord.id))),
