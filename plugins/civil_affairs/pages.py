@@ -161,8 +161,10 @@ def overview() -> Any:
         figures=service.dashboard_figures(session, user_scope()),
         node=node,
         trail=[n for n in registry.ancestors(session, node) if user_scope().contains_path(n.path)],
-        levels=service.counts_by_level(session, me(), user_scope(), node, today=today),
-        workers=service.counts_by_worker(session, me(), user_scope(), today=today)[:OVERDUE_SHOWN],
+        levels=service.counts_by_level(session, me(), user_scope(), node, today=today, entries=due),
+        workers=service.counts_by_worker(session, me(), user_scope(), today=today, entries=due)[
+            :OVERDUE_SHOWN
+        ],
         overdue=[e for e in due if e.is_overdue][:OVERDUE_SHOWN],
         due_soon=[e for e in due if not e.is_overdue][:OVERDUE_SHOWN],
         reviews=session.execute(

@@ -501,11 +501,19 @@ def _paths(session: Session, entries: Sequence[DueEntry]) -> dict[int, str]:
 
 
 def counts_by_level(
-    session: Session, user: User, scope: Scope, node: Node, *, today: dt.date
+    session: Session,
+    user: User,
+    scope: Scope,
+    node: Node,
+    *,
+    today: dt.date,
+    entries: Sequence[DueEntry] | None = None,
 ) -> list[DueCount]:
     """Due and overdue visits under each child of ``node`` (grid → community → township →
-    county); for a grid, the grid itself with its worker."""
-    entries = due_list(session, user, scope, today=today)
+    county); for a grid, the grid itself with its worker. ``entries``: the ``due_list`` the
+    caller already has for the same user, scope and day."""
+    if entries is None:
+        entries = due_list(session, user, scope, today=today)
     paths = _paths(session, entries)
     rows = registry.children(session, node) or [registry.NodeView.of(node)]
     grid_level = county.current_tenant(session).grid_level
@@ -534,10 +542,17 @@ class WorkerCount:
 
 
 def counts_by_worker(
-    session: Session, user: User, scope: Scope, *, today: dt.date
+    session: Session,
+    user: User,
+    scope: Scope,
+    *,
+    today: dt.date,
+    entries: Sequence[DueEntry] | None = None,
 ) -> list[WorkerCount]:
-    """Due and overdue visits per grid and its responsible worker, the most overdue first."""
-    entries = due_list(session, user, scope, today=today)
+    """Due and overdue visits per grid and its responsible worker, the most overdue first
+    (``entries`` as for ``counts_by_level``)."""
+    if entries is None:
+        entries = due_list(session, user, scope, today=today)
     by_grid: dict[int, list[DueEntry]] = defaultdict(list)
     for entry in entries:
         by_grid[entry.person.node_id].append(entry)
