@@ -403,3 +403,34 @@ def test_the_demo_family_planning_pilot_has_targets_births_due_lists_and_every_e
         return " ".join(hooks_for().demo_data(session=session, tenant=tenant))
 
     assert "计划生育: already loaded" in in_demo(demo_app, again)
+
+
+def test_the_demo_has_care_records_visits_assistance_and_errands_in_each_state(demo_app):
+    from gridgov_plugins.civil_affairs import service as care
+    from gridgov_plugins.civil_affairs.models import Assistance, CareRecord, CareVisit, Errand
+
+    def read(session, user_of):
+        officer = user_of("bm.minzheng")
+        scope = scope_of(session, officer)
+        today = tenancy.get_by_slug(session, "demo").clock.today()
+        due = care.due_list(session, officer, scope, today=today)
+        states = set(session.scalars(select(Task.state).join(Errand, Errand.task_id == Task.id)))
+        person_id = session.scalar(select(CareVisit.person_id).order_by(CareVisit.id))
+        return (
+            session.scalar(select(func.count(CareRecord.id))),
+            session.scalar(select(func.count(CareVisit.id))),
+            session.scalar(select(func.count(Assistance.id))),
+            states,
+            sum(1 for e in due if e.is_overdue),
+            person_id,
+        )
+
+    records, visits, given, states, overdue, person_id = in_demo(demo_app, read)
+    assert records >= 20 and visits >= 10 and given >= 3
+    assert states == {"requested", "accepted", "done", "confirmed", "cancelled"}
+    assert overdue >= 5
+    overview = page_of(demo_app, "bm.minzheng", "/m/civil_affairs/")
+    assert 'data-testid="overdue"' in overview and "逾期未走访" in overview
+    assert 'data-testid="reviews"' in overview  # allowance reviews falling due
+    assert "走访记录" in page_of(demo_app, "bm.minzheng", f"/m/civil_affairs/people/{person_id}")
+    assert "民政特殊人群关爱" in demo_app.config["demo_output"]

@@ -11,6 +11,7 @@ from gridgov.core.accounts import service as accounts
 from gridgov.core.db import db_session, tenant_scope, utcnow
 from tests.api.bearer import bearer, url
 from tests.core.admission.factories import admit_example
+from tests.plugins.civil_affairs.conftest import admit as admit_civil_affairs
 from tests.plugins.disputes.factories import admit_disputes
 from tests.plugins.fire_safety.conftest import admit as admit_fire_safety
 
@@ -180,10 +181,11 @@ def test_an_empty_bearer_token_is_refused(client, county, path):
 
 def test_every_tenant_endpoint_enforces_the_scope_its_spec_declares(client, session, county, mint):
     # The modules' endpoints are in the spec too; they answer only where the county admitted
-    # the module (404 elsewhere), so the county admits all three first.
+    # the module (404 elsewhere), so the county admits all of them first.
     with tenant_scope(session, county.tenant.id):
         admit_fire_safety(session, county)
         admit_disputes(session, county)
+        admit_civil_affairs(session, county)
     session.commit()
     admit_example(client.application, county)
     spec = client.get("/api/openapi.json").get_json()

@@ -9,6 +9,7 @@ import pytest
 
 from tests.api.bearer import bearer, url
 from tests.api.test_registry import registry_bodies
+from tests.plugins.civil_affairs.isolation import civil_affairs_bodies
 from tests.plugins.disputes.isolation import disputes_bodies
 from tests.plugins.family_planning.isolation import family_planning_bodies
 from tests.plugins.fire_safety.isolation import fire_safety_bodies
@@ -43,6 +44,7 @@ def _ids(county) -> dict[str, int]:
         "hazard_id": county.grids[0].id,
         # family-planning records: a grid's id stands for one of the county's
         **dict.fromkeys(("target_id", "birth_id", "entitlement_id"), county.grids[0].id),
+        "errand_id": county.grids[0].id,
         "token_id": county.grids[0].id,
         # assessment records: a grid's id stands for one of the county's
         **dict.fromkeys(("sheet_id", "objection_id", "leave_id", "log_id"), county.grids[0].id),
@@ -239,6 +241,7 @@ def _body(method: str, rule: str, county) -> dict | None:
         **fire_safety_bodies(county),
         **disputes_bodies(county),
         **family_planning_bodies(county),
+        **civil_affairs_bodies(county),
     }
     key = (method, rule.removeprefix("/t/<slug>/api/v1"))
     assert key in bodies, f"a new write endpoint {key}: teach this test a valid body for it"

@@ -193,6 +193,7 @@ def test_every_module_route_is_in_the_spec(app, client):
         "disputes",
         "family_planning",
         "env_patrol",
+        "civil_affairs",
     }
     spec = _spec(client)
     found = {
@@ -229,6 +230,7 @@ def test_module_lists_are_paginated_like_the_cores(client):
         f"{MODULES}fire_safety/hazards",
         f"{MODULES}family_planning/targets",
         f"{MODULES}family_planning/entitlements",
+        f"{MODULES}civil_affairs/people",
     ):
         listing = spec["paths"][path]["get"]
         assert {"page", "page_size"} <= {p["name"] for p in listing["parameters"]}, path

@@ -1,0 +1,142 @@
+"""民政特殊人群关爱 (civil affairs: special-population care): the civil affairs bureau's (民政局)
+department module, built on the hooks and ``gridgov.sdk`` only, as a third-party module would be.
+
+The register is the core's special-population tags (空巢老人、留守老人、留守儿童、残疾人、困难群众、
+低保对象、大病患者) with their visit schedules; the module keeps what a tag cannot (disability
+category and level, allowance status and review date, illness), the care visits (condition,
+needs, follow-up; each also a household visit in the registry), assistance given (物资、资金、
+服务), and errands run on residents' behalf (居民事务代办) as a task type of the core's engine
+that the resident confirms on the public tracking page. It lists who is due and overdue for a
+visit per grid worker and per level, tells the community station once about each overdue
+person (a periodic job), scores grid workers' visits on time and errands done, and gives the
+dashboard and period reports their figures.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from gridgov.core.plugins.hookspecs import (
+    AdmissionRequirement,
+    ModuleInfo,
+    PeriodicJob,
+    ScoringRule,
+    hookimpl,
+)
+from gridgov.sdk.caller import Scope, User
+from gridgov.sdk.county import Period, Tenant
+from gridgov.sdk.tasks import Task
+from gridgov_plugins.civil_affairs import service
+from gridgov_plugins.civil_affairs.api import api
+from gridgov_plugins.civil_affairs.demo import add_demo_records
+from gridgov_plugins.civil_affairs.models import (
+    Assistance,
+    CareRecord,
+    CareVisit,
+    Errand,
+    OverdueAlert,
+)
+from gridgov_plugins.civil_affairs.pages import PAGES
+from gridgov_plugins.civil_affairs.workflow import ERRAND_TYPE, MODULE
+
+__all__ = ["Assistance", "CareRecord", "CareVisit", "Errand", "OverdueAlert"]  # tables load
+
+
+@hookimpl
+def gridgov_module_info() -> ModuleInfo:
+    return ModuleInfo(
+        name=MODULE,
+        title="民政特殊人群关爱",
+        department="民政局",
+        version="1.0",
+        icon="🤝",
+        title_en="Civil affairs: special-population care",
+    )
+
+
+@hookimpl
+def gridgov_migrations() -> str:
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def gridgov_admission_requirements() -> list[AdmissionRequirement]:
+    return [
+        AdmissionRequirement(
+            "care_register",
+            "特殊人群名册及走访周期（空巢老人、留守儿童、残疾人、低保对象等）",
+            "Register of special populations and visit schedules",
+        )
+    ]
+
+
+@hookimpl
+def gridgov_task_types():
+    return [ERRAND_TYPE]
+
+
+@hookimpl
+def gridgov_task_transition(session: Session, task: Task, action: str, actor: User | None):
+    service.react(session, task, action, actor)
+
+
+@hookimpl
+def gridgov_scoring_rules() -> list[ScoringRule]:
+    return [
+        ScoringRule(
+            f"{MODULE}.visits",
+            "特殊人群按期走访",
+            "Care visits on time",
+            max_points=5,
+            compute=service.visit_points,
+            category="diligence",
+        ),
+        ScoringRule(
+            f"{MODULE}.errands",
+            "居民事务代办",
+            "Errands run for residents",
+            max_points=5,
+            compute=service.errand_points,
+        ),
+    ]
+
+
+@hookimpl
+def gridgov_periodic_jobs() -> list[PeriodicJob]:
+    return [
+        PeriodicJob(
+            f"{MODULE}.overdue_alerts",
+            "逾期未走访提醒社区工作站",
+            "Tell stations about overdue care visits",
+            every=timedelta(hours=6),
+            run=service.run_alerts,
+        )
+    ]
+
+
+@hookimpl
+def gridgov_api_blueprints():
+    return [api]
+
+
+@hookimpl
+def gridgov_portal_pages():
+    return [PAGES]
+
+
+@hookimpl
+def gridgov_dashboard_figures(session: Session, scope: Scope):
+    return service.dashboard_figures(session, scope)
+
+
+@hookimpl
+def gridgov_period_figures(session: Session, scope: Scope, period: Period):
+    return service.period_figures(session, scope, period)
+
+
+@hookimpl
+def gridgov_demo_data(session: Session, tenant: Tenant) -> list[str]:
+    return add_demo_records(session, tenant)
