@@ -322,7 +322,7 @@ RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z_]+\.[a-z_]+\b|\b(?:None
 # Words that look like codes: the demo's usernames, the manifest's file name, English "e.g.".
 DEMO_WORDS = re.compile(r"\b[a-z]{2}\.[a-z]+\b|\b\w+\.yaml\b|\be\.g\.")
 ROLES_SEEN = (ADMIN, STATION, TOWNSHIP, WORKER, FIRE_OFFICER, JUSTICE_OFFICER, "dd0101a")
-ROLES_SEEN += ("xx0101", "cs.audit", "cs.security", "bm.jisheng")
+ROLES_SEEN += ("xx0101", "cs.audit", "cs.security", "bm.jisheng", "bm.minzheng")
 PAGE_KINDS_PER_ROLE = 80
 
 

@@ -309,10 +309,11 @@ def module_words(module: str | None = None) -> dict[str, Localized]:
     return words
 
 
-def module_of(object_type: str) -> str | None:
-    """The installed module whose records ``object_type`` names (``fire_safety_hazard``)."""
+def module_of(code: str) -> str | None:
+    """The installed module whose object (``fire_safety_hazard``) or action
+    (``civil_affairs.visit.record``) ``code`` is."""
     for name in runtime.current().plugins.installed:
-        if object_type == name or object_type.startswith(f"{name}_"):
+        if code == name or code.startswith((f"{name}_", f"{name}.")):
             return name
     return None
 
@@ -349,11 +350,14 @@ def value_label(field: str, value: str, module: str | None = None) -> str:
 
 
 def changes(
-    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, object_type: str = ""
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    object_type: str = "",
+    action: str = "",
 ) -> list[FieldChange]:
-    """The fields the event on an ``object_type`` changed (unchanged ones left out), in
-    words, an empty value as a dash; a module's object reads in that module's words."""
-    module = module_of(object_type) if object_type else None
+    """The fields an event (``action`` on an ``object_type``) changed, unchanged ones left
+    out, in words, an empty value as a dash; a module's event reads in that module's words."""
+    module = module_of(object_type) or module_of(action)
     # Masked again as read: an event stored in an older, weaker form shows today's.
     before, after = mask_personal(dict(before or {})) or {}, mask_personal(dict(after or {})) or {}
     rows = []

@@ -54,7 +54,41 @@ def gridgov_module_info() -> ModuleInfo:
         version="1.0",
         icon="🤝",
         title_en="Civil affairs: special-population care",
+        audit_words=AUDIT_WORDS,
     )
+
+
+# What the module writes to the county's audit log, in words for those who review it.
+AUDIT_WORDS = {
+    "civil_affairs.record.save": ("完善关爱档案", "Care record kept"),
+    "civil_affairs.visit.record": ("登记关爱走访", "Care visit recorded"),
+    "civil_affairs.assistance.record": ("登记救助帮扶", "Assistance recorded"),
+    "civil_affairs.errand.request": ("登记居民事务代办", "Errand requested"),
+    "disability_category": ("残疾类别", "Disability category"),
+    "disability_level": ("残疾等级", "Disability grade"),
+    "allowance_status": ("低保状态", "Allowance status"),
+    "allowance_review_on": ("低保复核日期", "Allowance review date"),
+    "illness": ("所患疾病", "Illness"),
+    "visit_id": ("走访记录", "Visit"),
+    "condition": ("状况", "Condition"),
+    "is_on_time": ("按期", "On time"),
+    "assistance_id": ("救助记录", "Assistance"),
+    "amount": ("金额（元）", "Amount (yuan)"),
+    "household_id": ("户", "Household"),
+    "errand_id": ("代办事项", "Errand"),
+    "kind": ("类别", "Kind"),
+    **{
+        f"{field}={value}": (label.zh, label.en)
+        for field, labels in (
+            ("disability_category", service.DISABILITY_LABELS),
+            ("disability_level", service.LEVEL_LABELS),
+            ("allowance_status", service.ALLOWANCE_LABELS),
+            ("condition", service.CONDITION_LABELS),
+            ("kind", {**service.ASSISTANCE_LABELS, **service.ERRAND_LABELS}),
+        )
+        for value, label in labels.items()
+    },
+}
 
 
 @hookimpl
