@@ -22,7 +22,7 @@ from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringResult
-from gridgov.sdk import audit, county, notifications, registry, tasks, visits
+from gridgov.sdk import audit, county, inputs, notifications, registry, tasks, visits
 from gridgov.sdk.caller import Role, Scope, User, path_filter, responsible_worker
 from gridgov.sdk.county import Period, clock_of, current_tenant_id
 from gridgov.sdk.errors import Conflict, DomainError, Forbidden, NotFound
@@ -117,36 +117,6 @@ KEEPERS = RUNNERS | {Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER}
 MAX_TEXT = 2000
 DUE_HORIZON_DAYS = 7  # "due": falls due within a week; "overdue": the day it fell due passed
 ALERT_KIND = f"{MODULE}.visit_overdue"
-
-
-def _choice(value: Any, allowed: type[Any], field: str, *, required: bool = True) -> str | None:
-    text = str(value or "").strip()
-    if not text and not required:
-        return None
-    if text not in {item.value for item in allowed}:
-        raise DomainError(Localized("请从列表中选择", "Choose from the list"), field=field)
-    return text
-
-
-def _text(value: Any, field: str, *, limit: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise DomainError(Localized("不能为空", "Required"), field=field)
-    if len(text) > limit:
-        raise DomainError(
-            Localized(f"最多 {limit} 个字", f"At most {limit} characters"), field=field
-        )
-    return text
-
-
-def _past_date(session: Session, value: dt.date | None, field: str) -> dt.date:
-    if value is None:
-        raise DomainError(Localized("请填写日期", "Give the date"), field=field)
-    if value > clock_of(session).today():
-        raise DomainError(
-            Localized("日期不能在将来", "The date cannot be in the future"), field=field
-        )
-    return value
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -287,16 +257,16 @@ def save_record(
     """Keep the details of a person in care (完善档案信息): disability category and level,
     allowance status and its review date, illness; audited."""
     _check_may_keep(session, actor, person)
-    category = _choice(
-        data.disability_category, DisabilityCategory, "disability_category", required=False
+    category = inputs.optional_choice(
+        data.disability_category, DisabilityCategory, "disability_category"
     )
-    level = _choice(data.disability_level, DisabilityLevel, "disability_level", required=False)
+    level = inputs.optional_choice(data.disability_level, DisabilityLevel, "disability_level")
     if (category is None) != (level is None):
         raise DomainError(
             Localized("残疾类别和等级须同时填写", "Give both the category and the grade"),
             field="disability_level" if category else "disability_category",
         )
-    allowance = _choice(data.allowance_status, AllowanceStatus, "allowance_status", required=False)
+    allowance = inputs.optional_choice(data.allowance_status, AllowanceStatus, "allowance_status")
     if data.allowance_review_on is not None and allowance is None:
         raise DomainError(
             Localized("填写复核日期时请选择低保状态", "Choose the allowance status"),
@@ -311,8 +281,8 @@ def save_record(
     record.disability_level = level
     record.allowance_status = allowance
     record.allowance_review_on = data.allowance_review_on
-    record.illness = _text(data.illness, "illness", limit=200, required=False)
-    record.note = _text(data.note, "note", limit=MAX_TEXT, required=False)
+    record.illness = inputs.text(data.illness, "illness", limit=200, required=False)
+    record.note = inputs.text(data.note, "note", limit=MAX_TEXT, required=False)
     record.updated_by_id = actor.id
     record.updated_at = utcnow()
     session.flush()
@@ -378,10 +348,10 @@ def record_care_visit(
     """Record a visit to a person in care (condition, needs, follow-up) and the household
     visit in the registry, which resets the schedule of every member of the household."""
     node = _check_may_keep(session, actor, person)
-    visited_on = _past_date(session, data.visited_on, "visited_on")
-    condition = _choice(data.condition, Condition, "condition")
-    needs = _text(data.needs, "needs", limit=MAX_TEXT, required=False)
-    follow_up = _text(data.follow_up, "follow_up", limit=MAX_TEXT, required=False)
+    visited_on = inputs.past_date(session, data.visited_on, "visited_on")
+    condition = inputs.choice(data.condition, Condition, "condition")
+    needs = inputs.text(data.needs, "needs", limit=MAX_TEXT, required=False)
+    follow_up = inputs.text(data.follow_up, "follow_up", limit=MAX_TEXT, required=False)
     if data.needs_follow_up and not follow_up:
         raise DomainError(
             Localized("需要跟进时请写明跟进措施", "Say how it will be followed up"),
@@ -644,7 +614,7 @@ def record_assistance(
     """Record goods, money or a service given to a person in care, or to their household
     (``to_household``); money needs its amount; audited."""
     node = _check_may_keep(session, actor, person)
-    kind = _choice(data.kind, AssistanceKind, "kind")
+    kind = inputs.choice(data.kind, AssistanceKind, "kind")
     amount = _amount(data.amount)
     if kind == AssistanceKind.MONEY and amount is None:
         raise DomainError(Localized("资金救助请填写金额", "Give the amount"), field="amount")
@@ -660,11 +630,11 @@ def record_assistance(
         node_id=node.id,
         filed_path=node.path,
         kind=kind,
-        what=_text(data.what, "what", limit=200),
+        what=inputs.text(data.what, "what", limit=200),
         amount=amount,
         quantity=data.quantity,
-        given_on=_past_date(session, data.given_on, "given_on"),
-        given_by=_text(data.given_by, "given_by", limit=100),
+        given_on=inputs.past_date(session, data.given_on, "given_on"),
+        given_by=inputs.text(data.given_by, "given_by", limit=100),
         recorded_by_id=actor.id,
     )
     session.add(given)
@@ -753,7 +723,7 @@ def request_errand(
     accepted. The task's code is what the resident tracks and confirms it with."""
     if not may_request_errand(session, actor):
         raise Forbidden(Localized("您的角色不能受理代办", "Your role does not run errands"))
-    kind = _choice(data.kind, ErrandKind, "kind")
+    kind = inputs.choice(data.kind, ErrandKind, "kind")
     node = registry.get_node(session, person.node_id)
     county.check_open_for_work(session, MODULE, node)
     task, created = tasks.report(
@@ -764,8 +734,10 @@ def request_errand(
         tasks.Report(
             task_type=ERRAND,
             category=CATEGORY,
-            title=_text(data.title, "title", limit=200),
-            description=_text(data.description, "description", limit=MAX_TEXT, required=False),
+            title=inputs.text(data.title, "title", limit=200),
+            description=inputs.text(
+                data.description, "description", limit=MAX_TEXT, required=False
+            ),
             track=Track.COORDINATE.value,
             source=Source.PATROL.value,
             links=(("person", person.id),),

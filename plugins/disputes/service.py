@@ -18,9 +18,9 @@ from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from gridgov.core.plugins.hookspecs import DashboardFigure, ScoringContext, ScoringResult
-from gridgov.sdk import audit, county, files, registry, tasks
+from gridgov.sdk import audit, county, files, inputs, registry, tasks
 from gridgov.sdk.caller import Department, Role, Scope, User, assigned_node_ids, path_filter
-from gridgov.sdk.county import Period, clock_of, current_tenant_id
+from gridgov.sdk.county import Period, current_tenant_id
 from gridgov.sdk.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.sdk.files import StoredFile
 from gridgov.sdk.i18n import Localized
@@ -101,34 +101,6 @@ MEDIATOR_ROLES = frozenset(
 # Resolved at unit or group level: "化解在网格" (the seeds' 矛盾化解在网格内).
 IN_GRID_LEVELS = (Level.UNIT.value, Level.GROUP.value)
 MAX_TEXT = 4000
-
-
-def _choice(value: Any, allowed: type[Any], field: str, message: Localized) -> str:
-    text = str(value or "").strip()
-    if text not in {item.value for item in allowed}:
-        raise DomainError(message, field=field)
-    return text
-
-
-def _text(value: Any, field: str, *, limit: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise DomainError(Localized("不能为空", "Required"), field=field)
-    if len(text) > limit:
-        raise DomainError(
-            Localized(f"最多 {limit} 个字", f"At most {limit} characters"), field=field
-        )
-    return text
-
-
-def _past_date(session: Session, value: dt.date | None, field: str) -> dt.date:
-    if value is None:
-        raise DomainError(Localized("请填写日期", "Give the date"), field=field)
-    if value > clock_of(session).today():
-        raise DomainError(
-            Localized("日期不能在将来", "The date cannot be in the future"), field=field
-        )
-    return value
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -357,16 +329,18 @@ def report_case(session: Session, actor: User, scope: Scope, node: Node, data: C
     the group leader's confirmation."""
     if not may_report_case(actor):
         raise Forbidden(Localized("您的角色不能上报纠纷", "Your role does not report disputes"))
-    kind = _choice(data.kind, Kind, "kind", Localized("请选择纠纷类型", "Choose the type"))
-    risk = _choice(data.risk_level, Risk, "risk_level", Localized("请选择风险等级", "Choose"))
+    kind = inputs.choice(data.kind, Kind, "kind", Localized("请选择纠纷类型", "Choose the type"))
+    risk = inputs.choice(data.risk_level, Risk, "risk_level", Localized("请选择风险等级", "Choose"))
     found_by = None
     if data.found_by:
-        found_by = _choice(data.found_by, FoundBy, "found_by", Localized("请选择来源", "Choose"))
+        found_by = inputs.choice(
+            data.found_by, FoundBy, "found_by", Localized("请选择来源", "Choose")
+        )
     if not 1 <= data.people_involved <= 100000:
         raise DomainError(
             Localized("涉及人数须为正整数", "A positive number"), field="people_involved"
         )
-    finder = _text(data.finder_name, "finder_name", limit=100, required=False)
+    finder = inputs.text(data.finder_name, "finder_name", limit=100, required=False)
     source = Source.HOTLINE.value if found_by == FoundBy.HOTLINE else Source.PATROL.value
     task, created = tasks.report(
         session,
@@ -377,7 +351,9 @@ def report_case(session: Session, actor: User, scope: Scope, node: Node, data: C
             task_type=CASE,
             category=CATEGORY,
             title=data.title,
-            description=_text(data.description, "description", limit=MAX_TEXT, required=False),
+            description=inputs.text(
+                data.description, "description", limit=MAX_TEXT, required=False
+            ),
             track=Track.EMERGENCY.value if data.petition_risk else Track.COORDINATE.value,
             source=source,
             location_text=data.location_text,
@@ -454,7 +430,9 @@ def add_party(session: Session, actor: User, scope: Scope, case: Case, data: Par
 
 
 def _add_party(session: Session, actor: User, scope: Scope, case: Case, data: PartyInput) -> Party:
-    role = _choice(data.role, PartyRole, "role", Localized("请选择当事人身份", "Choose the role"))
+    role = inputs.choice(
+        data.role, PartyRole, "role", Localized("请选择当事人身份", "Choose the role")
+    )
     phone_cipher = None
     if data.person_id is not None:
         try:
@@ -466,7 +444,7 @@ def _add_party(session: Session, actor: User, scope: Scope, case: Case, data: Pa
             ) from None
         name = person.name
     else:
-        name = _text(data.name, "name", limit=100)
+        name = inputs.text(data.name, "name", limit=100)
         if data.phone:
             phone = registry.clean_phone(data.phone, field="phone")
             phone_cipher = registry.encrypt_phone(case.tenant_id, phone)
@@ -499,10 +477,10 @@ def record_session(
         raise Conflict(Localized("已办结的纠纷不能再登记调解", "The case is closed"))
     sitting = MediationSession(
         case_id=case.id,
-        held_on=_past_date(session, data.held_on, "held_on"),
-        mediator=_text(data.mediator, "mediator", limit=100),
-        attendees=_text(data.attendees, "attendees", limit=500, required=False),
-        notes=_text(data.notes, "notes", limit=MAX_TEXT),
+        held_on=inputs.past_date(session, data.held_on, "held_on"),
+        mediator=inputs.text(data.mediator, "mediator", limit=100),
+        attendees=inputs.text(data.attendees, "attendees", limit=500, required=False),
+        notes=inputs.text(data.notes, "notes", limit=MAX_TEXT),
         created_by_id=actor.id,
     )
     session.add(sitting)
@@ -533,8 +511,8 @@ def record_agreement(
         raise Conflict(Localized("该纠纷已登记调解协议", "The agreement is already recorded"))
     signed = Agreement(
         case_id=case.id,
-        text=_text(text, "text", limit=MAX_TEXT),
-        signed_on=_past_date(session, signed_on, "signed_on"),
+        text=inputs.text(text, "text", limit=MAX_TEXT),
+        signed_on=inputs.past_date(session, signed_on, "signed_on"),
         file_id=scan.id if scan is not None else None,
         created_by_id=actor.id,
     )
@@ -573,7 +551,7 @@ def refer_to_office(
 ) -> Task:
     """The area leader's analysis (研判): the risk as they judge it, then the case goes to the
     justice office."""
-    risk = _choice(risk_level, Risk, "risk_level", Localized("请选择风险等级", "Choose"))
+    risk = inputs.choice(risk_level, Risk, "risk_level", Localized("请选择风险等级", "Choose"))
     justice_office = office(session)
     if justice_office is None:
         raise DomainError(Localized("本县没有运行本模块的司法所", "No justice office"))
@@ -617,10 +595,10 @@ def record_outcome(
     note: str = "",
 ) -> Task:
     """Close the case with its outcome; a failed mediation names where it was sent on."""
-    chosen = _choice(outcome, Outcome, "outcome", Localized("请选择调解结果", "Choose"))
+    chosen = inputs.choice(outcome, Outcome, "outcome", Localized("请选择调解结果", "Choose"))
     sent_on = None
     if chosen == Outcome.FAILED:
-        sent_on = _choice(
+        sent_on = inputs.choice(
             referral,
             Referral,
             "referral",
@@ -629,7 +607,7 @@ def record_outcome(
     before = _snap(case)
     case.outcome = chosen
     case.referral = sent_on
-    case.outcome_note = _text(note, "note", limit=MAX_TEXT)
+    case.outcome_note = inputs.text(note, "note", limit=MAX_TEXT)
     task = tasks.transition(
         session, actor, scope, task_of(session, case), "close", tasks.Move(comment=note)
     )
@@ -661,10 +639,10 @@ def record_follow_up(
         raise Conflict(Localized("纠纷办结后才能回访", "Only a closed case is followed up"))
     visit = FollowUp(
         case_id=case.id,
-        visited_on=_past_date(session, visited_on, "visited_on"),
+        visited_on=inputs.past_date(session, visited_on, "visited_on"),
         visited_by_id=actor.id,
         is_kept=is_kept,
-        note=_text(note, "note", limit=MAX_TEXT),
+        note=inputs.text(note, "note", limit=MAX_TEXT),
     )
     session.add(visit)
     session.flush()
