@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -30,6 +31,7 @@ from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
 from gridgov.core.files.models import FileKind
+from gridgov.core.hierarchy import locate as locating
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.i18n import _
@@ -256,6 +258,24 @@ def new_task() -> Any:
     if not run_change(form, report, {"node_id": "node", "file": "photo", **hidden}):
         return render_template("tasks/new.html", form=form), 422
     return redirect(url_for("portal.task", task_id=made["task"].id))
+
+
+@bp.get("/tasks/locate")
+@login_required
+def locate_grid() -> Any:
+    """The grid a phone's position lies in, for the report form to suggest (JSON): its id,
+    name and whether the user reports there; 404 with a message outside every grid."""
+    latitude = request.args.get("lat", type=float)
+    longitude = request.args.get("lng", type=float)
+    if latitude is None or longitude is None:
+        return jsonify(message=str(_("经度和纬度须同时填写"))), 422
+    session = db_session()
+    try:
+        grid = locating.locate(session, latitude, longitude)
+    except DomainError as refused:
+        return jsonify(message=str(refused.message)), refused.status
+    reporting_here = any(node.id == grid.id for node in _reporting_nodes(session))
+    return jsonify(id=grid.id, name=grid.name, reports_here=reporting_here)
 
 
 def stored_photo(actor: User | None, upload: Any, purpose: str = "task_attachment") -> Any:

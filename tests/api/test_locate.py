@@ -21,7 +21,8 @@ def draw(county, boundaries: dict[int, dict]) -> None:
     session = db_session()
     with tenant_scope(session, county.tenant.id):
         for index, boundary in boundaries.items():
-            hierarchy.update_node(session, None, county.grids[index], boundary=boundary)
+            grid = hierarchy.get_node(session, county.grids[index].id)  # in this session
+            hierarchy.update_node(session, None, grid, boundary=boundary)
     session.commit()
 
 

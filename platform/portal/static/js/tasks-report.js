@@ -16,10 +16,32 @@
   }
   if (!keyField.value) keyField.value = newKey();
 
+  // The grid the phone stands in is chosen for the reporter when it is one of theirs, and
+  // named when it is someone else's, so that a report is not filed under the wrong grid.
+  function suggestGrid(latitude, longitude) {
+    var note = document.querySelector("[data-testid=located]");
+    var select = form.querySelector("[name=node]");
+    if (!note || !select || !window.fetch) return;
+    var url = form.dataset.locate + "?lat=" + latitude + "&lng=" + longitude;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (answer) { return answer.ok ? answer.json() : null; })
+      .then(function (grid) {
+        if (!grid) return;
+        var mine = grid.reports_here && select.querySelector('option[value="' + grid.id + '"]');
+        if (mine) select.value = String(grid.id);
+        note.textContent = (mine ? note.dataset.here : note.dataset.elsewhere) + grid.name;
+        note.hidden = false;
+      })
+      .catch(function () {});
+  }
+
   if (navigator.geolocation) {
     navigator.geolocation.getCurrentPosition(function (position) {
-      form.querySelector("[name=latitude]").value = position.coords.latitude.toFixed(6);
-      form.querySelector("[name=longitude]").value = position.coords.longitude.toFixed(6);
+      var latitude = position.coords.latitude.toFixed(6);
+      var longitude = position.coords.longitude.toFixed(6);
+      form.querySelector("[name=latitude]").value = latitude;
+      form.querySelector("[name=longitude]").value = longitude;
+      suggestGrid(latitude, longitude);
     }, function () {}, { timeout: 10000, maximumAge: 60000 });
   }
 
