@@ -13,6 +13,7 @@ from tests.api.bearer import bearer, url
 from tests.core.admission.factories import admit_example
 from tests.plugins.civil_affairs.conftest import admit as admit_civil_affairs
 from tests.plugins.disputes.factories import admit_disputes
+from tests.plugins.family_planning.conftest import admit as admit_family_planning
 from tests.plugins.fire_safety.conftest import admit as admit_fire_safety
 
 
@@ -186,6 +187,7 @@ def test_every_tenant_endpoint_enforces_the_scope_its_spec_declares(client, sess
         admit_fire_safety(session, county)
         admit_disputes(session, county)
         admit_civil_affairs(session, county)
+        admit_family_planning(session, county, pilot=False)
     session.commit()
     admit_example(client.application, county)
     spec = client.get("/api/openapi.json").get_json()
