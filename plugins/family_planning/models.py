@@ -139,7 +139,7 @@ class FollowUp(TenantScoped, Base):
         UniqueConstraint("tenant_id", "submission_id"),
         Index("ix_family_planning_follow_ups_tenant_id_target_id", "tenant_id", "target_id"),
         Index(
-            "ix_family_planning_follow_ups_tenant_id_visited_by_id_visited_on",
+            "ix_family_planning_follow_ups_tenant_id_visitor_day",
             "tenant_id",
             "visited_by_id",
             "visited_on",

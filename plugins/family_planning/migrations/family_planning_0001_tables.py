@@ -335,7 +335,7 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            "ix_family_planning_follow_ups_tenant_id_visited_by_id_visited_on",
+            "ix_family_planning_follow_ups_tenant_id_visitor_day",
             ["tenant_id", "visited_by_id", "visited_on"],
             unique=False,
         )
@@ -346,7 +346,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("family_planning_follow_ups", schema=None) as batch_op:
-        batch_op.drop_index("ix_family_planning_follow_ups_tenant_id_visited_by_id_visited_on")
+        batch_op.drop_index("ix_family_planning_follow_ups_tenant_id_visitor_day")
         batch_op.drop_index("ix_family_planning_follow_ups_tenant_id_target_id")
 
     op.drop_table("family_planning_follow_ups")
