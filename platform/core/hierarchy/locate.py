@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
 from shapely.geometry import Point, shape
@@ -31,7 +32,9 @@ from gridgov.core.tenancy.service import current_tenant
 
 @dataclass(frozen=True)
 class _Index:
-    stamp: tuple[int | None, int]  # the newest node version's id, and how many there are
+    # The newest node version's id, how many there are, and when the newest opened: an id
+    # SQLite hands out again after a rollback comes with another moment.
+    stamp: tuple[Any, ...]
     tree: STRtree
     node_ids: tuple[int, ...]  # the grid of each geometry in the tree, in the tree's order
     geometries: tuple[shapely.Geometry, ...]
@@ -77,8 +80,10 @@ def _index(session: Session) -> _Index:
     tenant_id = current_tenant_id(session)
     if tenant_id is None:
         raise RuntimeError("locating a point needs a county")
-    newest = select(func.max(NodeVersion.id), func.count(NodeVersion.id))
-    stamp: tuple[int | None, int] = tuple(session.execute(newest).one())  # type: ignore[assignment]
+    newest = select(
+        func.max(NodeVersion.id), func.count(NodeVersion.id), func.max(NodeVersion.valid_from)
+    )
+    stamp = tuple(session.execute(newest).one())
     index = _indexes.get(tenant_id)
     if index is not None and index.stamp == stamp:
         return index
@@ -90,7 +95,7 @@ def _index(session: Session) -> _Index:
     return index
 
 
-def _build(session: Session, stamp: tuple[int | None, int]) -> _Index:
+def _build(session: Session, stamp: tuple[Any, ...]) -> _Index:
     grid_level = current_tenant(session).grid_level
     rows = [
         (node_id, boundary)
