@@ -614,8 +614,12 @@ class _Importer:
             )
         ):
             registered.setdefault(household_id, []).append((id_hash, name))
+        # A head this batch gives another relation (in any household) makes way; a row that
+        # names no relation leaves its person's as it is.
         stepping_down = {
-            r["id_hash"] for r in rows if r.get("relation") != Relation.HEAD and r.get("id_hash")
+            r["id_hash"]
+            for r in rows
+            if r.get("relation") not in (None, Relation.HEAD) and r.get("id_hash")
         }
         refused = set()
         for row in heads:

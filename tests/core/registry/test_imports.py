@@ -328,3 +328,11 @@ def test_a_head_the_same_file_steps_down_makes_way_for_the_new_one(session, coun
     report = run(session, county, xlsx(handover), kind="households")
     assert report.errors == [] and (report.created, report.updated) == (1, 1)
     assert heads(session) == ["示例2"]
+
+
+def test_a_head_named_again_without_a_relation_keeps_the_household_from_a_second(session, county):
+    run(session, county, xlsx([household_row(county, 1, "户主")]), kind="households")
+    rows = [person_row(county, 1, phone="13912345678"), household_row(county, 2, "户主")]
+    report = run(session, county, xlsx(rows), kind="people")
+    assert [(e.row, e.reason) for e in report.errors] == [(3, "这一户已有户主：示例1")]
+    assert heads(session) == ["示例1"]
