@@ -300,8 +300,12 @@ def _check_siblings(
                 shapes.append((child.code, shape(boundary)))
         _overlaps(shapes, report)
         parent = session.get(Node, parent_id)
-        if parent is not None and parent.boundary is not None and shapes:
-            outline = shape(parent.boundary)
+        # The parent's outline as the import leaves it: the file may draw it too.
+        outline_of = (
+            drawn[parent_id][1] if parent_id in drawn else getattr(parent, "boundary", None)
+        )
+        if parent is not None and outline_of is not None and shapes:
+            outline = shape(outline_of)
             covered = shapely.union_all([geometry for _code, geometry in shapes])
             share = outline.difference(covered).area / outline.area if outline.area else 0.0
             if share > TOLERANCE:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from gridgov.core.db import TENANT_SETTING
+
 revision: str = "0021"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
@@ -29,11 +31,25 @@ def upgrade() -> None:
                 comment="the node's 四至界限 in this version (GeoJSON, WGS 84)",
             )
         )
-    op.execute(
-        "UPDATE node_versions SET boundary = "
-        "(SELECT nodes.boundary FROM nodes WHERE nodes.id = node_versions.node_id) "
-        "WHERE valid_to IS NULL"
-    )
+    # County by county: the tables are under FORCE ROW LEVEL SECURITY, so even the owner
+    # running the migration sees only the county set for the transaction.
+    bind = op.get_bind()
+    for (tenant_id,) in bind.execute(sa.text("SELECT id FROM tenants")).all():
+        if bind.dialect.name == "postgresql":
+            bind.execute(
+                sa.text("SELECT set_config(:name, :value, true)"),
+                {"name": TENANT_SETTING, "value": str(tenant_id)},
+            )
+        bind.execute(
+            sa.text(
+                "UPDATE node_versions SET boundary = (SELECT nodes.boundary FROM nodes "
+                "WHERE nodes.id = node_versions.node_id) "
+                "WHERE valid_to IS NULL AND tenant_id = :t"
+            ),
+            {"t": tenant_id},
+        )
+    if bind.dialect.name == "postgresql":
+        bind.execute(sa.text("SELECT set_config(:name, '', true)"), {"name": TENANT_SETTING})
 
 
 def downgrade() -> None:

@@ -165,3 +165,27 @@ def test_a_file_that_cannot_be_read_is_refused_on_the_file_field(
     with pytest.raises(DomainError) as refused:
         run(session, county, name, data)
     assert refused.value.field == "file" and fragment in str(refused.value.message)
+
+
+def test_a_gap_is_measured_against_the_parents_outline_the_same_file_draws(session, county):
+    grids, community = county.grids, county.communities[0]
+    data = geojson(
+        (community.code, square(120, 30, 0.02)),  # the same outline as before …
+        (grids[0].code, square(120, 30)),
+        (grids[1].code, square(120.01, 30)),
+    )
+    assert [g.share for g in run(session, county, "a.geojson", data).gaps] == [0.5]
+    redrawn = geojson(  # … and the outline shrunk to the two grids: no gap left
+        (
+            community.code,
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[120, 30], [120.02, 30], [120.02, 30.01], [120, 30.01], [120, 30]]
+                ],
+            },
+        ),
+        (grids[0].code, square(120, 30)),
+        (grids[1].code, square(120.01, 30)),
+    )
+    assert run(session, county, "b.geojson", redrawn).gaps == []
