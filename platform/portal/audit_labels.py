@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g
+
 from gridgov.core import runtime
 from gridgov.core.accounts.service import role_label
 from gridgov.core.admission.service import STATE_LABELS as ADMISSION_STATES
@@ -298,7 +300,15 @@ def field_label(name: str, module: str | None = None) -> Any:
 def module_words(module: str | None = None) -> dict[str, Localized]:
     """The installed modules' words for their audit codes (only ``module``'s, if given), and
     each module's title for its name (a value such as an admission's module). Installed, not
-    only admitted: the log keeps what a module wrote after the county suspended it."""
+    only admitted: the log keeps what a module wrote after the county suspended it. Gathered
+    once per request: a page of the log asks for them for every field of every event."""
+    gathered = g.setdefault("audit_module_words", {})
+    if module not in gathered:
+        gathered[module] = _gather_module_words(module)
+    return gathered[module]
+
+
+def _gather_module_words(module: str | None) -> dict[str, Localized]:
     words: dict[str, Localized] = {}
     for name, installed in runtime.current().plugins.installed.items():
         if module is not None and name != module:
