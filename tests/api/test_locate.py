@@ -56,9 +56,11 @@ def test_a_neighbours_grid_is_named_but_not_in_the_callers_scope(client, drawn, 
 
 def test_a_point_outside_every_grid_is_404_with_a_message(client, drawn, mint):
     admin = bearer(mint(drawn, drawn.admin))
-    response = client.get(url(drawn, "/nodes/locate?lat=31&lng=121"), headers=admin)
-    assert response.status_code == 404
-    assert "不在本县任何网格的边界内" in response.get_json()["message"]
+    near = client.get(url(drawn, "/nodes/locate?lat=30.005&lng=120.025"), headers=admin)
+    assert near.status_code == 404
+    assert "不在本县任何网格的边界内" in near.get_json()["message"]
+    far = client.get(url(drawn, "/nodes/locate?lat=0&lng=0"), headers=admin)  # a phone's default
+    assert far.status_code == 404 and "远在本县以外" in far.get_json()["message"]
 
 
 @pytest.mark.parametrize(

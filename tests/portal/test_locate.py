@@ -45,8 +45,10 @@ def test_a_position_is_answered_with_its_grid_and_whether_the_user_reports_there
     }
     theirs = client.get("/t/changshan/tasks/locate?lat=30.005&lng=120.015").get_json()
     assert (theirs["id"], theirs["reports_here"]) == (county.grids[1].id, False)
-    nowhere = client.get("/t/changshan/tasks/locate?lat=35&lng=110")
+    nowhere = client.get("/t/changshan/tasks/locate?lat=30.005&lng=120.025")
     assert nowhere.status_code == 404 and "不在本县任何网格" in nowhere.get_json()["message"]
+    far = client.get("/t/changshan/tasks/locate?lat=35&lng=110")
+    assert far.status_code == 404 and "远在本县以外" in far.get_json()["message"]
     assert client.get("/t/changshan/tasks/locate?lat=30").status_code == 422
     assert client.get("/t/changshan/tasks/locate?lat=95&lng=120").status_code == 422
 

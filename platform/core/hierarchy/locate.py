@@ -48,12 +48,15 @@ _building = threading.Lock()
 
 def locate(session: Session, latitude: float, longitude: float) -> Node:
     """The current basic grid of the session's county whose boundary contains the point
-    (WGS 84), or NotFound saying why; DomainError when the point is not on the earth. A point
-    on the line between two grids goes to the one with the lower code."""
+    (WGS 84), or NotFound saying why (in no grid, or far outside the county: most likely a
+    wrong position); DomainError when the point is not on the earth. A point on the line
+    between two grids goes to the one with the lower code."""
     check_coordinates(latitude, longitude)
     index = _index(session)
     point = Point(longitude, latitude)
     hits = [index.node_ids[i] for i in index.tree.query(point, predicate="intersects")]
+    if not hits and not in_county_area(session, latitude, longitude):
+        raise NotFound(_("这个位置远在本县以外（手机定位可能有误）"))
     if not hits:
         raise NotFound(_("这个位置不在本县任何网格的边界内"))
     grids = session.scalars(select(Node).where(Node.id.in_(hits)).order_by(Node.code)).all()
