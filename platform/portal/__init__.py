@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         departments,
         hierarchy,
         home,
+        maps,
         places,
         public,
         registry,

@@ -115,6 +115,7 @@ from gridgov.core.departments.models import Department
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.geo import validate_boundary
+from gridgov.core.hierarchy.maps import MAP_SETTING, setting_problems
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.onboarding import counties
@@ -716,6 +717,9 @@ def _check(manifest: Manifest) -> list[Problem]:
             json.dumps(manifest.settings)
         except (TypeError, ValueError):
             add(("settings",), _("settings 只能包含文字、数字、真假值、列表和映射（日期请加引号）"))
+        if MAP_SETTING in manifest.settings:
+            for field_path, message in setting_problems(manifest.settings[MAP_SETTING]):
+                add(("settings", MAP_SETTING, *field_path), message)
         if ESCALATE_RED_SETTING in manifest.settings:
             add(
                 ("settings", ESCALATE_RED_SETTING),

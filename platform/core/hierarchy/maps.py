@@ -1,0 +1,425 @@
+"""What the county's electronic map (电子地图) draws: a node's children as outlines coloured by a
+figure, and the open tasks as points or clusters.
+
+Outlines are the children's own boundaries (四至界限) or, where a township or community has
+none (counties often draw only their grids), the union of its grids'. They are simplified for
+the zoom they are drawn at (a pixel's worth of degrees) and kept per process, keyed like the
+locate index by the county's newest node version: a union of a thousand grids costs tens of
+milliseconds, and the boundaries change a few times a year. Figures are counted afresh on
+every request, one grouped query each, by grid: a subtree is then summed in Python from the
+grids' paths, which needs no pattern match on a path column.
+
+Open tasks come as single points while few are in view (``MAX_POINTS``), else as clusters:
+the view cut into cells of about 60 pixels and one count (with its red and yellow cards) per
+cell, grouped by the database. A browser then draws a few hundred markers whatever the county's
+size, and nothing but counts leaves the server for a zoomed-out view.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping, shape
+from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from gridgov.core.db import current_tenant_id
+from gridgov.core.errors import DomainError
+from gridgov.core.hierarchy.models import Node, NodeVersion
+from gridgov.core.hierarchy.paths import under_path
+from gridgov.core.i18n import _
+from gridgov.core.tenancy.service import current_tenant
+
+MIN_ZOOM, MAX_ZOOM = 3, 19
+MAX_POINTS = 500  # single task markers at most; more in view are clustered
+CLUSTER_PIXELS = 60
+MAX_LITERAL_IDS = 900  # grid ids written into a query; beyond, the county's rows are grouped
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure an outline is coloured by."""
+
+    name: str
+    label: Any
+    count: Callable[[Session, Any], Any]  # a grouped SELECT (grid id, value) given a grid filter
+
+
+def _open_tasks(session: Session, grid_filter: Any) -> Any:
+    from gridgov.core.tasks.models import Task
+
+    return (
+        select(Task.node_id, func.count())
+        .where(Task.is_open, grid_filter(Task.node_id))
+        .group_by(Task.node_id)
+    )
+
+
+def _red_cards(session: Session, grid_filter: Any) -> Any:
+    from gridgov.core.tasks.models import Card, Task
+
+    return (
+        select(Task.node_id, func.count())
+        .where(Task.is_open, Task.card == Card.RED.value, grid_filter(Task.node_id))
+        .group_by(Task.node_id)
+    )
+
+
+def _people(session: Session, grid_filter: Any) -> Any:
+    from gridgov.core.registry.models import Person
+
+    return (
+        select(Person.node_id, func.count())
+        .where(Person.merged_into_id.is_(None), grid_filter(Person.node_id))
+        .group_by(Person.node_id)
+    )
+
+
+FIGURES: dict[str, Figure] = {
+    f.name: f
+    for f in (
+        Figure("open_tasks", _("在办事项"), _open_tasks),
+        Figure("red_cards", _("红牌"), _red_cards),
+        Figure("people", _("实有人口"), _people),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    """One outline on the map: a child of the node shown (or the node itself, for a grid)."""
+
+    node: Node
+    geometry: dict[str, Any] | None  # GeoJSON, simplified for the zoom; None: no boundary yet
+    value: int
+
+    def feature(self) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "id": self.node.id,
+            "geometry": self.geometry,
+            "properties": {
+                "id": self.node.id,
+                "code": self.node.code,
+                "name": self.node.name,
+                "level": self.node.level,
+                "value": self.value,
+            },
+        }
+
+
+def figure_named(name: str) -> Figure:
+    figure = FIGURES.get(name)
+    if figure is None:
+        raise DomainError(_("没有这个指标：%(name)s", name=name), field="figure")
+    return figure
+
+
+def areas(session: Session, node: Node, figure: Figure, zoom: int) -> list[Area]:
+    """The outlines under ``node`` at ``zoom``: its current children's (a grid's own, for a
+    basic grid), each with ``figure`` summed over the grids below it."""
+    zoom = _clamp_zoom(zoom)
+    grid_level = current_tenant(session).grid_level
+    kids = list(
+        session.scalars(
+            select(Node)
+            .where(Node.parent_id == node.id, Node.retired_at.is_(None))
+            .order_by(Node.code)
+        )
+    )
+    shown = kids or [node]
+    depth = shown[0].level
+    grids = _grids_under(session, node, grid_level)  # (id, path) of every current grid below
+    owner = {grid_id: _ancestor_at(path, depth) for grid_id, path in grids}
+    outlines = _outlines(session, node, shown, grid_level, zoom)
+    values = dict.fromkeys((n.id for n in shown), 0)
+    for grid_id, value in session.execute(figure.count(session, _grid_filter(owner))):
+        shown_id = owner.get(grid_id)
+        if shown_id in values:
+            values[shown_id] += int(value)
+    return [Area(n, outlines.get(n.id), values[n.id]) for n in shown]
+
+
+def feature_collection(items: Sequence[Area]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": [a.feature() for a in items]}
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+def task_points(
+    session: Session,
+    visible: Any,
+    node: Node,
+    zoom: int,
+    bbox: tuple[float, float, float, float] | None,
+) -> dict[str, Any]:
+    """The open tasks ``visible`` (a WHERE clause on Task: what the user reads) filed under
+    ``node`` with a position, inside ``bbox`` (west, south, east, north) when given: single
+    points when at most ``MAX_POINTS``, else clusters per cell of the view. A GeoJSON
+    FeatureCollection; a cluster's properties say ``count``, ``red`` and ``yellow``."""
+    from gridgov.core.tasks.models import Card, Task
+
+    zoom = _clamp_zoom(zoom)
+    grid_level = current_tenant(session).grid_level
+    where = [Task.is_open, Task.latitude.is_not(None), Task.longitude.is_not(None), visible]
+    if node.parent_id is not None:  # the whole county needs no grid condition
+        grid_ids = [grid_id for grid_id, _path in _grids_under(session, node, grid_level)]
+        if len(grid_ids) <= MAX_LITERAL_IDS:
+            where.append(Task.node_id.in_(grid_ids))
+        else:
+            where.append(under_path(session, Task.filed_path, node.path))
+    if bbox is not None:
+        west, south, east, north = bbox
+        where += [
+            Task.longitude.between(west, east),
+            Task.latitude.between(south, north),
+        ]
+    condition = and_(*where)
+    total = session.scalar(select(func.count()).select_from(Task).where(condition)) or 0
+    if total <= MAX_POINTS:
+        rows = session.execute(
+            select(Task.id, Task.code, Task.title, Task.card, Task.latitude, Task.longitude)
+            .where(condition)
+            .order_by(Task.id)
+        )
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lng, lat]},
+                    "properties": {"id": i, "code": code, "title": title, "card": card},
+                }
+                for i, code, title, card, lat, lng in rows
+            ],
+        }
+    cell = CLUSTER_PIXELS * 360.0 / (256 * 2**zoom)
+    # CAST truncates toward zero: for a county (all coordinates of one sign) that is a floor.
+    column = cast(Task.longitude / cell, Integer).label("x")
+    row = cast(Task.latitude / cell, Integer).label("y")
+    clusters = session.execute(
+        select(
+            column,
+            row,
+            func.count(),
+            func.sum(case((Task.card == Card.RED.value, 1), else_=0)),
+            func.sum(case((Task.card == Card.YELLOW.value, 1), else_=0)),
+            func.avg(Task.latitude),
+            func.avg(Task.longitude),
+        )
+        .where(condition)
+        .group_by(column, row)
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(lng), 6), round(float(lat), 6)],
+                },
+                "properties": {"count": count, "red": int(red), "yellow": int(yellow)},
+            }
+            for _x, _y, count, red, yellow, lat, lng in clusters
+        ],
+    }
+
+
+# --- outlines ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outlines:
+    stamp: tuple[Any, ...]
+    by_key: dict[tuple[int, int], dict[str, Any] | None]  # (node id, zoom) → GeoJSON
+
+
+_cache: dict[int, _Outlines] = {}  # by tenant id
+_lock = threading.Lock()
+
+
+def _outlines(
+    session: Session, node: Node, shown: Sequence[Node], grid_level: int, zoom: int
+) -> dict[int, dict[str, Any] | None]:
+    tenant_id = current_tenant_id(session)
+    stamp = tuple(
+        session.execute(
+            select(
+                func.max(NodeVersion.id),
+                func.count(NodeVersion.id),
+                func.max(NodeVersion.valid_from),
+            )
+        ).one()
+    )
+    with _lock:
+        cached = _cache.get(tenant_id) if tenant_id is not None else None
+        if cached is None or cached.stamp != stamp:
+            cached = _Outlines(stamp, {})
+            if tenant_id is not None:
+                _cache[tenant_id] = cached
+        missing = [n for n in shown if (n.id, zoom) not in cached.by_key]
+    if missing:
+        computed = _compute_outlines(session, node, missing, grid_level, zoom)
+        with _lock:
+            cached.by_key.update({(node_id, zoom): g for node_id, g in computed.items()})
+    return {n.id: cached.by_key.get((n.id, zoom)) for n in shown}
+
+
+def _compute_outlines(
+    session: Session, node: Node, shown: Sequence[Node], grid_level: int, zoom: int
+) -> dict[int, dict[str, Any] | None]:
+    tolerance = 360.0 / (256 * 2**zoom)  # about one pixel
+    result: dict[int, dict[str, Any] | None] = {}
+    without = [n for n in shown if n.boundary is None and n.level < grid_level]
+    grid_shapes: dict[int, list[Any]] = {n.id: [] for n in without}
+    if without:
+        depth = without[0].level
+        rows = session.execute(
+            select(Node.path, Node.boundary).where(
+                Node.level == grid_level,
+                Node.retired_at.is_(None),
+                _under_path_condition(node),
+            )
+        )
+        for path, boundary in rows:
+            owner = _ancestor_at(path, depth)
+            if boundary is not None and owner in grid_shapes:
+                grid_shapes[owner].append(shape(boundary))
+    for n in shown:
+        if n.boundary is not None:
+            geometry = shape(n.boundary)
+        elif grid_shapes.get(n.id):
+            geometry = shapely.union_all(grid_shapes[n.id])
+        else:
+            result[n.id] = None
+            continue
+        simplified = geometry.simplify(tolerance, preserve_topology=True)
+        result[n.id] = _rounded(mapping(simplified), 6 if zoom >= 14 else 5)
+    return result
+
+
+def _rounded(geometry: dict[str, Any], digits: int) -> dict[str, Any]:
+    """Coordinates rounded (5 decimals: about a metre), as lists for JSON."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, (tuple, list)):
+            if value and isinstance(value[0], float):
+                return [round(c, digits) for c in value]
+            return [walk(v) for v in value]
+        return value
+
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _clamp_zoom(zoom: int) -> int:
+    return max(MIN_ZOOM, min(MAX_ZOOM, int(zoom)))
+
+
+def _under_path_condition(node: Node) -> Any:
+    from gridgov.core.hierarchy.service import subtree_query
+
+    return subtree_query(node).whereclause
+
+
+def _grids_under(session: Session, node: Node, grid_level: int) -> list[tuple[int, str]]:
+    if node.level == grid_level:
+        return [(node.id, node.path)]
+    rows = session.execute(
+        select(Node.id, Node.path).where(
+            Node.level == grid_level, Node.retired_at.is_(None), _under_path_condition(node)
+        )
+    )
+    return [(grid_id, path) for grid_id, path in rows]
+
+
+def _ancestor_at(path: str, level: int) -> int | None:
+    """The id at ``level`` of a materialized path ``/1/5/23/`` (level 0 is the first id)."""
+    ids = path.strip("/").split("/")
+    return int(ids[level]) if len(ids) > level else None
+
+
+def _grid_filter(grids: dict[int, Any]) -> Callable[[Any], Any]:
+    """A condition on a grid-id column: the ids themselves while few, else none (the county's
+    rows are grouped and those outside ``grids`` dropped in Python)."""
+    if len(grids) <= MAX_LITERAL_IDS:
+        ids = sorted(grids)
+        return lambda column: column.in_(ids)
+    return lambda column: column.is_not(None)
+
+
+# --- the county's tiles -----------------------------------------------------------------------
+
+MAP_SETTING = "map"  # settings["map"] = {"tile_url": "http://tiles.intranet/{z}/{x}/{y}.png", …}
+TILE_URL_RE = re.compile(r"^(https?://[^\s\"'<>]+|/[^\s\"'<>]*)$")
+
+
+@dataclass(frozen=True)
+class TileSource:
+    url: str  # a Leaflet URL template with {z}, {x} and {y}
+    attribution: str
+    max_zoom: int
+
+
+def tile_source(settings: dict[str, Any]) -> TileSource | None:
+    """The county's tile server (an intranet URL in its settings), or None: the map is drawn
+    on a plain background. Settings are checked when the manifest is applied
+    (``setting_problems``); what does not pass here is ignored rather than drawn broken."""
+    value = settings.get(MAP_SETTING) or {}
+    if not isinstance(value, dict) or setting_problems(value):
+        return None
+    url = value.get("tile_url")
+    if not url:
+        return None
+    return TileSource(url, str(value.get("attribution") or ""), int(value.get("max_zoom") or 18))
+
+
+def setting_problems(value: Any) -> list[tuple[tuple[str, ...], Any]]:
+    """What is wrong with a county's ``settings["map"]``: (field path, message) pairs."""
+    if not isinstance(value, dict):
+        return [((), _("map 应是映射，如 {tile_url: http://…/{z}/{x}/{y}.png}"))]
+    problems: list[tuple[tuple[str, ...], Any]] = []
+    unknown = sorted(set(value) - {"tile_url", "attribution", "max_zoom", "center", "zoom"})
+    for key in unknown:
+        problems.append(((key,), _("未知的地图设置：%(key)s", key=key)))
+    url = value.get("tile_url")
+    if url is not None and (
+        not isinstance(url, str)
+        or not TILE_URL_RE.match(url)
+        or not all(part in url for part in ("{z}", "{x}", "{y}"))
+    ):
+        problems.append(
+            (
+                ("tile_url",),
+                _(
+                    "瓦片地址应是 http(s) 地址并含 {z}、{x}、{y}，如 http://tiles.example/{z}/{x}/{y}.png"
+                ),
+            )
+        )
+    if "attribution" in value and not isinstance(value["attribution"], str):
+        problems.append((("attribution",), _("版权说明应是文字")))
+    for key in ("max_zoom", "zoom"):
+        zoom = value.get(key)
+        if zoom is not None and (
+            not isinstance(zoom, int) or isinstance(zoom, bool) or not 1 <= zoom <= 22
+        ):
+            problems.append(((key,), _("缩放级别应是 1 到 22 的整数")))
+    center = value.get("center")
+    if center is not None and not (
+        isinstance(center, list)
+        and len(center) == 2
+        and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in center)
+        and -180 <= center[0] <= 180
+        and -90 <= center[1] <= 90
+    ):
+        problems.append((("center",), _("地图中心应是 [经度, 纬度]，如 [111.627, 40.812]")))
+    return problems

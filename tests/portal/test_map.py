@@ -1,0 +1,245 @@
+"""The electronic map: a node's children as outlines with a figure (their own boundaries or,
+for a township or community without one, the union of its grids'), open tasks as points or
+clusters within what the user reads, the county's tile server, and the page without script."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import shapely.geometry
+from sqlalchemy import update
+
+from gridgov.core.accounts.scope import scope_of
+from gridgov.core.db import db_session, tenant_scope
+from gridgov.core.hierarchy import maps
+from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.tasks import reporting
+from gridgov.core.tasks.models import Task
+from gridgov.core.tenancy.models import Tenant
+from tests.conftest import need
+from tests.factories import PASSWORD
+from tests.portal.conftest import login
+from tests.portal.live import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer
+
+
+def square(x: float, y: float, size: float = 0.01) -> dict:
+    ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def grid_corner(index: int) -> tuple[float, float]:
+    return 120.0 + 0.01 * index, 30.0
+
+
+def draw_and_report(app, county, tasks_per_grid: dict[int, int]) -> None:
+    """Every grid a square in a row; ``tasks_per_grid[i]`` open tasks at the middle of grid i,
+    reported by that grid's worker."""
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            for index, grid in enumerate(county.grids):
+                node = hierarchy.get_node(session, grid.id)
+                hierarchy.update_node(session, None, node, boundary=square(*grid_corner(index)))
+            for index, count in tasks_per_grid.items():
+                worker = county.workers[index]
+                x, y = grid_corner(index)
+                for n in range(count):
+                    reporting.report_task(
+                        session,
+                        worker,
+                        scope_of(session, worker),
+                        hierarchy.get_node(session, county.grids[index].id),
+                        reporting.Report(
+                            category="民生事项",
+                            title=f"井盖破损 {index}-{n}",
+                            latitude=y + 0.005,
+                            longitude=x + 0.001 + n * 0.0001,
+                        ),
+                    )
+        session.commit()
+
+
+def test_the_county_shows_its_townships_outlined_by_their_grids_with_the_figure(
+    app, client, county
+):
+    draw_and_report(app, county, {0: 3, 1: 1, len(county.grids) - 1: 2})
+    login(client, "changshan", county.admin.username)
+    answer = client.get(f"/t/changshan/map/areas.json?node={county.top.id}&zoom=14")
+    assert answer.status_code == 200
+    collection = answer.get_json()
+    assert collection["figure"]["name"] == "open_tasks"
+    by_id = {f["id"]: f for f in collection["features"]}
+    assert set(by_id) == {t.id for t in county.townships}
+    first, last = county.townships
+    assert by_id[first.id]["properties"]["value"] == 4
+    assert by_id[last.id]["properties"]["value"] == 2
+    # No township has a boundary of its own: each is the union of its grids' squares.
+    half = len(county.grids) // len(county.townships)
+    outline = shapely.geometry.shape(by_id[first.id]["geometry"])
+    expected = shapely.union_all(
+        [shapely.geometry.shape(square(*grid_corner(i))) for i in range(half)]
+    )
+    assert outline.symmetric_difference(expected).area < 1e-8
+
+
+def test_a_grid_shows_itself_and_the_people_figure_counts(app, client, county):
+    draw_and_report(app, county, {})
+    login(client, "changshan", county.admin.username)
+    grid = county.grids[0]
+    collection = client.get(
+        f"/t/changshan/map/areas.json?node={grid.id}&figure=people"
+    ).get_json()
+    assert [f["id"] for f in collection["features"]] == [grid.id]
+    assert collection["features"][0]["geometry"]["type"] == "Polygon"
+    bad = client.get(f"/t/changshan/map/areas.json?node={grid.id}&figure=nonsense")
+    assert bad.status_code == 422 and "figure" in bad.get_json()["errors"]
+
+
+def test_tasks_come_as_points_then_as_clusters_and_only_those_the_user_reads(
+    app, client, county, monkeypatch
+):
+    draw_and_report(app, county, {0: 3, 1: 2})
+    login(client, "changshan", county.admin.username)
+    url = f"/t/changshan/map/tasks.json?node={county.top.id}&zoom=14"
+    points = client.get(url).get_json()["features"]
+    assert len(points) == 5 and {p["properties"]["card"] for p in points} == {"none"}
+    assert all("count" not in p["properties"] for p in points)
+    monkeypatch.setattr(maps, "MAX_POINTS", 2)
+    clusters = client.get(url.replace("zoom=14", "zoom=5")).get_json()["features"]
+    assert sum(c["properties"]["count"] for c in clusters) == 5
+    # Only the view: grid 1's tasks lie east of 120.01.
+    in_view = client.get(url + "&bbox=119.9,29.9,120.0099,30.1").get_json()["features"]
+    assert sum(c["properties"].get("count", 1) for c in in_view) == 3
+    assert client.get(url + "&bbox=1,2,3").status_code == 422
+    # Grid 1's worker reads their own grid's tasks only.
+    client = app.test_client()
+    login(client, "changshan", county.workers[1].username)
+    monkeypatch.setattr(maps, "MAX_POINTS", 500)
+    own = client.get(f"/t/changshan/map/tasks.json?node={county.grids[1].id}").get_json()
+    assert len(own["features"]) == 2
+    assert client.get(f"/t/changshan/map/tasks.json?node={county.grids[0].id}").status_code == 404
+
+
+def test_red_cards_colour_the_figure_and_the_points(app, client, county):
+    draw_and_report(app, county, {0: 2})
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            first = session.scalars(Task.__table__.select().order_by(Task.id)).first()
+            session.execute(update(Task).where(Task.id == first).values(card="red"))
+        session.commit()
+    login(client, "changshan", county.admin.username)
+    areas = client.get(
+        f"/t/changshan/map/areas.json?node={county.top.id}&figure=red_cards"
+    ).get_json()
+    assert {f["id"]: f["properties"]["value"] for f in areas["features"]} == {
+        county.townships[0].id: 1,
+        county.townships[1].id: 0,
+    }
+    points = client.get(f"/t/changshan/map/tasks.json?node={county.top.id}").get_json()
+    assert sorted(p["properties"]["card"] for p in points["features"]) == ["none", "red"]
+
+
+def test_the_page_lists_the_figures_and_allows_the_county_tile_server(app, client, county):
+    draw_and_report(app, county, {0: 1})
+    login(client, "changshan", county.admin.username)
+    page = client.get("/t/changshan/map")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'data-testid="map-table"' in html and county.townships[0].name in html
+    assert "未设置底图" in html and "data-tile-url" not in html
+    assert "img-src 'self' data:;" in page.headers["Content-Security-Policy"]
+    with app.app_context():
+        session = db_session()
+        tenant = session.get(Tenant, county.tenant.id)
+        tenant.settings = {
+            **(tenant.settings or {}),
+            "map": {"tile_url": "http://tiles.gov.example/{z}/{x}/{y}.png", "center": [120, 30]},
+        }
+        session.commit()
+    page = client.get("/t/changshan/map")
+    html = page.get_data(as_text=True)
+    assert 'data-tile-url="http://tiles.gov.example/{z}/{x}/{y}.png"' in html
+    assert 'data-center="120,30"' in html
+    assert "img-src 'self' data: http://tiles.gov.example;" in page.headers[
+        "Content-Security-Policy"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"tile_url": "javascript:alert(1)//{z}{x}{y}"}, ("tile_url",)),
+        ({"tile_url": "http://tiles/{z}/{x}.png"}, ("tile_url",)),
+        ({"zoom": 40}, ("zoom",)),
+        ({"center": [200, 30]}, ("center",)),
+        ({"colour": "red"}, ("colour",)),
+    ],
+)
+def test_a_bad_map_setting_is_named(value, field):
+    assert [path for path, _message in maps.setting_problems(value)] == [field]
+    assert maps.setting_problems({"tile_url": "/tiles/{z}/{x}/{y}.png", "zoom": 13}) == []
+
+
+def test_the_map_is_not_for_the_security_administrator(client, county, as_security):
+    assert as_security.get("/t/changshan/map").status_code == 403
+    assert as_security.get("/t/changshan/map/tasks.json").status_code == 403
+
+
+@pytest.fixture
+def offline_phone() -> Iterator:
+    """A 360 px phone whose every request to anywhere but the test server is refused (the
+    county intranet without the internet); the refused addresses are kept for the test."""
+    need(os.path.exists(CHROMIUM), "Chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="zh-CN")
+        context.refused = []
+
+        def only_ours(route) -> None:
+            if route.request.url.startswith(("http://127.0.0.1", "http://localhost")):
+                route.continue_()
+            else:
+                context.refused.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_ours)
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.mark.browser
+def test_the_map_draws_the_boundaries_with_no_network(live_server: LiveServer, offline_phone):
+    county = live_server.county
+    draw_and_report(live_server.app, county, {0: 2})
+    page = offline_phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/t/changshan/login")
+    page.fill("#username", county.admin.username)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/t/changshan/")
+    page.goto(f"{live_server.url}/t/changshan/map")
+    page.wait_for_selector("#map[data-drawn]", state="attached")
+    assert page.locator("#map").get_attribute("data-drawn") == str(len(county.townships))
+    outlines = page.locator("#map .leaflet-overlay-pane path.leaflet-interactive")
+    assert outlines.count() >= len(county.townships)
+    labels = page.locator("#map .area-label").all_inner_texts()
+    assert any(county.townships[0].name in label for label in labels)
+    page.wait_for_function(
+        "document.querySelectorAll('#map .leaflet-overlay-pane path').length > 2"
+    )  # the two task points, drawn as circles over the outlines
+    box = page.locator("#map").bounding_box()
+    assert box is not None and box["width"] <= 360
+    # One level down: the township's communities.
+    page.locator("#map .leaflet-overlay-pane path.leaflet-interactive").first.click()
+    page.wait_for_url(f"**/map?node={county.townships[0].id}*")
+    page.wait_for_selector("#map[data-drawn]", state="attached")
+    assert errors == [] and offline_phone.refused == []
