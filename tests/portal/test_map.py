@@ -88,9 +88,7 @@ def test_a_grid_shows_itself_and_the_people_figure_counts(app, client, county):
     draw_and_report(app, county, {})
     login(client, "changshan", county.admin.username)
     grid = county.grids[0]
-    collection = client.get(
-        f"/t/changshan/map/areas.json?node={grid.id}&figure=people"
-    ).get_json()
+    collection = client.get(f"/t/changshan/map/areas.json?node={grid.id}&figure=people").get_json()
     assert [f["id"] for f in collection["features"]] == [grid.id]
     assert collection["features"][0]["geometry"]["type"] == "Polygon"
     bad = client.get(f"/t/changshan/map/areas.json?node={grid.id}&figure=nonsense")
@@ -163,9 +161,9 @@ def test_the_page_lists_the_figures_and_allows_the_county_tile_server(app, clien
     html = page.get_data(as_text=True)
     assert 'data-tile-url="http://tiles.gov.example/{z}/{x}/{y}.png"' in html
     assert 'data-center="120,30"' in html
-    assert "img-src 'self' data: http://tiles.gov.example;" in page.headers[
-        "Content-Security-Policy"
-    ]
+    assert (
+        "img-src 'self' data: http://tiles.gov.example;" in page.headers["Content-Security-Policy"]
+    )
 
 
 @pytest.mark.parametrize(
