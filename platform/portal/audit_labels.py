@@ -45,6 +45,8 @@ ACTIONS: dict[str, Any] = {
     "node.split": _("节点拆分"),
     "node.merge": _("节点合并"),
     "node.retire": _("节点撤销"),
+    "node.boundary_draft": _("保存边界草稿"),
+    "node.boundary_draft_discard": _("放弃边界草稿"),
     "department.create": _("新建职能部门"),
     "department.update": _("修改职能部门"),
     "department.add_officer": _("部门增加人员"),

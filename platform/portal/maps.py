@@ -10,21 +10,24 @@ images from.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, jsonify, make_response, render_template, request
+from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError
-from gridgov.core.hierarchy import maps
+from gridgov.core.hierarchy import drafts, maps
 from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.i18n import _
 from gridgov.core.tasks import reading
 from gridgov.portal.shell import (
     CONTENT_SECURITY_POLICY,
     bp,
     level_name,
+    may_change,
     me,
     scope_roots,
     user_scope,
@@ -140,3 +143,81 @@ def _policy_with_tiles(url: str) -> str:
     if "{s}" in url:  # Leaflet's subdomains a, b, c
         origin = f"{parts.scheme}://*.{parts.netloc.split('.', 1)[-1]}"
     return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
+
+# --- drawing a boundary ---------------------------------------------------------------------
+
+
+@bp.route("/map/edit/<int:node_id>", methods=["GET", "POST"])
+@login_required
+def map_edit(node_id: int) -> Any:
+    """Draw a node's boundary on the map: save it as a draft (again and again), publish it (a
+    new version of the node, what everyone then sees) or discard it. Without script the
+    textarea holds the GeoJSON, and it is what is sent either way."""
+    node = visible_node(node_id)
+    if not may_change(node):
+        abort(403)
+    session = db_session()
+    problem = None
+    typed = None
+    if request.method == "POST":
+        action = request.form.get("action", "save")
+        try:
+            if action == "publish":
+                drafts.publish_draft(session, me(), node)
+                session.commit()
+                flash(_("边界已发布：地图和定位从现在起用新边界。"), "success")
+                return redirect(url_for("portal.map_page", node=node.parent_id or node.id))
+            if action == "discard":
+                drafts.discard_draft(session, me(), node)
+                session.commit()
+                flash(_("草稿已放弃。"), "success")
+                return redirect(url_for("portal.map_edit", node_id=node.id))
+            typed = request.form.get("boundary", "")
+            drafts.save_draft(session, me(), node, _parsed(typed))
+            session.commit()
+            flash(_("草稿已保存，发布前地图仍显示原边界。"), "success")
+            return redirect(url_for("portal.map_edit", node_id=node.id))
+        except DomainError as refused:
+            session.rollback()
+            problem = str(refused.message)
+    draft = drafts.draft_of(session, node)
+    shown = (
+        typed
+        if typed is not None
+        else json.dumps((draft.boundary if draft else node.boundary) or None, ensure_ascii=False)
+    )
+    neighbours = [
+        {"type": "Feature", "properties": {"name": n.name}, "geometry": n.boundary}
+        for n in (hierarchy.children(session, node.parent) if node.parent else [])
+        if n.id != node.id and n.boundary is not None
+    ]
+    tiles = maps.tile_source(current_tenant().settings or {})
+    html = render_template(
+        "maps/edit.html",
+        node=node,
+        draft=draft,
+        boundary_text="" if shown == "null" else shown,
+        published=json.dumps(node.boundary, ensure_ascii=False) if node.boundary else "",
+        neighbours=json.dumps(
+            {"type": "FeatureCollection", "features": neighbours}, ensure_ascii=False
+        ),
+        problem=problem,
+        tiles=tiles,
+        view=_view(current_tenant().settings or {}),
+    )
+    response = make_response(html, 422 if problem else 200)
+    if tiles is not None:
+        response.headers["Content-Security-Policy"] = _policy_with_tiles(tiles.url)
+    return response
+
+
+def _parsed(typed: str) -> Any:
+    if not typed.strip():
+        raise DomainError(_("请先画出边界"), field="boundary")
+    try:
+        return json.loads(typed)
+    except ValueError as exc:
+        raise DomainError(
+            _("边界不是有效的 GeoJSON：%(reason)s", reason=str(exc)), field="boundary"
+        ) from exc

@@ -13,14 +13,14 @@ from sqlalchemy import update
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import db_session, tenant_scope
-from gridgov.core.hierarchy import maps
+from gridgov.core.hierarchy import drafts, maps
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.tasks import reporting
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.models import Tenant
 from tests.conftest import need
 from tests.factories import PASSWORD
-from tests.portal.conftest import login
+from tests.portal.conftest import csrf_token, login
 from tests.portal.live import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer
 
 
@@ -241,3 +241,83 @@ def test_the_map_draws_the_boundaries_with_no_network(live_server: LiveServer, o
     page.wait_for_url(f"**/map?node={county.townships[0].id}*")
     page.wait_for_selector("#map[data-drawn]", state="attached")
     assert errors == [] and offline_phone.refused == []
+
+
+def edit(client, node_id: int, **data: str):
+    page = client.get(f"/t/changshan/map/edit/{node_id}")
+    assert page.status_code == 200
+    return client.post(
+        f"/t/changshan/map/edit/{node_id}",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data},
+    )
+
+
+def test_a_drawn_boundary_is_a_draft_until_published_then_a_new_version(app, client, county):
+    import json
+
+    draw_and_report(app, county, {})
+    grid = county.grids[0]
+    login(client, "changshan", county.admin.username)
+    moved = square(120.0, 30.0, 0.02)
+    assert edit(client, grid.id, action="save", boundary=json.dumps(moved)).status_code == 302
+    page = client.get(f"/t/changshan/map/edit/{grid.id}").get_data(as_text=True)
+    assert 'data-testid="draft-note"' in page and "120.02" in page
+    # Everyone else still sees, and locate still uses, the published boundary.
+    assert client.get("/t/changshan/tasks/locate?lat=30.015&lng=120.005").status_code == 404
+    areas = client.get(f"/t/changshan/map/areas.json?node={grid.id}").get_json()
+    assert shapely.geometry.shape(areas["features"][0]["geometry"]).equals(
+        shapely.geometry.shape(square(120.0, 30.0))
+    )
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            versions_before = len(hierarchy.history(session, hierarchy.get_node(session, grid.id)))
+    assert edit(client, grid.id, action="publish").status_code == 302
+    located = client.get("/t/changshan/tasks/locate?lat=30.015&lng=120.005")
+    assert located.status_code == 200 and located.get_json()["id"] == grid.id
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            node = hierarchy.get_node(session, grid.id)
+            history = hierarchy.history(session, node)
+            assert len(history) == versions_before + 1
+            assert shapely.geometry.shape(node.boundary).equals(shapely.geometry.shape(moved))
+            assert drafts.draft_of(session, node) is None
+    # Nothing left to publish or discard.
+    assert 'data-testid="publish"' not in client.get(f"/t/changshan/map/edit/{grid.id}").get_data(
+        as_text=True
+    )
+
+
+def test_a_bad_drawing_is_shown_again_with_its_problem_and_the_draft_kept(app, client, county):
+    import json
+
+    draw_and_report(app, county, {})
+    grid = county.grids[0]
+    login(client, "changshan", county.admin.username)
+    edit(client, grid.id, action="save", boundary=json.dumps(square(120.0, 30.0, 0.015)))
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[120, 30], [120.01, 30.01], [120.01, 30], [120, 30.01], [120, 30]]],
+    }
+    for typed, words in ((json.dumps(bowtie), "无效"), ("{not json", "GeoJSON"), ("", "画出")):
+        answer = edit(client, grid.id, action="save", boundary=typed)
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 422 and 'data-testid="boundary-error"' in html
+        assert words in html
+    page = client.get(f"/t/changshan/map/edit/{grid.id}").get_data(as_text=True)
+    assert "120.015" in page  # the saved draft is still there
+    assert edit(client, grid.id, action="discard").status_code == 302
+    assert 'data-testid="draft-note"' not in client.get(
+        f"/t/changshan/map/edit/{grid.id}"
+    ).get_data(as_text=True)
+
+
+def test_only_those_who_may_re_grid_draw_boundaries(app, client, county):
+    login(client, "changshan", county.workers[0].username)
+    assert client.get(f"/t/changshan/map/edit/{county.grids[0].id}").status_code == 403
+    township = app.test_client()
+    login(township, "changshan", county.township_staff.username)
+    assert township.get(f"/t/changshan/map/edit/{county.townships[0].id}").status_code == 403
+    assert township.get(f"/t/changshan/map/edit/{county.grids[0].id}").status_code == 200
+    assert township.get(f"/t/changshan/map/edit/{county.grids[-1].id}").status_code == 404

@@ -238,6 +238,7 @@ def task_points(
 @dataclass(frozen=True)
 class _Outlines:
     stamp: tuple[Any, ...]
+    whole: dict[int, Any]  # node id → its outline (shapely), None: nothing to draw
     by_key: dict[tuple[int, int], dict[str, Any] | None]  # (node id, zoom) → GeoJSON
 
 
@@ -261,22 +262,37 @@ def _outlines(
     with _lock:
         cached = _cache.get(tenant_id) if tenant_id is not None else None
         if cached is None or cached.stamp != stamp:
-            cached = _Outlines(stamp, {})
+            cached = _Outlines(stamp, {}, {})
             if tenant_id is not None:
                 _cache[tenant_id] = cached
-        missing = [n for n in shown if (n.id, zoom) not in cached.by_key]
+        missing = [n for n in shown if n.id not in cached.whole]
     if missing:
-        computed = _compute_outlines(session, node, missing, grid_level, zoom)
+        computed = _whole_outlines(session, node, missing, grid_level)
         with _lock:
-            cached.by_key.update({(node_id, zoom): g for node_id, g in computed.items()})
-    return {n.id: cached.by_key.get((n.id, zoom)) for n in shown}
-
-
-def _compute_outlines(
-    session: Session, node: Node, shown: Sequence[Node], grid_level: int, zoom: int
-) -> dict[int, dict[str, Any] | None]:
+            cached.whole.update(computed)
     tolerance = 360.0 / (256 * 2**zoom)  # about one pixel
     result: dict[int, dict[str, Any] | None] = {}
+    for n in shown:
+        key = (n.id, zoom)
+        if key not in cached.by_key:
+            geometry = cached.whole.get(n.id)
+            cached.by_key[key] = (
+                None
+                if geometry is None
+                else _rounded(
+                    mapping(geometry.simplify(tolerance, preserve_topology=True)),
+                    6 if zoom >= 14 else 5,
+                )
+            )
+        result[n.id] = cached.by_key[key]
+    return result
+
+
+def _whole_outlines(
+    session: Session, node: Node, shown: Sequence[Node], grid_level: int
+) -> dict[int, Any]:
+    """Each node's own boundary, or the union of its grids' where it has none."""
+    result: dict[int, Any] = {}
     without = [n for n in shown if n.boundary is None and n.level < grid_level]
     grid_shapes: dict[int, list[Any]] = {n.id: [] for n in without}
     if without:
@@ -294,15 +310,21 @@ def _compute_outlines(
                 grid_shapes[owner].append(shape(boundary))
     for n in shown:
         if n.boundary is not None:
-            geometry = shape(n.boundary)
+            result[n.id] = shape(n.boundary)
         elif grid_shapes.get(n.id):
-            geometry = shapely.union_all(grid_shapes[n.id])
+            result[n.id] = _union(grid_shapes[n.id])
         else:
             result[n.id] = None
-            continue
-        simplified = geometry.simplify(tolerance, preserve_topology=True)
-        result[n.id] = _rounded(mapping(simplified), 6 if zoom >= 14 else 5)
     return result
+
+
+def _union(shapes: list[Any]) -> Any:
+    """The union of a community's or township's grids. Grids that tile without overlapping
+    (a valid coverage, as a county's grids should) are merged by their shared edges, about 20
+    times faster than a general union; overlapping ones take the general union."""
+    if shapely.coverage_is_valid(shapes):
+        return shapely.coverage_union_all(shapes)
+    return shapely.union_all(shapes)
 
 
 def _rounded(geometry: dict[str, Any], digits: int) -> dict[str, Any]:

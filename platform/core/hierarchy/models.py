@@ -134,3 +134,19 @@ class Assignment(TenantScoped, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="assignments")
+
+
+class BoundaryDraft(TenantScoped, Base):
+    """A boundary being drawn on the map for a node, not yet published: only its editors see
+    it; the node's boundary (and so the map, locate and every report's grid) stays the
+    published one until the draft is published, which opens a new version of the node."""
+
+    __tablename__ = "boundary_drafts"
+    __table_args__ = (UniqueConstraint("tenant_id", "node_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"))
+    boundary: Mapped[dict[str, Any]] = mapped_column(comment="GeoJSON Polygon/MultiPolygon")
+    drafted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    drafted_by_name: Mapped[str] = mapped_column(String(100), default="")
+    drafted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

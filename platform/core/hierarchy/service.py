@@ -240,7 +240,7 @@ def update_node(
     boundary: Any = ...,
 ) -> Node:
     """Rename a node, change its code, or set its boundary (``None`` clears it)."""
-    _ensure_active(node)
+    ensure_active(node)
     before = _snapshot(node)
     changes: list[NodeChange] = []
     if name is not None and clean_name(name) != node.name:
@@ -268,7 +268,7 @@ def update_node(
 
 def move_node(session: Session, actor: Actor, node: Node, new_parent: Node) -> Node:
     """Hang ``node`` (and its subtree) under ``new_parent``, one level above it."""
-    _ensure_active(node)
+    ensure_active(node)
     if new_parent.is_retired:
         raise DomainError(_("目标上级节点已撤销"), field="parent_id")
     if new_parent.path.startswith(node.path):
@@ -312,7 +312,7 @@ def split_node(
 ) -> list[Node]:
     """Split ``node`` into ``parts`` (new siblings); the old node is retired, its children are
     handed to the part that names them, and each part records the old node as predecessor."""
-    _ensure_active(node)
+    ensure_active(node)
     if len(parts) < 2:
         raise DomainError(_("拆分至少要得到两个节点"), field="parts")
     current_children = {c.code: c for c in children(session, node)}
@@ -367,7 +367,7 @@ def merge_nodes(
     if len(nodes) < 2:
         raise DomainError(_("合并至少需要两个节点"), field="node_ids")
     for node in nodes:
-        _ensure_active(node)
+        ensure_active(node)
     if len({n.parent_id for n in nodes}) != 1 or len({n.level for n in nodes}) != 1:
         raise DomainError(_("只能合并同一上级下的同级节点"), field="node_ids")
     parent = session.get(Node, nodes[0].parent_id) if nodes[0].parent_id else None
@@ -387,7 +387,7 @@ def merge_nodes(
 
 def retire_node(session: Session, actor: Actor, node: Node) -> Node:
     """Retire a node that has no active children; it stays for the records filed under it."""
-    _ensure_active(node)
+    ensure_active(node)
     if children(session, node):
         raise DomainError(_("该节点下还有下级节点，请先移走或撤销它们"), field="node")
     _retire(session, actor, node, NodeChange.RETIRE)
@@ -459,7 +459,8 @@ def _close_version(session: Session, node: Node, at: dt.datetime | None = None) 
     )
 
 
-def _ensure_active(node: Node) -> None:
+def ensure_active(node: Node) -> None:
+    """DomainError when ``node`` was retired: a retired node is not changed any more."""
     if node.is_retired:
         raise DomainError(_("节点 %(name)s 已撤销，不能再修改", name=node.name), field="node")
 
