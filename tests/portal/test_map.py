@@ -321,3 +321,51 @@ def test_only_those_who_may_re_grid_draw_boundaries(app, client, county):
     assert township.get(f"/t/changshan/map/edit/{county.townships[0].id}").status_code == 403
     assert township.get(f"/t/changshan/map/edit/{county.grids[0].id}").status_code == 200
     assert township.get(f"/t/changshan/map/edit/{county.grids[-1].id}").status_code == 404
+
+
+@pytest.mark.browser
+def test_a_boundary_is_drawn_by_clicks_and_moved_by_dragging_a_vertex(
+    live_server: LiveServer, offline_phone
+):
+    import json
+
+    county = live_server.county
+    draw_and_report(live_server.app, county, {})
+    with live_server.app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            hierarchy.update_node(
+                session, None, hierarchy.get_node(session, county.grids[1].id), boundary=None
+            )
+        session.commit()
+    page = offline_phone.new_page()
+    page.set_viewport_size({"width": 800, "height": 900})  # an admin's desk
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/t/changshan/login")
+    page.fill("#username", county.admin.username)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/t/changshan/")
+    page.goto(f"{live_server.url}/t/changshan/map/edit/{county.grids[1].id}")
+    page.wait_for_load_state("load")
+    assert errors == []
+    page.wait_for_selector("#map[data-ready]", state="attached")
+    box = page.locator("#map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((-60, -60), (60, -60), (60, 60), (-60, 60)):
+        page.mouse.click(x + dx, y + dy)
+    drawn = json.loads(page.locator("#boundary").input_value())
+    assert drawn["type"] == "Polygon" and len(drawn["coordinates"][0]) == 5
+    # Drag the first vertex 40 px to the left.
+    page.mouse.move(x - 60, y - 60)
+    page.mouse.down()
+    page.mouse.move(x - 80, y - 60, steps=4)
+    page.mouse.move(x - 100, y - 60, steps=4)
+    page.mouse.up()
+    moved = json.loads(page.locator("#boundary").input_value())
+    assert moved["coordinates"][0][0][0] < drawn["coordinates"][0][0][0]
+    assert moved["coordinates"][0][1] == drawn["coordinates"][0][1]
+    page.click("[data-testid=save-draft]")
+    page.wait_for_selector("[data-testid=draft-note]")
+    assert errors == [] and offline_phone.refused == []

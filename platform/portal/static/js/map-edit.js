@@ -10,6 +10,8 @@
   if (!element || !text || !window.L) return;
   var data = element.dataset;
   var map = L.map(element, { doubleClickZoom: false, attributionControl: !!data.tileUrl });
+  var center = (data.center || "0,0").split(",").map(Number);  // [longitude, latitude]
+  map.setView([center[1], center[0]], parseInt(data.zoom || "13", 10));  // before any layer
   if (data.tileUrl) {
     L.tileLayer(data.tileUrl, { attribution: data.tileAttribution || "", maxZoom: parseInt(data.tileMaxZoom || "18", 10) }).addTo(map);
   }
@@ -82,12 +84,12 @@
     });
   }
   map.on("click", function (event) {
-    if (ring.length >= 3 && text.value) return;  // a closed shape: edit its handles instead
+    if (!drawing) return;  // a boundary to change: its handles do it
     ring.push([event.latlng.lat, event.latlng.lng]);
     write();
     redraw();
   });
-  text.addEventListener("change", function () { read(); redraw(); fit(); });
+  text.addEventListener("change", function () { read(); drawing = ring.length === 0; redraw(); fit(); });
 
   function fit() {
     var bounds = L.latLngBounds([]);
@@ -96,9 +98,8 @@
     if (!bounds.isValid() && neighbours.getLayers().length) bounds = neighbours.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
   }
-  var center = (data.center || "0,0").split(",").map(Number);
-  map.setView([center[1], center[0]], parseInt(data.zoom || "13", 10));
   read();
+  var drawing = ring.length === 0;  // no boundary yet: each click places the next vertex
   redraw();
   fit();
   element.dataset.ready = "1";
