@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
 import multiprocessing
 import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any

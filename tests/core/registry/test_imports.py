@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
+from gridgov.core import personal_data
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError
-from gridgov.core import personal_data
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import imports
 from gridgov.core.registry import service as registry
@@ -375,10 +375,9 @@ def test_the_parallel_import_stores_and_reports_exactly_what_the_serial_one_does
     rows[4] = person_row(county, 100, **{"公民身份号码": "110101198001011233"})
     rows[6] = person_row(county, 101, phone="12345")
     rows[8] = person_row(county, 7, phone="", **{"房屋地址": "幸福路1号", "户号": "A1"})
-    rows[9] = person_row(county, 108, **{"房屋地址": "幸福路1号", "户号": "A1", "与户主关系": "户主"})
-    rows[10] = person_row(
-        county, 9, **{"房屋地址": "幸福路1号", "户号": "A1", "与户主关系": "户主"}
-    )
+    head = {"房屋地址": "幸福路1号", "户号": "A1", "与户主关系": "户主"}
+    rows[9] = person_row(county, 108, **head)
+    rows[10] = person_row(county, 109, **head)  # a second head of household A1
     rows[12] = person_row(county, 10, **{"网格编码": "不存在"})
     data = xlsx(rows)
     results = []
