@@ -72,10 +72,14 @@ from gridgov.core.tenancy.models import Tenant
 from gridgov.core.text import bad_character
 
 BATCH = 20000
-# From how many rows a people import on PostgreSQL encrypts and hashes in worker processes:
-# forking them costs ~50 ms, and below a few batches the pipeline never fills (bench: 20,000
-# rows seal in ~0.35 s on one core), so a small file stays serial.
+# When a people import on PostgreSQL encrypts and hashes in worker processes: from a few
+# batches (forking costs ~50 ms and a pipeline of fewer batches never fills) and only with
+# cores for the workers beside the checking thread and the database's COPY. On the 2-core
+# bench machine the pool made the 1,000,000-row import slower (71 s instead of 57 s: the three
+# stages already fill both cores, and pickling the batches adds work), so there it stays
+# serial; MIN_CORES is a guess from that, not measured on a bigger machine.
 PARALLEL_ROWS = 3 * BATCH
+MIN_CORES = 2 + 2
 SEAL_WORKERS = 2
 KINDS: dict[str, tuple[Column, ...]] = {
     "people": PEOPLE_COLUMNS,
@@ -215,7 +219,7 @@ def import_file(
         parallel = (
             sheet.total >= PARALLEL_ROWS
             and session.get_bind().dialect.name == "postgresql"
-            and os.cpu_count() not in (None, 1)
+            and (os.cpu_count() or 1) >= MIN_CORES
         )
     sealers = (
         _sealers(importer.keys) if store and parallel and kind in ("people", "households") else None
