@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
+from gridgov.core import personal_data
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError
@@ -336,3 +337,55 @@ def test_a_head_named_again_without_a_relation_keeps_the_household_from_a_second
     report = run(session, county, xlsx(rows), kind="people")
     assert [(e.row, e.reason) for e in report.errors] == [(3, "这一户已有户主：示例1")]
     assert heads(session) == ["示例1"]
+
+
+def stored_people(session, county):
+    """What an import left: each person's plain values, hashes and household, and the history
+    (ids and ciphertexts differ between two imports; what they decrypt to must not)."""
+    keys = personal_data.data_keys()
+    tenant_id = county.tenant.id
+    people = sorted(
+        (
+            p.name,
+            p.id_number_hash,
+            keys.decrypt(tenant_id, PersonalField.ID_NUMBER, p.id_number_cipher),
+            p.phone_hash,
+            keys.decrypt(tenant_id, PersonalField.PHONE, p.phone_cipher)
+            if p.phone_cipher
+            else None,
+            p.node_id,
+            p.relation,
+            session.get(Household, p.household_id).number if p.household_id else None,
+        )
+        for p in session.scalars(select(Person))
+    )
+    history = sorted(
+        (c.object_type, c.action, c.field, c.node_id, c.new_value)
+        for c in session.scalars(select(RecordChange))
+    )
+    return people, history
+
+
+def test_the_parallel_import_stores_and_reports_exactly_what_the_serial_one_does(
+    session, county, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 4)  # several batches, sealed while others are stored
+    rows = [person_row(county, n, phone=f"1381234{n:04d}") for n in range(1, 16)]
+    rows[2] = person_row(county, 1)  # the same ID number as row 2
+    rows[4] = person_row(county, 100, **{"公民身份号码": "110101198001011233"})
+    rows[6] = person_row(county, 101, phone="12345")
+    rows[8] = person_row(county, 7, phone="", **{"房屋地址": "幸福路1号", "户号": "A1"})
+    head = {"房屋地址": "幸福路1号", "户号": "A1", "与户主关系": "户主"}
+    rows[9] = person_row(county, 108, **head)
+    rows[10] = person_row(county, 109, **head)  # a second head of household A1
+    rows[12] = person_row(county, 10, **{"网格编码": "不存在"})
+    data = xlsx(rows)
+    results = []
+    for parallel in (True, False):
+        outer = session.begin_nested()
+        report = run(session, county, data, parallel=parallel)
+        results.append((report.as_dict(), report.rejected, stored_people(session, county)))
+        outer.rollback()
+    assert [e["row"] for e in results[0][0]["errors"]] == [4, 6, 8, 10, 12, 14]
+    assert results[0][0]["created"] == 9
+    assert results[0] == results[1]
