@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, Length
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
+from gridgov.core.hierarchy import maps
 from gridgov.core.i18n import _
 from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov.core.tasks.models import Task
@@ -88,7 +89,12 @@ def _not_found(error: NotFound) -> Any:
 @bp.get("/grids/<code>")
 def notice_board(code: str) -> Any:
     board = public.notice_board(db_session(), _grid(code))
-    return render_template("public/notice_board.html", board=board, tenant=current_tenant())
+    return render_template(
+        "public/notice_board.html",
+        board=board,
+        tenant=current_tenant(),
+        outline=maps.outline_svg(board.grid.boundary),
+    )
 
 
 @bp.get("/grids/<code>/qr.svg")

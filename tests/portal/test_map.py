@@ -369,3 +369,16 @@ def test_a_boundary_is_drawn_by_clicks_and_moved_by_dragging_a_vertex(
     page.click("[data-testid=save-draft]")
     page.wait_for_selector("[data-testid=draft-note]")
     assert errors == [] and offline_phone.refused == []
+
+
+def test_the_resident_notice_board_draws_the_grid_outline(app, client, county):
+    board = client.get(f"/t/changshan/public/grids/{county.grids[0].code}").get_data(as_text=True)
+    assert 'data-testid="grid-outline"' not in board  # no boundary yet: nothing drawn
+    draw_and_report(app, county, {})
+    board = client.get(f"/t/changshan/public/grids/{county.grids[0].code}").get_data(as_text=True)
+    assert 'data-testid="grid-outline"' in board
+    outline = maps.outline_svg(square(120.0, 30.0))
+    assert outline is not None and outline.d.count("L") == 3 and outline.d.endswith("Z")
+    assert f'd="{outline.d}"' in board
+    # North is up: the square's north-west corner is drawn at the top left.
+    assert outline.d.startswith("M0.0,") and "L0.0,0.0" in outline.d

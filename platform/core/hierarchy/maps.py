@@ -17,6 +17,7 @@ size, and nothing but counts leaves the server for a zoomed-out view.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -445,3 +446,43 @@ def setting_problems(value: Any) -> list[tuple[tuple[str, ...], Any]]:
     ):
         problems.append((("center",), _("地图中心应是 [经度, 纬度]，如 [111.627, 40.812]")))
     return problems
+
+
+# --- an outline as a picture ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A boundary as an SVG path (for a page that draws one grid without a map: the resident's
+    notice board): ``view_box`` and ``d`` in a 1000-wide frame, north up."""
+
+    view_box: str
+    d: str
+
+
+def outline_svg(boundary: dict[str, Any] | None, width: int = 1000) -> Outline | None:
+    """The boundary projected flat (longitude scaled by the cosine of the latitude, which is
+    true to shape at a grid's size), or None without one."""
+    if not boundary:
+        return None
+    geometry = shape(boundary)
+    min_x, min_y, max_x, max_y = geometry.bounds
+    scale_x = math.cos(math.radians((min_y + max_y) / 2))
+    span = max((max_x - min_x) * scale_x, max_y - min_y) or 1.0
+    factor = width / span
+
+    def point(x: float, y: float) -> str:
+        return f"{(x - min_x) * scale_x * factor:.1f},{(max_y - y) * factor:.1f}"
+
+    parts = []
+    polygons = getattr(geometry, "geoms", [geometry])
+    for polygon in polygons:
+        for ring in (polygon.exterior, *polygon.interiors):
+            coordinates = list(ring.coords)[:-1]
+            parts.append("M" + " L".join(point(x, y) for x, y in coordinates) + " Z")
+    height = (max_y - min_y) * factor
+    box_width = (max_x - min_x) * scale_x * factor
+    pad = width * 0.02
+    return Outline(
+        f"{-pad:.1f} {-pad:.1f} {box_width + 2 * pad:.1f} {height + 2 * pad:.1f}", " ".join(parts)
+    )
