@@ -11,6 +11,7 @@ from gridgov.core.db import current_tenant_id, pinned_clock
 from gridgov.core.departments.models import Department
 from gridgov.core.forms.definitions import FormDefinition
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.tenancy.county_time import CountyClock, Period
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import clock_of, current_tenant
@@ -27,6 +28,7 @@ __all__ = [
     "open_form",
     "pilot_paths",
     "pinned_clock",
+    "subtree",
 ]
 
 

@@ -19,7 +19,7 @@ from marshmallow import fields, validate
 from gridgov.sdk import county, registry
 from gridgov.sdk.api import ApiSchema, Blueprint, Caller, current_caller, page_of, page_of_rows
 from gridgov.sdk.caller import visible_node
-from gridgov.sdk.county import clock_of, current_tenant
+from gridgov.sdk.county import clock_of, current_tenant, subtree
 from gridgov.sdk.errors import DomainError
 from gridgov.sdk.i18n import Localized
 from gridgov.sdk.registry import Node
@@ -350,9 +350,7 @@ class Patrols(MethodView):
         query = inspections.patrols(caller.scope)
         node = _node(caller, args["node_id"])
         if node is not None:
-            query = query.where(
-                inspections.Patrol.filed_path.startswith(node.path, autoescape=True)
-            )
+            query = query.where(subtree(inspections.Patrol.filed_path, node.path))
         return page_of(query, pagination_parameters)
 
     @api.requires("forms:write")

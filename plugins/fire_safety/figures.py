@@ -24,7 +24,7 @@ from gridgov.core.plugins.hookspecs import (
     ScoringRule,
 )
 from gridgov.sdk.caller import Scope, assigned_node_ids, path_filter, scope_roots
-from gridgov.sdk.county import Period, current_tenant
+from gridgov.sdk.county import Period, current_tenant, subtree
 from gridgov.sdk.registry import (
     Node,
     NodeView,
@@ -113,7 +113,7 @@ def _hazard_rows(
         .group_by(*keys, Hazard.grade, Task.state)
     )
     if node is not None:
-        query = query.where(Hazard.filed_path.startswith(node.path, autoescape=True))
+        query = query.where(subtree(Hazard.filed_path, node.path))
     if found_in is not None:
         query = query.where(Hazard.found_on >= found_in.first, Hazard.found_on <= found_in.last)
     rows = session.execute(query).all()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.sdk import audit, county, files, registry, tasks
 from gridgov.sdk.caller import Role, Scope, User, path_filter, scope_of
-from gridgov.sdk.county import Tenant, current_tenant
+from gridgov.sdk.county import Tenant, current_tenant, subtree
 from gridgov.sdk.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.sdk.i18n import Localized
 from gridgov.sdk.registry import Node
@@ -456,7 +456,7 @@ def ledger(scope: Scope, filters: LedgerFilter, today: dt.date) -> Select[Any]:
         .where(path_filter(Hazard.filed_path, scope))
     )
     if filters.node is not None:
-        query = query.where(Hazard.filed_path.startswith(filters.node.path, autoescape=True))
+        query = query.where(subtree(Hazard.filed_path, filters.node.path))
     if filters.grade is not None:
         query = query.where(Hazard.grade == filters.grade)
     if filters.state is not None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, User
 from gridgov.core.hierarchy.models import Assignment, Node
+from gridgov.core.hierarchy.paths import subtree
 
 COUNTY_WIDE_ROLES = ADMINISTRATOR_ROLES
 
@@ -50,7 +51,7 @@ class Scope:
             return true()
         if not self.paths:
             return false()
-        return or_(*(column.startswith(p, autoescape=True) for p in self.paths))
+        return or_(*(subtree(column, p) for p in self.paths))
 
     def is_ancestor_of_scope(self, node: Node) -> bool:
         """True when ``node`` lies above one of the scope's roots (shown as context only)."""

@@ -28,6 +28,7 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
 from gridgov.core.registry.models import Household
 from gridgov.core.tasks.calendar import work_calendar
@@ -117,7 +118,7 @@ def station_workers(session: Session, node: Node) -> list[User]:
     below = (
         select(Assignment.user_id)
         .join(Node, Node.id == Assignment.node_id)
-        .where(Node.path.startswith(node.path, autoescape=True))
+        .where(subtree(Node.path, node.path))
     )
     return list(
         session.scalars(

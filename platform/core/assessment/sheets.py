@@ -28,6 +28,7 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Assignment, Node
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import SOURCE_LOCALE, _, current_locale, force_locale
 from gridgov.core.registry.models import Household, Visit
 from gridgov.core.tasks.models import Task
@@ -53,7 +54,7 @@ def list_sheets(
         return query.where(AssessmentSheet.user_id == actor.id)
     query = query.where(scope.path_filter(AssessmentSheet.node_path))
     if node is not None:
-        query = query.where(AssessmentSheet.node_path.startswith(node.path, autoescape=True))
+        query = query.where(subtree(AssessmentSheet.node_path, node.path))
     return query
 
 

@@ -23,6 +23,7 @@ from gridgov.core.db import current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.hierarchy.geo import validate_boundary
 from gridgov.core.hierarchy.models import Assignment, Node, NodeChange, NodeLineage, NodeVersion
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.text import check_text
@@ -62,7 +63,7 @@ def children(session: Session, node: Node, *, include_retired: bool = False) -> 
 
 def subtree_query(node: Node, *, include_retired: bool = False) -> Any:
     """SELECT of ``node`` and everything under it: one indexed prefix query on the path."""
-    query = select(Node).where(Node.path.startswith(node.path, autoescape=True))
+    query = select(Node).where(subtree(Node.path, node.path))
     if not include_retired:
         query = query.where(Node.retired_at.is_(None))
     return query.order_by(Node.path)
@@ -128,7 +129,7 @@ def counts_below(session: Session, nodes: Sequence[Node], grid_level: int) -> di
 
 
 def _under_any(prefixes: Sequence[str]) -> Any:
-    return or_(*(Node.path.startswith(p, autoescape=True) for p in prefixes))
+    return or_(*(subtree(Node.path, p) for p in prefixes))
 
 
 def _owners(path: str, by_prefix: dict[str, int]) -> list[int]:
@@ -283,7 +284,7 @@ def move_node(session: Session, actor: Actor, node: Node, new_parent: Node) -> N
     session.flush()
     session.execute(
         update(Node)
-        .where(Node.path.startswith(old_prefix, autoescape=True))
+        .where(subtree(Node.path, old_prefix))
         .values(path=literal(new_prefix, String) + func.substr(Node.path, len(old_prefix) + 1))
         .execution_options(synchronize_session=False)
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.registry.models import Person, RecordChange
 
 
@@ -103,7 +104,7 @@ def _per_grid(session: Session, node: Node) -> dict[str, Quality]:
         )
         .select_from(Person)
         .join(Node, Node.id == Person.node_id)
-        .where(Person.merged_into_id.is_(None), Node.path.startswith(node.path, autoescape=True))
+        .where(Person.merged_into_id.is_(None), subtree(Node.path, node.path))
         .group_by(Node.path, Node.id)
     ).all()
     figures = {
@@ -124,7 +125,7 @@ def _per_grid(session: Session, node: Node) -> dict[str, Quality]:
         .where(
             Person.merged_into_id.is_(None),
             Person.birth_date.is_not(None),
-            Node.path.startswith(node.path, autoescape=True),
+            subtree(Node.path, node.path),
         )
         .group_by(Node.path, Person.name, Person.birth_date)
         .having(func.count() > 1)
@@ -143,7 +144,7 @@ def _changed(session: Session, node: Node, since: dt.datetime) -> dict[str, int]
         select(Node.path, func.count(func.distinct(record)))
         .select_from(RecordChange)
         .join(Node, Node.id == RecordChange.node_id)
-        .where(RecordChange.at >= since, Node.path.startswith(node.path, autoescape=True))
+        .where(RecordChange.at >= since, subtree(Node.path, node.path))
         .group_by(Node.path)
     ).all()
     return dict(rows)

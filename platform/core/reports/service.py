@@ -39,7 +39,7 @@ from gridgov.core.admission import activation
 from gridgov.core.departments.models import Department
 from gridgov.core.errors import DomainError, Forbidden
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.hierarchy.paths import under_path
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
 from gridgov.core.plugins.hookspecs import DashboardFigure
 from gridgov.core.registry.models import Household, Visit
@@ -247,7 +247,7 @@ def period_report(
 
 
 def _in_subtree(session: Session, node: Node) -> Any:
-    return under_path(session, Task.filed_path, node.path)
+    return subtree(Task.filed_path, node.path)
 
 
 def _reported_in(period: Period) -> Any:
@@ -443,7 +443,7 @@ def department_figures(
                     Department.is_active.is_(True),
                     or_(
                         literal(node.path).startswith(Node.path),
-                        under_path(session, Node.path, node.path),
+                        subtree(Node.path, node.path),
                     ),
                 ),
             )
@@ -504,7 +504,7 @@ def residents_served(session: Session, node: Node, period: Period) -> Served:
         .join(Household, Household.id == Visit.household_id)
         .join(Node, Node.id == Household.node_id)
         .where(
-            under_path(session, Node.path, node.path),
+            subtree(Node.path, node.path),
             Visit.visited_at >= period.starts_at,
             Visit.visited_at < period.ends_at,
         )

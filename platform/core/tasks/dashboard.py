@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
 from gridgov.core.tasks import counters
 from gridgov.core.tasks.counters import ANY_TIME, Months
@@ -101,7 +102,7 @@ def overdue_count(session: Session, node: Node) -> int:
         session.scalar(
             select(func.count(Task.id)).where(
                 Task.card == Card.RED.value,
-                Task.filed_path.startswith(node.path, autoescape=True),
+                subtree(Task.filed_path, node.path),
             )
         )
         or 0
@@ -116,7 +117,7 @@ def overdue_tasks(node: Node, readable: Any, *, card: str = Card.RED.value) -> A
         .where(
             Task.is_open.is_(True),
             Task.card == card,
-            Task.filed_path.startswith(node.path, autoescape=True),
+            subtree(Task.filed_path, node.path),
             readable,
         )
         .order_by(Task.due_at, Task.id)

@@ -18,7 +18,7 @@ from gridgov.core.admission import service as admission
 from gridgov.core.errors import NotFound
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Assignment, Node
-from gridgov.core.hierarchy.paths import under_path
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
 from gridgov.core.tasks.models import Task, TaskAttachment, TaskCard, TaskLink, TaskTransition
 from gridgov.core.tasks.workflow import (
@@ -98,8 +98,8 @@ def _on_path(session: Session, scope: Scope) -> Any:
         return true()
     clauses: list[Any] = []
     for path in scope.paths:
-        clauses.append(under_path(session, Task.filed_path, path))
-        clauses.append(under_path(session, Task.current_path, path))
+        clauses.append(subtree(Task.filed_path, path))
+        clauses.append(subtree(Task.current_path, path))
     return or_(*clauses) if clauses else false()
 
 
@@ -184,7 +184,7 @@ def visible_tasks(session: Session, user: User, scope: Scope, filters: TaskFilte
         if value is not None:
             query = query.where(getattr(Task, name) == value)
     if filters.node is not None:
-        query = query.where(under_path(session, Task.filed_path, filters.node.path))
+        query = query.where(subtree(Task.filed_path, filters.node.path))
     return query.order_by(Task.due_at.is_(None), Task.due_at, Task.id)
 
 
@@ -231,7 +231,7 @@ def waiting_on(session: Session, user: User, scope: Scope) -> Any:
     def below(node: Node, level: int | None) -> list[int] | None:
         """The ids of ``node`` and the nodes under it above ``level``; None if too many."""
         if (node.id, level) not in nodes_below:
-            query = select(Node.id).where(Node.path.startswith(node.path, autoescape=True))
+            query = select(Node.id).where(subtree(Node.path, node.path))
             if level is not None:
                 query = query.where(Node.level < level)
             ids = list(session.scalars(query.limit(MAX_LITERAL_NODES + 1)))
@@ -314,7 +314,7 @@ def _under(
         return node_id.in_(ids)
     if node.parent_id is None and level is None:
         return true()  # the whole county: the tenant's own condition says it all
-    return path.startswith(node.path, autoescape=True)
+    return subtree(path, node.path)
 
 
 def _waits_at_level(

@@ -15,6 +15,7 @@ from gridgov.core.audit import service as audit
 from gridgov.core.db import utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
 from gridgov.core.tasks.models import Supervision, Task
 from gridgov.core.tasks.notifications import notify_level
@@ -129,7 +130,7 @@ def supervision_list(
         select(Supervision)
         .join(Node, Node.id == Supervision.node_id)
         .join(Task, Task.id == Supervision.task_id)
-        .where(Node.path.startswith(node.path, autoescape=True))
+        .where(subtree(Node.path, node.path))
         .where(visible_filter(session, user, scope))
         .order_by(Supervision.ended_at.is_not(None), Supervision.due_at, Supervision.id)
     )
