@@ -41,9 +41,9 @@ from gridgov.core.accounts import service as accounts
 from gridgov.core.accounts.models import Role
 from gridgov.core.db import db_session, set_tenant
 from gridgov.core.hierarchy import locate as locating
-from gridgov.core.hierarchy import maps
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node, NodeVersion
+from gridgov.core.maps import service as maps
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy import service as tenancy
 from gridgov.migrations import upgrade

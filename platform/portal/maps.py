@@ -10,6 +10,7 @@ images from.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,14 +18,18 @@ from urllib.parse import urlsplit
 from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from gridgov.core.assessment import records
+from gridgov.core.assessment.sheets import workers_in_scope
 from gridgov.core.db import db_session
-from gridgov.core.errors import DomainError
-from gridgov.core.hierarchy import drafts, maps
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.hierarchy import drafts
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.i18n import _
-from gridgov.core.tasks import reading
+from gridgov.core.maps import service as maps
+from gridgov.core.tasks import reading, worker_day
 from gridgov.portal.shell import (
     CONTENT_SECURITY_POLICY,
+    Rights,
     bp,
     level_name,
     may_change,
@@ -39,8 +44,6 @@ DEFAULT_ZOOM = 12
 
 
 def may_see_map() -> bool:
-    from gridgov.portal.shell import Rights
-
     return Rights.of(me()).work
 
 
@@ -66,6 +69,9 @@ def map_page() -> Any:
         tiles=tiles,
         view=_view(current_tenant().settings or {}),
         drawn=sum(1 for a in areas if a.geometry is not None),
+        workers=_workers_to_follow(),
+        worker_id=request.args.get("worker", type=int),
+        day=request.args.get("day") or current_tenant().clock.today().isoformat(),
     )
     response = make_response(html)
     if tiles is not None:
@@ -109,6 +115,65 @@ def map_tasks() -> Any:
     session = db_session()
     visible = reading.visible_filter(session, me(), user_scope())
     return jsonify(maps.task_points(session, visible, node, zoom, bbox))
+
+
+@bp.get("/map/patrols.json")
+@login_required
+def map_patrols() -> Any:
+    """A grid worker's patrol check-ins (一日双巡) of one county day, in order, with the route
+    between them: for the supervisor, the station and the levels above whose scope covers the
+    worker (the same readers as the worker's days)."""
+    if not Rights.of(me()).worker_days:
+        abort(403)
+    session = db_session()
+    clock = current_tenant().clock
+    try:
+        worker = records.grid_worker(session, user_scope(), request.args.get("worker", 0, int))
+    except NotFound:
+        abort(404)
+    try:
+        day = (
+            dt.date.fromisoformat(request.args.get("day", ""))
+            if request.args.get("day")
+            else clock.today()
+        )
+    except ValueError:
+        message = str(_("日期格式应为 YYYY-MM-DD"))
+        return jsonify(message=message, errors={"day": [message]}), 422
+    patrols = [p for p in worker_day.patrols_of(session, worker, day) if p.latitude is not None]
+    features: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [p.longitude, p.latitude]},
+            "properties": {
+                "order": n,
+                "time": clock.naive_local(p.at).strftime("%H:%M"),
+                "place": p.place,
+            },
+        }
+        for n, p in enumerate(patrols, start=1)
+    ]
+    if len(patrols) > 1:
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[p.longitude, p.latitude] for p in patrols],
+                },
+                "properties": {"route": True},
+            }
+        )
+    return jsonify(
+        type="FeatureCollection", features=features, worker=worker.name, day=day.isoformat()
+    )
+
+
+def _workers_to_follow() -> list[Any]:
+    """The grid workers whose patrols the user may follow on the map (none: no such right)."""
+    if not Rights.of(me()).worker_days:
+        return []
+    return [user for user, _path in db_session().execute(workers_in_scope(user_scope()))]
 
 
 def _node_asked() -> Any:

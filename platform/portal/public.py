@@ -27,8 +27,8 @@ from wtforms.validators import DataRequired, Length
 from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.files import service as files
-from gridgov.core.hierarchy import maps
 from gridgov.core.i18n import _
+from gridgov.core.maps import service as maps
 from gridgov.core.tasks import public, reading, reporting, transitions
 from gridgov.core.tasks.models import Task
 from gridgov.extensions import limiter

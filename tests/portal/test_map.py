@@ -13,8 +13,9 @@ from sqlalchemy import update
 
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.db import db_session, tenant_scope
-from gridgov.core.hierarchy import drafts, maps
+from gridgov.core.hierarchy import drafts
 from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.maps import service as maps
 from gridgov.core.tasks import reporting
 from gridgov.core.tasks.models import Task
 from gridgov.core.tenancy.models import Tenant
@@ -382,3 +383,48 @@ def test_the_resident_notice_board_draws_the_grid_outline(app, client, county):
     assert f'd="{outline.d}"' in board
     # North is up: the square's north-west corner is drawn at the top left.
     assert outline.d.startswith("M0.0,") and "L0.0,0.0" in outline.d
+
+
+def test_a_worker_s_patrols_of_a_day_for_those_who_check_on_them(app, client, county):
+    from gridgov.core.tasks import worker_day
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            worker = county.workers[0]
+            grid = hierarchy.get_node(session, county.grids[0].id)
+            for n, place in enumerate(("幸福路口", "菜市场")):
+                worker_day.check_in(
+                    session,
+                    worker,
+                    scope_of(session, worker),
+                    grid,
+                    place=place,
+                    latitude=30.001 + n * 0.001,
+                    longitude=120.001,
+                )
+            worker_day.check_in(session, worker, scope_of(session, worker), grid, place="无定位")
+        session.commit()
+    login(client, "changshan", county.station_staff.username)
+    page = client.get("/t/changshan/map").get_data(as_text=True)
+    assert 'data-testid="map-worker"' in page and county.workers[0].name in page
+    url = f"/t/changshan/map/patrols.json?worker={county.workers[0].id}"
+    collection = client.get(url).get_json()
+    points = [f for f in collection["features"] if f["geometry"]["type"] == "Point"]
+    assert [p["properties"]["place"] for p in points] == ["幸福路口", "菜市场"]
+    assert [p["properties"]["order"] for p in points] == [1, 2]
+    route = [f for f in collection["features"] if f["geometry"]["type"] == "LineString"]
+    assert len(route) == 1 and len(route[0]["geometry"]["coordinates"]) == 2
+    assert client.get(url + "&day=2020-01-01").get_json()["features"] == []
+    assert client.get(url + "&day=yesterday").status_code == 422
+    # A worker outside the station's community is nobody it may follow.
+    assert (
+        client.get(f"/t/changshan/map/patrols.json?worker={county.workers[-1].id}").status_code
+        == 404
+    )
+    worker_client = app.test_client()
+    login(worker_client, "changshan", county.workers[0].username)
+    assert worker_client.get(url).status_code == 403
+    assert 'data-testid="map-worker"' not in worker_client.get("/t/changshan/map").get_data(
+        as_text=True
+    )

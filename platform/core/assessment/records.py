@@ -45,6 +45,12 @@ STATION_ROLES = frozenset({Role.STATION_STAFF, Role.TOWNSHIP_STAFF, Role.COUNTY_
 MAX_NOTE = 1000
 
 
+def grid_worker(session: Session, scope: Scope, user_id: int) -> User:
+    """The active grid worker ``user_id`` if one of their grids lies in ``scope``, else
+    NotFound (as if there were none: another county's or station's worker is not named)."""
+    return _grid_worker(session, scope, user_id)
+
+
 def _grid_worker(session: Session, scope: Scope, user_id: int) -> User:
     worker = session.get(User, user_id)
     if (

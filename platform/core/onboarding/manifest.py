@@ -115,9 +115,9 @@ from gridgov.core.departments.models import Department
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.geo import validate_boundary
-from gridgov.core.hierarchy.maps import MAP_SETTING, setting_problems
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
+from gridgov.core.maps.service import MAP_SETTING, setting_problems
 from gridgov.core.onboarding import counties
 from gridgov.core.onboarding.models import AppliedManifest
 from gridgov.core.registry.models import Dwelling, Household, Person, Site

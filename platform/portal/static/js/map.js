@@ -103,6 +103,25 @@
     });
   }
 
+  // A worker's patrol check-ins of one day: numbered in order, joined by the route.
+  function loadPatrols() {
+    json(data.patrols).then(function (collection) {
+      if (!collection) return;
+      var route = L.geoJSON(collection, {
+        style: { color: "#8e44ad", weight: 3, dashArray: "6 4" },
+        pointToLayer: function (feature, where) {
+          var icon = L.divIcon({ className: "patrol-stop", html: String(feature.properties.order), iconSize: [24, 24] });
+          return L.marker(where, { icon: icon, title: feature.properties.time + " " + feature.properties.place });
+        },
+        onEachFeature: function (feature, layer) {
+          if (feature.properties.time) layer.bindPopup(document.createTextNode(feature.properties.time + " " + feature.properties.place));
+        }
+      }).addTo(map);
+      element.dataset.patrolsDrawn = String(collection.features.filter(function (f) { return f.geometry.type === "Point"; }).length);
+      if (route.getLayers().length) map.fitBounds(route.getBounds(), { padding: [24, 24], maxZoom: 17 });
+    });
+  }
+
   var center = (data.center || "0,0").split(",").map(Number);  // [longitude, latitude]
   map.setView([center[1], center[0]], parseInt(data.zoom || "12", 10));
   loadAreas(true).then(function () {
@@ -111,6 +130,7 @@
     map.on("moveend", loadTasks);
     map.on("zoomend", function () { loadAreas(false); });
   });
+  if (data.patrols) loadPatrols();
   if (tasksToggle) tasksToggle.addEventListener("change", loadTasks);
   if (figureSelect) figureSelect.addEventListener("change", function () { loadAreas(false); });
 })();

@@ -32,8 +32,11 @@ from sqlalchemy.orm import Session
 from gridgov.core.db import current_tenant_id
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node, NodeVersion
-from gridgov.core.hierarchy.paths import under_path
+from gridgov.core.hierarchy.paths import subtree
+from gridgov.core.hierarchy.service import subtree_query
 from gridgov.core.i18n import _
+from gridgov.core.registry.models import Person
+from gridgov.core.tasks.models import Card, Task
 from gridgov.core.tenancy.service import current_tenant
 
 MIN_ZOOM, MAX_ZOOM = 3, 19
@@ -52,8 +55,6 @@ class Figure:
 
 
 def _open_tasks(session: Session, grid_filter: Any) -> Any:
-    from gridgov.core.tasks.models import Task
-
     return (
         select(Task.node_id, func.count())
         .where(Task.is_open, grid_filter(Task.node_id))
@@ -62,8 +63,6 @@ def _open_tasks(session: Session, grid_filter: Any) -> Any:
 
 
 def _red_cards(session: Session, grid_filter: Any) -> Any:
-    from gridgov.core.tasks.models import Card, Task
-
     return (
         select(Task.node_id, func.count())
         .where(Task.is_open, Task.card == Card.RED.value, grid_filter(Task.node_id))
@@ -72,8 +71,6 @@ def _red_cards(session: Session, grid_filter: Any) -> Any:
 
 
 def _people(session: Session, grid_filter: Any) -> Any:
-    from gridgov.core.registry.models import Person
-
     return (
         select(Person.node_id, func.count())
         .where(Person.merged_into_id.is_(None), grid_filter(Person.node_id))
@@ -164,8 +161,6 @@ def task_points(
     ``node`` with a position, inside ``bbox`` (west, south, east, north) when given: single
     points when at most ``MAX_POINTS``, else clusters per cell of the view. A GeoJSON
     FeatureCollection; a cluster's properties say ``count``, ``red`` and ``yellow``."""
-    from gridgov.core.tasks.models import Card, Task
-
     zoom = _clamp_zoom(zoom)
     grid_level = current_tenant(session).grid_level
     where = [Task.is_open, Task.latitude.is_not(None), Task.longitude.is_not(None), visible]
@@ -174,7 +169,7 @@ def task_points(
         if len(grid_ids) <= MAX_LITERAL_IDS:
             where.append(Task.node_id.in_(grid_ids))
         else:
-            where.append(under_path(session, Task.filed_path, node.path))
+            where.append(subtree(Task.filed_path, node.path))
     if bbox is not None:
         west, south, east, north = bbox
         where += [
@@ -349,8 +344,6 @@ def _clamp_zoom(zoom: int) -> int:
 
 
 def _under_path_condition(node: Node) -> Any:
-    from gridgov.core.hierarchy.service import subtree_query
-
     return subtree_query(node).whereclause
 
 
