@@ -341,8 +341,20 @@ def _render_task(
         supervise=(supervise_form or SupervisionForm(formdata=None))
         if detail.may_supervise
         else None,
+        location=_location(detail.task, detail.node),
     )
     return page, status
+
+
+def _location(task: Task, node: Node) -> dict[str, str] | None:
+    """What the task page's small map draws: the task's point and its grid's outline (the
+    tiles of the county's server are left out here: the point within its grid says where)."""
+    if task.latitude is None or task.longitude is None:
+        return None
+    return {
+        "point": f"{task.latitude},{task.longitude}",
+        "outline": json.dumps(node.boundary, ensure_ascii=False) if node.boundary else "",
+    }
 
 
 def _offer_targets(form: ActionForm | BulkForm, node: Node, filed_path: str | None = None) -> None:

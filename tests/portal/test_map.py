@@ -241,6 +241,14 @@ def test_the_map_draws_the_boundaries_with_no_network(live_server: LiveServer, o
     page.locator("#map .leaflet-overlay-pane path.leaflet-interactive").first.click()
     page.wait_for_url(f"**/map?node={county.townships[0].id}*")
     page.wait_for_selector("#map[data-drawn]", state="attached")
+    # A task's page: its point within its grid's outline.
+    page.locator("#map .leaflet-interactive").last.wait_for(state="attached")
+    task = page.evaluate("fetch(document.getElementById('map').dataset.tasks).then(r => r.json())")[
+        "features"
+    ][0]["properties"]["id"]
+    page.goto(f"{live_server.url}/t/changshan/tasks/{task}")
+    page.wait_for_selector("#task-map[data-ready]", state="attached")
+    assert page.locator("#task-map path.leaflet-interactive").count() == 1  # the point
     assert errors == [] and offline_phone.refused == []
 
 
@@ -428,3 +436,14 @@ def test_a_worker_s_patrols_of_a_day_for_those_who_check_on_them(app, client, co
     assert 'data-testid="map-worker"' not in worker_client.get("/t/changshan/map").get_data(
         as_text=True
     )
+
+
+def test_a_task_page_shows_where_the_task_was_reported_in_its_grid(app, client, county):
+    draw_and_report(app, county, {0: 1})
+    login(client, "changshan", county.admin.username)
+    point = client.get(f"/t/changshan/map/tasks.json?node={county.top.id}").get_json()
+    task_id = point["features"][0]["properties"]["id"]
+    page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
+    assert 'data-testid="task-map"' in page and 'data-point="30.005,120.001"' in page
+    assert "120.01" in page  # the grid's outline goes with it
+    assert "js/task-map.js" in page
