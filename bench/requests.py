@@ -84,15 +84,13 @@ def main() -> None:
             headers=headers("station"),
         ),
     }
-    print(
-        f"{engine.dialect.name}, {args.runs} runs, load {open('/proc/loadavg').read().split()[:3]}"
-    )
+    with open("/proc/loadavg") as loadavg:
+        load = loadavg.read().split()[:3]
+    print(f"{engine.dialect.name}, {args.runs} runs, load {load}")
     print(f"{'request':<16}{'statements':>11}{'p50 ms':>9}{'p95 ms':>9}")
     for name, call in kinds.items():
         seen: list[str] = []
-
-        def count(*_args: object) -> None:
-            seen.append("")
+        count = _counter(seen)
 
         event.listen(engine, "before_cursor_execute", count)
         answer = call()
@@ -105,6 +103,13 @@ def main() -> None:
             times.append((time.perf_counter() - start) * 1000)
         p95 = statistics.quantiles(times, n=20)[-1]
         print(f"{name:<16}{len(seen):>11}{statistics.median(times):>9.1f}{p95:>9.1f}")
+
+
+def _counter(seen: list[str]) -> Callable[..., None]:
+    def count(*_args: object) -> None:
+        seen.append("")
+
+    return count
 
 
 if __name__ == "__main__":
