@@ -44,6 +44,9 @@ from sqlalchemy.types import TypeDecorator
 from gridgov.core import runtime
 
 TENANT_SETTING = "gridgov.tenant_id"
+
+# PostgreSQL connections older than this are replaced at checkout (see make_engine).
+POOL_RECYCLE_SECONDS = 1800
 SQLITE_BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for the write lock
 
 # Named constraints so that Alembic migrations are stable and errors are readable.
@@ -172,7 +175,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             "connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
         )
     else:
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping: it cost every checkout a round trip (a SELECT 1 before each request).
+        # Connections are renewed before servers or firewalls drop idle ones, and one that
+        # died anyway fails its request (the pool then discards it) instead of every request
+        # paying to find out.
+        kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -250,18 +257,49 @@ def _open_connections(session: Session) -> list[Connection]:
     return [conn for conn, *_ in transaction._connections.values()]
 
 
+# What this transaction of the connection was last told (connection.info, cleared whenever
+# the database may have dropped it): a request sets the same tenant several times (the URL's
+# county, then the token's), and each used to cost a set_config round trip.
+_SENT_KEY = "gridgov.tenant_sent"
+_UNKNOWN = object()
+
+
 def _hand_tenant_to_database(connection: Connection, tenant_id: int | None) -> None:
     # set_config(..., true) is local to the transaction: a pooled connection cannot carry a
     # tenant over to its next user, which a plain SET would.
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT set_config(:name, :value, true)"),
-            {"name": TENANT_SETTING, "value": "" if tenant_id is None else str(tenant_id)},
-        )
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.info.get(_SENT_KEY, _UNKNOWN) == tenant_id:
+        return
+    connection.execute(
+        text("SELECT set_config(:name, :value, true)"),
+        {"name": TENANT_SETTING, "value": "" if tenant_id is None else str(tenant_id)},
+    )
+    connection.info[_SENT_KEY] = tenant_id
+
+
+def _fresh_transaction(connection: Connection) -> None:
+    # A transaction starts with no local setting, and gridgov never sets the tenant for the
+    # whole connection (a plain SET): the policies already read "no tenant", so the empty
+    # set_config every request began with is not sent.
+    connection.info[_SENT_KEY] = None
+
+
+def _forget_sent_tenant(connection: Connection, *_args: Any) -> None:
+    # A commit or rollback ends the local setting; a rollback to a savepoint restores the one
+    # in force before it, which this cache does not know.
+    connection.info.pop(_SENT_KEY, None)
+
+
+event.listen(Engine, "begin", _fresh_transaction)
+for _end in ("commit", "rollback", "rollback_savepoint"):
+    event.listen(Engine, _end, _forget_sent_tenant)
 
 
 @event.listens_for(Session, "after_begin")
 def _tenant_to_new_transaction(session: Session, _transaction: Any, connection: Connection) -> None:
+    # A session joining a transaction begun outside it (tests, a command's connection) finds
+    # what that transaction was told, or nothing known after a savepoint rolled back.
     _hand_tenant_to_database(connection, session.info.get(_TENANT_KEY))
 
 
