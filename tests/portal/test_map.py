@@ -213,18 +213,24 @@ def offline_phone() -> Iterator:
             browser.close()
 
 
+def logged_in_as_admin(page, live_server: LiveServer) -> list[str]:
+    """Log the page in as the county admin; the script errors it meets from then on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/t/changshan/login")
+    page.fill("#username", live_server.county.admin.username)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/t/changshan/")
+    return errors
+
+
 @pytest.mark.browser
 def test_the_map_draws_the_boundaries_with_no_network(live_server: LiveServer, offline_phone):
     county = live_server.county
     draw_and_report(live_server.app, county, {0: 2})
     page = offline_phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_server.url}/t/changshan/login")
-    page.fill("#username", county.admin.username)
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_url("**/t/changshan/")
+    errors = logged_in_as_admin(page, live_server)
     page.goto(f"{live_server.url}/t/changshan/map")
     page.wait_for_selector("#map[data-drawn]", state="attached")
     assert page.locator("#map").get_attribute("data-drawn") == str(len(county.townships))
@@ -349,13 +355,7 @@ def test_a_boundary_is_drawn_by_clicks_and_moved_by_dragging_a_vertex(
         session.commit()
     page = offline_phone.new_page()
     page.set_viewport_size({"width": 800, "height": 900})  # an admin's desk
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_server.url}/t/changshan/login")
-    page.fill("#username", county.admin.username)
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_url("**/t/changshan/")
+    errors = logged_in_as_admin(page, live_server)
     page.goto(f"{live_server.url}/t/changshan/map/edit/{county.grids[1].id}")
     page.wait_for_load_state("load")
     assert errors == []
