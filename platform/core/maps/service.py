@@ -196,7 +196,8 @@ def task_points(
             ],
         }
     cell = CLUSTER_PIXELS * 360.0 / (256 * 2**zoom)
-    # CAST truncates toward zero: for a county (all coordinates of one sign) that is a floor.
+    # One cell per integer of coordinate / cell size (CAST truncates on SQLite and rounds on
+    # PostgreSQL: either way each position falls in exactly one cell).
     column = cast(Task.longitude / cell, Integer).label("x")
     row = cast(Task.latitude / cell, Integer).label("y")
     clusters = session.execute(
