@@ -83,10 +83,7 @@ def _index(session: Session) -> _Index:
     tenant_id = current_tenant_id(session)
     if tenant_id is None:
         raise RuntimeError("locating a point needs a county")
-    newest = select(
-        func.max(NodeVersion.id), func.count(NodeVersion.id), func.max(NodeVersion.valid_from)
-    )
-    stamp = tuple(session.execute(newest).one())
+    stamp = boundaries_stamp(session)
     index = _indexes.get(tenant_id)
     if index is not None and index.stamp == stamp:
         return index
@@ -96,6 +93,17 @@ def _index(session: Session) -> _Index:
             index = _build(session, stamp)
             _indexes[tenant_id] = index
     return index
+
+
+def boundaries_stamp(session: Session) -> tuple[Any, ...]:
+    """What tells a process whether what it keeps of the county's boundaries is current: the
+    newest node version's id, how many there are, and when the newest opened (every change of
+    a node opens a version; an id SQLite hands out again after a rollback comes with another
+    moment)."""
+    newest = select(
+        func.max(NodeVersion.id), func.count(NodeVersion.id), func.max(NodeVersion.valid_from)
+    )
+    return tuple(session.execute(newest).one())
 
 
 def _build(session: Session, stamp: tuple[Any, ...]) -> _Index:

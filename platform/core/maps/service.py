@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from gridgov.core.db import current_tenant_id
 from gridgov.core.errors import DomainError
-from gridgov.core.hierarchy.models import Node, NodeVersion
+from gridgov.core.hierarchy.locate import boundaries_stamp
+from gridgov.core.hierarchy.models import Node
 from gridgov.core.hierarchy.paths import subtree
-from gridgov.core.hierarchy.service import subtree_query
 from gridgov.core.i18n import _
 from gridgov.core.registry.models import Person
 from gridgov.core.tasks.models import Card, Task
@@ -51,10 +51,10 @@ class Figure:
 
     name: str
     label: Any
-    count: Callable[[Session, Any], Any]  # a grouped SELECT (grid id, value) given a grid filter
+    count: Callable[[Any], Any]  # a grouped SELECT (grid id, value) given a grid filter
 
 
-def _open_tasks(session: Session, grid_filter: Any) -> Any:
+def _open_tasks(grid_filter: Any) -> Any:
     return (
         select(Task.node_id, func.count())
         .where(Task.is_open, grid_filter(Task.node_id))
@@ -62,7 +62,7 @@ def _open_tasks(session: Session, grid_filter: Any) -> Any:
     )
 
 
-def _red_cards(session: Session, grid_filter: Any) -> Any:
+def _red_cards(grid_filter: Any) -> Any:
     return (
         select(Task.node_id, func.count())
         .where(Task.is_open, Task.card == Card.RED.value, grid_filter(Task.node_id))
@@ -70,7 +70,7 @@ def _red_cards(session: Session, grid_filter: Any) -> Any:
     )
 
 
-def _people(session: Session, grid_filter: Any) -> Any:
+def _people(grid_filter: Any) -> Any:
     return (
         select(Person.node_id, func.count())
         .where(Person.merged_into_id.is_(None), grid_filter(Person.node_id))
@@ -136,7 +136,7 @@ def areas(session: Session, node: Node, figure: Figure, zoom: int) -> list[Area]
     owner = {grid_id: _ancestor_at(path, depth) for grid_id, path in grids}
     outlines = _outlines(session, node, shown, grid_level, zoom)
     values = dict.fromkeys((n.id for n in shown), 0)
-    for grid_id, value in session.execute(figure.count(session, _grid_filter(owner))):
+    for grid_id, value in session.execute(figure.count(_grid_filter(owner))):
         shown_id = owner.get(grid_id)
         if shown_id in values:
             values[shown_id] += int(value)
@@ -247,15 +247,7 @@ def _outlines(
     session: Session, node: Node, shown: Sequence[Node], grid_level: int, zoom: int
 ) -> dict[int, dict[str, Any] | None]:
     tenant_id = current_tenant_id(session)
-    stamp = tuple(
-        session.execute(
-            select(
-                func.max(NodeVersion.id),
-                func.count(NodeVersion.id),
-                func.max(NodeVersion.valid_from),
-            )
-        ).one()
-    )
+    stamp = boundaries_stamp(session)
     with _lock:
         cached = _cache.get(tenant_id) if tenant_id is not None else None
         if cached is None or cached.stamp != stamp:
@@ -298,7 +290,7 @@ def _whole_outlines(
             select(Node.path, Node.boundary).where(
                 Node.level == grid_level,
                 Node.retired_at.is_(None),
-                _under_path_condition(node),
+                subtree(Node.path, node.path),
             )
         )
         for path, boundary in rows:
@@ -344,16 +336,12 @@ def _clamp_zoom(zoom: int) -> int:
     return max(MIN_ZOOM, min(MAX_ZOOM, int(zoom)))
 
 
-def _under_path_condition(node: Node) -> Any:
-    return subtree_query(node).whereclause
-
-
 def _grids_under(session: Session, node: Node, grid_level: int) -> list[tuple[int, str]]:
     if node.level == grid_level:
         return [(node.id, node.path)]
     rows = session.execute(
         select(Node.id, Node.path).where(
-            Node.level == grid_level, Node.retired_at.is_(None), _under_path_condition(node)
+            Node.level == grid_level, Node.retired_at.is_(None), subtree(Node.path, node.path)
         )
     )
     return [(grid_id, path) for grid_id, path in rows]
