@@ -24,6 +24,8 @@ from gridgov.core.db import db_session
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.hierarchy import drafts
 from gridgov.core.hierarchy import service as hierarchy
+from gridgov.core.hierarchy.models import Node
+from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
 from gridgov.core.maps import service as maps
 from gridgov.core.tasks import reading, worker_day
@@ -41,6 +43,7 @@ from gridgov.portal.shell import (
 from gridgov.web import current_tenant
 
 DEFAULT_ZOOM = 12
+MAX_WORKER_CHOICES = 300  # workers offered in the patrol-route picker
 
 
 def may_see_map() -> bool:
@@ -69,14 +72,11 @@ def map_page() -> Any:
         tiles=tiles,
         view=_view(current_tenant().settings or {}),
         drawn=sum(1 for a in areas if a.geometry is not None),
-        workers=_workers_to_follow(),
+        workers=_workers_to_follow(node),
         worker_id=request.args.get("worker", type=int),
         day=request.args.get("day") or current_tenant().clock.today().isoformat(),
     )
-    response = make_response(html)
-    if tiles is not None:
-        response.headers["Content-Security-Policy"] = _policy_with_tiles(tiles.url)
-    return response
+    return _with_tiles_allowed(make_response(html), tiles)
 
 
 @bp.get("/map/areas.json")
@@ -109,7 +109,7 @@ def map_tasks() -> Any:
         try:
             west, south, east, north = (float(v) for v in request.args["bbox"].split(","))
         except ValueError:
-            message = "bbox: west,south,east,north"
+            message = str(_("bbox 应是 西经,南纬,东经,北纬 四个数，用逗号分开"))
             return jsonify(message=message, errors={"bbox": [message]}), 422
         bbox = (west, south, east, north)
     session = db_session()
@@ -169,11 +169,19 @@ def map_patrols() -> Any:
     )
 
 
-def _workers_to_follow() -> list[Any]:
-    """The grid workers whose patrols the user may follow on the map (none: no such right)."""
+def _workers_to_follow(node: Any) -> list[Any]:
+    """The grid workers under ``node`` whose patrols the user may follow on the map: none
+    without the right, and none above a few hundred (a county's 10,000 workers are not one
+    list: the user goes down to a township or community first)."""
     if not Rights.of(me()).worker_days:
         return []
-    return [user for user, _path in db_session().execute(workers_in_scope(user_scope()))]
+    query = (
+        workers_in_scope(user_scope())
+        .where(subtree(Node.path, node.path))
+        .limit(MAX_WORKER_CHOICES + 1)
+    )
+    workers = [user for user, _path in db_session().execute(query)]
+    return workers if len(workers) <= MAX_WORKER_CHOICES else []
 
 
 def _node_asked() -> Any:
@@ -196,6 +204,13 @@ def _view(settings: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(value, dict) or not value.get("center") or maps.setting_problems(value):
         return None
     return {"center": value["center"], "zoom": value.get("zoom") or DEFAULT_ZOOM}
+
+
+def _with_tiles_allowed(response: Any, tiles: maps.TileSource | None) -> Any:
+    """A map page's answer, allowed to load the county's tiles when it has a tile server."""
+    if tiles is not None:
+        response.headers["Content-Security-Policy"] = _policy_with_tiles(tiles.url)
+    return response
 
 
 def _policy_with_tiles(url: str) -> str:
@@ -271,10 +286,7 @@ def map_edit(node_id: int) -> Any:
         tiles=tiles,
         view=_view(current_tenant().settings or {}),
     )
-    response = make_response(html, 422 if problem else 200)
-    if tiles is not None:
-        response.headers["Content-Security-Policy"] = _policy_with_tiles(tiles.url)
-    return response
+    return _with_tiles_allowed(make_response(html, 422 if problem else 200), tiles)
 
 
 def _parsed(typed: str) -> Any:

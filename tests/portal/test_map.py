@@ -447,3 +447,16 @@ def test_a_task_page_shows_where_the_task_was_reported_in_its_grid(app, client, 
     assert 'data-testid="task-map"' in page and 'data-point="30.005,120.001"' in page
     assert "120.01" in page  # the grid's outline goes with it
     assert "js/task-map.js" in page
+
+
+def test_the_patrol_picker_offers_the_workers_of_the_node_shown_and_not_a_county_s_all(
+    client, county, monkeypatch
+):
+    from gridgov.portal import maps as portal_maps
+
+    login(client, "changshan", county.admin.username)
+    page = client.get(f"/t/changshan/map?node={county.grids[0].id}").get_data(as_text=True)
+    assert county.workers[0].name in page and county.workers[1].name not in page
+    monkeypatch.setattr(portal_maps, "MAX_WORKER_CHOICES", 1)
+    page = client.get(f"/t/changshan/map?node={county.top.id}").get_data(as_text=True)
+    assert 'data-testid="map-worker"' not in page
