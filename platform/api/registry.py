@@ -56,6 +56,7 @@ from gridgov.api.registry_schemas import (
     RentalSchema,
     SiteArgsSchema,
     SiteCreateSchema,
+    SitePlaceSchema,
     SiteSchema,
     TagSchema,
     UnmaskedSchema,
@@ -616,6 +617,17 @@ class SiteById(MethodView):
         """A site"""
         caller = _reader()
         return access.visible_site(db_session(), caller.user, caller.scope, site_id)
+
+    @blp.requires("registry:write")
+    @blp.arguments(SitePlaceSchema)
+    @blp.response(200, SiteSchema)
+    def patch(self, data: dict[str, Any], site_id: int) -> Any:
+        """Set where a site stands on the map (both coordinates, or both null to clear them)"""
+        session, caller = db_session(), _editor()
+        site = access.visible_site(session, caller.user, caller.scope, site_id)
+        registry.place_site(session, caller.user, site, data["latitude"], data["longitude"])
+        session.commit()
+        return site
 
 
 @blp.route("/registry/changes")

@@ -10,7 +10,15 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from gridgov.api.access import current_caller
-from gridgov.api.schemas import ApiSchema, Id, QueryArgsSchema, failure_field, kept_until_field
+from gridgov.api.schemas import (
+    ApiSchema,
+    Id,
+    QueryArgsSchema,
+    failure_field,
+    kept_until_field,
+    latitude_field,
+    longitude_field,
+)
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
 from gridgov.core.registry import disclosure
@@ -279,6 +287,8 @@ class SiteSchema(ApiSchema):
     address = fields.String(dump_only=True)
     contact_name = fields.String(dump_only=True)
     is_key = fields.Boolean(dump_only=True, metadata={"description": "重点单位场所"})
+    latitude = fields.Float(dump_only=True, allow_none=True, metadata={"description": "WGS 84"})
+    longitude = fields.Float(dump_only=True, allow_none=True, metadata={"description": "WGS 84"})
 
 
 class SiteCreateSchema(ApiSchema):
@@ -289,6 +299,15 @@ class SiteCreateSchema(ApiSchema):
     contact_name = fields.String(load_default="")
     contact_phone = fields.String(load_default=None, allow_none=True, metadata=_PHONE_DOC)
     is_key = fields.Boolean(load_default=False)
+    latitude = latitude_field(load_default=None, allow_none=True)
+    longitude = longitude_field(load_default=None, allow_none=True)
+
+
+class SitePlaceSchema(ApiSchema):
+    """Where a site stands: both coordinates, or both null to take it off the map."""
+
+    latitude = latitude_field(required=True, allow_none=True)
+    longitude = longitude_field(required=True, allow_none=True)
 
 
 class SiteArgsSchema(QueryArgsSchema):

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, FloatField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gridgov.core.db import db_session
 from gridgov.core.hierarchy.models import Node
@@ -81,6 +81,21 @@ class DwellingForm(PortalForm):
     is_rental = BooleanField(_("出租屋"))
 
 
+def _latitude_field() -> Any:
+    return FloatField(
+        _("纬度"),
+        validators=[Optional(), NumberRange(-90, 90, _("纬度须在 -90 到 90 之间"))],
+        description=_("WGS 84，如 30.123456；重点单位场所填了位置才上电子地图"),
+    )
+
+
+def _longitude_field() -> Any:
+    return FloatField(
+        _("经度"),
+        validators=[Optional(), NumberRange(-180, 180, _("经度须在 -180 到 180 之间"))],
+    )
+
+
 class SiteForm(PortalForm):
     name = StringField(_("单位名称"), validators=[DataRequired(_("请填写名称")), Length(max=100)])
     kind = SelectField(
@@ -91,6 +106,13 @@ class SiteForm(PortalForm):
     contact_name = StringField(_("联系人"), validators=[Optional(), Length(max=100)])
     contact_phone = StringField(_("联系电话"), validators=[Optional()])
     is_key = BooleanField(_("重点单位场所"))
+    latitude = _latitude_field()
+    longitude = _longitude_field()
+
+
+class SitePositionForm(PortalForm):
+    latitude = _latitude_field()
+    longitude = _longitude_field()
 
 
 # --- compounds, buildings, units -------------------------------------------------------------
@@ -248,6 +270,8 @@ def new_site() -> Any:
                 contact_name=form.contact_name.data or "",
                 contact_phone=form.contact_phone.data or None,
                 is_key=form.is_key.data,
+                latitude=form.latitude.data,
+                longitude=form.longitude.data,
             )
         ),
         {"grid_id": "node"},
@@ -268,4 +292,30 @@ def site(site_id: int) -> Any:
         grid=db_session().get(Node, found.node_id),
         kind_labels=SITE_KIND_LABELS,
         phone=registry.masked_site_phone(found),
+        position=SitePositionForm(obj=found) if access.may_edit(me()) else None,
     )
+
+
+@bp.post("/sites/<int:site_id>/position")
+@roles_required(access.EDITOR_ROLES)
+def place_site(site_id: int) -> Any:
+    """Set or clear where a site stands on the map (both coordinates, or neither)."""
+    found = visible_or_404(access.visible_site, site_id)
+    form = SitePositionForm()
+    if form.validate_on_submit() and run_change(
+        form,
+        lambda: registry.place_site(
+            db_session(), me(), found, form.latitude.data, form.longitude.data
+        ),
+    ):
+        flash(_("已保存 %(name)s 的位置。", name=found.name), "success")
+        return redirect(url_for("portal.site", site_id=found.id))
+    html = render_template(
+        "places/site.html",
+        site=found,
+        grid=db_session().get(Node, found.node_id),
+        kind_labels=SITE_KIND_LABELS,
+        phone=registry.masked_site_phone(found),
+        position=form,
+    )
+    return html, 422

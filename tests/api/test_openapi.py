@@ -25,7 +25,7 @@ REGISTRY_PATHS = {
     "/households/{household_id}/visits": {"get", "post"},
     "/visits/due": {"get"},
     "/sites": {"get", "post"},
-    "/sites/{site_id}": {"get"},
+    "/sites/{site_id}": {"get", "patch"},
     "/registry/changes": {"get"},
     "/registry/imports": {"get", "post"},
     "/registry/imports/{run_id}": {"get"},

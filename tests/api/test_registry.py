@@ -110,6 +110,7 @@ def registry_bodies(county: County) -> dict[tuple[str, str], dict]:
         ("POST", "/households"): {"dwelling_id": 1},
         ("POST", "/households/<int:household_id>/visits"): {"notes": "越界"},
         ("POST", "/sites"): {"grid_id": grid, "name": "越界", "kind": "shop"},
+        ("PATCH", "/sites/<int:site_id>"): {"latitude": 30.0, "longitude": 120.0},
         ("POST", "/registry/imports"): {},  # multipart: refused before the body is read
         ("POST", "/compounds"): {"node_id": grid, "name": "越界小区"},
         ("POST", "/buildings"): {"node_id": grid, "name": "越界楼"},
@@ -550,3 +551,37 @@ def test_people_are_filtered_by_residence_type_and_a_wrong_one_is_named(client, 
     wrong = client.get(url(county, "/people?residence_type=tourist"), headers=token)
     assert wrong.status_code == 422
     assert "residence_type" in wrong.get_json()["errors"]["query"]
+
+
+def test_a_site_is_registered_and_placed_with_a_position_both_coordinates_or_none(
+    client, county, mine, mint
+):
+    token = bearer(mint(county, county.workers[0]))
+    made = client.post(
+        url(county, "/sites"),
+        json={
+            "grid_id": county.grids[0].id,
+            "name": "示例加油站",
+            "kind": "enterprise",
+            "is_key": True,
+            "latitude": 30.01,
+            "longitude": 120.02,
+        },
+        headers=token,
+    )
+    assert made.status_code == 201
+    assert (made.get_json()["latitude"], made.get_json()["longitude"]) == (30.01, 120.02)
+    site = url(county, f"/sites/{mine.site}")
+    half = client.patch(site, json={"latitude": 30.0, "longitude": None}, headers=token)
+    assert half.status_code == 422 and "latitude" in half.get_json()["errors"]["json"]
+    wrong = client.patch(site, json={"latitude": 30.0, "longitude": 181}, headers=token)
+    assert wrong.status_code == 422 and "longitude" in wrong.get_json()["errors"]["json"]
+    placed = client.patch(site, json={"latitude": 30.0, "longitude": 120.0}, headers=token)
+    assert placed.status_code == 200 and placed.get_json()["latitude"] == 30.0
+    session = db_session()
+    with tenant_scope(session, county.tenant.id):
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "site.place")).one()
+    assert event.before == {"latitude": None, "longitude": None}
+    assert event.after == {"latitude": 30.0, "longitude": 120.0}
+    cleared = client.patch(site, json={"latitude": None, "longitude": None}, headers=token)
+    assert cleared.status_code == 200 and cleared.get_json()["latitude"] is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -96,6 +97,8 @@ def _load(session: Session, tenant: Tenant) -> int:
                     ends_on=dt.date(2026, 12, 31),
                 )
         kind, label = SITES[g % len(SITES)]
+        is_key = g % 5 == 0
+        latitude, longitude = _inside(grid) if is_key else (None, None)
         registry.create_site(
             session,
             tenant,
@@ -105,6 +108,16 @@ def _load(session: Session, tenant: Tenant) -> int:
             kind=kind,
             contact_name="示例联系人",
             contact_phone=f"170{g:08d}",
-            is_key=g % 5 == 0,
+            is_key=is_key,
+            latitude=latitude,
+            longitude=longitude,
         )
     return made
+
+
+def _inside(grid: Node) -> tuple[float | None, float | None]:
+    """A point inside the grid's boundary (a key site's position on the map), or none."""
+    if grid.boundary is None:
+        return None, None
+    point = shape(grid.boundary).representative_point()
+    return round(point.y, 6), round(point.x, 6)

@@ -13,7 +13,16 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
@@ -241,6 +250,9 @@ class Site(TenantScoped, Base):
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary, comment="AES-GCM")
     is_key: Mapped[bool] = mapped_column(default=False, comment="重点单位场所")
+    # Where it stands (WGS 84), both or neither: a key site with one is drawn on the map.
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

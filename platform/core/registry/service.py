@@ -28,6 +28,7 @@ from gridgov.core.audit.models import AuditEvent
 from gridgov.core.audit.service import Actor
 from gridgov.core.db import current_tenant_id, utcnow
 from gridgov.core.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
+from gridgov.core.hierarchy.geo import check_coordinates
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.personal_data import PersonalField
@@ -421,9 +422,13 @@ def create_site(
     contact_name: str = "",
     contact_phone: str | None = None,
     is_key: bool = False,
+    latitude: float | None = None,
+    longitude: float | None = None,
 ) -> Site:
-    """Register a site (单位场所) in a basic grid; ``is_key`` marks a key site (重点)."""
+    """Register a site (单位场所) in a basic grid; ``is_key`` marks a key site (重点), and a
+    position (WGS 84, both or neither) puts it on the map."""
     check_grid(tenant, grid)
+    check_coordinates(latitude, longitude)
     phone = (
         personal_data.clean_phone(contact_phone, field="contact_phone") if contact_phone else None
     )
@@ -435,6 +440,8 @@ def create_site(
         contact_name=contact_name.strip()[:100],
         contact_phone_cipher=seal(tenant.id, PersonalField.PHONE, phone).cipher,
         is_key=is_key,
+        latitude=latitude,
+        longitude=longitude,
     )
     session.add(site)
     session.flush()
@@ -444,9 +451,34 @@ def create_site(
         "site.create",
         "site",
         site.id,
-        after={"name": site.name, "kind": site.kind, "is_key": is_key, "phone": phone},
+        after={
+            "name": site.name,
+            "kind": site.kind,
+            "is_key": is_key,
+            "phone": phone,
+            **_position(site),
+        },
     )
     return site
+
+
+def place_site(
+    session: Session, actor: Actor, site: Site, latitude: float | None, longitude: float | None
+) -> Site:
+    """Set (or, with neither coordinate, clear) where a site stands on the map; the change is
+    audited with the position before and after."""
+    check_coordinates(latitude, longitude)
+    before = _position(site)
+    site.latitude, site.longitude = latitude, longitude
+    after = _position(site)
+    if after != before:
+        session.flush()
+        audit.record(session, actor, "site.place", "site", site.id, before=before, after=after)
+    return site
+
+
+def _position(site: Site) -> dict[str, float | None]:
+    return {"latitude": site.latitude, "longitude": site.longitude}
 
 
 def get_site(session: Session, site_id: int) -> Site:
