@@ -222,7 +222,7 @@ def bench(database: str, owner_url: str, app_url: str, grids: int, tasks: int, r
             for url in (
                 f"/t/bench/map?node={top}",
                 f"/t/bench/map/areas.json?node={top}&figure=open_tasks&zoom=10",
-                f"/t/bench/map/tasks.json?node={top}&zoom=10&bbox={bbox}",
+                f"/t/bench/map/points.json?layer=tasks&node={top}&zoom=10&bbox={bbox}",
             ):
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
@@ -236,7 +236,9 @@ def bench(database: str, owner_url: str, app_url: str, grids: int, tasks: int, r
             f"   (target < 1,000 ms)"
         )
         areas = client.get(f"/t/bench/map/areas.json?node={top}&zoom=10").get_json()
-        clusters = client.get(f"/t/bench/map/tasks.json?node={top}&zoom=10&bbox={bbox}")
+        clusters = client.get(
+            f"/t/bench/map/points.json?layer=tasks&node={top}&zoom=10&bbox={bbox}"
+        )
         log(
             f"    {len(areas['features'])} outlines,"
             f" {len(str(areas)) / 1024:,.0f} KiB of GeoJSON;"
@@ -250,7 +252,7 @@ def bench(database: str, owner_url: str, app_url: str, grids: int, tasks: int, r
             def one_map(node_id=node_id, zoom=zoom) -> None:
                 for url in (
                     f"/t/bench/map/areas.json?node={node_id}&zoom={zoom}",
-                    f"/t/bench/map/tasks.json?node={node_id}&zoom={zoom}",
+                    f"/t/bench/map/points.json?layer=tasks&node={node_id}&zoom={zoom}",
                 ):
                     assert client.get(url).status_code == 200
 

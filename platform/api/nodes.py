@@ -41,6 +41,8 @@ from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.hierarchy.service import NodeCounts, Part
 from gridgov.core.i18n import _
+from gridgov.core.jobs import enqueue
+from gridgov.core.maps import jobs as map_jobs
 from gridgov.web import current_tenant
 
 blp = ApiBlueprint(
@@ -188,6 +190,8 @@ class Boundaries(MethodView):
             dry_run=args["dry_run"],
         )
         session.commit()
+        if not args["dry_run"]:
+            enqueue(map_jobs.merge_county_outlines, current_tenant().id)
         return report
 
 

@@ -29,6 +29,7 @@ from gridgov.core.departments.models import Department, DepartmentOfficer
 from gridgov.core.files.models import StoredFile
 from gridgov.core.forms.models import FormSubmission, FormVersion
 from gridgov.core.hierarchy.models import Assignment, Node, NodeLineage, NodeVersion
+from gridgov.core.maps.models import NodeOutline
 from gridgov.core.onboarding.models import AppliedManifest
 from gridgov.core.plugins.models import PeriodicJobRun
 from gridgov.core.registry.models import (
@@ -82,6 +83,7 @@ __all__ = [
     "MeetingAttendance",
     "Node",
     "NodeLineage",
+    "NodeOutline",
     "NodeVersion",
     "Objection",
     "Operator",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.core.plugins.hookspecs import (
     AdmissionRequirement,
+    MapLayer,
     ModuleInfo,
     PeriodicJob,
     RequirementKind,
@@ -29,7 +30,7 @@ from gridgov.sdk.caller import Scope, User
 from gridgov.sdk.county import Period, Tenant, clock_of
 from gridgov.sdk.registry import TagDefinition
 from gridgov.sdk.tasks import Task
-from gridgov_plugins.fire_safety import checklists, demo, figures, hazards, inspections
+from gridgov_plugins.fire_safety import checklists, demo, figures, hazards, inspections, map_layer
 from gridgov_plugins.fire_safety.api import api
 from gridgov_plugins.fire_safety.checklists import FORMS
 from gridgov_plugins.fire_safety.models import AbilityCheck, Hazard, Patrol
@@ -130,6 +131,11 @@ def gridgov_api_blueprints():
 @hookimpl
 def gridgov_portal_pages():
     return [PAGES]
+
+
+@hookimpl
+def gridgov_map_layers() -> list[MapLayer]:
+    return [map_layer.HAZARDS]
 
 
 @hookimpl

@@ -101,9 +101,9 @@ def test_tasks_come_as_points_then_as_clusters_and_only_those_the_user_reads(
 ):
     draw_and_report(app, county, {0: 3, 1: 2})
     login(client, "changshan", county.admin.username)
-    url = f"/t/changshan/map/tasks.json?node={county.top.id}&zoom=14"
+    url = f"/t/changshan/map/points.json?layer=tasks&node={county.top.id}&zoom=14"
     points = client.get(url).get_json()["features"]
-    assert len(points) == 5 and {p["properties"]["card"] for p in points} == {"none"}
+    assert len(points) == 5 and {p["properties"]["kind"] for p in points} == {"none"}
     assert all("count" not in p["properties"] for p in points)
     monkeypatch.setattr(maps, "MAX_POINTS", 2)
     clusters = client.get(url.replace("zoom=14", "zoom=5")).get_json()["features"]
@@ -116,9 +116,16 @@ def test_tasks_come_as_points_then_as_clusters_and_only_those_the_user_reads(
     client = app.test_client()
     login(client, "changshan", county.workers[1].username)
     monkeypatch.setattr(maps, "MAX_POINTS", 500)
-    own = client.get(f"/t/changshan/map/tasks.json?node={county.grids[1].id}").get_json()
+    own = client.get(
+        f"/t/changshan/map/points.json?layer=tasks&node={county.grids[1].id}"
+    ).get_json()
     assert len(own["features"]) == 2
-    assert client.get(f"/t/changshan/map/tasks.json?node={county.grids[0].id}").status_code == 404
+    assert (
+        client.get(
+            f"/t/changshan/map/points.json?layer=tasks&node={county.grids[0].id}"
+        ).status_code
+        == 404
+    )
 
 
 def test_red_cards_colour_the_figure_and_the_points(app, client, county):
@@ -137,8 +144,8 @@ def test_red_cards_colour_the_figure_and_the_points(app, client, county):
         county.townships[0].id: 1,
         county.townships[1].id: 0,
     }
-    points = client.get(f"/t/changshan/map/tasks.json?node={county.top.id}").get_json()
-    assert sorted(p["properties"]["card"] for p in points["features"]) == ["none", "red"]
+    points = client.get(f"/t/changshan/map/points.json?layer=tasks&node={county.top.id}").get_json()
+    assert sorted(p["properties"]["kind"] for p in points["features"]) == ["none", "red"]
 
 
 def test_the_page_lists_the_figures_and_allows_the_county_tile_server(app, client, county):
@@ -184,7 +191,7 @@ def test_a_bad_map_setting_is_named(value, field):
 
 def test_the_map_is_not_for_the_security_administrator(client, county, as_security):
     assert as_security.get("/t/changshan/map").status_code == 403
-    assert as_security.get("/t/changshan/map/tasks.json").status_code == 403
+    assert as_security.get("/t/changshan/map/points.json").status_code == 403
 
 
 @pytest.fixture
@@ -249,9 +256,9 @@ def test_the_map_draws_the_boundaries_with_no_network(live_server: LiveServer, o
     page.wait_for_selector("#map[data-drawn]", state="attached")
     # A task's page: its point within its grid's outline.
     page.locator("#map .leaflet-interactive").last.wait_for(state="attached")
-    task = page.evaluate("fetch(document.getElementById('map').dataset.tasks).then(r => r.json())")[
-        "features"
-    ][0]["properties"]["id"]
+    task = page.evaluate(
+        "fetch(document.getElementById('map').dataset.points).then(r => r.json())"
+    )["features"][0]["properties"]["id"]
     page.goto(f"{live_server.url}/t/changshan/tasks/{task}")
     page.wait_for_selector("#task-map[data-ready]", state="attached")
     assert page.locator("#task-map path.leaflet-interactive").count() == 1  # the point
@@ -441,7 +448,7 @@ def test_a_worker_s_patrols_of_a_day_for_those_who_check_on_them(app, client, co
 def test_a_task_page_shows_where_the_task_was_reported_in_its_grid(app, client, county):
     draw_and_report(app, county, {0: 1})
     login(client, "changshan", county.admin.username)
-    point = client.get(f"/t/changshan/map/tasks.json?node={county.top.id}").get_json()
+    point = client.get(f"/t/changshan/map/points.json?layer=tasks&node={county.top.id}").get_json()
     task_id = point["features"][0]["properties"]["id"]
     page = client.get(f"/t/changshan/tasks/{task_id}").get_data(as_text=True)
     assert 'data-testid="task-map"' in page and 'data-point="30.005,120.001"' in page
@@ -460,3 +467,165 @@ def test_the_patrol_picker_offers_the_workers_of_the_node_shown_and_not_a_county
     monkeypatch.setattr(portal_maps, "MAX_WORKER_CHOICES", 1)
     page = client.get(f"/t/changshan/map?node={county.top.id}").get_data(as_text=True)
     assert 'data-testid="map-worker"' not in page
+
+
+def add_sites(app, county) -> dict[str, int]:
+    """Key sites in grids 0 and 1 with a position, one without, and an ordinary site."""
+    from gridgov.core.registry import service as registry
+
+    made = {}
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            for name, grid, kind, is_key, where in (
+                ("示例小学", 0, "school", True, (30.005, 120.005)),
+                ("示例商铺", 1, "shop", True, (30.005, 120.015)),
+                ("示例医院", 1, "hospital", True, (None, None)),
+                ("示例小店", 1, "shop", False, (30.006, 120.016)),
+            ):
+                made[name] = registry.create_site(
+                    session,
+                    county.tenant,
+                    None,
+                    grid=hierarchy.get_node(session, county.grids[grid].id),
+                    name=name,
+                    kind=kind,
+                    is_key=is_key,
+                    latitude=where[0],
+                    longitude=where[1],
+                ).id
+        session.commit()
+    return made
+
+
+def test_key_sites_stand_on_the_map_by_kind_within_the_user_s_scope(app, client, county):
+    draw_and_report(app, county, {})
+    sites = add_sites(app, county)
+    login(client, "changshan", county.admin.username)
+    page = client.get(f"/t/changshan/map?node={county.top.id}").get_data(as_text=True)
+    assert 'data-testid="map-layer-key_sites"' in page and "重点单位场所" in page
+    assert 'data-testid="map-kind-key_sites-school"' in page
+    url = f"/t/changshan/map/points.json?layer=key_sites&node={county.top.id}"
+    points = client.get(url).get_json()["features"]
+    by_title = {p["properties"]["title"]: p for p in points}
+    assert set(by_title) == {"示例小学", "示例商铺"}  # not the one without a place, not a shop
+    school = by_title["示例小学"]
+    assert school["geometry"]["coordinates"] == [120.005, 30.005]
+    assert school["properties"]["kind"] == "school"
+    assert school["properties"]["href"] == f"/t/changshan/sites/{sites['示例小学']}"
+    only_shops = client.get(url + "&kinds=shop").get_json()["features"]
+    assert [p["properties"]["title"] for p in only_shops] == ["示例商铺"]
+    bad = client.get(url + "&kinds=shop,castle")
+    assert bad.status_code == 422 and "kinds" in bad.get_json()["errors"]
+    unknown = client.get(f"/t/changshan/map/points.json?layer=castles&node={county.top.id}")
+    assert unknown.status_code == 422 and "layer" in unknown.get_json()["errors"]
+    # Grid 1's worker: their own grid's key site only.
+    worker = app.test_client()
+    login(worker, "changshan", county.workers[1].username)
+    own = worker.get(f"/t/changshan/map/points.json?layer=key_sites&node={county.grids[1].id}")
+    assert [p["properties"]["title"] for p in own.get_json()["features"]] == ["示例商铺"]
+
+
+def test_many_key_sites_come_as_clusters_counted_by_kind(app, client, county, monkeypatch):
+    draw_and_report(app, county, {})
+    add_sites(app, county)
+    monkeypatch.setattr(maps, "MAX_POINTS", 1)
+    login(client, "changshan", county.admin.username)
+    url = f"/t/changshan/map/points.json?layer=key_sites&node={county.top.id}&zoom=3"
+    clusters = client.get(url).get_json()["features"]
+    assert [c["properties"] for c in clusters] == [{"count": 2, "kinds": {"school": 1, "shop": 1}}]
+
+
+def test_a_site_gets_a_position_on_its_page_and_bad_coordinates_are_marked(app, client, county):
+    sites = add_sites(app, county)
+    login(client, "changshan", county.admin.username)
+    url = f"/t/changshan/sites/{sites['示例医院']}"
+    page = client.get(url).get_data(as_text=True)
+    assert "未标注" in page
+    token = csrf_token(page)
+    refused = client.post(
+        url + "/position", data={"csrf_token": token, "latitude": "95", "longitude": "120"}
+    )
+    assert refused.status_code == 422 and "纬度须在 -90 到 90 之间" in refused.get_data(
+        as_text=True
+    )
+    one = client.post(url + "/position", data={"csrf_token": token, "latitude": "30.01"})
+    assert one.status_code == 422 and "经度和纬度须同时填写" in one.get_data(as_text=True)
+    saved = client.post(
+        url + "/position",
+        data={"csrf_token": token, "latitude": "30.0055", "longitude": "120.0155"},
+    )
+    assert saved.status_code == 302
+    assert "30.0055" in client.get(url).get_data(as_text=True)
+    points = client.get(
+        f"/t/changshan/map/points.json?layer=key_sites&node={county.top.id}&kinds=hospital"
+    ).get_json()["features"]
+    assert [p["properties"]["title"] for p in points] == ["示例医院"]
+    # The supervisor (督导) reads the site but does not place it.
+    supervisor = app.test_client()
+    login(supervisor, "changshan", county.supervisor.username)
+    shown = supervisor.get(url)
+    assert shown.status_code == 200 and "标注位置" not in shown.get_data(as_text=True)
+
+
+def stored_outlines(app, county) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from gridgov.core.maps.models import NodeOutline
+
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            rows = session.execute(select(NodeOutline.node_id, NodeOutline.stamp)).all()
+    return dict(rows)
+
+
+def test_merged_outlines_are_kept_for_other_processes_until_the_boundaries_change(
+    app, client, county, monkeypatch
+):
+    draw_and_report(app, county, {})
+    login(client, "changshan", county.admin.username)
+    url = f"/t/changshan/map/areas.json?node={county.top.id}&zoom=12"
+    first = client.get(url).get_json()
+    kept = stored_outlines(app, county)
+    assert set(kept) == {t.id for t in county.townships}
+    # Another process (an empty cache) reads them instead of merging the grids again.
+    maps._cache.clear()
+
+    def no_merging(shapes):
+        raise AssertionError("merged again")
+
+    monkeypatch.setattr(maps, "_union", no_merging)
+    assert client.get(url).get_json()["features"] == first["features"]
+    # A grid's new boundary: the stored outlines are of older boundaries, merged again.
+    monkeypatch.undo()
+    with app.app_context():
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            grid = hierarchy.get_node(session, county.grids[0].id)
+            hierarchy.update_node(session, None, grid, boundary=square(119.99, 30.0))
+        session.commit()
+    moved = client.get(url).get_json()
+    assert moved["features"] != first["features"]
+    again = stored_outlines(app, county)
+    assert set(again) == set(kept) and set(again.values()) != set(kept.values())
+
+
+def test_publishing_a_boundary_merges_the_county_map_s_outlines_at_once(app, client, county):
+    draw_and_report(app, county, {})
+    login(client, "changshan", county.admin.username)
+    grid = county.grids[0]
+    url = f"/t/changshan/map/edit/{grid.id}"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    boundary = json_text(square(119.99, 30.0))
+    assert client.post(url, data={"csrf_token": token, "boundary": boundary}).status_code == 302
+    assert stored_outlines(app, county) == {}
+    published = client.post(url, data={"csrf_token": token, "action": "publish"})
+    assert published.status_code == 302
+    assert set(stored_outlines(app, county)) == {t.id for t in county.townships}
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value)

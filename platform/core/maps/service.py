@@ -17,6 +17,7 @@ size, and nothing but counts leaves the server for a zoomed-out view.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -26,18 +27,27 @@ from typing import Any
 
 import shapely
 from shapely.geometry import mapping, shape
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gridgov.core.accounts.models import User
+from gridgov.core.accounts.scope import Scope
 from gridgov.core.db import current_tenant_id
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.locate import boundaries_stamp
 from gridgov.core.hierarchy.models import Node
 from gridgov.core.hierarchy.paths import subtree
 from gridgov.core.i18n import _
-from gridgov.core.registry.models import Person
+from gridgov.core.maps.models import NodeOutline
+from gridgov.core.plugins.hookspecs import MapKind, MapLayer
+from gridgov.core.registry import access as registry_access
+from gridgov.core.registry.models import Person, Site, SiteKind
+from gridgov.core.tasks import reading
 from gridgov.core.tasks.models import Card, Task
 from gridgov.core.tenancy.service import current_tenant
+
+log = logging.getLogger(__name__)
 
 MIN_ZOOM, MAX_ZOOM = 3, 19
 MAX_POINTS = 500  # single task markers at most; more in view are clustered
@@ -47,11 +57,14 @@ MAX_LITERAL_IDS = 900  # grid ids written into a query; beyond, the county's row
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure an outline is coloured by."""
+    """A figure an outline is coloured by: a count, or a rate in per cent (``rate``: the SELECT
+    gives a numerator and a denominator per grid, summed before dividing)."""
 
     name: str
     label: Any
-    count: Callable[[Any], Any]  # a grouped SELECT (grid id, value) given a grid filter
+    count: Callable[[Any], Any]  # a grouped SELECT (grid id, value[, out of]) given a grid filter
+    rate: bool = False
+    higher_is_better: bool = False  # the map's darkest shade goes to the lowest values
 
 
 def _open_tasks(grid_filter: Any) -> Any:
@@ -78,14 +91,43 @@ def _people(grid_filter: Any) -> Any:
     )
 
 
+def _complete_records(grid_filter: Any) -> Any:
+    """People with an ID number, a phone and a dwelling (the registry's completeness), out
+    of all: ``gridgov.core.registry.quality``'s first figure, per grid."""
+    complete = (
+        Person.id_number_hash.is_not(None)
+        & Person.phone_hash.is_not(None)
+        & Person.dwelling_id.is_not(None)
+    )
+    return (
+        select(Person.node_id, func.sum(case((complete, 1), else_=0)), func.count())
+        .where(Person.merged_into_id.is_(None), grid_filter(Person.node_id))
+        .group_by(Person.node_id)
+    )
+
+
 FIGURES: dict[str, Figure] = {
     f.name: f
     for f in (
         Figure("open_tasks", _("在办事项"), _open_tasks),
         Figure("red_cards", _("红牌"), _red_cards),
         Figure("people", _("实有人口"), _people),
+        Figure(
+            "data_quality",
+            _("信息完整率（%）"),
+            _complete_records,
+            rate=True,
+            higher_is_better=True,
+        ),
     )
 }
+
+
+def layer_figure(layer: MapLayer, label: Any) -> Figure | None:
+    """The figure a module's layer colours areas by (its ``per_grid`` counts), if it has one."""
+    if layer.per_grid is None:
+        return None
+    return Figure(layer.code, label, layer.per_grid)
 
 
 @dataclass(frozen=True)
@@ -94,7 +136,7 @@ class Area:
 
     node: Node
     geometry: dict[str, Any] | None  # GeoJSON, simplified for the zoom; None: no boundary yet
-    value: int
+    value: float | None  # a count, or a rate in per cent (None: nobody to count it over)
 
     def feature(self) -> dict[str, Any]:
         return {
@@ -111,8 +153,9 @@ class Area:
         }
 
 
-def figure_named(name: str) -> Figure:
-    figure = FIGURES.get(name)
+def figure_named(name: str, offered: Sequence[Figure] = ()) -> Figure:
+    """The core's figure of this name, or one of ``offered`` (the modules' for the user)."""
+    figure = FIGURES.get(name) or next((f for f in offered if f.name == name), None)
     if figure is None:
         raise DomainError(_("没有这个指标：%(name)s", name=name), field="figure")
     return figure
@@ -135,80 +178,139 @@ def areas(session: Session, node: Node, figure: Figure, zoom: int) -> list[Area]
     grids = _grids_under(session, node, grid_level)  # (id, path) of every current grid below
     owner = {grid_id: _ancestor_at(path, depth) for grid_id, path in grids}
     outlines = _outlines(session, node, shown, grid_level, zoom)
-    values = dict.fromkeys((n.id for n in shown), 0)
-    for grid_id, value in session.execute(figure.count(_grid_filter(owner))):
+    sums = {n.id: [0, 0] for n in shown}  # value (numerator), out of (a rate's denominator)
+    for grid_id, value, *out_of in session.execute(figure.count(_grid_filter(owner))):
         shown_id = owner.get(grid_id)
-        if shown_id in values:
-            values[shown_id] += int(value)
-    return [Area(n, outlines.get(n.id), values[n.id]) for n in shown]
+        if shown_id in sums:
+            sums[shown_id][0] += int(value or 0)
+            sums[shown_id][1] += int(out_of[0] or 0) if out_of else 0
+    return [Area(n, outlines.get(n.id), _value(figure, *sums[n.id])) for n in shown]
+
+
+def _value(figure: Figure, value: int, out_of: int) -> float | None:
+    if not figure.rate:
+        return value
+    return round(100 * value / out_of, 1) if out_of else None
 
 
 def feature_collection(items: Sequence[Area]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": [a.feature() for a in items]}
 
 
-# --- tasks ------------------------------------------------------------------------------------
+# --- layers: open tasks, key sites and the modules' -------------------------------------------
+
+TASK_KINDS = (
+    MapKind(Card.RED.value, _("红牌"), "", "#c81e1e"),
+    MapKind(Card.YELLOW.value, _("黄牌"), "", "#e6aa00"),
+    MapKind(Card.NONE.value, _("未挂牌"), "", "#3182bd"),
+)
+SITE_KINDS = tuple(
+    MapKind(kind.value, label, "", colour)
+    for kind, label, colour in (
+        (SiteKind.SCHOOL, _("学校"), "#8e44ad"),
+        (SiteKind.HOSPITAL, _("医院"), "#c0392b"),
+        (SiteKind.MARKET, _("市场"), "#d35400"),
+        (SiteKind.ENTERPRISE, _("企业"), "#2c3e50"),
+        (SiteKind.SHOP, _("商铺"), "#16a085"),
+        (SiteKind.INDIVIDUAL_BUSINESS, _("个体工商户"), "#27ae60"),
+        (SiteKind.OTHER, _("其他"), "#7f8c8d"),
+    )
+)
 
 
-def task_points(
+def _task_rows(session: Session, user: User, scope: Scope) -> Any:
+    """The open tasks ``user`` reads, each once (a task is shown where it was filed)."""
+    return select(
+        Task.id.label("id"),
+        Task.node_id.label("node_id"),
+        Task.latitude.label("latitude"),
+        Task.longitude.label("longitude"),
+        (Task.code + " " + Task.title).label("title"),
+        Task.card.label("kind"),
+    ).where(Task.is_open, reading.visible_filter(session, user, scope))
+
+
+def _key_site_rows(session: Session, user: User, scope: Scope) -> Any:
+    """The key sites (重点单位场所) of ``scope``, for the roles that read the registry."""
+    if user.role not in registry_access.READER_ROLES:
+        return None
+    query = select(
+        Site.id.label("id"),
+        Site.node_id.label("node_id"),
+        Site.latitude.label("latitude"),
+        Site.longitude.label("longitude"),
+        Site.name.label("title"),
+        Site.kind.label("kind"),
+    ).where(Site.is_key.is_(True))
+    if not scope.everything:
+        query = query.join(Node, Node.id == Site.node_id).where(scope.node_filter())
+    return query
+
+
+TASKS_LAYER = MapLayer("tasks", _("在办事项"), "", _task_rows, TASK_KINDS)
+KEY_SITES_LAYER = MapLayer("key_sites", _("重点单位场所"), "", _key_site_rows, SITE_KINDS)
+CORE_LAYERS = (TASKS_LAYER, KEY_SITES_LAYER)
+
+
+def layer_points(
     session: Session,
-    visible: Any,
+    rows: Any,
     node: Node,
     zoom: int,
     bbox: tuple[float, float, float, float] | None,
+    kinds: Sequence[str],
 ) -> dict[str, Any]:
-    """The open tasks ``visible`` (a WHERE clause on Task: what the user reads) filed under
-    ``node`` with a position, inside ``bbox`` (west, south, east, north) when given: single
+    """What ``rows`` (a layer's SELECT of id, node_id, latitude, longitude, title, kind) holds
+    under ``node`` with a position, inside ``bbox`` (west, south, east, north) when given and
+    of ``kinds`` (the layer's kinds in their order; those the user unticked left out): single
     points when at most ``MAX_POINTS``, else clusters per cell of the view. A GeoJSON
-    FeatureCollection; a cluster's properties say ``count``, ``red`` and ``yellow``."""
+    FeatureCollection; a cluster's properties say its ``count`` and how many of each kind."""
     zoom = _clamp_zoom(zoom)
-    grid_level = current_tenant(session).grid_level
-    where = [Task.is_open, Task.latitude.is_not(None), Task.longitude.is_not(None), visible]
+    found = rows.subquery()
+    where = [
+        found.c.latitude.is_not(None),
+        found.c.longitude.is_not(None),
+        found.c.kind.in_(list(kinds)),
+    ]
     if node.parent_id is not None:  # the whole county needs no grid condition
-        grid_ids = [grid_id for grid_id, _path in _grids_under(session, node, grid_level)]
-        if len(grid_ids) <= MAX_LITERAL_IDS:
-            where.append(Task.node_id.in_(grid_ids))
-        else:
-            where.append(subtree(Task.filed_path, node.path))
+        grid_level = current_tenant(session).grid_level
+        grids = select(Node.id).where(Node.level == grid_level, subtree(Node.path, node.path))
+        where.append(found.c.node_id.in_(grids if node.level < grid_level else [node.id]))
     if bbox is not None:
         west, south, east, north = bbox
-        where += [
-            Task.longitude.between(west, east),
-            Task.latitude.between(south, north),
-        ]
+        where += [found.c.longitude.between(west, east), found.c.latitude.between(south, north)]
     condition = and_(*where)
-    total = session.scalar(select(func.count()).select_from(Task).where(condition)) or 0
+    total = session.scalar(select(func.count()).select_from(found).where(condition)) or 0
     if total <= MAX_POINTS:
-        rows = session.execute(
-            select(Task.id, Task.code, Task.title, Task.card, Task.latitude, Task.longitude)
+        points = session.execute(
+            select(found.c.id, found.c.title, found.c.kind, found.c.latitude, found.c.longitude)
             .where(condition)
-            .order_by(Task.id)
+            .order_by(found.c.id)
         )
         return {
             "type": "FeatureCollection",
             "features": [
                 {
                     "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [lng, lat]},
-                    "properties": {"id": i, "code": code, "title": title, "card": card},
+                    "geometry": {"type": "Point", "coordinates": [float(lng), float(lat)]},
+                    "properties": {"id": i, "title": title, "kind": kind},
                 }
-                for i, code, title, card, lat, lng in rows
+                for i, title, kind, lat, lng in points
             ],
         }
     cell = CLUSTER_PIXELS * 360.0 / (256 * 2**zoom)
     # One cell per integer of coordinate / cell size (CAST truncates on SQLite and rounds on
     # PostgreSQL: either way each position falls in exactly one cell).
-    column = cast(Task.longitude / cell, Integer).label("x")
-    row = cast(Task.latitude / cell, Integer).label("y")
+    column = cast(found.c.longitude / cell, Integer).label("x")
+    row = cast(found.c.latitude / cell, Integer).label("y")
     clusters = session.execute(
         select(
             column,
             row,
             func.count(),
-            func.sum(case((Task.card == Card.RED.value, 1), else_=0)),
-            func.sum(case((Task.card == Card.YELLOW.value, 1), else_=0)),
-            func.avg(Task.latitude),
-            func.avg(Task.longitude),
+            func.avg(found.c.latitude),
+            func.avg(found.c.longitude),
+            *(func.sum(case((found.c.kind == kind, 1), else_=0)) for kind in kinds),
         )
         .where(condition)
         .group_by(column, row)
@@ -222,9 +324,12 @@ def task_points(
                     "type": "Point",
                     "coordinates": [round(float(lng), 6), round(float(lat), 6)],
                 },
-                "properties": {"count": count, "red": int(red), "yellow": int(yellow)},
+                "properties": {
+                    "count": count,
+                    "kinds": {k: int(n) for k, n in zip(kinds, per_kind, strict=True) if n},
+                },
             }
-            for _x, _y, count, red, yellow, lat, lng in clusters
+            for _x, _y, count, lat, lng, *per_kind in clusters
         ],
     }
 
@@ -256,7 +361,7 @@ def _outlines(
                 _cache[tenant_id] = cached
         missing = [n for n in shown if n.id not in cached.whole]
     if missing:
-        computed = _whole_outlines(session, node, missing, grid_level)
+        computed = _whole_outlines(session, node, missing, grid_level, _stamp_text(stamp))
         with _lock:
             cached.whole.update(computed)
     tolerance = 360.0 / (256 * 2**zoom)  # about one pixel
@@ -278,14 +383,17 @@ def _outlines(
 
 
 def _whole_outlines(
-    session: Session, node: Node, shown: Sequence[Node], grid_level: int
+    session: Session, node: Node, shown: Sequence[Node], grid_level: int, stamp: str
 ) -> dict[int, Any]:
-    """Each node's own boundary, or the union of its grids' where it has none."""
+    """Each node's own boundary, or the union of its grids' where it has none: as stored for
+    these boundaries (``stamp``) by any process, else merged now and stored for the others."""
     result: dict[int, Any] = {}
     without = [n for n in shown if n.boundary is None and n.level < grid_level]
-    grid_shapes: dict[int, list[Any]] = {n.id: [] for n in without}
-    if without:
-        depth = without[0].level
+    stored = _stored_outlines(session, [n.id for n in without], stamp)
+    to_merge = [n for n in without if n.id not in stored]
+    grid_shapes: dict[int, list[Any]] = {n.id: [] for n in to_merge}
+    if to_merge:
+        depth = to_merge[0].level
         rows = session.execute(
             select(Node.path, Node.boundary).where(
                 Node.level == grid_level,
@@ -297,14 +405,70 @@ def _whole_outlines(
             owner = _ancestor_at(path, depth)
             if boundary is not None and owner in grid_shapes:
                 grid_shapes[owner].append(shape(boundary))
+    merged = {n.id: _union(grid_shapes[n.id]) if grid_shapes[n.id] else None for n in to_merge}
+    if merged:
+        _store_outlines(session, merged, stamp)
     for n in shown:
         if n.boundary is not None:
             result[n.id] = shape(n.boundary)
-        elif grid_shapes.get(n.id):
-            result[n.id] = _union(grid_shapes[n.id])
+        elif n.id in stored:
+            result[n.id] = stored[n.id]
         else:
-            result[n.id] = None
+            result[n.id] = merged.get(n.id)
     return result
+
+
+def merge_county_outlines(session: Session) -> None:
+    """Merge (and store) the outlines of the county's top node's children now: the map most
+    opened, whose unions of thousands of grids take seconds."""
+    top = session.scalars(select(Node).where(Node.parent_id.is_(None))).first()
+    if top is None:
+        return
+    kids = session.scalars(
+        select(Node).where(Node.parent_id == top.id, Node.retired_at.is_(None))
+    ).all()
+    if kids:
+        _outlines(session, top, kids, current_tenant(session).grid_level, MIN_ZOOM)
+
+
+def _stamp_text(stamp: tuple[Any, ...]) -> str:
+    return "|".join(str(part) for part in stamp)[:100]
+
+
+def _stored_outlines(session: Session, node_ids: list[int], stamp: str) -> dict[int, Any]:
+    """The outlines stored for these boundaries, by node id (None: nothing to draw)."""
+    if not node_ids:
+        return {}
+    rows = session.execute(
+        select(NodeOutline.node_id, NodeOutline.outline).where(
+            NodeOutline.node_id.in_(node_ids), NodeOutline.stamp == stamp
+        )
+    )
+    return {node_id: shape(outline) if outline else None for node_id, outline in rows}
+
+
+def _store_outlines(session: Session, merged: dict[int, Any], stamp: str) -> None:
+    """Keep what was merged, replacing what was kept of older boundaries. Another process may
+    be storing the same outlines at this moment: whichever stores first wins, the other's
+    rows are dropped (they are the same)."""
+    tenant_id = current_tenant_id(session)
+    try:
+        with session.begin_nested():
+            session.execute(delete(NodeOutline).where(NodeOutline.node_id.in_(list(merged))))
+            session.execute(
+                insert(NodeOutline),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "node_id": node_id,
+                        "stamp": stamp,
+                        "outline": None if outline is None else mapping(outline),
+                    }
+                    for node_id, outline in merged.items()
+                ],
+            )
+    except IntegrityError:
+        log.info("outlines of county %s stored by another process meanwhile", tenant_id)
 
 
 def _union(shapes: list[Any]) -> Any:

@@ -3,12 +3,11 @@ the ``gridgov_`` prefix and is called with keyword arguments only (an implementa
 a subset of the arguments, never with defaults: pluggy does not pass them).
 
 Declarations (module info, admission requirements, forms, task types, tags, scoring rules,
-blueprints, portal pages, periodic jobs) are collected once at start, checked, and kept by the
-host; hooks that react or compute something for a county (task transitions, dashboard and period
-figures)
-are called when it happens, and only for the modules that county admitted.
-``gridgov.core.plugins.manager.PluginHost`` is the only caller; docs/plugins.md lists every
-hook with an example.
+blueprints, portal pages, map layers, periodic jobs) are collected once at start, checked, and
+kept by the host; hooks that react or compute something for a county (task transitions,
+dashboard and period figures) are called when it happens, and only for the modules that county
+admitted. ``gridgov.core.plugins.manager.PluginHost`` is the only caller; docs/plugins.md
+lists every hook with an example.
 """
 
 from __future__ import annotations
@@ -181,6 +180,46 @@ class DashboardFigure:
     value: float
     unit: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MapKind:
+    """One kind of thing on a map layer (a hazard's grade, a site's type): its colour on the
+    map and its words in the legend and the filter."""
+
+    code: str  # the value of the layer's ``kind`` column, e.g. "major"
+    label: str
+    label_en: str
+    colour: str  # a CSS colour "#rrggbb"
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """Things of the module's drawn on the county's electronic map (电子地图), which a user
+    switches on and filters by kind; clustered by the core when many are in view.
+
+    ``points(session, user, scope)`` gives a SELECT of what ``user`` may read in ``scope``,
+    with these labelled columns: ``id`` (the record), ``node_id`` (its basic grid),
+    ``latitude``, ``longitude`` (WGS 84; rows without a position are left off the map),
+    ``title`` (one line, shown on the marker) and ``kind`` (one of ``kinds``); or None when the
+    user's role may not read these records (the layer is then not offered). The core adds the
+    view, the node shown and the kinds asked for, counts and clusters.
+
+    ``per_grid(grid_filter)``, when given, makes the layer a figure the map's areas can be
+    coloured by: a SELECT of (basic grid id, count), ``grid_filter(column)`` being the
+    condition on the grid-id column that the core supplies (the grids under the node shown).
+
+    ``endpoint`` names the view of the module's portal blueprint that shows one record; it is
+    called with the record's id as its only argument, ``id_argument``."""
+
+    code: str  # "<module>.<name>"
+    label: str
+    label_en: str
+    points: Callable[[Session, User, Scope], Any]
+    kinds: tuple[MapKind, ...]
+    endpoint: str = ""
+    id_argument: str = "id"
+    per_grid: Callable[[Callable[[Any], Any]], Any] | None = None
 
 
 # --- the hooks --------------------------------------------------------------------------------
@@ -362,6 +401,23 @@ def gridgov_portal_pages() -> list[PortalPages]:
         @hookimpl
         def gridgov_portal_pages():
             return [PortalPages(pages, menu=(MenuEntry("ledger", "整改台帐", "Ledger"),))]
+    """
+
+
+@hookspec
+def gridgov_map_layers() -> list[MapLayer]:
+    """Layers of the module's records on the county's electronic map (电子地图), offered in
+    counties that admitted the module to users whose role may read the records.
+
+    Example::
+
+        @hookimpl
+        def gridgov_map_layers():
+            return [MapLayer("fire_safety.hazards", "火灾隐患", "Fire hazards",
+                             points=open_hazards, per_grid=open_hazards_per_grid,
+                             kinds=(MapKind("major", "重大隐患", "Major", "#c81e1e"),
+                                    MapKind("general", "一般隐患", "General", "#e6aa00")),
+                             endpoint="hazard", id_argument="hazard_id")]
     """
 
 

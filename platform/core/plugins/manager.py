@@ -27,6 +27,8 @@ from gridgov.core.plugins.hookspecs import (
     ASSESSMENT_CATEGORIES,
     AdmissionRequirement,
     DashboardFigure,
+    MapKind,
+    MapLayer,
     ModuleInfo,
     PeriodicJob,
     PortalPages,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "gridgov.plugins"
 MODULE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class Module:
     api_blueprints: tuple[Any, ...] = ()  # flask Blueprints, checked by the web layer
     portal_pages: tuple[PortalPages, ...] = ()
     periodic_jobs: tuple[PeriodicJob, ...] = ()
+    map_layers: tuple[MapLayer, ...] = ()
 
     @property
     def name(self) -> str:
@@ -124,6 +128,9 @@ class PluginHost:
     def periodic_jobs(self) -> list[PeriodicJob]:
         return [j for m in self._sorted() for j in m.periodic_jobs]
 
+    def map_layers(self) -> list[MapLayer]:
+        return [x for m in self._sorted() for x in m.map_layers]
+
     def for_tenant(self, active_modules: Iterable[str]) -> TenantHooks:
         """The hooks of the modules in ``active_modules`` only (those a county admitted)."""
         active = frozenset(name for name in active_modules if name in self.installed)
@@ -167,6 +174,9 @@ class TenantHooks:
 
     def portal_pages(self) -> list[tuple[Module, PortalPages]]:
         return [(m, p) for m in self.modules() for p in m.portal_pages]
+
+    def map_layers(self) -> list[tuple[Module, MapLayer]]:
+        return [(m, x) for m in self.modules() for x in m.map_layers]
 
     def task_transition(
         self,
@@ -306,6 +316,7 @@ def _collect(host: PluginHost, plugin: object, checks: Sequence[Check]) -> Modul
         api_blueprints=tuple(declared("gridgov_api_blueprints")),
         portal_pages=tuple(declared("gridgov_portal_pages")),
         periodic_jobs=tuple(declared("gridgov_periodic_jobs")),
+        map_layers=tuple(declared("gridgov_map_layers")),
     )
     problems = [*_problems(host, module), *(p for check in checks for p in check(module))]
     if problems:
@@ -380,6 +391,25 @@ def _problems(host: PluginHost, module: Module) -> list[str]:
     for pages in module.portal_pages:
         if not isinstance(pages, PortalPages):
             problems.append(f"portal pages {pages!r} are not PortalPages")
+    check_items("map layer", module.map_layers, MapLayer, (x.code for x in host.map_layers()))
+    for layer in module.map_layers:
+        if isinstance(layer, MapLayer):
+            problems.extend(_map_layer_problems(layer))
+    return problems
+
+
+def _map_layer_problems(layer: MapLayer) -> list[str]:
+    problems = []
+    if not callable(layer.points) or (layer.per_grid is not None and not callable(layer.per_grid)):
+        problems.append(f"map layer {layer.code}: points and per_grid must be functions")
+    kinds = [k for k in layer.kinds if isinstance(k, MapKind)]
+    if not kinds or len(kinds) != len(layer.kinds):
+        problems.append(f"map layer {layer.code} needs its kinds, each a MapKind")
+    if len({k.code for k in kinds}) != len(kinds):
+        problems.append(f"map layer {layer.code} repeats a kind")
+    for kind in kinds:
+        if not COLOUR_RE.match(kind.colour):
+            problems.append(f"map layer {layer.code}: kind {kind.code} colour is not #rrggbb")
     return problems
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 import types
+from typing import Any
 
 import pytest
 from flask import Blueprint
 
 from gridgov.core.forms.definitions import Field, FormDefinition
 from gridgov.core.plugins import manager
-from gridgov.core.plugins.hookspecs import ModuleInfo, ScoringRule, hookimpl
+from gridgov.core.plugins.hookspecs import MapKind, MapLayer, ModuleInfo, ScoringRule, hookimpl
 from gridgov.core.registry.tags import TagDefinition
 from gridgov.core.tasks.workflow import Reach, State, TaskType, TransitionRule
 
@@ -127,6 +128,15 @@ def test_plugin_whose_hook_raises_is_skipped():
     assert "database not reachable" in next(iter(host.failures.values()))
 
 
+KIND = MapKind("major", "重大", "Major", "#c81e1e")
+
+
+def map_layer(code: str, **changes: Any) -> MapLayer:
+    fields: dict[str, Any] = {"points": lambda session, user, scope: None, "kinds": (KIND,)}
+    fields.update(changes)
+    return MapLayer(code, "隐患", "Hazards", **fields)
+
+
 @pytest.mark.parametrize(
     ("hooks", "reason"),
     [
@@ -146,6 +156,22 @@ def test_plugin_whose_hook_raises_is_skipped():
         ({"gridgov_task_types": [task_type("fire_safety.h", roles={"chief"})]}, "unknown roles"),
         ({"gridgov_task_types": [task_type("fire_safety.h", action="report")]}, "is reserved"),
         ({"gridgov_task_types": ["a workflow"]}, "is not a TaskType"),
+        ({"gridgov_map_layers": [map_layer("hazards")]}, "does not start with fire_safety."),
+        ({"gridgov_map_layers": [map_layer("fire_safety.h", kinds=())]}, "needs its kinds"),
+        (
+            {"gridgov_map_layers": [map_layer("fire_safety.h", kinds=(KIND, KIND))]},
+            "repeats a kind",
+        ),
+        (
+            {
+                "gridgov_map_layers": [
+                    map_layer("fire_safety.h", kinds=(MapKind("a", "甲", "A", "red"),))
+                ]
+            },
+            "colour is not #rrggbb",
+        ),
+        ({"gridgov_map_layers": [map_layer("fire_safety.h", points="rows")]}, "must be functions"),
+        ({"gridgov_map_layers": ["a layer"]}, "is not a MapLayer"),
     ],
 )
 def test_invalid_declaration_skips_the_plugin_and_says_why(hooks, reason):
@@ -154,6 +180,16 @@ def test_invalid_declaration_skips_the_plugin_and_says_why(hooks, reason):
     )
     assert host.modules() == []
     assert reason in next(iter(host.failures.values()))
+
+
+def test_hook_map_layers_are_kept_per_module_and_offered_where_admitted():
+    layer = map_layer("fire_safety.hazards")
+    host = manager.get_plugin_host(
+        load_entrypoints=False, plugins=(module_of("fire_safety", gridgov_map_layers=[layer]),)
+    )
+    assert host.map_layers() == [layer]
+    assert [x for _m, x in host.for_tenant(["fire_safety"]).map_layers()] == [layer]
+    assert host.for_tenant([]).map_layers() == []
 
 
 def test_second_plugin_claiming_an_installed_module_name_is_skipped():

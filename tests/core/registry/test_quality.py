@@ -53,3 +53,26 @@ def test_records_changed_since_a_time_are_counted_per_grid_and_summed_up(session
     community = quality.quality(session, county.communities[1], since=since)
     assert [(q.node.id, q.changed) for q in community.children] == [(county.grids[2].id, 1)]
     assert quality.quality(session, county.top).changed == 0
+
+
+def test_the_map_colours_areas_by_the_same_completeness_in_per_cent(session, home):
+    from gridgov.core.maps import service as maps
+
+    county = home.county
+    tenant, admin = county.tenant, county.admin
+    registry.create_person(
+        session,
+        tenant,
+        admin,
+        PersonInput(name="甲", id_number=id_number(1), phone="13812345678", relation="head"),
+        household=home.household,
+    )
+    for name in ("乙", "丙", "丁"):
+        registry.create_person(session, tenant, admin, PersonInput(name=name), grid=county.grids[0])
+    figure = maps.FIGURES["data_quality"]
+    values = {a.node.id: a.value for a in maps.areas(session, county.top, figure, 12)}
+    first, second = county.townships
+    assert values == {first.id: 25.0, second.id: None}  # 1 complete of 4; nobody to count
+    assert quality.quality(session, county.top).completeness == 0.25
+    grid = {a.node.id: a.value for a in maps.areas(session, county.grids[0], figure, 12)}
+    assert grid == {county.grids[0].id: 25.0}
