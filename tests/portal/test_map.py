@@ -265,6 +265,36 @@ def test_the_map_draws_the_boundaries_with_no_network(live_server: LiveServer, o
     assert errors == [] and offline_phone.refused == []
 
 
+@pytest.mark.browser
+def test_layers_are_switched_on_and_filtered_by_kind_with_no_network(
+    live_server: LiveServer, offline_phone
+):
+    county = live_server.county
+    draw_and_report(live_server.app, county, {0: 1})
+    add_sites(live_server.app, county)
+    page = offline_phone.new_page()
+    errors = logged_in_as_admin(page, live_server)
+    page.goto(f"{live_server.url}/t/changshan/map")
+    tasks = page.locator('.map-layer[data-layer="tasks"]')
+    sites = page.locator('.map-layer[data-layer="key_sites"]')
+    tasks.and_(page.locator("[data-drawn]")).wait_for(state="attached")
+    assert tasks.get_attribute("data-drawn") == "1" and sites.get_attribute("data-drawn") is None
+    page.check('[data-testid="map-layer-key_sites"]')
+    sites.and_(page.locator('[data-drawn="2"]')).wait_for(state="attached")
+    page.uncheck('[data-testid="map-kind-key_sites-shop"]')
+    sites.and_(page.locator('[data-drawn="1"]')).wait_for(state="attached")
+    # The school's popup leads to its page.
+    page.uncheck('[data-testid="map-layer-tasks"]')
+    page.wait_for_function(
+        "document.querySelectorAll('#map .leaflet-overlay-pane path').length"
+        f" === {len(county.townships)} + 1"
+    )
+    page.locator("#map .leaflet-overlay-pane path.leaflet-interactive").last.click()
+    link = page.locator(".leaflet-popup-content a")
+    assert link.inner_text() == "示例小学" and "/t/changshan/sites/" in link.get_attribute("href")
+    assert errors == [] and offline_phone.refused == []
+
+
 def edit(client, node_id: int, **data: str):
     page = client.get(f"/t/changshan/map/edit/{node_id}")
     assert page.status_code == 200

@@ -1,18 +1,22 @@
 """What the county's electronic map (电子地图) draws: a node's children as outlines coloured by a
-figure, and the open tasks as points or clusters.
+figure, and layers of things with a position (open tasks, key sites, the modules' records) as
+points or clusters.
 
 Outlines are the children's own boundaries (四至界限) or, where a township or community has
 none (counties often draw only their grids), the union of its grids'. They are simplified for
 the zoom they are drawn at (a pixel's worth of degrees) and kept per process, keyed like the
-locate index by the county's newest node version: a union of a thousand grids costs tens of
-milliseconds, and the boundaries change a few times a year. Figures are counted afresh on
-every request, one grouped query each, by grid: a subtree is then summed in Python from the
-grids' paths, which needs no pattern match on a path column.
+locate index by the county's newest node version. Merged unions are also stored
+(``NodeOutline``) with that stamp: the unions of 10,000 grids cost a second or two (reading and
+parsing the grids' boundaries more than merging them), and the boundaries change a few times a
+year, so a process that starts reads them instead, and a publish or an import merges the
+county's at once, as a job. Figures are counted afresh on every request, one grouped query each, by
+grid: a subtree is then summed in Python from the grids' paths, which needs no pattern match
+on a path column.
 
-Open tasks come as single points while few are in view (``MAX_POINTS``), else as clusters:
-the view cut into cells of about 60 pixels and one count (with its red and yellow cards) per
-cell, grouped by the database. A browser then draws a few hundred markers whatever the county's
-size, and nothing but counts leaves the server for a zoomed-out view.
+A layer's things come as single points while few are in view (``MAX_POINTS``), else as
+clusters: the view cut into cells of about 60 pixels and one count (with its count per kind)
+per cell, grouped by the database. A browser then draws a few hundred markers whatever the
+county's size, and nothing but counts leaves the server for a zoomed-out view.
 """
 
 from __future__ import annotations

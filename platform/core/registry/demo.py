@@ -98,7 +98,7 @@ def _load(session: Session, tenant: Tenant) -> int:
                 )
         kind, label = SITES[g % len(SITES)]
         is_key = g % 5 == 0
-        latitude, longitude = _inside(grid) if is_key else (None, None)
+        latitude, longitude = _inside(grid)
         registry.create_site(
             session,
             tenant,
@@ -116,7 +116,7 @@ def _load(session: Session, tenant: Tenant) -> int:
 
 
 def _inside(grid: Node) -> tuple[float | None, float | None]:
-    """A point inside the grid's boundary (a key site's position on the map), or none."""
+    """A point inside the grid's boundary (the site's position on the map), or none."""
     if grid.boundary is None:
         return None, None
     point = shape(grid.boundary).representative_point()
