@@ -32,6 +32,8 @@ from gridgov.core.accounts.models import Operator, Role, User
 from gridgov.core.db import db_session, tenant_scope, utcnow
 from gridgov.core.errors import DomainError
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.jobs import enqueue
+from gridgov.core.maps import jobs as map_jobs
 from gridgov.core.onboarding.manifest import (
     ManifestError,
     Plan,
@@ -269,6 +271,10 @@ def apply_command(file: Path, dry_run: bool, prune: bool, password_file: Path | 
     issued = issue_initial_passwords(session, plan, actor=Console())
     written = _write_passwords(session, password_file, plan.slug, issued) if issued else None
     session.commit()
+    if plan.tenant is not None and plan.changes and not dry_run:
+        # Boundaries may have changed: the county map's outlines are merged now, not by its
+        # first viewer.
+        enqueue(map_jobs.merge_county_outlines, plan.tenant.id)
     _echo_plan(plan)
     if written:
         click.echo("")

@@ -222,6 +222,8 @@ class NodeById(MethodView):
             boundary=data.get("boundary", ...),
         )
         session.commit()
+        if "boundary" in data:
+            enqueue(map_jobs.merge_county_outlines, current_tenant().id)
         return detail(node)
 
 

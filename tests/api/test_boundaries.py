@@ -80,3 +80,28 @@ def test_an_unreadable_file_is_a_422_on_the_file_field(client, county, mint):
         url(county, "/nodes/boundaries"), data={}, headers=admin, content_type="multipart/form-data"
     )
     assert missing.status_code == 422
+
+
+def test_stored_boundaries_have_the_county_map_s_outlines_merged_at_once(client, county, mint):
+    from sqlalchemy import select
+
+    from gridgov.core.db import db_session, tenant_scope
+    from gridgov.core.maps.models import NodeOutline
+
+    def merged() -> dict:
+        session = db_session()
+        with tenant_scope(session, county.tenant.id):
+            return dict(session.execute(select(NodeOutline.node_id, NodeOutline.outline)).all())
+
+    admin = bearer(mint(county, county.admin))
+    data = collection((county.grids[0].code, square(120, 30)))
+    upload(client, county, admin, data)  # a dry run changes nothing
+    assert merged() == {}
+    upload(client, county, admin, data, query="?dry_run=false")
+    first = merged()
+    assert set(first) == {t.id for t in county.townships}
+    assert first[county.townships[0].id]["type"] == "Polygon"
+    assert first[county.townships[1].id] is None  # none of its grids has a boundary yet
+    node = url(county, f"/nodes/{county.grids[4].id}")
+    assert client.patch(node, json={"boundary": square(121, 30)}, headers=admin).status_code == 200
+    assert merged()[county.townships[1].id]["type"] == "Polygon"
