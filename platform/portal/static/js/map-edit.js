@@ -72,15 +72,32 @@
       }
     });
   }
-  // Circle markers do not drag by themselves: follow the pointer between down and up.
+  // Circle markers do not drag by themselves: follow the pointer (a mouse, a finger or a pen)
+  // between down and up. Pointer events, not Leaflet's mouse events: a finger's drag sends
+  // no mouse events at all.
   function dragBehaviour(handle, i) {
-    handle.on("mousedown", function (event) {
-      L.DomEvent.stop(event);
+    var element = handle.getElement();
+    if (!element) return;
+    L.DomEvent.on(element, "pointerdown", function (event) {
+      L.DomEvent.stop(event);  // neither the map's own drag nor its click
       map.dragging.disable();
-      function move(e) { ring[i] = [e.latlng.lat, e.latlng.lng]; handle.setLatLng(e.latlng); shape.setLatLngs(ring); }
-      function up() { map.off("mousemove", move); map.off("mouseup", up); map.dragging.enable(); write(); redraw(); }
-      map.on("mousemove", move);
-      map.on("mouseup", up);
+      function move(e) {
+        var at = map.mouseEventToLatLng(e);
+        ring[i] = [at.lat, at.lng];
+        handle.setLatLng(at);
+        shape.setLatLngs(ring);
+      }
+      function up() {
+        document.removeEventListener("pointermove", move);
+        document.removeEventListener("pointerup", up);
+        document.removeEventListener("pointercancel", up);
+        map.dragging.enable();
+        write();
+        redraw();
+      }
+      document.addEventListener("pointermove", move);
+      document.addEventListener("pointerup", up);
+      document.addEventListener("pointercancel", up);
     });
   }
   map.on("click", function (event) {
