@@ -52,8 +52,13 @@ def users() -> Any:
     if form.node.errors:
         query = query.where(User.id.is_(None))
     if form.q.data and form.q.data.strip():
-        pattern = f"%{form.q.data.strip()}%"
-        query = query.where(or_(User.name.ilike(pattern), User.username.ilike(pattern)))
+        words = form.q.data.strip()  # a "%" or "_" typed is a character, not a wildcard
+        query = query.where(
+            or_(
+                User.name.icontains(words, autoescape=True),
+                User.username.icontains(words, autoescape=True),
+            )
+        )
     page = paginate(
         session, query.order_by(None).order_by(User.role, User.username), size=PAGE_SIZE
     )

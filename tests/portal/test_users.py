@@ -280,3 +280,18 @@ def test_a_locked_account_is_unlocked_from_its_page(app, as_security, county):
     assert find_user(app, county.tenant.id, worker.username)[0].locked_until is None
     as_security.post("/t/changshan/logout", data={"csrf_token": _token(as_security)})
     assert login(as_security, "changshan", worker.username).status_code == 302
+
+
+def test_the_staff_list_searches_names_and_logins_by_a_fragment_typed_as_it_is(as_security, county):
+    def listed(words: str) -> str:
+        return as_security.get("/t/changshan/users", query_string={"q": words}).get_data(
+            as_text=True
+        )
+
+    found = listed(county.workers[2].username.upper())  # logins are found whatever the case
+    assert county.workers[2].name in found and county.workers[3].name not in found
+    assert county.workers[3].name in listed(county.workers[3].name)
+    # "%" and "_" are characters someone typed, not wildcards that list everyone
+    for words in ("%", "-w_"):
+        page = listed(words)
+        assert county.workers[0].name not in page and county.workers[3].name not in page, words

@@ -184,7 +184,7 @@ def list_events(
     if object_id:
         query = query.where(AuditEvent.object_id == object_id)
     if action:
-        query = query.where(AuditEvent.action.startswith(action))
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     return query
 
 

@@ -442,7 +442,8 @@ def department_figures(
                 and_(
                     Department.is_active.is_(True),
                     or_(
-                        literal(node.path).startswith(Node.path),
+                        # the node and those above it: their ids are the node's path
+                        Node.id.in_([int(part) for part in node.path.strip("/").split("/")]),
                         subtree(Node.path, node.path),
                     ),
                 ),
