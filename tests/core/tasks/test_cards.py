@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import time_machine
 from sqlalchemy import select
 
+from gridgov.core.accounts.models import Role, User
+from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.tasks import cards, reading, rules
-from gridgov.core.tasks.models import Notification
+from gridgov.core.tasks.models import Notification, Task, TaskCard
+from gridgov.core.tasks.notifications import NOTIFIED_STAFF
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
 
 COUNTY_ZONE = zone_named(DEFAULT_TIME_ZONE)  # the test counties' zone
@@ -138,3 +142,85 @@ def test_a_dispatched_red_task_is_not_escalated(session, county, report, act):
     assert (result.red, result.escalated) == (1, 0)
     session.expire_all()
     assert (task.state, task.card) == ("dispatched", "red")
+
+
+def _by_hand(session, now):
+    """What a row-by-row sweep gives at ``now``, task by task from the rules as they read:
+    (cards, notifications) as sets of plain tuples."""
+    given, told = set(), set()
+    admins = session.scalars(
+        select(User.id).where(User.role == Role.COUNTY_ADMIN.value, User.is_active.is_(True))
+    ).all()
+    for task in session.scalars(select(Task).order_by(Task.id)):
+        if not task.is_open or task.red_at is None:
+            continue
+        if task.red_at <= now and task.card in ("none", "yellow"):
+            color = "red"
+        elif task.yellow_at <= now < task.red_at and task.card == "none":
+            color = "yellow"
+        else:
+            continue
+        given.add((task.id, color, task.state, task.current_node_id, task.due_at))
+        waiting_on = session.get(Node, task.current_node_id)
+        above = session.get(Node, waiting_on.parent_id) if waiting_on.parent_id else None
+        for assignment in session.scalars(
+            select(Assignment).where(
+                Assignment.node_id.in_([waiting_on.id, *([above.id] if above else [])])
+            )
+        ):
+            user = session.get(User, assignment.user_id)
+            if user.is_active and user.role in NOTIFIED_STAFF:
+                told.add((user.id, task.id, f"card.{color}"))
+        if above is None or above.parent_id is None:  # the county waits, or is just above
+            told.update((admin, task.id, f"card.{color}") for admin in admins)
+    return given, told
+
+
+def test_the_set_based_sweep_gives_what_a_row_by_row_sweep_would_on_a_random_county(
+    session, county, report
+):
+    chance = random.Random(20)
+    now = at(100)
+    with time_machine.travel(MONDAY_9, tick=False):
+        filed = [
+            report(
+                by=county.workers[i % len(county.grids)], node=county.grids[i % 8], title=f"第{i}件"
+            )
+            for i in range(60)
+        ]
+    county.workers[3].is_active = False  # a worker who left is not told
+    nodes = [*county.grids, *county.communities, *county.townships, county.top]
+    for task in filed:
+        waiting_on = chance.choice(nodes)
+        yellow = now + dt.timedelta(hours=chance.uniform(-10, 10))
+        task.current_node_id, task.current_path = waiting_on.id, waiting_on.path
+        task.yellow_at, task.red_at = yellow, yellow + dt.timedelta(hours=chance.uniform(0, 8))
+        task.due_at = task.red_at
+        task.card = chance.choice(["none", "none", "yellow", "red"])
+        if chance.random() < 0.15:
+            task.is_open, task.state = False, "closed"
+        if chance.random() < 0.1:
+            task.yellow_at = task.red_at = task.due_at = None  # a stage with no clock
+    session.flush()
+    cards_before = set(session.scalars(select(TaskCard.id)))
+    notes_before = set(session.scalars(select(Notification.id)))
+    given, told = _by_hand(session, now)
+    assert len({t[1] for t in given}) == 2 and len(given) >= 10  # the draw has both colours
+
+    result = cards.sweep_cards(session, now)
+
+    session.expire_all()
+    new_cards = session.scalars(select(TaskCard).where(TaskCard.id.not_in(cards_before))).all()
+    assert {(c.task_id, c.color, c.state, c.node_id, c.due_at) for c in new_cards} == given
+    assert all(c.at == now for c in new_cards) and len(new_cards) == len(given)
+    notes = session.scalars(select(Notification).where(Notification.id.not_in(notes_before))).all()
+    assert {(n.user_id, n.task_id, n.kind) for n in notes} == told and len(notes) == len(told)
+    codes = {task.id: task.code for task in filed}
+    assert all(codes[n.task_id] in n.message for n in notes)
+    assert (result.yellow, result.red) == (
+        sum(1 for g in given if g[1] == "yellow"),
+        sum(1 for g in given if g[1] == "red"),
+    )
+    for task_id, color, *_ in given:
+        carded = session.get(Task, task_id)
+        assert (carded.card, carded.card_at) == (color, now)
