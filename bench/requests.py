@@ -28,6 +28,7 @@ from tests.factories import build_county
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--show", action="store_true", help="print each request's statements")
     args = parser.parse_args()
     owner_url, app_url = os.environ.get("BENCH_OWNER"), os.environ.get("BENCH_APP")
     if not (owner_url and app_url):
@@ -103,11 +104,14 @@ def main() -> None:
             times.append((time.perf_counter() - start) * 1000)
         p95 = statistics.quantiles(times, n=20)[-1]
         print(f"{name:<16}{len(seen):>11}{statistics.median(times):>9.1f}{p95:>9.1f}")
+        if args.show:
+            for number, statement in enumerate(seen, 1):
+                print(f"    {number:>2}. {statement}")
 
 
 def _counter(seen: list[str]) -> Callable[..., None]:
-    def count(*_args: object) -> None:
-        seen.append("")
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split())[:110])
 
     return count
 

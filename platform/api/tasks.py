@@ -341,7 +341,7 @@ class Transitions(MethodView):
         not allow it.
         """
         session, caller = db_session(), current_caller()
-        task = visible(task_id)
+        task = reading.visible_task(session, caller.user, caller.scope, task_id, for_update=True)
         target = None
         if data["target_node_id"] is not None:
             target = access.visible_node(session, caller, data["target_node_id"])

@@ -77,9 +77,11 @@ def lists_for(user: User) -> dict[str, Any]:
     return LISTS
 
 
-def _visible_task(task_id: int) -> Task:
+def _visible_task(task_id: int, *, for_update: bool = False) -> Task:
     try:
-        return reading.visible_task(db_session(), me(), user_scope(), task_id)
+        return reading.visible_task(
+            db_session(), me(), user_scope(), task_id, for_update=for_update
+        )
     except NotFound:
         abort(404)
 
@@ -400,7 +402,7 @@ def task(task_id: int) -> Any:
 @bp.post("/tasks/<int:task_id>/act")
 @login_required
 def act(task_id: int) -> Any:
-    found = _visible_task(task_id)
+    found = _visible_task(task_id, for_update=True)
     form = ActionForm()
     if not form.validate():
         return _render_task(task_id, form, 422)

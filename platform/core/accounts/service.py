@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from authlib.common.security import generate_token
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from gridgov.core.accounts.models import (
     ApiToken,
@@ -568,7 +568,11 @@ def token_state(record: ApiToken | OperatorToken, now: dt.datetime) -> str:
 
 def find_token(session: Session, token: str) -> ApiToken | None:
     """The current tenant's token record for this token string, or None."""
-    return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    return session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == token_hash(token))
+        .options(joinedload(ApiToken.user))  # every request needs its user next: one statement
+    )
 
 
 def find_operator_token(session: Session, token: str) -> OperatorToken | None:

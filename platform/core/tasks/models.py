@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,6 +23,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from gridgov.core.db import Base, TenantScoped, utcnow
 from gridgov.core.files.models import FileJob
 from gridgov.core.i18n import _
+
+if TYPE_CHECKING:
+    from gridgov.core.hierarchy.models import Node
 
 
 class Track(StrEnum):
@@ -160,6 +163,12 @@ class Task(TenantScoped, Base):
     transitions: Mapped[list[TaskTransition]] = relationship(
         back_populates="task", order_by="TaskTransition.id", viewonly=True
     )
+    # What the task's page shows beside it, loaded with the task in one statement
+    # (gridgov.core.tasks.detail); read-only: links and cards are added by their services.
+    node: Mapped[Node] = relationship(foreign_keys=[node_id], viewonly=True)
+    current_node: Mapped[Node] = relationship(foreign_keys=[current_node_id], viewonly=True)
+    links: Mapped[list[TaskLink]] = relationship(order_by="TaskLink.id", viewonly=True)
+    cards: Mapped[list[TaskCard]] = relationship(order_by="TaskCard.id", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Task {self.code} {self.state}>"

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, event, false, or_, select, true
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
 from gridgov.core import runtime
 from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, NON_WORKING_ROLES, Role, User
@@ -157,17 +157,60 @@ def may_read(session: Session, user: User, scope: Scope, task: Task) -> bool:
     return found is not None
 
 
-def visible_task(session: Session, user: User, scope: Scope, task_id: int) -> Task:
+def visible_task(
+    session: Session, user: User, scope: Scope, task_id: int, *, for_update: bool = False
+) -> Task:
     """The task if ``user`` may see it, else NotFound (never Forbidden).
 
     One statement: the task and the reader's visibility in the same WHERE (reading the task
-    and then checking it with ``may_read`` cost every task request a second query)."""
-    task = session.scalar(
-        select(Task).where(Task.id == task_id, visible_filter(session, user, scope))
-    )
+    and then checking it with ``may_read`` cost every task request a second query).
+    ``for_update``: about to be moved on — read under its row lock with its grid and the level
+    it waits on, so that the step neither reads it again to lock it nor fetches those nodes."""
+    query = select(Task).where(Task.id == task_id, visible_filter(session, user, scope))
+    if for_update:
+        query = (
+            query.options(
+                joinedload(Task.node, innerjoin=True),
+                joinedload(Task.current_node, innerjoin=True),
+            )
+            .with_for_update(of=Task)
+            .execution_options(populate_existing=True)
+        )
+    task = session.scalar(query)
     if task is None:
         raise NotFound(_("没有这个事件"))
+    if for_update:
+        hold_lock(session, task)
     return task
+
+
+# session.info: task id → the (sub)transaction whose row lock on it is held. A lock taken in a
+# savepoint is let go when the savepoint is rolled back, and every lock at the end of the
+# transaction: the lock counts only while that transaction is still on the session's stack.
+_LOCKS = "gridgov.task_locks"
+
+
+def hold_lock(session: Session, task: Task) -> None:
+    """Note that this transaction holds ``task``'s row lock (it was read FOR UPDATE)."""
+    locked_in = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_LOCKS, {})[task.id] = locked_in
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _locks_end_with_the_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LOCKS, None)
+
+
+def holds_lock(session: Session, task: Task) -> bool:
+    """Whether ``task``'s row lock was taken in the transaction now under way."""
+    locked_in = session.info.get(_LOCKS, {}).get(task.id)
+    current = session.get_nested_transaction() or session.get_transaction()
+    while current is not None:
+        if current is locked_in:
+            return current.is_active
+        current = current.parent
+    return False
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,14 @@ from gridgov.core.tasks import counters
 from gridgov.core.tasks.deadlines import start_stage
 from gridgov.core.tasks.models import Rating, Source, Task
 from gridgov.core.tasks.notifications import notify_level, notify_user, stored_text
-from gridgov.core.tasks.reading import may_read, officer_departments, registry, visible_task
+from gridgov.core.tasks.reading import (
+    hold_lock,
+    holds_lock,
+    may_read,
+    officer_departments,
+    registry,
+    visible_task,
+)
 from gridgov.core.tasks.steps import announce, check_module_open, log_step, snapshot
 from gridgov.core.tasks.supervision import end_supervision
 from gridgov.core.tasks.workflow import Effect, Reach, TaskType, TransitionRule
@@ -179,7 +186,7 @@ def transition_many(
     for task_id in ids:
         try:
             with session.begin_nested():
-                task = visible_task(session, actor, scope, task_id)
+                task = visible_task(session, actor, scope, task_id, for_update=True)
                 transition(session, actor, scope, task, action, move)
         except DomainError as error:
             refused[task_id] = str(error.message)
@@ -453,7 +460,11 @@ def _may_take(session: Session, user: User, scope: Scope, task: Task, rule: Tran
 
 
 def lock_task(session: Session, task: Task) -> Task:
-    """The task re-read under a row lock: two people acting at once are serialised."""
+    """The task re-read under a row lock: two people acting at once are serialised. A task
+    read under its lock in this transaction already (``visible_task(for_update=True)``) is
+    not read again."""
+    if holds_lock(session, task):
+        return task
     locked = session.scalar(
         select(Task)
         .where(Task.id == task.id)
@@ -462,6 +473,7 @@ def lock_task(session: Session, task: Task) -> Task:
     )
     if locked is None:
         raise NotFound(_("没有这个事件"))
+    hold_lock(session, locked)
     return locked
 
 

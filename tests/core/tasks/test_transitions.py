@@ -4,7 +4,7 @@ log is kept, escalation walks up, dispatch and return go where they should."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from gridgov.core.accounts.models import Role
 from gridgov.core.accounts.scope import scope_of
@@ -312,3 +312,45 @@ def test_only_accept_and_dispatch_are_done_in_bulk(session, county, report):
     with pytest.raises(DomainError) as refused:
         transitions.transition_many(session, station, scope_of(session, station), [1], "close")
     assert refused.value.field == "action"
+
+
+def _selects(session, run):
+    seen = []
+
+    def record(_conn, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        return run(), seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_task_read_under_its_lock_is_not_read_again_while_the_lock_is_held(
+    session, county, report
+):
+    task = report()
+    station = county.station_staff
+    scope = scope_of(session, station)
+    session.commit()
+    locked = reading.visible_task(session, station, scope, task.id, for_update=True)
+    assert reading.holds_lock(session, locked)
+    again, selects = _selects(session, lambda: transitions.lock_task(session, locked))
+    assert again is locked and selects == []
+    # A lock taken in a savepoint rolled back is let go: the task is locked (read) again.
+    session.commit()
+    savepoint = session.begin_nested()
+    reading.visible_task(session, station, scope, task.id, for_update=True)
+    savepoint.rollback()
+    assert not reading.holds_lock(session, locked)
+    again, selects = _selects(session, lambda: transitions.lock_task(session, locked))
+    assert len(selects) == 1
+    if session.get_bind().dialect.name == "postgresql":  # SQLite locks the whole database
+        assert "FOR UPDATE" in selects[0]
+    assert reading.holds_lock(session, again)
+    session.commit()  # and every lock ends with the transaction
+    assert not reading.holds_lock(session, again)
+    assert transitions.transition(session, station, scope, again, "accept").state == "accepted"
