@@ -169,9 +169,11 @@ def _tasks(conn: Any, tenant_id: int, count: int) -> None:
                 WHERE g.tenant_id = :t AND g.level = 3
             ), n AS (SELECT count(*) AS c FROM grids),
             s AS (
-                SELECT i, (i * 7919) % 100 AS r,
+                -- the state's draw r varies within a grid too (i / n.c: the grid's j-th task);
+                -- i * 7919 % 100 alone is the same for every task of a grid of 1,000
+                SELECT i, ((i / n.c) * 37 + i * 7919) % 100 AS r,
                        now() - ((i * 104729) % 31536000) * interval '1 second' AS at
-                FROM generate_series(1::bigint, :count) i
+                FROM generate_series(1::bigint, :count) i CROSS JOIN n
             )
             INSERT INTO tasks (tenant_id, code, task_type, category, source, track, state, is_open,
                 node_id, filed_path, current_node_id, current_path, title, description,
@@ -339,6 +341,7 @@ def measure(
         unfiltered.info[FILTER_OFF] = True
         off = Side.of(unfiltered)
         registry = reading.registry()
+        print(_what_is_loaded(on))
 
         def dashboard(side: Side) -> Callable[[], Any]:
             return lambda: dashboards.dashboard(side.session, side.tenant, registry, side.top)
@@ -373,6 +376,20 @@ def measure(
         figures["worker's task list (count + page of 50)"] = timed_pair(
             runs, worker_list(on), worker_list(off)
         )
+
+        def reported_list(side: Side) -> Callable[[], Any]:
+            def call() -> None:
+                scope = scope_of(side.session, side.station)
+                query = reading.visible_tasks(side.session, side.station, scope, REPORTED_FILTER)
+                count = select(func.count()).select_from(query.order_by(None).subquery())
+                side.session.scalar(count)
+                list(side.session.scalars(query.limit(50)))
+
+            return call
+
+        figures["a station's reported list (count + page of 50)"] = timed_pair(
+            runs, reported_list(on), reported_list(off)
+        )
         candidates = _candidates(on.session, 2 * (runs + 3) + 1)
         spare = candidates.pop()
         figures["transition (accept, committed)"] = timed_pair(
@@ -398,6 +415,40 @@ def measure(
     return figures, swept["on"]
 
 
+REPORTED_FILTER = reading.TaskFilter(state="reported", is_open=True)
+
+
+def _what_is_loaded(side: Side) -> str:
+    """The banner: the big county's tasks by state, and the open tasks of the timed worker and
+    station (a list with nothing in it would time nothing)."""
+    session = side.session
+    by_state = session.execute(
+        select(Task.state, func.count()).group_by(Task.state).order_by(func.count().desc())
+    ).all()
+    worker = session.scalar(
+        select(func.count()).select_from(
+            reading.my_tasks(session, side.worker, scope_of(session, side.worker))
+            .order_by(None)
+            .subquery()
+        )
+    )
+    station = session.scalar(
+        select(func.count()).select_from(
+            reading.visible_tasks(
+                session, side.station, scope_of(session, side.station), REPORTED_FILTER
+            )
+            .order_by(None)
+            .subquery()
+        )
+    )
+    states = ", ".join(f"{state} {count:,}" for state, count in by_state)
+    return (
+        f"big county by state: {states}\n"
+        f"the timed grid worker has {worker:,} open tasks; the timed station {station:,}"
+        " reported tasks in its community"
+    )
+
+
 def _candidates(session: Session, count: int) -> list[tuple[int, int]]:
     """Tasks reported at a grid and waiting there (the station accepts them)."""
     return [
@@ -411,8 +462,8 @@ def _candidates(session: Session, count: int) -> list[tuple[int, int]]:
 
 
 def _accept(session: Session, queue: Iterator[tuple[int, int]]) -> Callable[[], None]:
-    """One call: the community station accepts the next task, as a request would (the task, the
-    user and their scope read, the transition, the commit)."""
+    """One call: the community station accepts the next task, as a request would (the user's
+    scope, the task read under its lock, the transition, the commit)."""
     stations: dict[int, User] = {}
 
     def accept() -> None:
@@ -424,8 +475,9 @@ def _accept(session: Session, queue: Iterator[tuple[int, int]]) -> Callable[[], 
                 select(User).where(User.username == f"station_staff{grid.parent_id}")
             )
             stations[grid.parent_id] = station
-        task = session.get(Task, task_id)
-        transitions.transition(session, station, scope_of(session, station), task, "accept")
+        scope = scope_of(session, station)
+        task = reading.visible_task(session, station, scope, task_id, for_update=True)
+        transitions.transition(session, station, scope, task, "accept")
         session.commit()
 
     return accept
