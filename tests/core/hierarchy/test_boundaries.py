@@ -189,3 +189,23 @@ def test_a_gap_is_measured_against_the_parents_outline_the_same_file_draws(sessi
         (grids[1].code, square(120.01, 30)),
     )
     assert run(session, county, "b.geojson", redrawn).gaps == []
+
+
+def test_the_boundaries_stamp_is_the_countys_newest_version_whatever_another_county_does(
+    session, county
+):
+    from gridgov.core.db import set_tenant
+    from gridgov.core.hierarchy.locate import boundaries_stamp
+
+    mine = boundaries_stamp(session)
+    assert mine[0] is not None
+    other = build_county(session, "baishui")  # newer versions, all another county's
+    theirs = boundaries_stamp(session)
+    assert theirs[0] > mine[0]
+    set_tenant(session, county.tenant.id)
+    assert boundaries_stamp(session) == mine
+    hierarchy.update_node(session, None, county.grids[0], boundary=square(120, 30))
+    changed = boundaries_stamp(session)
+    assert changed != mine and changed[0] > mine[0]
+    set_tenant(session, other.tenant.id)
+    assert boundaries_stamp(session) == theirs  # county B's stamp did not move
