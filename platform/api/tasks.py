@@ -149,8 +149,9 @@ class Tasks(MethodView):
             node = access.visible_node(session, caller, data["node_id"])
         report = _report_from(data)
         task, created = reporting.report_task(session, caller.user, caller.scope, node, report)
+        detail = detail_of(session, caller.user, caller.scope, task)  # in the report's transaction
         session.commit()
-        return detail_of(session, caller.user, caller.scope, task), 201 if created else 200
+        return detail, 201 if created else 200
 
 
 def _grid_at(session: Any, caller: Caller, data: dict[str, Any]) -> Node:
@@ -357,8 +358,11 @@ class Transitions(MethodView):
             session, caller.user, caller.scope, task, data["action"], move
         )
         reporting.attach_own_files(session, caller.user, task, data["file_ids"])
+        # The answer is read before the commit, in the step's own transaction: after it, a
+        # new transaction would begin (and be told the county again) only for these reads.
+        detail = detail_of(session, caller.user, caller.scope, task)
         session.commit()
-        return detail_of(session, caller.user, caller.scope, task)
+        return detail
 
 
 @blp.route("/bulk-transitions")

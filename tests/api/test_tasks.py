@@ -236,6 +236,39 @@ def test_a_photo_uploaded_then_reported_is_attached_and_downloadable(client, cou
     assert download.status_code == 200 and download.data == PNG
 
 
+def upload_photo(client, county, headers, name: str) -> int:
+    upload = client.post(
+        url(county, "/tasks/files"),
+        data={"file": (io.BytesIO(PNG), name)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201, upload.get_json()
+    return upload.get_json()["id"]
+
+
+def test_a_steps_answer_shows_the_files_it_attached_after_the_reports(
+    client, county, worker, station
+):
+    """The step reads the task's files with its lock; those it attaches must show too."""
+    reported = upload_photo(client, county, worker, "现场.png")
+    task = report(client, county, worker, file_ids=[reported]).get_json()
+    accepted = client.post(
+        url(county, f"/tasks/{task['id']}/transitions"), json={"action": "accept"}, headers=station
+    ).get_json()
+    assert [a["id"] for a in accepted["attachments"]] == [reported]
+    taken = upload_photo(client, county, station, "受理.png")
+    answer = client.post(
+        url(county, f"/tasks/{task['id']}/transitions"),
+        json={"action": "handle", "comment": "已到现场处理", "file_ids": [taken]},
+        headers=station,
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert [a["id"] for a in answer.get_json()["attachments"]] == [reported, taken]
+    again = client.get(url(county, f"/tasks/{task['id']}"), headers=station).get_json()
+    assert [a["id"] for a in again["attachments"]] == [reported, taken]
+
+
 def test_a_script_posing_as_a_photo_is_refused(client, county, worker):
     upload = client.post(
         url(county, "/tasks/files"),

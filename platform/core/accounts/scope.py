@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, User
 from gridgov.core.hierarchy.models import Assignment, Node
 from gridgov.core.hierarchy.paths import subtree
+from gridgov.core.tenancy import county_cache
 
 COUNTY_WIDE_ROLES = ADMINISTRATOR_ROLES
 
@@ -64,6 +65,12 @@ def scope_of(session: Session, user: User) -> Scope:
         return Scope()
     if user.role in COUNTY_WIDE_ROLES:
         return Scope(everything=True)
+    # Every request of the user needs it: kept between requests while the county's tree and
+    # postings stay as they are (gridgov.core.tenancy.county_cache).
+    return county_cache.cached(session, "scope", lambda: _posted_scope(session, user), user.id)
+
+
+def _posted_scope(session: Session, user: User) -> Scope:
     paths = session.scalars(
         select(Node.path)
         .join(Assignment, Assignment.node_id == Node.id)

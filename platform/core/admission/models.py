@@ -14,6 +14,7 @@ from gridgov.core.db import Base, TenantScoped, utcnow
 from gridgov.core.departments.models import Department
 from gridgov.core.files.models import StoredFile
 from gridgov.core.hierarchy.models import Node
+from gridgov.core.tenancy import county_cache
 
 
 class AdmissionState(StrEnum):
@@ -123,3 +124,7 @@ class AdmissionEvent(TenantScoped, Base):
     actor_name: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="", comment="minutes, reasons, what changed")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# Which modules are live (gridgov.core.admission.service) is kept between requests.
+county_cache.watch(Admission, AdmissionPilotNode, AdmissionEvent)

@@ -34,6 +34,7 @@ from gridgov.core.hierarchy.models import Node
 from gridgov.core.i18n import _
 from gridgov.core.plugins.hookspecs import RequirementKind
 from gridgov.core.plugins.manager import PluginHost
+from gridgov.core.tenancy import county_cache
 from gridgov.core.tenancy.service import clock_of
 from gridgov.core.text import check_text
 
@@ -109,14 +110,27 @@ def latest_admission(session: Session, module: str) -> Admission | None:
 # --- is the module live? ---------------------------------------------------------------------
 
 
-def _approved(session: Session) -> list[Admission]:
-    return list(
-        session.scalars(
+@dataclass(frozen=True)
+class _Live:
+    """An approved module and where: county-wide (no pilot paths) or its pilot nodes' paths."""
+
+    module: str
+    pilot_paths: tuple[str, ...]
+
+
+def _approved(session: Session) -> tuple[_Live, ...]:
+    # Every step of a task and every portal page asks: kept between requests while the
+    # county's admissions and tree stay as they are (gridgov.core.tenancy.county_cache).
+    def read() -> tuple[_Live, ...]:
+        approved = session.scalars(
             select(Admission)
             .options(selectinload(Admission.pilot_nodes).selectinload(AdmissionPilotNode.node))
             .where(Admission.state == AdmissionState.APPROVED)
+            .order_by(Admission.id)
         )
-    )
+        return tuple(_Live(a.module, tuple(p.node.path for p in a.pilot_nodes)) for a in approved)
+
+    return county_cache.cached(session, "approved", read)
 
 
 def live_modules(session: Session, scope: Scope | None = None) -> frozenset[str]:
@@ -125,20 +139,20 @@ def live_modules(session: Session, scope: Scope | None = None) -> frozenset[str]
     return _live_for(_approved(session), scope)
 
 
-def _live_for(approved: Iterable[Admission], scope: Scope | None) -> frozenset[str]:
+def _live_for(approved: Iterable[_Live], scope: Scope | None) -> frozenset[str]:
     return frozenset(
         a.module
         for a in approved
         if scope is None
-        or not a.is_pilot
-        or any(_overlaps(scope, p.node.path) for p in a.pilot_nodes)
+        or not a.pilot_paths
+        or any(_overlaps(scope, path) for path in a.pilot_paths)
     )
 
 
 @dataclass(frozen=True)
 class ModuleReach:
-    """Where the county's modules stand for one user, from two queries: what a module's pages
-    and menu need to know on every request."""
+    """Where the county's modules stand for one user (two queries, kept between requests): what
+    a module's pages and menu need to know on every request."""
 
     here: frozenset[str]  # live somewhere the user's scope reaches
     anywhere: frozenset[str]  # approved in the county (a pilot anywhere counts)
@@ -167,7 +181,7 @@ def is_live_at(session: Session, module: str, node: Node) -> bool:
     """Whether ``module`` is approved for ``node`` (county-wide, or a pilot above it)."""
     return any(
         a.module == module
-        and (not a.is_pilot or any(node.path.startswith(p.node.path) for p in a.pilot_nodes))
+        and (not a.pilot_paths or any(node.path.startswith(path) for path in a.pilot_paths))
         for a in _approved(session)
     )
 
@@ -192,14 +206,18 @@ def was_ever_live(session: Session, module: str) -> bool:
 
 
 def ever_live_modules(session: Session) -> frozenset[str]:
-    """The modules the current county ever approved."""
-    return frozenset(
-        session.scalars(
-            select(Admission.module)
-            .join(AdmissionEvent, AdmissionEvent.admission_id == Admission.id)
-            .where(AdmissionEvent.action == "approve")
-            .distinct()
-        )
+    """The modules the current county ever approved (kept between requests, as ``_approved``)."""
+    return county_cache.cached(
+        session,
+        "ever_approved",
+        lambda: frozenset(
+            session.scalars(
+                select(Admission.module)
+                .join(AdmissionEvent, AdmissionEvent.admission_id == Admission.id)
+                .where(AdmissionEvent.action == "approve")
+                .distinct()
+            )
+        ),
     )
 
 

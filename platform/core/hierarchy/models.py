@@ -11,6 +11,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
+from gridgov.core.tenancy import county_cache
 
 if TYPE_CHECKING:
     from gridgov.core.accounts.models import User
@@ -150,3 +151,8 @@ class BoundaryDraft(TenantScoped, Base):
     drafted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     drafted_by_name: Mapped[str] = mapped_column(String(100), default="")
     drafted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# A user's scope (gridgov.core.accounts.scope) and the modules' pilot areas are kept between
+# requests: a change to the tree or to a posting draws the county a new configuration stamp.
+county_cache.watch(Node, Assignment)

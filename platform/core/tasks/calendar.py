@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -25,6 +26,7 @@ from gridgov.core.audit.service import Actor
 from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.i18n import _
 from gridgov.core.tasks.models import CalendarDay
+from gridgov.core.tenancy import county_cache
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, zone_named
 from gridgov.core.tenancy.models import Tenant
 
@@ -73,12 +75,23 @@ def work_calendar(session: Session, tenant: Tenant) -> WorkCalendar:
     """The calendar of ``tenant`` (the session's current tenant): its hours, overrides and
     time zone (the working hours are the county's wall clock)."""
     start, end = tenant.settings.get("work_hours") or DEFAULT_WORK_HOURS
-    overrides = {row.day: row.is_workday for row in session.scalars(select(CalendarDay))}
     return WorkCalendar(
         start=dt.time.fromisoformat(start),
         end=dt.time.fromisoformat(end),
-        overrides=overrides,
+        overrides=_overrides(session),
         zone=tenant.clock.zone,
+    )
+
+
+def _overrides(session: Session) -> Mapping[dt.date, bool]:
+    # Every deadline reads them: kept between requests while the county's overrides stay as
+    # they are (gridgov.core.tenancy.county_cache), read-only as they are shared.
+    return county_cache.cached(
+        session,
+        "calendar",
+        lambda: MappingProxyType(
+            {row.day: row.is_workday for row in session.scalars(select(CalendarDay))}
+        ),
     )
 
 

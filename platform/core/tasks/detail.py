@@ -103,6 +103,10 @@ def detail_of(session: Session, user: User, scope: Scope, task: Task) -> TaskDet
             GivenCard(card, rules.card_points(session, card, task_type, task.category))
             for card in task.cards
         ],
-        attachments=reading.attachments(session, task),
+        attachments=(
+            list(task.attachments)
+            if "attachments" not in inspect(task).unloaded
+            else reading.attachments(session, task)
+        ),
         may_supervise=may_supervise(user, task),
     )

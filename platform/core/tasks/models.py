@@ -21,8 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from gridgov.core.db import Base, TenantScoped, utcnow
-from gridgov.core.files.models import FileJob
+from gridgov.core.files.models import FileJob, StoredFile
 from gridgov.core.i18n import _
+from gridgov.core.tenancy import county_cache
 
 if TYPE_CHECKING:
     from gridgov.core.hierarchy.models import Node
@@ -164,11 +165,15 @@ class Task(TenantScoped, Base):
         back_populates="task", order_by="TaskTransition.id", viewonly=True
     )
     # What the task's page shows beside it, loaded with the task in one statement
-    # (gridgov.core.tasks.detail); read-only: links and cards are added by their services.
+    # (gridgov.core.tasks.detail); read-only: links, cards and files are added by their
+    # services (gridgov.core.tasks.reporting.attach_file expires ``attachments``).
     node: Mapped[Node] = relationship(foreign_keys=[node_id], viewonly=True)
     current_node: Mapped[Node] = relationship(foreign_keys=[current_node_id], viewonly=True)
     links: Mapped[list[TaskLink]] = relationship(order_by="TaskLink.id", viewonly=True)
     cards: Mapped[list[TaskCard]] = relationship(order_by="TaskCard.id", viewonly=True)
+    attachments: Mapped[list[StoredFile]] = relationship(
+        secondary="task_attachments", order_by="TaskAttachment.id", viewonly=True
+    )
 
     def __repr__(self) -> str:
         return f"<Task {self.code} {self.state}>"
@@ -479,3 +484,8 @@ class TaskExport(FileJob, TenantScoped, Base):
     file_id: Mapped[int | None] = mapped_column(
         ForeignKey("stored_files.id", ondelete="RESTRICT"), comment="the .xlsx once written"
     )
+
+
+# The rule table (gridgov.core.tasks.rules) and the calendar's overrides
+# (gridgov.core.tasks.calendar) are kept between requests.
+county_cache.watch(TaskRuleVersion, TaskRule, CalendarDay)

@@ -164,19 +164,24 @@ def visible_task(
 
     One statement: the task and the reader's visibility in the same WHERE (reading the task
     and then checking it with ``may_read`` cost every task request a second query).
-    ``for_update``: about to be moved on — read under its row lock with its grid and the level
-    it waits on, so that the step neither reads it again to lock it nor fetches those nodes."""
+    ``for_update``: about to be moved on — read under its row lock with its grid, the level it
+    waits on, its links, cards and files (what its page shows beside it, which a step does not
+    change but for the files it attaches), so that the step neither reads it again to lock it
+    nor fetches those, and its answer (``detail_of``) reads only the log."""
     query = select(Task).where(Task.id == task_id, visible_filter(session, user, scope))
     if for_update:
         query = (
             query.options(
                 joinedload(Task.node, innerjoin=True),
                 joinedload(Task.current_node, innerjoin=True),
+                joinedload(Task.links),
+                joinedload(Task.cards),
+                joinedload(Task.attachments),
             )
             .with_for_update(of=Task)
             .execution_options(populate_existing=True)
         )
-    task = session.scalar(query)
+    task = session.scalars(query).unique().one_or_none()
     if task is None:
         raise NotFound(_("没有这个事件"))
     if for_update:

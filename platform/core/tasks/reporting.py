@@ -239,6 +239,7 @@ def attach_file(
     attachment = TaskAttachment(task_id=task.id, file_id=stored.id)
     session.add(attachment)
     session.flush()
+    session.expire(task, ["attachments"])  # read with the task (a step's lock), now one more
     audit.record(session, actor, "task.attach", "task", task.id, after={"file_id": stored.id})
     return attachment
 

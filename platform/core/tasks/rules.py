@@ -31,6 +31,7 @@ from gridgov.core.errors import DomainError, Forbidden, NotFound
 from gridgov.core.i18n import _
 from gridgov.core.tasks.models import TaskCard, TaskRule, TaskRuleVersion
 from gridgov.core.tasks.workflow import TaskType, TaskTypeRegistry
+from gridgov.core.tenancy import county_cache
 from gridgov.core.tenancy.models import Tenant
 
 # Points a card deducts in the monthly assessment where a county says nothing (每张黄牌扣 0.5
@@ -133,11 +134,12 @@ class RulesRefused(DomainError):
 class RuleTable:
     """One version of a county's rules (or none), resolving the settings of a stage."""
 
-    def __init__(self, version: TaskRuleVersion | None, rules: Iterable[TaskRule | RuleSpec]):
-        self.version = version
+    def __init__(self, version_id: int | None, rules: Iterable[TaskRule | RuleSpec]):
+        self.version_id = version_id
         specs = [r if isinstance(r, RuleSpec) else RuleSpec.of(r) for r in rules]
         # Most specific first: task type > category > level > stage (see the module docstring).
-        self.rules = sorted(specs, key=_precedence, reverse=True)
+        # A tuple: a table is kept between requests (rule_table) and shared by them.
+        self.rules = tuple(sorted(specs, key=_precedence, reverse=True))
 
     def resolve(self, task_type: TaskType, category: str, level: int, state: str) -> StageRule:
         """The settings of stage ``state`` of a ``task_type`` task of ``category`` waiting at
@@ -160,7 +162,7 @@ class RuleTable:
             escalate_to_level=found.get("escalate_to_level"),
             yellow_points=found.get("yellow_points", DEFAULT_YELLOW_POINTS),
             red_points=found.get("red_points", DEFAULT_RED_POINTS),
-            version_id=self.version.id if self.version is not None else None,
+            version_id=self.version_id,
         )
 
 
@@ -186,12 +188,22 @@ def rule_table(
     session: Session, version_id: int | None = None, *, current: bool = True
 ) -> RuleTable:
     """The county's rules now (``current``), or those of version ``version_id`` (None with
-    ``current=False``: the engine's defaults only)."""
-    if version_id is None:
-        version = current_version(session) if current else None
-    else:
-        version = session.get(TaskRuleVersion, version_id)
-    return RuleTable(version, rules_of(session, version) if version is not None else [])
+    ``current=False``: the engine's defaults only). Kept between requests while the county's
+    rules stay as they are (gridgov.core.tenancy.county_cache): every step of a task reads
+    them."""
+    if version_id is None and not current:
+        return RuleTable(None, [])
+
+    def read() -> RuleTable:
+        if version_id is None:
+            version = current_version(session)
+        else:
+            version = session.get(TaskRuleVersion, version_id)
+        if version is None:
+            return RuleTable(None, [])
+        return RuleTable(version.id, rules_of(session, version))
+
+    return county_cache.cached(session, "rules", read, key=version_id)
 
 
 def versions(session: Session) -> Any:

@@ -352,7 +352,10 @@ def _own_level(session: Session, actor: User, scope: Scope, current: Node) -> No
         return session.get(Node, top_id) or current
     own = [path for path in scope.paths if current.path.startswith(path)]
     path = max(own, key=len)
-    return session.scalar(select(Node).where(Node.path == path)) or current
+    if path == current.path:
+        return current
+    # A path ends with its node's id: session.get finds it among the nodes already read.
+    return session.get(Node, int(path.strip("/").split("/")[-1])) or current
 
 
 def _dispatch(

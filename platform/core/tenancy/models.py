@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridgov.core.db import Base, utcnow
 from gridgov.core.tenancy.county_time import DEFAULT_TIME_ZONE, CountyClock
+
+
+def new_stamp() -> int:
+    """A fresh configuration stamp: random, so a county created again under an id used before
+    (SQLite reuses them) never meets the cache of the one before it."""
+    return secrets.randbits(63)
 
 
 class Tenant(Base):
@@ -34,6 +41,12 @@ class Tenant(Base):
         comment="IANA time zone of the county's days and months, e.g. Asia/Shanghai",
     )
     is_active: Mapped[bool] = mapped_column(default=True)
+    config_stamp: Mapped[int] = mapped_column(
+        BigInteger,
+        default=new_stamp,
+        server_default="0",
+        comment="drawn anew on each change of what its requests keep cached",
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property
