@@ -500,13 +500,51 @@ def _statements_per_accept(session: Session, spare: tuple[int, int]) -> int:
     return statements
 
 
+def sweep_growth(owner_url: str, app_url: str, sizes: list[int]) -> None:
+    """The card sweep alone (the application's role, RLS on) on a big county of each size,
+    loaded afresh, and how its time grows with the tasks and with the cards it gives."""
+    print(f"{'tasks':>10} {'yellow':>8} {'red':>8} {'sweep ms':>9} {'µs/card':>8} {'load':>6}")
+    first: tuple[int, float] | None = None
+    for size in sizes:
+        reset(owner_url, app_url)
+        load(owner_url, size)
+        with tempfile.TemporaryDirectory() as instance:
+            app = create_app({"DATABASE_URL": app_url, "INSTANCE_PATH": instance})
+            with app.app_context():
+                side = Side.of(db_session())
+                started = time.perf_counter()
+                swept = cards.sweep_cards(side.session)
+                side.session.commit()
+                ms = (time.perf_counter() - started) * 1000
+                db_session.remove()
+            app.extensions["gridgov.engine"].dispose()
+        given = swept.yellow + swept.red
+        with open("/proc/loadavg") as loadavg:
+            load_now = loadavg.read().split()[0]
+        print(
+            f"{size:>10,} {swept.yellow:>8,} {swept.red:>8,} {ms:>9.0f} "
+            f"{ms * 1000 / max(given, 1):>8.1f} {load_now:>6}"
+        )
+        first = first or (size, ms)
+    if first is not None and len(sizes) > 1:
+        print(f"growth: x{sizes[-1] / first[0]:.0f} tasks took x{ms / first[1]:.1f} the time")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=1_000_000, help="tasks of the big county")
     parser.add_argument("--runs", type=int, default=200, help="timed calls per figure")
     parser.add_argument("--no-load", action="store_true", help="reuse the data already loaded")
+    parser.add_argument(
+        "--sweep-growth",
+        metavar="N,N,…",
+        help="only the card sweep, on a big county of each of these sizes (e.g. 100000,1000000)",
+    )
     args = parser.parse_args()
     owner_url, app_url = os.environ["BENCH_OWNER"], os.environ["BENCH_APP"]
+    if args.sweep_growth:
+        sweep_growth(owner_url, app_url, [int(n) for n in args.sweep_growth.split(",")])
+        return
     if args.no_load:
         clear_cards(owner_url)
     else:

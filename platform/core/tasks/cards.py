@@ -57,19 +57,22 @@ def _escalate_red(session: Session, now: dt.datetime) -> int:
     escalation, and the new level's clock starts. A task its rule cannot move (a stage without
     escalation, the top level, a department's, a suspended module's) keeps its red card where
     it is."""
-    carded = session.scalars(
-        select(Task)
-        .where(Task.card == Card.RED.value, Task.card_at == now, Task.department_id.is_(None))
-        .order_by(Task.id)
+    red_now = and_(Task.card == Card.RED.value, Task.card_at == now, Task.department_id.is_(None))
+    # Only tasks under a rule version that sends anything up can move: the others (the engine's
+    # default, a table without escalation: most counties) are not read one by one at all.
+    versions = session.scalars(
+        select(Task.rule_version_id).where(red_now, Task.rule_version_id.is_not(None)).distinct()
     ).all()
-    tables: dict[int | None, rules.RuleTable] = {}
+    tables = {v: rules.rule_table(session, v) for v in versions}
+    moving = [v for v, table in tables.items() if table.may_escalate]
+    if not moving:
+        return 0
+    carded = session.scalars(
+        select(Task).where(red_now, Task.rule_version_id.in_(moving)).order_by(Task.id)
+    ).all()
     escalated = 0
     for found in carded:
         version_id = found.rule_version_id
-        if version_id is None:
-            continue  # the engine's default: red tasks stay where they are
-        if version_id not in tables:
-            tables[version_id] = rules.rule_table(session, version_id)
         task = lock_task(session, found)  # someone may be moving it on right now
         task_type = registry().get(task.task_type)
         current = session.get(Node, task.current_node_id)

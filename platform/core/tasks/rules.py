@@ -141,6 +141,11 @@ class RuleTable:
         # A tuple: a table is kept between requests (rule_table) and shared by them.
         self.rules = tuple(sorted(specs, key=_precedence, reverse=True))
 
+    @property
+    def may_escalate(self) -> bool:
+        """Whether any stage under this table may send a red task up (the engine never does)."""
+        return any(r.escalate or r.escalate_to_level is not None for r in self.rules)
+
     def resolve(self, task_type: TaskType, category: str, level: int, state: str) -> StageRule:
         """The settings of stage ``state`` of a ``task_type`` task of ``category`` waiting at
         ``level``."""
