@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -154,6 +155,26 @@ class DataKeys:
         """nonce ‖ AES-GCM ciphertext of ``value``, bound to the county and the field."""
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self.cipher.encrypt(nonce, value.encode(), _context(tenant_id, field))
+
+    def seal_many(
+        self, tenant_id: int, field: PersonalField, values: Sequence[str]
+    ) -> list[tuple[str, bytes]]:
+        """(search hash, ciphertext) of each value: the same as search_hash and encrypt one
+        value at a time, for an import's million values. The county's context, the keyed HMAC
+        state and the cipher are looked up once, and the nonces are drawn from the OS in one
+        read for the whole list (a 12-byte read per value cost as much as the encryption).
+        Nothing outlives the call, so a forked process never reuses a nonce."""
+        context = _context(tenant_id, field)
+        copy, encrypt = self._keyed(tenant_id, field).copy, self.cipher.encrypt
+        nonces = os.urandom(NONCE_BYTES * len(values))
+        sealed = []
+        for start, value in zip(range(0, len(nonces), NONCE_BYTES), values, strict=True):
+            data = value.encode()
+            keyed = copy()
+            keyed.update(data)
+            nonce = nonces[start : start + NONCE_BYTES]
+            sealed.append((keyed.hexdigest(), nonce + encrypt(nonce, data, context)))
+        return sealed
 
     def decrypt(self, tenant_id: int, field: PersonalField, blob: bytes) -> str:
         """The plain value; raises cryptography's InvalidTag if the blob was tampered with."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import multiprocessing
+import operator
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -315,25 +316,24 @@ def _seal_values(
     tenant_id: int, values: list[tuple[str | None, str | None]]
 ) -> list[tuple[str | None, bytes | None, str | None, bytes | None]]:
     """(id hash, id cipher, phone hash, phone cipher) of each (ID number, phone), in a worker:
-    the same calls as _Importer._seal."""
+    sealed as _Importer._seal seals a batch (DataKeys.seal_many)."""
     keys = _worker_keys
     assert keys is not None, "a sealing worker without keys"
-    id_field, phone_field = PersonalField.ID_NUMBER, PersonalField.PHONE
-    return [
-        (
-            keys.search_hash(tenant_id, id_field, number) if number else None,
-            keys.encrypt(tenant_id, id_field, number) if number else None,
-            keys.search_hash(tenant_id, phone_field, phone) if phone else None,
-            keys.encrypt(tenant_id, phone_field, phone) if phone else None,
-        )
-        for number, phone in values
-    ]
+    sealed: list[list[Any]] = [[None] * 4 for _row in values]
+    for column, personal in enumerate((PersonalField.ID_NUMBER, PersonalField.PHONE)):
+        given = [(i, value[column]) for i, value in enumerate(values) if value[column]]
+        hashed = keys.seal_many(tenant_id, personal, [value for _i, value in given])
+        for (i, _value), (search_hash, cipher) in zip(given, hashed, strict=True):
+            sealed[i][2 * column], sealed[i][2 * column + 1] = search_hash, cipher
+    return [tuple(row) for row in sealed]
 
 
 def _batches(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
     batch: list[tuple[int, list[Any]]] = []
     for row in rows:
-        if any(v not in (None, "") for v in row[1]):
+        values = row[1]
+        # A row of nothing but None and "" is skipped (counted in C: a generator a row cost more).
+        if values.count(None) + values.count("") < len(values):
             batch.append(row)
         if len(batch) >= BATCH:
             yield batch
@@ -392,53 +392,90 @@ class _Importer:
         self.heads: dict[tuple[str, str, str], int] = {}
         self.actor_id = actor.id if actor is not None else None
         self.seal_here = True  # False: import_file has the rows sealed by worker processes
+        self._prepare_checks()
 
     # --- checking ------------------------------------------------------------------------
+    # check() and _check_people() run once per row of a million-row import: the column
+    # indexes, labels and bound functions they use are looked up once per import (in
+    # _prepare_checks) or per batch, not per cell; see bench/README.md, registry.py.
+
+    def _prepare_checks(self) -> None:
+        index = self.index
+        # The header each column's errors name (the file's, else the standard one).
+        self.labels = {c.key: self._header(c.key) for c in _all_columns()}
+        # The cells checked for control characters, in the order their errors are listed.
+        self.checked = [(self.headers[key], index[key]) for key in self.headers]
+        positions = [i for _label, i in self.checked]
+        self.checked_cells: Callable[[list[Any]], tuple[Any, ...]] = (
+            operator.itemgetter(*positions)
+            if len(positions) > 1
+            else lambda values: tuple(values[i] for i in positions)
+        )
+        people = ("grid", "name", "id_number", "phone", "birth_date", "address", "household")
+        self.people_index = tuple(index[key] for key in (*people, "tags"))
+        # The coded columns with what each word is stored as (str() of the code, once).
+        self.coded = tuple(
+            (key, index[key], {word: str(code) for word, code in words.items()}, words, allowed)
+            for key, words, allowed in CODED_COLUMNS
+        )
 
     def check(self, kind: str, batch: list[tuple[int, list[Any]]]) -> list[dict[str, Any]]:
         """The clean values of the good rows; each bad row is reported and kept aside."""
         good = []
         width = self.width
+        people = kind in ("people", "households")
+        check_row = self._check_people if people else getattr(self, f"_check_{kind}")
+        bad_characters = self._bad_characters
+        report_errors, rejected = self.report.errors, self.report.rejected
         for number, values in batch:
             if len(values) < width:
                 values.extend([None] * (width - len(values)))  # trailing empty cells
             values.append(None)  # what a column the sheet lacks reads (index -1)
-            errors = self._bad_characters(number, values)
-            clean = getattr(self, f"_check_{'people' if kind == 'households' else kind}")(
-                number, values, errors
-            )
+            errors = bad_characters(number, values)
+            clean = check_row(number, values, errors)
             if kind == "households" and not errors and not clean.get("household"):
                 errors.append(RowError(number, self._header("household"), str(_("不能为空"))))
             if errors:
-                self.report.errors.extend(errors)
-                self.report.rejected.append((number, values))
+                report_errors.extend(errors)
+                rejected.append((number, values))
             else:
                 clean["row"], clean["values"] = number, values
-                if self.storing and self.seal_here and kind in ("people", "households"):
-                    self._seal(clean)
                 good.append(clean)
+        if self.storing and self.seal_here and people:
+            self._seal(good)
         return good
 
     def _bad_characters(self, number: int, values: list[Any]) -> list[RowError]:
         # A cell with NUL or a control character would fail the insert of its whole batch (or
-        # every later export listing it): the row is rejected, the column named.
+        # every later export listing it): the row is rejected, the column named. The row's
+        # texts are searched at once, joined by a tab (which is allowed), and only a row with
+        # a finding cell by cell: one search a row instead of one a cell.
+        cells = self.checked_cells(values)
+        try:
+            joined = "\t".join(cells)
+        except TypeError:  # an empty cell, a number or a date
+            joined = "\t".join([v for v in cells if isinstance(v, str)])
+        if bad_character(joined) is None:
+            return []
         return [
-            RowError(number, self.headers[key], problem)
-            for key in self.headers
-            if isinstance(value := values[self.index[key]], str)
-            and (problem := bad_character(value)) is not None
+            RowError(number, label, problem)
+            for label, i in self.checked
+            if isinstance(value := values[i], str) and (problem := bad_character(value)) is not None
         ]
 
-    def _seal(self, clean: dict[str, Any]) -> None:
+    def _seal(self, good: list[dict[str, Any]]) -> None:
         # Encrypted and hashed here, in the checking thread, to keep the writer's thread free
         # for the database; a person found already registered is re-sealed by update_person.
+        # A batch's values of a field at once: see DataKeys.seal_many.
         tenant_id, keys = self.tenant.id, self.keys
-        if number := clean.get("id_number"):
-            clean["id_hash"] = keys.search_hash(tenant_id, PersonalField.ID_NUMBER, number)
-            clean["id_cipher"] = keys.encrypt(tenant_id, PersonalField.ID_NUMBER, number)
-        if phone := clean.get("phone"):
-            clean["phone_hash"] = keys.search_hash(tenant_id, PersonalField.PHONE, phone)
-            clean["phone_cipher"] = keys.encrypt(tenant_id, PersonalField.PHONE, phone)
+        for personal, key, hash_key, cipher_key in (
+            (PersonalField.ID_NUMBER, "id_number", "id_hash", "id_cipher"),
+            (PersonalField.PHONE, "phone", "phone_hash", "phone_cipher"),
+        ):
+            rows = [clean for clean in good if clean.get(key)]
+            sealed = keys.seal_many(tenant_id, personal, [clean[key] for clean in rows])
+            for clean, (search_hash, cipher) in zip(rows, sealed, strict=True):
+                clean[hash_key], clean[cipher_key] = search_hash, cipher
 
     def _header(self, key: str) -> str:
         return self.headers.get(key) or next(c.header for c in _all_columns() if c.key == key)
@@ -480,84 +517,115 @@ class _Importer:
     def _check_people(
         self, number: int, values: list[Any], errors: list[RowError]
     ) -> dict[str, Any]:
-        clean: dict[str, Any] = {"grid": self._grid(number, values, errors)}
-        name = self._text(values, "name")
-        clean["name"] = self._field(number, errors, "name", lambda: registry.clean_name(name))
-        raw_id = self._cell(values, "id_number")
+        # Written out rather than through _field and _text (a closure and two calls a cell):
+        # the same checks in the same order, so the same errors, in the same order.
+        labels = self.labels
+        at_grid, at_name, at_id, at_phone, at_birth, at_address, at_household, at_tags = (
+            self.people_index
+        )
+        code = cell_text(values[at_grid])
+        grid = None
+        if code is None:
+            errors.append(RowError(number, labels["grid"], str(_("不能为空"))))
+        elif (grid := self.grids.get(code)) is None:
+            errors.append(
+                RowError(number, labels["grid"], str(_("没有这个网格，或不在你的管辖范围内")))
+            )
+        clean: dict[str, Any] = {"grid": grid}
+        try:
+            clean["name"] = registry.clean_name(cell_text(values[at_name]))
+        except DomainError as error:
+            clean["name"] = None
+            errors.append(RowError(number, labels["name"], str(error.message)))
+        raw_id = values[at_id]
         if isinstance(raw_id, float) and raw_id > 1e15:
             errors.append(
                 RowError(
                     number,
-                    self._header("id_number"),
+                    labels["id_number"],
                     str(_("身份证号被存成了数字，已丢失末几位：请把这一列设为文本后重填")),
                 )
             )
             raw_id = None
         id_text = cell_text(raw_id)
         if id_text is not None:
-            clean["id_number"] = self._field(
-                number, errors, "id_number", lambda: personal_data.clean_id_number(id_text)
-            )
-            if clean["id_number"] is not None:
-                first = self.seen_ids.setdefault(clean["id_number"], number)
+            try:
+                id_number = personal_data.clean_id_number(id_text)
+            except DomainError as error:
+                id_number = None
+                errors.append(RowError(number, labels["id_number"], str(error.message)))
+            clean["id_number"] = id_number
+            if id_number is not None:
+                first = self.seen_ids.setdefault(id_number, number)
                 if first != number:
                     errors.append(
                         RowError(
                             number,
-                            self._header("id_number"),
+                            labels["id_number"],
                             str(_("与第 %(row)d 行的公民身份号码重复", row=first)),
                         )
                     )
-        phone = self._text(values, "phone")
+        phone = cell_text(values[at_phone])
         if phone is not None:
-            clean["phone"] = self._field(
-                number, errors, "phone", lambda: personal_data.clean_phone(phone)
-            )
-        for key, words, allowed in CODED_COLUMNS:
-            word = self._text(values, key)
-            if word is not None:
+            try:
+                clean["phone"] = personal_data.clean_phone(phone)
+            except DomainError as error:
+                clean["phone"] = None
+                errors.append(RowError(number, labels["phone"], str(error.message)))
+        for key, at, stored, words, allowed in self.coded:
+            word = cell_text(values[at])
+            if word is None:
+                continue
+            if word in stored:
+                clean[key] = stored[word]
+            elif word in allowed:
+                clean[key] = word
+            else:
                 clean[key] = self._field(
                     number, errors, key, lambda w=word, ws=words, a=allowed: self._word(ws, w, a)
                 )
-        birth = self._cell(values, "birth_date")
+        birth = values[at_birth]
         if birth is not None and "id_number" not in clean:
             clean["birth_date"] = self._field(number, errors, "birth_date", lambda: _date(birth))
-        clean["address"] = self._text(values, "address")
-        clean["household"] = self._text(values, "household")
-        if clean["household"] and not clean["address"]:
-            errors.append(RowError(number, self._header("address"), str(_("有户号时须填房屋地址"))))
-        if clean.get("relation") and not clean["household"]:
-            errors.append(
-                RowError(number, self._header("household"), str(_("填了与户主关系时须填户号")))
-            )
-        if clean["household"] and not clean.get("relation"):
-            errors.append(RowError(number, self._header("relation"), str(_("请填写与户主关系"))))
-        if clean.get("relation") == Relation.HEAD and clean["household"] and clean["grid"]:
-            key = (clean["grid"].code, clean["address"] or "", clean["household"])
+        address = clean["address"] = cell_text(values[at_address])
+        household = clean["household"] = cell_text(values[at_household])
+        relation = clean.get("relation")
+        if household and not address:
+            errors.append(RowError(number, labels["address"], str(_("有户号时须填房屋地址"))))
+        if relation and not household:
+            errors.append(RowError(number, labels["household"], str(_("填了与户主关系时须填户号"))))
+        if household and not relation:
+            errors.append(RowError(number, labels["relation"], str(_("请填写与户主关系"))))
+        if relation == Relation.HEAD and household and grid:
+            key = (grid.code, address or "", household)
             first = self.heads.setdefault(key, number)
             if first != number:
                 errors.append(
                     RowError(
                         number,
-                        self._header("relation"),
+                        labels["relation"],
                         str(_("第 %(row)d 行已是这一户的户主：一户只有一个户主", row=first)),
                     )
                 )
-        tags = self._text(values, "tags")
-        clean["tags"] = []
-        for word in (tags or "").replace("，", ",").replace("、", ",").replace(";", ",").split(","):
+        tags = cell_text(values[at_tags])
+        clean["tags"] = [] if tags is None else self._tags(number, tags, errors)
+        return clean
+
+    def _tags(self, number: int, tags: str, errors: list[RowError]) -> list[str]:
+        codes = []
+        for word in tags.replace("，", ",").replace("、", ",").replace(";", ",").split(","):
             word = word.strip()
             if not word:
                 continue
             if word not in self.tag_words:
                 errors.append(
                     RowError(
-                        number, self._header("tags"), str(_("没有这个人员标签：%(tag)s", tag=word))
+                        number, self.labels["tags"], str(_("没有这个人员标签：%(tag)s", tag=word))
                     )
                 )
             else:
-                clean["tags"].append(self.tag_words[word])
-        return clean
+                codes.append(self.tag_words[word])
+        return codes
 
     def _check_dwellings(
         self, number: int, values: list[Any], errors: list[RowError]
@@ -804,37 +872,44 @@ class _Importer:
         session, tenant_id, now = self.session, self.tenant.id, utcnow()
         ids = allocate_ids(session, Person.__table__, len(rows))
         people, tags = [], []
+        # Run for every new person, in the writer thread beside the checking one: the
+        # functions and the default looked up once.
+        sex_of, birth_date_of = personal_data.sex_of, personal_data.birth_date_of
+        registered, actor_id = ResidenceType.REGISTERED.value, self.actor_id
         for person_id, row in zip(ids, rows, strict=True):
-            number = row.get("id_number")
-            sex, birth = row.get("sex"), row.get("birth_date")
+            get = row.get
+            number = get("id_number")
             if number is not None:
-                sex, birth = personal_data.sex_of(number), personal_data.birth_date_of(number)
-            household_id = row.get("household_id")
+                sex, birth = sex_of(number), birth_date_of(number)
+            else:
+                sex, birth = get("sex"), get("birth_date")
+            household_id = get("household_id")
             people.append(
                 (
                     person_id,
                     tenant_id,
                     row["grid"].id,
                     row["name"],
-                    row.get("residence_type") or ResidenceType.REGISTERED.value,
+                    get("residence_type") or registered,
                     sex,
                     birth,
-                    row.get("id_cipher"),
-                    row.get("id_hash"),
-                    row.get("phone_cipher"),
-                    row.get("phone_hash"),
-                    row.get("dwelling_id"),
+                    get("id_cipher"),
+                    get("id_hash"),
+                    get("phone_cipher"),
+                    get("phone_hash"),
+                    get("dwelling_id"),
                     household_id,
-                    row.get("relation") if household_id else None,
+                    get("relation") if household_id else None,
                     None,
                     now,
                     now,
                 )
             )
-            tags.extend(
-                (tenant_id, person_id, code, now, self.actor_id)
-                for code in dict.fromkeys(row["tags"])
-            )
+            if row["tags"]:
+                tags.extend(
+                    (tenant_id, person_id, code, now, actor_id)
+                    for code in dict.fromkeys(row["tags"])
+                )
         skipped = bulk_insert(
             session,
             Person.__table__,

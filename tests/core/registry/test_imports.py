@@ -389,3 +389,33 @@ def test_the_parallel_import_stores_and_reports_exactly_what_the_serial_one_does
     assert [e["row"] for e in results[0][0]["errors"]] == [4, 6, 8, 10, 12, 14]
     assert results[0][0]["created"] == 9
     assert results[0] == results[1]
+
+
+def test_control_characters_are_reported_per_cell_beside_empty_and_number_cells(session, county):
+    # A row's texts are searched for control characters at once, and cell by cell only when
+    # something is found: each bad cell is still named, in the sheet's order, and a row of
+    # empty and number cells is read as before.
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "公民身份号码", "联系电话", "网格编码", "房屋地址"])
+    grid = county.grids[0].code
+    sheet.append(["示例甲", id_number(1), 13812345678, grid, None])
+    sheet.append(["示例\x9b乙", id_number(2), None, grid, "幸福路\x9b1 号"])  # C1 controls
+    sheet.append([None, id_number(3), None, grid, "幸福路\x851 号"])
+    data = io.BytesIO()
+    book.save(data)
+    report = run(session, county, data.getvalue())
+    control = "不能含控制字符（如 NUL、换页、退格）"
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (3, "姓名", control),
+        (3, "房屋地址", control),
+        (3, "姓名", "只能是一行文字，不能含换行、制表符或控制字符"),
+        (4, "房屋地址", control),
+        (4, "姓名", "不能为空"),
+    ]
+    assert report.created == 1
+    stored = session.scalars(select(Person)).one()
+    assert stored.name == "示例甲"
+    assert registry.plain_value(stored, PersonalField.PHONE) == "13812345678"

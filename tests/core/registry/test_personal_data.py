@@ -173,3 +173,19 @@ def test_the_fast_check_agrees_with_python_stdnum_on_random_numbers():
         except DomainError:
             ours = False
         assert ours == ric.is_valid(number), number
+
+
+def test_sealing_many_values_gives_what_sealing_each_one_gives():
+    # What an import stores: the same search hashes as search_hash (people are found and
+    # deduplicated by them), and ciphertexts that decrypt, each with its own nonce.
+    keys = DataKeys.derive(KEY)
+    values = [VALID, make_id_number("110102", dt.date(1990, 5, 6), 7), VALID]
+    sealed = keys.seal_many(7, PersonalField.ID_NUMBER, values)
+    assert [h for h, _cipher in sealed] == [
+        keys.search_hash(7, PersonalField.ID_NUMBER, v) for v in values
+    ]
+    assert [keys.decrypt(7, PersonalField.ID_NUMBER, c) for _hash, c in sealed] == values
+    assert len({c[: personal_data.NONCE_BYTES] for _hash, c in sealed}) == len(values)
+    with pytest.raises(InvalidTag):
+        keys.decrypt(7, PersonalField.PHONE, sealed[0][1])
+    assert keys.seal_many(7, PersonalField.PHONE, []) == []
