@@ -19,45 +19,51 @@ from sqlalchemy import and_, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
 __all__ = ["Subtree", "subtree", "under_path"]
 
 
 class Subtree(ColumnElement[bool]):
-    """``column`` (a materialized path ending in "/") lies at or under ``path``."""
+    """``column`` (a materialized path ending in "/") lies at or under ``path``.
+
+    Both renderings are built here, from ordinary expressions with the path as bound
+    parameters, and are the element's children (``_traverse_internals``): so a statement with
+    a subtree keeps its place in SQLAlchemy's compiled cache (the path is a parameter, not part
+    of the cache key: one compilation per statement shape, not one per request), and adapters
+    (aliases, loader criteria) reach the column inside."""
 
     type = Boolean()
-    inherit_cache = False
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it off the class, as its own)
+        ("prefix_like", InternalTraversal.dp_clauseelement),
+        ("index_range", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, column: Any, path: str) -> None:
         if not path.endswith("/"):
             raise ValueError(f"a materialized path ends with '/': {path!r}")
-        self.column = column
         self.path = path
-
-    def _like(self) -> Any:
-        return self.column.startswith(self.path, autoescape=True)
-
-    def _range(self) -> Any:
+        self.prefix_like = column.startswith(path, autoescape=True)
         # Every path under "/1/5/" sorts before "/1/50" ("/" + 1 is "0") in C order, which is
         # the order of the pattern operators whatever the database's collation.
-        following = self.path[:-1] + chr(ord(self.path[-1]) + 1)
-        return and_(
-            self.column.op("~>=~", is_comparison=True)(literal(self.path)),
-            self.column.op("~<~", is_comparison=True)(literal(following)),
-            self._like(),
+        following = path[:-1] + chr(ord(path[-1]) + 1)
+        self.index_range = and_(
+            column.op("~>=~", is_comparison=True)(literal(path)),
+            column.op("~<~", is_comparison=True)(literal(following)),
+            self.prefix_like,
         )
 
 
 @compiles(Subtree)
 def _compile_subtree(element: Subtree, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element._like(), **kw)
+    return compiler.process(element.prefix_like, **kw)
 
 
 @compiles(Subtree, "postgresql")
 def _compile_subtree_postgresql(element: Subtree, compiler: Any, **kw: Any) -> str:
-    return "(" + compiler.process(element._range(), **kw) + ")"
+    return "(" + compiler.process(element.index_range, **kw) + ")"
 
 
 def subtree(column: Any, path: str) -> Subtree:

@@ -10,6 +10,7 @@ import ast
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -139,3 +140,26 @@ def test_sqlite_compiles_to_like_only():
     )
     assert "~>=~" not in sql
     assert "LIKE" in sql
+
+
+def test_a_subtree_is_a_parameter_of_a_cached_statement_not_part_of_its_shape(session):
+    """Statements that differ only in the subtree share one compilation (the path is a bound
+    parameter), and each still reads its own subtree: the cached SQL gets this path, never
+    the one it was compiled with."""
+    from tests.factories import build_county
+
+    county = build_county(session)
+    first, second = county.townships
+
+    def nodes_under(town: Node) -> Any:
+        return select(Node.id).where(subtree(Node.path, town.path)).order_by(Node.id)
+
+    key = nodes_under(first)._generate_cache_key()
+    assert key is not None  # cacheable at all
+    assert key == nodes_under(second)._generate_cache_key()
+    for town in (first, second, first):
+        below = {
+            n.id for n in (town, *county.communities, *county.grids) if n.path.startswith(town.path)
+        }
+        assert set(session.scalars(nodes_under(town))) == below
+    assert not set(session.scalars(nodes_under(first))) & set(session.scalars(nodes_under(second)))
