@@ -12,7 +12,7 @@ import math
 from typing import Any, ClassVar
 
 import marshmallow as ma
-from flask import g
+from flask import g, has_app_context
 from marshmallow import fields, validate
 
 from gridgov.core.accounts import service as accounts
@@ -22,7 +22,7 @@ from gridgov.core.audit.service import mask_personal
 from gridgov.core.db import utcnow
 from gridgov.core.files import runs
 from gridgov.core.files import service as files
-from gridgov.core.i18n import _
+from gridgov.core.i18n import _, current_locale, force_locale
 from gridgov.core.text import MAX_ID, MAX_INT, MIN_INT, bad_character
 
 # marshmallow's messages in Chinese. Made plain text when a schema is built: marshmallow
@@ -43,10 +43,29 @@ _FIELD_MESSAGES: list[tuple[type[fields.Field], dict[str, Any]]] = [
 ]
 
 
+_MessagesByKind = tuple[tuple[type[fields.Field], dict[str, str]], ...]
+_field_messages: dict[str, _MessagesByKind] = {}
+
+
+def _field_messages_in(locale: str) -> _MessagesByKind:
+    # Every schema of every request binds its fields, and each field took these messages: the
+    # same words for a locale, translated once (in an app, where the catalogue is at hand).
+    found = _field_messages.get(locale)
+    if found is None:
+        with force_locale(locale):
+            found = tuple(
+                (kind, {key: str(text) for key, text in messages.items()})
+                for kind, messages in _FIELD_MESSAGES
+            )
+        if has_app_context():
+            _field_messages[locale] = found
+    return found
+
+
 def _translate(field: fields.Field) -> None:
-    for kind, messages in _FIELD_MESSAGES:
+    for kind, messages in _field_messages_in(current_locale()):
         if isinstance(field, kind):
-            field.error_messages.update({key: str(text) for key, text in messages.items()})
+            field.error_messages.update(messages)
     if isinstance(field, fields.List):
         _translate(field.inner)
 
