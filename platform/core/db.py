@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar
@@ -316,12 +317,18 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
         return
     # Added to every statement: it is a no-op for entities that are not TenantScoped. Deciding
     # from state.all_mappers instead would miss e.g. select(func.count()).select_from(Node).
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.tenant_id == tenant_id,
-            include_aliases=True,
-        )
+    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: int) -> Any:
+    # One option per county, made once: building it (and analysing its lambda) for every
+    # statement cost more than many of the statements. Options are immutable; the tenant id
+    # is the lambda's closure variable, a bound parameter of the cached SQL.
+    return with_loader_criteria(
+        TenantScoped,
+        lambda cls: cls.tenant_id == tenant_id,
+        include_aliases=True,
     )
 
 

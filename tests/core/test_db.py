@@ -31,6 +31,16 @@ def test_select_sees_only_the_current_tenant(session, two_counties):
     assert tenants == {a.tenant.id}
 
 
+def test_the_same_statement_in_turn_for_each_county_sees_each_countys_rows(session, two_counties):
+    """One filter option per county is made once and kept (with its compiled SQL): running the
+    same statement for one county, the other and the first again never lends one's rows to
+    the other."""
+    query = select(Node.tenant_id, func.count()).group_by(Node.tenant_id)
+    for county in (*two_counties, *two_counties):
+        set_tenant(session, county.tenant.id)
+        assert session.execute(query).all() == [(county.tenant.id, len(county.grids) + 7)]
+
+
 def test_aliases_and_joins_are_filtered_too(session, two_counties):
     a, _b = two_counties
     set_tenant(session, a.tenant.id)
