@@ -302,9 +302,10 @@ def hello_classes() -> list[type]:
     return [Hello]
 
 
-def run(host: str, classes: list[type], users: int, seconds: float) -> Any:
+def run(host: str, classes: list[type], users: int, seconds: float, server: int) -> Any:
     """Run the users against ``host``: a warm-up (a fifth of the time, 10 s at least), then
-    ``seconds`` measured; the stats of the measured part."""
+    ``seconds`` measured; the stats of the measured part and the CPU seconds the server's
+    processes (``server``: gunicorn's master), PostgreSQL's and this one (locust) used in it."""
     import gevent
     from locust.env import Environment
 
@@ -313,18 +314,56 @@ def run(host: str, classes: list[type], users: int, seconds: float) -> Any:
     runner.start(users, spawn_rate=users)
     gevent.sleep(max(seconds / 5, 10))  # the administrators' logins hash a password
     environment.stats.reset_all()
+    before = cpu_seconds(server)
     started = time.monotonic()
     gevent.sleep(seconds)
     elapsed = time.monotonic() - started
+    used = {name: spent - before[name] for name, spent in cpu_seconds(server).items()}
     runner.quit()
-    return environment.stats, elapsed
+    return environment.stats, elapsed, used
 
 
-def report(title: str, stats: Any, elapsed: float, hello_rps: float | None) -> float:
+def cpu_seconds(server: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far of the server's process tree, of PostgreSQL's
+    processes and of this process, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {"server": 0.0, "postgres": 0.0, "locust": 0.0}
+    parents: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        pid = int(entry.name)
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = rest.split()
+        names[pid], parents[pid] = name, int(fields[1])
+        spent[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    for pid, seconds in spent.items():
+        if pid == os.getpid():
+            found["locust"] += seconds
+        elif pid == server or parents.get(pid) == server:
+            found["server"] += seconds
+        elif names[pid] == "postgres":
+            found["postgres"] += seconds
+    return found
+
+
+def report(
+    title: str, stats: Any, elapsed: float, used: dict[str, float], hello_rps: float | None
+) -> float:
     total = stats.total
     rps = total.num_requests / elapsed
     ratio = f", {rps / hello_rps:.0%} of hello-world" if hello_rps else ""
     print(f"\n{title}: {rps:,.0f} requests/s, {total.num_failures} errors{ratio}")
+    requests = max(total.num_requests, 1)
+    per_request = ", ".join(f"{name} {spent * 1000 / requests:.1f}" for name, spent in used.items())
+    cores = sum(used.values()) / elapsed
+    print(f"  CPU ms per request: {per_request} ({cores:.2f} cores busy with these)")
     print(f"  {'request':<18}{'n':>8}{'req/s':>8}{'p50':>7}{'p95':>7}{'p99':>7}{'errors':>8}")
     for (name, _method), entry in sorted(stats.entries.items()):
         if not entry.num_requests and not entry.num_failures:
@@ -389,8 +428,11 @@ def measure(args: argparse.Namespace, scratch: Path) -> None:
     hello_server, hello_url = serve("hello:app", args.workers, chdir=ROOT / "bench")
     try:
         before = load_average()
-        stats, elapsed = run(hello_url, hello_classes(), args.users, args.seconds)
-        hello_rps = report(f"hello-world (load {before} → {load_average()})", stats, elapsed, None)
+        stats, elapsed, used = run(
+            hello_url, hello_classes(), args.users, args.seconds, hello_server.pid
+        )
+        title = f"hello-world (load {before} → {load_average()})"
+        hello_rps = report(title, stats, elapsed, used, None)
     finally:
         hello_server.terminate()
         hello_server.wait()
@@ -398,11 +440,14 @@ def measure(args: argparse.Namespace, scratch: Path) -> None:
     try:
         for county in counties:
             before = load_average()
-            stats, elapsed = run(url, user_classes(county), args.users, args.seconds)
+            stats, elapsed, used = run(
+                url, user_classes(county), args.users, args.seconds, server.pid
+            )
             report(
                 f"county {county['slug']} (load {before} → {load_average()})",
                 stats,
                 elapsed,
+                used,
                 hello_rps,
             )
     finally:
