@@ -3,7 +3,7 @@
 The counts are exact (``==``), not bounds: a change that adds a statement to these paths fails
 here and has to say why by changing the figure, and one that removes statements must lower it,
 so the figures stay the measured ones. Issue 20's targets (TARGET: a read ≤ 6, an accept ≤ 12)
-are asserted where they are reached (the read and the list); the accept is not there yet.
+are asserted too.
 
 The session is emptied before each request (``expunge_all``): a served request starts with
 nothing at hand, and what the test built must not save the request its reads. What a process
