@@ -78,11 +78,6 @@ def cached(session: Session, kind: str, load: Callable[[], T], key: Hashable = N
     return value
 
 
-def forget_all() -> None:
-    """Drop everything kept (tests that reuse ids in rolled-back transactions)."""
-    _entries.clear()
-
-
 def _has_pending_changes(session: Session) -> bool:
     return any(
         type(obj) in _watched

@@ -1,7 +1,7 @@
 """A county's configuration stamp: a random number drawn anew whenever a row the requests of the
 county read on every step changes (its rule table, calendar, admissions, hierarchy and
 postings), so each process may keep them between requests and see a change on the next one
-(gridgov.core.tenancy.county_cache). The counties there are now start at 0.
+(gridgov.core.tenancy.county_cache). Counties that exist before it start at 0.
 
 Revision ID: 0025
 Revises: 0024
