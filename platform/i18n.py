@@ -38,12 +38,12 @@ class PortalCatalogue:
     """The core's ``Catalogue``: Flask-Babel's locale of the app in context (the reader's in a
     request, zh_CN in a job or command) and the portal's translations."""
 
+    def __init__(self) -> None:
+        self._loaded: dict[str, NullTranslations] = {}
+
     def locale(self) -> str | None:
         locale = flask_babel.get_locale()
         return str(locale) if locale is not None else None
-
-    def __init__(self) -> None:
-        self._loaded: dict[str, NullTranslations] = {}
 
     def translations(self, locale: str) -> NullTranslations:
         # Flask-Babel loads and caches the app's catalogue per locale (none outside an app),
