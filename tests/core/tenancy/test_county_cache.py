@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts import service as accounts
@@ -57,11 +57,7 @@ def another(county) -> Callable[[Callable[[Session], T]], T]:
 
 
 def stamp_in_database(session: Session, tenant_id: int) -> int:
-    return session.connection().scalar(
-        Tenant.__table__.select()
-        .with_only_columns(Tenant.__table__.c.config_stamp)
-        .where(Tenant.__table__.c.id == tenant_id)
-    )
+    return session.scalar(select(Tenant.config_stamp).where(Tenant.id == tenant_id))
 
 
 def holiday_in(session: Session) -> bool:
