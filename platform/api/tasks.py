@@ -524,7 +524,11 @@ class Notifications(MethodView):
     @blp.response(200, NotificationSchema(many=True))
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[Any]:
-        """The caller's notifications (cards, emergencies, dispatches), newest first"""
+        """The caller's notifications (cards, emergencies, dispatches), newest first
+
+        A sweep that cards more than three of the caller's tasks in one colour tells them
+        once: how many, and the first reported (``task_id`` null); the card lists
+        (``GET /tasks?card=yellow``) give them all."""
         query = notifications.notifications(
             db_session(), current_caller().user, unread_only=args["unread_only"]
         )

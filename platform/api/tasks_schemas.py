@@ -280,7 +280,14 @@ class DashboardSchema(ApiSchema):
 
 class NotificationSchema(ApiSchema):
     id = fields.Integer(dump_only=True)
-    task_id = fields.Integer(dump_only=True)
+    task_id = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "None: about no one task (a sweep's cards told at once, a visit "
+            "overdue); the message says all"
+        },
+    )
     kind = fields.String(dump_only=True)
     message = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)

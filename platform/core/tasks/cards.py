@@ -8,7 +8,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, select, union, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from gridgov.core.accounts.models import Role, User
@@ -22,6 +34,12 @@ from gridgov.core.tasks.notifications import NOTIFIED_STAFF, stored_text
 from gridgov.core.tasks.reading import registry
 from gridgov.core.tasks.transitions import Move, lock_task, take_as_system
 from gridgov.core.tasks.workflow import Effect
+
+# A sweep that cards more of one person's tasks than this, in one colour, tells them once: how
+# many, and the first reported (a first sweep, or one after the jobs stood still, can card a
+# station's hundreds of tasks at once; hundreds of notifications bury the rest, and writing
+# them was a third of a large sweep). Up to this many, each task is told on its own.
+TOLD_ONE_BY_ONE = 3
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,7 @@ def _give_cards(
     # Set-based from start to end: one UPDATE, then the card history and the notifications
     # as INSERT … SELECT over the rows carded at ``now``; a sweep may card tens of thousands of
     # tasks at once, and row-by-row inserts from Python took seconds per ten thousand.
+    # The database fills the tasks' codes and counts into messages translated once.
     tenant_id = current_tenant_id(session)
     changed = session.execute(
         update(Task)
@@ -161,17 +180,44 @@ def _give_cards(
             ).where(carded),
         )
     )
-    message = func.substr(
-        func.replace(literal(stored_text(_card_message(color))), "%(code)s", Task.code), 1, 300
+    # Who hears of which task, and how many of their tasks this colour reached: up to
+    # TOLD_ONE_BY_ONE each task is told on its own, beyond that once for them all.
+    told = _told_of_cards(tenant_id, carded).subquery("told")
+    counted = select(
+        told,
+        func.count().over(partition_by=told.c.user_id).label("carded"),
+        func.row_number().over(partition_by=told.c.user_id, order_by=told.c.task_id).label("k"),
+    ).cte("counted")
+    kind, at = literal(f"card.{color.value}"), literal(now, UTCDateTime())
+    one_by_one = select(
+        counted.c.tenant_id,
+        counted.c.user_id,
+        counted.c.task_id,
+        kind,
+        _filled(_card_message(color), code=counted.c.code),
+        at,
+    ).where(counted.c.carded <= TOLD_ONE_BY_ONE)
+    at_once = select(
+        counted.c.tenant_id,
+        counted.c.user_id,
+        literal(None, Integer),
+        kind,
+        _filled(_cards_message(color), code=counted.c.code, count=counted.c.carded),
+        at,
+    ).where(counted.c.carded > TOLD_ONE_BY_ONE, counted.c.k == 1)
+    session.execute(
+        insert(Notification).from_select(
+            ["tenant_id", "user_id", "task_id", "kind", "message", "created_at"],
+            union_all(one_by_one, at_once),
+        )
     )
-    columns = (
-        Task.tenant_id,
-        User.id,
-        Task.id,
-        literal(f"card.{color.value}"),
-        message,
-        literal(now, UTCDateTime()),
-    )
+    return changed
+
+
+def _told_of_cards(tenant_id: int | None, carded: Any) -> Any:
+    """Who hears of each task ``carded`` just got: (tenant_id, user_id, task_id, code), once
+    per person and task."""
+    columns = (Task.tenant_id, User.id.label("user_id"), Task.id.label("task_id"), Task.code)
     waiting_on = aliased(Node)
     above = aliased(Node)
     # Staff at the level the task waits on and at the level above it …
@@ -199,13 +245,23 @@ def _give_cards(
             waiting_on.parent_id.is_(None) | above.parent_id.is_(None),
         )
     )
-    session.execute(
-        insert(Notification).from_select(
-            ["tenant_id", "user_id", "task_id", "kind", "message", "created_at"],
-            union(staff, county),
-        )
-    )
-    return changed
+    return union(staff, county)
+
+
+def _filled(message: Any, **slots: Any) -> Any:
+    """``message`` in the county's language with each ``%(slot)s`` filled in by the database
+    from a column, cut to a notification's length."""
+    text: Any = literal(stored_text(message))
+    for slot, column in slots.items():
+        text = func.replace(text, f"%({slot})s", cast(column, String))
+    return func.substr(text, 1, 300)
+
+
+def _cards_message(color: Card) -> Any:
+    """What someone hears once when a sweep cards more than TOLD_ONE_BY_ONE of their tasks."""
+    if color == Card.RED:
+        return _("红牌：%(count)s 件事件已超过办理时限，最早上报的是 %(code)s")
+    return _("黄牌：%(count)s 件事件即将超过办理时限，最早上报的是 %(code)s")
 
 
 def _card_message(color: Card) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 
 import time_machine
 from sqlalchemy import select
@@ -70,6 +71,44 @@ def test_a_card_notifies_the_owner_and_the_level_above(session, county, report):
     ).all()
     # The task waits on grid 0: its worker, and the community station above.
     assert set(notified) == {county.workers[0].id, county.station_staff.id}
+
+
+def _told(session, user) -> list[tuple[int | None, str, str]]:
+    return session.execute(
+        select(Notification.task_id, Notification.kind, Notification.message)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.id)
+    ).all()
+
+
+def test_many_cards_at_once_are_told_once_with_how_many_and_the_first(session, county, report):
+    worker = county.workers[0]
+    with time_machine.travel(MONDAY_9, tick=False):
+        tasks = [report(title=f"第{i}件") for i in range(cards.TOLD_ONE_BY_ONE + 2)]
+    assert cards.sweep_cards(session, at(3.5)).yellow == len(tasks)
+    first = min(tasks, key=lambda t: t.id)
+    assert _told(session, worker) == [
+        (
+            None,
+            "card.yellow",
+            f"黄牌：{len(tasks)} 件事件即将超过办理时限，最早上报的是 {first.code}",
+        )
+    ]
+    # The station above hears the same, once; the next colour is told again.
+    assert len(_told(session, county.station_staff)) == 1
+    cards.sweep_cards(session, at(4.5))
+    assert _told(session, worker)[1:] == [
+        (None, "card.red", f"红牌：{len(tasks)} 件事件已超过办理时限，最早上报的是 {first.code}")
+    ]
+
+
+def test_a_few_cards_at_once_are_told_one_by_one(session, county, report):
+    with time_machine.travel(MONDAY_9, tick=False):
+        tasks = [report(title=f"第{i}件") for i in range(cards.TOLD_ONE_BY_ONE)]
+    cards.sweep_cards(session, at(3.5))
+    assert _told(session, county.workers[0]) == [
+        (t.id, "card.yellow", f"黄牌：事件 {t.code} 即将超过办理时限") for t in tasks
+    ]
 
 
 def test_a_new_stage_starts_a_new_clock_without_a_card(session, county, report, act):
@@ -146,7 +185,9 @@ def test_a_dispatched_red_task_is_not_escalated(session, county, report, act):
 
 def _by_hand(session, now):
     """What a row-by-row sweep gives at ``now``, task by task from the rules as they read:
-    (cards, notifications) as sets of plain tuples."""
+    (cards, notifications) as sets of plain tuples, a notification being (user, task, kind,
+    what its message names): a person told of more than TOLD_ONE_BY_ONE tasks of one colour
+    hears once, of no task, with the count and the first task's code."""
     given, told = set(), set()
     admins = session.scalars(
         select(User.id).where(User.role == Role.COUNTY_ADMIN.value, User.is_active.is_(True))
@@ -173,7 +214,24 @@ def _by_hand(session, now):
                 told.add((user.id, task.id, f"card.{color}"))
         if above is None or above.parent_id is None:  # the county waits, or is just above
             told.update((admin, task.id, f"card.{color}") for admin in admins)
-    return given, told
+    codes = {task_id: code for task_id, code in session.execute(select(Task.id, Task.code))}
+    heard: dict[tuple[int, str], list[int]] = {}
+    for user_id, task_id, kind in told:
+        heard.setdefault((user_id, kind), []).append(task_id)
+    notes = set()
+    for (user_id, kind), task_ids in heard.items():
+        if len(task_ids) <= cards.TOLD_ONE_BY_ONE:
+            notes.update((user_id, t, kind, codes[t]) for t in task_ids)
+        else:
+            notes.add((user_id, None, kind, f"{len(task_ids)} 件事件 {codes[min(task_ids)]}"))
+    return given, notes
+
+
+def _named(message: str) -> str:
+    """What a card's message names: the task's code, or how many tasks and the first's code."""
+    if match := re.search(r"(\d+) 件事件.*最早上报的是 (\S+)", message):
+        return f"{match[1]} 件事件 {match[2]}"
+    return re.search(r"事件 (\S+) ", message)[1]
 
 
 def test_the_set_based_sweep_gives_what_a_row_by_row_sweep_would_on_a_random_county(
@@ -214,9 +272,9 @@ def test_the_set_based_sweep_gives_what_a_row_by_row_sweep_would_on_a_random_cou
     assert {(c.task_id, c.color, c.state, c.node_id, c.due_at) for c in new_cards} == given
     assert all(c.at == now for c in new_cards) and len(new_cards) == len(given)
     notes = session.scalars(select(Notification).where(Notification.id.not_in(notes_before))).all()
-    assert {(n.user_id, n.task_id, n.kind) for n in notes} == told and len(notes) == len(told)
-    codes = {task.id: task.code for task in filed}
-    assert all(codes[n.task_id] in n.message for n in notes)
+    assert {(n.user_id, n.task_id, n.kind, _named(n.message)) for n in notes} == told
+    assert len(notes) == len(told)
+    assert any(n.task_id is None for n in notes) and any(n.task_id for n in notes)
     assert (result.yellow, result.red) == (
         sum(1 for g in given if g[1] == "yellow"),
         sum(1 for g in given if g[1] == "red"),
