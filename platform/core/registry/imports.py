@@ -27,7 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import Table, any_, bindparam, func, select, text
+from sqlalchemy import Connection, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -233,11 +233,25 @@ def import_file(
     # writer while it runs; each store is awaited before the next starts. With ``sealers``,
     # the encryption and hashing of a batch (a quarter of the Python work) runs in worker
     # processes meanwhile, and the writer waits for it before storing that batch.
+    # On PostgreSQL the new people's ids are drawn here too, on a connection of this thread's
+    # own, while the writer still stores the batch before: drawn by the writer they cost it a
+    # round trip per batch, most of it spent waiting for this thread to let go of the GIL.
+    drawing = (
+        session.get_bind().engine.connect()
+        if store
+        and kind in ("people", "households")
+        and session.get_bind().dialect.name == "postgresql"
+        else None
+    )
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-import") as writer:
             pending: Future[None] | None = None
             for batch in _batches(sheet.rows):
                 good = importer.check(kind, batch)
+                drawn = None
+                if drawing is not None and good:
+                    drawn = draw_ids(drawing, Person.__table__, len(good))
+                    drawing.commit()
                 if pending is not None:
                     pending.result()
                     pending = None
@@ -246,7 +260,7 @@ def import_file(
                 if store:
                     sealed = importer.seal_in(sealers, good) if sealers is not None else []
                     pending = writer.submit(
-                        _in_this_context(importer.store_sealed), kind, good, sealed
+                        _in_this_context(importer.store_sealed), kind, good, sealed, drawn
                     )
                 done += len(batch)
                 if progress is not None:
@@ -256,6 +270,8 @@ def import_file(
     finally:
         if sealers is not None:
             sealers.shutdown(cancel_futures=True)
+        if drawing is not None:
+            drawing.close()
     report.errors.sort(key=lambda e: e.row)
     report.rejected.sort(key=lambda r: r[0])
     if strict and report.errors:
@@ -682,10 +698,14 @@ class _Importer:
     # --- storing -------------------------------------------------------------------------
 
     def store_sealed(
-        self, kind: str, good: list[dict[str, Any]], sealed: list[Future[list[Any]]]
+        self,
+        kind: str,
+        good: list[dict[str, Any]],
+        sealed: list[Future[list[Any]]],
+        drawn: list[int] | None = None,
     ) -> None:
         """store(), once the workers' ciphertexts and hashes are in the rows (as _seal puts
-        them: a key only where there is a value)."""
+        them: a key only where there is a value); ``drawn``: new people's ids (draw_ids)."""
         position = 0
         for chunk in sealed:
             for id_hash, id_cipher, phone_hash, phone_cipher in chunk.result():
@@ -695,11 +715,11 @@ class _Importer:
                     clean["id_hash"], clean["id_cipher"] = id_hash, id_cipher
                 if phone_hash is not None:
                     clean["phone_hash"], clean["phone_cipher"] = phone_hash, phone_cipher
-        self.store(kind, good)
+        self.store(kind, good, drawn)
 
-    def store(self, kind: str, good: list[dict[str, Any]]) -> None:
+    def store(self, kind: str, good: list[dict[str, Any]], drawn: list[int] | None = None) -> None:
         if kind in ("people", "households"):
-            self._store_people(good)
+            self._store_people(good, drawn)
         elif kind == "dwellings":
             for row in good:
                 self._dwelling(
@@ -746,7 +766,7 @@ class _Importer:
             self.households[key] = found
         return self.households[key]
 
-    def _store_people(self, good: list[dict[str, Any]]) -> None:
+    def _store_people(self, good: list[dict[str, Any]], drawn: list[int] | None) -> None:
         for row in good:
             if row.get("address"):
                 row["dwelling_id"] = self._dwelling(row["grid"], row["address"])
@@ -756,7 +776,7 @@ class _Importer:
         # New people are inserted first; a row whose ID number is already registered is skipped
         # by the unique index (which the insert probes anyway) and then updates that person.
         # A first import thus costs no separate lookup of a million ID numbers.
-        registered = self._insert_people(good)
+        registered = self._insert_people(good, drawn)
         if registered:
             existing = {
                 p.id_number_hash: p
@@ -864,13 +884,19 @@ class _Importer:
         else:
             self.report.unchanged += 1
 
-    def _insert_people(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Insert the people of ``rows``; the rows whose ID number is already registered are
-        not inserted but returned."""
+    def _insert_people(
+        self, rows: list[dict[str, Any]], drawn: list[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """Insert the people of ``rows`` (with ``drawn``: the first of these ids, else ids
+        allocated now); the rows whose ID number is already registered are not inserted but
+        returned."""
         if not rows:
             return []
         session, tenant_id, now = self.session, self.tenant.id, utcnow()
-        ids = allocate_ids(session, Person.__table__, len(rows))
+        if drawn is not None and len(drawn) >= len(rows):
+            ids = drawn[: len(rows)]
+        else:
+            ids = allocate_ids(session, Person.__table__, len(rows))
         people, tags = [], []
         # Run for every new person, in the writer thread beside the checking one: the
         # functions and the default looked up once.
@@ -970,14 +996,21 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     if session.get_bind().dialect.name != "postgresql":
         start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
         return list(range(start, start + count))
+    return draw_ids(session, table, count)
+
+
+def draw_ids(database: Session | Connection, table: Table, count: int) -> list[int]:
+    """``count`` fresh primary keys of ``table`` from its sequence (PostgreSQL), through any
+    session or connection: a sequence is no part of a transaction, so ids drawn on one
+    connection are for any other to insert (and lost, a gap, if it rolls back)."""
     params = {"table": table.name, "n": count}
     # Only the first and last id travel: fetching thousands of ids cost more than the rest of
     # the batch's bookkeeping. They are consecutive unless another session drew from the
     # sequence at the same moment; then (rarely) the ids are drawn again and all fetched.
-    first, last = session.execute(_FIRST_AND_LAST_ID, params).one()
+    first, last = database.execute(_FIRST_AND_LAST_ID, params).one()
     if last - first + 1 == count:
         return list(range(first, last + 1))
-    return list(session.scalars(_DRAW_IDS, params))
+    return list(database.scalars(_DRAW_IDS, params))
 
 
 # The sequence is looked up once (a scalar subquery), not once per id.
