@@ -57,12 +57,19 @@ def sweep_cards(session: Session, now: dt.datetime | None = None) -> SweepResult
     card with the rule version it was given under, notify whoever the task waits on and the
     level above, and send up the red ones whose rules say so.
 
-    Two set-based UPDATEs (indexed on tenant, is_open, red_at): over a million tasks only the
-    ones changing colour are touched."""
+    Two set-based UPDATEs (indexed on tenant, is_open, yellow_at): over a million tasks only
+    the ones changing colour are touched."""
     now = now or utcnow()
-    red = _give_cards(session, Card.RED, Task.red_at <= now, [Card.NONE, Card.YELLOW], now)
+    # Both colours read their candidates from the (tenant, is_open, yellow_at) index: a stage
+    # is never red before it is yellow (deadlines.start_stage), so yellow_at <= now holds for
+    # every red one too, and the yellow ones are not looked for among all the open tasks not
+    # yet red.
+    past_yellow = Task.yellow_at <= now
+    red = _give_cards(
+        session, Card.RED, and_(past_yellow, Task.red_at <= now), [Card.NONE, Card.YELLOW], now
+    )
     yellow = _give_cards(
-        session, Card.YELLOW, and_(Task.yellow_at <= now, Task.red_at > now), [Card.NONE], now
+        session, Card.YELLOW, and_(past_yellow, Task.red_at > now), [Card.NONE], now
     )
     escalated = _escalate_red(session, now) if red else 0
     return SweepResult(yellow=yellow, red=red, escalated=escalated)

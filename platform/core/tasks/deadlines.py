@@ -49,4 +49,8 @@ def start_stage(
         due = deadline if due is None else min(due, deadline)
         red = deadline if red is None else min(red, deadline)
         yellow = share if yellow is None else min(yellow, share)
+    if yellow is not None and red is not None:
+        # Never yellow after red (a county's yellow share from one rule and red from another
+        # may cross): the sweep reads its candidates of both colours by yellow_at.
+        yellow = min(yellow, red)
     task.due_at, task.yellow_at, task.red_at = due, yellow, red

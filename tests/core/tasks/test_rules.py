@@ -74,6 +74,24 @@ def test_each_setting_falls_through_to_the_next_rule_that_says_something(session
     assert (task.due_at, task.yellow_at, task.red_at) == (at(5), at(2.5), at(5))
 
 
+def test_a_yellow_share_from_one_rule_past_the_red_of_another_is_yellow_at_red(
+    session, county, report
+):
+    set_rules(
+        session,
+        county,
+        RuleSpec(level=GRID, state="reported", hours=10, red_percent=60),
+        RuleSpec(category="民生事项", yellow_percent=90),
+    )
+    with time_machine.travel(MONDAY_9, tick=False):
+        task = report()
+    # Yellow would come at 9 working hours, after red at 6: it comes with red. The sweep, which
+    # looks for both colours among the tasks past yellow, gives the red card at 6.
+    assert (task.yellow_at, task.red_at, task.due_at) == (at(6), at(6), at(10))
+    assert cards.sweep_cards(session, at(5.9)) == cards.SweepResult(yellow=0, red=0)
+    assert cards.sweep_cards(session, at(6)) == cards.SweepResult(yellow=0, red=1)
+
+
 def test_a_rule_for_the_stage_beats_one_for_every_stage_at_the_same_precedence(
     session, county, report
 ):
