@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
+    Mapper,
     ORMExecuteState,
     Session,
     declared_attr,
@@ -340,12 +341,20 @@ def _reads_tenant_tables(statement: Any) -> bool:
     )
 
 
+@functools.cache
 def _tenant_table_names() -> frozenset[str]:
+    # Asked before every statement with no tenant set (each request's county look-up): made
+    # once, and again after a module's models are mapped (the listener below).
     return frozenset(
         mapper.local_table.name
         for mapper in Base.registry.mappers
         if issubclass(mapper.class_, TenantScoped)
     )
+
+
+@event.listens_for(Mapper, "after_mapper_constructed")
+def _forget_tenant_table_names(_mapper: Mapper, _class: type) -> None:
+    _tenant_table_names.cache_clear()
 
 
 @event.listens_for(Session, "before_flush")
