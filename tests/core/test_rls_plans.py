@@ -182,3 +182,24 @@ def test_control_a_bare_like_is_no_index_condition_under_rls(in_county: Session,
     assert statements
     conditions = [c for s, p in statements for c in index_conditions(plan(in_county, s, p))]
     assert not any("~~" in c or "~>=~" in c for c in conditions), conditions
+
+
+def test_the_station_waiting_list_reads_its_nodes_and_states_from_an_index(
+    in_county: Session, county: County
+):
+    station = county.station_staff
+    query = reading.waiting_on(in_county, station, scope_of(in_county, station))
+    statements = [
+        (s, p)
+        for s, p in sent(in_county, lambda: in_county.scalars(query).all())
+        if "FROM tasks" in s
+    ]
+    assert statements, "the waiting list sent no SELECT on tasks"
+    found = [c for s, p in statements for c in index_conditions(plan(in_county, s, p))]
+    # The arm of the station's own nodes: its tenant, nodes and states in the index's condition.
+    assert any(
+        c.startswith("ix_tasks_tenant_id_current_node_id_state:")
+        and "current_node_id = ANY" in c
+        and "(state)::text = ANY" in c
+        for c in found
+    ), found
