@@ -27,6 +27,7 @@ from gridgov.core.tasks.workflow import (
     TaskTypeRegistry,
     TransitionRule,
 )
+from gridgov.core.tenancy import county_cache
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
 
@@ -245,9 +246,19 @@ def my_tasks(session: Session, user: User, scope: Scope) -> Any:
     """A grid worker's open tasks: filed in their grids or waiting on them, by deadline (of
     those ``user`` reads: a department officer's node holds other departments' tasks too)."""
     # The ids first (a worker has one grid or a few): with literal ids PostgreSQL combines the
-    # two indexes; with a subquery it scanned every open task of the county.
-    grid_ids = list(
-        session.scalars(select(Assignment.node_id).where(Assignment.user_id == user.id))
+    # two indexes; with a subquery it scanned every open task of the county. Kept between
+    # requests while the county's postings stay as they are.
+    grid_ids = county_cache.cached(
+        session,
+        "posted nodes",
+        lambda: tuple(
+            session.scalars(
+                select(Assignment.node_id)
+                .where(Assignment.user_id == user.id)
+                .order_by(Assignment.node_id)
+            )
+        ),
+        user.id,
     )
     return (
         select(Task)
@@ -282,17 +293,19 @@ def waiting_on(session: Session, user: User, scope: Scope) -> Any:
     own = _own_nodes(session, user, scope)
     department_ids = officer_departments(session, user)
     modules = _departments_modules(session, user) if department_ids else frozenset()
-    nodes_below: dict[tuple[int, int | None], list[int] | None] = {}
 
-    def below(node: Node, level: int | None) -> list[int] | None:
-        """The ids of ``node`` and the nodes under it above ``level``; None if too many."""
-        if (node.id, level) not in nodes_below:
+    def below(node: Seat, level: int | None) -> tuple[int, ...] | None:
+        """The ids of ``node`` and the nodes under it above ``level``; None if too many (kept
+        between requests while the county's tree stays as it is)."""
+
+        def load() -> tuple[int, ...] | None:
             query = select(Node.id).where(subtree(Node.path, node.path))
             if level is not None:
                 query = query.where(Node.level < level)
-            ids = list(session.scalars(query.limit(MAX_LITERAL_NODES + 1)))
-            nodes_below[node.id, level] = ids if len(ids) <= MAX_LITERAL_NODES else None
-        return nodes_below[node.id, level]
+            ids = tuple(session.scalars(query.limit(MAX_LITERAL_NODES + 1)))
+            return ids if len(ids) <= MAX_LITERAL_NODES else None
+
+        return county_cache.cached(session, "nodes below", load, (node.id, level))
 
     # reach -> its condition, and the states each (type, tracks, waits_when) waits in there
     reaches: dict[Hashable, Any] = {}
@@ -356,18 +369,36 @@ def _arm(tenant: Tenant, reach: Any, kinds: dict[tuple[str, Any, Any], set[str]]
 MAX_LITERAL_NODES = 500
 
 
-def _own_nodes(session: Session, user: User, scope: Scope) -> list[Node]:
+@dataclass(frozen=True)
+class Seat:
+    """A node a user works at, as their waiting list needs it: plain values, kept between
+    requests."""
+
+    id: int
+    path: str
+    level: int
+    is_top: bool
+
+
+def _own_nodes(session: Session, user: User, scope: Scope) -> tuple[Seat, ...]:
     """The nodes the user works at: their assignments (the county's top nodes for county-wide
-    roles)."""
-    if scope.everything:
-        return list(session.scalars(select(Node).where(Node.parent_id.is_(None))))
-    return list(
-        session.scalars(
-            select(Node)
-            .join(Assignment, Assignment.node_id == Node.id)
-            .where(Assignment.user_id == user.id, Node.retired_at.is_(None))
+    roles), kept between requests while the county's tree and postings stay as they are."""
+
+    def load() -> tuple[Seat, ...]:
+        if scope.everything:
+            query = select(Node).where(Node.parent_id.is_(None))
+        else:
+            query = (
+                select(Node)
+                .join(Assignment, Assignment.node_id == Node.id)
+                .where(Assignment.user_id == user.id, Node.retired_at.is_(None))
+            )
+        return tuple(
+            Seat(node.id, node.path, node.level, node.parent_id is None)
+            for node in session.scalars(query.order_by(Node.id))
         )
-    )
+
+    return county_cache.cached(session, "seats", load, (user.id, scope.everything))
 
 
 def _role_levels(tenant: Tenant, role: str) -> set[int]:
@@ -386,18 +417,18 @@ def _role_levels(tenant: Tenant, role: str) -> set[int]:
 
 
 def _under(
-    node: Node, level: int | None, node_id: Any, path: Any, below: Callable[..., Any]
+    node: Seat, level: int | None, node_id: Any, path: Any, below: Callable[..., Any]
 ) -> Any:
     """Tasks whose ``node_id`` is ``node`` or below it, above ``level`` (None: any depth)."""
     ids = below(node, level)
     if ids is not None:
         return node_id.in_(ids)
-    if node.parent_id is None and level is None:
+    if node.is_top and level is None:
         return true()  # the whole county: the tenant's own condition says it all
     return subtree(path, node.path)
 
 
-def _wait_levels(tenant: Tenant, rule: TransitionRule, own: list[Node]) -> Hashable:
+def _wait_levels(tenant: Tenant, rule: TransitionRule, own: tuple[Seat, ...]) -> Hashable:
     """Where ``rule`` waits: its reach and, for each of ``own``, the level below which another
     of its roles takes over (None: none does). Rules with the same answer wait at the same
     nodes (``_waits_at_level``)."""
@@ -424,7 +455,7 @@ def _waits_at_level(where: Any, below: Callable[..., Any]) -> Any:
 
 
 def _assigned_to(
-    user: User, own: list[Node], department_ids: list[int], below: Callable[..., Any]
+    user: User, own: tuple[Seat, ...], department_ids: list[int], below: Callable[..., Any]
 ) -> Any:
     """Tasks dispatched to the user's departments, or to their role at one of their nodes."""
     if department_ids:

@@ -17,14 +17,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gridgov.core.accounts import service as accounts
+from gridgov.core.accounts.models import User
 from gridgov.core.accounts.scope import scope_of
 from gridgov.core.admission import service as admission
 from gridgov.core.db import SessionFactory, _test_binding, set_tenant
 from gridgov.core.hierarchy import service as hierarchy
 from gridgov.core.hierarchy.models import Node
-from gridgov.core.tasks import reading, rules
+from gridgov.core.tasks import reading, reporting, rules
 from gridgov.core.tasks.calendar import work_calendar
-from gridgov.core.tasks.models import CalendarDay
+from gridgov.core.tasks.models import CalendarDay, Task
 from gridgov.core.tenancy import county_cache
 from gridgov.core.tenancy.models import Tenant
 from gridgov.core.tenancy.service import current_tenant
@@ -182,6 +183,45 @@ def test_a_new_posting_and_a_retired_node_reach_the_next_requests_scope(session,
     hierarchy.retire_node(session, county.admin, county.grids[2])
     session.commit()
     assert another(paths) == posted
+
+
+def test_a_new_posting_reaches_the_next_requests_waiting_list_and_my_tasks(
+    session, county, another
+):
+    station, worker = county.station_staff, county.workers[0]  # community 0, grid 0
+    task, _ = reporting.file_task(
+        session,
+        county.workers[2],
+        county.grids[2],  # in community 1
+        reporting.Report(category="民生事项", title="路灯不亮", track="coordinate"),
+    )
+    session.commit()
+
+    def waiting_ids(user: User) -> Callable[[Session], set[int]]:
+        def read(other: Session) -> set[int]:
+            me = other.get(User, user.id)
+            return set(
+                other.scalars(
+                    select(Task.id).from_statement(
+                        reading.waiting_on(other, me, scope_of(other, me))
+                    )
+                )
+            )
+
+        return read
+
+    def my_ids(other: Session) -> set[int]:
+        me = other.get(User, worker.id)
+        return {t.id for t in other.scalars(reading.my_tasks(other, me, scope_of(other, me)))}
+
+    assert task.id not in another(waiting_ids(station))  # kept: community 0 only
+    assert task.id not in another(my_ids)
+    accounts.assign(session, county.admin, county.tenant, station, county.communities[1])
+    accounts.unassign(session, county.admin, county.workers[2], county.grids[2])  # 一格一员
+    accounts.assign(session, county.admin, county.tenant, worker, county.grids[2])
+    session.commit()
+    assert task.id in another(waiting_ids(station))
+    assert task.id in another(my_ids)
 
 
 def test_a_new_rule_table_reaches_the_next_step(session, county, another):
