@@ -105,11 +105,15 @@ def test_a_report_in_another_grid_is_404(client, county, worker):
 
 def test_the_whole_cycle_through_the_api(client, county, worker, station):
     task_id = report(client, county, worker, track="coordinate").get_json()["id"]
-    assert act(client, county, station, task_id, "accept").status_code == 200
+    accepted = act(client, county, station, task_id, "accept")
+    assert accepted.status_code == 200
+    # Each answer names the level the task waits on now: the station's, then the grid's.
+    assert accepted.get_json()["current_node"]["id"] == county.communities[0].id
     dispatched = act(
         client, county, station, task_id, "dispatch", target_node_id=county.grids[0].id
     )
     assert dispatched.get_json()["assignee_role"] == "grid_worker"
+    assert dispatched.get_json()["current_node"]["id"] == county.grids[0].id
     assert act(client, county, worker, task_id, "handle", comment="已修复").status_code == 200
     closed = act(client, county, station, task_id, "close")
     assert closed.get_json()["state"] == "closed"

@@ -77,7 +77,8 @@ def task_detail(session: Session, user: User, scope: Scope, task_id: int) -> Tas
 
 def detail_of(session: Session, user: User, scope: Scope, task: Task) -> TaskDetail:
     """The detail of ``task`` as ``user`` sees it: for a task already read, or just reported or
-    moved on by them (then read again with its page in one statement, as it is now)."""
+    moved on by them (then read again with its page in one statement, as it is now; a step
+    sets the node it now waits on itself)."""
     if inspect(task).unloaded & {"state", "node", "current_node", "links", "cards"}:
         task = (
             session.scalars(

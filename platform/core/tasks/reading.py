@@ -165,16 +165,22 @@ def visible_task(
 
     One statement: the task and the reader's visibility in the same WHERE (reading the task
     and then checking it with ``may_read`` cost every task request a second query).
-    ``for_update``: about to be moved on — read under its row lock with its grid, the level it
-    waits on, its links, cards and files (what its page shows beside it, which a step does not
-    change but for the files it attaches), so that the step neither reads it again to lock it
-    nor fetches those, and its answer (``detail_of``) reads only the log."""
+    ``for_update``: about to be moved on — read under its row lock with its grid, its links,
+    cards and files (what its page shows beside it, which a step does not change but for the
+    files it attaches), so that the step neither reads it again to lock it nor fetches those,
+    and its answer (``detail_of``) reads only the log.
+
+    Not the node it waits on: a step moves it (an accept, from the grid to the community), and
+    a read waiting for the lock of a step in progress is re-checked by PostgreSQL on the task's
+    new row joined to the node row it had read before — no match, and the second of two
+    accepts at once answered "no such task" instead of "already accepted"
+    (tests/core/tasks/test_step_race.py). It is loaded when used, from the session when it is
+    the grid (a new report's)."""
     query = select(Task).where(Task.id == task_id, visible_filter(session, user, scope))
     if for_update:
         query = (
             query.options(
                 joinedload(Task.node, innerjoin=True),
-                joinedload(Task.current_node, innerjoin=True),
                 joinedload(Task.links),
                 joinedload(Task.cards),
                 joinedload(Task.attachments),

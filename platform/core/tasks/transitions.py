@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gridgov.core.accounts.models import ADMINISTRATOR_ROLES, Role, User
 from gridgov.core.accounts.scope import Scope
@@ -262,6 +263,9 @@ def _apply(
         task.is_open = task_type.state(rule.target).is_open
         task.current_node_id = destination.id
         task.current_path = destination.path
+        # The node object too: the answer shows it (a relationship is not re-read when its key
+        # changes), and holding it keeps it in the session for that answer.
+        set_committed_value(task, "current_node", destination)
         task.updated_at = now
         if not task.is_open and task.closed_at is None:
             task.closed_at = now
