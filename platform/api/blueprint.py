@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import wraps
 from typing import Any, ClassVar, NoReturn, TypeVar
 
@@ -248,7 +248,7 @@ def page_of(items: Select[Any] | Sequence[T], params: PaginationParameters) -> l
     short: children of one node, versions of one node) in memory."""
     _check_page(params)
     if isinstance(items, Select):
-        return list(db_session().scalars(_counted_page(items, params)))
+        return _counted_page(lambda page: db_session().scalars(page), items, params)
     params.item_count = len(items)
     return list(items[params.first_item : params.first_item + params.page_size])
 
@@ -257,7 +257,7 @@ def page_of_rows(query: Select[Any], params: PaginationParameters) -> list[Row[A
     """One page of a SELECT of several entities or columns (``select(Case, Task)``) as its
     rows, counted and sliced in the database."""
     _check_page(params)
-    return list(db_session().execute(_counted_page(query, params)).all())
+    return _counted_page(lambda page: db_session().execute(page).all(), query, params)
 
 
 def _check_page(params: PaginationParameters) -> None:
@@ -271,9 +271,18 @@ def _check_page(params: PaginationParameters) -> None:
         )
 
 
-def _counted_page(query: Select[Any], params: PaginationParameters) -> Select[Any]:
-    """Set the total in ``params`` and answer the SELECT of the page it asks for."""
-    params.item_count = db_session().scalar(
-        select(func.count()).select_from(query.order_by(None).subquery())
-    )
-    return query.limit(params.page_size).offset(params.first_item)
+def _counted_page(
+    run: Callable[[Select[Any]], Iterable[Any]], query: Select[Any], params: PaginationParameters
+) -> list[Any]:
+    """The page of ``query`` that ``params`` asks for, read with ``run``; its total set in
+    ``params``. A page that ends before its size is the last one, so the total is known without
+    counting: most lists (a worker's tasks, a station's waiting list) fit on their first page,
+    and their count was the request's longest statement after the page itself."""
+    found = list(run(query.limit(params.page_size).offset(params.first_item)))
+    if 0 < len(found) < params.page_size or (not found and params.first_item == 0):
+        params.item_count = params.first_item + len(found)
+    else:  # a full page, or one past the end: count them
+        params.item_count = db_session().scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        )
+    return found

@@ -65,6 +65,25 @@ def test_an_offline_report_resent_with_its_key_creates_no_second_task(client, co
     assert json.loads(listed.headers["X-Pagination"])["total"] == 1
 
 
+@pytest.mark.parametrize(
+    ("page", "page_size", "listed"),
+    [(1, 2, 2), (3, 2, 1), (4, 2, 0), (1, 10, 5), (2, 10, 0)],
+    ids=["a full page", "the last page", "past the end", "all on one page", "an empty page 2"],
+)
+def test_every_page_gives_the_whole_total(client, county, worker, page, page_size, listed):
+    # A page shorter than its size tells the total without a count; the others count.
+    for n in range(5):
+        report(client, county, worker, title=f"路灯不亮 {n}")
+    answer = client.get(
+        url(county, "/tasks/mine"),
+        query_string={"page": page, "page_size": page_size},
+        headers=worker,
+    )
+    assert answer.status_code == 200
+    assert len(answer.get_json()) == listed
+    assert json.loads(answer.headers["X-Pagination"])["total"] == 5
+
+
 def test_a_key_reused_by_another_grid_worker_never_answers_with_the_first_task(
     client, county, worker, mint
 ):
