@@ -1,4 +1,5 @@
-"""Statements and milliseconds per request: an API task read, the task list and an ``accept``.
+"""Statements and milliseconds per request: an API task read, the task list, a worker's tasks,
+a station's waiting list and an ``accept``.
 
 Builds one county the way the tests do (``tests.factories.build_county``: run from the
 repository root), on a temporary SQLite file by default or on PostgreSQL with BENCH_OWNER /
@@ -84,6 +85,8 @@ def main() -> None:
     kinds: dict[str, Callable[[], object]] = {
         "API task read": lambda: client.get(f"{api}/tasks/{task_id}", headers=headers("worker")),
         "API list": lambda: client.get(f"{api}/tasks", headers=headers("worker")),
+        "API my tasks": lambda: client.get(f"{api}/tasks/mine", headers=headers("worker")),
+        "API waiting": lambda: client.get(f"{api}/tasks/waiting", headers=headers("station")),
         "API accept": lambda: client.post(
             f"{api}/tasks/{fresh.pop()}/transitions",
             json={"action": "accept"},
