@@ -174,8 +174,8 @@ def visible_task(
     a read waiting for the lock of a step in progress is re-checked by PostgreSQL on the task's
     new row joined to the node row it had read before — no match, and the second of two
     accepts at once answered "no such task" instead of "already accepted"
-    (tests/core/tasks/test_step_race.py). It is loaded when used, from the session when it is
-    the grid (a new report's)."""
+    (tests/core/tasks/test_step_race.py). The step finds it in the session (for a new report
+    it is the grid, read here as the task's own) and sets the one it moves the task to."""
     query = select(Task).where(Task.id == task_id, visible_filter(session, user, scope))
     if for_update:
         query = (
