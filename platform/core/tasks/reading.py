@@ -291,8 +291,7 @@ def waiting_on(session: Session, user: User, scope: Scope) -> Any:
     and the nodes (as literal ids where it can) once, then the task types and states of every
     rule that reaches there — so that PostgreSQL reads each arm from an index (tenant + waiting
     node + state, or tenant + type + state) and the statement names each list of nodes once, not
-    once per rule (a station's list was 28 arms, 213 parameters and 11 KB of SQL, each parsed,
-    expanded and planned twice a request: the count and the page)."""
+    once per rule (one arm per rule made a station's list 28 arms and 213 parameters)."""
     if not user.is_active:
         return select(Task).where(false())
     tenant = current_tenant(session)
